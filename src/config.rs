@@ -1,0 +1,114 @@
+//! Settings from the environment (each one documented in `.env.example`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `DATABASE_URL`; when absent the embedded default is used.
+    pub database_url: Option<String>,
+    /// `SEXTANT_DATA_DIR` (default `./.sextant`): the embedded cluster and the server secret.
+    pub data_dir: PathBuf,
+    /// `SEXTANT_ADDR` (default `127.0.0.1:8080`), overridden by `serve --addr`.
+    pub addr: SocketAddr,
+    /// `SEXTANT_SECRET`: keys derived from it (visitor hashes, …). Generated into the data folder
+    /// when unset.
+    pub secret: String,
+    /// `SEXTANT_COOKIE_SECURE`: mark cookies Secure (set it when served behind TLS).
+    pub cookie_secure: bool,
+    /// `SEXTANT_TRUST_PROXY`: take the client ip from the last `X-Forwarded-For` hop.
+    pub trust_proxy: bool,
+    /// `SEXTANT_DB_POOL` (default 20).
+    pub db_pool_size: u32,
+    /// `SEXTANT_LOGIN_MAX_FAILURES` (default 5): failures per account + ip before a pause.
+    pub login_max_failures: i32,
+    /// `SEXTANT_LOGIN_MAX_FAILURES_PER_IP` (default 50): failures per ip, any account.
+    pub login_max_failures_per_ip: i32,
+    /// `SEXTANT_LOGIN_LOCK_MINUTES` (default 15): the pause, and the window failures count in.
+    pub login_lock_minutes: i64,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self> {
+        let data_dir = PathBuf::from(env("SEXTANT_DATA_DIR").unwrap_or_else(|| ".sextant".into()));
+        let addr = env("SEXTANT_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .context("SEXTANT_ADDR must be HOST:PORT")?;
+        let secret = match env("SEXTANT_SECRET") {
+            Some(s) => s,
+            None => load_or_create_secret(&data_dir)?,
+        };
+        Ok(Config {
+            database_url: env("DATABASE_URL"),
+            data_dir,
+            addr,
+            secret,
+            cookie_secure: flag("SEXTANT_COOKIE_SECURE"),
+            trust_proxy: flag("SEXTANT_TRUST_PROXY"),
+            db_pool_size: number("SEXTANT_DB_POOL", 20)?,
+            login_max_failures: number("SEXTANT_LOGIN_MAX_FAILURES", 5)?,
+            login_max_failures_per_ip: number("SEXTANT_LOGIN_MAX_FAILURES_PER_IP", 50)?,
+            login_lock_minutes: number("SEXTANT_LOGIN_LOCK_MINUTES", 15)?,
+        })
+    }
+
+    /// Settings for tests: everything explicit, nothing read from the environment.
+    pub fn for_tests(database_url: String) -> Self {
+        Config {
+            database_url: Some(database_url),
+            data_dir: std::env::temp_dir(),
+            addr: "127.0.0.1:0".parse().expect("literal address"),
+            secret: "test-secret".into(),
+            cookie_secure: false,
+            trust_proxy: false,
+            db_pool_size: 5,
+            login_max_failures: 5,
+            login_max_failures_per_ip: 50,
+            login_lock_minutes: 15,
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn flag(name: &str) -> bool {
+    matches!(
+        env(name).as_deref().map(str::to_ascii_lowercase).as_deref(),
+        Some("1" | "true" | "yes" | "on")
+    )
+}
+
+fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T> {
+    match env(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{name} must be a number, got {v:?}")),
+    }
+}
+
+fn load_or_create_secret(data_dir: &std::path::Path) -> Result<String> {
+    use rand::Rng;
+    use std::os::unix::fs::PermissionsExt;
+    let path = data_dir.join("secret");
+    if let Ok(s) = std::fs::read_to_string(&path)
+        && !s.trim().is_empty()
+    {
+        return Ok(s.trim().to_string());
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let secret: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(48)
+        .map(char::from)
+        .collect();
+    std::fs::write(&path, &secret)?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(secret)
+}

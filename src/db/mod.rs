@@ -1,0 +1,214 @@
+//! The database: the pool, migrations, the embedded default, and the only two ways to touch
+//! tenant data — a tenant-scoped transaction, or a named system scope.
+
+pub mod embedded;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, Executor, PgConnection, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+pub type Tx = Transaction<'static, Postgres>;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The role every pooled connection works as: not a superuser, does not own the tables, so
+/// row-level security applies to it.
+pub const APP_ROLE: &str = "sextant_app";
+
+/// Work that is not one logged-in tenant's. Each use names itself; nothing else bypasses RLS.
+#[derive(Clone, Debug)]
+pub enum SystemScope {
+    /// Login, logout and other platform events of one person (audit rows without a tenant).
+    Auth,
+    /// The `/r/{slug}` lookup.
+    RedirectLookup,
+    /// The buffered click writer.
+    ClickWriter,
+    /// Background import jobs.
+    ImportJob,
+    /// `sextant seed-demo` and `create-admin`.
+    Cli,
+    /// A staff member's cross-tenant page (admin console, finance); opening it is audited.
+    StaffCrossTenant {
+        actor: Uuid,
+        actor_label: String,
+        page: &'static str,
+    },
+}
+
+impl SystemScope {
+    pub fn name(&self) -> &'static str {
+        match self {
+            SystemScope::Auth => "auth",
+            SystemScope::RedirectLookup => "redirect_lookup",
+            SystemScope::ClickWriter => "click_writer",
+            SystemScope::ImportJob => "import_job",
+            SystemScope::Cli => "cli",
+            SystemScope::StaffCrossTenant { .. } => "staff_cross_tenant",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    /// A pool whose connections all work as `sextant_app` (SET ROLE on connect), so anything run
+    /// outside a scope sees no tenant rows at all.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        let opts = PgConnectOptions::from_str(url).context("DATABASE_URL is not a valid URL")?;
+        Ok(Db {
+            pool: pool_options(max_connections).connect_with(opts).await?,
+        })
+    }
+
+    /// Like `connect`, but does not touch the database until first used (healthz answers 503
+    /// while it is down; the pool recovers by itself when it returns).
+    pub fn connect_lazy(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        let opts = PgConnectOptions::from_str(url).context("DATABASE_URL is not a valid URL")?;
+        Ok(Db {
+            pool: pool_options(max_connections).connect_lazy_with(opts),
+        })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// A transaction that sees only `tenant`'s rows; `user` lets the person see their own
+    /// memberships across tenants (the tenant switcher).
+    pub async fn tenant_tx(&self, tenant: Uuid, user: Option<Uuid>) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), \
+             set_config('app.user_id', $3, true)",
+        )
+        .bind(APP_ROLE)
+        .bind(tenant.to_string())
+        .bind(user.map(|u| u.to_string()).unwrap_or_default())
+        .execute(&mut *tx)
+        .await?;
+        Ok(tx)
+    }
+
+    /// A transaction for one person's own rows outside any tenant (their memberships).
+    pub async fn user_tx(&self, user: Uuid) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "SELECT set_config('role', $1, true), set_config('app.tenant_id', '', true), \
+             set_config('app.user_id', $2, true)",
+        )
+        .bind(APP_ROLE)
+        .bind(user.to_string())
+        .execute(&mut *tx)
+        .await?;
+        Ok(tx)
+    }
+
+    /// A transaction in a named system scope (role `sextant_system`, which bypasses RLS). Opening
+    /// a staff cross-tenant scope writes an audit entry in the same transaction.
+    pub async fn system_tx(&self, scope: SystemScope) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "SELECT set_config('role', 'sextant_system', true), set_config('app.scope', $1, true)",
+        )
+        .bind(scope.name())
+        .execute(&mut *tx)
+        .await?;
+        if let SystemScope::StaffCrossTenant {
+            actor,
+            actor_label,
+            page,
+        } = &scope
+        {
+            crate::audit::record(
+                &mut tx,
+                crate::audit::Entry {
+                    tenant_id: None,
+                    actor_id: Some(*actor),
+                    actor_label: actor_label.clone(),
+                    action: "scope.open",
+                    entity_type: "staff_cross_tenant",
+                    entity_id: Some(page.to_string()),
+                    before: None,
+                    after: None,
+                    ip: None,
+                },
+            )
+            .await?;
+        }
+        Ok(tx)
+    }
+
+    /// Whether the database answers (healthz).
+    pub async fn ping(&self) -> bool {
+        let probe = async {
+            let mut conn = self.pool.acquire().await?;
+            conn.execute("SELECT 1").await?;
+            Ok::<_, sqlx::Error>(())
+        };
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), probe).await,
+            Ok(Ok(()))
+        )
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn pool_options(max_connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(3))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute("SET ROLE sextant_app").await?;
+                Ok(())
+            })
+        })
+}
+
+/// Runs the migrations as the connecting user (the tables' owner), on a connection of its own.
+pub async fn migrate(url: &str) -> anyhow::Result<()> {
+    let mut conn = PgConnection::connect(url)
+        .await
+        .context("cannot connect to the database to migrate it")?;
+    MIGRATOR.run(&mut conn).await.context("migration failed")?;
+    conn.close().await?;
+    Ok(())
+}
+
+/// Creates `database` in the cluster behind `server_url` if it does not exist.
+pub async fn create_database_if_missing(server_url: &str, database: &str) -> anyhow::Result<()> {
+    let mut conn = PgConnection::connect(server_url).await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(database)
+            .fetch_one(&mut conn)
+            .await?;
+    if !exists {
+        let sql = format!("CREATE DATABASE \"{}\"", database.replace('"', "\"\""));
+        if let Err(e) = conn.execute(sql.as_str()).await {
+            // Another process may have created it in the meantime.
+            let still_missing: bool = !sqlx::query_scalar::<_, bool>(
+                "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)",
+            )
+            .bind(database)
+            .fetch_one(&mut conn)
+            .await?;
+            if still_missing {
+                return Err(e.into());
+            }
+        }
+    }
+    conn.close().await?;
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! Sextant: creator collaborations for cross-border sellers and their agency, run as one
+//! measured loop — intake, matching, contract, tracking, rating, tiering, settlement.
+#![forbid(unsafe_code)]
+
+rust_i18n::i18n!("locales", fallback = "zh-CN");
+
+pub mod admin;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod seed;
+pub mod state;
+pub mod tenants;
+pub mod web;

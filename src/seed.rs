@@ -1,0 +1,286 @@
+//! `sextant seed-demo`: believable demo data. Idempotent — running it again updates in place and
+//! resets the demo passwords to the fixed ones it prints.
+
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::audit;
+use crate::auth::PlatformRole;
+use crate::auth::password::PasswordService;
+use crate::auth::repo as users;
+use crate::db::{Db, SystemScope};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoUser {
+    pub email: String,
+    pub password: String,
+    pub role: String,
+    pub tenant: Option<String>,
+    pub tenant_slug: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DemoReport {
+    pub users: Vec<DemoUser>,
+}
+
+struct DemoTenant {
+    slug: &'static str,
+    display_name: &'static str,
+    legal_name: &'static str,
+    licence: &'static str,
+    categories: &'static [&'static str],
+    markets: &'static [&'static str],
+    currency: &'static str,
+    fee_rate: &'static str,
+    shops: &'static [DemoShop],
+    people: [(&'static str, &'static str, &'static str); 3],
+}
+
+struct DemoShop {
+    name: &'static str,
+    platform: &'static str,
+    url: &'static str,
+    time_zone: &'static str,
+    date_order: &'static str,
+    currency: &'static str,
+}
+
+const STAFF: [(&str, &str, PlatformRole, &str); 3] = [
+    (
+        "admin@sextant.example",
+        "李静 Li Jing",
+        PlatformRole::Admin,
+        "admin-demo-2026",
+    ),
+    (
+        "am@sextant.example",
+        "张伟 Zhang Wei",
+        PlatformRole::AccountManager,
+        "am-demo-2026",
+    ),
+    (
+        "finance@sextant.example",
+        "刘洋 Liu Yang",
+        PlatformRole::Finance,
+        "finance-demo-2026",
+    ),
+];
+
+const TENANTS: [DemoTenant; 2] = [
+    DemoTenant {
+        slug: "lumi",
+        display_name: "露米家居 Lumi Home",
+        legal_name: "深圳市露米家居科技有限公司",
+        licence: "91440300MA5G8K2X7Q",
+        categories: &["home_kitchen", "home_decor"],
+        markets: &["US", "GB"],
+        currency: "CNY",
+        fee_rate: "0.12",
+        shops: &[
+            DemoShop {
+                name: "Lumi Home US · TikTok Shop",
+                platform: "tiktok_shop",
+                url: "https://shop.lumi-home.invalid/us",
+                time_zone: "America/Los_Angeles",
+                date_order: "MDY",
+                currency: "USD",
+            },
+            DemoShop {
+                name: "Lumi Home UK · TikTok Shop",
+                platform: "tiktok_shop",
+                url: "https://shop.lumi-home.invalid/uk",
+                time_zone: "Europe/London",
+                date_order: "DMY",
+                currency: "GBP",
+            },
+            DemoShop {
+                name: "lumihome.invalid · Shopify",
+                platform: "shopify",
+                url: "https://lumihome.invalid",
+                time_zone: "America/New_York",
+                date_order: "YMD",
+                currency: "USD",
+            },
+        ],
+        people: [
+            ("owner@lumi-home.example", "林晓 Lin Xiao", "owner"),
+            (
+                "operator@lumi-home.example",
+                "陈一鸣 Chen Yiming",
+                "operator",
+            ),
+            ("viewer@lumi-home.example", "王芳 Wang Fang", "viewer"),
+        ],
+    },
+    DemoTenant {
+        slug: "nordpeak",
+        display_name: "北峰户外 Nordpeak Outdoor",
+        legal_name: "杭州北峰户外用品有限公司",
+        licence: "91330106MA2H3T9L4E",
+        categories: &["outdoor", "sports"],
+        markets: &["US", "DE", "GB"],
+        currency: "USD",
+        fee_rate: "0.10",
+        shops: &[
+            DemoShop {
+                name: "Nordpeak US · TikTok Shop",
+                platform: "tiktok_shop",
+                url: "https://shop.nordpeak.invalid/us",
+                time_zone: "America/Chicago",
+                date_order: "MDY",
+                currency: "USD",
+            },
+            DemoShop {
+                name: "Nordpeak EU · Shopify",
+                platform: "shopify",
+                url: "https://eu.nordpeak.invalid",
+                time_zone: "Europe/Berlin",
+                date_order: "DMY",
+                currency: "EUR",
+            },
+            DemoShop {
+                name: "Nordpeak DE · Amazon",
+                platform: "amazon",
+                url: "https://amazon-de.nordpeak.invalid/store",
+                time_zone: "Europe/Berlin",
+                date_order: "DMY",
+                currency: "EUR",
+            },
+        ],
+        people: [
+            ("owner@nordpeak.example", "赵磊 Zhao Lei", "owner"),
+            ("operator@nordpeak.example", "孙婷 Sun Ting", "operator"),
+            ("viewer@nordpeak.example", "周杰 Zhou Jie", "viewer"),
+        ],
+    },
+];
+
+/// Creates or refreshes the demo staff, tenants, members and shops in one transaction.
+pub async fn seed_demo(db: &Db, passwords: &PasswordService) -> anyhow::Result<DemoReport> {
+    let mut report = DemoReport { users: Vec::new() };
+    let mut tx = db.system_tx(SystemScope::Cli).await?;
+
+    let mut am_id = None;
+    for (email, name, role, password) in STAFF {
+        let hash = passwords.hash(password).await?;
+        let id = users::upsert(&mut tx, email, name, &hash, Some(role)).await?;
+        if role == PlatformRole::AccountManager {
+            am_id = Some(id);
+        }
+        report.users.push(DemoUser {
+            email: email.into(),
+            password: password.into(),
+            role: role.as_str().into(),
+            tenant: None,
+            tenant_slug: None,
+        });
+    }
+
+    for t in &TENANTS {
+        let tenant_id = upsert_tenant(&mut tx, t).await?;
+        for shop in t.shops {
+            upsert_shop(&mut tx, tenant_id, shop).await?;
+        }
+        for (email, name, role) in t.people {
+            let password = format!("{role}-demo-2026");
+            let hash = passwords.hash(&password).await?;
+            let user_id = users::upsert(&mut tx, email, name, &hash, None).await?;
+            sqlx::query(
+                "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3) \
+                 ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = EXCLUDED.role",
+            )
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind(role)
+            .execute(&mut *tx)
+            .await?;
+            report.users.push(DemoUser {
+                email: email.into(),
+                password,
+                role: role.into(),
+                tenant: Some(t.display_name.into()),
+                tenant_slug: Some(t.slug.into()),
+            });
+        }
+        if let Some(am) = am_id {
+            sqlx::query(
+                "INSERT INTO am_assignments (tenant_id, user_id) VALUES ($1, $2) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(tenant_id)
+            .bind(am)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+
+    audit::record(
+        &mut tx,
+        audit::Entry {
+            tenant_id: None,
+            actor_id: None,
+            actor_label: "sextant seed-demo".into(),
+            action: "demo.seed",
+            entity_type: "platform",
+            entity_id: None,
+            before: None,
+            after: Some(serde_json::json!({ "users": report.users.len() })),
+            ip: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+async fn upsert_tenant(conn: &mut PgConnection, t: &DemoTenant) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO tenants (id, slug, display_name, legal_name, business_licence_no, \
+           main_categories, target_markets, status, settlement_currency, service_fee_rate) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9::numeric) \
+         ON CONFLICT (slug) DO UPDATE SET display_name = EXCLUDED.display_name, \
+           legal_name = EXCLUDED.legal_name, business_licence_no = EXCLUDED.business_licence_no, \
+           main_categories = EXCLUDED.main_categories, target_markets = EXCLUDED.target_markets, \
+           status = 'active', settlement_currency = EXCLUDED.settlement_currency, \
+           service_fee_rate = EXCLUDED.service_fee_rate, updated_at = now() \
+         RETURNING id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(t.slug)
+    .bind(t.display_name)
+    .bind(t.legal_name)
+    .bind(t.licence)
+    .bind(t.categories)
+    .bind(t.markets)
+    .bind(t.currency)
+    .bind(t.fee_rate)
+    .fetch_one(conn)
+    .await
+}
+
+async fn upsert_shop(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    s: &DemoShop,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO shops (tenant_id, id, name, platform, url, time_zone, date_order, currency) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (tenant_id, name) DO UPDATE SET platform = EXCLUDED.platform, \
+           url = EXCLUDED.url, time_zone = EXCLUDED.time_zone, date_order = EXCLUDED.date_order, \
+           currency = EXCLUDED.currency",
+    )
+    .bind(tenant_id)
+    .bind(Uuid::now_v7())
+    .bind(s.name)
+    .bind(s.platform)
+    .bind(s.url)
+    .bind(s.time_zone)
+    .bind(s.date_order)
+    .bind(s.currency)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! The state every handler can reach.
+
+use std::sync::Arc;
+
+use crate::auth::password::PasswordService;
+use crate::config::Config;
+use crate::db::Db;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub passwords: Arc<PasswordService>,
+    pub asset_version: String,
+}

@@ -1,0 +1,222 @@
+//! The tenant's pages. Handlers are thin: check access, read in the tenant's transaction, render.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Redirect, Response};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{Access, TenantCtx, repo};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::web::fmt;
+use crate::web::lang::Lang;
+use crate::web::layout::Layout;
+use crate::web::render;
+
+pub async fn redirect_to_dashboard(Path(slug): Path<String>) -> Redirect {
+    Redirect::permanent(&format!("/t/{slug}/"))
+}
+
+#[derive(Template)]
+#[template(path = "tenants/dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    tenant_name: String,
+    status_key: String,
+    time_zone: String,
+    local_now: String,
+    currency: String,
+    shop_count: usize,
+    member_count: usize,
+    is_staff: bool,
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    mut ctx: TenantCtx,
+) -> AppResult<Response> {
+    let shops = repo::shops(&mut ctx.tx, ctx.tenant.id).await?;
+    let members = repo::members(&mut ctx.tx, ctx.tenant.id).await?;
+    ctx.tx.commit().await?;
+    let path = format!("/t/{}/", ctx.tenant.slug);
+    let layout = Layout::for_user(
+        &state,
+        &session,
+        lang,
+        &ctx.user,
+        Some((&ctx.tenant, ctx.access)),
+        "dashboard.title",
+        &path,
+    )
+    .await?;
+    render(&DashboardPage {
+        layout,
+        tenant_name: ctx.tenant.display_name.clone(),
+        status_key: format!("tenant.status.{}", ctx.tenant.status),
+        time_zone: ctx.tenant.time_zone.clone(),
+        local_now: fmt::datetime(time::OffsetDateTime::now_utc(), &ctx.tenant.time_zone),
+        currency: ctx.tenant.settlement_currency.clone(),
+        shop_count: shops.len(),
+        member_count: members.len(),
+        is_staff: ctx.access == Access::AccountManager,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "tenants/shops.html")]
+struct ShopsPage {
+    layout: Layout,
+    slug: String,
+    shops: Vec<repo::Shop>,
+}
+
+pub async fn shops(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    mut ctx: TenantCtx,
+) -> AppResult<Response> {
+    let shops = repo::shops(&mut ctx.tx, ctx.tenant.id).await?;
+    ctx.tx.commit().await?;
+    let path = format!("/t/{}/shops", ctx.tenant.slug);
+    let layout = Layout::for_user(
+        &state,
+        &session,
+        lang,
+        &ctx.user,
+        Some((&ctx.tenant, ctx.access)),
+        "shops.title",
+        &path,
+    )
+    .await?;
+    render(&ShopsPage {
+        layout,
+        slug: ctx.tenant.slug.clone(),
+        shops,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "tenants/shop.html")]
+struct ShopPage {
+    layout: Layout,
+    slug: String,
+    shop: repo::Shop,
+}
+
+pub async fn shop(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    Path((_slug, shop_id)): Path<(String, String)>,
+    mut ctx: TenantCtx,
+) -> AppResult<Response> {
+    // A malformed id is as unknown as another tenant's.
+    let shop_id: Uuid = shop_id.parse().map_err(|_| AppError::NotFound)?;
+    let shop = repo::shop(&mut ctx.tx, ctx.tenant.id, shop_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    ctx.tx.commit().await?;
+    let path = format!("/t/{}/shops", ctx.tenant.slug);
+    let layout = Layout::for_user(
+        &state,
+        &session,
+        lang,
+        &ctx.user,
+        Some((&ctx.tenant, ctx.access)),
+        "shops.title",
+        &path,
+    )
+    .await?;
+    render(&ShopPage {
+        layout,
+        slug: ctx.tenant.slug.clone(),
+        shop,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "tenants/members.html")]
+struct MembersPage {
+    layout: Layout,
+    members: Vec<(String, String, String, String)>,
+}
+
+pub async fn members(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    mut ctx: TenantCtx,
+) -> AppResult<Response> {
+    ctx.require(&[Access::Owner])?;
+    let rows = repo::members(&mut ctx.tx, ctx.tenant.id).await?;
+    ctx.tx.commit().await?;
+    let members = rows
+        .into_iter()
+        .map(|m| {
+            (
+                m.display_name,
+                m.email,
+                lang.t(&format!("role.{}", m.role)),
+                fmt::datetime(m.created_at, &ctx.tenant.time_zone),
+            )
+        })
+        .collect();
+    let path = format!("/t/{}/members", ctx.tenant.slug);
+    let layout = Layout::for_user(
+        &state,
+        &session,
+        lang,
+        &ctx.user,
+        Some((&ctx.tenant, ctx.access)),
+        "members.title",
+        &path,
+    )
+    .await?;
+    render(&MembersPage { layout, members })
+}
+
+#[derive(Template)]
+#[template(path = "tenants/audit.html")]
+struct AuditPage {
+    layout: Layout,
+    entries: Vec<(String, String, String, String)>,
+}
+
+/// Owners see their tenant's audit trail (RLS shows them nothing else).
+pub async fn audit_log(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    mut ctx: TenantCtx,
+) -> AppResult<Response> {
+    ctx.require(&[Access::Owner])?;
+    let rows = repo::audit_entries(&mut ctx.tx, ctx.tenant.id, 200).await?;
+    ctx.tx.commit().await?;
+    let entries = rows
+        .into_iter()
+        .map(|e| {
+            (
+                fmt::datetime(e.at, &ctx.tenant.time_zone),
+                e.actor_label,
+                e.action,
+                format!("{} {}", e.entity_type, e.entity_id.unwrap_or_default()),
+            )
+        })
+        .collect();
+    let path = format!("/t/{}/audit", ctx.tenant.slug);
+    let layout = Layout::for_user(
+        &state,
+        &session,
+        lang,
+        &ctx.user,
+        Some((&ctx.tenant, ctx.access)),
+        "audit.title",
+        &path,
+    )
+    .await?;
+    render(&AuditPage { layout, entries })
+}

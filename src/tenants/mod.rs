@@ -1,0 +1,128 @@
+//! Tenants: the `TenantCtx` extractor every `/t/{tenant_slug}/…` page stands on, and the
+//! tenant's own pages (dashboard, shops, members, audit log).
+
+pub mod handlers;
+pub mod repo;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{FromRef, FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::routing::get;
+use uuid::Uuid;
+
+use crate::auth::{CurrentUser, PlatformRole};
+use crate::db::Tx;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/t/{tenant_slug}", get(handlers::redirect_to_dashboard))
+        .route("/t/{tenant_slug}/", get(handlers::dashboard))
+        .route("/t/{tenant_slug}/shops", get(handlers::shops))
+        .route("/t/{tenant_slug}/shops/{shop_id}", get(handlers::shop))
+        .route("/t/{tenant_slug}/members", get(handlers::members))
+        .route("/t/{tenant_slug}/audit", get(handlers::audit_log))
+}
+
+/// What a person may do inside a tenant: their membership role, or an account manager's
+/// assignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Owner,
+    Operator,
+    Viewer,
+    AccountManager,
+}
+
+impl Access {
+    fn from_role(role: &str) -> Option<Access> {
+        match role {
+            "owner" => Some(Access::Owner),
+            "operator" => Some(Access::Operator),
+            "viewer" => Some(Access::Viewer),
+            _ => None,
+        }
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Access::Owner => "role.owner",
+            Access::Operator => "role.operator",
+            Access::Viewer => "role.viewer",
+            Access::AccountManager => "role.account_manager",
+        }
+    }
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Tenant {
+    pub id: Uuid,
+    pub slug: String,
+    pub display_name: String,
+    pub legal_name: Option<String>,
+    pub status: String,
+    pub time_zone: String,
+    pub settlement_currency: String,
+}
+
+/// A request inside one tenant: the tenant, the person, what they may do, and the tenant-scoped
+/// transaction (RLS on) the handler works in. Membership — or, for an account manager, the
+/// assignment — is checked again on every request; a stranger gets 404, never 403.
+pub struct TenantCtx {
+    pub tenant: Tenant,
+    pub user: CurrentUser,
+    pub access: Access,
+    pub tx: Tx,
+}
+
+impl TenantCtx {
+    /// 403 unless the person's access is one of `allowed`.
+    pub fn require(&self, allowed: &[Access]) -> Result<(), AppError> {
+        if allowed.contains(&self.access) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for TenantCtx
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound)?;
+        let slug = params.get("tenant_slug").ok_or(AppError::NotFound)?;
+        let app = AppState::from_ref(state);
+        let tenant = repo::tenant_by_slug(app.db.pool(), slug)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let mut tx = app.db.tenant_tx(tenant.id, Some(user.id)).await?;
+        let access = match user.platform_role {
+            Some(PlatformRole::AccountManager) => repo::is_assigned(&mut tx, tenant.id, user.id)
+                .await?
+                .then_some(Access::AccountManager),
+            Some(_) => None,
+            None => repo::membership_role(&mut tx, tenant.id, user.id)
+                .await?
+                .as_deref()
+                .and_then(Access::from_role),
+        };
+        let access = access.ok_or(AppError::NotFound)?;
+        Ok(TenantCtx {
+            tenant,
+            user,
+            access,
+            tx,
+        })
+    }
+}

@@ -1,0 +1,133 @@
+//! The UI language: zh-CN by default; English from `Accept-Language` or the switch (a cookie).
+
+use std::convert::Infallible;
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+
+pub const LANG_COOKIE: &str = "sextant_lang";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    ZhCn,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        let code = code.trim().to_ascii_lowercase();
+        if code == "en" || code.starts_with("en-") {
+            Some(Lang::En)
+        } else if code == "zh" || code.starts_with("zh-") {
+            Some(Lang::ZhCn)
+        } else {
+            None
+        }
+    }
+
+    /// The other language, for the switch.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::ZhCn => Lang::En,
+            Lang::En => Lang::ZhCn,
+        }
+    }
+
+    /// The language's own name, shown on the switch.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "中文",
+            Lang::En => "English",
+        }
+    }
+
+    /// The message for `key` from the catalogue (`locales/*.yml`).
+    pub fn t(self, key: &str) -> String {
+        rust_i18n::t!(key, locale = self.code()).into_owned()
+    }
+
+    /// The message for `key` with `%{name}` placeholders filled in.
+    pub fn t_with(self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut text = self.t(key);
+        for (name, value) in args {
+            text = text.replace(&format!("%{{{name}}}"), value);
+        }
+        text
+    }
+
+    /// The cookie wins; then the first supported language of `Accept-Language` by quality.
+    pub fn from_headers(headers: &HeaderMap) -> Lang {
+        if let Some(lang) = cookie_value(headers, LANG_COOKIE).and_then(|v| Lang::parse(&v)) {
+            return lang;
+        }
+        headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(from_accept_language)
+            .unwrap_or(Lang::ZhCn)
+    }
+}
+
+fn from_accept_language(header: &str) -> Option<Lang> {
+    let mut choices: Vec<(f32, usize, Lang)> = header
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let mut pieces = part.split(';');
+            let lang = Lang::parse(pieces.next()?)?;
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (q > 0.0).then_some((q, i, lang))
+        })
+        .collect();
+    choices.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    choices.first().map(|c| c.2)
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Lang::from_headers(&parts.headers))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_supported_language() {
+        assert_eq!(from_accept_language("en"), Some(Lang::En));
+        assert_eq!(from_accept_language("en-US,en;q=0.9"), Some(Lang::En));
+        assert_eq!(
+            from_accept_language("fr-FR,zh-CN;q=0.8,en;q=0.5"),
+            Some(Lang::ZhCn)
+        );
+        assert_eq!(from_accept_language("zh;q=0.4,en;q=0.6"), Some(Lang::En));
+        assert_eq!(from_accept_language("fr"), None);
+        assert_eq!(from_accept_language("en;q=0"), None);
+    }
+}

@@ -1,0 +1,139 @@
+//! What every page shares: language, the signed-in person, navigation for their role, the
+//! tenant switcher and flash messages.
+
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::auth::{CurrentUser, PlatformRole};
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::tenants::{Access, Tenant};
+use crate::web::lang::Lang;
+
+const FLASH_KEY: &str = "flash";
+
+/// A one-time message shown on the next page. `key` is a catalogue key.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Flash {
+    pub kind: String,
+    pub key: String,
+}
+
+pub async fn flash(session: &Session, kind: &str, key: &str) -> AppResult<()> {
+    let mut list: Vec<Flash> = session.get(FLASH_KEY).await?.unwrap_or_default();
+    list.push(Flash {
+        kind: kind.into(),
+        key: key.into(),
+    });
+    session.insert(FLASH_KEY, list).await?;
+    Ok(())
+}
+
+pub struct NavItem {
+    pub href: String,
+    pub label: String,
+    pub active: bool,
+}
+
+pub struct TenantLink {
+    pub slug: String,
+    pub name: String,
+    pub current: bool,
+}
+
+pub struct Layout {
+    pub lang: Lang,
+    pub title: String,
+    pub user_name: Option<String>,
+    pub role_label: Option<String>,
+    pub nav: Vec<NavItem>,
+    pub tenant_name: Option<String>,
+    pub switcher: Vec<TenantLink>,
+    pub flashes: Vec<(String, String)>,
+    pub path: String,
+    pub asset_v: String,
+}
+
+impl Layout {
+    pub fn t(&self, key: impl AsRef<str>) -> String {
+        self.lang.t(key.as_ref())
+    }
+
+    /// A page for someone not signed in (login, errors).
+    pub fn public(state: &AppState, lang: Lang, title_key: &str, path: &str) -> Layout {
+        Layout {
+            lang,
+            title: lang.t(title_key),
+            user_name: None,
+            role_label: None,
+            nav: Vec::new(),
+            tenant_name: None,
+            switcher: Vec::new(),
+            flashes: Vec::new(),
+            path: path.to_string(),
+            asset_v: state.asset_version.clone(),
+        }
+    }
+
+    /// A page for a signed-in person, inside a tenant or on a staff console.
+    pub async fn for_user(
+        state: &AppState,
+        session: &Session,
+        lang: Lang,
+        user: &CurrentUser,
+        tenant: Option<(&Tenant, Access)>,
+        title_key: &str,
+        path: &str,
+    ) -> AppResult<Layout> {
+        let mut layout = Layout::public(state, lang, title_key, path);
+        layout.user_name = Some(user.display_name.clone());
+        layout.role_label = Some(match (tenant, user.platform_role) {
+            (Some((_, access)), _) => lang.t(access.label_key()),
+            (None, Some(role)) => lang.t(role.label_key()),
+            (None, None) => String::new(),
+        });
+        let flashes: Vec<Flash> = session.remove(FLASH_KEY).await?.unwrap_or_default();
+        layout.flashes = flashes
+            .into_iter()
+            .map(|f| (f.kind, lang.t(&f.key)))
+            .collect();
+
+        let links = crate::tenants::repo::tenants_of_user(&state.db, user).await?;
+        layout.switcher = links
+            .into_iter()
+            .map(|(slug, name)| TenantLink {
+                current: tenant.is_some_and(|(t, _)| t.slug == slug),
+                slug,
+                name,
+            })
+            .collect();
+
+        let mut nav = Vec::new();
+        let mut item = |href: String, key: &str| {
+            nav.push(NavItem {
+                active: path == href
+                    || (href.len() > 3 && path.starts_with(&href) && !href.ends_with('/')),
+                href,
+                label: lang.t(key),
+            })
+        };
+        match user.platform_role {
+            Some(PlatformRole::Admin) => item("/admin".into(), "nav.admin_console"),
+            Some(PlatformRole::AccountManager) => item("/am".into(), "nav.work_queue"),
+            Some(PlatformRole::Finance) => item("/finance".into(), "nav.finance"),
+            None => {}
+        }
+        if let Some((t, access)) = tenant {
+            layout.tenant_name = Some(t.display_name.clone());
+            let base = format!("/t/{}", t.slug);
+            item(format!("{base}/"), "nav.home");
+            item(format!("{base}/shops"), "nav.shops");
+            if access == Access::Owner {
+                item(format!("{base}/members"), "nav.members");
+                item(format!("{base}/audit"), "nav.audit_log");
+            }
+        }
+        layout.nav = nav;
+        Ok(layout)
+    }
+}

@@ -1,0 +1,235 @@
+//! What all features share on the web side: language, layout, formatting, security headers,
+//! friendly error pages, static files, and small request helpers.
+
+pub mod fmt;
+pub mod lang;
+pub mod layout;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Router};
+use serde::Deserialize;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::error::ErrorPage;
+use crate::state::AppState;
+use lang::{LANG_COOKIE, Lang};
+use layout::Layout;
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+frame-ancestors 'none'";
+
+/// Security headers on every response: a CSP that allows no inline script, no framing, no
+/// sniffing, and a referrer policy that still sends Origin on same-origin posts.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate {
+    layout: Layout,
+    status: u16,
+    heading: String,
+    message: String,
+}
+
+/// Fills in the body of error responses (from `AppError`, the CSRF check, or the fallback) with a
+/// friendly page in the request's language.
+pub async fn render_error_pages(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let lang = Lang::from_headers(request.headers());
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let status = if let Some(ErrorPage(status)) = response.extensions().get::<ErrorPage>() {
+        *status
+    } else if response
+        .extensions()
+        .get::<tower_http::csrf::ProtectionError>()
+        .is_some()
+    {
+        StatusCode::FORBIDDEN
+    } else {
+        return response;
+    };
+    error_page(&state, lang, status, &path)
+}
+
+pub fn error_page(state: &AppState, lang: Lang, status: StatusCode, path: &str) -> Response {
+    let key = match status.as_u16() {
+        403 => "error.403",
+        404 => "error.404",
+        503 => "error.503",
+        _ => "error.500",
+    };
+    let page = ErrorTemplate {
+        layout: Layout::public(state, lang, &format!("{key}.title"), path),
+        status: status.as_u16(),
+        heading: lang.t(&format!("{key}.title")),
+        message: lang.t(&format!("{key}.message")),
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => status.into_response(),
+    }
+}
+
+/// Renders a page template into a response.
+pub fn render<T: Template>(page: &T) -> crate::error::AppResult<Response> {
+    Ok(Html(page.render().map_err(anyhow::Error::from)?).into_response())
+}
+
+/// The router's fallback: a friendly 404.
+pub async fn not_found() -> crate::error::AppError {
+    crate::error::AppError::NotFound
+}
+
+/// Static files with long cache lifetimes; pages link them with `?v=<content hash>`.
+pub fn static_files(dir: PathBuf) -> Router<AppState> {
+    Router::new().fallback_service(
+        tower::ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ))
+            .service(ServeDir::new(dir)),
+    )
+}
+
+/// Where the static files are: `SEXTANT_STATIC_DIR`, else `./static`, else the source tree's.
+pub fn static_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SEXTANT_STATIC_DIR") {
+        return PathBuf::from(dir);
+    }
+    let here = PathBuf::from("static");
+    if here.join("css").is_dir() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static")
+}
+
+/// A short hash of the stylesheet, so a changed file gets a new URL under immutable caching.
+pub fn asset_version(dir: &std::path::Path) -> String {
+    use sha2::{Digest, Sha256};
+    let css = std::fs::read(dir.join("css/sextant.css")).unwrap_or_default();
+    Sha256::digest(&css)
+        .iter()
+        .take(5)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Only a local path may follow a login or a language switch: `/x`, never `//host`, `/\host`
+/// or `https://…`.
+pub fn safe_next(next: Option<&str>) -> Option<String> {
+    let next = next?.trim();
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    ok.then(|| next.to_string())
+}
+
+/// The client's ip: the socket peer, or with `SEXTANT_TRUST_PROXY` the last `X-Forwarded-For`
+/// hop (the one our own proxy added).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S> FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let trust_proxy = AppState::from_ref(state).config.trust_proxy;
+        let forwarded = trust_proxy
+            .then(|| {
+                parts
+                    .headers
+                    .get("x-forwarded-for")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.rsplit(',').next())
+                    .and_then(|v| v.trim().parse().ok())
+            })
+            .flatten();
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientIp(forwarded.or(peer)))
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LangForm {
+    lang: String,
+    next: Option<String>,
+}
+
+/// The language switch: a cookie that sticks for a year, then back where the person was.
+pub async fn set_lang(Form(form): Form<LangForm>) -> Response {
+    let lang = Lang::parse(&form.lang).unwrap_or(Lang::ZhCn);
+    let target = safe_next(form.next.as_deref()).unwrap_or_else(|| "/".into());
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
+        lang.code()
+    );
+    let mut response = Redirect::to(&target).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next(Some("/t/lumi/")), Some("/t/lumi/".into()));
+        assert_eq!(safe_next(Some("https://evil.example")), None);
+        assert_eq!(safe_next(Some("//evil.example/x")), None);
+        assert_eq!(safe_next(Some("/\\evil.example")), None);
+        assert_eq!(safe_next(Some("/ok\r\nSet-Cookie: x")), None);
+        assert_eq!(safe_next(Some("javascript:alert(1)")), None);
+        assert_eq!(safe_next(None), None);
+    }
+}

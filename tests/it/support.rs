@@ -1,0 +1,253 @@
+//! The test harness: one private PostgreSQL cluster per test run (or `TEST_DATABASE_URL`), a
+//! template database migrated once, a fresh database per test, and the app served on port 0.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sextant::auth::password::PasswordService;
+use sextant::config::Config;
+use sextant::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use sextant::db::{self, Db};
+use sextant::state::AppState;
+use sqlx::{Connection, Executor, PgConnection};
+
+struct Cluster {
+    /// A URL to the cluster's maintenance database, where test databases are created.
+    server_url: String,
+    template: String,
+    embedded: Option<(EmbeddedPostgres, PathBuf)>,
+}
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn stop_cluster_at_exit() {
+    if let Some(Cluster {
+        embedded: Some((pg, root)),
+        ..
+    }) = CLUSTER.get()
+    {
+        let _ = pg.stop();
+        let _ = std::fs::remove_dir_all(root);
+    }
+}
+
+fn cluster() -> &'static Cluster {
+    CLUSTER.get_or_init(|| {
+        // Set up on a thread of its own: the callers are inside async runtimes.
+        std::thread::spawn(start_cluster)
+            .join()
+            .expect("test cluster setup panicked")
+    })
+}
+
+fn start_cluster() -> Cluster {
+    let pid = std::process::id();
+    let (server_url, embedded) = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => (url, None),
+        _ => {
+            // A short path the postgres system user can reach (tests may run as root).
+            let root = PathBuf::from(format!("/tmp/sextant-it-{pid}"));
+            let _ = std::fs::remove_dir_all(&root);
+            std::fs::create_dir_all(&root).expect("create test cluster folder");
+            let pg = EmbeddedPostgres::ensure(&EmbeddedOptions {
+                root: root.clone(),
+                ephemeral: true,
+            })
+            .expect("start the private test cluster");
+            let url = pg.url("postgres");
+            // SAFETY: registering a plain extern "C" function with no captured state.
+            unsafe {
+                libc::atexit(stop_cluster_at_exit);
+            }
+            (url, Some((pg, root)))
+        }
+    };
+    let template = format!("sextant_it_tpl_{pid}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let mut conn = PgConnection::connect(&server_url)
+            .await
+            .expect("connect to the test cluster");
+        conn.execute(format!("DROP DATABASE IF EXISTS {template}").as_str())
+            .await
+            .expect("drop old template");
+        conn.execute(format!("CREATE DATABASE {template}").as_str())
+            .await
+            .expect("create template");
+        db::migrate(&database_url(&server_url, &template))
+            .await
+            .expect("migrate the template");
+        conn.close().await.ok();
+    });
+    Cluster {
+        server_url,
+        template,
+        embedded,
+    }
+}
+
+/// `server_url` with its database name replaced.
+pub fn database_url(server_url: &str, database: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (server_url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{database}?{q}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+/// A fresh database for one test, made from the migrated template.
+pub async fn fresh_database() -> String {
+    let cluster = cluster();
+    let name = format!(
+        "sextant_it_{}_{}",
+        std::process::id(),
+        NEXT_DB.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut conn = PgConnection::connect(&cluster.server_url)
+        .await
+        .expect("connect to the test cluster");
+    conn.execute(format!("CREATE DATABASE {name} TEMPLATE {}", cluster.template).as_str())
+        .await
+        .expect("create a test database");
+    conn.close().await.ok();
+    database_url(&cluster.server_url, &name)
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: Db,
+    pub state: AppState,
+    pub database_url: String,
+}
+
+impl TestApp {
+    /// A fresh database and the app serving it on 127.0.0.1 (any port).
+    pub async fn spawn() -> TestApp {
+        let url = fresh_database().await;
+        let db = Db::connect(&url, 5).await.expect("connect");
+        Self::serve(db, url).await
+    }
+
+    /// Like `spawn`, with the demo data seeded.
+    pub async fn with_demo() -> TestApp {
+        let app = Self::spawn().await;
+        sextant::seed::seed_demo(&app.db, &app.state.passwords)
+            .await
+            .expect("seed demo data");
+        app
+    }
+
+    pub async fn serve(db: Db, database_url: String) -> TestApp {
+        let config = Config::for_tests(database_url.clone());
+        let state = sextant::app::state(
+            db.clone(),
+            config,
+            PasswordService::fast_for_tests().expect("password service"),
+        );
+        let router = sextant::app::router(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .expect("serve");
+        });
+        TestApp {
+            addr,
+            db,
+            state,
+            database_url,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A client with its own cookie jar that does not follow redirects.
+    pub fn client(&self) -> reqwest::Client {
+        client_from(None)
+    }
+
+    /// A client whose connections come from another loopback address (another "ip").
+    pub fn client_from_ip(&self, ip: &str) -> reqwest::Client {
+        client_from(Some(ip.parse().expect("ip")))
+    }
+
+    /// Logs in with a fresh client; panics unless the login succeeds.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Client {
+        let client = self.client();
+        let res = self.post_login(&client, email, password, None).await;
+        assert_eq!(
+            res.status(),
+            reqwest::StatusCode::SEE_OTHER,
+            "login as {email} should redirect"
+        );
+        client
+    }
+
+    pub async fn post_login(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+        next: Option<&str>,
+    ) -> reqwest::Response {
+        let mut form = vec![("email", email), ("password", password)];
+        if let Some(next) = next {
+            form.push(("next", next));
+        }
+        client
+            .post(self.url("/login"))
+            .form(&form)
+            .send()
+            .await
+            .expect("POST /login")
+    }
+}
+
+fn client_from(ip: Option<std::net::IpAddr>) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(ip) = ip {
+        builder = builder.local_address(ip);
+    }
+    builder.build().expect("client")
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The demo passwords (fixed, as `seed-demo` prints them).
+pub const OWNER_LUMI: (&str, &str) = ("owner@lumi-home.example", "owner-demo-2026");
+pub const OPERATOR_LUMI: (&str, &str) = ("operator@lumi-home.example", "operator-demo-2026");
+pub const VIEWER_LUMI: (&str, &str) = ("viewer@lumi-home.example", "viewer-demo-2026");
+pub const OWNER_NORDPEAK: (&str, &str) = ("owner@nordpeak.example", "owner-demo-2026");
+pub const ADMIN: (&str, &str) = ("admin@sextant.example", "admin-demo-2026");
+pub const ACCOUNT_MANAGER: (&str, &str) = ("am@sextant.example", "am-demo-2026");
+pub const FINANCE: (&str, &str) = ("finance@sextant.example", "finance-demo-2026");
