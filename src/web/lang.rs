@@ -131,3 +131,115 @@ mod tests {
         assert_eq!(from_accept_language("en;q=0"), None);
     }
 }
+
+#[cfg(test)]
+mod catalogue_tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::Lang;
+
+    fn keys(value: &serde_yaml::Value, prefix: &str, out: &mut BTreeSet<String>) {
+        if let serde_yaml::Value::Mapping(map) = value {
+            for (k, v) in map {
+                let k = match k {
+                    serde_yaml::Value::String(s) => s.clone(),
+                    other => serde_yaml::to_string(other)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                };
+                if k == "_version" {
+                    continue;
+                }
+                let full = if prefix.is_empty() {
+                    k
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                if v.is_mapping() {
+                    keys(v, &full, out);
+                } else {
+                    out.insert(full);
+                }
+            }
+        }
+    }
+
+    fn catalogue(file: &str) -> BTreeSet<String> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("locales")
+            .join(file);
+        let text = std::fs::read_to_string(path).expect("catalogue");
+        let value: serde_yaml::Value = serde_yaml::from_str(&text).expect("valid YAML");
+        let mut out = BTreeSet::new();
+        keys(&value, "", &mut out);
+        out
+    }
+
+    /// Every literal key the templates and the code ask for: `t("…")` calls.
+    fn used_keys() -> BTreeSet<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = BTreeSet::new();
+        let mut stack = vec![root.join("templates"), root.join("src")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).expect("dir").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                for (i, _) in text.match_indices("t(\"") {
+                    let rest = &text[i + 3..];
+                    let key: String = rest.chars().take_while(|c| *c != '"').collect();
+                    let preceded = text[..i].chars().last().unwrap_or(' ');
+                    // `t("…")`, `.t("…")`, `t_with("…")`, not `format!("…")` or `get("…")`.
+                    if (preceded == '.' || preceded == ' ' || preceded == '(')
+                        && key.contains('.')
+                        && !key.contains(' ')
+                    {
+                        out.insert(key);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn both_languages_have_the_same_messages() {
+        let zh = catalogue("zh-CN.yml");
+        let en = catalogue("en.yml");
+        let only_zh: Vec<_> = zh.difference(&en).collect();
+        let only_en: Vec<_> = en.difference(&zh).collect();
+        assert!(
+            only_zh.is_empty() && only_en.is_empty(),
+            "zh only: {only_zh:?}; en only: {only_en:?}"
+        );
+    }
+
+    #[test]
+    fn every_key_the_ui_uses_is_in_the_catalogue_and_translates() {
+        let zh = catalogue("zh-CN.yml");
+        let used = used_keys();
+        assert!(
+            used.len() > 40,
+            "found the keys the templates use: {used:?}"
+        );
+        let missing: Vec<_> = used.iter().filter(|k| !zh.contains(*k)).collect();
+        assert!(
+            missing.is_empty(),
+            "missing from the catalogue: {missing:?}"
+        );
+        for key in &used {
+            for lang in [Lang::ZhCn, Lang::En] {
+                let text = lang.t(key);
+                assert!(
+                    !text.is_empty() && !text.ends_with(key.as_str()),
+                    "{key} in {lang:?}: {text}"
+                );
+            }
+        }
+    }
+}

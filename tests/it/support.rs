@@ -153,6 +153,11 @@ impl TestApp {
 
     pub async fn serve(db: Db, database_url: String) -> TestApp {
         let config = Config::for_tests(database_url.clone());
+        Self::serve_with(db, database_url, config).await
+    }
+
+    /// Serves `db` with the given settings (a second server on the same database is fine).
+    pub async fn serve_with(db: Db, database_url: String, config: Config) -> TestApp {
         let state = sextant::app::state(
             db.clone(),
             config,
