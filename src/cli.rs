@@ -58,6 +58,8 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A .env file in the working folder, if any (never overrides the real environment).
+    let _ = dotenvy::dotenv();
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
