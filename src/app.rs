@@ -53,6 +53,15 @@ pub fn router(state: AppState) -> Router {
             get(auth::handlers::login_form).post(auth::handlers::login),
         )
         .route("/logout", post(auth::handlers::logout))
+        .route(
+            "/set-password/{token}",
+            get(auth::password_pages::set_password_form).post(auth::password_pages::set_password),
+        )
+        .route(
+            "/account/password",
+            get(auth::password_pages::account_password_form)
+                .post(auth::password_pages::account_password),
+        )
         .route("/lang", post(web::set_lang))
         .merge(tenants::router())
         .merge(admin::router())

@@ -16,6 +16,9 @@ pub struct Config {
     /// `SEXTANT_SECRET`: keys derived from it (visitor hashes, …). Generated into the data folder
     /// when unset.
     pub secret: String,
+    /// `SEXTANT_PUBLIC_URL`: how people reach this server (for links they pass on); else the
+    /// request's Host.
+    pub public_url: Option<String>,
     /// `SEXTANT_COOKIE_SECURE`: mark cookies Secure (set it when served behind TLS).
     pub cookie_secure: bool,
     /// `SEXTANT_TRUST_PROXY`: take the client ip from the last `X-Forwarded-For` hop.
@@ -46,6 +49,7 @@ impl Config {
             data_dir,
             addr,
             secret,
+            public_url: env("SEXTANT_PUBLIC_URL"),
             cookie_secure: flag("SEXTANT_COOKIE_SECURE"),
             trust_proxy: flag("SEXTANT_TRUST_PROXY"),
             db_pool_size: number("SEXTANT_DB_POOL", 20)?,
@@ -62,6 +66,7 @@ impl Config {
             data_dir: std::env::temp_dir(),
             addr: "127.0.0.1:0".parse().expect("literal address"),
             secret: "test-secret".into(),
+            public_url: None,
             cookie_secure: false,
             trust_proxy: false,
             db_pool_size: 5,

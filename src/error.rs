@@ -12,6 +12,8 @@ pub enum AppError {
     Forbidden,
     #[error("login required")]
     LoginRequired { next: String },
+    #[error("tenant not active")]
+    TenantNotActive { slug: String },
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
@@ -52,6 +54,9 @@ impl IntoResponse for AppError {
             AppError::LoginRequired { next } => {
                 let target = format!("/login?next={}", urlencode(next));
                 return Redirect::to(&target).into_response();
+            }
+            AppError::TenantNotActive { slug } => {
+                return Redirect::to(&format!("/t/{slug}/")).into_response();
             }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden => StatusCode::FORBIDDEN,

@@ -1,11 +1,14 @@
 //! Staff consoles: the admin console (`/admin`), the account manager's work queue (`/am`) and the
 //! finance home (`/finance`). Cross-tenant reads go through an audited system scope.
 
+pub mod staff;
+pub mod tenants;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use sqlx::FromRow;
 use tower_sessions::Session;
 
@@ -20,12 +23,24 @@ use crate::web::render;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin", get(admin_console))
+        .route("/admin/tenants", get(tenants::index))
+        .route("/admin/tenants/{id}", get(tenants::detail))
+        .route("/admin/tenants/{id}/status", post(tenants::change_status))
+        .route(
+            "/admin/tenants/{id}/assignments",
+            post(tenants::set_assignments),
+        )
+        .route("/admin/staff", get(staff::index).post(staff::create))
+        .route("/admin/staff/{id}", get(staff::edit).post(staff::update))
+        .route("/admin/staff/{id}/active", post(staff::set_active))
+        .route("/admin/staff/{id}/reset-link", post(staff::reset_link))
         .route("/am", get(work_queue))
         .route("/finance", get(finance_home))
 }
 
 #[derive(FromRow)]
 pub struct TenantSummary {
+    pub id: uuid::Uuid,
     pub slug: String,
     pub display_name: String,
     pub status: String,
@@ -37,20 +52,6 @@ pub struct TenantSummary {
 impl TenantSummary {
     pub fn status_key(&self) -> String {
         format!("tenant.status.{}", self.status)
-    }
-}
-
-#[derive(FromRow)]
-pub struct StaffRow {
-    pub display_name: String,
-    pub email: String,
-    pub platform_role: String,
-    pub active: bool,
-}
-
-impl StaffRow {
-    pub fn role_key(&self) -> String {
-        format!("role.{}", self.platform_role)
     }
 }
 
@@ -68,7 +69,7 @@ async fn all_tenants(
         })
         .await?;
     let rows = sqlx::query_as::<_, TenantSummary>(
-        "SELECT t.slug, t.display_name, t.status, t.settlement_currency::text AS settlement_currency, \
+        "SELECT t.id, t.slug, t.display_name, t.status, t.settlement_currency::text AS settlement_currency, \
            (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id) AS members, \
            (SELECT count(*) FROM shops s WHERE s.tenant_id = t.id) AS shops \
          FROM tenants t ORDER BY t.display_name",
@@ -84,7 +85,7 @@ async fn all_tenants(
 struct AdminPage {
     layout: Layout,
     tenants: Vec<TenantSummary>,
-    staff: Vec<StaffRow>,
+    staff: Vec<staff::StaffMember>,
 }
 
 pub async fn admin_console(
@@ -95,12 +96,9 @@ pub async fn admin_console(
 ) -> AppResult<Response> {
     user.require(PlatformRole::Admin)?;
     let tenants = all_tenants(&state, &user, "admin_console").await?;
-    let staff = sqlx::query_as::<_, StaffRow>(
-        "SELECT display_name, email, platform_role, active FROM users \
-         WHERE platform_role IS NOT NULL ORDER BY platform_role, display_name",
-    )
-    .fetch_all(state.db.pool())
-    .await?;
+    let mut tx = state.db.system_tx(SystemScope::Auth).await?;
+    let staff = staff::all_staff(&mut tx).await?;
+    tx.commit().await?;
     let layout =
         Layout::for_user(&state, &session, lang, &user, None, "admin.title", "/admin").await?;
     render(&AdminPage {

@@ -105,7 +105,7 @@ pub async fn login(
     let stored = row
         .as_ref()
         .filter(|r| r.active)
-        .map(|r| r.password_hash.clone());
+        .and_then(|r| r.password_hash.clone());
     let ok = state.passwords.verify(stored, &form.password).await;
     let user = match (ok, row) {
         (true, Some(row)) => row.to_current(),

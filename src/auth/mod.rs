@@ -1,7 +1,9 @@
 //! Login, sessions, passwords, platform roles, and the `CurrentUser` extractor.
 
 pub mod handlers;
+pub mod links;
 pub mod password;
+pub mod password_pages;
 pub mod repo;
 pub mod throttle;
 

@@ -10,7 +10,7 @@ pub struct UserRow {
     pub id: Uuid,
     pub email: String,
     pub display_name: String,
-    pub password_hash: String,
+    pub password_hash: Option<String>,
     pub platform_role: Option<String>,
     pub active: bool,
 }
@@ -50,6 +50,40 @@ pub async fn find_active_by_id(
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|r| r.to_current()))
+}
+
+/// Sets a person's password hash.
+pub async fn set_password(
+    conn: &mut PgConnection,
+    id: Uuid,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Creates a person without a password (invited: they set it through a one-time link).
+pub async fn create_invited(
+    conn: &mut PgConnection,
+    email: &str,
+    display_name: &str,
+    platform_role: Option<PlatformRole>,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO users (id, email, display_name, platform_role) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(email.trim())
+    .bind(display_name.trim())
+    .bind(platform_role.map(PlatformRole::as_str))
+    .execute(conn)
+    .await?;
+    Ok(id)
 }
 
 /// Creates a person, or (same email) updates their name, role and password. Returns the id.

@@ -176,6 +176,15 @@ fn pool_options(max_connections: u32) -> PgPoolOptions {
         })
 }
 
+/// The constraint a unique violation broke, if `e` is one (to answer "already taken" next to the
+/// field instead of failing).
+pub fn unique_violation(e: &sqlx::Error) -> Option<&str> {
+    match e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => db.constraint(),
+        _ => None,
+    }
+}
+
 /// Runs the migrations as the connecting user (the tables' owner), on a connection of its own.
 pub async fn migrate(url: &str) -> anyhow::Result<()> {
     let mut conn = PgConnection::connect(url)

@@ -30,6 +30,10 @@ struct DashboardPage {
     shop_count: usize,
     member_count: usize,
     is_staff: bool,
+    is_owner: bool,
+    status: String,
+    status_reason: String,
+    profile_complete: bool,
 }
 
 pub async fn dashboard(
@@ -62,6 +66,10 @@ pub async fn dashboard(
         shop_count: shops.len(),
         member_count: members.len(),
         is_staff: ctx.access == Access::AccountManager,
+        is_owner: ctx.access == Access::Owner,
+        status: ctx.tenant.status.clone(),
+        status_reason: ctx.tenant.status_reason.clone().unwrap_or_default(),
+        profile_complete: ctx.tenant.profile_completed_at.is_some(),
     })
 }
 
@@ -79,6 +87,7 @@ pub async fn shops(
     lang: Lang,
     mut ctx: TenantCtx,
 ) -> AppResult<Response> {
+    ctx.require_active()?;
     let shops = repo::shops(&mut ctx.tx, ctx.tenant.id).await?;
     ctx.tx.commit().await?;
     let path = format!("/t/{}/shops", ctx.tenant.slug);
@@ -116,6 +125,7 @@ pub async fn shop(
 ) -> AppResult<Response> {
     // A malformed id is as unknown as another tenant's.
     let shop_id: Uuid = shop_id.parse().map_err(|_| AppError::NotFound)?;
+    ctx.require_active()?;
     let shop = repo::shop(&mut ctx.tx, ctx.tenant.id, shop_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -139,47 +149,6 @@ pub async fn shop(
 }
 
 #[derive(Template)]
-#[template(path = "tenants/members.html")]
-struct MembersPage {
-    layout: Layout,
-    members: Vec<(String, String, String, String)>,
-}
-
-pub async fn members(
-    State(state): State<AppState>,
-    session: Session,
-    lang: Lang,
-    mut ctx: TenantCtx,
-) -> AppResult<Response> {
-    ctx.require(&[Access::Owner])?;
-    let rows = repo::members(&mut ctx.tx, ctx.tenant.id).await?;
-    ctx.tx.commit().await?;
-    let members = rows
-        .into_iter()
-        .map(|m| {
-            (
-                m.display_name,
-                m.email,
-                lang.t(&format!("role.{}", m.role)),
-                fmt::datetime(m.created_at, &ctx.tenant.time_zone),
-            )
-        })
-        .collect();
-    let path = format!("/t/{}/members", ctx.tenant.slug);
-    let layout = Layout::for_user(
-        &state,
-        &session,
-        lang,
-        &ctx.user,
-        Some((&ctx.tenant, ctx.access)),
-        "members.title",
-        &path,
-    )
-    .await?;
-    render(&MembersPage { layout, members })
-}
-
-#[derive(Template)]
 #[template(path = "tenants/audit.html")]
 struct AuditPage {
     layout: Layout,
@@ -194,6 +163,7 @@ pub async fn audit_log(
     mut ctx: TenantCtx,
 ) -> AppResult<Response> {
     ctx.require(&[Access::Owner])?;
+    ctx.require_active()?;
     let rows = repo::audit_entries(&mut ctx.tx, ctx.tenant.id, 200).await?;
     ctx.tx.commit().await?;
     let entries = rows

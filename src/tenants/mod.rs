@@ -1,15 +1,19 @@
 //! Tenants: the `TenantCtx` extractor every `/t/{tenant_slug}/…` page stands on, and the
 //! tenant's own pages (dashboard, shops, members, audit log).
 
+pub mod domain;
 pub mod handlers;
+pub mod members;
+pub mod profile;
 pub mod repo;
+pub mod signup;
 
 use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{FromRef, FromRequestParts, Path};
 use axum::http::request::Parts;
-use axum::routing::get;
+use axum::routing::{get, post};
 use uuid::Uuid;
 
 use crate::auth::{CurrentUser, PlatformRole};
@@ -23,8 +27,28 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant_slug}/", get(handlers::dashboard))
         .route("/t/{tenant_slug}/shops", get(handlers::shops))
         .route("/t/{tenant_slug}/shops/{shop_id}", get(handlers::shop))
-        .route("/t/{tenant_slug}/members", get(handlers::members))
+        .route(
+            "/t/{tenant_slug}/settings/profile",
+            get(profile::form).post(profile::save),
+        )
+        .route(
+            "/t/{tenant_slug}/members",
+            get(members::index).post(members::add),
+        )
+        .route(
+            "/t/{tenant_slug}/members/{user_id}/role",
+            post(members::change_role),
+        )
+        .route(
+            "/t/{tenant_slug}/members/{user_id}/remove",
+            post(members::remove),
+        )
+        .route(
+            "/t/{tenant_slug}/members/{user_id}/reset-link",
+            post(members::reset_link),
+        )
         .route("/t/{tenant_slug}/audit", get(handlers::audit_log))
+        .route("/signup", get(signup::form).post(signup::submit))
 }
 
 /// What a person may do inside a tenant: their membership role, or an account manager's
@@ -66,6 +90,8 @@ pub struct Tenant {
     pub status: String,
     pub time_zone: String,
     pub settlement_currency: String,
+    pub profile_completed_at: Option<time::OffsetDateTime>,
+    pub status_reason: Option<String>,
 }
 
 /// A request inside one tenant: the tenant, the person, what they may do, and the tenant-scoped
@@ -79,6 +105,18 @@ pub struct TenantCtx {
 }
 
 impl TenantCtx {
+    /// Until the agency approves a tenant (or while it is suspended) its people may open only the
+    /// dashboard, which says what is pending, and the company profile.
+    pub fn require_active(&self) -> Result<(), AppError> {
+        if self.tenant.status == "active" {
+            Ok(())
+        } else {
+            Err(AppError::TenantNotActive {
+                slug: self.tenant.slug.clone(),
+            })
+        }
+    }
+
     /// 403 unless the person's access is one of `allowed`.
     pub fn require(&self, allowed: &[Access]) -> Result<(), AppError> {
         if allowed.contains(&self.access) {

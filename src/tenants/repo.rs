@@ -12,7 +12,8 @@ use crate::db::Db;
 pub async fn tenant_by_slug(pool: &PgPool, slug: &str) -> Result<Option<Tenant>, sqlx::Error> {
     sqlx::query_as::<_, Tenant>(
         "SELECT id, slug, display_name, legal_name, status, time_zone, \
-         settlement_currency::text AS settlement_currency FROM tenants WHERE slug = $1",
+         settlement_currency::text AS settlement_currency, profile_completed_at, status_reason \
+         FROM tenants WHERE slug = $1",
     )
     .bind(slug)
     .fetch_optional(pool)
@@ -123,11 +124,13 @@ pub struct Member {
     pub email: String,
     pub role: String,
     pub created_at: OffsetDateTime,
+    pub has_password: bool,
 }
 
 pub async fn members(conn: &mut PgConnection, tenant_id: Uuid) -> Result<Vec<Member>, sqlx::Error> {
     sqlx::query_as::<_, Member>(
-        "SELECT m.user_id, u.display_name, u.email, m.role, m.created_at \
+        "SELECT m.user_id, u.display_name, u.email, m.role, m.created_at, \
+         u.password_hash IS NOT NULL AS has_password \
          FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.tenant_id = $1 \
          ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'operator' THEN 1 ELSE 2 END, u.display_name",
@@ -159,4 +162,194 @@ pub async fn audit_entries(
     .bind(limit)
     .fetch_all(conn)
     .await
+}
+
+/// The company profile as stored.
+#[derive(FromRow, Debug, Clone)]
+pub struct TenantProfile {
+    pub legal_name: Option<String>,
+    pub business_licence_no: Option<String>,
+    pub main_categories: Vec<String>,
+    pub target_markets: Vec<String>,
+    pub fee_model: String,
+    pub service_fee_rate: rust_decimal::Decimal,
+    pub settlement_currency: String,
+    pub time_zone: String,
+}
+
+pub async fn profile(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+) -> Result<TenantProfile, sqlx::Error> {
+    sqlx::query_as::<_, TenantProfile>(
+        "SELECT legal_name, business_licence_no, main_categories, target_markets, fee_model, \
+         service_fee_rate, settlement_currency::text AS settlement_currency, time_zone \
+         FROM tenants WHERE id = $1",
+    )
+    .bind(tenant_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Saves a validated profile and marks it complete.
+pub async fn save_profile(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    p: &super::domain::Profile,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE tenants SET legal_name = $2, business_licence_no = $3, main_categories = $4, \
+         target_markets = $5, fee_model = $6, service_fee_rate = $7, settlement_currency = $8, \
+         time_zone = $9, profile_completed_at = coalesce(profile_completed_at, now()), \
+         updated_at = now() WHERE id = $1",
+    )
+    .bind(tenant_id)
+    .bind(&p.legal_name)
+    .bind(&p.licence)
+    .bind(&p.categories)
+    .bind(&p.markets)
+    .bind(&p.fee_model)
+    .bind(p.service_fee_rate)
+    .bind(&p.settlement_currency)
+    .bind(&p.time_zone)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Creates a shop, or updates the tenant's existing one. Ok(false): no such shop in this tenant.
+pub async fn save_shop(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    shop: &super::domain::ShopProfile,
+) -> Result<bool, sqlx::Error> {
+    let done = match shop.id {
+        Some(id) => {
+            sqlx::query(
+                "UPDATE shops SET name = $3, platform = $4, url = $5, time_zone = $6, \
+                 date_order = $7, currency = $8 WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(tenant_id)
+            .bind(id)
+        }
+        None => sqlx::query(
+            "INSERT INTO shops (tenant_id, id, name, platform, url, time_zone, date_order, currency) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(tenant_id)
+        .bind(Uuid::now_v7()),
+    }
+    .bind(&shop.name)
+    .bind(&shop.platform)
+    .bind(&shop.url)
+    .bind(&shop.time_zone)
+    .bind(&shop.date_order)
+    .bind(&shop.currency)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes the tenant's shop. Ok(false): no such shop in this tenant.
+pub async fn remove_shop(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM shops WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// One member of the tenant, or None (not a member here — maybe of another tenant).
+pub async fn member(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<Member>, sqlx::Error> {
+    sqlx::query_as::<_, Member>(
+        "SELECT m.user_id, u.display_name, u.email, m.role, m.created_at, \
+         u.password_hash IS NOT NULL AS has_password \
+         FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.tenant_id = $1 AND m.user_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn add_member(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    role: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)")
+        .bind(tenant_id)
+        .bind(user_id)
+        .bind(role)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Locks the tenant's owner rows for this transaction and counts them.
+pub async fn lock_owners(conn: &mut PgConnection, tenant_id: Uuid) -> Result<i64, sqlx::Error> {
+    let rows: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT user_id FROM memberships WHERE tenant_id = $1 AND role = 'owner' FOR UPDATE",
+    )
+    .bind(tenant_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.len() as i64)
+}
+
+pub async fn set_member_role(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    role: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2")
+        .bind(tenant_id)
+        .bind(user_id)
+        .bind(role)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn remove_member(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// How many other tenants the person belongs to (a check across tenants, so a system scope).
+pub async fn other_memberships(
+    db: &Db,
+    user_id: Uuid,
+    tenant_id: Uuid,
+) -> Result<i64, sqlx::Error> {
+    let mut tx = db.system_tx(crate::db::SystemScope::Auth).await?;
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM memberships WHERE user_id = $1 AND tenant_id <> $2",
+    )
+    .bind(user_id)
+    .bind(tenant_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(n)
 }

@@ -207,6 +207,88 @@ mod catalogue_tests {
         out
     }
 
+    /// Every string literal in the Rust sources that looks like a key of a catalogue section
+    /// (`"profile.error.shop_url"`, `"flash.profile_saved"`, …).
+    fn literal_keys(sections: &BTreeSet<String>) -> BTreeSet<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut out = BTreeSet::new();
+        let mut stack = vec![root];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).expect("dir").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                for literal in text.split('"').skip(1).step_by(2) {
+                    let looks_like_key = literal.contains('.')
+                        && literal
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                        && !literal.ends_with('.');
+                    let section = literal.split('.').next().unwrap_or_default();
+                    if looks_like_key && sections.contains(section) {
+                        out.insert(literal.to_string());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_message_key_in_the_code_exists_in_both_languages() {
+        let zh = catalogue("zh-CN.yml");
+        let sections: BTreeSet<String> = zh
+            .iter()
+            .map(|k| k.split('.').next().unwrap_or_default().to_string())
+            .collect();
+        // `tenant.*` literals are audit action names; the tenant status keys are added below.
+        let sections: BTreeSet<String> = sections.into_iter().filter(|s| s != "tenant").collect();
+        let mut keys: BTreeSet<String> = literal_keys(&sections)
+            .into_iter()
+            .filter(|k| !k.ends_with(".html"))
+            // A prefix of keys (`error.404` → `error.404.title`) is used to build them.
+            .filter(|k| !zh.iter().any(|z| z.starts_with(&format!("{k}."))))
+            .collect();
+        assert!(
+            keys.contains("profile.error.shop_url"),
+            "the scan finds error keys"
+        );
+        // Keys built from the domain's lists.
+        use crate::tenants::domain::*;
+        for (prefix, values) in [
+            ("category", CATEGORIES),
+            ("market", MARKETS),
+            ("fee_model", FEE_MODELS),
+            ("platform", PLATFORMS),
+            ("date_order", DATE_ORDERS),
+        ] {
+            for v in values {
+                keys.insert(format!("{prefix}.{v}"));
+            }
+        }
+        for role in [
+            "owner",
+            "operator",
+            "viewer",
+            "admin",
+            "account_manager",
+            "finance",
+        ] {
+            keys.insert(format!("role.{role}"));
+        }
+        for status in ["pending", "active", "suspended"] {
+            keys.insert(format!("tenant.status.{status}"));
+        }
+        let missing: Vec<_> = keys.iter().filter(|k| !zh.contains(*k)).collect();
+        assert!(
+            missing.is_empty(),
+            "missing from the catalogue: {missing:?}"
+        );
+    }
+
     #[test]
     fn both_languages_have_the_same_messages() {
         let zh = catalogue("zh-CN.yml");

@@ -48,6 +48,7 @@ pub struct Layout {
     pub role_label: Option<String>,
     pub nav: Vec<NavItem>,
     pub tenant_name: Option<String>,
+    pub tenant_slug: Option<String>,
     pub switcher: Vec<TenantLink>,
     pub flashes: Vec<(String, String)>,
     pub path: String,
@@ -59,6 +60,11 @@ impl Layout {
         self.lang.t(key.as_ref())
     }
 
+    /// The current tenant's slug ("" outside a tenant).
+    pub fn tenant_slug(&self) -> &str {
+        self.tenant_slug.as_deref().unwrap_or("")
+    }
+
     /// A page for someone not signed in (login, errors).
     pub fn public(state: &AppState, lang: Lang, title_key: &str, path: &str) -> Layout {
         Layout {
@@ -68,6 +74,7 @@ impl Layout {
             role_label: None,
             nav: Vec::new(),
             tenant_name: None,
+            tenant_slug: None,
             switcher: Vec::new(),
             flashes: Vec::new(),
             path: path.to_string(),
@@ -125,12 +132,19 @@ impl Layout {
         }
         if let Some((t, access)) = tenant {
             layout.tenant_name = Some(t.display_name.clone());
+            layout.tenant_slug = Some(t.slug.clone());
             let base = format!("/t/{}", t.slug);
             item(format!("{base}/"), "nav.home");
-            item(format!("{base}/shops"), "nav.shops");
+            let active = t.status == "active";
+            if active {
+                item(format!("{base}/shops"), "nav.shops");
+            }
             if access == Access::Owner {
-                item(format!("{base}/members"), "nav.members");
-                item(format!("{base}/audit"), "nav.audit_log");
+                if active {
+                    item(format!("{base}/members"), "nav.members");
+                    item(format!("{base}/audit"), "nav.audit_log");
+                }
+                item(format!("{base}/settings/profile"), "nav.profile");
             }
         }
         layout.nav = nav;

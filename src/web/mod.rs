@@ -2,6 +2,7 @@
 //! friendly error pages, static files, and small request helpers.
 
 pub mod fmt;
+pub mod forms;
 pub mod lang;
 pub mod layout;
 
@@ -109,9 +110,14 @@ pub fn error_page(state: &AppState, lang: Lang, status: StatusCode, path: &str) 
     }
 }
 
-/// Renders a page template into a response.
+/// Renders a page template into a 200 response.
 pub fn render<T: Template>(page: &T) -> crate::error::AppResult<Response> {
-    Ok(Html(page.render().map_err(anyhow::Error::from)?).into_response())
+    render_with(StatusCode::OK, page)
+}
+
+/// Renders a page template with a status (422 for a form with errors, …).
+pub fn render_with<T: Template>(status: StatusCode, page: &T) -> crate::error::AppResult<Response> {
+    Ok((status, Html(page.render().map_err(anyhow::Error::from)?)).into_response())
 }
 
 /// The router's fallback: a friendly 404.
@@ -194,6 +200,37 @@ where
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
         Ok(ClientIp(forwarded.or(peer)))
+    }
+}
+
+/// Where this server is reached, for links people pass on: `SEXTANT_PUBLIC_URL`, else the
+/// request's own Host.
+#[derive(Clone, Debug)]
+pub struct PublicOrigin(pub String);
+
+impl<S> FromRequestParts<S> for PublicOrigin
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let config = AppState::from_ref(state).config.clone();
+        if let Some(url) = &config.public_url {
+            return Ok(PublicOrigin(url.trim_end_matches('/').to_string()));
+        }
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let scheme = if config.cookie_secure {
+            "https"
+        } else {
+            "http"
+        };
+        Ok(PublicOrigin(format!("{scheme}://{host}")))
     }
 }
 

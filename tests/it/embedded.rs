@@ -33,14 +33,12 @@ async fn wait_healthy(port: u16, child: &mut Child) {
         if let Some(status) = child.try_wait().unwrap() {
             panic!("serve exited early: {status}");
         }
-        if let Ok(res) = client
+        let res = client
             .get(format!("http://127.0.0.1:{port}/healthz"))
             .send()
-            .await
-        {
-            if res.status() == StatusCode::OK {
-                return;
-            }
+            .await;
+        if res.is_ok_and(|r| r.status() == StatusCode::OK) {
+            return;
         }
         assert!(Instant::now() < deadline, "no 200 from /healthz in time");
         tokio::time::sleep(Duration::from_millis(100)).await;

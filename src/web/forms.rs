@@ -1,0 +1,106 @@
+//! Forms: the posted fields (repeated keys kept, as checkboxes need) and the messages shown next to
+//! fields when something is wrong.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+
+use crate::error::AppError;
+use crate::web::lang::Lang;
+
+/// A posted `application/x-www-form-urlencoded` body, every pair in order.
+#[derive(Debug, Default, Clone)]
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    pub fn parse(body: &[u8]) -> FormData {
+        FormData(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// The first value of `name`, or "".
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// Every value of `name` (checkbox groups).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for FormData {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot read the form: {e}")))?;
+        Ok(FormData::parse(&body))
+    }
+}
+
+/// Messages per field, already in the page's language, plus whether the form had any.
+#[derive(Debug, Default, Clone)]
+pub struct FormErrors {
+    messages: BTreeMap<String, String>,
+}
+
+impl FormErrors {
+    pub fn new(lang: Lang, keys: &BTreeMap<String, &'static str>) -> FormErrors {
+        FormErrors {
+            messages: keys.iter().map(|(f, k)| (f.clone(), lang.t(k))).collect(),
+        }
+    }
+
+    pub fn none() -> FormErrors {
+        FormErrors::default()
+    }
+
+    /// Adds a message (already translated) for a field.
+    pub fn add(&mut self, field: &str, message: String) {
+        self.messages.insert(field.to_string(), message);
+    }
+
+    pub fn get(&self, field: &str) -> Option<&String> {
+        self.messages.get(field)
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.messages.contains_key(field)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FormData;
+
+    #[test]
+    fn repeated_keys_are_kept_in_order() {
+        let form = FormData::parse(b"markets=US&markets=GB&name=Lumi+Home&empty=");
+        assert_eq!(form.all("markets"), vec!["US", "GB"]);
+        assert_eq!(form.get("name"), "Lumi Home");
+        assert_eq!(form.get("missing"), "");
+        assert!(form.has("empty") && !form.has("missing"));
+    }
+}
