@@ -35,7 +35,12 @@ struct DemoTenant {
     currency: &'static str,
     fee_rate: &'static str,
     shops: &'static [DemoShop],
-    people: [(&'static str, &'static str, &'static str); 3],
+    people: &'static [(&'static str, &'static str, &'static str)],
+    /// `active`, `pending` (awaiting approval) or `suspended`.
+    status: &'static str,
+    status_reason: Option<&'static str>,
+    /// Whether the company profile has been completed.
+    profile_complete: bool,
 }
 
 struct DemoShop {
@@ -68,7 +73,7 @@ const STAFF: [(&str, &str, PlatformRole, &str); 3] = [
     ),
 ];
 
-const TENANTS: [DemoTenant; 2] = [
+const TENANTS: [DemoTenant; 4] = [
     DemoTenant {
         slug: "lumi",
         display_name: "露米家居 Lumi Home",
@@ -104,7 +109,7 @@ const TENANTS: [DemoTenant; 2] = [
                 currency: "USD",
             },
         ],
-        people: [
+        people: &[
             ("owner@lumi-home.example", "林晓 Lin Xiao", "owner"),
             (
                 "operator@lumi-home.example",
@@ -113,6 +118,9 @@ const TENANTS: [DemoTenant; 2] = [
             ),
             ("viewer@lumi-home.example", "王芳 Wang Fang", "viewer"),
         ],
+        status: "active",
+        status_reason: None,
+        profile_complete: true,
     },
     DemoTenant {
         slug: "nordpeak",
@@ -149,11 +157,58 @@ const TENANTS: [DemoTenant; 2] = [
                 currency: "EUR",
             },
         ],
-        people: [
+        people: &[
             ("owner@nordpeak.example", "赵磊 Zhao Lei", "owner"),
             ("operator@nordpeak.example", "孙婷 Sun Ting", "operator"),
             ("viewer@nordpeak.example", "周杰 Zhou Jie", "viewer"),
         ],
+        status: "active",
+        status_reason: None,
+        profile_complete: true,
+    },
+    DemoTenant {
+        slug: "dawnlight",
+        display_name: "晨光美妆 Dawnlight Beauty",
+        legal_name: "广州晨光化妆品有限公司",
+        licence: "91440101MA9W4R7C2K",
+        categories: &["beauty"],
+        markets: &["US", "MY", "PH"],
+        currency: "USD",
+        fee_rate: "0.15",
+        shops: &[DemoShop {
+            name: "Dawnlight US · TikTok Shop",
+            platform: "tiktok_shop",
+            url: "https://shop.dawnlight.invalid/us",
+            time_zone: "America/Los_Angeles",
+            date_order: "MDY",
+            currency: "USD",
+        }],
+        people: &[("owner@dawnlight.example", "黄丽 Huang Li", "owner")],
+        status: "pending",
+        status_reason: None,
+        profile_complete: false,
+    },
+    DemoTenant {
+        slug: "toyfort",
+        display_name: "潮玩部落 Toyfort",
+        legal_name: "义乌市潮玩部落贸易有限公司",
+        licence: "91330782MA2E8N5P6U",
+        categories: &["toys"],
+        markets: &["US", "GB", "DE"],
+        currency: "CNY",
+        fee_rate: "0.08",
+        shops: &[DemoShop {
+            name: "Toyfort UK · TikTok Shop",
+            platform: "tiktok_shop",
+            url: "https://shop.toyfort.invalid/uk",
+            time_zone: "Europe/London",
+            date_order: "DMY",
+            currency: "GBP",
+        }],
+        people: &[("owner@toyfort.example", "吴强 Wu Qiang", "owner")],
+        status: "suspended",
+        status_reason: Some("服务协议到期未续签 / Service agreement expired, not renewed"),
+        profile_complete: true,
     },
 ];
 
@@ -183,7 +238,7 @@ pub async fn seed_demo(db: &Db, passwords: &PasswordService) -> anyhow::Result<D
         for shop in t.shops {
             upsert_shop(&mut tx, tenant_id, shop).await?;
         }
-        for (email, name, role) in t.people {
+        for &(email, name, role) in t.people {
             let password = format!("{role}-demo-2026");
             let hash = passwords.hash(&password).await?;
             let user_id = users::upsert(&mut tx, email, name, &hash, None).await?;
@@ -204,7 +259,8 @@ pub async fn seed_demo(db: &Db, passwords: &PasswordService) -> anyhow::Result<D
                 tenant_slug: Some(t.slug.into()),
             });
         }
-        if let Some(am) = am_id {
+        // The account manager serves the tenants that are working with the agency.
+        if let Some(am) = am_id.filter(|_| t.status != "pending") {
             sqlx::query(
                 "INSERT INTO am_assignments (tenant_id, user_id) VALUES ($1, $2) \
                  ON CONFLICT DO NOTHING",
@@ -238,13 +294,18 @@ pub async fn seed_demo(db: &Db, passwords: &PasswordService) -> anyhow::Result<D
 async fn upsert_tenant(conn: &mut PgConnection, t: &DemoTenant) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO tenants (id, slug, display_name, legal_name, business_licence_no, \
-           main_categories, target_markets, status, settlement_currency, service_fee_rate) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9::numeric) \
+           main_categories, target_markets, status, settlement_currency, service_fee_rate, \
+           status_reason, profile_completed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $8, $9::numeric, $11, \
+           CASE WHEN $12 THEN now() END) \
          ON CONFLICT (slug) DO UPDATE SET display_name = EXCLUDED.display_name, \
            legal_name = EXCLUDED.legal_name, business_licence_no = EXCLUDED.business_licence_no, \
            main_categories = EXCLUDED.main_categories, target_markets = EXCLUDED.target_markets, \
-           status = 'active', settlement_currency = EXCLUDED.settlement_currency, \
-           service_fee_rate = EXCLUDED.service_fee_rate, updated_at = now() \
+           status = EXCLUDED.status, status_reason = EXCLUDED.status_reason, \
+           settlement_currency = EXCLUDED.settlement_currency, \
+           service_fee_rate = EXCLUDED.service_fee_rate, \
+           profile_completed_at = CASE WHEN $12 THEN coalesce(tenants.profile_completed_at, now()) END, \
+           updated_at = now() \
          RETURNING id",
     )
     .bind(Uuid::now_v7())
@@ -256,6 +317,9 @@ async fn upsert_tenant(conn: &mut PgConnection, t: &DemoTenant) -> Result<Uuid, 
     .bind(t.markets)
     .bind(t.currency)
     .bind(t.fee_rate)
+    .bind(t.status)
+    .bind(t.status_reason)
+    .bind(t.profile_complete)
     .fetch_one(conn)
     .await
 }

@@ -217,7 +217,7 @@ async fn seed_demo_twice_neither_fails_nor_duplicates() {
     drop(tx);
     db.close().await;
     pg.stop().unwrap();
-    assert_eq!((users, tenants, shops, members), (9, 2, 6, 6));
+    assert_eq!((users, tenants, shops, members), (11, 4, 8, 8));
     let _ = std::fs::remove_dir_all(&data_dir);
 }
 

@@ -1,10 +1,13 @@
 //! Sextant's integration tests: one binary, a real PostgreSQL, a fresh database per test.
 
+mod admin;
 mod auth;
 mod browser;
 mod embedded;
 mod health;
 mod i18n;
+mod members;
+mod onboarding;
 mod rls;
 mod support;
 mod tenancy;

@@ -256,3 +256,69 @@ pub const OWNER_NORDPEAK: (&str, &str) = ("owner@nordpeak.example", "owner-demo-
 pub const ADMIN: (&str, &str) = ("admin@sextant.example", "admin-demo-2026");
 pub const ACCOUNT_MANAGER: (&str, &str) = ("am@sextant.example", "am-demo-2026");
 pub const FINANCE: (&str, &str) = ("finance@sextant.example", "finance-demo-2026");
+
+/// The one-time link shown on a page (`data-testid="one-time-link-url"`), as a path.
+pub fn shown_link_path(html: &str) -> String {
+    let marker = r#"data-testid="one-time-link-url">"#;
+    let start = html.find(marker).expect("a one-time link on the page") + marker.len();
+    let url: String = html[start..].chars().take_while(|c| *c != '<').collect();
+    let path_start = url.find("/set-password/").expect("a set-password link");
+    url[path_start..].to_string()
+}
+
+impl TestApp {
+    pub async fn get_ok(&self, client: &reqwest::Client, path: &str) -> String {
+        let res = client.get(self.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "GET {path}");
+        res.text().await.unwrap()
+    }
+
+    pub async fn status_of(&self, client: &reqwest::Client, path: &str) -> reqwest::StatusCode {
+        client.get(self.url(path)).send().await.unwrap().status()
+    }
+
+    pub async fn post_form(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client.post(self.url(path)).form(form).send().await.unwrap()
+    }
+
+    pub async fn tenant_id(&self, slug: &str) -> uuid::Uuid {
+        sextant::tenants::repo::tenant_by_slug(self.db.pool(), slug)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("tenant {slug}"))
+            .id
+    }
+
+    pub async fn user_id(&self, email: &str) -> uuid::Uuid {
+        sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")
+            .bind(email)
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap()
+    }
+
+    /// Audit entries (action, before, after) about an entity, oldest first, read from a system
+    /// scope.
+    pub async fn audit_of(
+        &self,
+        entity_id: &str,
+    ) -> Vec<(String, Option<serde_json::Value>, Option<serde_json::Value>)> {
+        let mut tx = self
+            .db
+            .system_tx(sextant::db::SystemScope::Auth)
+            .await
+            .unwrap();
+        sqlx::query_as(
+            "SELECT action, before, after FROM audit_log WHERE entity_id = $1 ORDER BY at",
+        )
+        .bind(entity_id)
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap()
+    }
+}

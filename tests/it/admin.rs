@@ -1,0 +1,417 @@
+//! The admin console: staff accounts, tenant approval and suspension, account-manager assignment.
+
+use reqwest::StatusCode;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn an_admin_creates_an_account_manager_who_sets_a_password_and_works_the_queue() {
+    let app = TestApp::with_demo().await;
+    let admin = app.login(ADMIN.0, ADMIN.1).await;
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/staff",
+            &[
+                ("name", "钱多多 Qian"),
+                ("email", "qian@sextant.example"),
+                ("role", "account_manager"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let link = shown_link_path(&res.text().await.unwrap());
+    let res = app
+        .post_form(
+            &app.client(),
+            &link,
+            &[
+                ("password", "qian-password-1"),
+                ("password_confirm", "qian-password-1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let qian = app.login("qian@sextant.example", "qian-password-1").await;
+    let queue = app.get_ok(&qian, "/am").await;
+    assert!(queue.contains("还没有分配给你的卖家。"));
+
+    // Assigned to Nordpeak, the queue lists it and its pages open; Lumi stays 404.
+    let qian_id = app.user_id("qian@sextant.example").await.to_string();
+    let nordpeak = app.tenant_id("nordpeak").await;
+    let res = app
+        .post_form(
+            &admin,
+            &format!("/admin/tenants/{nordpeak}/assignments"),
+            &[("am", qian_id.as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let queue = app.get_ok(&qian, "/am").await;
+    assert!(queue.contains(r#"href="/t/nordpeak/""#) && !queue.contains("/t/lumi/"));
+    assert_eq!(app.status_of(&qian, "/t/nordpeak/").await, StatusCode::OK);
+    assert_eq!(
+        app.status_of(&qian, "/t/lumi/").await,
+        StatusCode::NOT_FOUND
+    );
+    // The demo account manager was unassigned from Nordpeak by that form (it is the whole set).
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    assert_eq!(
+        app.status_of(&am, "/t/nordpeak/").await,
+        StatusCode::NOT_FOUND
+    );
+    let audit = app.audit_of(&nordpeak.to_string()).await;
+    let (action, before, after) = audit.last().unwrap();
+    assert_eq!(action, "tenant.assignments");
+    assert_eq!(
+        before.as_ref().unwrap()["account_managers"][0],
+        ACCOUNT_MANAGER.0
+    );
+    assert_eq!(
+        after.as_ref().unwrap()["account_managers"][0],
+        "qian@sextant.example"
+    );
+}
+
+#[tokio::test]
+async fn a_deactivated_staff_account_cannot_log_in_and_its_sessions_end() {
+    let app = TestApp::with_demo().await;
+    let admin = app.login(ADMIN.0, ADMIN.1).await;
+    let finance = app.login(FINANCE.0, FINANCE.1).await;
+    assert_eq!(app.status_of(&finance, "/finance").await, StatusCode::OK);
+    let finance_id = app.user_id(FINANCE.0).await;
+    let res = app
+        .post_form(
+            &admin,
+            &format!("/admin/staff/{finance_id}/active"),
+            &[("action", "deactivate")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let res = finance.get(app.url("/finance")).send().await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "the open session ended"
+    );
+    assert!(location(&res).starts_with("/login"));
+    let res = app
+        .post_login(&app.client(), FINANCE.0, FINANCE.1, None)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // No password link can be issued for it, and an old one stops working.
+    let res = app
+        .post_form(
+            &admin,
+            &format!("/admin/staff/{finance_id}/reset-link"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let audit = app.audit_of(&finance_id.to_string()).await;
+    let (action, before, after) = audit.last().unwrap();
+    assert_eq!(action, "staff.deactivate");
+    assert_eq!(before.as_ref().unwrap()["active"], true);
+    assert_eq!(after.as_ref().unwrap()["active"], false);
+
+    // Reactivated, the same password works again.
+    app.post_form(
+        &admin,
+        &format!("/admin/staff/{finance_id}/active"),
+        &[("action", "activate")],
+    )
+    .await;
+    app.login(FINANCE.0, FINANCE.1).await;
+}
+
+#[tokio::test]
+async fn a_deactivated_staff_members_unused_link_stops_working() {
+    let app = TestApp::with_demo().await;
+    let admin = app.login(ADMIN.0, ADMIN.1).await;
+    let am_id = app.user_id(ACCOUNT_MANAGER.0).await;
+    let res = app
+        .post_form(&admin, &format!("/admin/staff/{am_id}/reset-link"), &[])
+        .await;
+    let link = shown_link_path(&res.text().await.unwrap());
+    app.post_form(
+        &admin,
+        &format!("/admin/staff/{am_id}/active"),
+        &[("action", "deactivate")],
+    )
+    .await;
+    let res = app
+        .post_form(
+            &app.client(),
+            &link,
+            &[
+                ("password", "sneaky-password"),
+                ("password_confirm", "sneaky-password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::GONE);
+}
+
+#[tokio::test]
+async fn admins_cannot_lock_themselves_or_everyone_out() {
+    let app = TestApp::with_demo().await;
+    let admin = app.login(ADMIN.0, ADMIN.1).await;
+    let me = app.user_id(ADMIN.0).await;
+    let res = app
+        .post_form(
+            &admin,
+            &format!("/admin/staff/{me}/active"),
+            &[("action", "deactivate")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("不能停用自己的账号。"));
+    let res = app
+        .post_form(
+            &admin,
+            &format!("/admin/staff/{me}"),
+            &[("name", "Li"), ("role", "finance")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("不能修改自己的角色。"));
+
+    // A second admin may not demote the only other one below one active admin.
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/staff",
+            &[
+                ("name", "Second"),
+                ("email", "second@sextant.example"),
+                ("role", "admin"),
+            ],
+        )
+        .await;
+    let link = shown_link_path(&res.text().await.unwrap());
+    app.post_form(
+        &app.client(),
+        &link,
+        &[
+            ("password", "second-admin-1"),
+            ("password_confirm", "second-admin-1"),
+        ],
+    )
+    .await;
+    let second = app.login("second@sextant.example", "second-admin-1").await;
+    let res = app
+        .post_form(
+            &second,
+            &format!("/admin/staff/{me}/active"),
+            &[("action", "deactivate")],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "two admins: one may go"
+    );
+    let res = app
+        .post_form(
+            &second,
+            "/admin/staff",
+            &[
+                ("name", "Third"),
+                ("email", "third@sextant.example"),
+                ("role", "finance"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn staff_forms_with_bad_input_show_messages_and_create_nothing() {
+    let app = TestApp::with_demo().await;
+    let admin = app.login(ADMIN.0, ADMIN.1).await;
+    let staff_count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM users WHERE platform_role IS NOT NULL")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap()
+    };
+    let before = staff_count().await;
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/staff",
+            &[("name", ""), ("email", "bad"), ("role", "cto")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("请选择角色。"));
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/staff",
+            &[("name", ""), ("email", "bad"), ("role", "finance")],
+        )
+        .await;
+    let page = res.text().await.unwrap();
+    assert!(page.contains("请输入姓名") && page.contains("请输入有效的邮箱地址。"));
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/staff",
+            &[
+                ("name", "Dup"),
+                ("email", OWNER_LUMI.0),
+                ("role", "finance"),
+            ],
+        )
+        .await;
+    assert!(res.text().await.unwrap().contains("这个邮箱已有账号。"));
+    assert_eq!(staff_count().await, before);
+
+    // Unknown ids and sellers' ids are not staff: 404.
+    let owner_id = app.user_id(OWNER_LUMI.0).await;
+    for path in [
+        format!("/admin/staff/{owner_id}"),
+        "/admin/staff/not-a-uuid".into(),
+        format!("/admin/staff/{}", uuid::Uuid::now_v7()),
+    ] {
+        assert_eq!(
+            app.status_of(&admin, &path).await,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let res = app
+        .post_form(&admin, &format!("/admin/staff/{owner_id}/reset-link"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn tenant_status_moves_only_along_allowed_paths_and_suspension_needs_a_reason() {
+    let app = TestApp::with_demo().await;
+    let admin = app.login(ADMIN.0, ADMIN.1).await;
+    let lumi = app.tenant_id("lumi").await;
+    let status_path = format!("/admin/tenants/{lumi}/status");
+    let res = app
+        .post_form(&admin, &status_path, &[("action", "approve")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("当前状态下不能执行这个操作。")
+    );
+    let res = app
+        .post_form(
+            &admin,
+            &status_path,
+            &[("action", "suspend"), ("reason", "  ")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("暂停时必须填写原因。"));
+
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let res = app
+        .post_form(
+            &admin,
+            &status_path,
+            &[("action", "suspend"), ("reason", "逾期未付服务费")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let home = app.get_ok(&owner, "/t/lumi/").await;
+    assert!(home.contains("账号已暂停") && home.contains("逾期未付服务费"));
+    assert_eq!(
+        app.status_of(&owner, "/t/lumi/shops").await,
+        StatusCode::SEE_OTHER
+    );
+
+    let res = app
+        .post_form(&admin, &status_path, &[("action", "reactivate")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.status_of(&owner, "/t/lumi/shops").await, StatusCode::OK);
+
+    let actions: Vec<(String, String)> = app
+        .audit_of(&lumi.to_string())
+        .await
+        .into_iter()
+        .map(|(a, _, after)| {
+            (
+                a,
+                after.unwrap()["status"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("tenant.suspend".to_string(), "suspended".to_string()),
+            ("tenant.reactivate".to_string(), "active".to_string())
+        ]
+    );
+
+    // A bogus account-manager id is refused.
+    let owner_id = app.user_id(OWNER_LUMI.0).await.to_string();
+    let res = app
+        .post_form(
+            &admin,
+            &format!("/admin/tenants/{lumi}/assignments"),
+            &[("am", owner_id.as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.status_of(&admin, &format!("/admin/tenants/{}", uuid::Uuid::now_v7()))
+            .await,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn only_admins_open_the_admin_console() {
+    let app = TestApp::with_demo().await;
+    let lumi = app.tenant_id("lumi").await;
+    let am_id = app.user_id(ACCOUNT_MANAGER.0).await;
+    for (email, password) in [ACCOUNT_MANAGER, FINANCE, OWNER_LUMI] {
+        let client = app.login(email, password).await;
+        for path in [
+            "/admin".to_string(),
+            "/admin/tenants".into(),
+            format!("/admin/tenants/{lumi}"),
+            "/admin/staff".into(),
+            format!("/admin/staff/{am_id}"),
+        ] {
+            assert_eq!(
+                app.status_of(&client, &path).await,
+                StatusCode::FORBIDDEN,
+                "{email} {path}"
+            );
+        }
+        let res = app
+            .post_form(
+                &client,
+                &format!("/admin/tenants/{lumi}/status"),
+                &[("action", "suspend"), ("reason", "x")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{email}");
+        let res = app
+            .post_form(
+                &client,
+                "/admin/staff",
+                &[("name", "x"), ("email", "x@y.example"), ("role", "admin")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{email}");
+    }
+}
