@@ -37,6 +37,7 @@ pub struct LoginQuery {
 pub async fn login_form(
     State(state): State<AppState>,
     lang: Lang,
+    session: Session,
     MaybeUser(user): MaybeUser,
     Query(q): Query<LoginQuery>,
 ) -> AppResult<Response> {
@@ -44,8 +45,10 @@ pub async fn login_form(
         let target = safe_next(q.next.as_deref()).unwrap_or_else(|| home_path_for(&user));
         return Ok(Redirect::to(&target).into_response());
     }
+    let mut layout = Layout::public(&state, lang, "login.title", "/login");
+    layout.take_flashes(&session).await?;
     let page = LoginPage {
-        layout: Layout::public(&state, lang, "login.title", "/login"),
+        layout,
         email: String::new(),
         next: safe_next(q.next.as_deref()).unwrap_or_default(),
         email_error: None,

@@ -52,7 +52,12 @@ pub async fn set_password_form(
         return invalid_link(&state, lang);
     };
     let page = SetPasswordPage {
-        layout: Layout::public(&state, lang, "link.title", "/set-password"),
+        layout: Layout::public(
+            &state,
+            lang,
+            "link.title",
+            &format!("/set-password/{token}"),
+        ),
         email: link.email,
         token,
         errors: FormErrors::none(),
@@ -80,7 +85,12 @@ pub async fn set_password(
     );
     if !errors.is_empty() {
         let page = SetPasswordPage {
-            layout: Layout::public(&state, lang, "link.title", "/set-password"),
+            layout: Layout::public(
+                &state,
+                lang,
+                "link.title",
+                &format!("/set-password/{token}"),
+            ),
             email: link.email,
             token,
             errors: FormErrors::new(lang, &errors),

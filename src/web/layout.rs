@@ -82,6 +82,16 @@ impl Layout {
         }
     }
 
+    /// Shows (and forgets) the flash messages waiting in the session.
+    pub async fn take_flashes(&mut self, session: &Session) -> AppResult<()> {
+        let flashes: Vec<Flash> = session.remove(FLASH_KEY).await?.unwrap_or_default();
+        self.flashes = flashes
+            .into_iter()
+            .map(|f| (f.kind, self.lang.t(&f.key)))
+            .collect();
+        Ok(())
+    }
+
     /// A page for a signed-in person, inside a tenant or on a staff console.
     pub async fn for_user(
         state: &AppState,
@@ -99,11 +109,7 @@ impl Layout {
             (None, Some(role)) => lang.t(role.label_key()),
             (None, None) => String::new(),
         });
-        let flashes: Vec<Flash> = session.remove(FLASH_KEY).await?.unwrap_or_default();
-        layout.flashes = flashes
-            .into_iter()
-            .map(|f| (f.kind, lang.t(&f.key)))
-            .collect();
+        layout.take_flashes(session).await?;
 
         let links = crate::tenants::repo::tenants_of_user(&state.db, user).await?;
         layout.switcher = links

@@ -221,6 +221,18 @@ async fn logout_ends_the_session_and_the_old_cookie_is_worthless() {
 
     let res = client.post(app.url("/logout")).send().await.unwrap();
     assert_eq!(location(&res), "/login");
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("你已退出登录。"),
+        "the login page says goodbye"
+    );
     let res = client.get(app.url("/t/lumi/")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 

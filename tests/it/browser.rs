@@ -223,3 +223,193 @@ async fn a_demo_owner_sees_the_dashboard_in_english_when_the_browser_prefers_eng
         .await;
     browser.close().await;
 }
+
+impl Browser {
+    pub async fn fill(&self, css: &str, value: &str) {
+        let el = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no field {css}: {e}"));
+        el.clear().await.unwrap();
+        el.send_keys(value).await.unwrap();
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("nothing to click at {css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    pub async fn select(&self, css: &str, value: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no select {css}: {e}"))
+            .select_by_value(value)
+            .await
+            .unwrap();
+    }
+
+    pub async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_string()
+    }
+
+    pub async fn wait_for_path(&self, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if self.path().await == expected {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("expected to be at {expected}, am at {}", self.path().await);
+    }
+}
+
+/// What the onboarding flow expects to read, per language.
+struct Texts {
+    accept_lang: &'static str,
+    pending: &'static str,
+    dashboard: &'static str,
+    operator_role: &'static str,
+    password_set: &'static str,
+}
+
+async fn sign_up_approve_onboard_and_invite(texts: Texts, slug: &str) {
+    let app = TestApp::with_demo().await;
+    let b = Browser::start(texts.accept_lang).await;
+    let owner_email = format!("owner@{slug}.example");
+
+    // 1. Sign up.
+    b.client.goto(&app.url("/signup")).await.unwrap();
+    b.fill("#company", "Brightway 光途").await;
+    b.fill("#slug", slug).await;
+    b.fill("#name", "Amy Zhou").await;
+    b.fill("#email", &owner_email).await;
+    b.fill("#password", "brightway-owner-1").await;
+    b.fill("#password_confirm", "brightway-owner-1").await;
+    b.click("form[action='/signup'] button[type=submit]").await;
+    b.wait_for_path(&format!("/t/{slug}/settings/profile"))
+        .await;
+    let notice = b.text_of("[data-testid=pending-notice]").await;
+    assert!(notice.contains(texts.pending), "{notice}");
+    b.click("[data-testid=logout]").await;
+    b.wait_for_path("/login").await;
+
+    // 2. The admin approves.
+    b.login(&app, ADMIN.0, ADMIN.1).await;
+    b.wait_for_path("/admin").await;
+    let tenant = app.tenant_id(slug).await;
+    b.client
+        .goto(&app.url(&format!("/admin/tenants/{tenant}")))
+        .await
+        .unwrap();
+    b.click("[data-testid=approve]").await;
+    b.wait_for_text(
+        "[data-testid=tenant-status]",
+        if texts.accept_lang.starts_with("zh") {
+            "已启用"
+        } else {
+            "Active"
+        },
+    )
+    .await;
+    b.click("[data-testid=logout]").await;
+    b.wait_for_path("/login").await;
+
+    // 3. The owner completes the company profile.
+    b.login(&app, &owner_email, "brightway-owner-1").await;
+    b.client
+        .goto(&app.url(&format!("/t/{slug}/settings/profile")))
+        .await
+        .unwrap();
+    b.fill("#legal_name", "杭州光途科技有限公司").await;
+    b.fill("#licence", "91330106MA2H3T9L4E").await;
+    b.click("input[name=categories][value=electronics]").await;
+    b.click("input[name=markets][value=US]").await;
+    b.click("input[name=markets][value=DE]").await;
+    b.click("input[name=fee_model][value=fixed_plus_commission]")
+        .await;
+    b.fill("#service_fee", "10").await;
+    b.click("input[name=settlement_currency][value=USD]").await;
+    b.fill("#time_zone", "Asia/Shanghai").await;
+    b.fill("#shop-0-name", "Brightway US · TikTok Shop").await;
+    b.select("#shop-0-platform", "tiktok_shop").await;
+    b.fill("#shop-0-url", "https://shop.brightway.invalid/us")
+        .await;
+    b.fill("#shop-0-time_zone", "America/New_York").await;
+    b.select("#shop-0-date_order", "MDY").await;
+    b.select("#shop-0-currency", "USD").await;
+    b.click("[data-testid=save-profile]").await;
+    b.wait_for_path(&format!("/t/{slug}/")).await;
+    b.wait_for_text(
+        "[data-testid=dashboard-heading]",
+        &format!("{} · Brightway 光途", texts.dashboard),
+    )
+    .await;
+
+    // 4. …and adds an operator, getting a one-time link.
+    b.client
+        .goto(&app.url(&format!("/t/{slug}/members")))
+        .await
+        .unwrap();
+    b.fill("#name", "Ben Operator").await;
+    b.fill("#email", &format!("ops@{slug}.example")).await;
+    b.select("#role", "operator").await;
+    b.click("[data-testid=add-member]").await;
+    let link = b.text_of("[data-testid=one-time-link-url]").await;
+    assert!(link.starts_with(&app.url("/set-password/")), "{link}");
+    b.click("[data-testid=logout]").await;
+    b.wait_for_path("/login").await;
+
+    // 5. The operator sets a password through the link and logs in.
+    b.client.goto(&link).await.unwrap();
+    b.fill("#password", "ben-operator-pass").await;
+    b.fill("#password_confirm", "ben-operator-pass").await;
+    b.click("form[action^='/set-password/'] button[type=submit]")
+        .await;
+    b.wait_for_path("/login").await;
+    let flash = b.text_of(".flash").await;
+    assert_eq!(flash, texts.password_set);
+    b.login(&app, &format!("ops@{slug}.example"), "ben-operator-pass")
+        .await;
+    b.wait_for_path(&format!("/t/{slug}/")).await;
+    let who = b.text_of(".who").await;
+    assert!(who.contains(texts.operator_role), "{who}");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_approval_onboarding_and_an_invited_operator_in_chinese() {
+    sign_up_approve_onboard_and_invite(
+        Texts {
+            accept_lang: "zh-CN",
+            pending: "正在等待服务商审核",
+            dashboard: "首页",
+            operator_role: "运营",
+            password_set: "密码已设置，请用新密码登录。",
+        },
+        "brightway",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_approval_onboarding_and_an_invited_operator_in_english() {
+    sign_up_approve_onboard_and_invite(
+        Texts {
+            accept_lang: "en-US",
+            pending: "waiting for the agency's approval",
+            dashboard: "Home",
+            operator_role: "Operator",
+            password_set: "Your password is set. Log in with it now.",
+        },
+        "brightway-en",
+    )
+    .await;
+}
