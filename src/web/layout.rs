@@ -121,17 +121,20 @@ impl Layout {
             })
             .collect();
 
-        let mut nav = Vec::new();
+        let mut nav: Vec<NavItem> = Vec::new();
         let mut item = |href: String, key: &str| {
             nav.push(NavItem {
-                active: path == href
-                    || (href.len() > 3 && path.starts_with(&href) && !href.ends_with('/')),
+                active: false,
                 href,
                 label: lang.t(key),
             })
         };
         match user.platform_role {
-            Some(PlatformRole::Admin) => item("/admin".into(), "nav.admin_console"),
+            Some(PlatformRole::Admin) => {
+                item("/admin".into(), "nav.admin_console");
+                item("/admin/tenants".into(), "nav.admin_tenants");
+                item("/admin/staff".into(), "nav.admin_staff");
+            }
             Some(PlatformRole::AccountManager) => item("/am".into(), "nav.work_queue"),
             Some(PlatformRole::Finance) => item("/finance".into(), "nav.finance"),
             None => {}
@@ -152,6 +155,19 @@ impl Layout {
                 }
                 item(format!("{base}/settings/profile"), "nav.profile");
             }
+        }
+        // The current page's item: the longest one whose path the page is at or under.
+        let current = nav
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| {
+                let prefix = n.href.trim_end_matches('/');
+                path == n.href || path == prefix || path.starts_with(&format!("{prefix}/"))
+            })
+            .max_by_key(|(_, n)| n.href.len())
+            .map(|(i, _)| i);
+        if let Some(i) = current {
+            nav[i].active = true;
         }
         layout.nav = nav;
         Ok(layout)
