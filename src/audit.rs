@@ -20,6 +20,60 @@ pub struct Entry {
     pub ip: Option<String>,
 }
 
+impl Entry {
+    /// An entry about one entity; the builder methods below fill in who, where and what changed.
+    pub fn new(
+        action: &'static str,
+        entity_type: &'static str,
+        entity_id: Option<String>,
+    ) -> Entry {
+        Entry {
+            tenant_id: None,
+            actor_id: None,
+            actor_label: String::new(),
+            action,
+            entity_type,
+            entity_id,
+            before: None,
+            after: None,
+            ip: None,
+        }
+    }
+
+    /// Done by a signed-in person.
+    pub fn by(self, user: &crate::auth::CurrentUser) -> Entry {
+        self.actor(Some(user.id), user.label())
+    }
+
+    /// Done by someone (or something: a command) named `label`.
+    pub fn actor(mut self, id: Option<Uuid>, label: String) -> Entry {
+        self.actor_id = id;
+        self.actor_label = label;
+        self
+    }
+
+    /// In a tenant (None: a platform event).
+    pub fn tenant(mut self, tenant_id: Option<Uuid>) -> Entry {
+        self.tenant_id = tenant_id;
+        self
+    }
+
+    pub fn before(mut self, value: Value) -> Entry {
+        self.before = Some(value);
+        self
+    }
+
+    pub fn after(mut self, value: Value) -> Entry {
+        self.after = Some(value);
+        self
+    }
+
+    pub fn ip(mut self, ip: Option<String>) -> Entry {
+        self.ip = ip;
+        self
+    }
+}
+
 #[tracing::instrument(skip_all, fields(action = entry.action), err)]
 pub async fn record(conn: &mut PgConnection, entry: Entry) -> Result<(), sqlx::Error> {
     sqlx::query(

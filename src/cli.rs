@@ -235,17 +235,9 @@ async fn create_admin(db: &Db, email: Option<String>, name: &str) -> Result<()> 
         crate::auth::repo::upsert(&mut tx, &email, name, &hash, Some(PlatformRole::Admin)).await?;
     audit::record(
         &mut tx,
-        audit::Entry {
-            tenant_id: None,
-            actor_id: None,
-            actor_label: "sextant create-admin".into(),
-            action: "staff.create",
-            entity_type: "user",
-            entity_id: Some(id.to_string()),
-            before: None,
-            after: Some(serde_json::json!({ "email": email, "platform_role": "admin" })),
-            ip: None,
-        },
+        audit::Entry::new("staff.create", "user", Some(id.to_string()))
+            .actor(None, "sextant create-admin".into())
+            .after(serde_json::json!({ "email": email, "platform_role": "admin" })),
     )
     .await?;
     tx.commit().await?;

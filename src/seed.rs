@@ -274,17 +274,9 @@ pub async fn seed_demo(db: &Db, passwords: &PasswordService) -> anyhow::Result<D
 
     audit::record(
         &mut tx,
-        audit::Entry {
-            tenant_id: None,
-            actor_id: None,
-            actor_label: "sextant seed-demo".into(),
-            action: "demo.seed",
-            entity_type: "platform",
-            entity_id: None,
-            before: None,
-            after: Some(serde_json::json!({ "users": report.users.len() })),
-            ip: None,
-        },
+        audit::Entry::new("demo.seed", "platform", None)
+            .actor(None, "sextant seed-demo".into())
+            .after(serde_json::json!({ "users": report.users.len() })),
     )
     .await?;
     tx.commit().await?;

@@ -219,17 +219,9 @@ pub async fn create(
     let link = links::issue(&mut tx, id, None, Purpose::Invite, Some(user.id)).await?;
     audit::record(
         &mut tx,
-        audit::Entry {
-            tenant_id: None,
-            actor_id: Some(user.id),
-            actor_label: user.label(),
-            action: "staff.create",
-            entity_type: "user",
-            entity_id: Some(id.to_string()),
-            before: None,
-            after: Some(json!({ "email": email, "display_name": name, "platform_role": role })),
-            ip: None,
-        },
+        audit::Entry::new("staff.create", "user", Some(id.to_string()))
+            .by(&user)
+            .after(json!({ "email": email, "display_name": name, "platform_role": role })),
     )
     .await?;
     let shown = ShownLink {
@@ -373,17 +365,7 @@ pub async fn update(
     .await?;
     audit::record(
         &mut tx,
-        audit::Entry {
-            tenant_id: None,
-            actor_id: Some(user.id),
-            actor_label: user.label(),
-            action: "staff.update",
-            entity_type: "user",
-            entity_id: Some(member.id.to_string()),
-            before: Some(json!({ "display_name": member.display_name, "platform_role": member.platform_role })),
-            after: Some(json!({ "display_name": name, "platform_role": role })),
-            ip: None,
-        },
+        audit::Entry::new("staff.update", "user", Some(member.id.to_string())).by(&user).before(json!({ "display_name": member.display_name, "platform_role": member.platform_role })).after(json!({ "display_name": name, "platform_role": role })),
     )
     .await?;
     tx.commit().await?;
@@ -443,21 +425,18 @@ pub async fn set_active(
         }
         audit::record(
             &mut tx,
-            audit::Entry {
-                tenant_id: None,
-                actor_id: Some(user.id),
-                actor_label: user.label(),
-                action: if activate {
+            audit::Entry::new(
+                if activate {
                     "staff.activate"
                 } else {
                     "staff.deactivate"
                 },
-                entity_type: "user",
-                entity_id: Some(member.id.to_string()),
-                before: Some(json!({ "active": member.active })),
-                after: Some(json!({ "active": activate })),
-                ip: None,
-            },
+                "user",
+                Some(member.id.to_string()),
+            )
+            .by(&user)
+            .before(json!({ "active": member.active }))
+            .after(json!({ "active": activate })),
         )
         .await?;
     }
@@ -501,17 +480,7 @@ pub async fn reset_link(
     let link = links::issue(&mut tx, member.id, None, purpose, Some(user.id)).await?;
     audit::record(
         &mut tx,
-        audit::Entry {
-            tenant_id: None,
-            actor_id: Some(user.id),
-            actor_label: user.label(),
-            action: "staff.password_link",
-            entity_type: "user",
-            entity_id: Some(member.id.to_string()),
-            before: None,
-            after: None,
-            ip: None,
-        },
+        audit::Entry::new("staff.password_link", "user", Some(member.id.to_string())).by(&user),
     )
     .await?;
     let shown = ShownLink {

@@ -304,23 +304,19 @@ pub async fn change_status(
     .await?;
     audit::record(
         &mut tx,
-        audit::Entry {
-            tenant_id: Some(tenant.id),
-            actor_id: Some(user.id),
-            actor_label: user.label(),
-            action: match action {
+        audit::Entry::new(
+            match action {
                 "approve" => "tenant.approve",
                 "suspend" => "tenant.suspend",
                 _ => "tenant.reactivate",
             },
-            entity_type: "tenant",
-            entity_id: Some(tenant.id.to_string()),
-            before: Some(json!({ "status": tenant.status, "reason": tenant.status_reason })),
-            after: Some(
-                json!({ "status": next, "reason": (!reason.is_empty()).then_some(&reason) }),
-            ),
-            ip: None,
-        },
+            "tenant",
+            Some(tenant.id.to_string()),
+        )
+        .by(&user)
+        .tenant(Some(tenant.id))
+        .before(json!({ "status": tenant.status, "reason": tenant.status_reason }))
+        .after(json!({ "status": next, "reason": (!reason.is_empty()).then_some(&reason) })),
     )
     .await?;
     tx.commit().await?;
@@ -406,17 +402,11 @@ pub async fn set_assignments(
     if before != after {
         audit::record(
             &mut tx,
-            audit::Entry {
-                tenant_id: Some(tenant.id),
-                actor_id: Some(user.id),
-                actor_label: user.label(),
-                action: "tenant.assignments",
-                entity_type: "tenant",
-                entity_id: Some(tenant.id.to_string()),
-                before: Some(json!({ "account_managers": before })),
-                after: Some(json!({ "account_managers": after })),
-                ip: None,
-            },
+            audit::Entry::new("tenant.assignments", "tenant", Some(tenant.id.to_string()))
+                .by(&user)
+                .tenant(Some(tenant.id))
+                .before(json!({ "account_managers": before }))
+                .after(json!({ "account_managers": after })),
         )
         .await?;
     }

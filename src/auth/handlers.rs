@@ -131,17 +131,9 @@ pub async fn login(
     let mut tx = state.db.system_tx(SystemScope::Auth).await?;
     audit::record(
         &mut tx,
-        audit::Entry {
-            tenant_id: None,
-            actor_id: Some(user.id),
-            actor_label: user.label(),
-            action: "auth.login",
-            entity_type: "user",
-            entity_id: Some(user.id.to_string()),
-            before: None,
-            after: None,
-            ip: ip.map(|i| i.to_string()),
-        },
+        audit::Entry::new("auth.login", "user", Some(user.id.to_string()))
+            .by(&user)
+            .ip(ip.map(|i| i.to_string())),
     )
     .await?;
     tx.commit().await?;
@@ -164,17 +156,9 @@ pub async fn logout(
         let mut tx = state.db.system_tx(SystemScope::Auth).await?;
         audit::record(
             &mut tx,
-            audit::Entry {
-                tenant_id: None,
-                actor_id: Some(user.id),
-                actor_label: user.label(),
-                action: "auth.logout",
-                entity_type: "user",
-                entity_id: Some(user.id.to_string()),
-                before: None,
-                after: None,
-                ip: ip.map(|i| i.to_string()),
-            },
+            audit::Entry::new("auth.logout", "user", Some(user.id.to_string()))
+                .by(&user)
+                .ip(ip.map(|i| i.to_string())),
         )
         .await?;
         tx.commit().await?;

@@ -105,17 +105,10 @@ pub async fn set_password(
     repo::set_password(&mut tx, link.user_id, &hash).await?;
     audit::record(
         &mut tx,
-        audit::Entry {
-            tenant_id: link.tenant_id,
-            actor_id: Some(link.user_id),
-            actor_label: link.email.clone(),
-            action: "user.password_set",
-            entity_type: "user",
-            entity_id: Some(link.user_id.to_string()),
-            before: None,
-            after: None,
-            ip: ip.map(|i| i.to_string()),
-        },
+        audit::Entry::new("user.password_set", "user", Some(link.user_id.to_string()))
+            .actor(Some(link.user_id), link.email.clone())
+            .tenant(link.tenant_id)
+            .ip(ip.map(|i| i.to_string())),
     )
     .await?;
     tx.commit().await?;
@@ -202,17 +195,9 @@ pub async fn account_password(
     repo::set_password(&mut tx, user.id, &hash).await?;
     audit::record(
         &mut tx,
-        audit::Entry {
-            tenant_id: None,
-            actor_id: Some(user.id),
-            actor_label: user.label(),
-            action: "user.password_change",
-            entity_type: "user",
-            entity_id: Some(user.id.to_string()),
-            before: None,
-            after: None,
-            ip: ip.map(|i| i.to_string()),
-        },
+        audit::Entry::new("user.password_change", "user", Some(user.id.to_string()))
+            .by(&user)
+            .ip(ip.map(|i| i.to_string())),
     )
     .await?;
     tx.commit().await?;

@@ -129,17 +129,12 @@ impl Db {
         {
             crate::audit::record(
                 &mut tx,
-                crate::audit::Entry {
-                    tenant_id: None,
-                    actor_id: Some(*actor),
-                    actor_label: actor_label.clone(),
-                    action: "scope.open",
-                    entity_type: "staff_cross_tenant",
-                    entity_id: Some(page.to_string()),
-                    before: None,
-                    after: None,
-                    ip: None,
-                },
+                crate::audit::Entry::new(
+                    "scope.open",
+                    "staff_cross_tenant",
+                    Some(page.to_string()),
+                )
+                .actor(Some(*actor), actor_label.clone()),
             )
             .await?;
         }

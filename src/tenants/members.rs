@@ -240,17 +240,10 @@ pub async fn add(
     };
     audit::record(
         &mut ctx.tx,
-        audit::Entry {
-            tenant_id: Some(ctx.tenant.id),
-            actor_id: Some(ctx.user.id),
-            actor_label: ctx.user.label(),
-            action: "member.add",
-            entity_type: "membership",
-            entity_id: Some(user_id.to_string()),
-            before: None,
-            after: Some(json!({ "email": input.email, "role": input.role })),
-            ip: None,
-        },
+        audit::Entry::new("member.add", "membership", Some(user_id.to_string()))
+            .by(&ctx.user)
+            .tenant(Some(ctx.tenant.id))
+            .after(json!({ "email": input.email, "role": input.role })),
     )
     .await?;
     let shown_link = link.map(|l| shown(&origin, &ctx.tenant.time_zone, &input.email, l));
@@ -320,17 +313,15 @@ pub async fn change_role(
         repo::set_member_role(&mut ctx.tx, ctx.tenant.id, user_id, &new_role).await?;
         audit::record(
             &mut ctx.tx,
-            audit::Entry {
-                tenant_id: Some(ctx.tenant.id),
-                actor_id: Some(ctx.user.id),
-                actor_label: ctx.user.label(),
-                action: "member.role_change",
-                entity_type: "membership",
-                entity_id: Some(user_id.to_string()),
-                before: Some(json!({ "role": old_role })),
-                after: Some(json!({ "role": new_role })),
-                ip: None,
-            },
+            audit::Entry::new(
+                "member.role_change",
+                "membership",
+                Some(user_id.to_string()),
+            )
+            .by(&ctx.user)
+            .tenant(Some(ctx.tenant.id))
+            .before(json!({ "role": old_role }))
+            .after(json!({ "role": new_role })),
         )
         .await?;
     }
@@ -368,17 +359,10 @@ pub async fn remove(
     links::revoke_for(&mut ctx.tx, user_id, Some(ctx.tenant.id)).await?;
     audit::record(
         &mut ctx.tx,
-        audit::Entry {
-            tenant_id: Some(ctx.tenant.id),
-            actor_id: Some(ctx.user.id),
-            actor_label: ctx.user.label(),
-            action: "member.remove",
-            entity_type: "membership",
-            entity_id: Some(user_id.to_string()),
-            before: Some(json!({ "role": old_role })),
-            after: None,
-            ip: None,
-        },
+        audit::Entry::new("member.remove", "membership", Some(user_id.to_string()))
+            .by(&ctx.user)
+            .tenant(Some(ctx.tenant.id))
+            .before(json!({ "role": old_role })),
     )
     .await?;
     let removed_self = user_id == ctx.user.id;
@@ -437,17 +421,13 @@ pub async fn reset_link(
     .await?;
     audit::record(
         &mut ctx.tx,
-        audit::Entry {
-            tenant_id: Some(ctx.tenant.id),
-            actor_id: Some(ctx.user.id),
-            actor_label: ctx.user.label(),
-            action: "member.password_link",
-            entity_type: "membership",
-            entity_id: Some(user_id.to_string()),
-            before: None,
-            after: None,
-            ip: None,
-        },
+        audit::Entry::new(
+            "member.password_link",
+            "membership",
+            Some(user_id.to_string()),
+        )
+        .by(&ctx.user)
+        .tenant(Some(ctx.tenant.id)),
     )
     .await?;
     let shown_link = shown(&origin, &ctx.tenant.time_zone, &member.email, link);

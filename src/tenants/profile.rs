@@ -335,37 +335,35 @@ pub async fn save(
     let shops_after = repo::shops(&mut ctx.tx, ctx.tenant.id).await?;
     audit::record(
         &mut ctx.tx,
-        audit::Entry {
-            tenant_id: Some(ctx.tenant.id),
-            actor_id: Some(ctx.user.id),
-            actor_label: ctx.user.label(),
-            action: "tenant.profile_update",
-            entity_type: "tenant",
-            entity_id: Some(ctx.tenant.id.to_string()),
-            before: Some(json!({
-                "legal_name": before.legal_name,
-                "business_licence_no": before.business_licence_no,
-                "main_categories": before.main_categories,
-                "target_markets": before.target_markets,
-                "fee_model": before.fee_model,
-                "service_fee_rate": before.service_fee_rate.to_string(),
-                "settlement_currency": before.settlement_currency,
-                "time_zone": before.time_zone,
-                "shops": shops_before.iter().map(shop_json).collect::<Vec<_>>(),
-            })),
-            after: Some(json!({
-                "legal_name": profile.legal_name,
-                "business_licence_no": profile.licence,
-                "main_categories": profile.categories,
-                "target_markets": profile.markets,
-                "fee_model": profile.fee_model,
-                "service_fee_rate": profile.service_fee_rate.to_string(),
-                "settlement_currency": profile.settlement_currency,
-                "time_zone": profile.time_zone,
-                "shops": shops_after.iter().map(shop_json).collect::<Vec<_>>(),
-            })),
-            ip: None,
-        },
+        audit::Entry::new(
+            "tenant.profile_update",
+            "tenant",
+            Some(ctx.tenant.id.to_string()),
+        )
+        .by(&ctx.user)
+        .tenant(Some(ctx.tenant.id))
+        .before(json!({
+            "legal_name": before.legal_name,
+            "business_licence_no": before.business_licence_no,
+            "main_categories": before.main_categories,
+            "target_markets": before.target_markets,
+            "fee_model": before.fee_model,
+            "service_fee_rate": before.service_fee_rate.to_string(),
+            "settlement_currency": before.settlement_currency,
+            "time_zone": before.time_zone,
+            "shops": shops_before.iter().map(shop_json).collect::<Vec<_>>(),
+        }))
+        .after(json!({
+            "legal_name": profile.legal_name,
+            "business_licence_no": profile.licence,
+            "main_categories": profile.categories,
+            "target_markets": profile.markets,
+            "fee_model": profile.fee_model,
+            "service_fee_rate": profile.service_fee_rate.to_string(),
+            "settlement_currency": profile.settlement_currency,
+            "time_zone": profile.time_zone,
+            "shops": shops_after.iter().map(shop_json).collect::<Vec<_>>(),
+        })),
     )
     .await?;
     ctx.tx.commit().await?;

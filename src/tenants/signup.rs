@@ -110,20 +110,14 @@ pub async fn submit(
         super::repo::add_member(&mut tx, tenant_id, user_id, "owner").await?;
         audit::record(
             &mut tx,
-            audit::Entry {
-                tenant_id: Some(tenant_id),
-                actor_id: Some(user_id),
-                actor_label: input.email.clone(),
-                action: "tenant.signup",
-                entity_type: "tenant",
-                entity_id: Some(tenant_id.to_string()),
-                before: None,
-                after: Some(json!({
+            audit::Entry::new("tenant.signup", "tenant", Some(tenant_id.to_string()))
+                .actor(Some(user_id), input.email.clone())
+                .tenant(Some(tenant_id))
+                .after(json!({
                     "slug": input.slug, "display_name": input.company,
                     "owner": input.email, "status": "pending",
-                })),
-                ip: ip.map(|i| i.to_string()),
-            },
+                }))
+                .ip(ip.map(|i| i.to_string())),
         )
         .await?;
         tx.commit().await?;
