@@ -41,8 +41,13 @@ impl EmbeddedPostgres {
     /// this data folder is already running (then it is reused and left running).
     pub fn ensure(opts: &EmbeddedOptions) -> Result<Self> {
         let bin_dir = find_bin_dir().ok_or_else(|| anyhow!(NO_POSTGRES_HELP))?;
-        fs::create_dir_all(&opts.root)
-            .with_context(|| format!("cannot create the data folder {}", opts.root.display()))?;
+        fs::create_dir_all(&opts.root).with_context(|| {
+            format!(
+                "cannot create the data folder {}: set SEXTANT_DATA_DIR to a folder you can \
+                 write, or set DATABASE_URL",
+                opts.root.display()
+            )
+        })?;
         let root = opts.root.canonicalize()?;
         let pg_root = root.join("pg");
         let data_dir = pg_root.join("data");

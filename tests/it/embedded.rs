@@ -247,3 +247,20 @@ fn create_admin_generates_a_password_and_prints_it_once() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+#[test]
+fn a_data_folder_the_cluster_cannot_use_is_refused_with_a_message_saying_what_to_do() {
+    // /root is mode 700: as root the cluster runs as `postgres`, which cannot reach it; as anyone
+    // else the folder cannot even be made. Either way: a clear message, no half-made cluster.
+    let data_dir = PathBuf::from(format!("/root/sextant-unreachable-{}", std::process::id()));
+    let out = sextant(&data_dir)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SEXTANT_DATA_DIR"), "{stderr}");
+    assert!(stderr.contains(&data_dir.display().to_string()), "{stderr}");
+    assert!(!cluster_running(&data_dir));
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
