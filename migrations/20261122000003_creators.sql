@@ -52,3 +52,24 @@ CREATE TABLE reference_rates (
 );
 GRANT SELECT ON reference_rates TO sextant_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON reference_rates TO sextant_system;
+
+-- A creator CSV upload: kept until a person imports its good rows or cancels, so the validation
+-- report can be read first and the import is exactly what was validated.
+CREATE TABLE creator_imports (
+    id          uuid PRIMARY KEY,
+    uploaded_by uuid NOT NULL REFERENCES users (id),
+    filename    text NOT NULL,
+    encoding    text NOT NULL,
+    content     bytea NOT NULL,
+    total_rows  integer NOT NULL,
+    good_rows   integer NOT NULL,
+    error_rows  integer NOT NULL,
+    -- [{line, column, value, key}], all of them (the page shows the first 1,000).
+    errors      jsonb NOT NULL DEFAULT '[]',
+    status      text NOT NULL DEFAULT 'validated' CHECK (status IN ('validated', 'imported', 'cancelled')),
+    created     integer,
+    updated     integer,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz
+);
+GRANT SELECT, INSERT, UPDATE ON creator_imports TO sextant_system;

@@ -1,3 +1,34 @@
-//! The agency's creator pool (shared by all tenants) and its CSV import.
+//! The agency's creator pool (shared by all tenants), its CSV import, and reference rates.
 
+pub mod handlers;
 pub mod import;
+pub mod repo;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/creators", get(handlers::index))
+        .route(
+            "/admin/creators/import",
+            get(handlers::import_form).post(handlers::upload),
+        )
+        .route("/admin/creators/import/{id}", get(handlers::report))
+        .route(
+            "/admin/creators/import/{id}/errors.csv",
+            get(handlers::errors_csv),
+        )
+        .route(
+            "/admin/creators/import/{id}/confirm",
+            post(handlers::confirm),
+        )
+        .route("/admin/creators/import/{id}/cancel", post(handlers::cancel))
+        .route("/admin/creators/{id}", get(handlers::show))
+        .route(
+            "/admin/rates",
+            get(handlers::rates_index).post(handlers::rates_add),
+        )
+}

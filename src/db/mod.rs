@@ -32,6 +32,8 @@ pub enum SystemScope {
     ImportJob,
     /// `sextant seed-demo` and `create-admin`.
     Cli,
+    /// Staff working on the agency's creator pool and its imports (no tenant's data).
+    CreatorPool,
     /// A staff member's cross-tenant page (admin console, finance); opening it is audited.
     StaffCrossTenant {
         actor: Uuid,
@@ -48,6 +50,7 @@ impl SystemScope {
             SystemScope::ClickWriter => "click_writer",
             SystemScope::ImportJob => "import_job",
             SystemScope::Cli => "cli",
+            SystemScope::CreatorPool => "creator_pool",
             SystemScope::StaffCrossTenant { .. } => "staff_cross_tenant",
         }
     }

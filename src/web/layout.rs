@@ -134,8 +134,13 @@ impl Layout {
                 item("/admin".into(), "nav.admin_console");
                 item("/admin/tenants".into(), "nav.admin_tenants");
                 item("/admin/staff".into(), "nav.admin_staff");
+                item("/admin/creators".into(), "nav.creator_pool");
+                item("/admin/rates".into(), "nav.reference_rates");
             }
-            Some(PlatformRole::AccountManager) => item("/am".into(), "nav.work_queue"),
+            Some(PlatformRole::AccountManager) => {
+                item("/am".into(), "nav.work_queue");
+                item("/admin/creators".into(), "nav.creator_pool");
+            }
             Some(PlatformRole::Finance) => item("/finance".into(), "nav.finance"),
             None => {}
         }

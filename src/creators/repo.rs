@@ -1,0 +1,403 @@
+//! SQL for the creator pool, its imports and the reference rates. The pool is the agency's (no
+//! tenant): staff read and write it from a system scope.
+
+use rust_decimal::Decimal;
+use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::import::CreatorRecord;
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// The list's filters and order, as they stand in the URL.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct CreatorFilter {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub market: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub style: String,
+    #[serde(default)]
+    pub followers_min: String,
+    #[serde(default)]
+    pub followers_max: String,
+    /// Minimum engagement rate in percent.
+    #[serde(default)]
+    pub er_min: String,
+    #[serde(default)]
+    pub sort: String,
+    #[serde(default)]
+    pub dir: String,
+    #[serde(default)]
+    pub page: Option<i64>,
+}
+
+impl CreatorFilter {
+    pub fn page(&self) -> i64 {
+        self.page.unwrap_or(1).max(1)
+    }
+
+    fn order_by(&self) -> &'static str {
+        let desc = self.dir != "asc";
+        match (self.sort.as_str(), desc) {
+            ("handle", false) => "handle ASC",
+            ("handle", true) => "handle DESC",
+            ("er", false) => "er ASC, handle",
+            ("er", true) => "er DESC, handle",
+            ("views", false) => "avg_views ASC, handle",
+            ("views", true) => "avg_views DESC, handle",
+            ("refreshed", false) => "last_refreshed_at ASC NULLS FIRST, handle",
+            ("refreshed", true) => "last_refreshed_at DESC NULLS LAST, handle",
+            (_, false) => "followers ASC, handle",
+            (_, true) => "followers DESC, handle",
+        }
+    }
+}
+
+#[derive(FromRow, Debug, Clone)]
+pub struct CreatorRow {
+    pub id: Uuid,
+    pub handle: String,
+    pub display_name: String,
+    pub country: Option<String>,
+    pub markets: Vec<String>,
+    pub followers: i64,
+    pub avg_views: i64,
+    pub er: f64,
+    pub categories: Vec<String>,
+    pub styles: Vec<String>,
+    pub quote_video: Option<Decimal>,
+    pub quote_currency: Option<String>,
+    pub active: bool,
+    pub platform_blacklisted: bool,
+    pub last_refreshed_at: Option<OffsetDateTime>,
+}
+
+const ER: &str = "CASE WHEN avg_views > 0 THEN (avg_likes + avg_comments + avg_shares)::float8 / avg_views ELSE 0 END";
+
+fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &CreatorFilter) {
+    qb.push(" WHERE true");
+    let q = f.q.trim().trim_start_matches('@').to_lowercase();
+    if !q.is_empty() {
+        let pattern = format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        qb.push(" AND (handle LIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR lower(display_name) LIKE ")
+            .push_bind(pattern)
+            .push(")");
+    }
+    if !f.market.is_empty() {
+        qb.push(" AND markets @> ARRAY[")
+            .push_bind(f.market.to_uppercase())
+            .push("]::text[]");
+    }
+    if !f.category.is_empty() {
+        qb.push(" AND categories @> ARRAY[")
+            .push_bind(f.category.clone())
+            .push("]::text[]");
+    }
+    if !f.style.is_empty() {
+        qb.push(" AND styles @> ARRAY[")
+            .push_bind(f.style.clone())
+            .push("]::text[]");
+    }
+    if let Some(min) = super::import::parse_count(&f.followers_min) {
+        qb.push(" AND followers >= ").push_bind(min);
+    }
+    if let Some(max) = super::import::parse_count(&f.followers_max) {
+        qb.push(" AND followers <= ").push_bind(max);
+    }
+    if let Ok(er) = f.er_min.trim().trim_end_matches('%').parse::<f64>() {
+        if er.is_finite() {
+            qb.push(format!(" AND {ER} >= ")).push_bind(er / 100.0);
+        }
+    }
+}
+
+/// One page of the pool and how many match in all.
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &CreatorFilter,
+) -> Result<(Vec<CreatorRow>, i64), sqlx::Error> {
+    let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM creators");
+    push_filters(&mut count, f);
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
+
+    let mut qb = QueryBuilder::<Postgres>::new(format!(
+        "SELECT id, handle, display_name, country::text AS country, markets, followers, avg_views, \
+         {ER} AS er, categories, styles, quote_video, quote_currency::text AS quote_currency, active, \
+         platform_blacklisted, last_refreshed_at FROM creators"
+    ));
+    push_filters(&mut qb, f);
+    qb.push(" ORDER BY ").push(f.order_by());
+    qb.push(" LIMIT ").push_bind(PAGE_SIZE);
+    qb.push(" OFFSET ").push_bind((f.page() - 1) * PAGE_SIZE);
+    let rows = qb
+        .build_query_as::<CreatorRow>()
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok((rows, total))
+}
+
+#[derive(FromRow, Debug, Clone)]
+pub struct CreatorDetail {
+    pub id: Uuid,
+    pub handle: String,
+    pub display_name: String,
+    pub profile_url: Option<String>,
+    pub country: Option<String>,
+    pub markets: Vec<String>,
+    pub languages: Vec<String>,
+    pub followers: i64,
+    pub avg_views: i64,
+    pub avg_likes: i64,
+    pub avg_comments: i64,
+    pub avg_shares: i64,
+    pub categories: Vec<String>,
+    pub styles: Vec<String>,
+    pub audience_age: serde_json::Value,
+    pub audience_gender: serde_json::Value,
+    pub audience_countries: serde_json::Value,
+    pub quote_video: Option<Decimal>,
+    pub quote_live: Option<Decimal>,
+    pub quote_currency: Option<String>,
+    pub mcn: Option<String>,
+    pub contact: Option<String>,
+    pub sample_posting_rate: Option<Decimal>,
+    pub violation_notes: Option<String>,
+    pub platform_blacklisted: bool,
+    pub active: bool,
+    pub last_refreshed_at: Option<OffsetDateTime>,
+}
+
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<CreatorDetail>, sqlx::Error> {
+    sqlx::query_as::<_, CreatorDetail>(
+        "SELECT id, handle, display_name, profile_url, country::text AS country, markets, languages, \
+         followers, avg_views, avg_likes, avg_comments, avg_shares, categories, styles, audience_age, \
+         audience_gender, audience_countries, quote_video, quote_live, \
+         quote_currency::text AS quote_currency, mcn, contact, sample_posting_rate, violation_notes, \
+         platform_blacklisted, active, last_refreshed_at FROM creators WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+fn shares_json(pairs: &[(String, f64)]) -> serde_json::Value {
+    serde_json::Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    serde_json::json!((v * 10_000.0).round() / 10_000.0),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Creates or updates (same handle) one creator; an update overwrites only the columns the
+/// file carried. Returns true when the creator was new.
+pub async fn upsert(conn: &mut PgConnection, r: &CreatorRecord) -> Result<bool, sqlx::Error> {
+    let has = |c: &str| r.present.contains(c);
+    let inserted: bool = sqlx::query_scalar(
+        "INSERT INTO creators (id, handle, display_name, profile_url, country, markets, languages, \
+           followers, avg_views, avg_likes, avg_comments, avg_shares, categories, styles, \
+           audience_age, audience_gender, audience_countries, quote_video, quote_live, quote_currency, \
+           mcn, contact, sample_posting_rate, violation_notes, active, last_refreshed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+           $20, $21, $22, $23, $24, $25, now()) \
+         ON CONFLICT (handle) DO UPDATE SET \
+           display_name = CASE WHEN $26 THEN EXCLUDED.display_name ELSE creators.display_name END, \
+           profile_url = CASE WHEN $27 THEN EXCLUDED.profile_url ELSE creators.profile_url END, \
+           country = CASE WHEN $28 THEN EXCLUDED.country ELSE creators.country END, \
+           markets = CASE WHEN $29 THEN EXCLUDED.markets ELSE creators.markets END, \
+           languages = CASE WHEN $30 THEN EXCLUDED.languages ELSE creators.languages END, \
+           followers = EXCLUDED.followers, \
+           avg_views = CASE WHEN $31 THEN EXCLUDED.avg_views ELSE creators.avg_views END, \
+           avg_likes = CASE WHEN $32 THEN EXCLUDED.avg_likes ELSE creators.avg_likes END, \
+           avg_comments = CASE WHEN $33 THEN EXCLUDED.avg_comments ELSE creators.avg_comments END, \
+           avg_shares = CASE WHEN $34 THEN EXCLUDED.avg_shares ELSE creators.avg_shares END, \
+           categories = CASE WHEN $35 THEN EXCLUDED.categories ELSE creators.categories END, \
+           styles = CASE WHEN $36 THEN EXCLUDED.styles ELSE creators.styles END, \
+           audience_age = CASE WHEN $37 THEN EXCLUDED.audience_age ELSE creators.audience_age END, \
+           audience_gender = CASE WHEN $38 THEN EXCLUDED.audience_gender ELSE creators.audience_gender END, \
+           audience_countries = CASE WHEN $39 THEN EXCLUDED.audience_countries ELSE creators.audience_countries END, \
+           quote_video = CASE WHEN $40 THEN EXCLUDED.quote_video ELSE creators.quote_video END, \
+           quote_live = CASE WHEN $41 THEN EXCLUDED.quote_live ELSE creators.quote_live END, \
+           quote_currency = CASE WHEN $42 THEN EXCLUDED.quote_currency ELSE creators.quote_currency END, \
+           mcn = CASE WHEN $43 THEN EXCLUDED.mcn ELSE creators.mcn END, \
+           contact = CASE WHEN $44 THEN EXCLUDED.contact ELSE creators.contact END, \
+           sample_posting_rate = CASE WHEN $45 THEN EXCLUDED.sample_posting_rate ELSE creators.sample_posting_rate END, \
+           violation_notes = CASE WHEN $46 THEN EXCLUDED.violation_notes ELSE creators.violation_notes END, \
+           active = CASE WHEN $47 THEN EXCLUDED.active ELSE creators.active END, \
+           last_refreshed_at = now(), updated_at = now() \
+         RETURNING (xmax = 0)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(&r.handle)
+    .bind(&r.display_name)
+    .bind(&r.profile_url)
+    .bind(&r.country)
+    .bind(&r.markets)
+    .bind(&r.languages)
+    .bind(r.followers)
+    .bind(r.avg_views)
+    .bind(r.avg_likes)
+    .bind(r.avg_comments)
+    .bind(r.avg_shares)
+    .bind(&r.categories)
+    .bind(&r.styles)
+    .bind(shares_json(&r.audience_age))
+    .bind(shares_json(&r.audience_gender))
+    .bind(shares_json(&r.audience_countries))
+    .bind(r.quote_video)
+    .bind(r.quote_live)
+    .bind(&r.quote_currency)
+    .bind(&r.mcn)
+    .bind(&r.contact)
+    .bind(r.sample_posting_rate)
+    .bind(&r.violation_notes)
+    .bind(r.active)
+    .bind(has("display_name"))
+    .bind(has("profile_url"))
+    .bind(has("country"))
+    .bind(has("markets"))
+    .bind(has("languages"))
+    .bind(has("avg_views"))
+    .bind(has("avg_likes"))
+    .bind(has("avg_comments"))
+    .bind(has("avg_shares"))
+    .bind(has("categories"))
+    .bind(has("styles"))
+    .bind(has("audience_age"))
+    .bind(has("audience_gender"))
+    .bind(has("audience_countries"))
+    .bind(has("quote_video"))
+    .bind(has("quote_live"))
+    .bind(has("quote_currency"))
+    .bind(has("mcn"))
+    .bind(has("contact"))
+    .bind(has("sample_posting_rate"))
+    .bind(has("violation_notes"))
+    .bind(has("active"))
+    .fetch_one(conn)
+    .await?;
+    Ok(inserted)
+}
+
+#[derive(FromRow, Debug, Clone)]
+pub struct ImportRow {
+    pub id: Uuid,
+    pub filename: String,
+    pub encoding: String,
+    pub total_rows: i32,
+    pub good_rows: i32,
+    pub error_rows: i32,
+    pub errors: serde_json::Value,
+    pub status: String,
+    pub created: Option<i32>,
+    pub updated: Option<i32>,
+    pub created_at: OffsetDateTime,
+    pub uploader: String,
+}
+
+const IMPORT_COLUMNS: &str = "i.id, i.filename, i.encoding, i.total_rows, i.good_rows, i.error_rows, \
+    i.errors, i.status, i.created, i.updated, i.created_at, u.email AS uploader";
+
+pub async fn recent_imports(conn: &mut PgConnection) -> Result<Vec<ImportRow>, sqlx::Error> {
+    sqlx::query_as::<_, ImportRow>(&format!(
+        "SELECT {IMPORT_COLUMNS} FROM creator_imports i JOIN users u ON u.id = i.uploaded_by \
+         ORDER BY i.created_at DESC LIMIT 20"
+    ))
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn import(conn: &mut PgConnection, id: Uuid) -> Result<Option<ImportRow>, sqlx::Error> {
+    sqlx::query_as::<_, ImportRow>(&format!(
+        "SELECT {IMPORT_COLUMNS} FROM creator_imports i JOIN users u ON u.id = i.uploaded_by \
+         WHERE i.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The uploaded bytes of an import still waiting for a decision, locked against a second click.
+pub async fn pending_content(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT content FROM creator_imports WHERE id = $1 AND status = 'validated' FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+#[derive(FromRow, Debug, Clone)]
+pub struct RateRow {
+    pub id: Uuid,
+    pub rate_date: time::Date,
+    pub from_ccy: String,
+    pub to_ccy: String,
+    pub rate: Decimal,
+}
+
+pub async fn rates(conn: &mut PgConnection) -> Result<Vec<RateRow>, sqlx::Error> {
+    sqlx::query_as::<_, RateRow>(
+        "SELECT id, rate_date, from_ccy::text AS from_ccy, to_ccy::text AS to_ccy, rate \
+         FROM reference_rates ORDER BY rate_date DESC, from_ccy, to_ccy LIMIT 200",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The latest reference rate from → to on or before `on`, using the inverse pair when only that
+/// one was entered.
+pub async fn rate_on(
+    conn: &mut PgConnection,
+    from: &str,
+    to: &str,
+    on: time::Date,
+) -> Result<Option<Decimal>, sqlx::Error> {
+    if from == to {
+        return Ok(Some(Decimal::ONE));
+    }
+    let direct: Option<Decimal> = sqlx::query_scalar(
+        "SELECT rate FROM reference_rates WHERE from_ccy = $1 AND to_ccy = $2 AND rate_date <= $3 \
+         ORDER BY rate_date DESC LIMIT 1",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(on)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if direct.is_some() {
+        return Ok(direct);
+    }
+    let inverse: Option<Decimal> = sqlx::query_scalar(
+        "SELECT rate FROM reference_rates WHERE from_ccy = $2 AND to_ccy = $1 AND rate_date <= $3 \
+         ORDER BY rate_date DESC LIMIT 1",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(on)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(inverse
+        .and_then(|r| Decimal::ONE.checked_div(r))
+        .map(|r| r.round_dp(8)))
+}

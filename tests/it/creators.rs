@@ -1,0 +1,413 @@
+//! The creator pool: the CSV import (validate, then import or cancel), the list and the creator
+//! page, and reference rates.
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+
+use crate::support::*;
+
+const AFFILIATE_CSV: &str = "username,nickname,follower_count,avg_ec_video_view_count,avg_ec_video_like_count,avg_ec_video_comment_count,avg_ec_video_share_count,markets,languages,quote_video,quote_currency\n\
+@SunnyKitchen,Sunny Kitchen,13.8M,1.2M,96K,3.1K,2.4K,US|GB,en,\"2,500\",USD\n\
+homewithhana,Home with Hana,250K,48K,3.5K,210,180,US,en,400,USD\n\
+lina.cooks,Lina Cooks,1.2万,3w,1200,90,40,GB,en,120,GBP\n\
+,No Handle,10K,1K,10,1,1,US,en,100,USD\n\
+bad.numbers,Bad Numbers,lots,1K,10,1,1,US,en,100,USD\n\
+homewithhana,Hana Again,260K,50K,3.6K,220,190,US,en,400,USD\n\
+no.currency,No Currency,20K,2K,100,10,5,US,en,150,\n";
+
+async fn upload(
+    app: &TestApp,
+    client: &reqwest::Client,
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
+    let form = Form::new().part(
+        "file",
+        Part::bytes(bytes)
+            .file_name(name.to_string())
+            .mime_str("text/csv")
+            .unwrap(),
+    );
+    client
+        .post(app.url("/admin/creators/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn creator_count(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM creators")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn followers_of(app: &TestApp, handle: &str) -> Option<i64> {
+    sqlx::query_scalar("SELECT followers FROM creators WHERE handle = $1")
+        .bind(handle)
+        .fetch_optional(app.db.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_import_is_validated_first_then_imports_only_the_good_rows() {
+    let app = TestApp::with_demo().await;
+    let staff = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let before = creator_count(&app).await;
+    let res = upload(
+        &app,
+        &staff,
+        "affiliates.csv",
+        AFFILIATE_CSV.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let report_path = location(&res);
+    let report = app.get_ok(&staff, &report_path).await;
+    // Each rejected row with its line number: no handle (5), a bad number (6), the same
+    // handle again (7), a quote without a currency (8).
+    for line in [5, 6, 7, 8] {
+        assert!(
+            report.contains(&format!(r#"data-line="{line}""#)),
+            "line {line} rejected:\n{report}"
+        );
+    }
+    for line in [2, 3, 4] {
+        assert!(
+            !report.contains(&format!(r#"data-line="{line}""#)),
+            "line {line} is good"
+        );
+    }
+    assert!(report.contains(r#"data-testid="good-rows">3<"#));
+    assert_eq!(
+        creator_count(&app).await,
+        before,
+        "nothing imported before the decision"
+    );
+
+    // The rejected rows download as CSV with a BOM.
+    let csv = staff
+        .get(app.url(&format!("{report_path}/errors.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    let bytes = csv.bytes().await.unwrap();
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]));
+    assert_eq!(
+        String::from_utf8_lossy(&bytes).lines().count(),
+        5,
+        "header + 4 rejected rows"
+    );
+
+    let res = app
+        .post_form(&staff, &format!("{report_path}/confirm"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(creator_count(&app).await, before + 3);
+    assert_eq!(followers_of(&app, "sunnykitchen").await, Some(13_800_000));
+    assert_eq!(followers_of(&app, "homewithhana").await, Some(250_000));
+    assert_eq!(followers_of(&app, "lina.cooks").await, Some(12_000));
+    let views: i64 =
+        sqlx::query_scalar("SELECT avg_views FROM creators WHERE handle = 'lina.cooks'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(views, 30_000);
+    let report = app.get_ok(&staff, &report_path).await;
+    assert!(report.contains(r#"data-testid="created">3<"#));
+
+    // Confirming twice imports nothing more.
+    app.post_form(&staff, &format!("{report_path}/confirm"), &[])
+        .await;
+    assert_eq!(creator_count(&app).await, before + 3);
+}
+
+#[tokio::test]
+async fn the_same_handle_updates_the_creator_instead_of_duplicating() {
+    let app = TestApp::with_demo().await;
+    let staff = app.login(ADMIN.0, ADMIN.1).await;
+    let first = "handle,display_name,followers,country\nhomewithhana,Home with Hana,250K,US\n";
+    let res = upload(&app, &staff, "a.csv", first.as_bytes().to_vec()).await;
+    app.post_form(&staff, &format!("{}/confirm", location(&res)), &[])
+        .await;
+    let count = creator_count(&app).await;
+    // A later file with only some columns: followers change, the country stays.
+    let second = "Username,Follower Count\n@HomeWithHana,300K\n";
+    let res = upload(&app, &staff, "b.csv", second.as_bytes().to_vec()).await;
+    let path = location(&res);
+    app.post_form(&staff, &format!("{path}/confirm"), &[]).await;
+    assert_eq!(creator_count(&app).await, count);
+    let (followers, country, name): (i64, Option<String>, String) = sqlx::query_as(
+        "SELECT followers, country::text, display_name FROM creators WHERE handle = 'homewithhana'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (followers, country.as_deref(), name.as_str()),
+        (300_000, Some("US"), "Home with Hana")
+    );
+    let report = app.get_ok(&staff, &path).await;
+    assert!(report.contains(r#"data-testid="updated">1<"#));
+}
+
+#[tokio::test]
+async fn a_gb18030_file_with_chinese_headers_imports() {
+    let app = TestApp::with_demo().await;
+    let staff = app.login(ADMIN.0, ADMIN.1).await;
+    let text = "达人账号,昵称,粉丝数,国家\nxiaomei.home,小美的家,35.6万,US\n";
+    let (bytes, _, unmappable) = encoding_rs::GB18030.encode(text);
+    assert!(!unmappable);
+    let res = upload(&app, &staff, "达人.csv", bytes.to_vec()).await;
+    let path = location(&res);
+    let report = app.get_ok(&staff, &path).await;
+    assert!(report.contains("GB18030"));
+    app.post_form(&staff, &format!("{path}/confirm"), &[]).await;
+    let (name, followers): (String, i64) = sqlx::query_as(
+        "SELECT display_name, followers FROM creators WHERE handle = 'xiaomei.home'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!((name.as_str(), followers), ("小美的家", 356_000));
+}
+
+#[tokio::test]
+async fn a_cancelled_import_imports_nothing_and_an_unusable_file_is_refused() {
+    let app = TestApp::with_demo().await;
+    let staff = app.login(ADMIN.0, ADMIN.1).await;
+    let before = creator_count(&app).await;
+    let res = upload(&app, &staff, "a.csv", AFFILIATE_CSV.as_bytes().to_vec()).await;
+    let path = location(&res);
+    let res = app.post_form(&staff, &format!("{path}/cancel"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.post_form(&staff, &format!("{path}/confirm"), &[]).await;
+    assert_eq!(creator_count(&app).await, before);
+    assert!(app.get_ok(&staff, &path).await.contains("已取消"));
+
+    let res = upload(
+        &app,
+        &staff,
+        "nohandle.csv",
+        b"name,followers\nx,1\n".to_vec(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains(r#"data-testid="form-summary""#)
+    );
+    let res = upload(&app, &staff, "empty.csv", Vec::new()).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn the_pool_list_searches_filters_sorts_and_pages() {
+    let app = TestApp::with_demo().await;
+    let staff = app.login(ADMIN.0, ADMIN.1).await;
+    let mut csv = String::from("handle,followers,avg_views,avg_likes,markets,categories\n");
+    for i in 0..60 {
+        let market = if i % 2 == 0 { "US" } else { "GB" };
+        csv.push_str(&format!(
+            "creator{i:02},{}K,10K,{},{market},beauty\n",
+            10 + i,
+            100 + i * 20
+        ));
+    }
+    let res = upload(&app, &staff, "many.csv", csv.into_bytes()).await;
+    app.post_form(&staff, &format!("{}/confirm", location(&res)), &[])
+        .await;
+
+    let page = app.get_ok(&staff, "/admin/creators").await;
+    assert_eq!(page.matches("data-handle=").count(), 50, "50 per page");
+    assert!(
+        page.find(r#"data-handle="creator59""#) < page.find(r#"data-handle="creator58""#),
+        "most followers first"
+    );
+    let page2 = app.get_ok(&staff, "/admin/creators?page=2").await;
+    assert_eq!(page2.matches("data-handle=").count(), 10);
+
+    let gb = app
+        .get_ok(
+            &staff,
+            "/admin/creators?market=GB&followers_min=50K&followers_max=60K",
+        )
+        .await;
+    let handles: Vec<&str> = gb
+        .match_indices(r#"data-handle=""#)
+        .map(|(i, _)| &gb[i + 13..i + 22])
+        .collect();
+    assert_eq!(
+        handles,
+        vec![
+            "creator49",
+            "creator47",
+            "creator45",
+            "creator43",
+            "creator41"
+        ]
+    );
+
+    let search = app.get_ok(&staff, "/admin/creators?q=%40CREATOR07").await;
+    assert_eq!(search.matches("data-handle=").count(), 1);
+
+    // ER ≥ 20%: likes of 100 + 20i on 10K views → i ≥ 95 never; ≥ 1%: i ≥ 0 all; ≥ 10%: i ≥ 45.
+    let er = app
+        .get_ok(&staff, "/admin/creators?er_min=10&sort=handle&dir=asc")
+        .await;
+    assert_eq!(er.matches("data-handle=").count(), 15);
+    assert!(er.find(r#"data-handle="creator45""#) < er.find(r#"data-handle="creator46""#));
+}
+
+#[tokio::test]
+async fn the_creator_pool_is_for_admins_and_account_managers_only() {
+    let app = TestApp::with_demo().await;
+    for (email, password) in [OWNER_LUMI, FINANCE] {
+        let client = app.login(email, password).await;
+        for path in ["/admin/creators", "/admin/creators/import", "/admin/rates"] {
+            assert_eq!(
+                app.status_of(&client, path).await,
+                StatusCode::FORBIDDEN,
+                "{email} {path}"
+            );
+        }
+        assert_eq!(
+            upload(&app, &client, "x.csv", AFFILIATE_CSV.as_bytes().to_vec())
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    assert_eq!(app.status_of(&am, "/admin/creators").await, StatusCode::OK);
+    assert_eq!(
+        app.status_of(&am, "/admin/rates").await,
+        StatusCode::FORBIDDEN,
+        "rates are the admin's"
+    );
+    for path in [
+        format!("/admin/creators/{}", uuid::Uuid::now_v7()),
+        "/admin/creators/nope".into(),
+        format!("/admin/creators/import/{}", uuid::Uuid::now_v7()),
+    ] {
+        assert_eq!(
+            app.status_of(&am, &path).await,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn reference_rates_are_validated_and_saved_with_an_audit_entry() {
+    let app = TestApp::with_demo().await;
+    let admin = app.login(ADMIN.0, ADMIN.1).await;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM reference_rates")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap()
+    };
+    let before = count().await;
+    for (form, message) in [
+        (
+            vec![
+                ("date", "22/11/2026"),
+                ("from", "USD"),
+                ("to", "CNY"),
+                ("rate", "7.1"),
+            ],
+            "请输入日期",
+        ),
+        (
+            vec![
+                ("date", "2026-11-22"),
+                ("from", "US"),
+                ("to", "CNY"),
+                ("rate", "7.1"),
+            ],
+            "3 位大写币种代码",
+        ),
+        (
+            vec![
+                ("date", "2026-11-22"),
+                ("from", "USD"),
+                ("to", "USD"),
+                ("rate", "1"),
+            ],
+            "不能相同",
+        ),
+        (
+            vec![
+                ("date", "2026-11-22"),
+                ("from", "USD"),
+                ("to", "CNY"),
+                ("rate", "0"),
+            ],
+            "大于 0 的汇率",
+        ),
+        (
+            vec![
+                ("date", "2026-11-22"),
+                ("from", "USD"),
+                ("to", "CNY"),
+                ("rate", "7.123456789"),
+            ],
+            "大于 0 的汇率",
+        ),
+    ] {
+        let res = app.post_form(&admin, "/admin/rates", &form).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+        assert!(res.text().await.unwrap().contains(message), "{message}");
+    }
+    assert_eq!(count().await, before);
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/rates",
+            &[
+                ("date", "2026-11-22"),
+                ("from", "usd"),
+                ("to", "cny"),
+                ("rate", "7.1234"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = app.get_ok(&admin, "/admin/rates").await;
+    assert!(page.contains("USD → CNY") && page.contains("7.1234") && page.contains("参考汇率"));
+
+    let mut tx = app
+        .db
+        .system_tx(sextant::db::SystemScope::CreatorPool)
+        .await
+        .unwrap();
+    let date = time::macros::date!(2026 - 11 - 30);
+    let direct = sextant::creators::repo::rate_on(&mut tx, "USD", "CNY", date)
+        .await
+        .unwrap();
+    assert_eq!(direct, Some("7.1234".parse().unwrap()));
+    let inverse = sextant::creators::repo::rate_on(&mut tx, "CNY", "USD", date)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(inverse, "0.14038240".parse().unwrap());
+    let too_early = sextant::creators::repo::rate_on(
+        &mut tx,
+        "USD",
+        "CNY",
+        time::macros::date!(2026 - 11 - 01),
+    )
+    .await
+    .unwrap();
+    assert_eq!(too_early, None);
+    drop(tx);
+    let audit = app.audit_of("2026-11-22 USD/CNY").await;
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].0, "reference_rate.set");
+}
