@@ -387,7 +387,7 @@ pub async fn upload(
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Ok(Some(field)) = multipart.next_field().await {
         if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("creators.csv").to_string();
+            let name = field.file_name().unwrap_or("upload.csv").to_string();
             let bytes = field.bytes().await.map_err(|_| AppError::Forbidden);
             match bytes {
                 Ok(b) => file = Some((name, b.to_vec())),
@@ -660,6 +660,7 @@ struct RatesPage {
     errors: FormErrors,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn rates_page(
     state: &AppState,
     session: &Session,

@@ -116,10 +116,10 @@ fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &CreatorFilter) {
     if let Some(max) = super::import::parse_count(&f.followers_max) {
         qb.push(" AND followers <= ").push_bind(max);
     }
-    if let Ok(er) = f.er_min.trim().trim_end_matches('%').parse::<f64>() {
-        if er.is_finite() {
-            qb.push(format!(" AND {ER} >= ")).push_bind(er / 100.0);
-        }
+    if let Ok(er) = f.er_min.trim().trim_end_matches('%').parse::<f64>()
+        && er.is_finite()
+    {
+        qb.push(format!(" AND {ER} >= ")).push_bind(er / 100.0);
     }
 }
 
