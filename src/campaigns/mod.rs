@@ -1,0 +1,3 @@
+//! Intake (SPEC §2): a seller's campaign request, its states and transitions.
+
+pub mod domain;

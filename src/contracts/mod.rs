@@ -1,0 +1,3 @@
+//! Contracts (SPEC §4): a collaboration's terms, versions and states.
+
+pub mod domain;
