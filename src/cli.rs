@@ -143,7 +143,8 @@ async fn run_with(command: Command, mut config: Config, database: &Database) -> 
         }
         Command::SeedDemo { json } => {
             let db = Db::connect(&database.url, 2).await?;
-            let report = seed::seed_demo(&db, &PasswordService::new()?).await?;
+            let report =
+                seed::seed_demo_with(&db, &PasswordService::new()?, seed::DemoSize::FULL).await?;
             db.close().await;
             print_demo(&report, json)
         }
@@ -160,7 +161,7 @@ async fn run_with(command: Command, mut config: Config, database: &Database) -> 
             let db = Db::connect(&database.url, config.db_pool_size).await?;
             let passwords = PasswordService::new()?;
             if demo {
-                let report = seed::seed_demo(&db, &passwords).await?;
+                let report = seed::seed_demo_with(&db, &passwords, seed::DemoSize::FULL).await?;
                 print_demo(&report, false)?;
             }
             let listener = tokio::net::TcpListener::bind(config.addr)
@@ -179,21 +180,33 @@ async fn run_with(command: Command, mut config: Config, database: &Database) -> 
 }
 
 fn print_demo(report: &seed::DemoReport, json: bool) -> Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(report)?);
-        return Ok(());
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let written = if json {
+        serde_json::to_string_pretty(report)
+            .map_err(std::io::Error::other)
+            .and_then(|text| writeln!(out, "{text}"))
+    } else {
+        (|| {
+            writeln!(out, "Demo accounts (demo passwords are fixed):")?;
+            for u in &report.users {
+                writeln!(
+                    out,
+                    "  {:<30} {:<18} {:<16} {}",
+                    u.email,
+                    u.password,
+                    u.role,
+                    u.tenant.as_deref().unwrap_or("(staff)")
+                )?;
+            }
+            Ok(())
+        })()
+    };
+    // A reader that stops early (`| head`) is not an error worth failing for.
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
-    println!("Demo accounts (demo passwords are fixed):");
-    for u in &report.users {
-        println!(
-            "  {:<30} {:<18} {:<16} {}",
-            u.email,
-            u.password,
-            u.role,
-            u.tenant.as_deref().unwrap_or("(staff)")
-        );
-    }
-    Ok(())
 }
 
 async fn create_admin(db: &Db, email: Option<String>, name: &str) -> Result<()> {

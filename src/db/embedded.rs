@@ -34,6 +34,7 @@ pub struct EmbeddedPostgres {
     socket_dir: PathBuf,
     run_as: Option<User>,
     started_here: bool,
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl EmbeddedPostgres {
@@ -88,6 +89,7 @@ impl EmbeddedPostgres {
             socket_dir,
             run_as,
             started_here: false,
+            stopped: std::sync::atomic::AtomicBool::new(false),
         };
         if !pg.data_dir.join("PG_VERSION").exists() {
             pg.initdb(opts.ephemeral)?;
@@ -117,7 +119,7 @@ impl EmbeddedPostgres {
 
     /// Stops the cluster if this process started it; a reused cluster keeps running.
     pub fn stop(&self) -> Result<()> {
-        if !self.started_here {
+        if !self.started_here || self.stopped.swap(true, std::sync::atomic::Ordering::SeqCst) {
             return Ok(());
         }
         let out = self.pg_ctl(&["stop", "-m", "fast", "-w", "-t", "60"])?;
@@ -210,6 +212,13 @@ impl EmbeddedPostgres {
             cmd.env("HOME", &user.dir).current_dir("/");
         }
         cmd
+    }
+}
+
+impl Drop for EmbeddedPostgres {
+    /// A command that fails or panics half-way still stops the cluster it started.
+    fn drop(&mut self) {
+        let _ = self.stop();
     }
 }
 

@@ -1,6 +1,8 @@
 //! `sextant seed-demo`: believable demo data. Idempotent — running it again updates in place and
 //! resets the demo passwords to the fixed ones it prints.
 
+pub mod creators;
+
 use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -212,8 +214,44 @@ const TENANTS: [DemoTenant; 4] = [
     },
 ];
 
-/// Creates or refreshes the demo staff, tenants, members and shops in one transaction.
-pub async fn seed_demo(db: &Db, passwords: &PasswordService) -> anyhow::Result<DemoReport> {
+/// How much demo data to make: the command line makes the full pool; tests make what they need.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoSize {
+    pub creators: usize,
+}
+
+impl DemoSize {
+    /// What `sextant seed-demo` and `serve --demo` make.
+    pub const FULL: DemoSize = DemoSize { creators: 2_000 };
+    /// People, tenants and shops only.
+    pub const PEOPLE: DemoSize = DemoSize { creators: 0 };
+}
+
+/// Demo reference rates (labelled as reference rates wherever they are used).
+const REFERENCE_RATES: &[(&str, &str, &str)] = &[
+    ("USD", "CNY", "7.1200"),
+    ("GBP", "USD", "1.2700"),
+    ("EUR", "USD", "1.0850"),
+    ("USD", "JPY", "149.50"),
+    ("USD", "IDR", "15650"),
+    ("USD", "THB", "35.80"),
+    ("USD", "MYR", "4.6800"),
+    ("USD", "PHP", "56.20"),
+    ("USD", "VND", "24350"),
+    ("USD", "SGD", "1.3400"),
+    ("USD", "MXN", "17.10"),
+    ("USD", "BRL", "4.9500"),
+    ("USD", "SAR", "3.7500"),
+    ("USD", "AED", "3.6725"),
+];
+
+/// Creates or refreshes the demo staff, tenants, members, shops (and, by `size`, creators and
+/// reference rates) in one transaction.
+pub async fn seed_demo_with(
+    db: &Db,
+    passwords: &PasswordService,
+    size: DemoSize,
+) -> anyhow::Result<DemoReport> {
     let mut report = DemoReport { users: Vec::new() };
     let mut tx = db.system_tx(SystemScope::Cli).await?;
 
@@ -272,6 +310,23 @@ pub async fn seed_demo(db: &Db, passwords: &PasswordService) -> anyhow::Result<D
         }
     }
 
+    if size.creators > 0 {
+        creators::seed_creators(&mut tx, size.creators).await?;
+        for (from, to, rate) in REFERENCE_RATES {
+            sqlx::query(
+                "INSERT INTO reference_rates (id, rate_date, from_ccy, to_ccy, rate) \
+                 VALUES ($1, current_date - 1, $2, $3, $4::numeric) \
+                 ON CONFLICT (rate_date, from_ccy, to_ccy) DO UPDATE SET rate = EXCLUDED.rate",
+            )
+            .bind(Uuid::now_v7())
+            .bind(from)
+            .bind(to)
+            .bind(rate)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+
     audit::record(
         &mut tx,
         audit::Entry::new("demo.seed", "platform", None)
@@ -281,6 +336,11 @@ pub async fn seed_demo(db: &Db, passwords: &PasswordService) -> anyhow::Result<D
     .await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// The people, tenants and shops of the demo (what most tests start from).
+pub async fn seed_demo(db: &Db, passwords: &PasswordService) -> anyhow::Result<DemoReport> {
+    seed_demo_with(db, passwords, DemoSize::PEOPLE).await
 }
 
 async fn upsert_tenant(conn: &mut PgConnection, t: &DemoTenant) -> Result<Uuid, sqlx::Error> {
