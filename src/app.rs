@@ -20,7 +20,7 @@ use crate::auth::password::PasswordService;
 use crate::config::Config;
 use crate::db::Db;
 use crate::state::AppState;
-use crate::{admin, auth, creators, tenants, web};
+use crate::{admin, auth, creators, matching, tenants, web};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "sextant_session";
@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tenants::router())
         .merge(admin::router())
         .merge(creators::router())
+        .merge(matching::router())
         .nest("/static", web::static_files(web::static_dir()))
         .fallback(web::not_found)
         .layer(sessions)

@@ -1,1 +1,2004 @@
-//! (being written)
+//! Pure rules for a campaign request (SPEC §2): the form's fields parsed and checked, the state
+//! machine with who may move it, and the campaign code. Nothing here touches the database.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::Date;
+use time::macros::format_description;
+use uuid::Uuid;
+
+use crate::creators::handlers::STYLES;
+use crate::creators::import::parse_count;
+use crate::matching::domain::{AgeBucket, Format, Gender};
+use crate::tenants::domain::{
+    CATEGORIES, FieldErrors, MARKETS, SHOP_CURRENCIES, is_shop_url, parse_percent,
+};
+use crate::web::fmt::minor_units;
+
+/// Every catalogue key this module hands out: (key, zh-CN, English), for the message catalogue.
+pub const MESSAGE_KEYS: &[(&str, &str, &str)] = &[
+    // Field errors.
+    (
+        "campaign.error.required",
+        "提交前请填写此项。",
+        "Fill this in before submitting.",
+    ),
+    (
+        "campaign.error.too_long",
+        "内容太长，请缩短后再保存。",
+        "This is too long; please shorten it.",
+    ),
+    (
+        "campaign.error.url_format",
+        "请输入以 http:// 或 https:// 开头的完整商品链接，例如 https://shop.example.com/item/123。",
+        "Enter the full product link starting with http:// or https://, e.g. https://shop.example.com/item/123.",
+    ),
+    (
+        "campaign.error.category_unknown",
+        "请从列表中选择一个品类。",
+        "Choose a category from the list.",
+    ),
+    (
+        "campaign.error.amount_format",
+        "请输入金额数字，例如 1200 或 1,200.50（不要带货币符号）。",
+        "Enter an amount such as 1200 or 1,200.50 (without a currency symbol).",
+    ),
+    (
+        "campaign.error.too_many_decimals",
+        "小数位数超过了该币种允许的位数（如日元不带小数，美元最多两位）。",
+        "This has more decimals than the currency allows (e.g. none for JPY, two for USD).",
+    ),
+    (
+        "campaign.error.amount_too_large",
+        "金额过大，请检查是否多输了零。",
+        "This amount is too large; check for extra zeros.",
+    ),
+    (
+        "campaign.error.negative",
+        "不能为负数。",
+        "This cannot be negative.",
+    ),
+    (
+        "campaign.error.must_be_positive",
+        "请输入大于 0 的数值。",
+        "Enter a value greater than 0.",
+    ),
+    (
+        "campaign.error.currency_unknown",
+        "请从列表中选择币种（ISO 4217 三位代码，如 USD）。",
+        "Choose a currency from the list (a 3-letter ISO 4217 code such as USD).",
+    ),
+    (
+        "campaign.error.no_reference_rate",
+        "该币种暂无参考汇率，无法与达人报价比较。请改用其他币种（如 USD），或请客户经理先添加参考汇率。",
+        "There is no reference rate for this currency, so it cannot be compared with creators' quotes. Use another currency (e.g. USD) or ask your account manager to add a reference rate.",
+    ),
+    (
+        "campaign.error.shop_unknown",
+        "请选择贵公司的一个店铺；若列表中没有，请先在公司资料中添加。",
+        "Choose one of your company's shops; if it is missing, add it in the company profile first.",
+    ),
+    (
+        "campaign.error.market_unknown",
+        "请只选择列表中的目标市场。",
+        "Choose target markets from the list only.",
+    ),
+    (
+        "campaign.error.markets_required",
+        "请至少选择一个目标市场。",
+        "Choose at least one target market.",
+    ),
+    (
+        "campaign.error.language_format",
+        "请使用两位小写语言代码，例如 en、es、ja。",
+        "Use 2-letter language codes such as en, es or ja.",
+    ),
+    (
+        "campaign.error.languages_required",
+        "请至少选择一种内容语言。",
+        "Choose at least one content language.",
+    ),
+    (
+        "campaign.error.format_unknown",
+        "请选择内容形式：短视频、直播或两者皆可。",
+        "Choose a format: short video, LIVE or both.",
+    ),
+    (
+        "campaign.error.whole_number",
+        "请输入整数，例如 10。",
+        "Enter a whole number, e.g. 10.",
+    ),
+    (
+        "campaign.error.creators_wanted_range",
+        "达人数量应在 1 到 1000 之间。",
+        "The number of creators must be from 1 to 1,000.",
+    ),
+    (
+        "campaign.error.count_format",
+        "请输入整数，可用 10000、10K 或 1万 这样的写法。",
+        "Enter a whole number such as 10000, 10K or 1.2M.",
+    ),
+    (
+        "campaign.error.followers_min_over_max",
+        "最少粉丝数不能大于最多粉丝数。",
+        "The minimum followers cannot exceed the maximum.",
+    ),
+    (
+        "campaign.error.budget_min_over_max",
+        "最低预算不能高于最高预算。",
+        "The minimum budget cannot exceed the maximum.",
+    ),
+    (
+        "campaign.error.fee_cap_over_budget",
+        "单个达人的费用上限不能超过总预算上限。",
+        "The fee cap per creator cannot exceed the maximum total budget.",
+    ),
+    (
+        "campaign.error.percent_range",
+        "请输入 0 到 100 之间的百分比，例如 15 或 15%。",
+        "Enter a percentage from 0 to 100, e.g. 15 or 15%.",
+    ),
+    (
+        "campaign.error.commission_range",
+        "佣金比例应在 0% 到 80% 之间。",
+        "The commission rate must be from 0% to 80%.",
+    ),
+    (
+        "campaign.error.age_bucket_unknown",
+        "请只选择列表中的年龄段。",
+        "Choose age groups from the list only.",
+    ),
+    (
+        "campaign.error.gender_unknown",
+        "请选择不限、女性或男性。",
+        "Choose any, female or male.",
+    ),
+    (
+        "campaign.error.interest_too_long",
+        "每个兴趣标签不超过 64 个字符。",
+        "Each interest tag can have at most 64 characters.",
+    ),
+    (
+        "campaign.error.too_many_interests",
+        "兴趣标签最多 20 个，请保留最重要的。",
+        "Use at most 20 interest tags; keep the most important ones.",
+    ),
+    (
+        "campaign.error.style_unknown",
+        "请只选择列表中的内容风格。",
+        "Choose content styles from the list only.",
+    ),
+    (
+        "campaign.error.script_source_unknown",
+        "请选择脚本来源：卖家提供、代理撰写或达人自由创作。",
+        "Choose who writes the script: the seller, the agency or the creator.",
+    ),
+    (
+        "campaign.error.yes_no",
+        "请选择是或否。",
+        "Choose yes or no.",
+    ),
+    (
+        "campaign.error.date_format",
+        "请按 年-月-日 输入日期，例如 2026-11-05。",
+        "Enter the date as year-month-day, e.g. 2026-11-05.",
+    ),
+    (
+        "campaign.error.publish_window_order",
+        "发布结束日期不能早于开始日期。",
+        "The publish window cannot end before it starts.",
+    ),
+    (
+        "campaign.error.publish_in_past",
+        "发布开始日期须晚于今天，请选择未来的日期。",
+        "The publish window must start after today; choose a future date.",
+    ),
+    (
+        "campaign.error.ship_from_required",
+        "需要寄样时，请填写发货地，以便达人了解到货时间与关税。",
+        "When samples are needed, say where they ship from so creators know delivery time and duties.",
+    ),
+    (
+        "campaign.error.roi_format",
+        "请输入 ROI 倍数，例如 2 或 2.5。",
+        "Enter the ROI as a multiple, e.g. 2 or 2.5.",
+    ),
+    (
+        "campaign.error.roi_target_required",
+        "提交前请设定大于 0 的 ROI 目标：成功标准必须在开始前定好。",
+        "Set an ROI target above 0 before submitting: success must be defined before the start.",
+    ),
+    // Transition errors.
+    (
+        "campaign.transition_error.not_allowed_from",
+        "该需求当前状态下不能执行此操作，请刷新页面查看最新状态。",
+        "This action is not possible in the request's current state; reload the page to see its latest state.",
+    ),
+    (
+        "campaign.transition_error.not_allowed_for",
+        "您的角色不能执行此操作，请联系企业所有者或客户经理。",
+        "Your role cannot do this; ask the company owner or your account manager.",
+    ),
+    (
+        "campaign.transition_error.reason_required",
+        "取消需求时请填写原因。",
+        "Give a reason for cancelling the request.",
+    ),
+    // State labels.
+    ("campaign.state.draft", "草稿", "Draft"),
+    ("campaign.state.submitted", "已提交", "Submitted"),
+    ("campaign.state.matching", "撮合中", "Matching"),
+    (
+        "campaign.state.shortlist_sent",
+        "候选名单已发送",
+        "Shortlist sent",
+    ),
+    ("campaign.state.contracting", "签约中", "Contracting"),
+    ("campaign.state.running", "执行中", "Running"),
+    ("campaign.state.evaluating", "评估中", "Evaluating"),
+    ("campaign.state.closed", "已结束", "Closed"),
+    ("campaign.state.cancelled", "已取消", "Cancelled"),
+    // Transition (button) labels.
+    ("campaign.transition.submit", "提交需求", "Submit request"),
+    (
+        "campaign.transition.start_matching",
+        "开始撮合",
+        "Start matching",
+    ),
+    (
+        "campaign.transition.send_shortlist",
+        "发送候选名单",
+        "Send shortlist",
+    ),
+    (
+        "campaign.transition.request_another_round",
+        "再推荐一轮",
+        "Ask for more candidates",
+    ),
+    (
+        "campaign.transition.approve_shortlist",
+        "确认候选达人",
+        "Approve shortlist",
+    ),
+    (
+        "campaign.transition.first_contract_accepted",
+        "首份合作已接受",
+        "First contract accepted",
+    ),
+    (
+        "campaign.transition.all_published_or_ended",
+        "全部已发布或终止，进入评估",
+        "All published or ended: evaluate",
+    ),
+    (
+        "campaign.transition.all_rated_or_ended",
+        "全部已评价或终止，结束需求",
+        "All rated or ended: close",
+    ),
+    ("campaign.transition.cancel", "取消需求", "Cancel request"),
+    // Script sources.
+    (
+        "campaign.script_source.seller",
+        "卖家提供脚本",
+        "Seller provides the script",
+    ),
+    (
+        "campaign.script_source.agency",
+        "代理撰写脚本",
+        "Agency writes the script",
+    ),
+    (
+        "campaign.script_source.creator",
+        "达人自由创作",
+        "Creator's own creative",
+    ),
+];
+
+// ---------------------------------------------------------------------------------------------
+// States and transitions
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignState {
+    Draft,
+    Submitted,
+    Matching,
+    ShortlistSent,
+    Contracting,
+    Running,
+    Evaluating,
+    Closed,
+    Cancelled,
+}
+
+impl CampaignState {
+    pub const ALL: [CampaignState; 9] = [
+        CampaignState::Draft,
+        CampaignState::Submitted,
+        CampaignState::Matching,
+        CampaignState::ShortlistSent,
+        CampaignState::Contracting,
+        CampaignState::Running,
+        CampaignState::Evaluating,
+        CampaignState::Closed,
+        CampaignState::Cancelled,
+    ];
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            CampaignState::Draft => "draft",
+            CampaignState::Submitted => "submitted",
+            CampaignState::Matching => "matching",
+            CampaignState::ShortlistSent => "shortlist_sent",
+            CampaignState::Contracting => "contracting",
+            CampaignState::Running => "running",
+            CampaignState::Evaluating => "evaluating",
+            CampaignState::Closed => "closed",
+            CampaignState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        Self::ALL.into_iter().find(|st| st.code() == s)
+    }
+
+    /// Catalogue key of the state's label.
+    pub fn label_key(&self) -> &'static str {
+        match self {
+            CampaignState::Draft => "campaign.state.draft",
+            CampaignState::Submitted => "campaign.state.submitted",
+            CampaignState::Matching => "campaign.state.matching",
+            CampaignState::ShortlistSent => "campaign.state.shortlist_sent",
+            CampaignState::Contracting => "campaign.state.contracting",
+            CampaignState::Running => "campaign.state.running",
+            CampaignState::Evaluating => "campaign.state.evaluating",
+            CampaignState::Closed => "campaign.state.closed",
+            CampaignState::Cancelled => "campaign.state.cancelled",
+        }
+    }
+
+    /// Closed and cancelled campaigns never move again.
+    pub fn is_final(&self) -> bool {
+        matches!(self, CampaignState::Closed | CampaignState::Cancelled)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transition {
+    Submit,
+    StartMatching,
+    SendShortlist,
+    RequestAnotherRound,
+    ApproveShortlist,
+    FirstContractAccepted,
+    AllPublishedOrEnded,
+    AllRatedOrEnded,
+    Cancel,
+}
+
+impl Transition {
+    pub const ALL: [Transition; 9] = [
+        Transition::Submit,
+        Transition::StartMatching,
+        Transition::SendShortlist,
+        Transition::RequestAnotherRound,
+        Transition::ApproveShortlist,
+        Transition::FirstContractAccepted,
+        Transition::AllPublishedOrEnded,
+        Transition::AllRatedOrEnded,
+        Transition::Cancel,
+    ];
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Transition::Submit => "submit",
+            Transition::StartMatching => "start_matching",
+            Transition::SendShortlist => "send_shortlist",
+            Transition::RequestAnotherRound => "request_another_round",
+            Transition::ApproveShortlist => "approve_shortlist",
+            Transition::FirstContractAccepted => "first_contract_accepted",
+            Transition::AllPublishedOrEnded => "all_published_or_ended",
+            Transition::AllRatedOrEnded => "all_rated_or_ended",
+            Transition::Cancel => "cancel",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        Self::ALL.into_iter().find(|t| t.code() == s)
+    }
+
+    /// Catalogue key of the button that performs the transition.
+    pub fn label_key(&self) -> &'static str {
+        match self {
+            Transition::Submit => "campaign.transition.submit",
+            Transition::StartMatching => "campaign.transition.start_matching",
+            Transition::SendShortlist => "campaign.transition.send_shortlist",
+            Transition::RequestAnotherRound => "campaign.transition.request_another_round",
+            Transition::ApproveShortlist => "campaign.transition.approve_shortlist",
+            Transition::FirstContractAccepted => "campaign.transition.first_contract_accepted",
+            Transition::AllPublishedOrEnded => "campaign.transition.all_published_or_ended",
+            Transition::AllRatedOrEnded => "campaign.transition.all_rated_or_ended",
+            Transition::Cancel => "campaign.transition.cancel",
+        }
+    }
+}
+
+/// Who asks for a transition. Viewers, finance and admins are not actors of a campaign: the
+/// caller refuses them before asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Actor {
+    SellerOwner,
+    SellerOperator,
+    AccountManager,
+    /// Background rules, e.g. "every collaboration published or ended".
+    System,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("this transition is not allowed from the campaign's current state")]
+    NotAllowedFrom,
+    #[error("this actor may not perform this transition")]
+    NotAllowedFor,
+    #[error("cancelling needs a reason")]
+    ReasonRequired,
+}
+
+impl TransitionError {
+    pub fn key(&self) -> &'static str {
+        match self {
+            TransitionError::NotAllowedFrom => "campaign.transition_error.not_allowed_from",
+            TransitionError::NotAllowedFor => "campaign.transition_error.not_allowed_for",
+            TransitionError::ReasonRequired => "campaign.transition_error.reason_required",
+        }
+    }
+}
+
+const SELLER: &[Actor] = &[Actor::SellerOwner, Actor::SellerOperator];
+const STAFF: &[Actor] = &[Actor::AccountManager];
+const STAFF_OR_SYSTEM: &[Actor] = &[Actor::AccountManager, Actor::System];
+const CANCELLERS: &[Actor] = &[Actor::SellerOwner, Actor::AccountManager];
+
+/// The SPEC §2 table: where a transition leads from a state, and who may take it.
+fn rule(from: CampaignState, t: Transition) -> Option<(CampaignState, &'static [Actor])> {
+    use CampaignState as S;
+    use Transition as T;
+    match (from, t) {
+        (S::Draft, T::Submit) => Some((S::Submitted, SELLER)),
+        (S::Submitted, T::StartMatching) => Some((S::Matching, STAFF)),
+        (S::Matching, T::SendShortlist) => Some((S::ShortlistSent, STAFF)),
+        (S::ShortlistSent, T::RequestAnotherRound) => Some((S::Matching, SELLER)),
+        // The caller checks that at least one candidate is approved.
+        (S::ShortlistSent, T::ApproveShortlist) => Some((S::Contracting, SELLER)),
+        (S::Contracting, T::FirstContractAccepted) => Some((S::Running, STAFF_OR_SYSTEM)),
+        (S::Running, T::AllPublishedOrEnded) => Some((S::Evaluating, STAFF_OR_SYSTEM)),
+        (S::Evaluating, T::AllRatedOrEnded) => Some((S::Closed, STAFF_OR_SYSTEM)),
+        (from, T::Cancel) if !from.is_final() => Some((S::Cancelled, CANCELLERS)),
+        _ => None,
+    }
+}
+
+/// The state a transition leads to, or why it is refused. Checked in this order: the state
+/// allows it, the actor may take it, a cancellation has a reason.
+pub fn next_state(
+    from: CampaignState,
+    t: Transition,
+    actor: Actor,
+    reason: &str,
+) -> Result<CampaignState, TransitionError> {
+    let (to, actors) = rule(from, t).ok_or(TransitionError::NotAllowedFrom)?;
+    if !actors.contains(&actor) {
+        return Err(TransitionError::NotAllowedFor);
+    }
+    if t == Transition::Cancel && reason.trim().is_empty() {
+        return Err(TransitionError::ReasonRequired);
+    }
+    Ok(to)
+}
+
+/// The transitions an actor may take from a state, in table order (for showing buttons).
+pub fn allowed_transitions(from: CampaignState, actor: Actor) -> Vec<Transition> {
+    Transition::ALL
+        .into_iter()
+        .filter(|t| rule(from, *t).is_some_and(|(_, actors)| actors.contains(&actor)))
+        .collect()
+}
+
+/// "LUMI-2611-03": the tenant's slug letters (upper-cased, non-alphanumerics removed, the first
+/// 4, padded with 'X' to at least 2), YYMM of the submission date, and the month's sequence
+/// number (2 digits, more when over 99). Unique in the tenant as long as the sequence is.
+pub fn campaign_code(tenant_slug: &str, submitted_on: Date, sequence: u32) -> String {
+    let mut prefix: String = tenant_slug
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .take(4)
+        .collect();
+    while prefix.len() < 2 {
+        prefix.push('X');
+    }
+    format!(
+        "{prefix}-{:02}{:02}-{sequence:02}",
+        submitted_on.year().rem_euclid(100),
+        u8::from(submitted_on.month())
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// The request's fields
+// ---------------------------------------------------------------------------------------------
+
+/// Who writes the script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScriptSource {
+    Seller,
+    Agency,
+    Creator,
+}
+
+impl ScriptSource {
+    pub const ALL: [ScriptSource; 3] = [
+        ScriptSource::Seller,
+        ScriptSource::Agency,
+        ScriptSource::Creator,
+    ];
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ScriptSource::Seller => "seller",
+            ScriptSource::Agency => "agency",
+            ScriptSource::Creator => "creator",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        Self::ALL.into_iter().find(|x| x.code() == s)
+    }
+
+    pub fn label_key(&self) -> &'static str {
+        match self {
+            ScriptSource::Seller => "campaign.script_source.seller",
+            ScriptSource::Agency => "campaign.script_source.agency",
+            ScriptSource::Creator => "campaign.script_source.creator",
+        }
+    }
+}
+
+/// The form as typed. Field names are the form's input names and the keys of [`FieldErrors`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CampaignInput {
+    pub title: String,
+    pub product_name: String,
+    pub sku: String,
+    pub product_url: String,
+    pub category: String,
+    pub unit_price: String,
+    pub unit_currency: String,
+    pub shop_id: String,
+    pub markets: Vec<String>,
+    pub languages: Vec<String>,
+    pub format: String,
+    pub creators_wanted: String,
+    pub followers_min: String,
+    pub followers_max: String,
+    pub budget_min: String,
+    pub budget_max: String,
+    pub budget_currency: String,
+    pub fee_cap: String,
+    /// Empty: the budget's currency.
+    pub fee_cap_currency: String,
+    /// Percent, e.g. `15` or `15%`.
+    pub commission_rate: String,
+    pub age_buckets: Vec<String>,
+    /// "" (any), "female" or "male".
+    pub gender: String,
+    /// Free tags or category codes; an entry may hold several separated by commas.
+    pub interests: Vec<String>,
+    pub styles: Vec<String>,
+    /// "seller", "agency" or "creator".
+    pub script_source: String,
+    /// "1" (checked) or "".
+    pub creative_freedom: String,
+    /// YYYY-MM-DD.
+    pub publish_from: String,
+    pub publish_to: String,
+    pub sample_needed: String,
+    pub ship_from: String,
+    /// A multiple, e.g. `2` or `2x`.
+    pub roi_target: String,
+    /// In the unit price's currency (the shop's sales).
+    pub gmv_target: String,
+    pub views_target: String,
+    /// Percent.
+    pub ctr_target: String,
+    pub known_pitfalls: String,
+}
+
+/// A campaign request with every field typed. A draft may leave any of them empty (None, empty
+/// text or list); [`validate_submit`] says which must be there before submitting.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Campaign {
+    pub title: String,
+    pub product_name: String,
+    pub sku: String,
+    pub product_url: Option<String>,
+    /// One of [`CATEGORIES`].
+    pub category: Option<String>,
+    /// Rescaled to the currency's minor units.
+    pub unit_price: Option<Decimal>,
+    pub unit_currency: Option<String>,
+    /// One of the tenant's shops.
+    pub shop_id: Option<Uuid>,
+    /// From [`MARKETS`], in form order, without duplicates.
+    pub markets: Vec<String>,
+    /// ISO 639-1, lower case.
+    pub languages: Vec<String>,
+    pub format: Option<Format>,
+    pub creators_wanted: Option<i32>,
+    pub followers_min: Option<i64>,
+    pub followers_max: Option<i64>,
+    pub budget_min: Option<Decimal>,
+    pub budget_max: Option<Decimal>,
+    pub budget_currency: Option<String>,
+    /// Per creator.
+    pub fee_cap: Option<Decimal>,
+    /// The typed currency, or the budget's when a cap is given without one.
+    pub fee_cap_currency: Option<String>,
+    /// A fraction: 15% is 0.15.
+    pub commission_rate: Option<Decimal>,
+    /// Sorted; empty means any age.
+    pub age_buckets: Vec<AgeBucket>,
+    /// None means any gender.
+    pub gender: Option<Gender>,
+    /// Lower-case tags (spaces become `_`, as in the creator pool), without duplicates.
+    pub interests: Vec<String>,
+    /// From [`STYLES`].
+    pub styles: Vec<String>,
+    pub script_source: Option<ScriptSource>,
+    pub creative_freedom: bool,
+    pub publish_from: Option<Date>,
+    pub publish_to: Option<Date>,
+    pub sample_needed: bool,
+    pub ship_from: String,
+    /// A multiple: 2 means GMV twice the spend.
+    pub roi_target: Option<Decimal>,
+    /// In `unit_currency`.
+    pub gmv_target: Option<Decimal>,
+    pub views_target: Option<i64>,
+    /// A fraction: 2% is 0.02.
+    pub ctr_target: Option<Decimal>,
+    pub known_pitfalls: String,
+}
+
+const MAX_TITLE: usize = 200;
+const MAX_SKU: usize = 100;
+const MAX_SHIP_FROM: usize = 200;
+const MAX_PITFALLS: usize = 5000;
+const MAX_INTEREST: usize = 64;
+const MAX_INTERESTS: usize = 20;
+const MAX_CREATORS_WANTED: i32 = 1000;
+/// Amounts stay below 10^13 (ten trillion, enough for VND/IDR budgets) so they fit the database's
+/// money columns whatever the currency.
+const MAX_AMOUNT_DIGITS: usize = 13;
+const MAX_COMMISSION_PERCENT: Decimal = Decimal::from_parts(80, 0, 0, false, 0);
+
+/// Formats only: anything typed must be well-formed (numbers, dates, codes, the URL, one of the
+/// tenant's shops, list entries from the known sets); empty is allowed. Used for "save as draft",
+/// and before [`validate_submit`].
+pub fn parse_draft(input: &CampaignInput, tenant_shops: &[Uuid]) -> Result<Campaign, FieldErrors> {
+    let mut e = FieldErrors::new();
+
+    let title = text(&input.title, MAX_TITLE, "title", &mut e);
+    let product_name = text(&input.product_name, MAX_TITLE, "product_name", &mut e);
+    let sku = text(&input.sku, MAX_SKU, "sku", &mut e);
+    let product_url = optional(&input.product_url).and_then(|url| {
+        if is_shop_url(url) {
+            Some(url.to_string())
+        } else {
+            fail(&mut e, "product_url", "campaign.error.url_format")
+        }
+    });
+    let category = optional(&input.category).and_then(|c| {
+        if CATEGORIES.contains(&c) {
+            Some(c.to_string())
+        } else {
+            fail(&mut e, "category", "campaign.error.category_unknown")
+        }
+    });
+
+    let unit_currency = currency(&input.unit_currency, "unit_currency", &mut e);
+    let budget_currency = currency(&input.budget_currency, "budget_currency", &mut e);
+    let fee_cap_currency = currency(&input.fee_cap_currency, "fee_cap_currency", &mut e);
+    let unit_price = amount(
+        &input.unit_price,
+        unit_currency.as_deref(),
+        "unit_price",
+        &mut e,
+    );
+    let budget_min = amount(
+        &input.budget_min,
+        budget_currency.as_deref(),
+        "budget_min",
+        &mut e,
+    );
+    let budget_max = amount(
+        &input.budget_max,
+        budget_currency.as_deref(),
+        "budget_max",
+        &mut e,
+    );
+    let fee_cap_currency = match (&fee_cap_currency, optional(&input.fee_cap_currency)) {
+        // A typed but unknown currency is already an error; don't fall back silently.
+        (None, None) if optional(&input.fee_cap).is_some() => budget_currency.clone(),
+        _ => fee_cap_currency,
+    };
+    let fee_cap = amount(
+        &input.fee_cap,
+        fee_cap_currency.as_deref(),
+        "fee_cap",
+        &mut e,
+    );
+    let gmv_target = amount(
+        &input.gmv_target,
+        unit_currency.as_deref(),
+        "gmv_target",
+        &mut e,
+    );
+
+    let shop_id = optional(&input.shop_id).and_then(|raw| match raw.parse::<Uuid>() {
+        Ok(id) if tenant_shops.contains(&id) => Some(id),
+        _ => fail(&mut e, "shop_id", "campaign.error.shop_unknown"),
+    });
+
+    let markets = list(&input.markets, "markets", &mut e, |m| {
+        let m = m.to_ascii_uppercase();
+        // "UK" is what people type; ISO 3166 says GB.
+        let m = if m == "UK" { "GB".to_string() } else { m };
+        MARKETS
+            .contains(&m.as_str())
+            .then_some(m)
+            .ok_or("campaign.error.market_unknown")
+    });
+    let languages = list(&input.languages, "languages", &mut e, |l| {
+        (l.len() == 2 && l.bytes().all(|b| b.is_ascii_alphabetic()))
+            .then(|| l.to_ascii_lowercase())
+            .ok_or("campaign.error.language_format")
+    });
+    let format = optional(&input.format).and_then(|f| {
+        Format::parse(f).or_else(|| fail(&mut e, "format", "campaign.error.format_unknown"))
+    });
+    let creators_wanted = optional(&input.creators_wanted).and_then(|raw| {
+        if !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return fail(&mut e, "creators_wanted", "campaign.error.whole_number");
+        }
+        match raw.parse::<i32>() {
+            Ok(n) if n <= MAX_CREATORS_WANTED => Some(n),
+            _ => fail(
+                &mut e,
+                "creators_wanted",
+                "campaign.error.creators_wanted_range",
+            ),
+        }
+    });
+    let followers_min = count(&input.followers_min, "followers_min", &mut e);
+    let followers_max = count(&input.followers_max, "followers_max", &mut e);
+    let views_target = count(&input.views_target, "views_target", &mut e);
+    let commission_rate = percent(&input.commission_rate, "commission_rate", &mut e);
+    let ctr_target = percent(&input.ctr_target, "ctr_target", &mut e);
+
+    let mut age_buckets = list(&input.age_buckets, "age_buckets", &mut e, |a| {
+        AgeBucket::parse(a).ok_or("campaign.error.age_bucket_unknown")
+    });
+    age_buckets.sort();
+    let gender = match input.gender.trim() {
+        "" | "any" => None,
+        g => Gender::parse(g).or_else(|| fail(&mut e, "gender", "campaign.error.gender_unknown")),
+    };
+    let interests = interests(&input.interests, &mut e);
+    let styles = list(&input.styles, "styles", &mut e, |s| {
+        STYLES
+            .contains(&s)
+            .then(|| s.to_string())
+            .ok_or("campaign.error.style_unknown")
+    });
+    let script_source = optional(&input.script_source).and_then(|s| {
+        ScriptSource::parse(s).or_else(|| {
+            fail(
+                &mut e,
+                "script_source",
+                "campaign.error.script_source_unknown",
+            )
+        })
+    });
+    let creative_freedom = flag(&input.creative_freedom, "creative_freedom", &mut e);
+    let publish_from = date(&input.publish_from, "publish_from", &mut e);
+    let publish_to = date(&input.publish_to, "publish_to", &mut e);
+    let sample_needed = flag(&input.sample_needed, "sample_needed", &mut e);
+    let ship_from = text(&input.ship_from, MAX_SHIP_FROM, "ship_from", &mut e);
+    let roi_target = optional(&input.roi_target).and_then(|raw| {
+        let raw = raw.trim_end_matches(['x', 'X', '×']).trim_end();
+        match plain_amount(raw) {
+            Ok(roi) => Some(roi.normalize()),
+            Err(key) if key == "campaign.error.negative" => fail(&mut e, "roi_target", key),
+            Err(_) => fail(&mut e, "roi_target", "campaign.error.roi_format"),
+        }
+    });
+    let known_pitfalls = text(
+        &input.known_pitfalls,
+        MAX_PITFALLS,
+        "known_pitfalls",
+        &mut e,
+    );
+
+    if !e.is_empty() {
+        return Err(e);
+    }
+    Ok(Campaign {
+        title,
+        product_name,
+        sku,
+        product_url,
+        category,
+        unit_price,
+        unit_currency,
+        shop_id,
+        markets,
+        languages,
+        format,
+        creators_wanted,
+        followers_min,
+        followers_max,
+        budget_min,
+        budget_max,
+        budget_currency,
+        fee_cap,
+        fee_cap_currency,
+        commission_rate,
+        age_buckets,
+        gender,
+        interests,
+        styles,
+        script_source,
+        creative_freedom,
+        publish_from,
+        publish_to,
+        sample_needed,
+        ship_from,
+        roi_target,
+        gmv_target,
+        views_target,
+        ctr_target,
+        known_pitfalls,
+    })
+}
+
+/// Completeness and consistency for submission, on a campaign from [`parse_draft`]: the required
+/// fields, min ≤ max, a publish window that starts after `today`, the fee cap against the budget,
+/// the commission rate, and currencies that can be compared with the creators' quotes
+/// (`has_reference_rate`; USD always can).
+pub fn validate_submit(
+    c: &Campaign,
+    today: Date,
+    has_reference_rate: &dyn Fn(&str) -> bool,
+) -> Result<(), FieldErrors> {
+    let mut e = FieldErrors::new();
+    let required = "campaign.error.required";
+    let positive = "campaign.error.must_be_positive";
+
+    for (field, value) in [
+        ("title", &c.title),
+        ("product_name", &c.product_name),
+        ("sku", &c.sku),
+    ] {
+        if value.trim().is_empty() {
+            add(&mut e, field, required);
+        }
+    }
+    if c.product_url.is_none() {
+        add(&mut e, "product_url", required);
+    }
+    if c.category.is_none() {
+        add(&mut e, "category", required);
+    }
+    match c.unit_price {
+        None => add(&mut e, "unit_price", required),
+        Some(p) if p <= Decimal::ZERO => add(&mut e, "unit_price", positive),
+        Some(_) => {}
+    }
+    if c.unit_currency.is_none() {
+        add(&mut e, "unit_currency", required);
+    }
+    if c.shop_id.is_none() {
+        add(&mut e, "shop_id", required);
+    }
+    if c.markets.is_empty() {
+        add(&mut e, "markets", "campaign.error.markets_required");
+    }
+    if c.languages.is_empty() {
+        add(&mut e, "languages", "campaign.error.languages_required");
+    }
+    if c.format.is_none() {
+        add(&mut e, "format", required);
+    }
+    match c.creators_wanted {
+        None => add(&mut e, "creators_wanted", required),
+        Some(n) if !(1..=MAX_CREATORS_WANTED).contains(&n) => add(
+            &mut e,
+            "creators_wanted",
+            "campaign.error.creators_wanted_range",
+        ),
+        Some(_) => {}
+    }
+
+    match (c.followers_min, c.followers_max) {
+        (Some(min), Some(max)) => {
+            if max <= 0 {
+                add(&mut e, "followers_max", positive);
+            } else if min > max {
+                add(
+                    &mut e,
+                    "followers_min",
+                    "campaign.error.followers_min_over_max",
+                );
+            }
+        }
+        (min, max) => {
+            if min.is_none() {
+                add(&mut e, "followers_min", required);
+            }
+            if max.is_none() {
+                add(&mut e, "followers_max", required);
+            }
+        }
+    }
+
+    match (c.budget_min, c.budget_max) {
+        (Some(min), Some(max)) => {
+            if max <= Decimal::ZERO {
+                add(&mut e, "budget_max", positive);
+            } else if min > max {
+                add(&mut e, "budget_min", "campaign.error.budget_min_over_max");
+            }
+        }
+        (min, max) => {
+            if min.is_none() {
+                add(&mut e, "budget_min", required);
+            }
+            if max.is_none() {
+                add(&mut e, "budget_max", required);
+            }
+        }
+    }
+    let convertible = |currency: &str| currency == "USD" || has_reference_rate(currency);
+    match &c.budget_currency {
+        None => add(&mut e, "budget_currency", required),
+        Some(cur) if !convertible(cur) => add(
+            &mut e,
+            "budget_currency",
+            "campaign.error.no_reference_rate",
+        ),
+        Some(_) => {}
+    }
+
+    if let Some(cap) = c.fee_cap {
+        if cap <= Decimal::ZERO {
+            add(&mut e, "fee_cap", positive);
+        } else if let (Some(max), Some(cap_cur), Some(budget_cur)) =
+            (c.budget_max, &c.fee_cap_currency, &c.budget_currency)
+            && cap_cur == budget_cur
+            && cap > max
+        {
+            add(&mut e, "fee_cap", "campaign.error.fee_cap_over_budget");
+        }
+        match &c.fee_cap_currency {
+            // Only reachable when the budget's currency is missing too.
+            None => add(&mut e, "fee_cap_currency", required),
+            Some(cur) if !convertible(cur) => add(
+                &mut e,
+                "fee_cap_currency",
+                "campaign.error.no_reference_rate",
+            ),
+            Some(_) => {}
+        }
+    }
+
+    if let Some(rate) = c.commission_rate
+        && (rate < Decimal::ZERO || rate * Decimal::ONE_HUNDRED > MAX_COMMISSION_PERCENT)
+    {
+        add(&mut e, "commission_rate", "campaign.error.commission_range");
+    }
+
+    match (c.publish_from, c.publish_to) {
+        (Some(from), Some(to)) => {
+            if from <= today {
+                add(&mut e, "publish_from", "campaign.error.publish_in_past");
+            }
+            if to < from {
+                add(&mut e, "publish_to", "campaign.error.publish_window_order");
+            }
+        }
+        (from, to) => {
+            if from.is_none() {
+                add(&mut e, "publish_from", required);
+            }
+            if to.is_none() {
+                add(&mut e, "publish_to", required);
+            }
+        }
+    }
+
+    // Creators need to know delivery time and duties before they accept a sample.
+    if c.sample_needed && c.ship_from.trim().is_empty() {
+        add(&mut e, "ship_from", "campaign.error.ship_from_required");
+    }
+
+    // The seeds' most-missed point: success is defined before the start.
+    if c.roi_target.is_none_or(|roi| roi <= Decimal::ZERO) {
+        add(&mut e, "roi_target", "campaign.error.roi_target_required");
+    }
+    if c.gmv_target.is_some_and(|v| v <= Decimal::ZERO) {
+        add(&mut e, "gmv_target", positive);
+    }
+    if c.views_target.is_some_and(|v| v <= 0) {
+        add(&mut e, "views_target", positive);
+    }
+    if c.ctr_target.is_some_and(|v| v <= Decimal::ZERO) {
+        add(&mut e, "ctr_target", positive);
+    }
+
+    if e.is_empty() { Ok(()) } else { Err(e) }
+}
+
+impl CampaignInput {
+    /// The form filled from a stored campaign, for editing a draft; [`parse_draft`] reads it
+    /// back to the same campaign.
+    pub fn from_campaign(c: &Campaign) -> CampaignInput {
+        fn opt<T: ToString>(v: &Option<T>) -> String {
+            v.as_ref().map(ToString::to_string).unwrap_or_default()
+        }
+        fn pct(v: &Option<Decimal>) -> String {
+            v.map(|f| (f * Decimal::ONE_HUNDRED).normalize().to_string())
+                .unwrap_or_default()
+        }
+        fn yes(b: bool) -> String {
+            if b { "1".into() } else { String::new() }
+        }
+        CampaignInput {
+            title: c.title.clone(),
+            product_name: c.product_name.clone(),
+            sku: c.sku.clone(),
+            product_url: opt(&c.product_url),
+            category: opt(&c.category),
+            unit_price: opt(&c.unit_price),
+            unit_currency: opt(&c.unit_currency),
+            shop_id: opt(&c.shop_id),
+            markets: c.markets.clone(),
+            languages: c.languages.clone(),
+            format: c.format.map(|f| f.code().to_string()).unwrap_or_default(),
+            creators_wanted: opt(&c.creators_wanted),
+            followers_min: opt(&c.followers_min),
+            followers_max: opt(&c.followers_max),
+            budget_min: opt(&c.budget_min),
+            budget_max: opt(&c.budget_max),
+            budget_currency: opt(&c.budget_currency),
+            fee_cap: opt(&c.fee_cap),
+            fee_cap_currency: opt(&c.fee_cap_currency),
+            commission_rate: pct(&c.commission_rate),
+            age_buckets: c.age_buckets.iter().map(|a| a.code().into()).collect(),
+            gender: c.gender.map(|g| g.code().to_string()).unwrap_or_default(),
+            interests: c.interests.clone(),
+            styles: c.styles.clone(),
+            script_source: c
+                .script_source
+                .map(|s| s.code().to_string())
+                .unwrap_or_default(),
+            creative_freedom: yes(c.creative_freedom),
+            publish_from: opt(&c.publish_from),
+            publish_to: opt(&c.publish_to),
+            sample_needed: yes(c.sample_needed),
+            ship_from: c.ship_from.clone(),
+            roi_target: opt(&c.roi_target),
+            gmv_target: opt(&c.gmv_target),
+            views_target: opt(&c.views_target),
+            ctr_target: pct(&c.ctr_target),
+            known_pitfalls: c.known_pitfalls.clone(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field parsers: each records its message under the field and returns None on failure.
+// ---------------------------------------------------------------------------------------------
+
+/// The first message for a field wins: it is usually the most basic one.
+fn add(e: &mut FieldErrors, field: &str, key: &'static str) {
+    e.entry(field.to_string()).or_insert(key);
+}
+
+fn fail<T>(e: &mut FieldErrors, field: &str, key: &'static str) -> Option<T> {
+    add(e, field, key);
+    None
+}
+
+fn optional(raw: &str) -> Option<&str> {
+    let s = raw.trim();
+    (!s.is_empty()).then_some(s)
+}
+
+fn text(raw: &str, max: usize, field: &str, e: &mut FieldErrors) -> String {
+    let s = raw.trim();
+    if s.chars().count() > max {
+        add(e, field, "campaign.error.too_long");
+    }
+    s.to_string()
+}
+
+fn currency(raw: &str, field: &str, e: &mut FieldErrors) -> Option<String> {
+    let code = optional(raw)?.to_ascii_uppercase();
+    if SHOP_CURRENCIES.contains(&code.as_str()) {
+        Some(code)
+    } else {
+        fail(e, field, "campaign.error.currency_unknown")
+    }
+}
+
+/// An amount in `currency` (2 decimals when the currency is missing or unknown), rescaled to the
+/// currency's minor units. More decimals than the currency has are refused, not rounded: a
+/// seller who typed 1200.5 yen meant something we should not guess.
+fn amount(raw: &str, currency: Option<&str>, field: &str, e: &mut FieldErrors) -> Option<Decimal> {
+    let raw = optional(raw)?;
+    let value = match plain_amount(raw) {
+        Ok(v) => v,
+        Err(key) => return fail(e, field, key),
+    };
+    let dp = minor_units(currency.unwrap_or("USD"));
+    let mut value = value.normalize();
+    if value.scale() > dp {
+        return fail(e, field, "campaign.error.too_many_decimals");
+    }
+    value.rescale(dp);
+    Some(value)
+}
+
+/// "1200", "1,200.50", "1，200", "0.5" → a non-negative decimal. Commas group thousands only
+/// (so "1,5" is refused rather than read as 15); no currency symbols, signs or exponents.
+fn plain_amount(raw: &str) -> Result<Decimal, &'static str> {
+    let s = raw.trim();
+    if s.starts_with('-') {
+        return Err("campaign.error.negative");
+    }
+    let bad = "campaign.error.amount_format";
+    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+    let groups: Vec<&str> = whole.split([',', '，']).collect();
+    for (i, group) in groups.iter().enumerate() {
+        let digits = group.bytes().all(|b| b.is_ascii_digit());
+        let sized = groups.len() == 1
+            || if i == 0 {
+                (1..=3).contains(&group.len())
+            } else {
+                group.len() == 3
+            };
+        if !digits || !sized {
+            return Err(bad);
+        }
+    }
+    let whole = groups.concat();
+    if (whole.is_empty() && fraction.is_empty())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+        || (s.contains('.') && fraction.is_empty())
+    {
+        return Err(bad);
+    }
+    if whole.trim_start_matches('0').len() > MAX_AMOUNT_DIGITS {
+        return Err("campaign.error.amount_too_large");
+    }
+    // Decimal holds 28 digits; no currency has more than 3 decimals.
+    if fraction.len() > 20 {
+        return Err("campaign.error.too_many_decimals");
+    }
+    let number = if fraction.is_empty() {
+        whole
+    } else {
+        format!("{}.{fraction}", if whole.is_empty() { "0" } else { &whole })
+    };
+    number.parse::<Decimal>().map_err(|_| bad)
+}
+
+/// Followers and views: "10000", "10K", "1.2万", "1,000,000".
+fn count(raw: &str, field: &str, e: &mut FieldErrors) -> Option<i64> {
+    let raw = optional(raw)?;
+    parse_count(raw).or_else(|| fail(e, field, "campaign.error.count_format"))
+}
+
+/// "15", "15%", "12.5" → the fraction 0.15; 0–100% only.
+fn percent(raw: &str, field: &str, e: &mut FieldErrors) -> Option<Decimal> {
+    let raw = optional(raw)?;
+    match parse_percent(raw) {
+        Some(p) if p >= Decimal::ZERO && p <= Decimal::ONE_HUNDRED => {
+            Some((p / Decimal::ONE_HUNDRED).normalize())
+        }
+        _ => fail(e, field, "campaign.error.percent_range"),
+    }
+}
+
+fn date(raw: &str, field: &str, e: &mut FieldErrors) -> Option<Date> {
+    let raw = optional(raw)?;
+    Date::parse(raw, format_description!("[year]-[month]-[day]"))
+        .ok()
+        .or_else(|| fail(e, field, "campaign.error.date_format"))
+}
+
+/// A checkbox: "1" when checked, nothing when not; "true"/"on"/"yes" and "0"/"false" too.
+fn flag(raw: &str, field: &str, e: &mut FieldErrors) -> bool {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "on" | "yes" => true,
+        "" | "0" | "false" | "off" | "no" => false,
+        _ => {
+            add(e, field, "campaign.error.yes_no");
+            false
+        }
+    }
+}
+
+/// Each non-blank entry through `parse`, without duplicates, in form order; the first bad entry's
+/// message is recorded.
+fn list<T: PartialEq>(
+    raw: &[String],
+    field: &str,
+    e: &mut FieldErrors,
+    parse: impl Fn(&str) -> Result<T, &'static str>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for entry in raw.iter().filter_map(|r| optional(r)) {
+        match parse(entry) {
+            Ok(v) if !out.contains(&v) => out.push(v),
+            Ok(_) => {}
+            Err(key) => add(e, field, key),
+        }
+    }
+    out
+}
+
+/// Interests as the creator pool stores tags: lower case, inner spaces as `_`. An entry may hold
+/// several tags separated by commas, semicolons or 、.
+fn interests(raw: &[String], e: &mut FieldErrors) -> Vec<String> {
+    let split: Vec<String> = raw
+        .iter()
+        .flat_map(|r| r.split([',', '，', ';', '；', '、']))
+        .map(str::to_string)
+        .collect();
+    let tags = list(&split, "interests", e, |t| {
+        let tag = t
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("_")
+            .to_lowercase();
+        if tag.chars().count() > MAX_INTEREST {
+            Err("campaign.error.interest_too_long")
+        } else {
+            Ok(tag)
+        }
+    });
+    if tags.len() > MAX_INTERESTS {
+        add(e, "interests", "campaign.error.too_many_interests");
+    }
+    tags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use time::macros::date;
+
+    const SHOP: &str = "01936f0e-7b3a-7c4e-9a51-3c1d2e4f5a6b";
+
+    fn shops() -> Vec<Uuid> {
+        vec![SHOP.parse().unwrap()]
+    }
+
+    fn today() -> Date {
+        date!(2026 - 10 - 01)
+    }
+
+    fn rates(currency: &str) -> bool {
+        matches!(currency, "USD" | "CNY" | "EUR" | "GBP")
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn good() -> CampaignInput {
+        CampaignInput {
+            title: "Holiday air fryer push".into(),
+            product_name: "Lumi 5L Air Fryer".into(),
+            sku: "LM-AF-05".into(),
+            product_url: "https://shop.lumi.invalid/products/air-fryer".into(),
+            category: "home_kitchen".into(),
+            unit_price: "59.99".into(),
+            unit_currency: "USD".into(),
+            shop_id: SHOP.into(),
+            markets: strings(&["US", "gb", "UK"]),
+            languages: strings(&["en"]),
+            format: "short_video".into(),
+            creators_wanted: "10".into(),
+            followers_min: "10K".into(),
+            followers_max: "500,000".into(),
+            budget_min: "5,000".into(),
+            budget_max: "12000.50".into(),
+            budget_currency: "USD".into(),
+            fee_cap: "800".into(),
+            fee_cap_currency: "".into(),
+            commission_rate: "15%".into(),
+            age_buckets: strings(&["25-34", "18-24"]),
+            gender: "female".into(),
+            interests: strings(&["Home Cooking, kitchen", "home_kitchen"]),
+            styles: strings(&["real_shot", "tutorial"]),
+            script_source: "agency".into(),
+            creative_freedom: "1".into(),
+            publish_from: "2026-11-05".into(),
+            publish_to: "2026-12-05".into(),
+            sample_needed: "1".into(),
+            ship_from: "Shenzhen, CN (US warehouse for US creators)".into(),
+            roi_target: "2".into(),
+            gmv_target: "30000".into(),
+            views_target: "1M".into(),
+            ctr_target: "1.5".into(),
+            known_pitfalls: "Last time creators skipped the demo of the basket.".into(),
+        }
+    }
+
+    fn submit(input: &CampaignInput) -> Result<(), FieldErrors> {
+        let c = parse_draft(input, &shops())?;
+        validate_submit(&c, today(), &rates)
+    }
+
+    fn submit_errors(input: &CampaignInput) -> FieldErrors {
+        submit(input).expect_err("the submission should be refused")
+    }
+
+    #[test]
+    fn a_complete_valid_campaign_passes_submit_with_typed_values() {
+        let c = parse_draft(&good(), &shops()).unwrap();
+        assert_eq!(validate_submit(&c, today(), &rates), Ok(()));
+        assert_eq!(c.unit_price, Some(Decimal::new(5999, 2)));
+        assert_eq!(c.markets, ["US", "GB"]);
+        assert_eq!(c.followers_min, Some(10_000));
+        assert_eq!(c.followers_max, Some(500_000));
+        assert_eq!(c.budget_min, Some(Decimal::new(500_000, 2)));
+        assert_eq!(c.fee_cap_currency.as_deref(), Some("USD"));
+        assert_eq!(c.commission_rate, Some(Decimal::new(15, 2)));
+        assert_eq!(c.ctr_target, Some(Decimal::new(15, 3)));
+        assert_eq!(c.age_buckets, [AgeBucket::A18_24, AgeBucket::A25_34]);
+        assert_eq!(c.gender, Some(Gender::Female));
+        assert_eq!(c.interests, ["home_cooking", "kitchen", "home_kitchen"]);
+        assert_eq!(c.format, Some(Format::ShortVideo));
+        assert_eq!(c.script_source, Some(ScriptSource::Agency));
+        assert!(c.creative_freedom && c.sample_needed);
+        assert_eq!(c.publish_from, Some(date!(2026 - 11 - 05)));
+        assert_eq!(c.views_target, Some(1_000_000));
+    }
+
+    /// The form with one field emptied.
+    fn without(field: &str) -> CampaignInput {
+        let mut i = good();
+        let text = match field {
+            "title" => &mut i.title,
+            "product_name" => &mut i.product_name,
+            "sku" => &mut i.sku,
+            "product_url" => &mut i.product_url,
+            "category" => &mut i.category,
+            "unit_price" => &mut i.unit_price,
+            "unit_currency" => &mut i.unit_currency,
+            "shop_id" => &mut i.shop_id,
+            "format" => &mut i.format,
+            "creators_wanted" => &mut i.creators_wanted,
+            "followers_min" => &mut i.followers_min,
+            "followers_max" => &mut i.followers_max,
+            "budget_min" => &mut i.budget_min,
+            "budget_max" => &mut i.budget_max,
+            "budget_currency" => &mut i.budget_currency,
+            "roi_target" => &mut i.roi_target,
+            "publish_from" => &mut i.publish_from,
+            "publish_to" => &mut i.publish_to,
+            "markets" => {
+                i.markets.clear();
+                return i;
+            }
+            "languages" => {
+                // A blank entry counts as none.
+                i.languages = strings(&[" "]);
+                return i;
+            }
+            other => panic!("no field {other}"),
+        };
+        *text = " ".into();
+        i
+    }
+
+    #[test]
+    fn each_required_field_missing_on_submit_gets_its_own_message() {
+        let required = "campaign.error.required";
+        let cases = [
+            ("title", required),
+            ("product_name", required),
+            ("sku", required),
+            ("product_url", required),
+            ("category", required),
+            ("unit_price", required),
+            ("unit_currency", required),
+            ("shop_id", required),
+            ("markets", "campaign.error.markets_required"),
+            ("languages", "campaign.error.languages_required"),
+            ("format", required),
+            ("creators_wanted", required),
+            ("followers_min", required),
+            ("followers_max", required),
+            ("budget_min", required),
+            ("budget_max", required),
+            ("budget_currency", required),
+            ("roi_target", "campaign.error.roi_target_required"),
+            ("publish_from", required),
+            ("publish_to", required),
+        ];
+        for (field, key) in cases {
+            let input = without(field);
+            // Missing is fine for a draft…
+            assert!(parse_draft(&input, &shops()).is_ok(), "{field}");
+            // …but not for a submission.
+            let errors = submit_errors(&input);
+            assert_eq!(errors.get(field), Some(&key), "{field}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn an_roi_target_of_zero_and_zero_creators_are_refused_on_submit() {
+        let mut input = good();
+        input.roi_target = "0".into();
+        input.creators_wanted = "0".into();
+        let errors = submit_errors(&input);
+        assert_eq!(errors["roi_target"], "campaign.error.roi_target_required");
+        assert_eq!(
+            errors["creators_wanted"],
+            "campaign.error.creators_wanted_range"
+        );
+    }
+
+    #[test]
+    fn minimum_over_maximum_is_refused_for_followers_and_budget() {
+        let mut input = good();
+        input.followers_min = "1M".into();
+        input.followers_max = "100000".into();
+        input.budget_min = "20000".into();
+        input.budget_max = "10000".into();
+        input.fee_cap = "500".into();
+        let errors = submit_errors(&input);
+        assert_eq!(
+            errors["followers_min"],
+            "campaign.error.followers_min_over_max"
+        );
+        assert_eq!(errors["budget_min"], "campaign.error.budget_min_over_max");
+        // Equal ends are a fixed value, which is fine.
+        let mut input = good();
+        input.followers_min = "50000".into();
+        input.followers_max = "50K".into();
+        assert_eq!(submit(&input), Ok(()));
+    }
+
+    #[test]
+    fn a_publish_window_in_the_past_or_backwards_is_refused() {
+        let mut input = good();
+        input.publish_from = "2026-09-01".into();
+        input.publish_to = "2026-09-30".into();
+        assert_eq!(
+            submit_errors(&input)["publish_from"],
+            "campaign.error.publish_in_past"
+        );
+        // Today is not the future either.
+        input.publish_from = "2026-10-01".into();
+        input.publish_to = "2026-10-20".into();
+        assert_eq!(
+            submit_errors(&input)["publish_from"],
+            "campaign.error.publish_in_past"
+        );
+        let mut input = good();
+        input.publish_from = "2026-12-05".into();
+        input.publish_to = "2026-11-05".into();
+        assert_eq!(
+            submit_errors(&input)["publish_to"],
+            "campaign.error.publish_window_order"
+        );
+    }
+
+    #[test]
+    fn a_commission_over_80_percent_is_refused() {
+        for (typed, ok) in [("80", true), ("0", true), ("80.01%", false), ("95", false)] {
+            let mut input = good();
+            input.commission_rate = typed.into();
+            let result = submit(&input);
+            assert_eq!(result.is_ok(), ok, "{typed}");
+            if !ok {
+                assert_eq!(
+                    result.unwrap_err()["commission_rate"],
+                    "campaign.error.commission_range"
+                );
+            }
+        }
+        let mut input = good();
+        input.commission_rate = "150".into();
+        assert_eq!(
+            parse_draft(&input, &shops()).unwrap_err()["commission_rate"],
+            "campaign.error.percent_range"
+        );
+    }
+
+    #[test]
+    fn a_fee_cap_or_budget_in_a_currency_without_a_reference_rate_is_refused() {
+        let mut input = good();
+        input.fee_cap_currency = "THB".into();
+        assert_eq!(
+            submit_errors(&input)["fee_cap_currency"],
+            "campaign.error.no_reference_rate"
+        );
+        let mut input = good();
+        input.budget_currency = "MXN".into();
+        let errors = submit_errors(&input);
+        assert_eq!(
+            errors["budget_currency"],
+            "campaign.error.no_reference_rate"
+        );
+        // The cap follows the budget's currency when it has none of its own.
+        assert_eq!(
+            errors["fee_cap_currency"],
+            "campaign.error.no_reference_rate"
+        );
+        // USD always converts, whatever the rate table says.
+        let c = parse_draft(&good(), &shops()).unwrap();
+        assert_eq!(validate_submit(&c, today(), &|_| false), Ok(()));
+    }
+
+    #[test]
+    fn the_fee_cap_must_be_positive_and_within_the_budget_in_the_same_currency() {
+        let mut input = good();
+        input.fee_cap = "20000".into();
+        assert_eq!(
+            submit_errors(&input)["fee_cap"],
+            "campaign.error.fee_cap_over_budget"
+        );
+        // In another currency the two are not compared here.
+        input.fee_cap_currency = "CNY".into();
+        assert_eq!(submit(&input), Ok(()));
+        input.fee_cap = "0".into();
+        assert_eq!(
+            submit_errors(&input)["fee_cap"],
+            "campaign.error.must_be_positive"
+        );
+    }
+
+    #[test]
+    fn an_unknown_currency_is_refused_even_in_a_draft() {
+        let mut input = good();
+        input.unit_currency = "XYZ".into();
+        input.budget_currency = "usdollar".into();
+        input.fee_cap_currency = "RMB".into();
+        let errors = parse_draft(&input, &shops()).unwrap_err();
+        assert_eq!(errors["unit_currency"], "campaign.error.currency_unknown");
+        assert_eq!(errors["budget_currency"], "campaign.error.currency_unknown");
+        assert_eq!(
+            errors["fee_cap_currency"],
+            "campaign.error.currency_unknown"
+        );
+        // Lower case is read as the code.
+        let mut input = good();
+        input.unit_currency = "cny".into();
+        assert_eq!(
+            parse_draft(&input, &shops())
+                .unwrap()
+                .unit_currency
+                .as_deref(),
+            Some("CNY")
+        );
+    }
+
+    #[test]
+    fn a_malformed_product_url_is_refused() {
+        for url in [
+            "shop.lumi.invalid/p/1",
+            "https://localhost/p",
+            "ftp://shop.lumi.invalid",
+        ] {
+            let mut input = good();
+            input.product_url = url.into();
+            assert_eq!(
+                parse_draft(&input, &shops()).unwrap_err()["product_url"],
+                "campaign.error.url_format",
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_shop_of_another_tenant_or_a_malformed_id_is_unknown() {
+        for id in ["01936f0e-0000-7000-8000-000000000000", "not-a-uuid"] {
+            let mut input = good();
+            input.shop_id = id.into();
+            assert_eq!(
+                parse_draft(&input, &shops()).unwrap_err()["shop_id"],
+                "campaign.error.shop_unknown"
+            );
+        }
+    }
+
+    #[test]
+    fn a_draft_accepts_an_almost_empty_form_but_refuses_a_malformed_number() {
+        let input = CampaignInput {
+            title: "Spring idea".into(),
+            ..Default::default()
+        };
+        let c = parse_draft(&input, &[]).unwrap();
+        assert_eq!(c.title, "Spring idea");
+        assert_eq!(c.unit_price, None);
+        assert!(c.markets.is_empty() && !c.sample_needed);
+
+        for (field, set) in [
+            (
+                "unit_price",
+                (|i: &mut CampaignInput| i.unit_price = "12,34".into()) as fn(&mut _),
+            ),
+            ("budget_max", |i| i.budget_max = "ten thousand".into()),
+            ("followers_min", |i| i.followers_min = "lots".into()),
+            ("creators_wanted", |i| i.creators_wanted = "2.5".into()),
+            ("roi_target", |i| i.roi_target = "two".into()),
+            ("publish_from", |i| i.publish_from = "05/11/2026".into()),
+            ("ctr_target", |i| i.ctr_target = "abc".into()),
+        ] {
+            let mut input = input.clone();
+            set(&mut input);
+            let errors = parse_draft(&input, &[]).unwrap_err();
+            assert!(errors.contains_key(field), "{field}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn amounts_keep_to_the_currencys_minor_units() {
+        let mut input = good();
+        input.unit_price = "59.999".into();
+        assert_eq!(
+            parse_draft(&input, &shops()).unwrap_err()["unit_price"],
+            "campaign.error.too_many_decimals"
+        );
+        input.unit_currency = "JPY".into();
+        input.unit_price = "1200.5".into();
+        assert_eq!(
+            parse_draft(&input, &shops()).unwrap_err()["unit_price"],
+            "campaign.error.too_many_decimals"
+        );
+        // Trailing zeros are not extra decimals; the value is stored in minor units.
+        input.unit_price = "1,200.00".into();
+        input.gmv_target = "3000000".into();
+        assert_eq!(
+            parse_draft(&input, &shops()).unwrap().unit_price,
+            Some(Decimal::new(1200, 0))
+        );
+        let mut input = good();
+        input.budget_max = "-5".into();
+        assert_eq!(
+            parse_draft(&input, &shops()).unwrap_err()["budget_max"],
+            "campaign.error.negative"
+        );
+        input.budget_max = "99999999999999".into();
+        assert_eq!(
+            parse_draft(&input, &shops()).unwrap_err()["budget_max"],
+            "campaign.error.amount_too_large"
+        );
+        assert_eq!(plain_amount("0.5"), Ok(Decimal::new(5, 1)));
+        assert_eq!(plain_amount("1，234"), Ok(Decimal::new(1234, 0)));
+        assert!(plain_amount("1.").is_err() && plain_amount(".").is_err());
+        assert!(plain_amount("$5").is_err() && plain_amount("1e3").is_err());
+    }
+
+    #[test]
+    fn codes_and_list_entries_must_come_from_the_known_sets() {
+        let mut input = good();
+        input.markets = strings(&["US", "XX"]);
+        input.languages = strings(&["english"]);
+        input.format = "podcast".into();
+        input.age_buckets = strings(&["20-30"]);
+        input.gender = "robot".into();
+        input.styles = strings(&["asmr"]);
+        input.script_source = "ai".into();
+        input.category = "weapons".into();
+        input.creative_freedom = "maybe".into();
+        let errors = parse_draft(&input, &shops()).unwrap_err();
+        assert_eq!(errors["markets"], "campaign.error.market_unknown");
+        assert_eq!(errors["languages"], "campaign.error.language_format");
+        assert_eq!(errors["format"], "campaign.error.format_unknown");
+        assert_eq!(errors["age_buckets"], "campaign.error.age_bucket_unknown");
+        assert_eq!(errors["gender"], "campaign.error.gender_unknown");
+        assert_eq!(errors["styles"], "campaign.error.style_unknown");
+        assert_eq!(
+            errors["script_source"],
+            "campaign.error.script_source_unknown"
+        );
+        assert_eq!(errors["category"], "campaign.error.category_unknown");
+        assert_eq!(errors["creative_freedom"], "campaign.error.yes_no");
+    }
+
+    #[test]
+    fn samples_need_a_ship_from_place_on_submit() {
+        let mut input = good();
+        input.ship_from.clear();
+        assert_eq!(
+            submit_errors(&input)["ship_from"],
+            "campaign.error.ship_from_required"
+        );
+        input.sample_needed.clear();
+        assert_eq!(submit(&input), Ok(()));
+    }
+
+    #[test]
+    fn a_stored_campaign_fills_the_form_that_reads_back_to_it() {
+        let c = parse_draft(&good(), &shops()).unwrap();
+        let again = parse_draft(&CampaignInput::from_campaign(&c), &shops()).unwrap();
+        assert_eq!(again, c);
+        let blank = Campaign::default();
+        assert_eq!(
+            parse_draft(&CampaignInput::from_campaign(&blank), &[]).unwrap(),
+            blank
+        );
+    }
+
+    #[test]
+    fn every_key_handed_out_is_in_the_message_table_once() {
+        let keys: Vec<&str> = MESSAGE_KEYS.iter().map(|(k, _, _)| *k).collect();
+        let mut unique = keys.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), keys.len(), "duplicate keys");
+        let source = include_str!("domain.rs");
+        let prefix = concat!("\"", "campaign.");
+        for piece in source.split(prefix).skip(1) {
+            let key = format!("campaign.{}", piece.split('"').next().unwrap());
+            // This test's own prefix and format!, not keys.
+            if key == "campaign." || key == "campaign.{}" {
+                continue;
+            }
+            assert!(keys.contains(&key.as_str()), "{key} is not in MESSAGE_KEYS");
+        }
+        for s in CampaignState::ALL {
+            assert!(keys.contains(&s.label_key()));
+        }
+        for t in Transition::ALL {
+            assert!(keys.contains(&t.label_key()));
+        }
+        for e in [
+            TransitionError::NotAllowedFrom,
+            TransitionError::NotAllowedFor,
+            TransitionError::ReasonRequired,
+        ] {
+            assert!(keys.contains(&e.key()));
+        }
+    }
+
+    // --- States -------------------------------------------------------------------------------
+
+    use Actor as A;
+    use CampaignState as S;
+    use Transition as T;
+
+    const SELLERS: &[Actor] = &[A::SellerOwner, A::SellerOperator];
+    const AM: &[Actor] = &[A::AccountManager];
+    const AM_OR_SYSTEM: &[Actor] = &[A::AccountManager, A::System];
+    const OWNER_OR_AM: &[Actor] = &[A::SellerOwner, A::AccountManager];
+
+    /// The SPEC §2 table, written out independently of `rule`.
+    const TABLE: &[(CampaignState, Transition, CampaignState, &[Actor])] = &[
+        (S::Draft, T::Submit, S::Submitted, SELLERS),
+        (S::Submitted, T::StartMatching, S::Matching, AM),
+        (S::Matching, T::SendShortlist, S::ShortlistSent, AM),
+        (
+            S::ShortlistSent,
+            T::RequestAnotherRound,
+            S::Matching,
+            SELLERS,
+        ),
+        (
+            S::ShortlistSent,
+            T::ApproveShortlist,
+            S::Contracting,
+            SELLERS,
+        ),
+        (
+            S::Contracting,
+            T::FirstContractAccepted,
+            S::Running,
+            AM_OR_SYSTEM,
+        ),
+        (
+            S::Running,
+            T::AllPublishedOrEnded,
+            S::Evaluating,
+            AM_OR_SYSTEM,
+        ),
+        (S::Evaluating, T::AllRatedOrEnded, S::Closed, AM_OR_SYSTEM),
+        (S::Draft, T::Cancel, S::Cancelled, OWNER_OR_AM),
+        (S::Submitted, T::Cancel, S::Cancelled, OWNER_OR_AM),
+        (S::Matching, T::Cancel, S::Cancelled, OWNER_OR_AM),
+        (S::ShortlistSent, T::Cancel, S::Cancelled, OWNER_OR_AM),
+        (S::Contracting, T::Cancel, S::Cancelled, OWNER_OR_AM),
+        (S::Running, T::Cancel, S::Cancelled, OWNER_OR_AM),
+        (S::Evaluating, T::Cancel, S::Cancelled, OWNER_OR_AM),
+    ];
+
+    const ACTORS: [Actor; 4] = [
+        A::SellerOwner,
+        A::SellerOperator,
+        A::AccountManager,
+        A::System,
+    ];
+
+    #[test]
+    fn every_move_in_the_table_is_allowed_to_its_actors() {
+        for (from, t, to, actors) in TABLE {
+            for actor in *actors {
+                assert_eq!(next_state(*from, *t, *actor, "budget cut"), Ok(*to));
+                assert!(allowed_transitions(*from, *actor).contains(t));
+            }
+            for actor in ACTORS.iter().filter(|a| !actors.contains(a)) {
+                assert_eq!(
+                    next_state(*from, *t, *actor, "budget cut"),
+                    Err(TransitionError::NotAllowedFor),
+                    "{from:?} {t:?} {actor:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn refused_moves_say_why() {
+        use TransitionError as E;
+        let (owner, operator, am, system) = (
+            A::SellerOwner,
+            A::SellerOperator,
+            A::AccountManager,
+            A::System,
+        );
+        let cases = [
+            (S::Closed, T::Cancel, owner, "late", E::NotAllowedFrom),
+            (S::Cancelled, T::Cancel, am, "again", E::NotAllowedFrom),
+            (S::Running, T::Cancel, operator, "why", E::NotAllowedFor),
+            (S::Running, T::Cancel, system, "timeout", E::NotAllowedFor),
+            (S::Running, T::Cancel, owner, "  ", E::ReasonRequired),
+            (S::Draft, T::Cancel, am, "", E::ReasonRequired),
+            (S::Draft, T::Submit, am, "", E::NotAllowedFor),
+            (S::Draft, T::StartMatching, am, "", E::NotAllowedFrom),
+            (S::Submitted, T::Submit, owner, "", E::NotAllowedFrom),
+            (S::Submitted, T::StartMatching, owner, "", E::NotAllowedFor),
+            (
+                S::Matching,
+                T::ApproveShortlist,
+                owner,
+                "",
+                E::NotAllowedFrom,
+            ),
+            (
+                S::ShortlistSent,
+                T::ApproveShortlist,
+                am,
+                "",
+                E::NotAllowedFor,
+            ),
+            (
+                S::Contracting,
+                T::FirstContractAccepted,
+                owner,
+                "",
+                E::NotAllowedFor,
+            ),
+            (
+                S::Running,
+                T::AllRatedOrEnded,
+                system,
+                "",
+                E::NotAllowedFrom,
+            ),
+            (S::Closed, T::Submit, owner, "", E::NotAllowedFrom),
+            (S::Cancelled, T::StartMatching, am, "", E::NotAllowedFrom),
+        ];
+        for (from, t, actor, reason, why) in cases {
+            let result = next_state(from, t, actor, reason);
+            assert_eq!(result, Err(why), "{from:?} {t:?} {actor:?}");
+        }
+        assert_eq!(
+            E::ReasonRequired.key(),
+            "campaign.transition_error.reason_required"
+        );
+    }
+
+    #[test]
+    fn buttons_follow_the_state_and_the_role() {
+        assert_eq!(
+            allowed_transitions(S::ShortlistSent, A::SellerOwner),
+            [T::RequestAnotherRound, T::ApproveShortlist, T::Cancel]
+        );
+        assert_eq!(
+            allowed_transitions(S::ShortlistSent, A::SellerOperator),
+            [T::RequestAnotherRound, T::ApproveShortlist]
+        );
+        assert_eq!(
+            allowed_transitions(S::Submitted, A::AccountManager),
+            [T::StartMatching, T::Cancel]
+        );
+        assert!(allowed_transitions(S::Closed, A::AccountManager).is_empty());
+        assert!(allowed_transitions(S::Draft, A::System).is_empty());
+    }
+
+    #[test]
+    fn states_and_transitions_read_back_from_their_codes() {
+        for s in CampaignState::ALL {
+            assert_eq!(CampaignState::parse(s.code()), Some(s));
+        }
+        for t in Transition::ALL {
+            assert_eq!(Transition::parse(t.code()), Some(t));
+        }
+        assert_eq!(CampaignState::ShortlistSent.code(), "shortlist_sent");
+        assert_eq!(CampaignState::parse("open"), None);
+        assert_eq!(Transition::parse("delete"), None);
+    }
+
+    fn any_state() -> impl Strategy<Value = CampaignState> {
+        proptest::sample::select(CampaignState::ALL.to_vec())
+    }
+    fn any_transition() -> impl Strategy<Value = Transition> {
+        proptest::sample::select(Transition::ALL.to_vec())
+    }
+    fn any_actor() -> impl Strategy<Value = Actor> {
+        proptest::sample::select(ACTORS.to_vec())
+    }
+
+    proptest! {
+        #[test]
+        fn next_state_never_leaves_a_final_state_nor_moves_outside_the_table(
+            from in any_state(),
+            t in any_transition(),
+            actor in any_actor(),
+            reason in "\\PC{0,8}",
+        ) {
+            let result = next_state(from, t, actor, &reason);
+            if from.is_final() {
+                prop_assert_eq!(result, Err(TransitionError::NotAllowedFrom));
+            }
+            if let Ok(to) = result {
+                let in_table = TABLE.iter().any(|(f, tr, dest, actors)| {
+                    *f == from && *tr == t && *dest == to && actors.contains(&actor)
+                });
+                prop_assert!(in_table, "{:?} {:?} {:?} → {:?}", from, t, actor, to);
+                prop_assert!(t != T::Cancel || !reason.trim().is_empty());
+                prop_assert!(allowed_transitions(from, actor).contains(&t));
+            }
+        }
+    }
+
+    // --- Codes --------------------------------------------------------------------------------
+
+    #[test]
+    fn campaign_codes_take_the_slug_letters_the_month_and_the_sequence() {
+        let nov = date!(2026 - 11 - 05);
+        assert_eq!(campaign_code("lumi", nov, 3), "LUMI-2611-03");
+        assert_eq!(campaign_code("lumi-home", nov, 12), "LUMI-2611-12");
+        assert_eq!(campaign_code("7-eleven", nov, 1), "7ELE-2611-01");
+        // Short slugs keep their letters, padded only up to two.
+        assert_eq!(campaign_code("a-b", nov, 3), "AB-2611-03");
+        assert_eq!(campaign_code("q", nov, 3), "QX-2611-03");
+        assert_eq!(campaign_code("", date!(2030 - 01 - 31), 7), "XX-3001-07");
+        // Past 99 the sequence simply grows.
+        assert_eq!(campaign_code("lumi", nov, 100), "LUMI-2611-100");
+    }
+}

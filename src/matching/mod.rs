@@ -2,3 +2,16 @@
 //! scoring function; every faster path must agree with it.
 
 pub mod domain;
+pub mod settings;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/admin/matching-weights",
+        get(settings::form).post(settings::save),
+    )
+}

@@ -136,6 +136,7 @@ impl Layout {
                 item("/admin/staff".into(), "nav.admin_staff");
                 item("/admin/creators".into(), "nav.creator_pool");
                 item("/admin/rates".into(), "nav.reference_rates");
+                item("/admin/matching-weights".into(), "nav.matching_weights");
             }
             Some(PlatformRole::AccountManager) => {
                 item("/am".into(), "nav.work_queue");

@@ -7,6 +7,7 @@ mod creators;
 mod embedded;
 mod health;
 mod i18n;
+mod matching;
 mod members;
 mod onboarding;
 mod rls;
