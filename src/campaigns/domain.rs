@@ -620,9 +620,14 @@ pub struct CampaignInput {
     pub known_pitfalls: String,
 }
 
+// Dates in the stored JSON read as people write them, not as time's default (year, ordinal).
+time::serde::format_description!(ymd, Date, "[year]-[month]-[day]");
+
 /// A campaign request with every field typed. A draft may leave any of them empty (None, empty
-/// text or list); [`validate_submit`] says which must be there before submitting.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// text or list); [`validate_submit`] says which must be there before submitting. Stored as JSON
+/// (`campaigns.data`); a field added later reads as its default from older rows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Campaign {
     pub title: String,
     pub product_name: String,
@@ -662,7 +667,9 @@ pub struct Campaign {
     pub styles: Vec<String>,
     pub script_source: Option<ScriptSource>,
     pub creative_freedom: bool,
+    #[serde(with = "ymd::option")]
     pub publish_from: Option<Date>,
+    #[serde(with = "ymd::option")]
     pub publish_to: Option<Date>,
     pub sample_needed: bool,
     pub ship_from: String,
@@ -678,6 +685,7 @@ pub struct Campaign {
 
 const MAX_TITLE: usize = 200;
 const MAX_SKU: usize = 100;
+const MAX_URL: usize = 2000;
 const MAX_SHIP_FROM: usize = 200;
 const MAX_PITFALLS: usize = 5000;
 const MAX_INTEREST: usize = 64;
@@ -698,7 +706,9 @@ pub fn parse_draft(input: &CampaignInput, tenant_shops: &[Uuid]) -> Result<Campa
     let product_name = text(&input.product_name, MAX_TITLE, "product_name", &mut e);
     let sku = text(&input.sku, MAX_SKU, "sku", &mut e);
     let product_url = optional(&input.product_url).and_then(|url| {
-        if is_shop_url(url) {
+        if url.len() > MAX_URL {
+            fail(&mut e, "product_url", "campaign.error.too_long")
+        } else if is_shop_url(url) {
             Some(url.to_string())
         } else {
             fail(&mut e, "product_url", "campaign.error.url_format")
@@ -1753,6 +1763,20 @@ mod tests {
             parse_draft(&CampaignInput::from_campaign(&blank), &[]).unwrap(),
             blank
         );
+    }
+
+    #[test]
+    fn a_campaign_is_stored_as_json_and_read_back_unchanged() {
+        let c = parse_draft(&good(), &shops()).unwrap();
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["publish_from"], "2026-11-05");
+        assert_eq!(json["unit_price"], "59.99");
+        assert_eq!(json["age_buckets"], serde_json::json!(["18-24", "25-34"]));
+        assert_eq!(serde_json::from_value::<Campaign>(json).unwrap(), c);
+        // A row written before a field existed still reads.
+        let old: Campaign = serde_json::from_str(r#"{"title": "Old"}"#).unwrap();
+        assert_eq!(old.title, "Old");
+        assert_eq!(old.publish_from, None);
     }
 
     #[test]

@@ -1,3 +1,28 @@
 //! Intake (SPEC §2): a seller's campaign request, its states and transitions.
 
 pub mod domain;
+pub mod handlers;
+pub mod repo;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/t/{tenant_slug}/campaigns",
+            get(handlers::index).post(handlers::create),
+        )
+        .route("/t/{tenant_slug}/campaigns/new", get(handlers::new))
+        .route(
+            "/t/{tenant_slug}/campaigns/{id}",
+            get(handlers::show).post(handlers::update),
+        )
+        .route("/t/{tenant_slug}/campaigns/{id}/edit", get(handlers::edit))
+        .route(
+            "/t/{tenant_slug}/campaigns/{id}/transition",
+            post(handlers::transition),
+        )
+}

@@ -588,8 +588,8 @@ pub fn normalize_discount_code(s: &str) -> Result<String, &'static str> {
 }
 
 /// A suggested discount code: the creator handle's ASCII letters/digits upper-cased (first 10)
-/// + 2–4 random digits, e.g. "HOMEWITHHA27". A handle with fewer than two of them (a Chinese
-/// handle, say) gives "SAVE" + digits. The caller retries on a per-tenant clash.
+/// followed by 2–4 random digits, e.g. "HOMEWITHHA27". A handle with fewer than two of them (a
+/// Chinese handle, say) gives "SAVE" and the digits. The caller retries on a per-tenant clash.
 pub fn suggest_discount_code(handle: &str) -> String {
     let mut code: String = handle
         .chars()
@@ -2073,6 +2073,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
         #[test]
         fn terminal_states_cannot_be_left_except_rated_to_settled(
             from in prop::sample::select(vec![S::Rated, S::Settled, S::Cancelled, S::Breached]),
@@ -2080,12 +2082,11 @@ mod tests {
             sample_needed in any::<bool>(),
             review_enabled in any::<bool>(),
         ) {
-            match next_state(from, &event, sample_needed, review_enabled) {
-                Ok(to) => prop_assert!(
+            if let Ok(to) = next_state(from, &event, sample_needed, review_enabled) {
+                prop_assert!(
                     from == S::Rated && to == S::Settled && event == E::SettlementFinalized,
                     "{:?} --{:?}--> {:?}", from, event, to
-                ),
-                Err(_) => {}
+                );
             }
         }
 
@@ -2095,23 +2096,39 @@ mod tests {
             prop_assert_eq!(normalize_discount_code(&code), Ok(code.clone()));
         }
 
+        /// Inputs are mostly valid, with one in ten fields or so wrong, so that both accepted
+        /// terms and refusals are common.
         #[test]
-        fn accepted_terms_respect_every_limit(
-            fee_model in prop::sample::select(vec!["fixed", "commission_only", "fixed_plus_commission", "x"]),
-            fixed_fee in "(|-?[0-9]{1,4}(\\.[0-9]{0,3})?)",
-            currency in prop::sample::select(vec!["USD", "JPY", "XYZ", ""]),
-            commission in "(|-?[0-9]{1,2}(\\.[0-9]{1,3})?)",
-            service in "[0-9]{1,2}(\\.[0-9])?",
-            videos in "[0-9]{0,2}",
-            lives in "[0-9]{0,2}",
-            deadline_offset in -5i64..800,
-            min_days in "[0-9]{0,3}",
-            revisions in "[0-9]{0,2}",
+        fn accepted_terms_respect_every_limit_and_refusals_use_catalogue_keys(
+            fee_model in prop::sample::select(vec!["fixed", "commission_only", "fixed_plus_commission", "fixed", "commission_only", "fixed_plus_commission", "x"]),
+            fixed_fee in prop_oneof![10 => "[1-9][0-9]{0,4}(\\.[0-9]{1,2})?", 1 => "(|0|-[0-9]{1,3}|[0-9]{1,3}\\.[0-9]{3}|1,5)"],
+            keep_fixed_fee in prop::bool::weighted(0.1),
+            currency in prop::sample::select(vec!["USD", "JPY", "CNY", "USD", "CNY", "XYZ", ""]),
+            commission in prop_oneof![10 => "[1-7]?[1-9](\\.[0-9]{1,2})?", 1 => "(|0|-[0-9]|8[0-9]|[0-9]\\.[0-9]{3})"],
+            keep_commission in prop::bool::weighted(0.1),
+            service in prop_oneof![10 => "([5-9]|1[0-9])(\\.[0-9])?|20", 1 => "[0-9]{1,2}(\\.[0-9]{1,3})?"],
+            videos in prop_oneof![10 => "[1-3]", 1 => "[0-9]{0,2}"],
+            lives in prop_oneof![10 => "[0-2]?", 1 => "[0-9]{2}"],
+            deadline_offset in prop_oneof![10 => 1i64..=730, 1 => -5i64..800],
+            min_days in prop_oneof![10 => "([1-9][0-9]?)?", 1 => "[0-9]{1,3}"],
+            revisions in prop_oneof![10 => "[0-9]?", 1 => "[0-9]{1,2}"],
             usage in prop::sample::select(vec!["organic_only", "paid_ads_until", "no_secondary_use"]),
-            until_offset in prop::option::of(-5i64..60),
+            until_offset in prop_oneof![10 => 1i64..60, 1 => -5i64..=0],
+            until_for_others in prop::bool::weighted(0.1),
             sample_needed in any::<bool>(),
-            code in "[a-zA-Z0-9]{3,21}|[a-z -]{0,6}",
+            code in prop_oneof![10 => "[a-zA-Z0-9]{4,20}", 1 => "[a-z0-9 -]{0,22}"],
         ) {
+            // The form's usual shape: the fields the fee model does not use left empty.
+            let fixed_fee = match fee_model {
+                "commission_only" if !keep_fixed_fee => String::new(),
+                _ => fixed_fee,
+            };
+            let commission = match fee_model {
+                "fixed" if !keep_commission => String::new(),
+                _ => commission,
+            };
+            let paid_ads_until = usage == "paid_ads_until" || until_for_others;
+            let until_offset = paid_ads_until.then_some(until_offset);
             let deadline = TODAY + time::Duration::days(deadline_offset);
             let i = TermsInput {
                 fee_model: fee_model.into(),
@@ -2134,22 +2151,30 @@ mod tests {
                 sample_cost_currency: String::new(),
                 discount_code: code,
             };
-            if let Ok(t) = validate_terms(&i, sample_needed, TODAY) {
-                prop_assert_eq!(t.fixed_fee.is_some(), t.fee_model.has_fixed_fee());
-                if let (Some(fee), Some(cur)) = (t.fixed_fee, t.fixed_fee_currency.as_deref()) {
-                    prop_assert!(fee > Decimal::ZERO);
-                    prop_assert!(fee.scale() == minor_units(cur));
+            match validate_terms(&i, sample_needed, TODAY) {
+                Ok(t) => {
+                    prop_assert_eq!(t.fixed_fee.is_some(), t.fee_model.has_fixed_fee());
+                    if let (Some(fee), Some(cur)) = (t.fixed_fee, t.fixed_fee_currency.as_deref()) {
+                        prop_assert!(fee > Decimal::ZERO);
+                        prop_assert!(fee.scale() == minor_units(cur));
+                    }
+                    prop_assert_eq!(t.commission_rate.is_zero(), !t.fee_model.has_commission());
+                    prop_assert!(t.commission_rate >= Decimal::ZERO && t.commission_rate <= MAX_COMMISSION);
+                    prop_assert!(t.service_fee_rate >= MIN_SERVICE_FEE && t.service_fee_rate <= MAX_SERVICE_FEE);
+                    prop_assert!(t.deliverables() >= 1 && t.videos <= 50 && t.live_sessions <= 50);
+                    prop_assert!(t.publish_deadline > TODAY);
+                    prop_assert!((1..=365).contains(&t.min_days_live) && t.revisions_included <= 10);
+                    prop_assert_eq!(t.paid_ads_until.is_some(), t.usage_rights == UsageRights::PaidAdsUntil);
+                    prop_assert!(t.paid_ads_until.is_none_or(|d| d > t.publish_deadline));
+                    prop_assert_eq!(t.sample.is_some(), sample_needed);
+                    prop_assert_eq!(normalize_discount_code(&t.discount_code), Ok(t.discount_code.clone()));
                 }
-                prop_assert_eq!(t.commission_rate.is_zero(), !t.fee_model.has_commission());
-                prop_assert!(t.commission_rate >= Decimal::ZERO && t.commission_rate <= MAX_COMMISSION);
-                prop_assert!(t.service_fee_rate >= MIN_SERVICE_FEE && t.service_fee_rate <= MAX_SERVICE_FEE);
-                prop_assert!(t.deliverables() >= 1 && t.videos <= 50 && t.live_sessions <= 50);
-                prop_assert!(t.publish_deadline > TODAY);
-                prop_assert!((1..=365).contains(&t.min_days_live) && t.revisions_included <= 10);
-                prop_assert_eq!(t.paid_ads_until.is_some(), t.usage_rights == UsageRights::PaidAdsUntil);
-                prop_assert!(t.paid_ads_until.is_none_or(|d| d > t.publish_deadline));
-                prop_assert_eq!(t.sample.is_some(), sample_needed);
-                prop_assert_eq!(normalize_discount_code(&t.discount_code), Ok(t.discount_code.clone()));
+                Err(errors) => {
+                    prop_assert!(!errors.is_empty());
+                    for key in errors.values() {
+                        prop_assert!(MESSAGE_KEYS.iter().any(|(k, _, _)| k == key), "{}", key);
+                    }
+                }
             }
         }
     }

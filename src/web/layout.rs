@@ -152,6 +152,7 @@ impl Layout {
             item(format!("{base}/"), "nav.home");
             let active = t.status == "active";
             if active {
+                item(format!("{base}/campaigns"), "nav.campaigns");
                 item(format!("{base}/shops"), "nav.shops");
             }
             if access == Access::Owner {

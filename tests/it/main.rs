@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod browser;
+mod campaigns;
 mod creators;
 mod embedded;
 mod health;

@@ -1,0 +1,781 @@
+//! The seller's campaign requests: list, form (save as draft or submit), the campaign page with
+//! its history, and state moves (SPEC §2). Account managers see them in their assigned tenants.
+
+use std::collections::HashSet;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::json;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::domain::{
+    self, Actor, CampaignInput, CampaignState, Transition, parse_draft, validate_submit,
+};
+use super::repo;
+use crate::audit;
+use crate::creators::handlers::STYLES;
+use crate::error::{AppError, AppResult};
+use crate::matching::domain::AgeBucket;
+use crate::state::AppState;
+use crate::tenants::domain::{CATEGORIES, FieldErrors, MARKETS, SHOP_CURRENCIES};
+use crate::tenants::profile::Choice;
+use crate::tenants::{Access, TenantCtx, repo as tenants};
+use crate::web::forms::{FormData, FormErrors};
+use crate::web::lang::Lang;
+use crate::web::layout::{Layout, flash};
+use crate::web::{fmt, render_with};
+
+/// Content languages offered (ISO 639-1).
+pub const LANGUAGES: &[&str] = &[
+    "en", "es", "de", "fr", "it", "pt", "id", "th", "vi", "ms", "tl", "ar", "ja", "zh",
+];
+
+pub fn actor_of(ctx: &TenantCtx) -> Actor {
+    match ctx.access {
+        Access::Owner => Actor::SellerOwner,
+        Access::Operator | Access::Viewer => Actor::SellerOperator,
+        Access::AccountManager => Actor::AccountManager,
+    }
+}
+
+fn checks(lang: Lang, values: &[&str], prefix: &str, chosen: &[String]) -> Vec<Choice> {
+    values
+        .iter()
+        .map(|v| Choice {
+            value: (*v).to_string(),
+            label: if prefix.is_empty() {
+                (*v).to_string()
+            } else {
+                lang.t(&format!("{prefix}.{v}"))
+            },
+            checked: chosen.iter().any(|c| c == v),
+        })
+        .collect()
+}
+
+fn posted(form: &FormData) -> CampaignInput {
+    let f = |n: &str| form.get(n).to_string();
+    CampaignInput {
+        title: f("title"),
+        product_name: f("product_name"),
+        sku: f("sku"),
+        product_url: f("product_url"),
+        category: f("category"),
+        unit_price: f("unit_price"),
+        unit_currency: f("unit_currency"),
+        shop_id: f("shop_id"),
+        markets: form.all("markets"),
+        languages: form.all("languages"),
+        format: f("format"),
+        creators_wanted: f("creators_wanted"),
+        followers_min: f("followers_min"),
+        followers_max: f("followers_max"),
+        budget_min: f("budget_min"),
+        budget_max: f("budget_max"),
+        budget_currency: f("budget_currency"),
+        fee_cap: f("fee_cap"),
+        fee_cap_currency: f("fee_cap_currency"),
+        commission_rate: f("commission_rate"),
+        age_buckets: form.all("age_buckets"),
+        gender: f("gender"),
+        interests: form.all("interests"),
+        styles: form.all("styles"),
+        script_source: f("script_source"),
+        creative_freedom: f("creative_freedom"),
+        publish_from: f("publish_from"),
+        publish_to: f("publish_to"),
+        sample_needed: f("sample_needed"),
+        ship_from: f("ship_from"),
+        roi_target: f("roi_target"),
+        gmv_target: f("gmv_target"),
+        views_target: f("views_target"),
+        ctr_target: f("ctr_target"),
+        known_pitfalls: f("known_pitfalls"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "campaigns/form.html")]
+struct FormPage {
+    layout: Layout,
+    action: String,
+    input: CampaignInput,
+    shops: Vec<(String, String, bool)>,
+    markets: Vec<Choice>,
+    languages: Vec<Choice>,
+    categories: Vec<(String, String)>,
+    interests: Vec<Choice>,
+    styles: Vec<Choice>,
+    ages: Vec<Choice>,
+    currencies: &'static [&'static str],
+    errors: FormErrors,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn show_form(
+    state: &AppState,
+    session: &Session,
+    lang: Lang,
+    mut ctx: TenantCtx,
+    input: CampaignInput,
+    action: String,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> AppResult<Response> {
+    let shops = tenants::shops(&mut ctx.tx, ctx.tenant.id).await?;
+    ctx.tx.commit().await?;
+    let path = format!("/t/{}/campaigns", ctx.tenant.slug);
+    let layout = Layout::for_user(
+        state,
+        session,
+        lang,
+        &ctx.user,
+        Some((&ctx.tenant, ctx.access)),
+        "campaigns.form_title",
+        &path,
+    )
+    .await?;
+    let page = FormPage {
+        layout,
+        action,
+        shops: shops
+            .into_iter()
+            .map(|s| {
+                let id = s.id.to_string();
+                let selected = id == input.shop_id;
+                (id, s.name, selected)
+            })
+            .collect(),
+        markets: checks(lang, MARKETS, "market", &input.markets),
+        languages: checks(lang, LANGUAGES, "language", &input.languages),
+        categories: CATEGORIES
+            .iter()
+            .map(|c| ((*c).to_string(), lang.t(&format!("category.{c}"))))
+            .collect(),
+        interests: checks(lang, CATEGORIES, "category", &input.interests),
+        styles: checks(lang, STYLES, "style", &input.styles),
+        ages: checks(
+            lang,
+            &AgeBucket::ALL.map(|a| a.code()),
+            "",
+            &input.age_buckets,
+        ),
+        currencies: SHOP_CURRENCIES,
+        errors: FormErrors::new(lang, &errors),
+        input,
+    };
+    render_with(status, &page)
+}
+
+fn can_edit(ctx: &TenantCtx) -> AppResult<()> {
+    ctx.require(&[Access::Owner, Access::Operator])?;
+    ctx.require_active()
+}
+
+pub async fn new(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    ctx: TenantCtx,
+) -> AppResult<Response> {
+    can_edit(&ctx)?;
+    let input = CampaignInput {
+        format: "short_video".into(),
+        creators_wanted: "5".into(),
+        commission_rate: "10".into(),
+        script_source: "agency".into(),
+        ..Default::default()
+    };
+    let action = format!("/t/{}/campaigns", ctx.tenant.slug);
+    show_form(
+        &state,
+        &session,
+        lang,
+        ctx,
+        input,
+        action,
+        StatusCode::OK,
+        FieldErrors::new(),
+    )
+    .await
+}
+
+/// Currencies that can be compared with creators' quotes: those with a reference rate to or from
+/// USD (and USD itself).
+async fn convertible(ctx: &mut TenantCtx) -> AppResult<HashSet<String>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT from_ccy::text, to_ccy::text FROM reference_rates WHERE from_ccy = 'USD' OR to_ccy = 'USD'",
+    )
+    .fetch_all(&mut *ctx.tx)
+    .await?;
+    let mut set: HashSet<String> = rows.into_iter().flat_map(|(a, b)| [a, b]).collect();
+    set.insert("USD".into());
+    Ok(set)
+}
+
+/// Saves as a draft, or (action=submit) checks completeness, submits and assigns the code.
+async fn save(
+    state: AppState,
+    session: Session,
+    lang: Lang,
+    mut ctx: TenantCtx,
+    form: FormData,
+    existing: Option<Uuid>,
+) -> AppResult<Response> {
+    can_edit(&ctx)?;
+    let input = posted(&form);
+    let action = match existing {
+        Some(id) => format!("/t/{}/campaigns/{id}", ctx.tenant.slug),
+        None => format!("/t/{}/campaigns", ctx.tenant.slug),
+    };
+    if let Some(id) = existing {
+        let row = repo::get_for_update(&mut ctx.tx, ctx.tenant.id, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if row.state != CampaignState::Draft.code() {
+            return Err(AppError::Forbidden);
+        }
+    }
+    let shops: Vec<Uuid> = tenants::shops(&mut ctx.tx, ctx.tenant.id)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let campaign = match parse_draft(&input, &shops) {
+        Ok(c) => c,
+        Err(errors) => {
+            return show_form(
+                &state,
+                &session,
+                lang,
+                ctx,
+                input,
+                action,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+            )
+            .await;
+        }
+    };
+    let submit = form.get("action") == "submit";
+    let today = time::OffsetDateTime::now_utc().date();
+    if submit {
+        let rates = convertible(&mut ctx).await?;
+        if let Err(errors) = validate_submit(&campaign, today, &|c: &str| rates.contains(c)) {
+            return show_form(
+                &state,
+                &session,
+                lang,
+                ctx,
+                input,
+                action,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+            )
+            .await;
+        }
+    }
+    let id = match existing {
+        Some(id) => {
+            repo::update_data(&mut ctx.tx, ctx.tenant.id, id, &campaign).await?;
+            id
+        }
+        None => {
+            let id = Uuid::now_v7();
+            repo::insert(&mut ctx.tx, ctx.tenant.id, id, &campaign, ctx.user.id).await?;
+            id
+        }
+    };
+    let entry = match existing {
+        Some(_) => audit::Entry::new("campaign.update", "campaign", Some(id.to_string())),
+        None => audit::Entry::new("campaign.create", "campaign", Some(id.to_string())),
+    };
+    audit::record(
+        &mut ctx.tx,
+        entry
+            .by(&ctx.user)
+            .tenant(Some(ctx.tenant.id))
+            .after(serde_json::to_value(&campaign).unwrap_or_default()),
+    )
+    .await?;
+    if submit {
+        move_campaign(&mut ctx, id, Transition::Submit, "")
+            .await
+            .map_err(|e| match e {
+                MoveError::App(a) => a,
+                MoveError::Refused(_) => AppError::Forbidden,
+            })?;
+    }
+    ctx.tx.commit().await?;
+    flash(
+        &session,
+        "ok",
+        if submit {
+            "campaigns.submitted"
+        } else {
+            "campaigns.saved_draft"
+        },
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/t/{}/campaigns/{id}", ctx.tenant.slug)).into_response())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    ctx: TenantCtx,
+    form: FormData,
+) -> AppResult<Response> {
+    save(state, session, lang, ctx, form, None).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    Path((_slug, id)): Path<(String, String)>,
+    ctx: TenantCtx,
+    form: FormData,
+) -> AppResult<Response> {
+    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    save(state, session, lang, ctx, form, Some(id)).await
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    Path((_slug, id)): Path<(String, String)>,
+    mut ctx: TenantCtx,
+) -> AppResult<Response> {
+    can_edit(&ctx)?;
+    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    let row = repo::get(&mut ctx.tx, ctx.tenant.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if row.state != CampaignState::Draft.code() {
+        return Err(AppError::Forbidden);
+    }
+    let action = format!("/t/{}/campaigns/{id}", ctx.tenant.slug);
+    show_form(
+        &state,
+        &session,
+        lang,
+        ctx,
+        row.input(),
+        action,
+        StatusCode::OK,
+        FieldErrors::new(),
+    )
+    .await
+}
+
+pub enum MoveError {
+    App(AppError),
+    Refused(&'static str),
+}
+
+impl From<sqlx::Error> for MoveError {
+    fn from(e: sqlx::Error) -> Self {
+        MoveError::App(e.into())
+    }
+}
+
+/// Checks and records one state move of a campaign (the row is locked for it). Submitting
+/// assigns the campaign's code, which never changes afterwards.
+pub async fn move_campaign(
+    ctx: &mut TenantCtx,
+    id: Uuid,
+    t: Transition,
+    reason: &str,
+) -> Result<CampaignState, MoveError> {
+    let row = repo::get_for_update(&mut ctx.tx, ctx.tenant.id, id)
+        .await?
+        .ok_or(MoveError::App(AppError::NotFound))?;
+    let from = CampaignState::parse(&row.state).ok_or(MoveError::App(AppError::NotFound))?;
+    let to = domain::next_state(from, t, actor_of(ctx), reason)
+        .map_err(|e| MoveError::Refused(e.key()))?;
+    if t == Transition::Submit && row.code.is_none() {
+        let today = time::OffsetDateTime::now_utc().date();
+        let sample = domain::campaign_code(&ctx.tenant.slug, today, 1);
+        let prefix = sample
+            .rsplit_once('-')
+            .map(|(p, _)| format!("{p}-"))
+            .unwrap_or(sample);
+        let seq = repo::next_sequence(&mut ctx.tx, ctx.tenant.id, &prefix).await?;
+        let code = domain::campaign_code(&ctx.tenant.slug, today, seq);
+        repo::set_code(&mut ctx.tx, ctx.tenant.id, id, &code).await?;
+    }
+    let reason = reason.trim();
+    repo::record_transition(
+        &mut ctx.tx,
+        ctx.tenant.id,
+        id,
+        from.code(),
+        to.code(),
+        t.code(),
+        (ctx.user.id, ctx.user.label()),
+        (!reason.is_empty()).then_some(reason),
+    )
+    .await?;
+    audit::record(
+        &mut ctx.tx,
+        audit::Entry::new("campaign.transition", "campaign", Some(id.to_string()))
+            .by(&ctx.user)
+            .tenant(Some(ctx.tenant.id))
+            .before(json!({ "state": from.code() }))
+            .after(json!({ "state": to.code(), "transition": t.code(), "reason": reason })),
+    )
+    .await
+    .map_err(MoveError::from)?;
+    Ok(to)
+}
+
+pub struct ListRow {
+    pub id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub state: String,
+    pub state_key: String,
+    pub markets: String,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "campaigns/index.html")]
+struct ListPage {
+    layout: Layout,
+    slug: String,
+    can_create: bool,
+    rows: Vec<ListRow>,
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    mut ctx: TenantCtx,
+) -> AppResult<Response> {
+    ctx.require_active()?;
+    let rows = repo::list(&mut ctx.tx, ctx.tenant.id).await?;
+    ctx.tx.commit().await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| ListRow {
+            id: r.id,
+            code: r.code.unwrap_or_else(|| "—".into()),
+            title: r.title,
+            state_key: format!("campaign.state.{}", r.state),
+            state: r.state,
+            markets: r.markets.join(" "),
+            created: fmt::datetime(r.created_at, &ctx.tenant.time_zone),
+        })
+        .collect();
+    let path = format!("/t/{}/campaigns", ctx.tenant.slug);
+    let layout = Layout::for_user(
+        &state,
+        &session,
+        lang,
+        &ctx.user,
+        Some((&ctx.tenant, ctx.access)),
+        "campaigns.title",
+        &path,
+    )
+    .await?;
+    render_with(
+        StatusCode::OK,
+        &ListPage {
+            layout,
+            slug: ctx.tenant.slug.clone(),
+            can_create: matches!(ctx.access, Access::Owner | Access::Operator),
+            rows,
+        },
+    )
+}
+
+pub struct HistoryRow {
+    pub at: String,
+    pub from_key: String,
+    pub to_key: String,
+    pub who: String,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "campaigns/show.html")]
+struct ShowPage {
+    layout: Layout,
+    slug: String,
+    id: Uuid,
+    code: String,
+    title: String,
+    state: String,
+    state_key: String,
+    facts: Vec<(String, String)>,
+    history: Vec<HistoryRow>,
+    actions: Vec<(String, String)>,
+    can_edit: bool,
+    can_cancel: bool,
+    is_staff: bool,
+    error: Option<String>,
+}
+
+fn facts(lang: Lang, i: &CampaignInput, shop_name: &str) -> Vec<(String, String)> {
+    let join = |v: &[String]| {
+        if v.is_empty() {
+            "—".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let or_dash = |s: &str| {
+        if s.trim().is_empty() {
+            "—".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    let range = |a: &str, b: &str| format!("{} – {}", or_dash(a), or_dash(b));
+    vec![
+        (
+            lang.t("campaigns.field.product"),
+            format!("{} · {}", or_dash(&i.product_name), or_dash(&i.sku)),
+        ),
+        (
+            lang.t("campaigns.field.product_url"),
+            or_dash(&i.product_url),
+        ),
+        (
+            lang.t("campaigns.field.unit_price"),
+            format!("{} {}", or_dash(&i.unit_price), i.unit_currency),
+        ),
+        (lang.t("campaigns.field.shop"), or_dash(shop_name)),
+        (lang.t("campaigns.field.markets"), join(&i.markets)),
+        (lang.t("campaigns.field.languages"), join(&i.languages)),
+        (
+            lang.t("campaigns.field.format"),
+            if i.format.is_empty() {
+                "—".into()
+            } else {
+                lang.t(&format!("campaign.format.{}", i.format))
+            },
+        ),
+        (
+            lang.t("campaigns.field.creators_wanted"),
+            or_dash(&i.creators_wanted),
+        ),
+        (
+            lang.t("campaigns.field.followers"),
+            range(&i.followers_min, &i.followers_max),
+        ),
+        (
+            lang.t("campaigns.field.budget"),
+            format!(
+                "{} {}",
+                range(&i.budget_min, &i.budget_max),
+                i.budget_currency
+            ),
+        ),
+        (
+            lang.t("campaigns.field.fee_cap"),
+            format!("{} {}", or_dash(&i.fee_cap), i.fee_cap_currency),
+        ),
+        (
+            lang.t("campaigns.field.commission_rate"),
+            format!("{}%", or_dash(&i.commission_rate)),
+        ),
+        (
+            lang.t("campaigns.field.audience"),
+            format!("{} · {}", join(&i.age_buckets), or_dash(&i.gender)),
+        ),
+        (lang.t("campaigns.field.interests"), join(&i.interests)),
+        (lang.t("campaigns.field.styles"), join(&i.styles)),
+        (
+            lang.t("campaigns.field.publish_window"),
+            range(&i.publish_from, &i.publish_to),
+        ),
+        (
+            lang.t("campaigns.field.sample"),
+            if i.sample_needed.is_empty() {
+                lang.t("admin.no")
+            } else {
+                format!("{} · {}", lang.t("admin.yes"), i.ship_from)
+            },
+        ),
+        (lang.t("campaigns.field.roi_target"), or_dash(&i.roi_target)),
+        (
+            lang.t("campaigns.field.other_targets"),
+            format!(
+                "GMV {} · {} {} · CTR {}%",
+                or_dash(&i.gmv_target),
+                lang.t("campaigns.field.views"),
+                or_dash(&i.views_target),
+                or_dash(&i.ctr_target)
+            ),
+        ),
+        (
+            lang.t("campaigns.field.known_pitfalls"),
+            or_dash(&i.known_pitfalls),
+        ),
+    ]
+}
+
+async fn show_page(
+    state: &AppState,
+    session: &Session,
+    lang: Lang,
+    mut ctx: TenantCtx,
+    id: Uuid,
+    status: StatusCode,
+    error: Option<&str>,
+) -> AppResult<Response> {
+    let row = repo::get(&mut ctx.tx, ctx.tenant.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let history = repo::transitions(&mut ctx.tx, ctx.tenant.id, id).await?;
+    let input = row.input();
+    let shop_name = match input.shop_id.parse::<Uuid>() {
+        Ok(shop) => tenants::shop(&mut ctx.tx, ctx.tenant.id, shop)
+            .await?
+            .map(|s| s.name)
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let current = CampaignState::parse(&row.state).unwrap_or(CampaignState::Draft);
+    let actor = actor_of(&ctx);
+    ctx.tx.commit().await?;
+    let viewer = ctx.access == Access::Viewer;
+    let actions = if viewer {
+        Vec::new()
+    } else {
+        domain::allowed_transitions(current, actor)
+            .into_iter()
+            // Submitting goes through the form; cancelling has its own form with a reason; the
+            // shortlist moves happen on the shortlist pages.
+            .filter(|t| matches!(t, Transition::StartMatching))
+            .map(|t| {
+                (
+                    t.code().to_string(),
+                    lang.t(&format!("campaign.transition.{}", t.code())),
+                )
+            })
+            .collect()
+    };
+    let path = format!("/t/{}/campaigns", ctx.tenant.slug);
+    let layout = Layout::for_user(
+        state,
+        session,
+        lang,
+        &ctx.user,
+        Some((&ctx.tenant, ctx.access)),
+        "campaigns.title",
+        &path,
+    )
+    .await?;
+    let page = ShowPage {
+        layout,
+        slug: ctx.tenant.slug.clone(),
+        id,
+        code: row.code.clone().unwrap_or_default(),
+        title: row.title.clone(),
+        state_key: format!("campaign.state.{}", row.state),
+        state: row.state.clone(),
+        facts: facts(lang, &input, &shop_name),
+        history: history
+            .into_iter()
+            .map(|h| HistoryRow {
+                at: fmt::datetime(h.at, &ctx.tenant.time_zone),
+                from_key: format!("campaign.state.{}", h.from_state),
+                to_key: format!("campaign.state.{}", h.to_state),
+                who: h.actor_label,
+                reason: h.reason.unwrap_or_default(),
+            })
+            .collect(),
+        actions,
+        can_edit: current == CampaignState::Draft
+            && matches!(ctx.access, Access::Owner | Access::Operator),
+        can_cancel: !viewer
+            && domain::allowed_transitions(current, actor).contains(&Transition::Cancel),
+        is_staff: ctx.access == Access::AccountManager,
+        error: error.map(|k| lang.t(k)),
+    };
+    render_with(status, &page)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    Path((_slug, id)): Path<(String, String)>,
+    ctx: TenantCtx,
+) -> AppResult<Response> {
+    ctx.require_active()?;
+    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    show_page(&state, &session, lang, ctx, id, StatusCode::OK, None).await
+}
+
+/// A state move from the campaign page (start matching, cancel with a reason).
+pub async fn transition(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    Path((_slug, id)): Path<(String, String)>,
+    mut ctx: TenantCtx,
+    form: FormData,
+) -> AppResult<Response> {
+    ctx.require_active()?;
+    ctx.require(&[Access::Owner, Access::Operator, Access::AccountManager])?;
+    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    let Some(t) = Transition::parse(form.get("transition")) else {
+        return Err(AppError::NotFound);
+    };
+    // Moves with their own pages are not taken here.
+    if matches!(
+        t,
+        Transition::Submit
+            | Transition::SendShortlist
+            | Transition::RequestAnotherRound
+            | Transition::ApproveShortlist
+    ) {
+        return Err(AppError::Forbidden);
+    }
+    match move_campaign(&mut ctx, id, t, form.get("reason")).await {
+        Ok(_) => {
+            ctx.tx.commit().await?;
+            flash(&session, "ok", "campaigns.moved").await?;
+            Ok(Redirect::to(&format!("/t/{}/campaigns/{id}", ctx.tenant.slug)).into_response())
+        }
+        Err(MoveError::App(e)) => Err(e),
+        Err(MoveError::Refused(key)) => {
+            // Nothing was changed; show the page again with the reason for the refusal.
+            let TenantCtx {
+                tenant,
+                user,
+                access,
+                tx,
+            } = ctx;
+            drop(tx);
+            let tx = state.db.tenant_tx(tenant.id, Some(user.id)).await?;
+            let ctx = TenantCtx {
+                tenant,
+                user,
+                access,
+                tx,
+            };
+            show_page(
+                &state,
+                &session,
+                lang,
+                ctx,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(key),
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! Intake: the campaign request form (draft or submit), the state table, and isolation.
+
+use reqwest::StatusCode;
+
+use crate::support::*;
+
+async fn lumi_shop(app: &TestApp) -> String {
+    let lumi = app.tenant_id("lumi").await;
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+    sextant::tenants::repo::shops(&mut tx, lumi).await.unwrap()[0]
+        .id
+        .to_string()
+}
+
+fn day(offset: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() + time::Duration::days(offset)).to_string()
+}
+
+fn valid(shop: &str, from: &str, to: &str) -> Vec<(String, String)> {
+    let pairs: Vec<(&str, &str)> = vec![
+        ("title", "Q1 air fryer launch"),
+        ("product_name", "Lumi Air Fryer 5L"),
+        ("sku", "LUMI-AF-5L"),
+        ("product_url", "https://shop.lumi-home.invalid/us/air-fryer"),
+        ("category", "home_kitchen"),
+        ("unit_price", "89.99"),
+        ("unit_currency", "USD"),
+        ("shop_id", shop),
+        ("markets", "US"),
+        ("markets", "GB"),
+        ("languages", "en"),
+        ("format", "short_video"),
+        ("creators_wanted", "5"),
+        ("followers_min", "10K"),
+        ("followers_max", "500K"),
+        ("budget_min", "2000"),
+        ("budget_max", "8000"),
+        ("budget_currency", "USD"),
+        ("fee_cap", "1200"),
+        ("fee_cap_currency", "USD"),
+        ("commission_rate", "12"),
+        ("age_buckets", "25-34"),
+        ("age_buckets", "35-44"),
+        ("gender", "female"),
+        ("interests", "home_kitchen"),
+        ("styles", "real_shot"),
+        ("script_source", "agency"),
+        ("publish_from", from),
+        ("publish_to", to),
+        ("ship_from", "Shenzhen"),
+        ("roi_target", "2"),
+        (
+            "known_pitfalls",
+            "Creators who never showed the basket size.",
+        ),
+    ];
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn with(base: &[(String, String)], changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    base.iter()
+        .map(|(k, v)| {
+            let v = changes
+                .iter()
+                .find(|(ck, _)| ck == k)
+                .map(|(_, cv)| cv.to_string())
+                .unwrap_or_else(|| v.clone());
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+async fn post(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    form: &[(String, String)],
+    action: &str,
+) -> reqwest::Response {
+    let mut form = form.to_vec();
+    form.push(("action".into(), action.into()));
+    client.post(app.url(path)).form(&form).send().await.unwrap()
+}
+
+async fn campaign_count(app: &TestApp) -> i64 {
+    let lumi = app.tenant_id("lumi").await;
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+    sqlx::query_scalar("SELECT count(*) FROM campaigns")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+}
+
+async fn state_of(app: &TestApp, id: &str) -> String {
+    let lumi = app.tenant_id("lumi").await;
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+    sqlx::query_scalar("SELECT state FROM campaigns WHERE id = $1::uuid")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_draft_is_saved_half_filled_and_submitting_it_needs_every_required_field() {
+    let app = TestApp::with_demo().await;
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let form = vec![("title".to_string(), "Spring idea".to_string())];
+    let res = post(&app, &operator, "/t/lumi/campaigns", &form, "draft").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page_path = location(&res);
+    let id = page_path.rsplit('/').next().unwrap().to_string();
+    assert_eq!(state_of(&app, &id).await, "draft");
+
+    let res = post(&app, &operator, &page_path, &form, "submit").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    for field in [
+        "product_name",
+        "sku",
+        "product_url",
+        "markets",
+        "languages",
+        "roi_target",
+        "publish_from",
+    ] {
+        assert!(
+            page.contains(&format!(r#"data-field="{field}""#)),
+            "{field} has a message"
+        );
+    }
+    assert!(page.contains("提交前请设定大于 0 的 ROI 目标") || page.contains("提交前请填写此项。"));
+    assert_eq!(state_of(&app, &id).await, "draft");
+}
+
+#[tokio::test]
+async fn submitting_a_complete_request_assigns_a_code_and_records_who_and_when() {
+    let app = TestApp::with_demo().await;
+    let shop = lumi_shop(&app).await;
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let res = post(
+        &app,
+        &operator,
+        "/t/lumi/campaigns",
+        &valid(&shop, &day(10), &day(40)),
+        "submit",
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let path = location(&res);
+    let page = app.get_ok(&operator, &path).await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let code = format!(
+        "LUMI-{:02}{:02}-01",
+        today.year() % 100,
+        u8::from(today.month())
+    );
+    assert!(page.contains(&code), "code {code} in:\n{page}");
+    assert!(page.contains("已提交") && page.contains(OPERATOR_LUMI.0));
+    // A second request in the month takes the next number.
+    let res = post(
+        &app,
+        &operator,
+        "/t/lumi/campaigns",
+        &valid(&shop, &day(10), &day(40)),
+        "submit",
+    )
+    .await;
+    let page = app.get_ok(&operator, &location(&res)).await;
+    assert!(page.contains(&code.replace("-01", "-02")));
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_message_per_field_and_nothing_is_saved() {
+    let app = TestApp::with_demo().await;
+    let shop = lumi_shop(&app).await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let before = campaign_count(&app).await;
+    let base = valid(&shop, &day(10), &day(40));
+    for (changes, field, action) in [
+        (vec![("followers_min", "600K")], "followers_min", "submit"),
+        (vec![("budget_min", "9000")], "budget_min", "submit"),
+        (
+            vec![("publish_from", &*day(-5)), ("publish_to", &*day(-1))],
+            "publish_from",
+            "submit",
+        ),
+        (vec![("unit_currency", "ZZZ")], "unit_currency", "draft"),
+        (vec![("commission_rate", "90")], "commission_rate", "submit"),
+        (
+            vec![
+                ("budget_currency", "JPY"),
+                ("fee_cap_currency", "JPY"),
+                ("budget_min", "200000"),
+                ("budget_max", "800000"),
+                ("fee_cap", "100000"),
+            ],
+            "budget_currency",
+            "submit",
+        ),
+        (vec![("product_url", "not a url")], "product_url", "draft"),
+        (
+            vec![("shop_id", "0191f3a0-0000-7000-8000-000000000000")],
+            "shop_id",
+            "draft",
+        ),
+        (vec![("roi_target", "0")], "roi_target", "submit"),
+    ] {
+        let form = with(&base, &changes);
+        let res = post(&app, &owner, "/t/lumi/campaigns", &form, action).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{changes:?}"
+        );
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains(&format!(r#"data-field="{field}""#)),
+            "{field}: {changes:?}"
+        );
+    }
+    assert_eq!(campaign_count(&app).await, before, "nothing saved");
+}
+
+#[tokio::test]
+async fn the_state_table_is_enforced_and_every_move_is_recorded() {
+    let app = TestApp::with_demo().await;
+    let shop = lumi_shop(&app).await;
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let res = post(
+        &app,
+        &operator,
+        "/t/lumi/campaigns",
+        &valid(&shop, &day(10), &day(40)),
+        "submit",
+    )
+    .await;
+    let path = location(&res);
+    let id = path.rsplit('/').next().unwrap().to_string();
+    let move_to = |client: reqwest::Client, t: &'static str, reason: &'static str| {
+        let app = &app;
+        let path = path.clone();
+        async move {
+            app.post_form(
+                &client,
+                &format!("{path}/transition"),
+                &[("transition", t), ("reason", reason)],
+            )
+            .await
+        }
+    };
+
+    // Only the account manager starts matching.
+    let res = move_to(operator.clone(), "start_matching", "").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("您的角色不能执行此操作"));
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    assert_eq!(
+        move_to(am.clone(), "start_matching", "").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(state_of(&app, &id).await, "matching");
+    // Not again from matching.
+    assert_eq!(
+        move_to(am.clone(), "start_matching", "").await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // Moves with their own pages are not taken here.
+    assert_eq!(
+        move_to(am.clone(), "send_shortlist", "").await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // Cancelling needs the owner (or the AM) and a reason.
+    assert_eq!(
+        move_to(operator.clone(), "cancel", "changed plans")
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let res = move_to(owner.clone(), "cancel", "  ").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("取消需求时请填写原因。"));
+    assert_eq!(
+        move_to(owner.clone(), "cancel", "Product delayed")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(state_of(&app, &id).await, "cancelled");
+    assert_eq!(
+        move_to(am.clone(), "start_matching", "").await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    let lumi = app.tenant_id("lumi").await;
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+    let moves: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT from_state, to_state, actor_label, reason FROM campaign_transitions WHERE campaign_id = $1::uuid ORDER BY at",
+    )
+    .bind(&id)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(
+        moves,
+        vec![
+            (
+                "draft".into(),
+                "submitted".into(),
+                OPERATOR_LUMI.0.into(),
+                None
+            ),
+            (
+                "submitted".into(),
+                "matching".into(),
+                ACCOUNT_MANAGER.0.into(),
+                None
+            ),
+            (
+                "matching".into(),
+                "cancelled".into(),
+                OWNER_LUMI.0.into(),
+                Some("Product delayed".into())
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn another_tenant_gets_404_on_every_campaign_route_and_viewers_only_read() {
+    let app = TestApp::with_demo().await;
+    let shop = lumi_shop(&app).await;
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let res = post(
+        &app,
+        &operator,
+        "/t/lumi/campaigns",
+        &valid(&shop, &day(10), &day(40)),
+        "draft",
+    )
+    .await;
+    let path = location(&res);
+    let id = path.rsplit('/').next().unwrap().to_string();
+
+    let stranger = app.login(OWNER_NORDPEAK.0, OWNER_NORDPEAK.1).await;
+    for p in [
+        path.clone(),
+        format!("{path}/edit"),
+        format!("/t/nordpeak/campaigns/{id}"),
+        format!("/t/nordpeak/campaigns/{id}/edit"),
+    ] {
+        assert_eq!(
+            app.status_of(&stranger, &p).await,
+            StatusCode::NOT_FOUND,
+            "{p}"
+        );
+    }
+    let res = app
+        .post_form(
+            &stranger,
+            &format!("/t/nordpeak/campaigns/{id}/transition"),
+            &[("transition", "cancel"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = post(
+        &app,
+        &stranger,
+        &format!("/t/nordpeak/campaigns/{id}"),
+        &valid(&shop, &day(10), &day(40)),
+        "draft",
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // Lumi's shop is unknown to Nordpeak's form.
+    let res = post(
+        &app,
+        &stranger,
+        "/t/nordpeak/campaigns",
+        &valid(&shop, &day(10), &day(40)),
+        "draft",
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let viewer = app.login(VIEWER_LUMI.0, VIEWER_LUMI.1).await;
+    assert_eq!(app.status_of(&viewer, &path).await, StatusCode::OK);
+    assert_eq!(
+        app.status_of(&viewer, "/t/lumi/campaigns/new").await,
+        StatusCode::FORBIDDEN
+    );
+    let res = post(
+        &app,
+        &viewer,
+        "/t/lumi/campaigns",
+        &valid(&shop, &day(10), &day(40)),
+        "draft",
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
