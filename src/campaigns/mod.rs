@@ -3,6 +3,7 @@
 pub mod domain;
 pub mod handlers;
 pub mod repo;
+pub mod shortlist;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -24,5 +25,21 @@ pub fn router() -> Router<AppState> {
         .route(
             "/t/{tenant_slug}/campaigns/{id}/transition",
             post(handlers::transition),
+        )
+        .route(
+            "/t/{tenant_slug}/campaigns/{id}/shortlist",
+            get(shortlist::show),
+        )
+        .route(
+            "/t/{tenant_slug}/campaigns/{id}/shortlist/another-round",
+            post(shortlist::another_round),
+        )
+        .route(
+            "/t/{tenant_slug}/campaigns/{id}/shortlist/proceed",
+            post(shortlist::proceed),
+        )
+        .route(
+            "/t/{tenant_slug}/campaigns/{id}/shortlist/{entry}",
+            post(shortlist::decide),
         )
 }

@@ -2,6 +2,8 @@
 //! scoring function; every faster path must agree with it.
 
 pub mod domain;
+pub mod handlers;
+pub mod repo;
 pub mod settings;
 
 use axum::Router;
@@ -10,8 +12,13 @@ use axum::routing::get;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/admin/matching-weights",
-        get(settings::form).post(settings::save),
-    )
+    Router::new()
+        .route(
+            "/admin/matching-weights",
+            get(settings::form).post(settings::save),
+        )
+        .route(
+            "/t/{tenant_slug}/campaigns/{id}/matching",
+            get(handlers::show).post(handlers::send),
+        )
 }

@@ -92,3 +92,343 @@ async fn an_admin_changes_the_matching_weights_and_bad_weights_are_refused() {
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
     }
 }
+
+fn day(offset: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() + time::Duration::days(offset)).to_string()
+}
+
+/// A submitted Lumi campaign (US + GB, 10K–500K followers, English, fee cap USD 1,500), moved
+/// to matching by the account manager. Returns its path.
+async fn campaign_in_matching(app: &TestApp) -> String {
+    let lumi = app.tenant_id("lumi").await;
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+    let shop = sextant::tenants::repo::shops(&mut tx, lumi).await.unwrap()[0]
+        .id
+        .to_string();
+    drop(tx);
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let (from, to) = (day(10), day(40));
+    let form: Vec<(&str, &str)> = vec![
+        ("title", "Air fryer launch"),
+        ("product_name", "Lumi Air Fryer 5L"),
+        ("sku", "LUMI-AF-5L"),
+        ("product_url", "https://shop.lumi-home.invalid/us/air-fryer"),
+        ("category", "home_kitchen"),
+        ("unit_price", "89.99"),
+        ("unit_currency", "USD"),
+        ("shop_id", &shop),
+        ("markets", "US"),
+        ("markets", "GB"),
+        ("languages", "en"),
+        ("format", "short_video"),
+        ("creators_wanted", "5"),
+        ("followers_min", "10K"),
+        ("followers_max", "500K"),
+        ("budget_min", "2000"),
+        ("budget_max", "9000"),
+        ("budget_currency", "USD"),
+        ("fee_cap", "1500"),
+        ("fee_cap_currency", "USD"),
+        ("commission_rate", "10"),
+        ("age_buckets", "25-34"),
+        ("interests", "home_decor"),
+        ("styles", "real_shot"),
+        ("script_source", "agency"),
+        ("publish_from", &from),
+        ("publish_to", &to),
+        ("roi_target", "2"),
+        ("action", "submit"),
+    ];
+    let res = app.post_form(&operator, "/t/lumi/campaigns", &form).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let path = location(&res);
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let res = app
+        .post_form(
+            &am,
+            &format!("{path}/transition"),
+            &[("transition", "start_matching")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    path
+}
+
+fn candidate_ids(page: &str) -> Vec<String> {
+    page.match_indices(r#"name="pick" value=""#)
+        .map(|(i, m)| page[i + m.len()..i + m.len() + 36].to_string())
+        .collect()
+}
+
+fn entry_forms(page: &str, handle_attr: &str) -> String {
+    // The action of the approve/reject forms inside one creator's card.
+    let card = page
+        .find(&format!(r#"data-creator="{handle_attr}""#))
+        .expect("card");
+    let rest = &page[card..];
+    let start = rest.find(r#"action="/t/"#).expect("decide form") + r#"action=""#.len();
+    rest[start..].chars().take_while(|c| *c != '"').collect()
+}
+
+#[tokio::test]
+async fn the_account_manager_sends_a_ranked_shortlist_and_the_seller_decides_on_it() {
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize { creators: 400 }).await;
+    let path = campaign_in_matching(&app).await;
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let page = app.get_ok(&am, &format!("{path}/matching")).await;
+    let ids = candidate_ids(&page);
+    assert!(ids.len() >= 4, "candidates ranked: {}", ids.len());
+    assert!(
+        page.contains("受众匹配") && page.contains("参考汇率"),
+        "breakdown and reference-rate label"
+    );
+
+    // Nothing picked: refused with a message.
+    let res = app.post_form(&am, &format!("{path}/matching"), &[]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let note0 = format!("note-{}", ids[0]);
+    let res = app
+        .post_form(
+            &am,
+            &format!("{path}/matching"),
+            &[
+                ("pick", &ids[0]),
+                (&note0, "Kitchen demos convert well"),
+                ("pick", &ids[1]),
+                ("pick", &ids[2]),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let shortlist = app.get_ok(&operator, &format!("{path}/shortlist")).await;
+    assert_eq!(shortlist.matches("creator-card").count(), 3);
+    assert!(shortlist.contains("Kitchen demos convert well"));
+    let handles: Vec<String> = shortlist
+        .match_indices(r#"data-creator=""#)
+        .map(|(i, m)| {
+            shortlist[i + m.len()..]
+                .chars()
+                .take_while(|c| *c != '"')
+                .collect()
+        })
+        .collect();
+    let approve = |h: &str| entry_forms(&shortlist, h);
+    for h in &handles[..2] {
+        let res = app
+            .post_form(&operator, &approve(h), &[("decision", "approve")])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    // A rejection needs a reason.
+    let res = app
+        .post_form(
+            &operator,
+            &approve(&handles[2]),
+            &[("decision", "reject"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .post_form(
+            &operator,
+            &approve(&handles[2]),
+            &[("decision", "reject"), ("reason", "Audience too young")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Decided once: a second decision is refused.
+    let res = app
+        .post_form(&operator, &approve(&handles[2]), &[("decision", "approve")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Another round: the three offered creators never come back.
+    let res = app
+        .post_form(&operator, &format!("{path}/shortlist/another-round"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = app.get_ok(&am, &format!("{path}/matching")).await;
+    let again = candidate_ids(&page);
+    for offered in &ids[..3] {
+        assert!(
+            !again.contains(offered),
+            "an offered creator is not proposed again"
+        );
+    }
+    let res = app
+        .post_form(&am, &format!("{path}/matching"), &[("pick", &again[0])])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = app
+        .post_form(&operator, &format!("{path}/shortlist/proceed"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = app.get_ok(&operator, &path).await;
+    assert!(
+        page.contains(r#"data-testid="campaign-state">签约中"#),
+        "contracting"
+    );
+
+    // The frozen score survives a change of weights.
+    let lumi = app.tenant_id("lumi").await;
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+    let scores: Vec<rust_decimal::Decimal> =
+        sqlx::query_scalar("SELECT score FROM shortlist_entries ORDER BY sent_at, score")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+    drop(tx);
+    assert_eq!(scores.len(), 4);
+    let admin = app.login(ADMIN.0, ADMIN.1).await;
+    app.post_form(
+        &admin,
+        "/admin/matching-weights",
+        &form(["10", "10", "10", "10", "10", "50"]),
+    )
+    .await;
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+    let after: Vec<rust_decimal::Decimal> =
+        sqlx::query_scalar("SELECT score FROM shortlist_entries ORDER BY sent_at, score")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+    assert_eq!(scores, after);
+}
+
+#[tokio::test]
+async fn the_fast_path_agrees_with_the_reference_score() {
+    use sextant::matching::{domain, repo};
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize { creators: 600 }).await;
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let rates = repo::ReferenceRates::load(&mut conn).await.unwrap();
+    let all = repo::all_facts(&mut conn).await.unwrap();
+    drop(conn);
+    let lumi = app.tenant_id("lumi").await;
+    let weights = domain::Weights::default();
+    let asks = [
+        (
+            vec!["US", "GB"],
+            10_000,
+            500_000,
+            Some(("1200", "USD")),
+            vec!["en"],
+        ),
+        (
+            vec!["DE"],
+            5_000,
+            5_000_000,
+            Some(("800", "EUR")),
+            vec!["de", "en"],
+        ),
+        (
+            vec!["ID", "TH", "VN", "MY", "PH"],
+            50_000,
+            2_000_000,
+            None,
+            vec![],
+        ),
+        (
+            vec!["GB"],
+            100_000,
+            300_000,
+            Some(("300", "GBP")),
+            vec!["en"],
+        ),
+    ];
+    for (markets, min, max, cap, languages) in asks {
+        let ask = domain::CampaignAsk {
+            markets: markets.iter().map(|m| m.to_string()).collect(),
+            languages: languages.iter().map(|l| l.to_string()).collect(),
+            format: domain::Format::ShortVideo,
+            followers_min: min,
+            followers_max: max,
+            fee_cap: cap.map(|(a, c)| (a.parse().unwrap(), c.to_string())),
+            categories: vec!["home_kitchen".into(), "beauty".into()],
+            styles: vec!["real_shot".into()],
+            age_buckets: vec![domain::AgeBucket::A25_34],
+            gender: Some(domain::Gender::Female),
+        };
+        let reference = domain::rank(&all, &ask, &weights, &rates, 100);
+        let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+        let pool = repo::candidates(&mut tx, lumi, uuid::Uuid::now_v7(), &ask)
+            .await
+            .unwrap();
+        drop(tx);
+        let fast = domain::rank(&pool, &ask, &weights, &rates, 100);
+        assert!(!reference.is_empty(), "the ask {markets:?} finds someone");
+        assert_eq!(
+            fast, reference,
+            "fast path and reference disagree for {markets:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn shortlists_are_the_tenants_own_and_each_side_has_its_own_actions() {
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize { creators: 200 }).await;
+    let path = campaign_in_matching(&app).await;
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let page = app.get_ok(&am, &format!("{path}/matching")).await;
+    let ids = candidate_ids(&page);
+    app.post_form(&am, &format!("{path}/matching"), &[("pick", &ids[0])])
+        .await;
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let shortlist = app.get_ok(&operator, &format!("{path}/shortlist")).await;
+    let handle: String = shortlist[shortlist.find(r#"data-creator=""#).unwrap() + 14..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let decide = entry_forms(&shortlist, &handle);
+
+    // Sellers do not open the matching page; viewers do not decide.
+    assert_eq!(
+        app.status_of(&operator, &format!("{path}/matching")).await,
+        StatusCode::FORBIDDEN
+    );
+    let viewer = app.login(VIEWER_LUMI.0, VIEWER_LUMI.1).await;
+    assert_eq!(
+        app.post_form(&viewer, &decide, &[("decision", "approve")])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // Another tenant: 404 everywhere, with Lumi's ids under its own slug too.
+    let stranger = app.login(OWNER_NORDPEAK.0, OWNER_NORDPEAK.1).await;
+    let theirs = path.replace("/t/lumi/", "/t/nordpeak/");
+    for p in [format!("{path}/shortlist"), format!("{theirs}/shortlist")] {
+        assert_eq!(
+            app.status_of(&stranger, &p).await,
+            StatusCode::NOT_FOUND,
+            "{p}"
+        );
+    }
+    let their_decide = decide.replace("/t/lumi/", "/t/nordpeak/");
+    for p in [
+        decide.clone(),
+        their_decide,
+        format!("{theirs}/shortlist/another-round"),
+        format!("{theirs}/shortlist/proceed"),
+    ] {
+        let res = app
+            .post_form(&stranger, &p, &[("decision", "approve")])
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{p}");
+    }
+    let nordpeak_am_page = format!("{theirs}/matching");
+    assert_eq!(
+        app.status_of(&am, &nordpeak_am_page).await,
+        StatusCode::NOT_FOUND
+    );
+    // Nothing was decided by any of that.
+    let lumi = app.tenant_id("lumi").await;
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+    let decided: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM shortlist_entries WHERE decision IS NOT NULL")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    assert_eq!(decided, 0);
+}

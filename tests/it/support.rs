@@ -142,6 +142,15 @@ impl TestApp {
         Self::serve(db, url).await
     }
 
+    /// Like `spawn`, with the demo people and as many demo creators as asked.
+    pub async fn with_demo_size(size: sextant::seed::DemoSize) -> TestApp {
+        let app = Self::spawn().await;
+        sextant::seed::seed_demo_with(&app.db, &app.state.passwords, size)
+            .await
+            .expect("seed demo data");
+        app
+    }
+
     /// Like `spawn`, with the demo data seeded.
     pub async fn with_demo() -> TestApp {
         let app = Self::spawn().await;

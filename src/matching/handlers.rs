@@ -1,0 +1,386 @@
+//! The account manager's matching page: the pool ranked for a campaign with each candidate's
+//! breakdown and warnings, and sending a shortlist (scores frozen on each entry).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::json;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::domain::{self, MatchScore, Weights};
+use super::repo::{self, ReferenceRates};
+use super::settings;
+use crate::audit;
+use crate::campaigns::domain::{CampaignState, Transition};
+use crate::campaigns::handlers::{MoveError, move_campaign};
+use crate::campaigns::repo as campaigns;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::tenants::{Access, TenantCtx};
+use crate::web::forms::FormData;
+use crate::web::lang::Lang;
+use crate::web::layout::{Layout, flash};
+use crate::web::{fmt, render_with};
+
+#[derive(sqlx::FromRow, Clone)]
+struct CandidateInfo {
+    id: Uuid,
+    handle: String,
+    display_name: String,
+    followers: i64,
+    quote_video: Option<rust_decimal::Decimal>,
+    quote_currency: Option<String>,
+}
+
+/// How many candidates the page shows.
+pub const SHOWN: usize = 100;
+
+pub struct Bar {
+    pub label: String,
+    pub points: String,
+    pub percent: u32,
+}
+
+pub struct CandidateRow {
+    pub id: Uuid,
+    pub handle: String,
+    pub name: String,
+    pub followers: String,
+    pub er: String,
+    pub audience: String,
+    pub quote: String,
+    pub total: String,
+    pub bars: Vec<Bar>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "matching/page.html")]
+struct MatchingPage {
+    layout: Layout,
+    slug: String,
+    campaign_id: Uuid,
+    code: String,
+    title: String,
+    asks: Vec<(String, String)>,
+    rows: Vec<CandidateRow>,
+    pool_checked: usize,
+    error: Option<String>,
+}
+
+fn bars(lang: Lang, s: &MatchScore, w: &Weights) -> Vec<Bar> {
+    let c = &s.breakdown.components;
+    let p = &s.breakdown.points;
+    [
+        ("audience", c.audience, p.audience, w.audience),
+        ("engagement", c.engagement, p.engagement, w.engagement),
+        ("category", c.category, p.category, w.category),
+        ("style", c.style, p.style, w.style),
+        ("price", c.price, p.price, w.price),
+        (
+            "track_record",
+            c.track_record,
+            p.track_record,
+            w.track_record,
+        ),
+    ]
+    .into_iter()
+    .map(|(key, component, points, weight)| Bar {
+        label: lang.t(&format!("matching.component.{key}")),
+        points: format!("{points:.1} / {weight:.0}"),
+        percent: (component * 100.0).round().clamp(0.0, 100.0) as u32,
+    })
+    .collect()
+}
+
+async fn ranked(
+    ctx: &mut TenantCtx,
+    campaign_id: Uuid,
+) -> AppResult<(
+    campaigns::CampaignRow,
+    Weights,
+    Vec<(Uuid, MatchScore)>,
+    HashMap<Uuid, domain::CreatorFacts>,
+    usize,
+)> {
+    let row = campaigns::get(&mut ctx.tx, ctx.tenant.id, campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let campaign = row.campaign();
+    let ask = repo::ask_of(&campaign);
+    let weights = settings::current(&mut ctx.tx).await?;
+    let rates = ReferenceRates::load(&mut ctx.tx).await?;
+    let pool = repo::candidates(&mut ctx.tx, ctx.tenant.id, campaign_id, &ask).await?;
+    let checked = pool.len();
+    let ranked = domain::rank(&pool, &ask, &weights, &rates, SHOWN);
+    let facts = pool.into_iter().map(|f| (f.id, f)).collect();
+    Ok((row, weights, ranked, facts, checked))
+}
+
+async fn page(
+    state: &AppState,
+    session: &Session,
+    lang: Lang,
+    mut ctx: TenantCtx,
+    campaign_id: Uuid,
+    status: StatusCode,
+    error: Option<&str>,
+) -> AppResult<Response> {
+    let (row, weights, ranked, _facts, checked) = ranked(&mut ctx, campaign_id).await?;
+    let ids: Vec<Uuid> = ranked.iter().map(|(id, _)| *id).collect();
+    let names: HashMap<Uuid, CandidateInfo> = sqlx::query_as::<_, CandidateInfo>(
+        "SELECT id, handle, display_name, followers, quote_video, quote_currency::text AS quote_currency \
+         FROM creators WHERE id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *ctx.tx)
+    .await?
+    .into_iter()
+    .map(|c| (c.id, c))
+    .collect();
+    ctx.tx.commit().await?;
+    let campaign = row.campaign();
+    let rows = ranked
+        .iter()
+        .filter_map(|(id, s)| {
+            let info = names.get(id)?.clone();
+            let (handle, name, followers, quote, ccy) = (
+                info.handle,
+                info.display_name,
+                info.followers,
+                info.quote_video,
+                info.quote_currency,
+            );
+            Some(CandidateRow {
+                id: *id,
+                handle,
+                name,
+                followers: fmt::number(followers),
+                er: format!("{:.1}%", s.engagement_rate * 100.0),
+                audience: format!("{:.0}%", s.breakdown.components.audience * 100.0),
+                quote: match (quote, ccy) {
+                    (Some(q), Some(c)) => fmt::money(q, &c),
+                    _ => "—".into(),
+                },
+                total: format!("{:.1}", s.total),
+                bars: bars(lang, s, &weights),
+                warnings: s.warnings.iter().map(|w| lang.t(w.key())).collect(),
+            })
+        })
+        .collect();
+    let asks = vec![
+        (
+            lang.t("campaigns.field.markets"),
+            campaign.markets.join(", "),
+        ),
+        (
+            lang.t("campaigns.field.followers"),
+            format!(
+                "{} – {}",
+                campaign.followers_min.map(fmt::number).unwrap_or_default(),
+                campaign.followers_max.map(fmt::number).unwrap_or_default()
+            ),
+        ),
+        (
+            lang.t("campaigns.field.budget"),
+            match (
+                campaign.budget_min,
+                campaign.budget_max,
+                campaign.budget_currency.as_deref(),
+            ) {
+                (Some(a), Some(b), Some(c)) => {
+                    format!("{} – {}", fmt::money(a, c), fmt::money(b, c))
+                }
+                _ => "—".into(),
+            },
+        ),
+        (
+            lang.t("campaigns.field.fee_cap"),
+            match (
+                campaign.fee_cap,
+                campaign
+                    .fee_cap_currency
+                    .as_deref()
+                    .or(campaign.budget_currency.as_deref()),
+            ) {
+                (Some(a), Some(c)) => fmt::money(a, c),
+                _ => "—".into(),
+            },
+        ),
+        (
+            lang.t("campaigns.field.roi_target"),
+            campaign
+                .roi_target
+                .map(|r| format!("{}×", r.normalize()))
+                .unwrap_or_default(),
+        ),
+    ];
+    let path = format!("/t/{}/campaigns", ctx.tenant.slug);
+    let layout = Layout::for_user(
+        state,
+        session,
+        lang,
+        &ctx.user,
+        Some((&ctx.tenant, ctx.access)),
+        "matching.page_title",
+        &path,
+    )
+    .await?;
+    render_with(
+        status,
+        &MatchingPage {
+            layout,
+            slug: ctx.tenant.slug.clone(),
+            campaign_id,
+            code: row.code.clone().unwrap_or_default(),
+            title: row.title.clone(),
+            asks,
+            rows,
+            pool_checked: checked,
+            error: error.map(|k| lang.t(k)),
+        },
+    )
+}
+
+fn am_only(ctx: &TenantCtx) -> AppResult<()> {
+    ctx.require(&[Access::AccountManager])?;
+    ctx.require_active()
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    Path((_slug, id)): Path<(String, String)>,
+    ctx: TenantCtx,
+) -> AppResult<Response> {
+    am_only(&ctx)?;
+    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    page(&state, &session, lang, ctx, id, StatusCode::OK, None).await
+}
+
+/// Sends the picked candidates (each with a note) as the next shortlist round; their scores
+/// and breakdowns are computed now and frozen on the entries.
+pub async fn send(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    Path((_slug, id)): Path<(String, String)>,
+    mut ctx: TenantCtx,
+    form: FormData,
+) -> AppResult<Response> {
+    am_only(&ctx)?;
+    let campaign_id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    let picked: Vec<Uuid> = form
+        .all("pick")
+        .iter()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let row = campaigns::get_for_update(&mut ctx.tx, ctx.tenant.id, campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if row.state != CampaignState::Matching.code() {
+        return page(
+            &state,
+            &session,
+            lang,
+            ctx,
+            campaign_id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("campaign.transition_error.not_allowed_from"),
+        )
+        .await;
+    }
+    if picked.is_empty() {
+        return page(
+            &state,
+            &session,
+            lang,
+            ctx,
+            campaign_id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("matching.error.nothing_picked"),
+        )
+        .await;
+    }
+    let campaign = row.campaign();
+    let ask = repo::ask_of(&campaign);
+    let weights = settings::current(&mut ctx.tx).await?;
+    let rates = ReferenceRates::load(&mut ctx.tx).await?;
+    let pool = repo::candidates(&mut ctx.tx, ctx.tenant.id, campaign_id, &ask).await?;
+    let round: i32 = sqlx::query_scalar("SELECT coalesce(max(round), 0) + 1 FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2")
+        .bind(ctx.tenant.id)
+        .bind(campaign_id)
+        .fetch_one(&mut *ctx.tx)
+        .await?;
+    let mut sent = Vec::new();
+    for creator_id in &picked {
+        // Only a current candidate can be sent: one excluded since, or offered before, cannot.
+        let Some(facts) = pool.iter().find(|f| f.id == *creator_id) else {
+            return page(
+                &state,
+                &session,
+                lang,
+                ctx,
+                campaign_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("matching.error.not_a_candidate"),
+            )
+            .await;
+        };
+        let Ok(score) = domain::score(facts, &ask, &weights, &rates) else {
+            return page(
+                &state,
+                &session,
+                lang,
+                ctx,
+                campaign_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("matching.error.not_a_candidate"),
+            )
+            .await;
+        };
+        let note = form
+            .get(&format!("note-{creator_id}"))
+            .trim()
+            .chars()
+            .take(1000)
+            .collect::<String>();
+        sqlx::query(
+            "INSERT INTO shortlist_entries (tenant_id, id, campaign_id, creator_id, round, note, score, breakdown, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7::numeric, $8, $9)",
+        )
+        .bind(ctx.tenant.id)
+        .bind(Uuid::now_v7())
+        .bind(campaign_id)
+        .bind(creator_id)
+        .bind(round)
+        .bind(&note)
+        .bind(format!("{:.2}", score.total))
+        .bind(json!({ "score": score, "weights": weights }))
+        .bind(ctx.user.id)
+        .execute(&mut *ctx.tx)
+        .await?;
+        sent.push(creator_id.to_string());
+    }
+    match move_campaign(&mut ctx, campaign_id, Transition::SendShortlist, "").await {
+        Ok(_) => {}
+        Err(MoveError::App(e)) => return Err(e),
+        Err(MoveError::Refused(_)) => return Err(AppError::Forbidden),
+    }
+    audit::record(
+        &mut ctx.tx,
+        audit::Entry::new("shortlist.send", "campaign", Some(campaign_id.to_string()))
+            .by(&ctx.user)
+            .tenant(Some(ctx.tenant.id))
+            .after(json!({ "round": round, "creators": sent })),
+    )
+    .await?;
+    ctx.tx.commit().await?;
+    flash(&session, "ok", "matching.sent").await?;
+    Ok(Redirect::to(&format!("/t/{}/campaigns/{campaign_id}", ctx.tenant.slug)).into_response())
+}

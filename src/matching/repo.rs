@@ -1,0 +1,215 @@
+//! The fast path of matching: Postgres applies the cheap hard filters (active, market, follower
+//! range, platform blocklist, already offered) with its indexes, and every remaining creator is
+//! scored by the reference function in `domain.rs` — so the ranking cannot disagree with it.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use super::domain::{AgeBucket, CampaignAsk, CreatorFacts, Format, Gender, Rates};
+use crate::campaigns::domain::Campaign;
+
+/// Latest reference rates by pair; converts directly, through the inverse pair, or through USD
+/// (these are reference figures for comparison, labelled so; settlement uses its own rates).
+#[derive(Debug, Default, Clone)]
+pub struct ReferenceRates {
+    pairs: HashMap<(String, String), Decimal>,
+}
+
+impl ReferenceRates {
+    pub async fn load(conn: &mut PgConnection) -> Result<ReferenceRates, sqlx::Error> {
+        let rows: Vec<(String, String, Decimal)> = sqlx::query_as(
+            "SELECT DISTINCT ON (from_ccy, to_ccy) from_ccy::text, to_ccy::text, rate \
+             FROM reference_rates ORDER BY from_ccy, to_ccy, rate_date DESC",
+        )
+        .fetch_all(conn)
+        .await?;
+        Ok(ReferenceRates {
+            pairs: rows.into_iter().map(|(f, t, r)| ((f, t), r)).collect(),
+        })
+    }
+
+    fn direct(&self, from: &str, to: &str) -> Option<Decimal> {
+        if from == to {
+            return Some(Decimal::ONE);
+        }
+        if let Some(r) = self.pairs.get(&(from.to_string(), to.to_string())) {
+            return Some(*r);
+        }
+        self.pairs
+            .get(&(to.to_string(), from.to_string()))
+            .and_then(|r| Decimal::ONE.checked_div(*r))
+    }
+
+    /// The factor from → to, if the rates allow it.
+    pub fn factor(&self, from: &str, to: &str) -> Option<Decimal> {
+        self.direct(from, to)
+            .or_else(|| Some(self.direct(from, "USD")? * self.direct("USD", to)?))
+    }
+}
+
+impl Rates for ReferenceRates {
+    fn convert(&self, amount: Decimal, from: &str, to: &str) -> Option<Decimal> {
+        let f = self.factor(&from.to_uppercase(), &to.to_uppercase())?;
+        amount.checked_mul(f)
+    }
+}
+
+/// What matching asks of the pool for a campaign.
+pub fn ask_of(c: &Campaign) -> CampaignAsk {
+    let mut categories: Vec<String> = c.category.iter().cloned().collect();
+    categories.extend(c.interests.iter().cloned());
+    CampaignAsk {
+        markets: c.markets.clone(),
+        languages: c.languages.clone(),
+        format: c.format.unwrap_or(Format::ShortVideo),
+        followers_min: c.followers_min.unwrap_or(0),
+        followers_max: c.followers_max.unwrap_or(i64::MAX),
+        fee_cap: match (
+            c.fee_cap,
+            c.fee_cap_currency.clone().or(c.budget_currency.clone()),
+        ) {
+            (Some(cap), Some(ccy)) => Some((cap, ccy)),
+            _ => None,
+        },
+        categories,
+        styles: c.styles.clone(),
+        age_buckets: c.age_buckets.clone(),
+        gender: c.gender,
+    }
+}
+
+#[derive(FromRow)]
+struct CreatorFactsRow {
+    id: Uuid,
+    active: bool,
+    markets: Vec<String>,
+    languages: Vec<String>,
+    followers: i64,
+    avg_views: i64,
+    avg_likes: i64,
+    avg_comments: i64,
+    avg_shares: i64,
+    categories: Vec<String>,
+    styles: Vec<String>,
+    audience_age: serde_json::Value,
+    audience_gender: serde_json::Value,
+    audience_countries: serde_json::Value,
+    quote_video: Option<Decimal>,
+    quote_live: Option<Decimal>,
+    quote_currency: Option<String>,
+    sample_posting_rate: Option<Decimal>,
+    has_violation_notes: bool,
+    platform_blacklisted: bool,
+}
+
+fn pairs(v: &serde_json::Value) -> Vec<(String, f64)> {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_f64().unwrap_or(0.0)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl From<CreatorFactsRow> for CreatorFacts {
+    fn from(r: CreatorFactsRow) -> CreatorFacts {
+        use rust_decimal::prelude::ToPrimitive;
+        CreatorFacts {
+            id: r.id,
+            active: r.active,
+            markets: r.markets,
+            languages: r.languages,
+            followers: r.followers,
+            avg_views: r.avg_views,
+            avg_likes: r.avg_likes,
+            avg_comments: r.avg_comments,
+            avg_shares: r.avg_shares,
+            categories: r.categories,
+            styles: r.styles,
+            audience_age: pairs(&r.audience_age)
+                .into_iter()
+                .filter_map(|(k, v)| AgeBucket::parse(&k).map(|b| (b, v)))
+                .collect(),
+            audience_gender: pairs(&r.audience_gender)
+                .into_iter()
+                .filter_map(|(k, v)| Gender::parse(&k).map(|g| (g, v)))
+                .collect(),
+            audience_countries: pairs(&r.audience_countries),
+            quote_video: r.quote_video,
+            quote_live: r.quote_live,
+            quote_currency: r.quote_currency,
+            sample_posting_rate: r.sample_posting_rate.and_then(|d| d.to_f64()),
+            has_violation_notes: r.has_violation_notes,
+            // The tenant's blocklist and tiers arrive with rating and tiering (issues to come).
+            blacklisted_by_tenant: false,
+            blacklisted_by_platform: r.platform_blacklisted,
+            open_low_score_warning: false,
+            tenant_tier: None,
+            platform_tier: None,
+        }
+    }
+}
+
+const FACT_COLUMNS: &str = "c.id, c.active, c.markets, c.languages, c.followers, c.avg_views, \
+    c.avg_likes, c.avg_comments, c.avg_shares, c.categories, c.styles, c.audience_age, \
+    c.audience_gender, c.audience_countries, c.quote_video, c.quote_live, \
+    c.quote_currency::text AS quote_currency, c.sample_posting_rate, \
+    coalesce(c.violation_notes, '') <> '' AS has_violation_notes, c.platform_blacklisted";
+
+/// The candidates that pass the indexed hard filters and were not offered for this campaign
+/// before (a rejected creator never comes back).
+pub async fn candidates(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    campaign_id: Uuid,
+    ask: &CampaignAsk,
+) -> Result<Vec<CreatorFacts>, sqlx::Error> {
+    let markets: Vec<String> = ask
+        .markets
+        .iter()
+        .map(|m| m.trim().to_uppercase())
+        .collect();
+    let rows = sqlx::query_as::<_, CreatorFactsRow>(&format!(
+        "SELECT {FACT_COLUMNS} FROM creators c \
+         WHERE c.active AND NOT c.platform_blacklisted AND c.markets && $1 \
+           AND c.followers BETWEEN $2 AND $3 \
+           AND NOT EXISTS (SELECT 1 FROM shortlist_entries e \
+                 WHERE e.tenant_id = $4 AND e.campaign_id = $5 AND e.creator_id = c.id)"
+    ))
+    .bind(&markets)
+    .bind(ask.followers_min)
+    .bind(ask.followers_max)
+    .bind(tenant_id)
+    .bind(campaign_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(CreatorFacts::from).collect())
+}
+
+/// Every creator in the pool as matching sees it (for checking the fast path against the
+/// reference).
+pub async fn all_facts(conn: &mut PgConnection) -> Result<Vec<CreatorFacts>, sqlx::Error> {
+    let rows =
+        sqlx::query_as::<_, CreatorFactsRow>(&format!("SELECT {FACT_COLUMNS} FROM creators c"))
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(CreatorFacts::from).collect())
+}
+
+/// One creator's facts (to freeze a score when a shortlist is sent).
+pub async fn facts_of(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<CreatorFacts>, sqlx::Error> {
+    let rows = sqlx::query_as::<_, CreatorFactsRow>(&format!(
+        "SELECT {FACT_COLUMNS} FROM creators c WHERE c.id = ANY($1)"
+    ))
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(CreatorFacts::from).collect())
+}
