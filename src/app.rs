@@ -20,7 +20,7 @@ use crate::auth::password::PasswordService;
 use crate::config::Config;
 use crate::db::Db;
 use crate::state::AppState;
-use crate::{admin, auth, campaigns, creators, matching, tenants, web};
+use crate::{admin, auth, campaigns, contracts, creators, matching, tenants, web};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "sextant_session";
@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route("/lang", post(web::set_lang))
         .merge(tenants::router())
         .merge(campaigns::router())
+        .merge(contracts::router())
         .merge(admin::router())
         .merge(creators::router())
         .merge(matching::router())

@@ -225,6 +225,9 @@ async fn save(
     form: FormData,
     existing: Option<Uuid>,
 ) -> AppResult<Response> {
+    if let Some(id) = existing {
+        crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, id).await?;
+    }
     can_edit(&ctx)?;
     let input = posted(&form);
     let action = match existing {
@@ -352,8 +355,9 @@ pub async fn edit(
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
 ) -> AppResult<Response> {
-    can_edit(&ctx)?;
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, id).await?;
+    can_edit(&ctx)?;
     let row = repo::get(&mut ctx.tx, ctx.tenant.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -727,9 +731,10 @@ pub async fn transition(
     mut ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
+    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, id).await?;
     ctx.require_active()?;
     ctx.require(&[Access::Owner, Access::Operator, Access::AccountManager])?;
-    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
     let Some(t) = Transition::parse(form.get("transition")) else {
         return Err(AppError::NotFound);
     };

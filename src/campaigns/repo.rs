@@ -216,3 +216,24 @@ pub async fn transitions(
     .fetch_all(conn)
     .await
 }
+
+/// 404 unless the campaign is this tenant's: checked before any role check, so another tenant's
+/// id is unknown (404) rather than forbidden (403).
+pub async fn ensure_exists(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<(), crate::error::AppError> {
+    let found: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM campaigns WHERE tenant_id = $1 AND id = $2)",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
+    if found {
+        Ok(())
+    } else {
+        Err(crate::error::AppError::NotFound)
+    }
+}

@@ -43,6 +43,7 @@ struct EntryRow {
     quote_currency: Option<String>,
     profile_url: Option<String>,
     audience_age: serde_json::Value,
+    collaboration_id: Option<Uuid>,
 }
 
 pub struct Card {
@@ -61,6 +62,7 @@ pub struct Card {
     pub warnings: Vec<String>,
     pub decision: String,
     pub reason: String,
+    pub collaboration: String,
 }
 
 #[derive(Template)]
@@ -72,6 +74,7 @@ struct ShortlistPage {
     code: String,
     title: String,
     can_decide: bool,
+    is_am: bool,
     cards: Vec<Card>,
     approved: usize,
     error: Option<String>,
@@ -92,8 +95,11 @@ async fn page(
     let entries = sqlx::query_as::<_, EntryRow>(
         "SELECT e.id, e.round, e.note, e.score, e.breakdown, e.decision, e.decision_reason, c.handle, \
            c.display_name, c.followers, c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares, \
-           c.quote_video, c.quote_currency::text AS quote_currency, c.profile_url, c.audience_age \
+           c.quote_video, c.quote_currency::text AS quote_currency, c.profile_url, c.audience_age, \
+           l.id AS collaboration_id \
          FROM shortlist_entries e JOIN creators c ON c.id = e.creator_id \
+         LEFT JOIN collaborations l ON l.tenant_id = e.tenant_id AND l.campaign_id = e.campaign_id \
+           AND l.creator_id = e.creator_id \
          WHERE e.tenant_id = $1 AND e.campaign_id = $2 ORDER BY e.round DESC, e.score DESC",
     )
     .bind(ctx.tenant.id)
@@ -162,6 +168,10 @@ async fn page(
                     .unwrap_or_default(),
                 decision: e.decision.unwrap_or_default(),
                 reason: e.decision_reason.unwrap_or_default(),
+                collaboration: e
+                    .collaboration_id
+                    .map(|id| id.to_string())
+                    .unwrap_or_default(),
                 handle: e.handle,
             }
         })
@@ -187,6 +197,7 @@ async fn page(
             title: row.title.clone(),
             can_decide: row.state == CampaignState::ShortlistSent.code()
                 && matches!(ctx.access, Access::Owner | Access::Operator),
+            is_am: ctx.access == Access::AccountManager,
             cards,
             approved,
             error: error.map(|k| lang.t(k)),
@@ -224,8 +235,9 @@ pub async fn decide(
     mut ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
-    seller_only(&ctx)?;
     let campaign_id = parse_id(&id)?;
+    crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, campaign_id).await?;
+    seller_only(&ctx)?;
     let entry_id = parse_id(&entry)?;
     let row = repo::get_for_update(&mut ctx.tx, ctx.tenant.id, campaign_id)
         .await?
@@ -328,8 +340,9 @@ async fn campaign_move(
     id: &str,
     t: Transition,
 ) -> AppResult<Response> {
-    seller_only(&ctx)?;
     let campaign_id = parse_id(id)?;
+    crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, campaign_id).await?;
+    seller_only(&ctx)?;
     if t == Transition::ApproveShortlist {
         let approved: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2 AND decision = 'approved'",

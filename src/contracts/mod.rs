@@ -1,3 +1,30 @@
 //! Contracts (SPEC §4): a collaboration's terms, versions and states.
 
 pub mod domain;
+pub mod handlers;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/t/{tenant_slug}/campaigns/{id}/collaborations/new",
+            get(handlers::new),
+        )
+        .route(
+            "/t/{tenant_slug}/campaigns/{id}/collaborations",
+            post(handlers::create),
+        )
+        .route("/t/{tenant_slug}/collaborations/{id}", get(handlers::show))
+        .route(
+            "/t/{tenant_slug}/collaborations/{id}/event",
+            post(handlers::event),
+        )
+        .route(
+            "/t/{tenant_slug}/collaborations/{id}/terms",
+            get(handlers::edit_terms).post(handlers::save_terms),
+        )
+}

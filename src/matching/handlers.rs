@@ -258,8 +258,10 @@ pub async fn show(
     Path((_slug, id)): Path<(String, String)>,
     ctx: TenantCtx,
 ) -> AppResult<Response> {
-    am_only(&ctx)?;
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    let mut ctx = ctx;
+    crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, id).await?;
+    am_only(&ctx)?;
     page(&state, &session, lang, ctx, id, StatusCode::OK, None).await
 }
 
@@ -273,8 +275,9 @@ pub async fn send(
     mut ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
-    am_only(&ctx)?;
     let campaign_id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, campaign_id).await?;
+    am_only(&ctx)?;
     let picked: Vec<Uuid> = form
         .all("pick")
         .iter()

@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod browser;
 mod campaigns;
+mod contracts;
 mod creators;
 mod embedded;
 mod health;

@@ -99,7 +99,7 @@ fn day(offset: i64) -> String {
 
 /// A submitted Lumi campaign (US + GB, 10K–500K followers, English, fee cap USD 1,500), moved
 /// to matching by the account manager. Returns its path.
-async fn campaign_in_matching(app: &TestApp) -> String {
+pub(crate) async fn campaign_in_matching(app: &TestApp) -> String {
     let lumi = app.tenant_id("lumi").await;
     let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
     let shop = sextant::tenants::repo::shops(&mut tx, lumi).await.unwrap()[0]
@@ -154,13 +154,13 @@ async fn campaign_in_matching(app: &TestApp) -> String {
     path
 }
 
-fn candidate_ids(page: &str) -> Vec<String> {
+pub(crate) fn candidate_ids(page: &str) -> Vec<String> {
     page.match_indices(r#"name="pick" value=""#)
         .map(|(i, m)| page[i + m.len()..i + m.len() + 36].to_string())
         .collect()
 }
 
-fn entry_forms(page: &str, handle_attr: &str) -> String {
+pub(crate) fn entry_forms(page: &str, handle_attr: &str) -> String {
     // The action of the approve/reject forms inside one creator's card.
     let card = page
         .find(&format!(r#"data-creator="{handle_attr}""#))

@@ -1,0 +1,276 @@
+//! Collaborations: terms from an approved shortlist entry, discount codes and tracked links,
+//! the creator's answer, amendments as versions, and isolation.
+
+use reqwest::StatusCode;
+
+use crate::matching::{campaign_in_matching, candidate_ids};
+use crate::support::*;
+
+/// A campaign in contracting with two approved creators; returns (campaign path, the
+/// set-up-terms paths of both).
+async fn approved_two(app: &TestApp) -> (String, Vec<String>) {
+    let path = campaign_in_matching(app).await;
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let ids = candidate_ids(&app.get_ok(&am, &format!("{path}/matching")).await);
+    app.post_form(
+        &am,
+        &format!("{path}/matching"),
+        &[("pick", &ids[0]), ("pick", &ids[1])],
+    )
+    .await;
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let shortlist = app.get_ok(&operator, &format!("{path}/shortlist")).await;
+    let actions: Vec<String> = shortlist
+        .match_indices(r#"<form method="post" action="/t/lumi/campaigns/"#)
+        .map(|(i, _)| {
+            shortlist[i + 28..]
+                .chars()
+                .take_while(|c| *c != '"')
+                .collect::<String>()
+        })
+        .filter(|a| {
+            a.contains("/shortlist/") && !a.ends_with("proceed") && !a.ends_with("another-round")
+        })
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for a in actions {
+        if seen.insert(a.clone()) {
+            let res = app
+                .post_form(&operator, &a, &[("decision", "approve")])
+                .await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        }
+    }
+    app.post_form(&operator, &format!("{path}/shortlist/proceed"), &[])
+        .await;
+    let page = app.get_ok(&am, &format!("{path}/shortlist")).await;
+    let set_up: Vec<String> = page
+        .match_indices("/collaborations/new?entry=")
+        .map(|(i, _)| {
+            let start = page[..i].rfind('"').unwrap() + 1;
+            page[start..].chars().take_while(|c| *c != '"').collect()
+        })
+        .collect();
+    assert_eq!(set_up.len(), 2);
+    (path, set_up)
+}
+
+fn terms(deadline: &str, code: &str) -> Vec<(String, String)> {
+    [
+        ("fee_model", "fixed_plus_commission"),
+        ("fixed_fee", "800"),
+        ("fixed_fee_currency", "USD"),
+        ("commission_rate", "10"),
+        ("service_fee_rate", "12"),
+        ("videos", "2"),
+        ("live_sessions", "0"),
+        ("publish_deadline", deadline),
+        ("min_days_live", "30"),
+        ("revisions_included", "2"),
+        ("usage_rights", "organic_only"),
+        ("paid_ads_until", ""),
+        ("discount_code", code),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+fn day(offset: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() + time::Duration::days(offset)).to_string()
+}
+
+fn entry_of(set_up: &str) -> String {
+    set_up.rsplit('=').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn an_approved_creator_becomes_a_collaboration_with_a_discount_code_and_a_tracked_link() {
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize { creators: 300 }).await;
+    let (path, set_up) = approved_two(&app).await;
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let form_page = app.get_ok(&am, &set_up[0]).await;
+    assert!(form_page.contains(r#"name="discount_code" value=""#));
+    let create = format!("{path}/collaborations");
+
+    // Bad terms: a message per field, nothing created.
+    let mut bad = terms(&day(-3), "A!");
+    bad.iter_mut()
+        .find(|(k, _)| k == "commission_rate")
+        .unwrap()
+        .1 = "85".into();
+    bad.push(("entry".into(), entry_of(&set_up[0])));
+    let res = am.post(app.url(&create)).form(&bad).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    for field in ["commission_rate", "publish_deadline", "discount_code"] {
+        assert!(
+            page.contains(&format!(r#"data-field="{field}""#)),
+            "{field}"
+        );
+    }
+    let lumi = app.tenant_id("lumi").await;
+    let count = || async {
+        let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM collaborations")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap()
+    };
+    assert_eq!(count().await, 0);
+
+    let mut good = terms(&day(30), "lumihana10");
+    good.push(("entry".into(), entry_of(&set_up[0])));
+    let res = am.post(app.url(&create)).form(&good).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let collab = location(&res);
+    let page = app.get_ok(&am, &collab).await;
+    assert!(page.contains(r#"data-testid="discount-code">LUMIHANA10<"#));
+    let link_at = page.find(r#"data-testid="tracked-link">"#).unwrap();
+    let link: String = page[link_at + 26..]
+        .chars()
+        .take_while(|c| *c != '<')
+        .collect();
+    let slug = link.rsplit("/r/").next().unwrap();
+    assert!(sextant::contracts::domain::is_link_slug(slug), "{link}");
+    assert!(page.contains("请在店铺后台创建同一个折扣码"));
+
+    // The same code for the second creator is refused (unique per tenant).
+    let mut dup = terms(&day(30), "LUMIHANA10");
+    dup.push(("entry".into(), entry_of(&set_up[1])));
+    let res = am.post(app.url(&create)).form(&dup).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("这个折扣码已被本卖家的其他合作使用")
+    );
+    assert_eq!(count().await, 1);
+
+    // The creator accepts: the campaign starts running.
+    let res = app
+        .post_form(&am, &format!("{collab}/event"), &[("event", "accepted")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let campaign = app.get_ok(&am, &path).await;
+    assert!(
+        campaign.contains(r#"data-testid="campaign-state">执行中"#),
+        "running"
+    );
+    // Sample steps without a sample are refused.
+    let res = app
+        .post_form(
+            &am,
+            &format!("{collab}/event"),
+            &[("event", "sample_delivered")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // After acceptance a change is an amendment: it needs a reason and makes version 2.
+    let mut amended = terms(&day(45), "LUMIHANA10");
+    let res = am
+        .post(app.url(&format!("{collab}/terms")))
+        .form(&amended)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    amended.push(("reason".into(), "Creator travelling; deadline moved".into()));
+    let res = am
+        .post(app.url(&format!("{collab}/terms")))
+        .form(&amended)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = app.get_ok(&am, &collab).await;
+    assert!(page.contains("Creator travelling; deadline moved"));
+    assert!(page.contains(&format!("{} → {}", day(30), day(45))));
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+    let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM contract_versions")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(versions, 2);
+    drop(tx);
+
+    // The seller reads the terms (and can print them) but records nothing.
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let page = app.get_ok(&operator, &collab).await;
+    assert!(page.contains("LUMIHANA10") && !page.contains(r#"data-testid="edit-terms""#));
+    assert_eq!(
+        app.post_form(
+            &operator,
+            &format!("{collab}/event"),
+            &[("event", "cancel"), ("reason", "x")]
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.status_of(&operator, &format!("{collab}/terms")).await,
+        StatusCode::FORBIDDEN
+    );
+    // In English too.
+    let en = operator
+        .get(app.url(&collab))
+        .header("Accept-Language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(en.contains("Create the same discount code in your shop"));
+
+    // Another tenant: 404 on every collaboration route.
+    let stranger = app.login(OWNER_NORDPEAK.0, OWNER_NORDPEAK.1).await;
+    let theirs = collab.replace("/t/lumi/", "/t/nordpeak/");
+    for p in [collab.clone(), theirs.clone(), format!("{theirs}/terms")] {
+        assert_eq!(
+            app.status_of(&stranger, &p).await,
+            StatusCode::NOT_FOUND,
+            "{p}"
+        );
+    }
+    let res = app
+        .post_form(
+            &stranger,
+            &format!("{theirs}/event"),
+            &[("event", "cancel"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .post_form(
+            &am,
+            &format!(
+                "{}/collaborations/new",
+                path.replace("/t/lumi/", "/t/nordpeak/")
+            ),
+            &[],
+        )
+        .await;
+    assert!(
+        res.status() == StatusCode::NOT_FOUND || res.status() == StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(
+        app.status_of(
+            &am,
+            &format!(
+                "{}?entry={}",
+                set_up[1]
+                    .replace("/t/lumi/", "/t/nordpeak/")
+                    .split('?')
+                    .next()
+                    .unwrap(),
+                entry_of(&set_up[1])
+            )
+        )
+        .await,
+        StatusCode::NOT_FOUND
+    );
+}
