@@ -432,3 +432,43 @@ async fn shortlists_are_the_tenants_own_and_each_side_has_its_own_actions() {
             .unwrap();
     assert_eq!(decided, 0);
 }
+
+#[tokio::test]
+async fn the_work_queue_lists_what_waits_on_the_account_manager_oldest_first() {
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize { creators: 200 }).await;
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    assert!(
+        app.get_ok(&am, "/am")
+            .await
+            .contains(r#"data-testid="queue-empty""#)
+    );
+    let path = campaign_in_matching(&app).await;
+    let queue = app.get_ok(&am, "/am").await;
+    assert!(queue.contains("发送推荐名单") && queue.contains(&format!("{path}/matching")));
+    let ids = candidate_ids(&app.get_ok(&am, &format!("{path}/matching")).await);
+    app.post_form(&am, &format!("{path}/matching"), &[("pick", &ids[0])])
+        .await;
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let shortlist = app.get_ok(&operator, &format!("{path}/shortlist")).await;
+    let handle: String = shortlist[shortlist.find(r#"data-creator=""#).unwrap() + 14..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    app.post_form(
+        &operator,
+        &entry_forms(&shortlist, &handle),
+        &[("decision", "approve")],
+    )
+    .await;
+    // A second, newer request waits too: the older item comes first.
+    let second = campaign_in_matching(&app).await;
+    let queue = app.get_ok(&am, "/am").await;
+    let set_up = queue.find("设置合作条款").expect("terms to set up");
+    let newer = queue
+        .find(&format!("{second}/matching"))
+        .expect("the newer request");
+    assert!(set_up < newer, "oldest first");
+    // Another AM's queue does not show Lumi's work.
+    let finance = app.login(FINANCE.0, FINANCE.1).await;
+    assert_eq!(app.status_of(&finance, "/am").await, StatusCode::FORBIDDEN);
+}
