@@ -1,6 +1,7 @@
 //! `sextant seed-demo`: believable demo data. Idempotent — running it again updates in place and
 //! resets the demo passwords to the fixed ones it prints.
 
+pub mod campaigns;
 pub mod creators;
 
 use serde::Serialize;
@@ -218,13 +219,21 @@ const TENANTS: [DemoTenant; 4] = [
 #[derive(Debug, Clone, Copy)]
 pub struct DemoSize {
     pub creators: usize,
+    /// Campaigns in every state, with shortlists and collaborations (needs creators).
+    pub campaigns: bool,
 }
 
 impl DemoSize {
     /// What `sextant seed-demo` and `serve --demo` make.
-    pub const FULL: DemoSize = DemoSize { creators: 2_000 };
+    pub const FULL: DemoSize = DemoSize {
+        creators: 2_000,
+        campaigns: true,
+    };
     /// People, tenants and shops only.
-    pub const PEOPLE: DemoSize = DemoSize { creators: 0 };
+    pub const PEOPLE: DemoSize = DemoSize {
+        creators: 0,
+        campaigns: false,
+    };
 }
 
 /// Demo reference rates (labelled as reference rates wherever they are used).
@@ -271,6 +280,7 @@ pub async fn seed_demo_with(
         });
     }
 
+    let mut working: Vec<(Uuid, &str, Uuid)> = Vec::new();
     for t in &TENANTS {
         let tenant_id = upsert_tenant(&mut tx, t).await?;
         for shop in t.shops {
@@ -296,6 +306,9 @@ pub async fn seed_demo_with(
                 tenant: Some(t.display_name.into()),
                 tenant_slug: Some(t.slug.into()),
             });
+            if role == "owner" && t.status == "active" {
+                working.push((tenant_id, t.slug, user_id));
+            }
         }
         // The account manager serves the tenants that are working with the agency.
         if let Some(am) = am_id.filter(|_| t.status != "pending") {
@@ -324,6 +337,9 @@ pub async fn seed_demo_with(
             .bind(rate)
             .execute(&mut *tx)
             .await?;
+        }
+        for (tenant_id, slug, owner) in working.iter().filter(|_| size.campaigns) {
+            campaigns::seed_campaigns(&mut tx, *tenant_id, slug, *owner, am_id).await?;
         }
     }
 

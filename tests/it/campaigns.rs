@@ -404,3 +404,65 @@ async fn another_tenant_gets_404_on_every_campaign_route_and_viewers_only_read()
     .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_demo_has_campaigns_in_every_state_for_each_working_tenant_and_reseeding_does_not_duplicate()
+ {
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize::FULL).await;
+    sextant::seed::seed_demo_with(&app.db, &app.state.passwords, sextant::seed::DemoSize::FULL)
+        .await
+        .unwrap();
+    for slug in ["lumi", "nordpeak"] {
+        let id = app.tenant_id(slug).await;
+        let mut tx = app.db.tenant_tx(id, None).await.unwrap();
+        let states: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, count(*) FROM campaigns GROUP BY state ORDER BY state")
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+        assert_eq!(states.len(), 9, "{slug}: {states:?}");
+        assert!(
+            states.iter().all(|(_, n)| *n == 1),
+            "{slug}: one each, no duplicates: {states:?}"
+        );
+        let approved: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM shortlist_entries WHERE decision = 'approved'",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        let collaborations: i64 = sqlx::query_scalar("SELECT count(*) FROM collaborations")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert!(
+            approved >= 8 && collaborations >= 8,
+            "{slug}: {approved} approved, {collaborations} collaborations"
+        );
+    }
+    // The demo pages open with that data.
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let list = app.get_ok(&owner, "/t/lumi/campaigns").await;
+    assert!(list.contains("LUMI-DEMO-05") && list.contains("签约中"));
+    let creators: i64 = sqlx::query_scalar("SELECT count(*) FROM creators")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(creators, 2000);
+    let (min, max): (i64, i64) =
+        sqlx::query_as("SELECT min(followers), max(followers) FROM creators")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(
+        min >= 5_000 && max <= 5_000_000 && max > 1_000_000,
+        "log-normal spread {min}..{max}"
+    );
+    let bad_urls: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM creators WHERE profile_url NOT LIKE 'https://%.invalid/%'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(bad_urls, 0, "demo URLs never leave the machine");
+}

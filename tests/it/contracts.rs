@@ -86,7 +86,11 @@ fn entry_of(set_up: &str) -> String {
 
 #[tokio::test]
 async fn an_approved_creator_becomes_a_collaboration_with_a_discount_code_and_a_tracked_link() {
-    let app = TestApp::with_demo_size(sextant::seed::DemoSize { creators: 300 }).await;
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize {
+        creators: 300,
+        campaigns: false,
+    })
+    .await;
     let (path, set_up) = approved_two(&app).await;
     let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
     let form_page = app.get_ok(&am, &set_up[0]).await;

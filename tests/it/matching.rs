@@ -172,7 +172,11 @@ pub(crate) fn entry_forms(page: &str, handle_attr: &str) -> String {
 
 #[tokio::test]
 async fn the_account_manager_sends_a_ranked_shortlist_and_the_seller_decides_on_it() {
-    let app = TestApp::with_demo_size(sextant::seed::DemoSize { creators: 400 }).await;
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize {
+        creators: 400,
+        campaigns: false,
+    })
+    .await;
     let path = campaign_in_matching(&app).await;
     let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
     let page = app.get_ok(&am, &format!("{path}/matching")).await;
@@ -300,7 +304,11 @@ async fn the_account_manager_sends_a_ranked_shortlist_and_the_seller_decides_on_
 #[tokio::test]
 async fn the_fast_path_agrees_with_the_reference_score() {
     use sextant::matching::{domain, repo};
-    let app = TestApp::with_demo_size(sextant::seed::DemoSize { creators: 600 }).await;
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize {
+        creators: 600,
+        campaigns: false,
+    })
+    .await;
     let mut conn = app.db.pool().acquire().await.unwrap();
     let rates = repo::ReferenceRates::load(&mut conn).await.unwrap();
     let all = repo::all_facts(&mut conn).await.unwrap();
@@ -367,7 +375,11 @@ async fn the_fast_path_agrees_with_the_reference_score() {
 
 #[tokio::test]
 async fn shortlists_are_the_tenants_own_and_each_side_has_its_own_actions() {
-    let app = TestApp::with_demo_size(sextant::seed::DemoSize { creators: 200 }).await;
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize {
+        creators: 200,
+        campaigns: false,
+    })
+    .await;
     let path = campaign_in_matching(&app).await;
     let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
     let page = app.get_ok(&am, &format!("{path}/matching")).await;
@@ -435,7 +447,11 @@ async fn shortlists_are_the_tenants_own_and_each_side_has_its_own_actions() {
 
 #[tokio::test]
 async fn the_work_queue_lists_what_waits_on_the_account_manager_oldest_first() {
-    let app = TestApp::with_demo_size(sextant::seed::DemoSize { creators: 200 }).await;
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize {
+        creators: 200,
+        campaigns: false,
+    })
+    .await;
     let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
     assert!(
         app.get_ok(&am, "/am")
