@@ -413,3 +413,206 @@ async fn sign_up_approval_onboarding_and_an_invited_operator_in_english() {
     )
     .await;
 }
+
+impl Browser {
+    /// Sets an input's value by script (date inputs take typed text in the browser's locale).
+    pub async fn set_value(&self, id: &str, value: &str) {
+        self.client
+            .execute(
+                "document.getElementById(arguments[0]).value = arguments[1];",
+                vec![json!(id), json!(value)],
+            )
+            .await
+            .unwrap();
+    }
+
+    pub async fn logout_and_login(&self, app: &TestApp, email: &str, password: &str) {
+        self.click("[data-testid=logout]").await;
+        self.wait_for_path("/login").await;
+        self.login(app, email, password).await;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.path().await == "/login" && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_shortlist_review_another_round_and_a_printable_contract() {
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize {
+        creators: 300,
+        campaigns: false,
+    })
+    .await;
+    let b = Browser::start("zh-CN").await;
+
+    // 1. The seller submits a request.
+    b.login(&app, OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    b.wait_for_path("/t/lumi/").await;
+    b.client
+        .goto(&app.url("/t/lumi/campaigns/new"))
+        .await
+        .unwrap();
+    for (id, value) in [
+        ("title", "夏季空气炸锅推广"),
+        ("product_name", "Lumi Air Fryer 5L"),
+        ("sku", "LUMI-AF-5L"),
+        ("product_url", "https://shop.lumi-home.invalid/us/air-fryer"),
+        ("unit_price", "89.99"),
+        ("creators_wanted", "3"),
+        ("followers_min", "10K"),
+        ("followers_max", "800K"),
+        ("budget_min", "2000"),
+        ("budget_max", "9000"),
+        ("fee_cap", "1500"),
+        ("commission_rate", "10"),
+        ("roi_target", "2"),
+    ] {
+        b.fill(&format!("#{id}"), value).await;
+    }
+    b.select("#category", "home_kitchen").await;
+    b.select("#unit_currency", "USD").await;
+    b.select("#budget_currency", "USD").await;
+    b.select("#fee_cap_currency", "USD").await;
+    let shop_id = b
+        .client
+        .execute("return document.querySelector('#shop_id option:nth-child(2)').value;", vec![])
+        .await
+        .unwrap();
+    let shop_id = shop_id.as_str().unwrap().to_string();
+    b.select("#shop_id", &shop_id).await;
+    b.click("input[name=markets][value=US]").await;
+    b.click("input[name=markets][value=GB]").await;
+    b.click("input[name=languages][value=en]").await;
+    let today = time::OffsetDateTime::now_utc().date();
+    b.set_value(
+        "publish_from",
+        &(today + time::Duration::days(10)).to_string(),
+    )
+    .await;
+    b.set_value(
+        "publish_to",
+        &(today + time::Duration::days(40)).to_string(),
+    )
+    .await;
+    b.click("[data-testid=submit-campaign]").await;
+    b.wait_for_text("[data-testid=campaign-state]", "已提交")
+        .await;
+    let campaign_path = b.path().await;
+    let code = b.text_of("[data-testid=campaign-code]").await;
+    assert!(code.starts_with("LUMI-"), "{code}");
+
+    // 2. The account manager starts matching and sends a shortlist of three.
+    b.logout_and_login(&app, ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1)
+        .await;
+    b.client.goto(&app.url(&campaign_path)).await.unwrap();
+    b.click("[data-testid=transition-start_matching]").await;
+    b.wait_for_text("[data-testid=campaign-state]", "撮合中")
+        .await;
+    b.click("[data-testid=open-matching]").await;
+    b.wait_for_path(&format!("{campaign_path}/matching")).await;
+    let picks = b
+        .client
+        .find_all(Locator::Css("input[name=pick]"))
+        .await
+        .unwrap();
+    assert!(picks.len() >= 3, "candidates listed");
+    for pick in picks.iter().take(3) {
+        pick.click().await.unwrap();
+    }
+    b.click("[data-testid=send-shortlist]").await;
+    b.wait_for_text("[data-testid=campaign-state]", "候选名单已发送")
+        .await;
+
+    // 3. The seller approves two, rejects one (with a reason), and asks for another round.
+    b.logout_and_login(&app, OPERATOR_LUMI.0, OPERATOR_LUMI.1)
+        .await;
+    b.client
+        .goto(&app.url(&format!("{campaign_path}/shortlist")))
+        .await
+        .unwrap();
+    let cards = b
+        .client
+        .find_all(Locator::Css(".creator-card"))
+        .await
+        .unwrap();
+    assert_eq!(cards.len(), 3);
+    let mut handles = Vec::new();
+    for card in &cards {
+        handles.push(card.attr("data-creator").await.unwrap().unwrap());
+    }
+    for h in &handles[..2] {
+        b.click(&format!("[data-testid='approve-{h}']")).await;
+        b.wait_for_path(&format!("{campaign_path}/shortlist")).await;
+    }
+    b.fill(
+        &format!("[data-creator='{}'] input[name=reason]", handles[2]),
+        "受众年龄偏小",
+    )
+    .await;
+    b.click(&format!("[data-testid='reject-{}']", handles[2]))
+        .await;
+    b.wait_for_path(&format!("{campaign_path}/shortlist")).await;
+    let approved = b
+        .client
+        .find_all(Locator::Css("[data-testid=approved]"))
+        .await
+        .unwrap();
+    let rejected = b
+        .client
+        .find_all(Locator::Css("[data-testid=rejected]"))
+        .await
+        .unwrap();
+    assert_eq!((approved.len(), rejected.len()), (2, 1));
+    b.click("[data-testid=another-round]").await;
+    b.wait_for_text("[data-testid=campaign-state]", "撮合中")
+        .await;
+
+    // 4. The account manager sets up terms for an approved creator: discount code, tracked link.
+    b.logout_and_login(&app, ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1)
+        .await;
+    b.client
+        .goto(&app.url(&format!("{campaign_path}/shortlist")))
+        .await
+        .unwrap();
+    b.click(&format!("[data-testid='set-up-{}']", handles[0]))
+        .await;
+    b.click("[data-testid=save-terms]").await;
+    b.wait_for_text("[data-testid=collaboration-state]", "待确认")
+        .await;
+    let code = b.text_of("[data-testid=discount-code]").await;
+    assert!(
+        code.len() >= 4
+            && code
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
+        "{code}"
+    );
+    let link = b.text_of("[data-testid=tracked-link]").await;
+    assert!(link.starts_with(&app.url("/r/")), "{link}");
+
+    // 5. It prints: the print stylesheet hides the actions, and the page renders to PDF.
+    let hidden = b
+        .client
+        .execute(
+            "for (const sheet of document.styleSheets) { for (const rule of sheet.cssRules) { \
+               if (rule.media && rule.media.mediaText.includes('print')) { for (const r of rule.cssRules) { \
+                 if (r.selectorText && r.selectorText.includes('.no-print') && r.style.display === 'none') return true; } } } } \
+             return false;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(hidden, json!(true));
+    let pdf = b
+        .client
+        .print(
+            fantoccini::wd::PrintConfigurationBuilder::default()
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF"), "a PDF");
+    b.close().await;
+}
