@@ -77,21 +77,17 @@ struct ShortlistPage {
     is_am: bool,
     cards: Vec<Card>,
     approved: usize,
+    card_error: Option<String>,
     error: Option<String>,
 }
 
-async fn page(
-    state: &AppState,
-    session: &Session,
+/// The cards of a campaign's shortlist (or just one entry's).
+async fn load_cards(
+    ctx: &mut TenantCtx,
     lang: Lang,
-    mut ctx: TenantCtx,
     campaign_id: Uuid,
-    status: StatusCode,
-    error: Option<&str>,
-) -> AppResult<Response> {
-    let row = repo::get(&mut ctx.tx, ctx.tenant.id, campaign_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    only: Option<Uuid>,
+) -> AppResult<Vec<Card>> {
     let entries = sqlx::query_as::<_, EntryRow>(
         "SELECT e.id, e.round, e.note, e.score, e.breakdown, e.decision, e.decision_reason, c.handle, \
            c.display_name, c.followers, c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares, \
@@ -100,18 +96,15 @@ async fn page(
          FROM shortlist_entries e JOIN creators c ON c.id = e.creator_id \
          LEFT JOIN collaborations l ON l.tenant_id = e.tenant_id AND l.campaign_id = e.campaign_id \
            AND l.creator_id = e.creator_id \
-         WHERE e.tenant_id = $1 AND e.campaign_id = $2 ORDER BY e.round DESC, e.score DESC",
+         WHERE e.tenant_id = $1 AND e.campaign_id = $2 AND ($3::uuid IS NULL OR e.id = $3) \
+         ORDER BY e.round DESC, e.score DESC",
     )
     .bind(ctx.tenant.id)
     .bind(campaign_id)
+    .bind(only)
     .fetch_all(&mut *ctx.tx)
     .await?;
-    ctx.tx.commit().await?;
-    let approved = entries
-        .iter()
-        .filter(|e| e.decision.as_deref() == Some("approved"))
-        .count();
-    let cards = entries
+    Ok(entries
         .into_iter()
         .map(|e| {
             let views = e.avg_views.max(0) as f64;
@@ -175,7 +168,24 @@ async fn page(
                 handle: e.handle,
             }
         })
-        .collect();
+        .collect())
+}
+
+async fn page(
+    state: &AppState,
+    session: &Session,
+    lang: Lang,
+    mut ctx: TenantCtx,
+    campaign_id: Uuid,
+    status: StatusCode,
+    error: Option<&str>,
+) -> AppResult<Response> {
+    let row = repo::get(&mut ctx.tx, ctx.tenant.id, campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let cards = load_cards(&mut ctx, lang, campaign_id, None).await?;
+    ctx.tx.commit().await?;
+    let approved = cards.iter().filter(|c| c.decision == "approved").count();
     let path = format!("/t/{}/campaigns", ctx.tenant.slug);
     let layout = Layout::for_user(
         state,
@@ -200,7 +210,54 @@ async fn page(
             is_am: ctx.access == Access::AccountManager,
             cards,
             approved,
+            card_error: None,
             error: error.map(|k| lang.t(k)),
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "campaigns/_card.html")]
+struct CardPartial {
+    layout: Layout,
+    slug: String,
+    campaign_id: Uuid,
+    can_decide: bool,
+    is_am: bool,
+    c: Card,
+    card_error: Option<String>,
+}
+
+/// For htmx: just the one card, after the decision (or with the reason it was refused).
+async fn card(
+    state: &AppState,
+    lang: Lang,
+    mut ctx: TenantCtx,
+    campaign_id: Uuid,
+    entry_id: Uuid,
+    error: Option<&str>,
+) -> AppResult<Response> {
+    let row = repo::get(&mut ctx.tx, ctx.tenant.id, campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let c = load_cards(&mut ctx, lang, campaign_id, Some(entry_id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+    ctx.tx.commit().await?;
+    let path = format!("/t/{}/campaigns", ctx.tenant.slug);
+    render_with(
+        StatusCode::OK,
+        &CardPartial {
+            layout: Layout::public(state, lang, "shortlist.title", &path),
+            slug: ctx.tenant.slug.clone(),
+            campaign_id,
+            can_decide: row.state == CampaignState::ShortlistSent.code()
+                && matches!(ctx.access, Access::Owner | Access::Operator),
+            is_am: ctx.access == Access::AccountManager,
+            c,
+            card_error: error.map(|k| lang.t(k)),
         },
     )
 }
@@ -231,6 +288,7 @@ pub async fn decide(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    headers: axum::http::HeaderMap,
     Path((_slug, id, entry)): Path<(String, String, String)>,
     mut ctx: TenantCtx,
     form: FormData,
@@ -239,6 +297,7 @@ pub async fn decide(
     crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, campaign_id).await?;
     seller_only(&ctx)?;
     let entry_id = parse_id(&entry)?;
+    let htmx = headers.contains_key("hx-request");
     let row = repo::get_for_update(&mut ctx.tx, ctx.tenant.id, campaign_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -257,14 +316,15 @@ pub async fn decide(
         "approve" => "approved",
         "reject" => "rejected",
         _ => {
-            return page(
+            return refuse(
                 &state,
                 &session,
                 lang,
                 ctx,
                 campaign_id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some("shortlist.error.decision"),
+                entry_id,
+                htmx,
+                "shortlist.error.decision",
             )
             .await;
         }
@@ -276,26 +336,28 @@ pub async fn decide(
         .take(1000)
         .collect::<String>();
     if row.state != CampaignState::ShortlistSent.code() || current.is_some() {
-        return page(
+        return refuse(
             &state,
             &session,
             lang,
             ctx,
             campaign_id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("shortlist.error.closed"),
+            entry_id,
+            htmx,
+            "shortlist.error.closed",
         )
         .await;
     }
     if decision == "rejected" && reason.is_empty() {
-        return page(
+        return refuse(
             &state,
             &session,
             lang,
             ctx,
             campaign_id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("shortlist.error.reason_required"),
+            entry_id,
+            htmx,
+            "shortlist.error.reason_required",
         )
         .await;
     }
@@ -324,12 +386,43 @@ pub async fn decide(
         .after(json!({ "decision": decision, "reason": reason })),
     )
     .await?;
+    if htmx {
+        return card(&state, lang, ctx, campaign_id, entry_id, None).await;
+    }
     ctx.tx.commit().await?;
     Ok(Redirect::to(&format!(
         "/t/{}/campaigns/{campaign_id}/shortlist",
         ctx.tenant.slug
     ))
     .into_response())
+}
+
+/// A refused decision: the card with its message for htmx, else the whole page (422).
+#[allow(clippy::too_many_arguments)]
+async fn refuse(
+    state: &AppState,
+    session: &Session,
+    lang: Lang,
+    ctx: TenantCtx,
+    campaign_id: Uuid,
+    entry_id: Uuid,
+    htmx: bool,
+    key: &str,
+) -> AppResult<Response> {
+    if htmx {
+        card(state, lang, ctx, campaign_id, entry_id, Some(key)).await
+    } else {
+        page(
+            state,
+            session,
+            lang,
+            ctx,
+            campaign_id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(key),
+        )
+        .await
+    }
 }
 
 async fn campaign_move(

@@ -476,7 +476,10 @@ async fn request_shortlist_review_another_round_and_a_printable_contract() {
     b.select("#fee_cap_currency", "USD").await;
     let shop_id = b
         .client
-        .execute("return document.querySelector('#shop_id option:nth-child(2)').value;", vec![])
+        .execute(
+            "return document.querySelector('#shop_id option:nth-child(2)').value;",
+            vec![],
+        )
         .await
         .unwrap();
     let shop_id = shop_id.as_str().unwrap().to_string();
@@ -541,9 +544,19 @@ async fn request_shortlist_review_another_round_and_a_printable_contract() {
     for card in &cards {
         handles.push(card.attr("data-creator").await.unwrap().unwrap());
     }
+    // Inline (htmx, loaded under the strict CSP): each card is replaced in place, no page load.
+    let htmx_loaded = b
+        .client
+        .execute("return typeof window.htmx !== 'undefined';", vec![])
+        .await
+        .unwrap();
+    assert_eq!(htmx_loaded, json!(true));
+    b.client
+        .execute("window.__sextant_marker = 1;", vec![])
+        .await
+        .unwrap();
     for h in &handles[..2] {
         b.click(&format!("[data-testid='approve-{h}']")).await;
-        b.wait_for_path(&format!("{campaign_path}/shortlist")).await;
     }
     b.fill(
         &format!("[data-creator='{}'] input[name=reason]", handles[2]),
@@ -552,18 +565,44 @@ async fn request_shortlist_review_another_round_and_a_printable_contract() {
     .await;
     b.click(&format!("[data-testid='reject-{}']", handles[2]))
         .await;
-    b.wait_for_path(&format!("{campaign_path}/shortlist")).await;
-    let approved = b
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let approved = b
+            .client
+            .find_all(Locator::Css("[data-testid=approved]"))
+            .await
+            .unwrap()
+            .len();
+        let rejected = b
+            .client
+            .find_all(Locator::Css("[data-testid=rejected]"))
+            .await
+            .unwrap()
+            .len();
+        if (approved, rejected) == (2, 1) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "decisions shown: {approved} approved, {rejected} rejected"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let same_page = b
         .client
-        .find_all(Locator::Css("[data-testid=approved]"))
+        .execute("return window.__sextant_marker === 1;", vec![])
         .await
         .unwrap();
-    let rejected = b
-        .client
-        .find_all(Locator::Css("[data-testid=rejected]"))
+    assert_eq!(
+        same_page,
+        json!(true),
+        "the decisions happened without a page load"
+    );
+    // The page is reloaded to show the round's actions with the new counts.
+    b.client
+        .goto(&app.url(&format!("{campaign_path}/shortlist")))
         .await
         .unwrap();
-    assert_eq!((approved.len(), rejected.len()), (2, 1));
     b.click("[data-testid=another-round]").await;
     b.wait_for_text("[data-testid=campaign-state]", "撮合中")
         .await;

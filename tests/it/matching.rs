@@ -488,3 +488,65 @@ async fn the_work_queue_lists_what_waits_on_the_account_manager_oldest_first() {
     let finance = app.login(FINANCE.0, FINANCE.1).await;
     assert_eq!(app.status_of(&finance, "/am").await, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_inline_decision_answers_with_just_the_card() {
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize {
+        creators: 200,
+        campaigns: false,
+    })
+    .await;
+    let path = campaign_in_matching(&app).await;
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let ids = candidate_ids(&app.get_ok(&am, &format!("{path}/matching")).await);
+    app.post_form(
+        &am,
+        &format!("{path}/matching"),
+        &[("pick", &ids[0]), ("pick", &ids[1])],
+    )
+    .await;
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let shortlist = app.get_ok(&operator, &format!("{path}/shortlist")).await;
+    let handles: Vec<String> = shortlist
+        .match_indices(r#"data-creator=""#)
+        .map(|(i, m)| {
+            shortlist[i + m.len()..]
+                .chars()
+                .take_while(|c| *c != '"')
+                .collect()
+        })
+        .collect();
+    let htmx = |action: String, form: Vec<(&'static str, &'static str)>| {
+        let client = operator.clone();
+        let url = app.url(&action);
+        async move {
+            client
+                .post(url)
+                .header("HX-Request", "true")
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A rejection without a reason: the card comes back with the message, nothing decided.
+    let res = htmx(
+        entry_forms(&shortlist, &handles[0]),
+        vec![("decision", "reject"), ("reason", "")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let card = res.text().await.unwrap();
+    assert!(card.trim_start().starts_with("<article") && !card.contains("<html"));
+    assert!(card.contains(r#"data-testid="card-error""#) && card.contains("拒绝时请写明原因"));
+    let res = htmx(
+        entry_forms(&shortlist, &handles[0]),
+        vec![("decision", "approve")],
+    )
+    .await;
+    let card = res.text().await.unwrap();
+    assert!(card.contains(r#"data-testid="approved""#) && !card.contains("<html"));
+    // The page without JavaScript shows the same decision.
+    let page = app.get_ok(&operator, &format!("{path}/shortlist")).await;
+    assert_eq!(page.matches(r#"data-testid="approved""#).count(), 1);
+}
