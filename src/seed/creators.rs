@@ -108,10 +108,20 @@ fn json_shares(keys: &[&str], values: &[f64]) -> String {
 /// Inserts (or refreshes) `count` demo creators in one statement. Profile URLs point at hosts
 /// under `.invalid`, so nothing in the demo can reach the outside.
 pub async fn seed_creators(conn: &mut PgConnection, count: usize) -> Result<u64, sqlx::Error> {
-    let mut rng = StdRng::seed_from_u64(20261122);
+    insert_creators(conn, 0, count).await
+}
+
+/// Inserts creators number `start` to `start + count` (each batch has its own seed, so large
+/// pools are made in batches of bounded memory and stay the same every run).
+pub async fn insert_creators(
+    conn: &mut PgConnection,
+    start: usize,
+    count: usize,
+) -> Result<u64, sqlx::Error> {
+    let mut rng = StdRng::seed_from_u64(20261122 + start as u64);
     let mut cols: Vec<Vec<String>> = (0..21).map(|_| Vec::with_capacity(count)).collect();
     let ids: Vec<uuid::Uuid> = (0..count).map(|_| uuid::Uuid::now_v7()).collect();
-    for i in 0..count {
+    for i in start..start + count {
         let first = FIRST[rng.random_range(0..FIRST.len())];
         let (topic, category) = TOPIC[rng.random_range(0..TOPIC.len())];
         let handle = format!("{first}.{topic}{i:04}");
