@@ -352,32 +352,16 @@ pub async fn create(
         .bind(entry.creator_id)
         .fetch_one(&mut *ctx.tx)
         .await?;
-    if exists {
+    let conflict = if exists {
+        Some("contracts.error.exists")
+    } else if discount_code_taken(&mut ctx, &terms.discount_code, None).await? {
+        Some("contracts.error.code_taken")
+    } else {
+        None
+    };
+    if let Some(key) = conflict {
         let mut errors = FieldErrors::new();
-        errors.insert("discount_code".into(), "contracts.error.exists");
-        return terms_page(
-            &state,
-            &session,
-            lang,
-            ctx,
-            page,
-            input,
-            flags,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors,
-        )
-        .await;
-    }
-    let taken: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM collaborations WHERE tenant_id = $1 AND discount_code = $2)",
-    )
-    .bind(ctx.tenant.id)
-    .bind(&terms.discount_code)
-    .fetch_one(&mut *ctx.tx)
-    .await?;
-    if taken {
-        let mut errors = FieldErrors::new();
-        errors.insert("discount_code".into(), "contracts.error.code_taken");
+        errors.insert("discount_code".into(), key);
         return terms_page(
             &state,
             &session,
@@ -458,6 +442,23 @@ pub async fn create(
         ctx.tenant.slug
     ))
     .into_response())
+}
+
+/// Whether another collaboration of this tenant already uses the discount code.
+async fn discount_code_taken(
+    ctx: &mut TenantCtx,
+    code: &str,
+    except: Option<Uuid>,
+) -> AppResult<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM collaborations WHERE tenant_id = $1 AND discount_code = $2 \
+           AND id IS DISTINCT FROM $3)",
+    )
+    .bind(ctx.tenant.id)
+    .bind(code)
+    .bind(except)
+    .fetch_one(&mut *ctx.tx)
+    .await?)
 }
 
 #[derive(FromRow)]
@@ -947,29 +948,23 @@ pub async fn save_terms(
             .await;
         }
     };
-    if terms.discount_code != row.discount_code {
-        let taken: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM collaborations WHERE tenant_id = $1 AND discount_code = $2 AND id <> $3)")
-            .bind(ctx.tenant.id)
-            .bind(&terms.discount_code)
-            .bind(id)
-            .fetch_one(&mut *ctx.tx)
-            .await?;
-        if taken {
-            let mut errors = FieldErrors::new();
-            errors.insert("discount_code".into(), "contracts.error.code_taken");
-            return terms_page(
-                &state,
-                &session,
-                lang,
-                ctx,
-                (action, heading, String::new()),
-                input,
-                (campaign.sample_needed, amendment, reason),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
-            )
-            .await;
-        }
+    if terms.discount_code != row.discount_code
+        && discount_code_taken(&mut ctx, &terms.discount_code, Some(id)).await?
+    {
+        let mut errors = FieldErrors::new();
+        errors.insert("discount_code".into(), "contracts.error.code_taken");
+        return terms_page(
+            &state,
+            &session,
+            lang,
+            ctx,
+            (action, heading, String::new()),
+            input,
+            (campaign.sample_needed, amendment, reason),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+        )
+        .await;
     }
     // Every change is a new version (history is never rewritten); after acceptance it is an
     // amendment and carries its reason.
