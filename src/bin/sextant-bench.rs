@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use sextant::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
-use sextant::matching::domain::{self, AgeBucket, CampaignAsk, Format, Weights};
-use sextant::matching::repo::{ReferenceRates, candidates};
+use sextant::matching::domain::{AgeBucket, CampaignAsk, Format, Weights};
+use sextant::matching::repo::{ReferenceRates, rank_candidates};
 use sqlx::{Connection, Executor, PgConnection};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -167,8 +167,8 @@ async fn run(url: &str, creators: usize, runs: usize) -> Result<()> {
         candidates_n = rows.len();
 
         let t = Instant::now();
-        let pool = candidates(&mut conn, tenant, campaign, &ask).await?;
-        let ranked = domain::rank(&pool, &ask, &weights, &rates, 50);
+        let ranked =
+            rank_candidates(&mut conn, tenant, campaign, &ask, &weights, &rates, 50).await?;
         rank_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         returned = ranked.len();
     }

@@ -68,7 +68,6 @@ struct MatchingPage {
     title: String,
     asks: Vec<(String, String)>,
     rows: Vec<CandidateRow>,
-    pool_checked: usize,
     error: Option<String>,
 }
 
@@ -100,25 +99,24 @@ fn bars(lang: Lang, s: &MatchScore, w: &Weights) -> Vec<Bar> {
 async fn ranked(
     ctx: &mut TenantCtx,
     campaign_id: Uuid,
-) -> AppResult<(
-    campaigns::CampaignRow,
-    Weights,
-    Vec<(Uuid, MatchScore)>,
-    HashMap<Uuid, domain::CreatorFacts>,
-    usize,
-)> {
+) -> AppResult<(campaigns::CampaignRow, Weights, Vec<(Uuid, MatchScore)>)> {
     let row = campaigns::get(&mut ctx.tx, ctx.tenant.id, campaign_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let campaign = row.campaign();
-    let ask = repo::ask_of(&campaign);
+    let ask = repo::ask_of(&row.campaign());
     let weights = settings::current(&mut ctx.tx).await?;
     let rates = ReferenceRates::load(&mut ctx.tx).await?;
-    let pool = repo::candidates(&mut ctx.tx, ctx.tenant.id, campaign_id, &ask).await?;
-    let checked = pool.len();
-    let ranked = domain::rank(&pool, &ask, &weights, &rates, SHOWN);
-    let facts = pool.into_iter().map(|f| (f.id, f)).collect();
-    Ok((row, weights, ranked, facts, checked))
+    let ranked = repo::rank_candidates(
+        &mut ctx.tx,
+        ctx.tenant.id,
+        campaign_id,
+        &ask,
+        &weights,
+        &rates,
+        SHOWN,
+    )
+    .await?;
+    Ok((row, weights, ranked))
 }
 
 async fn page(
@@ -130,7 +128,7 @@ async fn page(
     status: StatusCode,
     error: Option<&str>,
 ) -> AppResult<Response> {
-    let (row, weights, ranked, _facts, checked) = ranked(&mut ctx, campaign_id).await?;
+    let (row, weights, ranked) = ranked(&mut ctx, campaign_id).await?;
     let ids: Vec<Uuid> = ranked.iter().map(|(id, _)| *id).collect();
     let names: HashMap<Uuid, CandidateInfo> = sqlx::query_as::<_, CandidateInfo>(
         "SELECT id, handle, display_name, followers, quote_video, quote_currency::text AS quote_currency \
@@ -240,7 +238,6 @@ async fn page(
             title: row.title.clone(),
             asks,
             rows,
-            pool_checked: checked,
             error: error.map(|k| lang.t(k)),
         },
     )

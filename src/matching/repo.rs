@@ -190,6 +190,58 @@ pub async fn candidates(
     Ok(rows.into_iter().map(CreatorFacts::from).collect())
 }
 
+/// The fast path's ranking: the candidates stream out of Postgres and are scored by the
+/// reference function as they come, keeping only the best few in memory (so a large pool costs
+/// time, not memory). Trimming a batch to its own top `limit` by the reference order never drops
+/// a creator of the overall top `limit`, so the result is exactly `domain::rank` over all of them.
+pub async fn rank_candidates(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    campaign_id: Uuid,
+    ask: &CampaignAsk,
+    weights: &super::domain::Weights,
+    rates: &(dyn Rates + Sync),
+    limit: usize,
+) -> Result<Vec<(Uuid, super::domain::MatchScore)>, sqlx::Error> {
+    use futures_util::TryStreamExt;
+    let markets: Vec<String> = ask
+        .markets
+        .iter()
+        .map(|m| m.trim().to_uppercase())
+        .collect();
+    let sql = format!(
+        "SELECT {FACT_COLUMNS} FROM creators c \
+         WHERE c.active AND NOT c.platform_blacklisted AND c.markets && $1 \
+           AND c.followers BETWEEN $2 AND $3 \
+           AND NOT EXISTS (SELECT 1 FROM shortlist_entries e \
+                 WHERE e.tenant_id = $4 AND e.campaign_id = $5 AND e.creator_id = c.id)"
+    );
+    let mut rows = sqlx::query_as::<_, CreatorFactsRow>(&sql)
+        .bind(&markets)
+        .bind(ask.followers_min)
+        .bind(ask.followers_max)
+        .bind(tenant_id)
+        .bind(campaign_id)
+        .fetch(conn);
+    let keep = limit.max(1);
+    let mut best: Vec<CreatorFacts> = Vec::with_capacity(keep * 8);
+    while let Some(row) = rows.try_next().await? {
+        let facts = CreatorFacts::from(row);
+        if super::domain::score(&facts, ask, weights, rates).is_ok() {
+            best.push(facts);
+        }
+        if best.len() >= keep * 8 {
+            let top: std::collections::HashSet<Uuid> =
+                super::domain::rank(&best, ask, weights, rates, keep)
+                    .into_iter()
+                    .map(|(id, _)| id)
+                    .collect();
+            best.retain(|f| top.contains(&f.id));
+        }
+    }
+    Ok(super::domain::rank(&best, ask, weights, rates, limit))
+}
+
 /// Every creator in the pool as matching sees it (for checking the fast path against the
 /// reference).
 pub async fn all_facts(conn: &mut PgConnection) -> Result<Vec<CreatorFacts>, sqlx::Error> {

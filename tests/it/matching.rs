@@ -370,6 +370,28 @@ async fn the_fast_path_agrees_with_the_reference_score() {
             fast, reference,
             "fast path and reference disagree for {markets:?}"
         );
+        // The streaming ranker the page uses (keeps only the best few while it reads), at a
+        // limit small enough that its trimming really happens.
+        for limit in [5, 100] {
+            let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+            let streamed = repo::rank_candidates(
+                &mut tx,
+                lumi,
+                uuid::Uuid::now_v7(),
+                &ask,
+                &weights,
+                &rates,
+                limit,
+            )
+            .await
+            .unwrap();
+            drop(tx);
+            let reference = domain::rank(&all, &ask, &weights, &rates, limit);
+            assert_eq!(
+                streamed, reference,
+                "streaming ranker disagrees for {markets:?} at {limit}"
+            );
+        }
     }
 }
 
