@@ -129,6 +129,14 @@ impl EmbeddedPostgres {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
+        // Leave nothing behind in /tmp: the postmaster may still be unlinking its socket files
+        // for a moment after pg_ctl returns, so try a few times.
+        for _ in 0..40 {
+            if fs::remove_dir(&self.socket_dir).is_ok() || !self.socket_dir.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         Ok(())
     }
 
