@@ -757,20 +757,7 @@ pub async fn transition(
         Err(MoveError::App(e)) => Err(e),
         Err(MoveError::Refused(key)) => {
             // Nothing was changed; show the page again with the reason for the refusal.
-            let TenantCtx {
-                tenant,
-                user,
-                access,
-                tx,
-            } = ctx;
-            drop(tx);
-            let tx = state.db.tenant_tx(tenant.id, Some(user.id)).await?;
-            let ctx = TenantCtx {
-                tenant,
-                user,
-                access,
-                tx,
-            };
+            let ctx = ctx.reopen(&state.db).await?;
             show_page(
                 &state,
                 &session,

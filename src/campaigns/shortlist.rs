@@ -471,24 +471,12 @@ async fn campaign_move(
         }
         Err(MoveError::App(e)) => Err(e),
         Err(MoveError::Refused(key)) => {
-            let TenantCtx {
-                tenant,
-                user,
-                access,
-                tx,
-            } = ctx;
-            drop(tx);
-            let tx = state.db.tenant_tx(tenant.id, Some(user.id)).await?;
+            let ctx = ctx.reopen(&state.db).await?;
             page(
                 &state,
                 &session,
                 lang,
-                TenantCtx {
-                    tenant,
-                    user,
-                    access,
-                    tx,
-                },
+                ctx,
                 campaign_id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some(key),

@@ -37,20 +37,14 @@ fn am_only(ctx: &TenantCtx) -> AppResult<()> {
     ctx.require_active()
 }
 
-fn percent(d: rust_decimal::Decimal) -> String {
-    (d * rust_decimal::Decimal::new(100, 0))
-        .normalize()
-        .to_string()
-}
-
 /// The form for a stored version.
 pub fn input_of(t: &Terms) -> TermsInput {
     TermsInput {
         fee_model: t.fee_model.code().into(),
         fixed_fee: t.fixed_fee.map(|f| f.to_string()).unwrap_or_default(),
         fixed_fee_currency: t.fixed_fee_currency.clone().unwrap_or_default(),
-        commission_rate: percent(t.commission_rate),
-        service_fee_rate: percent(t.service_fee_rate),
+        commission_rate: fmt::percent_of(t.commission_rate),
+        service_fee_rate: fmt::percent_of(t.service_fee_rate),
         videos: t.videos.to_string(),
         live_sessions: t.live_sessions.to_string(),
         publish_deadline: t.publish_deadline.to_string(),
@@ -258,9 +252,9 @@ pub async fn new(
         fixed_fee_currency: entry.quote_currency.clone().unwrap_or_else(|| "USD".into()),
         commission_rate: campaign
             .commission_rate
-            .map(percent)
+            .map(fmt::percent_of)
             .unwrap_or_else(|| "10".into()),
-        service_fee_rate: percent(service_fee),
+        service_fee_rate: fmt::percent_of(service_fee),
         videos: "1".into(),
         live_sessions: "0".into(),
         publish_deadline: campaign
@@ -559,11 +553,11 @@ fn terms_facts(lang: Lang, t: &Terms) -> Vec<(String, String)> {
         ),
         (
             lang.t("contract.field.commission_rate"),
-            format!("{}%", percent(t.commission_rate)),
+            format!("{}%", fmt::percent_of(t.commission_rate)),
         ),
         (
             lang.t("contract.field.service_fee_rate"),
-            format!("{}%", percent(t.service_fee_rate)),
+            format!("{}%", fmt::percent_of(t.service_fee_rate)),
         ),
         (lang.t("contract.field.videos"), t.videos.to_string()),
         (
@@ -715,23 +709,6 @@ pub async fn show(
     .await
 }
 
-async fn reopen(state: &AppState, ctx: TenantCtx) -> AppResult<TenantCtx> {
-    let TenantCtx {
-        tenant,
-        user,
-        access,
-        tx,
-    } = ctx;
-    drop(tx);
-    let tx = state.db.tenant_tx(tenant.id, Some(user.id)).await?;
-    Ok(TenantCtx {
-        tenant,
-        user,
-        access,
-        tx,
-    })
-}
-
 /// The account manager records what happened: the creator's answer, the sample, a cancellation
 /// or breach (with a reason). The first acceptance starts the campaign running.
 pub async fn event(
@@ -770,7 +747,7 @@ pub async fn event(
     let to = match domain::next_state(from, &event, campaign.sample_needed, false) {
         Ok(to) => to,
         Err(e) => {
-            let ctx = reopen(&state, ctx).await?;
+            let ctx = ctx.reopen(&state.db).await?;
             return page(
                 &state,
                 &session,
@@ -921,17 +898,12 @@ pub async fn save_terms(
     let action = format!("/t/{}/collaborations/{id}/terms", ctx.tenant.slug);
     let heading = format!("@{} · {}", row.handle, row.display_name);
     let today = time::OffsetDateTime::now_utc().date();
-    let mut errors = match validate_terms(&input, campaign.sample_needed, today) {
-        Ok(_) => FieldErrors::new(),
-        Err(e) => e,
-    };
+    let validated = validate_terms(&input, campaign.sample_needed, today);
+    let mut errors = validated.clone().err().unwrap_or_default();
     if amendment && reason.is_empty() {
         errors.insert("reason".into(), "contracts.error.reason_required");
     }
-    let terms = match (
-        errors.is_empty(),
-        validate_terms(&input, campaign.sample_needed, today),
-    ) {
+    let terms = match (errors.is_empty(), validated) {
         (true, Ok(t)) => t,
         _ => {
             return terms_page(

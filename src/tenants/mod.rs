@@ -117,6 +117,25 @@ impl TenantCtx {
         }
     }
 
+    /// Abandons this request's transaction (nothing it did is kept) and opens a fresh one in the
+    /// same tenant, e.g. to show a page again after a refused change.
+    pub async fn reopen(self, db: &crate::db::Db) -> Result<TenantCtx, AppError> {
+        let TenantCtx {
+            tenant,
+            user,
+            access,
+            tx,
+        } = self;
+        drop(tx);
+        let tx = db.tenant_tx(tenant.id, Some(user.id)).await?;
+        Ok(TenantCtx {
+            tenant,
+            user,
+            access,
+            tx,
+        })
+    }
+
     /// 403 unless the person's access is one of `allowed`.
     pub fn require(&self, allowed: &[Access]) -> Result<(), AppError> {
         if allowed.contains(&self.access) {

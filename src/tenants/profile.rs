@@ -200,9 +200,7 @@ async fn stored_input(ctx: &mut TenantCtx) -> AppResult<ProfileInput> {
         categories: p.main_categories,
         markets: p.target_markets,
         fee_model: p.fee_model,
-        service_fee_percent: (p.service_fee_rate * rust_decimal::Decimal::new(100, 0))
-            .normalize()
-            .to_string(),
+        service_fee_percent: crate::web::fmt::percent_of(p.service_fee_rate),
         settlement_currency: p.settlement_currency,
         time_zone: p.time_zone,
         shops: rows,

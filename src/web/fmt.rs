@@ -25,6 +25,11 @@ pub fn money(amount: Decimal, currency: &str) -> String {
     )
 }
 
+/// A fraction as the percent a person types: 0.125 → `12.5`.
+pub fn percent_of(fraction: Decimal) -> String {
+    (fraction * Decimal::new(100, 0)).normalize().to_string()
+}
+
 /// A count with thousands separators: `1,234,567`.
 pub fn number(n: i64) -> String {
     group_thousands(&n.to_string())
