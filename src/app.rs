@@ -32,6 +32,7 @@ pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
         config: Arc::new(config),
         passwords: Arc::new(passwords),
         asset_version: web::asset_version(&static_dir),
+        creator_pool: Default::default(),
     }
 }
 

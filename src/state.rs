@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::auth::password::PasswordService;
 use crate::config::Config;
 use crate::db::Db;
+use crate::matching::pool::PoolCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -12,4 +13,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub passwords: Arc<PasswordService>,
     pub asset_version: String,
+    /// The creator pool as matching ranks it, in memory.
+    pub creator_pool: Arc<PoolCache>,
 }

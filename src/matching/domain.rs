@@ -509,7 +509,7 @@ fn check_price(creator: &CreatorFacts, ask: &CampaignAsk, rates: &dyn Rates) -> 
 
 /// 1.5 × cap. Only a cap near Decimal's range overflows; then no quote can exceed a positive
 /// one and every quote exceeds a negative one.
-fn fee_cap_limit(cap: Decimal) -> Decimal {
+pub(crate) fn fee_cap_limit(cap: Decimal) -> Decimal {
     cap.checked_mul(FEE_CAP_TOLERANCE)
         .unwrap_or(if cap.is_sign_negative() {
             Decimal::MIN
@@ -590,8 +590,13 @@ fn overlap(wanted: &[String], have: &[String]) -> f64 {
 }
 
 fn track_record(c: &CreatorFacts) -> f64 {
+    track_record_of(c.tenant_tier, c.platform_tier)
+}
+
+/// The track-record component from the two tiers.
+pub(crate) fn track_record_of(tenant: Option<Tier>, platform: Option<Tier>) -> f64 {
     let value = |t: Option<Tier>| t.map_or(NO_TIER_VALUE, |t| t.value());
-    (value(c.tenant_tier) + value(c.platform_tier)) / 2.0
+    (value(tenant) + value(platform)) / 2.0
 }
 
 fn warnings(c: &CreatorFacts, quote_unknown: bool) -> Vec<Warning> {
@@ -618,7 +623,7 @@ fn warnings(c: &CreatorFacts, quote_unknown: bool) -> Vec<Warning> {
 }
 
 /// Clamps to 0..=1, with NaN and infinities as 0 so bad data can never lift a score.
-fn unit(x: f64) -> f64 {
+pub(crate) fn unit(x: f64) -> f64 {
     if x.is_finite() {
         x.clamp(0.0, 1.0)
     } else {
@@ -626,7 +631,7 @@ fn unit(x: f64) -> f64 {
     }
 }
 
-fn normalize_code(s: &str) -> String {
+pub(crate) fn normalize_code(s: &str) -> String {
     s.trim().to_ascii_uppercase()
 }
 
@@ -638,21 +643,24 @@ fn upper_set(codes: &[String]) -> BTreeSet<String> {
         .collect()
 }
 
-/// Languages compared on their primary subtag, so "en-US" speaks "en".
 fn language_set(codes: &[String]) -> BTreeSet<String> {
-    codes
-        .iter()
-        .filter_map(|c| c.trim().split(['-', '_']).next())
-        .map(|c| c.to_ascii_lowercase())
-        .filter(|c| !c.is_empty())
-        .collect()
+    codes.iter().filter_map(|c| language_key(c)).collect()
+}
+
+/// Languages compared on their primary subtag, so "en-US" speaks "en"; None for a blank.
+pub(crate) fn language_key(code: &str) -> Option<String> {
+    let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+    (!primary.is_empty()).then_some(primary)
 }
 
 fn tag_set(tags: &[String]) -> BTreeSet<String> {
-    tags.iter()
-        .map(|t| t.trim().to_lowercase())
-        .filter(|t| !t.is_empty())
-        .collect()
+    tags.iter().filter_map(|t| tag_key(t)).collect()
+}
+
+/// Tags (categories, styles) compare trimmed and case-insensitively; None for a blank.
+pub(crate) fn tag_key(tag: &str) -> Option<String> {
+    let t = tag.trim().to_lowercase();
+    (!t.is_empty()).then_some(t)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::domain::{self, MatchScore, Weights};
 use super::repo::{self, ReferenceRates};
-use super::settings;
+use super::{pool, settings};
 use crate::audit;
 use crate::campaigns::domain::{CampaignState, Transition};
 use crate::campaigns::handlers::{MoveError, move_campaign};
@@ -97,6 +97,7 @@ fn bars(lang: Lang, s: &MatchScore, w: &Weights) -> Vec<Bar> {
 }
 
 async fn ranked(
+    state: &AppState,
     ctx: &mut TenantCtx,
     campaign_id: Uuid,
 ) -> AppResult<(campaigns::CampaignRow, Weights, Vec<(Uuid, MatchScore)>)> {
@@ -106,7 +107,9 @@ async fn ranked(
     let ask = repo::ask_of(&row.campaign());
     let weights = settings::current(&mut ctx.tx).await?;
     let rates = ReferenceRates::load(&mut ctx.tx).await?;
-    let ranked = repo::rank_candidates(
+    let ranked = pool::rank(
+        &state.creator_pool,
+        &state.db,
         &mut ctx.tx,
         ctx.tenant.id,
         campaign_id,
@@ -128,7 +131,7 @@ async fn page(
     status: StatusCode,
     error: Option<&str>,
 ) -> AppResult<Response> {
-    let (row, weights, ranked) = ranked(&mut ctx, campaign_id).await?;
+    let (row, weights, ranked) = ranked(state, &mut ctx, campaign_id).await?;
     let ids: Vec<Uuid> = ranked.iter().map(|(id, _)| *id).collect();
     let names: HashMap<Uuid, CandidateInfo> = sqlx::query_as::<_, CandidateInfo>(
         "SELECT id, handle, display_name, followers, quote_video, quote_currency::text AS quote_currency \
@@ -311,7 +314,8 @@ pub async fn send(
     let ask = repo::ask_of(&campaign);
     let weights = settings::current(&mut ctx.tx).await?;
     let rates = ReferenceRates::load(&mut ctx.tx).await?;
-    let pool = repo::candidates(&mut ctx.tx, ctx.tenant.id, campaign_id, &ask).await?;
+    let offered = repo::offered(&mut ctx.tx, ctx.tenant.id, campaign_id).await?;
+    let pool = repo::facts_of(&mut ctx.tx, &picked).await?;
     let round: i32 = sqlx::query_scalar("SELECT coalesce(max(round), 0) + 1 FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2")
         .bind(ctx.tenant.id)
         .bind(campaign_id)
@@ -320,7 +324,10 @@ pub async fn send(
     let mut sent = Vec::new();
     for creator_id in &picked {
         // Only a current candidate can be sent: one excluded since, or offered before, cannot.
-        let Some(facts) = pool.iter().find(|f| f.id == *creator_id) else {
+        let Some(facts) = pool
+            .iter()
+            .find(|f| f.id == *creator_id && !offered.contains(creator_id))
+        else {
             return page(
                 &state,
                 &session,

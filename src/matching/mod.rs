@@ -3,6 +3,7 @@
 
 pub mod domain;
 pub mod handlers;
+pub mod pool;
 pub mod repo;
 pub mod settings;
 

@@ -1,6 +1,6 @@
-//! The fast path of matching: Postgres applies the cheap hard filters (active, market, follower
-//! range, platform blocklist, already offered) with its indexes, and every remaining creator is
-//! scored by the reference function in `domain.rs` — so the ranking cannot disagree with it.
+//! Matching's reads: reference rates, what a campaign asks, creators as matching sees them, and
+//! the SQL path (Postgres applies the cheap hard filters with its indexes; the reference function
+//! in `domain.rs` scores the rest). The page ranks from the in-memory projection in `pool.rs`.
 
 use std::collections::HashMap;
 
@@ -82,7 +82,7 @@ pub fn ask_of(c: &Campaign) -> CampaignAsk {
 }
 
 #[derive(FromRow)]
-struct CreatorFactsRow {
+pub(crate) struct CreatorFactsRow {
     id: Uuid,
     active: bool,
     markets: Vec<String>,
@@ -154,7 +154,7 @@ impl From<CreatorFactsRow> for CreatorFacts {
     }
 }
 
-const FACT_COLUMNS: &str = "c.id, c.active, c.markets, c.languages, c.followers, c.avg_views, \
+pub(crate) const FACT_COLUMNS: &str = "c.id, c.active, c.markets, c.languages, c.followers, c.avg_views, \
     c.avg_likes, c.avg_comments, c.avg_shares, c.categories, c.styles, c.audience_age, \
     c.audience_gender, c.audience_countries, c.quote_video, c.quote_live, \
     c.quote_currency::text AS quote_currency, c.sample_posting_rate, \
@@ -190,56 +190,19 @@ pub async fn candidates(
     Ok(rows.into_iter().map(CreatorFacts::from).collect())
 }
 
-/// The fast path's ranking: the candidates stream out of Postgres and are scored by the
-/// reference function as they come, keeping only the best few in memory (so a large pool costs
-/// time, not memory). Trimming a batch to its own top `limit` by the reference order never drops
-/// a creator of the overall top `limit`, so the result is exactly `domain::rank` over all of them.
-pub async fn rank_candidates(
+/// The creators already offered for this campaign (in any round): never offered again.
+pub async fn offered(
     conn: &mut PgConnection,
     tenant_id: Uuid,
     campaign_id: Uuid,
-    ask: &CampaignAsk,
-    weights: &super::domain::Weights,
-    rates: &(dyn Rates + Sync),
-    limit: usize,
-) -> Result<Vec<(Uuid, super::domain::MatchScore)>, sqlx::Error> {
-    use futures_util::TryStreamExt;
-    let markets: Vec<String> = ask
-        .markets
-        .iter()
-        .map(|m| m.trim().to_uppercase())
-        .collect();
-    let sql = format!(
-        "SELECT {FACT_COLUMNS} FROM creators c \
-         WHERE c.active AND NOT c.platform_blacklisted AND c.markets && $1 \
-           AND c.followers BETWEEN $2 AND $3 \
-           AND NOT EXISTS (SELECT 1 FROM shortlist_entries e \
-                 WHERE e.tenant_id = $4 AND e.campaign_id = $5 AND e.creator_id = c.id)"
-    );
-    let mut rows = sqlx::query_as::<_, CreatorFactsRow>(&sql)
-        .bind(&markets)
-        .bind(ask.followers_min)
-        .bind(ask.followers_max)
-        .bind(tenant_id)
-        .bind(campaign_id)
-        .fetch(conn);
-    let keep = limit.max(1);
-    let mut best: Vec<CreatorFacts> = Vec::with_capacity(keep * 8);
-    while let Some(row) = rows.try_next().await? {
-        let facts = CreatorFacts::from(row);
-        if super::domain::score(&facts, ask, weights, rates).is_ok() {
-            best.push(facts);
-        }
-        if best.len() >= keep * 8 {
-            let top: std::collections::HashSet<Uuid> =
-                super::domain::rank(&best, ask, weights, rates, keep)
-                    .into_iter()
-                    .map(|(id, _)| id)
-                    .collect();
-            best.retain(|f| top.contains(&f.id));
-        }
-    }
-    Ok(super::domain::rank(&best, ask, weights, rates, limit))
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT creator_id FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(campaign_id)
+    .fetch_all(conn)
+    .await
 }
 
 /// Every creator in the pool as matching sees it (for checking the fast path against the

@@ -303,7 +303,8 @@ async fn the_account_manager_sends_a_ranked_shortlist_and_the_seller_decides_on_
 
 #[tokio::test]
 async fn the_fast_path_agrees_with_the_reference_score() {
-    use sextant::matching::{domain, repo};
+    use sextant::matching::{domain, pool, repo};
+    let cache = pool::PoolCache::default();
     let app = TestApp::with_demo_size(sextant::seed::DemoSize {
         creators: 600,
         campaigns: false,
@@ -370,11 +371,13 @@ async fn the_fast_path_agrees_with_the_reference_score() {
             fast, reference,
             "fast path and reference disagree for {markets:?}"
         );
-        // The streaming ranker the page uses (keeps only the best few while it reads), at a
-        // limit small enough that its trimming really happens.
-        for limit in [5, 100] {
+        // The in-memory ranker the page uses (approximate pass, then the reference on the few
+        // who could make the cut), at a limit small enough that the cut really happens.
+        for limit in [1, 5, 100] {
             let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
-            let streamed = repo::rank_candidates(
+            let ranked = pool::rank(
+                &cache,
+                &app.db,
                 &mut tx,
                 lumi,
                 uuid::Uuid::now_v7(),
@@ -388,8 +391,8 @@ async fn the_fast_path_agrees_with_the_reference_score() {
             drop(tx);
             let reference = domain::rank(&all, &ask, &weights, &rates, limit);
             assert_eq!(
-                streamed, reference,
-                "streaming ranker disagrees for {markets:?} at {limit}"
+                ranked, reference,
+                "in-memory ranker disagrees for {markets:?} at {limit}"
             );
         }
     }
@@ -571,4 +574,78 @@ async fn an_inline_decision_answers_with_just_the_card() {
     // The page without JavaScript shows the same decision.
     let page = app.get_ok(&operator, &format!("{path}/shortlist")).await;
     assert_eq!(page.matches(r#"data-testid="approved""#).count(), 1);
+}
+
+#[tokio::test]
+async fn the_in_memory_pool_follows_every_change_to_the_creators() {
+    use sextant::db::SystemScope;
+    use sextant::matching::{domain, pool, repo};
+    let cache = pool::PoolCache::default();
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize {
+        creators: 300,
+        campaigns: false,
+    })
+    .await;
+    let lumi = app.tenant_id("lumi").await;
+    let weights = domain::Weights::default();
+    let ask = domain::CampaignAsk {
+        markets: vec!["US".into(), "GB".into()],
+        languages: vec![],
+        format: domain::Format::ShortVideo,
+        followers_min: 0,
+        followers_max: i64::MAX,
+        fee_cap: None,
+        categories: vec!["home_kitchen".into()],
+        styles: vec![],
+        age_buckets: vec![],
+        gender: None,
+    };
+    let rank = |campaign: uuid::Uuid| {
+        let (cache, db, ask) = (&cache, &app.db, &ask);
+        async move {
+            let mut tx = db.tenant_tx(lumi, None).await.unwrap();
+            let rates = repo::ReferenceRates::load(&mut tx).await.unwrap();
+            pool::rank(
+                cache, db, &mut tx, lumi, campaign, ask, &weights, &rates, 10,
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>()
+        }
+    };
+    let campaign = uuid::Uuid::now_v7();
+    let before = rank(campaign).await;
+    assert_eq!(before.len(), 10);
+    let loaded = cache.at_least(&app.db, 0).await.unwrap().version();
+
+    // The best one leaves the pool: the next ranking loads the new version and drops them.
+    let mut tx = app.db.system_tx(SystemScope::CreatorPool).await.unwrap();
+    sqlx::query("UPDATE creators SET active = false WHERE id = $1")
+        .bind(before[0])
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let after = rank(campaign).await;
+    assert!(!after.contains(&before[0]), "an inactive creator is ranked");
+    assert_eq!(after[..9], before[1..], "the rest keep their order");
+    assert!(cache.at_least(&app.db, 0).await.unwrap().version() > loaded);
+
+    // A creator who fits perfectly appears at the top at once.
+    let mut tx = app.db.system_tx(SystemScope::CreatorPool).await.unwrap();
+    let newcomer = uuid::Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO creators (id, handle, display_name, markets, languages, followers, avg_views, \
+           avg_likes, avg_comments, avg_shares, categories, audience_countries) \
+         VALUES ($1, 'perfect.fit', 'Perfect Fit', '{US}', '{en}', 80000, 10000, 900, 100, 50, \
+           '{home_kitchen}', '{\"US\": 1.0}')",
+    )
+    .bind(newcomer)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(rank(campaign).await[0], newcomer);
 }

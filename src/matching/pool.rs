@@ -1,0 +1,608 @@
+//! The in-memory projection of the creator pool that the matching page ranks from: one compact
+//! row per creator who can ever be a candidate (active, not on the platform blocklist), reloaded
+//! when `creator_pool_version` moves. Ranking is two-phase: every row gets an approximate score
+//! (f32 audience shares, f64 money) whose error is far below [`EPSILON`] points, then every
+//! creator who could still be in the top `limit` is scored exactly by `domain::score` on the facts
+//! read from Postgres — so the result is the reference ranking, not an approximation of it.
+
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+use futures_util::TryStreamExt;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
+
+use super::domain::{
+    self, AgeBucket, CampaignAsk, CreatorFacts, Format, Gender, MatchScore, Rates, Weights,
+};
+use super::repo::{self, CreatorFactsRow};
+use crate::db::Db;
+
+/// A bound on |approximate total − exact total| in points, with a wide margin: audience shares
+/// kept as f32 are off by ~1e-7 relative, money as f64 by ~1e-16, and weights sum to 100.
+const EPSILON: f64 = 0.01;
+
+/// Relative margin under which a converted quote is too close to 1.5 × cap to decide in floats.
+const PRICE_MARGIN: f64 = 1e-9;
+
+/// Above this a converted quote might overflow Decimal in the exact path; such creators are
+/// always scored exactly.
+const DECIMAL_SAFE: f64 = 1e27;
+
+/// Interned strings (market and country codes, language subtags, tags, currencies).
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u16>,
+}
+
+impl Interner {
+    /// None once 65,535 distinct strings exist (the creator then always goes to the exact path).
+    fn id(&mut self, s: String) -> Option<u16> {
+        if let Some(id) = self.ids.get(&s) {
+            return Some(*id);
+        }
+        let id = u16::try_from(self.ids.len())
+            .ok()
+            .filter(|id| *id < u16::MAX)?;
+        self.ids.insert(s, id);
+        Some(id)
+    }
+
+    fn get(&self, s: &str) -> Option<u16> {
+        self.ids.get(s).copied()
+    }
+
+    /// A lookup table over every id: true where the string is in `wanted`.
+    fn table(&self, wanted: impl IntoIterator<Item = String>) -> Vec<bool> {
+        let mut t = vec![false; self.ids.len()];
+        for w in wanted {
+            if let Some(id) = self.get(&w) {
+                t[id as usize] = true;
+            }
+        }
+        t
+    }
+}
+
+/// One creator, compactly. Tag lists live in `Projection::tags` from `tags_at`: markets, then
+/// languages, categories and styles, each deduplicated; audience countries in `countries`.
+struct Row {
+    id: Uuid,
+    followers: i64,
+    /// NaN when missing.
+    quote_video: f64,
+    quote_live: f64,
+    engagement_rate: f32,
+    age: [f32; 6],
+    gender: [f32; 2],
+    tags_at: u32,
+    countries_at: u32,
+    n_markets: u8,
+    n_languages: u8,
+    n_categories: u8,
+    n_styles: u8,
+    n_countries: u8,
+    /// Interned quote currency; `u16::MAX` when missing.
+    currency: u16,
+    /// Something did not fit the compact form: always scored exactly.
+    exact_only: bool,
+}
+
+/// The pool as of one `creator_pool_version`.
+pub struct Projection {
+    version: i64,
+    rows: Vec<Row>,
+    tags: Vec<u16>,
+    country_ids: Vec<u16>,
+    country_shares: Vec<f32>,
+    strings: Interner,
+}
+
+impl Projection {
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    fn empty(version: i64, capacity: usize) -> Projection {
+        Projection {
+            version,
+            rows: Vec::with_capacity(capacity),
+            tags: Vec::with_capacity(capacity * 10),
+            country_ids: Vec::with_capacity(capacity * 4),
+            country_shares: Vec::with_capacity(capacity * 4),
+            strings: Interner::default(),
+        }
+    }
+
+    fn push(&mut self, f: &CreatorFacts) {
+        let mut exact_only = false;
+        let tags_at = self.tags.len() as u32;
+        let mut list = |keys: Vec<String>, p: &mut Projection| -> u8 {
+            let mut ids: Vec<u16> = Vec::with_capacity(keys.len());
+            for k in keys {
+                match p.strings.id(k) {
+                    Some(id) if !ids.contains(&id) => ids.push(id),
+                    Some(_) => {}
+                    None => exact_only = true,
+                }
+            }
+            if ids.len() > u8::MAX as usize {
+                exact_only = true;
+                ids.truncate(u8::MAX as usize);
+            }
+            p.tags.extend_from_slice(&ids);
+            ids.len() as u8
+        };
+        let markets: Vec<String> = f
+            .markets
+            .iter()
+            .map(|m| domain::normalize_code(m))
+            .filter(|m| !m.is_empty())
+            .collect();
+        let n_markets = list(markets, self);
+        let languages = f
+            .languages
+            .iter()
+            .filter_map(|l| domain::language_key(l))
+            .collect();
+        let n_languages = list(languages, self);
+        let categories = f
+            .categories
+            .iter()
+            .filter_map(|t| domain::tag_key(t))
+            .collect();
+        let n_categories = list(categories, self);
+        let styles = f.styles.iter().filter_map(|t| domain::tag_key(t)).collect();
+        let n_styles = list(styles, self);
+
+        let countries_at = self.country_ids.len() as u32;
+        let mut n_countries = 0u8;
+        for (code, share) in &f.audience_countries {
+            let share = domain::unit(*share);
+            if share == 0.0 {
+                continue;
+            }
+            match self.strings.id(domain::normalize_code(code)) {
+                Some(id) if n_countries < u8::MAX => {
+                    self.country_ids.push(id);
+                    self.country_shares.push(share as f32);
+                    n_countries += 1;
+                }
+                _ => exact_only = true,
+            }
+        }
+        let mut age = [0f32; 6];
+        for (bucket, share) in &f.audience_age {
+            let i = AgeBucket::ALL.iter().position(|b| b == bucket).unwrap_or(0);
+            age[i] += domain::unit(*share) as f32;
+        }
+        let mut gender = [0f32; 2];
+        for (g, share) in &f.audience_gender {
+            let i = usize::from(*g == Gender::Male);
+            gender[i] += domain::unit(*share) as f32;
+        }
+        let currency = match f.quote_currency.as_deref().map(domain::normalize_code) {
+            Some(c) if !c.is_empty() => self.strings.id(c).unwrap_or_else(|| {
+                exact_only = true;
+                u16::MAX
+            }),
+            _ => u16::MAX,
+        };
+        let money = |d: Option<Decimal>| d.and_then(|d| d.to_f64()).unwrap_or(f64::NAN);
+        self.rows.push(Row {
+            id: f.id,
+            followers: f.followers,
+            quote_video: money(f.quote_video),
+            quote_live: money(f.quote_live),
+            engagement_rate: domain::engagement_rate(f) as f32,
+            age,
+            gender,
+            tags_at,
+            countries_at,
+            n_markets,
+            n_languages,
+            n_categories,
+            n_styles,
+            n_countries,
+            currency,
+            exact_only,
+        });
+    }
+
+    fn tag_lists(&self, r: &Row) -> [&[u16]; 4] {
+        let mut at = r.tags_at as usize;
+        let mut next = |n: u8| {
+            let s = &self.tags[at..at + n as usize];
+            at += n as usize;
+            s
+        };
+        [
+            next(r.n_markets),
+            next(r.n_languages),
+            next(r.n_categories),
+            next(r.n_styles),
+        ]
+    }
+
+    /// Loads every creator who can be a candidate, with the version in the same snapshot.
+    pub async fn load(conn: &mut PgConnection) -> Result<Projection, sqlx::Error> {
+        let mut tx = conn.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let version: i64 = sqlx::query_scalar("SELECT version FROM creator_pool_version")
+            .fetch_one(&mut *tx)
+            .await?;
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM creators WHERE active AND NOT platform_blacklisted",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut projection = Projection::empty(version, usize::try_from(count).unwrap_or(0));
+        {
+            let sql = format!(
+                "SELECT {} FROM creators c WHERE c.active AND NOT c.platform_blacklisted",
+                repo::FACT_COLUMNS
+            );
+            let mut rows = sqlx::query_as::<_, CreatorFactsRow>(&sql).fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                projection.push(&CreatorFacts::from(row));
+            }
+        }
+        tx.commit().await?;
+        projection.rows.shrink_to_fit();
+        projection.tags.shrink_to_fit();
+        projection.country_ids.shrink_to_fit();
+        projection.country_shares.shrink_to_fit();
+        Ok(projection)
+    }
+
+    /// Phase one: the creators who might be in the top `limit` for this ask, by approximate
+    /// score. Never misses one: see [`EPSILON`].
+    fn shortlist_ids(
+        &self,
+        ask: &CampaignAsk,
+        weights: &Weights,
+        rates: &dyn Rates,
+        offered: &HashSet<Uuid>,
+        limit: usize,
+    ) -> Vec<Uuid> {
+        let q = Query::new(self, ask, weights, rates);
+        // The `limit` best approximate totals among creators certain to be candidates.
+        let mut best: BinaryHeap<std::cmp::Reverse<OrdF64>> = BinaryHeap::with_capacity(limit + 1);
+        let floor = |best: &BinaryHeap<std::cmp::Reverse<OrdF64>>| {
+            if best.len() < limit {
+                f64::NEG_INFINITY
+            } else {
+                best.peek().map_or(f64::NEG_INFINITY, |r| r.0.0) - 2.0 * EPSILON
+            }
+        };
+        let mut maybe: Vec<(f64, usize)> = Vec::new();
+        let mut forced: Vec<usize> = Vec::new();
+        for (i, r) in self.rows.iter().enumerate() {
+            let verdict = q.judge(self, r);
+            let (total, certain) = match verdict {
+                Verdict::Out => continue,
+                Verdict::Exact => {
+                    if !offered.contains(&r.id) {
+                        forced.push(i);
+                    }
+                    continue;
+                }
+                Verdict::In { total, certain } => (total, certain),
+            };
+            if !offered.is_empty() && offered.contains(&r.id) {
+                continue;
+            }
+            if total < floor(&best) {
+                continue;
+            }
+            if certain && limit > 0 {
+                best.push(std::cmp::Reverse(OrdF64(total)));
+                if best.len() > limit {
+                    best.pop();
+                }
+            }
+            maybe.push((total, i));
+            if maybe.len() > 4 * limit + 4096 {
+                let f = floor(&best);
+                maybe.retain(|(t, _)| *t >= f);
+            }
+        }
+        let f = floor(&best);
+        maybe
+            .into_iter()
+            .filter(|(t, _)| *t >= f)
+            .map(|(_, i)| i)
+            .chain(forced)
+            .map(|i| self.rows[i].id)
+            .collect()
+    }
+}
+
+/// f64 with a total order, for the heap.
+#[derive(PartialEq, PartialOrd, Clone, Copy)]
+struct OrdF64(f64);
+impl Eq for OrdF64 {}
+impl Ord for OrdF64 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+enum Verdict {
+    /// Fails a hard filter.
+    Out,
+    /// Passes as far as floats can tell; `certain` when no filter was a close call.
+    In { total: f64, certain: bool },
+    /// The compact form cannot judge this creator.
+    Exact,
+}
+
+/// An ask compiled against one projection's interned strings.
+struct Query {
+    markets: Vec<bool>,
+    languages: Vec<bool>,
+    any_language: bool,
+    categories: Vec<bool>,
+    n_categories: usize,
+    styles: Vec<bool>,
+    n_styles: usize,
+    followers: (i64, i64),
+    format: Format,
+    /// Cap, 1.5 × cap, and the factor from each interned currency to the cap's (None: unknown).
+    cap: Option<(f64, f64, Vec<Option<f64>>)>,
+    age: [bool; 6],
+    gender: Option<usize>,
+    weights: [f64; 6],
+    track_record: f64,
+}
+
+impl Query {
+    fn new(p: &Projection, ask: &CampaignAsk, weights: &Weights, rates: &dyn Rates) -> Query {
+        let tags = |list: &[String]| -> (Vec<bool>, usize) {
+            let wanted: HashSet<String> = list.iter().filter_map(|t| domain::tag_key(t)).collect();
+            let n = wanted.len();
+            (p.strings.table(wanted), n)
+        };
+        let (categories, n_categories) = tags(&ask.categories);
+        let (styles, n_styles) = tags(&ask.styles);
+        let languages: HashSet<String> = ask
+            .languages
+            .iter()
+            .filter_map(|l| domain::language_key(l))
+            .collect();
+        let cap = ask.fee_cap.as_ref().map(|(cap, currency)| {
+            let to = domain::normalize_code(currency);
+            let mut factors = vec![None; p.strings.ids.len()];
+            if !to.is_empty() {
+                for (code, id) in &p.strings.ids {
+                    factors[*id as usize] = if *code == to {
+                        Some(1.0)
+                    } else {
+                        rates
+                            .convert(Decimal::ONE, code, &to)
+                            .and_then(|d| d.to_f64())
+                    };
+                }
+            }
+            (
+                cap.to_f64().unwrap_or(f64::NAN),
+                domain::fee_cap_limit(*cap).to_f64().unwrap_or(f64::NAN),
+                factors,
+            )
+        });
+        let w = |x: f64| if x.is_finite() && x > 0.0 { x } else { 0.0 };
+        Query {
+            markets: p.strings.table(
+                ask.markets
+                    .iter()
+                    .map(|m| domain::normalize_code(m))
+                    .filter(|m| !m.is_empty()),
+            ),
+            any_language: languages.is_empty(),
+            languages: p.strings.table(languages),
+            categories,
+            n_categories,
+            styles,
+            n_styles,
+            followers: (ask.followers_min, ask.followers_max),
+            format: ask.format,
+            cap,
+            age: std::array::from_fn(|i| ask.age_buckets.contains(&AgeBucket::ALL[i])),
+            gender: ask.gender.map(|g| usize::from(g == Gender::Male)),
+            weights: [
+                w(weights.audience),
+                w(weights.engagement),
+                w(weights.category),
+                w(weights.style),
+                w(weights.price),
+                w(weights.track_record),
+            ],
+            track_record: domain::track_record_of(None, None),
+        }
+    }
+
+    fn judge(&self, p: &Projection, r: &Row) -> Verdict {
+        if r.followers < self.followers.0 || r.followers > self.followers.1 {
+            return Verdict::Out;
+        }
+        if r.exact_only {
+            return Verdict::Exact;
+        }
+        let [markets, languages, categories, styles] = p.tag_lists(r);
+        if !markets.iter().any(|m| self.markets[*m as usize]) {
+            return Verdict::Out;
+        }
+        if !self.any_language && !languages.iter().any(|l| self.languages[*l as usize]) {
+            return Verdict::Out;
+        }
+        let mut certain = true;
+        let price = match &self.cap {
+            None => 1.0,
+            Some((cap, limit, factors)) => {
+                let quote = match self.format {
+                    Format::ShortVideo => r.quote_video,
+                    Format::Live => r.quote_live,
+                    Format::Both => {
+                        if r.quote_video.is_nan() || r.quote_live.is_nan() {
+                            f64::NAN
+                        } else {
+                            r.quote_video.max(r.quote_live)
+                        }
+                    }
+                };
+                let factor = factors.get(r.currency as usize).copied().flatten();
+                match factor {
+                    Some(factor) if !quote.is_nan() => {
+                        let q = quote * factor;
+                        if !q.is_finite() || q.abs() > DECIMAL_SAFE || !limit.is_finite() {
+                            return Verdict::Exact;
+                        }
+                        let margin = limit.abs() * PRICE_MARGIN + f64::MIN_POSITIVE;
+                        if q > limit + margin {
+                            return Verdict::Out;
+                        }
+                        if q > limit - margin {
+                            certain = false;
+                        }
+                        if q <= *cap {
+                            1.0
+                        } else if *cap <= 0.0 {
+                            0.0
+                        } else {
+                            domain::unit(1.0 - (q - cap) / (cap * 0.5))
+                        }
+                    }
+                    _ => domain::UNKNOWN_PRICE_FIT,
+                }
+            }
+        };
+        let age = if self.age.iter().any(|a| *a) {
+            let mut s = 0f64;
+            for (i, share) in r.age.iter().enumerate() {
+                if self.age[i] {
+                    s += f64::from(*share);
+                }
+            }
+            domain::unit(s)
+        } else {
+            1.0
+        };
+        let gender = self
+            .gender
+            .map_or(1.0, |g| domain::unit(f64::from(r.gender[g])));
+        let at = r.countries_at as usize;
+        let mut countries = 0f64;
+        for k in at..at + r.n_countries as usize {
+            if self.markets[p.country_ids[k] as usize] {
+                countries += f64::from(p.country_shares[k]);
+            }
+        }
+        let audience = domain::unit(age * gender * domain::unit(countries));
+        let engagement =
+            domain::unit(f64::from(r.engagement_rate) / domain::engagement_benchmark(r.followers));
+        let overlap = |have: &[u16], wanted: &[bool], n: usize| {
+            if n == 0 {
+                1.0
+            } else {
+                have.iter().filter(|t| wanted[**t as usize]).count() as f64 / n as f64
+            }
+        };
+        let components = [
+            audience,
+            engagement,
+            overlap(categories, &self.categories, self.n_categories),
+            overlap(styles, &self.styles, self.n_styles),
+            price,
+            self.track_record,
+        ];
+        let total = components
+            .iter()
+            .zip(self.weights)
+            .map(|(c, w)| c * w)
+            .sum();
+        Verdict::In { total, certain }
+    }
+}
+
+/// The projection shared by every request, reloaded when the pool's version moves.
+#[derive(Default)]
+pub struct PoolCache {
+    current: RwLock<Option<Arc<Projection>>>,
+    loading: tokio::sync::Mutex<()>,
+}
+
+impl PoolCache {
+    fn cached(&self, version: i64) -> Option<Arc<Projection>> {
+        let guard = self.current.read().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().filter(|p| p.version >= version).cloned()
+    }
+
+    /// The projection at `version` or newer, loading it on a connection of its own if needed.
+    pub async fn at_least(&self, db: &Db, version: i64) -> Result<Arc<Projection>, sqlx::Error> {
+        if let Some(p) = self.cached(version) {
+            return Ok(p);
+        }
+        let _loading = self.loading.lock().await;
+        if let Some(p) = self.cached(version) {
+            return Ok(p);
+        }
+        // Let the old one go first, so a reload never holds two pools in memory.
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = None;
+        // A connection of its own, outside the pool: the caller holds one of the pool's, and
+        // requests queued behind this load may hold the rest.
+        let mut conn = PgConnection::connect_with(&db.pool().connect_options()).await?;
+        sqlx::query("SET ROLE sextant_app")
+            .execute(&mut conn)
+            .await?;
+        let fresh = Projection::load(&mut conn).await;
+        conn.close().await.ok();
+        let fresh = Arc::new(fresh?);
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(fresh.clone());
+        Ok(fresh)
+    }
+}
+
+/// The current version of the pool, as this transaction sees it.
+pub async fn version(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT version FROM creator_pool_version")
+        .fetch_one(conn)
+        .await
+}
+
+/// Ranks the pool for a campaign: exactly `domain::rank` over every creator not yet offered for
+/// it, computed from the in-memory projection plus an exact pass over the few who could be in
+/// the top `limit`.
+#[allow(clippy::too_many_arguments)]
+pub async fn rank(
+    cache: &PoolCache,
+    db: &Db,
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    campaign_id: Uuid,
+    ask: &CampaignAsk,
+    weights: &Weights,
+    rates: &(dyn Rates + Sync),
+    limit: usize,
+) -> Result<Vec<(Uuid, MatchScore)>, sqlx::Error> {
+    let v = version(&mut *conn).await?;
+    let projection = cache.at_least(db, v).await?;
+    let offered: HashSet<Uuid> = repo::offered(&mut *conn, tenant_id, campaign_id)
+        .await?
+        .into_iter()
+        .collect();
+    let ids = projection.shortlist_ids(ask, weights, rates, &offered, limit);
+    let facts = repo::facts_of(&mut *conn, &ids).await?;
+    Ok(domain::rank(&facts, ask, weights, rates, limit))
+}
