@@ -664,14 +664,14 @@ pub(crate) fn tag_key(tag: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
     const EPS: f64 = 1e-9;
 
     /// Reference rates for tests: (from, to, rate).
-    struct TableRates(Vec<(&'static str, &'static str, Decimal)>);
+    pub(crate) struct TableRates(Vec<(&'static str, &'static str, Decimal)>);
 
     impl Rates for TableRates {
         fn convert(&self, amount: Decimal, from: &str, to: &str) -> Option<Decimal> {
@@ -686,7 +686,7 @@ mod tests {
         TableRates(Vec::new())
     }
 
-    fn test_rates() -> TableRates {
+    pub(crate) fn test_rates() -> TableRates {
         TableRates(vec![
             ("EUR", "USD", Decimal::new(11, 1)),
             ("USD", "EUR", Decimal::new(9, 1)),
@@ -1595,7 +1595,7 @@ mod tests {
         )
     }
 
-    fn campaign_ask() -> impl Strategy<Value = CampaignAsk> {
+    pub(crate) fn campaign_ask() -> impl Strategy<Value = CampaignAsk> {
         (
             strs(MARKETS, 3),
             strs(LANGUAGES, 2),
@@ -1638,7 +1638,7 @@ mod tests {
     }
 
     /// Six non-negative whole weights summing to exactly 100.
-    fn integer_weights() -> impl Strategy<Value = Weights> {
+    pub(crate) fn integer_weights() -> impl Strategy<Value = Weights> {
         prop::collection::vec(0u32..=100, 5).prop_map(|mut cuts| {
             cuts.sort_unstable();
             let edges: Vec<f64> = std::iter::once(0)
@@ -1659,7 +1659,7 @@ mod tests {
     }
 
     /// A pool whose ids are distinct, so the ranking's order is total.
-    fn pool() -> impl Strategy<Value = Vec<CreatorFacts>> {
+    pub(crate) fn pool() -> impl Strategy<Value = Vec<CreatorFacts>> {
         prop::collection::vec(creator_facts(), 0..25).prop_map(|mut v| {
             for (i, c) in v.iter_mut().enumerate() {
                 c.id = Uuid::from_u128(i as u128 + 1);
@@ -1670,7 +1670,7 @@ mod tests {
 
     /// The creator made to pass the filters that random data mostly fails, so that properties
     /// about scores are not vacuous; language and fee cap stay random.
-    fn friendly(mut c: CreatorFacts, a: &CampaignAsk) -> CreatorFacts {
+    pub(crate) fn friendly(mut c: CreatorFacts, a: &CampaignAsk) -> CreatorFacts {
         c.active = true;
         c.markets = a.markets.clone();
         c.followers = a.followers_min;
