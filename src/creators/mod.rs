@@ -1,8 +1,10 @@
-//! The agency's creator pool (shared by all tenants), its CSV import, and reference rates.
+//! The agency's creator pool (shared by all tenants), its CSV import, reference rates, and the
+//! sellers' view of the creators offered to them.
 
 pub mod handlers;
 pub mod import;
 pub mod repo;
+pub mod seller;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -27,6 +29,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/creators/import/{id}/cancel", post(handlers::cancel))
         .route("/admin/creators/{id}", get(handlers::show))
+        .route("/t/{tenant_slug}/creators", get(seller::index))
+        .route("/t/{tenant_slug}/creators/{id}", get(seller::show))
         .route(
             "/admin/rates",
             get(handlers::rates_index).post(handlers::rates_add),

@@ -153,6 +153,7 @@ impl Layout {
             let active = t.status == "active";
             if active {
                 item(format!("{base}/campaigns"), "nav.campaigns");
+                item(format!("{base}/creators"), "nav.creators");
                 item(format!("{base}/shops"), "nav.shops");
             }
             if access == Access::Owner {

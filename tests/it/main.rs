@@ -13,5 +13,6 @@ mod matching;
 mod members;
 mod onboarding;
 mod rls;
+mod seller_creators;
 mod support;
 mod tenancy;

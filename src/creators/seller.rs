@@ -1,0 +1,751 @@
+//! The seller's side of the creator pool (UX "Creators"): the creators this tenant has been
+//! offered (a shortlist entry in any of its campaigns) or works with (a collaboration), and one
+//! creator's page with the public profile and the history with this tenant.
+//!
+//! Access: any member of the tenant (owner, operator, viewer) and the account manager assigned to
+//! it may read these pages; until the tenant is active they redirect to the dashboard, like the
+//! other tenant pages. A creator never offered to this tenant is unknown here (404), even when it
+//! was offered to another tenant, so the page does not tell whether a creator works elsewhere.
+//!
+//! What a seller sees of a creator is its public profile (what the creator shows on TikTok and
+//! the agency measures for everyone: followers, 30-day averages, engagement, categories, styles,
+//! audience, quotes) and the tenant's own history. Staff-only, never on these pages: contact,
+//! MCN, the text of violation notes, the sample posting rate, the platform blacklist and the
+//! platform tier — agency knowledge, partly drawn from other sellers' collaborations. The
+//! warnings frozen on an offer (e.g. "past violation notes") are shown, as on the shortlist card
+//! the seller received them with. Another tenant's notes, decisions and collaborations never
+//! show: every query filters by this tenant, and row-level security refuses the rest anyway.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use rust_decimal::Decimal;
+use sqlx::FromRow;
+use time::OffsetDateTime;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::handlers::{STYLES, SortLink};
+use super::repo::{self, CreatorDetail, PAGE_SIZE};
+use crate::auth::CurrentUser;
+use crate::contracts::domain::Terms;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::tenants::domain::{CATEGORIES, MARKETS};
+use crate::tenants::{Access, Tenant, TenantCtx};
+use crate::web::lang::Lang;
+use crate::web::layout::Layout;
+use crate::web::{fmt, render_with};
+
+/// How the list is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    #[default]
+    LastOffered,
+    Score,
+    Followers,
+    Handle,
+}
+
+impl Sort {
+    fn parse(s: &str) -> Option<Sort> {
+        match s {
+            "last_offered" => Some(Sort::LastOffered),
+            "score" => Some(Sort::Score),
+            "followers" => Some(Sort::Followers),
+            "handle" => Some(Sort::Handle),
+            _ => None,
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Sort::LastOffered => "last_offered",
+            Sort::Score => "score",
+            Sort::Followers => "followers",
+            Sort::Handle => "handle",
+        }
+    }
+
+    /// Newest, best and biggest first; handles A to Z.
+    fn default_desc(self) -> bool {
+        self != Sort::Handle
+    }
+
+    fn order_by(self, desc: bool) -> &'static str {
+        match (self, desc) {
+            (Sort::LastOffered, true) => "o.last_offered_at DESC NULLS LAST, c.handle",
+            (Sort::LastOffered, false) => "o.last_offered_at ASC NULLS LAST, c.handle",
+            (Sort::Score, true) => "o.latest_score DESC NULLS LAST, c.handle",
+            (Sort::Score, false) => "o.latest_score ASC NULLS LAST, c.handle",
+            (Sort::Followers, true) => "c.followers DESC, c.handle",
+            (Sort::Followers, false) => "c.followers ASC, c.handle",
+            (Sort::Handle, true) => "c.handle DESC",
+            (Sort::Handle, false) => "c.handle ASC",
+        }
+    }
+}
+
+/// The list's search, order and page as they stand in the URL. Anything unreadable falls back
+/// to the default instead of refusing the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SellerFilter {
+    pub q: String,
+    pub sort: Sort,
+    pub desc: bool,
+    pub page: i64,
+}
+
+impl SellerFilter {
+    pub fn from_query(raw: Option<&str>) -> SellerFilter {
+        let (mut q, mut sort, mut dir, mut page) = (String::new(), Sort::default(), None, 1);
+        for (k, v) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            match k.as_ref() {
+                "q" => q = v.trim().chars().take(100).collect(),
+                "sort" => sort = Sort::parse(&v).unwrap_or_default(),
+                "dir" => {
+                    dir = match v.as_ref() {
+                        "asc" => Some(false),
+                        "desc" => Some(true),
+                        _ => None,
+                    }
+                }
+                "page" => {
+                    page = v
+                        .trim()
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|p| *p >= 1)
+                        .unwrap_or(1)
+                }
+                _ => {}
+            }
+        }
+        SellerFilter {
+            q,
+            sort,
+            desc: dir.unwrap_or(sort.default_desc()),
+            page,
+        }
+    }
+
+    /// The list's URL with this search and the given order and page.
+    fn href(&self, slug: &str, sort: Sort, desc: bool, page: i64) -> String {
+        let mut pairs = form_urlencoded::Serializer::new(String::new());
+        if !self.q.is_empty() {
+            pairs.append_pair("q", &self.q);
+        }
+        pairs.append_pair("sort", sort.code());
+        pairs.append_pair("dir", if desc { "desc" } else { "asc" });
+        if page > 1 {
+            pairs.append_pair("page", &page.to_string());
+        }
+        format!("/t/{slug}/creators?{}", pairs.finish())
+    }
+
+    /// `%q%` for LIKE, or None. The query lower-cases both sides (handles are lower case), so
+    /// names compare the way Postgres folds them.
+    fn pattern(&self) -> Option<String> {
+        let q = self.q.trim_start_matches('@');
+        (!q.is_empty()).then(|| {
+            let escaped = q
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        })
+    }
+}
+
+/// The creators known to tenant `$1` with what it knows of them, searched by pattern `$2`.
+const KNOWN: &str = "WITH offers AS ( \
+      SELECT creator_id, count(*) AS offers, \
+        count(*) FILTER (WHERE decision = 'approved') AS approvals, \
+        max(sent_at) AS last_offered_at, \
+        (array_agg(score ORDER BY sent_at DESC, id DESC))[1] AS latest_score, \
+        (array_agg(breakdown -> 'score' -> 'warnings' ORDER BY sent_at DESC, id DESC))[1] AS warnings \
+      FROM shortlist_entries WHERE tenant_id = $1 GROUP BY creator_id), \
+    collabs AS ( \
+      SELECT l.creator_id, count(*) AS collaborations, \
+        (array_agg(l.id ORDER BY l.created_at DESC, l.id DESC))[1] AS last_collaboration_id, \
+        (array_agg(p.code ORDER BY l.created_at DESC, l.id DESC))[1] AS last_code, \
+        (array_agg(l.state ORDER BY l.created_at DESC, l.id DESC))[1] AS last_state \
+      FROM collaborations l JOIN campaigns p ON p.tenant_id = l.tenant_id AND p.id = l.campaign_id \
+      WHERE l.tenant_id = $1 GROUP BY l.creator_id), \
+    known AS (SELECT creator_id FROM offers UNION SELECT creator_id FROM collabs) ";
+
+const KNOWN_FROM: &str = " FROM known JOIN creators c ON c.id = known.creator_id \
+    LEFT JOIN offers o ON o.creator_id = c.id LEFT JOIN collabs k ON k.creator_id = c.id \
+    WHERE ($2::text IS NULL OR c.handle LIKE lower($2) OR lower(c.display_name) LIKE lower($2))";
+
+#[derive(FromRow)]
+struct KnownRow {
+    id: Uuid,
+    handle: String,
+    display_name: String,
+    markets: Vec<String>,
+    followers: i64,
+    active: bool,
+    offers: i64,
+    approvals: i64,
+    last_offered_at: Option<OffsetDateTime>,
+    latest_score: Option<Decimal>,
+    warnings: Option<serde_json::Value>,
+    collaborations: i64,
+    last_collaboration_id: Option<Uuid>,
+    last_code: Option<String>,
+    last_state: Option<String>,
+}
+
+/// The most recent collaboration with a creator.
+pub struct LastCollaboration {
+    pub id: Uuid,
+    pub code: String,
+    pub state: String,
+    pub state_key: String,
+}
+
+pub struct ListRow {
+    pub id: Uuid,
+    pub handle: String,
+    pub name: String,
+    pub active: bool,
+    pub markets: String,
+    pub followers: String,
+    pub score: String,
+    pub warnings: Vec<String>,
+    pub offers: i64,
+    pub approvals: i64,
+    pub collaborations: i64,
+    pub last_collaboration: Option<LastCollaboration>,
+    pub last_offered: String,
+}
+
+#[derive(Template)]
+#[template(path = "creators/seller_index.html")]
+struct ListPage {
+    layout: Layout,
+    slug: String,
+    q: String,
+    sort: &'static str,
+    dir: &'static str,
+    rows: Vec<ListRow>,
+    total: String,
+    columns: Vec<SortLink>,
+    prev: Option<String>,
+    next: Option<String>,
+    page_info: String,
+}
+
+/// The frozen warnings of a shortlist entry (`["low_like_view_ratio", …]`), in words.
+fn warning_labels(lang: Lang, frozen: Option<&serde_json::Value>) -> Vec<String> {
+    frozen
+        .and_then(|w| w.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|w| w.as_str())
+        .map(|w| lang.t(&format!("matching.warning.{w}")))
+        .collect()
+}
+
+fn score_text(score: Option<Decimal>) -> String {
+    score.map_or_else(|| "—".into(), |s| format!("{s:.1}"))
+}
+
+fn contract_state_key(state: &str) -> String {
+    format!("contract.state.{state}")
+}
+
+/// Both pages' layout, inside the tenant, under the "Creators" navigation item.
+async fn layout(
+    state: &AppState,
+    session: &Session,
+    lang: Lang,
+    user: &CurrentUser,
+    tenant: (&Tenant, Access),
+    path: &str,
+) -> AppResult<Layout> {
+    Layout::for_user(
+        state,
+        session,
+        lang,
+        user,
+        Some(tenant),
+        "seller_creators.title",
+        path,
+    )
+    .await
+}
+
+/// `GET /t/{tenant_slug}/creators`: the creators offered to this tenant or working with it.
+pub async fn index(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    RawQuery(query): RawQuery,
+    mut ctx: TenantCtx,
+) -> AppResult<Response> {
+    ctx.require_active()?;
+    let mut filter = SellerFilter::from_query(query.as_deref());
+    let pattern = filter.pattern();
+    let total: i64 = sqlx::query_scalar(&format!("{KNOWN}SELECT count(*){KNOWN_FROM}"))
+        .bind(ctx.tenant.id)
+        .bind(&pattern)
+        .fetch_one(&mut *ctx.tx)
+        .await?;
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    filter.page = filter.page.min(pages);
+    let rows = sqlx::query_as::<_, KnownRow>(&format!(
+        "{KNOWN}SELECT c.id, c.handle, c.display_name, c.markets, c.followers, c.active, \
+           coalesce(o.offers, 0) AS offers, coalesce(o.approvals, 0) AS approvals, \
+           o.last_offered_at, o.latest_score, o.warnings, \
+           coalesce(k.collaborations, 0) AS collaborations, k.last_collaboration_id, k.last_code, \
+           k.last_state{KNOWN_FROM} ORDER BY {} LIMIT $3 OFFSET $4",
+        filter.sort.order_by(filter.desc)
+    ))
+    .bind(ctx.tenant.id)
+    .bind(&pattern)
+    .bind(PAGE_SIZE)
+    .bind((filter.page - 1) * PAGE_SIZE)
+    .fetch_all(&mut *ctx.tx)
+    .await?;
+    ctx.tx.commit().await?;
+
+    let tz = ctx.tenant.time_zone.clone();
+    let rows = rows
+        .into_iter()
+        .map(|r| ListRow {
+            id: r.id,
+            name: r.display_name,
+            active: r.active,
+            markets: r.markets.join(" "),
+            followers: fmt::number(r.followers),
+            score: score_text(r.latest_score),
+            warnings: warning_labels(lang, r.warnings.as_ref()),
+            offers: r.offers,
+            approvals: r.approvals,
+            collaborations: r.collaborations,
+            last_collaboration: r.last_collaboration_id.map(|id| {
+                let state = r.last_state.unwrap_or_default();
+                LastCollaboration {
+                    id,
+                    code: r.last_code.unwrap_or_else(|| "—".into()),
+                    state_key: contract_state_key(&state),
+                    state,
+                }
+            }),
+            last_offered: r
+                .last_offered_at
+                .map_or_else(|| "—".into(), |t| fmt::datetime(t, &tz)),
+            handle: r.handle,
+        })
+        .collect();
+    let slug = ctx.tenant.slug.clone();
+    let columns = [
+        (Sort::Handle, "seller_creators.creator"),
+        (Sort::Followers, "creators.followers"),
+        (Sort::Score, "seller_creators.latest_score"),
+        (Sort::LastOffered, "seller_creators.last_offered"),
+    ]
+    .into_iter()
+    .map(|(sort, label)| {
+        let current = filter.sort == sort;
+        SortLink {
+            label: lang.t(label),
+            // A click on the current column turns it round; another column starts its own way.
+            href: filter.href(
+                &slug,
+                sort,
+                if current {
+                    !filter.desc
+                } else {
+                    sort.default_desc()
+                },
+                1,
+            ),
+            current: current.then_some(if filter.desc {
+                "descending"
+            } else {
+                "ascending"
+            }),
+        }
+    })
+    .collect();
+    let layout = layout(
+        &state,
+        &session,
+        lang,
+        &ctx.user,
+        (&ctx.tenant, ctx.access),
+        &format!("/t/{slug}/creators"),
+    )
+    .await?;
+    let page = filter.page;
+    render_with(
+        StatusCode::OK,
+        &ListPage {
+            layout,
+            q: filter.q.clone(),
+            sort: filter.sort.code(),
+            dir: if filter.desc { "desc" } else { "asc" },
+            rows,
+            total: fmt::number(total),
+            columns,
+            prev: (page > 1).then(|| filter.href(&slug, filter.sort, filter.desc, page - 1)),
+            next: (page < pages).then(|| filter.href(&slug, filter.sort, filter.desc, page + 1)),
+            page_info: lang.t_with(
+                "creators.page_info",
+                &[("page", &page.to_string()), ("pages", &pages.to_string())],
+            ),
+            slug,
+        },
+    )
+}
+
+/// The public part of a creator's profile: everything on it may be shown to any seller the
+/// creator was offered to. Staff-only fields (contact, MCN, violation notes, sample posting
+/// rate, platform blacklist) are deliberately not carried over.
+pub struct PublicProfile {
+    pub id: Uuid,
+    pub handle: String,
+    pub display_name: String,
+    pub active: bool,
+    pub profile_url: Option<String>,
+    pub country: String,
+    pub markets: String,
+    pub languages: String,
+    pub categories: String,
+    pub styles: String,
+    pub followers: String,
+    pub averages: String,
+    pub er: String,
+    pub like_view: String,
+    pub low_like_view: bool,
+    pub quote_video: String,
+    pub quote_live: String,
+    pub refreshed: String,
+    /// (group, [(label, share)]) for age, gender and countries, largest share first.
+    pub audience: Vec<(String, Vec<(String, String)>)>,
+}
+
+/// Codes in words where the catalogue has them (`known`), else as they are.
+fn labelled(lang: Lang, prefix: &str, known: &[&str], codes: &[String]) -> String {
+    if codes.is_empty() {
+        return "—".into();
+    }
+    codes
+        .iter()
+        .map(|c| {
+            if known.contains(&c.as_str()) {
+                lang.t(&format!("{prefix}.{c}"))
+            } else {
+                c.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(lang.t("seller_creators.list_separator").as_str())
+}
+
+/// Audience shares (`{"18-24": 0.42, …}`) as percentages, largest first, with genders and
+/// markets in words.
+fn audience_shares(lang: Lang, shares: &serde_json::Value) -> Vec<(String, String)> {
+    let mut out: Vec<(&String, f64)> = shares
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k, v.as_f64().unwrap_or(0.0)))
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    out.into_iter()
+        .map(|(k, v)| {
+            let label = match k.as_str() {
+                "female" | "male" => lang.t(&format!("campaign.gender.{k}")),
+                m if MARKETS.contains(&m) => lang.t(&format!("market.{m}")),
+                _ => k.clone(),
+            };
+            (label, format!("{:.0}%", v * 100.0))
+        })
+        .collect()
+}
+
+impl PublicProfile {
+    fn of(lang: Lang, c: CreatorDetail, time_zone: &str) -> PublicProfile {
+        let views = c.avg_views.max(0) as f64;
+        let ratio = |n: i64| if views > 0.0 { n as f64 / views } else { 0.0 };
+        let er = ratio(c.avg_likes + c.avg_comments + c.avg_shares);
+        let like_view = ratio(c.avg_likes);
+        let money = |q: Option<Decimal>| match (q, c.quote_currency.as_deref()) {
+            (Some(q), Some(ccy)) => fmt::money(q, ccy),
+            _ => "—".into(),
+        };
+        PublicProfile {
+            id: c.id,
+            active: c.active,
+            profile_url: c.profile_url.clone(),
+            country: c.country.clone().unwrap_or_else(|| "—".into()),
+            markets: labelled(lang, "market", MARKETS, &c.markets),
+            languages: if c.languages.is_empty() {
+                "—".into()
+            } else {
+                c.languages.join(" ")
+            },
+            categories: labelled(lang, "category", CATEGORIES, &c.categories),
+            styles: labelled(lang, "style", STYLES, &c.styles),
+            followers: fmt::number(c.followers),
+            averages: [c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares]
+                .map(fmt::number)
+                .join(" / "),
+            er: format!("{:.1}%", er * 100.0),
+            like_view: format!("{:.1}%", like_view * 100.0),
+            low_like_view: views > 0.0 && like_view < 0.05,
+            quote_video: money(c.quote_video),
+            quote_live: money(c.quote_live),
+            refreshed: c
+                .last_refreshed_at
+                .map_or_else(|| "—".into(), |t| fmt::datetime(t, time_zone)),
+            audience: vec![
+                (
+                    lang.t("creators.audience_age"),
+                    audience_shares(lang, &c.audience_age),
+                ),
+                (
+                    lang.t("creators.audience_gender"),
+                    audience_shares(lang, &c.audience_gender),
+                ),
+                (
+                    lang.t("creators.audience_countries"),
+                    audience_shares(lang, &c.audience_countries),
+                ),
+            ],
+            handle: c.handle,
+            display_name: c.display_name,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct OfferRow {
+    campaign_id: Uuid,
+    code: Option<String>,
+    title: String,
+    round: i32,
+    score: Decimal,
+    note: String,
+    warnings: Option<serde_json::Value>,
+    decision: Option<String>,
+    decision_reason: Option<String>,
+    decided_at: Option<OffsetDateTime>,
+    sent_at: OffsetDateTime,
+}
+
+/// One shortlist entry of this tenant for the creator.
+pub struct Offer {
+    pub campaign_id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub round: i32,
+    pub score: String,
+    pub warnings: Vec<String>,
+    pub note: String,
+    /// `approved`, `rejected` or "" while undecided.
+    pub decision: String,
+    pub reason: String,
+    pub decided: String,
+    pub sent: String,
+}
+
+#[derive(FromRow)]
+struct CollabRow {
+    id: Uuid,
+    campaign_id: Uuid,
+    code: Option<String>,
+    title: String,
+    state: String,
+    terms: Option<serde_json::Value>,
+    created_at: OffsetDateTime,
+}
+
+/// One collaboration of this tenant with the creator.
+pub struct Collaboration {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub state: String,
+    pub state_key: String,
+    pub fee: String,
+    pub created: String,
+}
+
+/// The fee of the current terms: model, fixed fee with its currency, commission.
+fn fee_text(lang: Lang, terms: Option<serde_json::Value>) -> String {
+    let Some(t) = terms.and_then(|v| serde_json::from_value::<Terms>(v).ok()) else {
+        return "—".into();
+    };
+    let mut parts = Vec::new();
+    if let (Some(fee), Some(ccy)) = (t.fixed_fee, t.fixed_fee_currency.as_deref()) {
+        parts.push(fmt::money(fee, ccy));
+    }
+    if t.commission_rate > Decimal::ZERO {
+        parts.push(lang.t_with(
+            "seller_creators.commission",
+            &[("rate", &fmt::percent_of(t.commission_rate))],
+        ));
+    }
+    format!(
+        "{} · {}",
+        lang.t(t.fee_model.label_key()),
+        parts.join(" + ")
+    )
+}
+
+#[derive(Template)]
+#[template(path = "creators/seller_show.html")]
+struct CreatorPage {
+    layout: Layout,
+    slug: String,
+    p: PublicProfile,
+    offers: Vec<Offer>,
+    collaborations: Vec<Collaboration>,
+    is_am: bool,
+}
+
+/// The creator a path segment names — its id, or `@handle` (the shortlist card links by handle)
+/// — if it was ever offered to this tenant or works with it; otherwise unknown here.
+async fn known_creator(ctx: &mut TenantCtx, segment: &str) -> AppResult<(Uuid, bool)> {
+    let (id, handle) = match segment.strip_prefix('@') {
+        Some(handle) => (None, Some(handle.to_lowercase())),
+        None => (
+            Some(segment.parse::<Uuid>().map_err(|_| AppError::NotFound)?),
+            None,
+        ),
+    };
+    let found: Option<Uuid> = sqlx::query_scalar(
+        "SELECT c.id FROM creators c WHERE (c.id = $2 OR c.handle = $3) AND ( \
+           EXISTS (SELECT 1 FROM shortlist_entries e WHERE e.tenant_id = $1 AND e.creator_id = c.id) \
+           OR EXISTS (SELECT 1 FROM collaborations l WHERE l.tenant_id = $1 AND l.creator_id = c.id))",
+    )
+    .bind(ctx.tenant.id)
+    .bind(id)
+    .bind(&handle)
+    .fetch_optional(&mut *ctx.tx)
+    .await?;
+    Ok((found.ok_or(AppError::NotFound)?, handle.is_some()))
+}
+
+/// `GET /t/{tenant_slug}/creators/{id}`: a creator's public profile and its history with this
+/// tenant. `/creators/@handle` answers with a redirect to the id's page.
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    Path((_slug, segment)): Path<(String, String)>,
+    mut ctx: TenantCtx,
+) -> AppResult<Response> {
+    ctx.require_active()?;
+    let (id, by_handle) = known_creator(&mut ctx, &segment).await?;
+    let slug = ctx.tenant.slug.clone();
+    if by_handle {
+        return Ok(Redirect::to(&format!("/t/{slug}/creators/{id}")).into_response());
+    }
+    let creator = repo::get(&mut ctx.tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let offers = sqlx::query_as::<_, OfferRow>(
+        "SELECT e.campaign_id, p.code, p.title, e.round, e.score, e.note, \
+           e.breakdown -> 'score' -> 'warnings' AS warnings, e.decision, e.decision_reason, \
+           e.decided_at, e.sent_at \
+         FROM shortlist_entries e JOIN campaigns p ON p.tenant_id = e.tenant_id AND p.id = e.campaign_id \
+         WHERE e.tenant_id = $1 AND e.creator_id = $2 ORDER BY e.sent_at DESC, e.id DESC",
+    )
+    .bind(ctx.tenant.id)
+    .bind(id)
+    .fetch_all(&mut *ctx.tx)
+    .await?;
+    let collaborations = sqlx::query_as::<_, CollabRow>(
+        "SELECT l.id, l.campaign_id, p.code, p.title, l.state, v.terms, l.created_at \
+         FROM collaborations l JOIN campaigns p ON p.tenant_id = l.tenant_id AND p.id = l.campaign_id \
+         LEFT JOIN contract_versions v ON v.tenant_id = l.tenant_id AND v.collaboration_id = l.id \
+           AND v.version = l.current_version \
+         WHERE l.tenant_id = $1 AND l.creator_id = $2 ORDER BY l.created_at DESC, l.id DESC",
+    )
+    .bind(ctx.tenant.id)
+    .bind(id)
+    .fetch_all(&mut *ctx.tx)
+    .await?;
+    ctx.tx.commit().await?;
+
+    let tz = ctx.tenant.time_zone.as_str();
+    let when = |t: Option<OffsetDateTime>| t.map(|t| fmt::datetime(t, tz)).unwrap_or_default();
+    let offers = offers
+        .into_iter()
+        .map(|o| Offer {
+            campaign_id: o.campaign_id,
+            code: o.code.unwrap_or_default(),
+            title: o.title,
+            round: o.round,
+            score: score_text(Some(o.score)),
+            warnings: warning_labels(lang, o.warnings.as_ref()),
+            note: o.note,
+            decision: o.decision.unwrap_or_default(),
+            reason: o.decision_reason.unwrap_or_default(),
+            decided: when(o.decided_at),
+            sent: when(Some(o.sent_at)),
+        })
+        .collect();
+    let collaborations = collaborations
+        .into_iter()
+        .map(|l| Collaboration {
+            id: l.id,
+            campaign_id: l.campaign_id,
+            code: l.code.unwrap_or_default(),
+            title: l.title,
+            state_key: contract_state_key(&l.state),
+            state: l.state,
+            fee: fee_text(lang, l.terms),
+            created: when(Some(l.created_at)),
+        })
+        .collect();
+    let path = format!("/t/{slug}/creators/{id}");
+    let tenant = (&ctx.tenant, ctx.access);
+    let layout = layout(&state, &session, lang, &ctx.user, tenant, &path).await?;
+    render_with(
+        StatusCode::OK,
+        &CreatorPage {
+            layout,
+            p: PublicProfile::of(lang, creator, tz),
+            offers,
+            collaborations,
+            is_am: ctx.access == Access::AccountManager,
+            slug,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_query_parameters_fall_back_to_the_defaults() {
+        let f = SellerFilter::from_query(Some("page=-1&sort=garbage&dir=sideways&q=%40Hana_"));
+        assert_eq!(
+            f,
+            SellerFilter {
+                q: "@Hana_".into(),
+                sort: Sort::LastOffered,
+                desc: true,
+                page: 1,
+            }
+        );
+        assert_eq!(f.pattern().as_deref(), Some("%Hana\\_%"));
+        let f = SellerFilter::from_query(Some("sort=handle&page=abc&page=3"));
+        assert_eq!((f.sort, f.desc, f.page), (Sort::Handle, false, 3));
+        assert_eq!(SellerFilter::from_query(None).pattern(), None);
+        assert_eq!(
+            f.href("lumi", Sort::Score, true, 2),
+            "/t/lumi/creators?sort=score&dir=desc&page=2"
+        );
+    }
+}
