@@ -19,21 +19,30 @@ use tower_sessions_sqlx_store::PostgresStore;
 use crate::auth::password::PasswordService;
 use crate::config::Config;
 use crate::db::Db;
+use crate::links::clicks::ClickLog;
 use crate::state::AppState;
-use crate::{admin, auth, campaigns, contracts, creators, matching, tenants, web};
+use crate::tracking::clicks::DailyKey;
+use crate::{admin, auth, campaigns, contracts, creators, links, matching, tenants, web};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "sextant_session";
 
+/// The shared state; starts the click writer and the tracked-link refresher on the current
+/// runtime (stop the writer with `state.clicks.shutdown()`, which flushes).
 pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
     let static_dir = web::static_dir();
-    AppState {
+    let state = AppState {
+        clicks: ClickLog::start(db.clone()),
+        visitor_key: Arc::new(DailyKey::new(config.secret.as_bytes())),
+        links: Default::default(),
         db,
         config: Arc::new(config),
         passwords: Arc::new(passwords),
         asset_version: web::asset_version(&static_dir),
         creator_pool: Default::default(),
-    }
+    };
+    links::spawn_refresher(&state);
+    state
 }
 
 /// Every route is listed here or in a feature's `router()` merged here.
@@ -92,7 +101,8 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(links::router(state))
 }
 
 /// 200 when the database answers, 503 when it does not.

@@ -171,7 +171,14 @@ async fn run_with(command: Command, mut config: Config, database: &Database) -> 
             let state = app::state(db.clone(), config, passwords);
             println!("Sextant is running at http://{local}/ — log in at http://{local}/login");
             tracing::info!(%local, "listening");
-            app::serve(listener, app::router(state)).await?;
+            app::serve(listener, app::router(state.clone())).await?;
+            // Every click answered before the last request is written before exit.
+            match state.clicks.shutdown().await {
+                Ok(n) => tracing::info!(clicks = n, "click log flushed"),
+                Err(e) => {
+                    tracing::error!(error = %e, "click log: the last clicks could not be written")
+                }
+            }
             db.close().await;
             tracing::info!("stopped");
             Ok(())

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use crate::auth::password::PasswordService;
 use crate::config::Config;
 use crate::db::Db;
+use crate::links::clicks::ClickLog;
+use crate::links::table::LinkTable;
 use crate::matching::pool::PoolCache;
+use crate::tracking::clicks::DailyKey;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,4 +18,10 @@ pub struct AppState {
     pub asset_version: String,
     /// The creator pool as matching ranks it, in memory.
     pub creator_pool: Arc<PoolCache>,
+    /// Tracked links by slug, in memory.
+    pub links: Arc<LinkTable>,
+    /// Clicks waiting for the next batch write.
+    pub clicks: ClickLog,
+    /// Today's key for visitor hashes (from the server secret).
+    pub visitor_key: Arc<DailyKey>,
 }

@@ -1,7 +1,12 @@
-//! Benchmarks that need a database: `sextant-bench matching --creators N [--runs R]`.
-//! Fills a scratch database (a private cluster in a temporary folder, or TEST_DATABASE_URL's
-//! server) with N demo creators, then times ranking them for the benchmark campaign against the
-//! bare SQL filter query alone, and reports medians and the process's peak resident memory.
+//! Benchmarks that need a database, each on a scratch database (a private cluster in a temporary
+//! folder, or TEST_DATABASE_URL's server):
+//! - `sextant-bench matching --creators N [--runs R]`: fills it with N demo creators, then times
+//!   ranking them for the benchmark campaign against the bare SQL filter query alone, and
+//!   reports medians and the process's peak resident memory.
+//! - `sextant-bench redirect [--seconds S] [--connections C]`: runs the real `sextant serve`
+//!   (the binary next to this one) on demo data and loads one tracked link with `wrk` (which
+//!   does not follow redirects) and a browser User-Agent; then loads it again and sends SIGTERM
+//!   halfway, and compares the 302s received with the clicks logged.
 
 use std::time::Instant;
 
@@ -62,13 +67,18 @@ fn benchmark_ask() -> CampaignAsk {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) != Some("matching") {
-        bail!("usage: sextant-bench matching --creators N [--runs R]");
+    let usage = "usage: sextant-bench matching --creators N [--runs R] | \
+                 redirect [--seconds S] [--connections C]";
+    let command = args.get(1).cloned().unwrap_or_default();
+    if !matches!(command.as_str(), "matching" | "redirect") {
+        bail!(usage);
     }
-    let creators: usize = arg(&args, "--creators")
-        .unwrap_or_else(|| "100000".into())
-        .parse()?;
-    let runs: usize = arg(&args, "--runs").unwrap_or_else(|| "7".into()).parse()?;
+    let number = |name: &str, default: &str| -> Result<usize> {
+        arg(&args, name)
+            .unwrap_or_else(|| default.into())
+            .parse()
+            .with_context(|| format!("{name} takes a whole number"))
+    };
 
     // A scratch database: never the real one.
     let (server_url, _cluster) = match std::env::var("TEST_DATABASE_URL") {
@@ -102,7 +112,24 @@ async fn main() -> Result<()> {
                 .unwrap_or(&server_url)
         ),
     };
-    let result = run(&url, creators, runs).await;
+    let result = match command.as_str() {
+        "matching" => {
+            matching(
+                &url,
+                number("--creators", "100000")?,
+                number("--runs", "7")?,
+            )
+            .await
+        }
+        _ => {
+            redirect(
+                &url,
+                number("--seconds", "10")?,
+                number("--connections", "64")?,
+            )
+            .await
+        }
+    };
     admin
         .execute(format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)").as_str())
         .await
@@ -114,7 +141,7 @@ async fn main() -> Result<()> {
     result
 }
 
-async fn run(url: &str, creators: usize, runs: usize) -> Result<()> {
+async fn matching(url: &str, creators: usize, runs: usize) -> Result<()> {
     sextant::db::migrate(url).await?;
     let mut conn = PgConnection::connect(url).await.context("bench database")?;
     let fill = Instant::now();
@@ -154,7 +181,6 @@ async fn run(url: &str, creators: usize, runs: usize) -> Result<()> {
     let campaign = uuid::Uuid::now_v7();
     let rates = ReferenceRates::load(&mut conn).await?;
     let markets = ask.markets.clone();
-    let rss_before_load = status_kib("VmRSS");
     let t = Instant::now();
     let first = {
         let mut tx = db.tenant_tx(tenant, None).await?;
@@ -164,7 +190,10 @@ async fn run(url: &str, creators: usize, runs: usize) -> Result<()> {
         .await?
     };
     let load_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let projection_mib = (status_kib("VmRSS").saturating_sub(rss_before_load)) as f64 / 1024.0;
+    let projection = cache.at_least(&db, 0).await?;
+    let projection_mib = projection.heap_bytes() as f64 / (1024.0 * 1024.0);
+    let projected = projection.len();
+    drop(projection);
     let (mut sql_ms, mut rank_ms) = (Vec::new(), Vec::new());
     let mut candidates_n = 0;
     let mut returned = 0;
@@ -200,8 +229,225 @@ async fn run(url: &str, creators: usize, runs: usize) -> Result<()> {
     println!("bare_sql_filter_median_ms={:.1}", median(sql_ms));
     println!("ranking_top50_median_ms={:.1}", median(rank_ms));
     println!(
-        "first_ranking_with_projection_load_ms={load_ms:.0} projection_rss_mib={projection_mib:.1}"
+        "first_ranking_with_projection_load_ms={load_ms:.0} projection_rows={projected} projection_heap_mib={projection_mib:.1}"
     );
     println!("vm_hwm_mib={:.1}", status_kib("VmHWM") as f64 / 1024.0);
+    Ok(())
+}
+
+const BROWSER_UA: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) \
+    AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+/// What wrk printed, as numbers.
+#[derive(Debug, Default)]
+struct WrkReport {
+    /// Responses received.
+    completed: u64,
+    /// Responses other than 2xx/3xx.
+    non_3xx: u64,
+    socket_errors: u64,
+    requests_per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn wrk_millis(s: &str) -> Option<f64> {
+    let (n, unit) = s
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map(|i| s.split_at(i))?;
+    let n: f64 = n.parse().ok()?;
+    Some(match unit {
+        "us" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        "m" => n * 60_000.0,
+        _ => return None,
+    })
+}
+
+fn parse_wrk(out: &str) -> WrkReport {
+    let mut r = WrkReport::default();
+    for line in out.lines().map(str::trim) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            [n, "requests", "in", ..] => r.completed = n.parse().unwrap_or(0),
+            ["Requests/sec:", n] => r.requests_per_s = n.parse().unwrap_or(0.0),
+            ["Non-2xx", "or", "3xx", "responses:", n] => r.non_3xx = n.parse().unwrap_or(0),
+            ["50%", v] => r.p50_ms = wrk_millis(v).unwrap_or(0.0),
+            ["99%", v] => r.p99_ms = wrk_millis(v).unwrap_or(0.0),
+            ["Socket", "errors:", rest @ ..] => {
+                r.socket_errors = rest
+                    .iter()
+                    .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
+                    .sum()
+            }
+            _ => {}
+        }
+    }
+    r
+}
+
+fn wrk(url: &str, seconds: usize, connections: usize) -> Result<std::process::Child> {
+    std::process::Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+            "-H",
+            &format!("User-Agent: {BROWSER_UA}"),
+            url,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .context("wrk is needed for this benchmark (apt-get install wrk)")
+}
+
+fn wrk_output(child: std::process::Child) -> Result<WrkReport> {
+    let out = child.wait_with_output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        bail!("wrk failed: {text}");
+    }
+    Ok(parse_wrk(&text))
+}
+
+/// The real server on the bench database, with its port.
+async fn start_server(url: &str, data_dir: &std::path::Path) -> Result<(std::process::Child, u16)> {
+    let exe = std::env::current_exe()?
+        .parent()
+        .context("the bench binary has a folder")?
+        .join("sextant");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = std::process::Command::new(&exe)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", url)
+        .env("SEXTANT_DATA_DIR", data_dir)
+        .env("RUST_LOG", "error")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot start {}", exe.display()))?;
+    let deadline = Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            bail!("sextant serve exited early: {status}");
+        }
+        if healthy(port).await {
+            return Ok((child, port));
+        }
+        if Instant::now() > deadline {
+            child.kill().ok();
+            bail!("sextant serve did not answer /healthz");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Whether `GET /healthz` answers 200 (HTTP/1.0 by hand: the bench has no HTTP client).
+async fn healthy(port: u16) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .await?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await?;
+        Ok::<_, std::io::Error>(head.ends_with(b"200"))
+    };
+    matches!(probe.await, Ok(true))
+}
+
+async fn clicks_logged(conn: &mut PgConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM link_clicks")
+        .fetch_one(conn)
+        .await?)
+}
+
+async fn redirect(url: &str, seconds: usize, connections: usize) -> Result<()> {
+    sextant::db::migrate(url).await?;
+    let db = sextant::db::Db::connect(url, 4).await?;
+    let passwords = sextant::auth::password::PasswordService::new()?;
+    sextant::seed::seed_demo_with(
+        &db,
+        &passwords,
+        sextant::seed::DemoSize {
+            creators: 300,
+            campaigns: true,
+        },
+    )
+    .await?;
+    db.close().await;
+    let mut conn = PgConnection::connect(url).await.context("bench database")?;
+    let slug: String = sqlx::query_scalar("SELECT link_slug FROM collaborations LIMIT 1")
+        .fetch_one(&mut conn)
+        .await
+        .context("the demo has a collaboration")?;
+    let data_dir =
+        std::path::PathBuf::from(format!("/tmp/sextant-bench-data-{}", std::process::id()));
+    std::fs::create_dir_all(&data_dir)?;
+
+    // 1. Throughput and latency.
+    let (mut server, port) = start_server(url, &data_dir).await?;
+    let target = format!("http://127.0.0.1:{port}/r/{slug}");
+    let load = wrk_output(wrk(&target, seconds, connections)?)?;
+    println!(
+        "redirect: connections={connections} seconds={seconds} requests={} requests_per_s={:.0} \
+         p50_ms={:.2} p99_ms={:.2} non_3xx={} socket_errors={}",
+        load.completed,
+        load.requests_per_s,
+        load.p50_ms,
+        load.p99_ms,
+        load.non_3xx,
+        load.socket_errors
+    );
+
+    // 2. SIGTERM halfway through a second run: every 302 received must be logged.
+    let before = {
+        // The first run's clicks are all written within a few flush intervals.
+        let mut last = -1;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+            let n = clicks_logged(&mut conn).await?;
+            if n == last {
+                break n;
+            }
+            last = n;
+        }
+    };
+    let loader = wrk(&target, seconds.max(2), connections)?;
+    tokio::time::sleep(std::time::Duration::from_millis(
+        seconds.max(2) as u64 * 500,
+    ))
+    .await;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(server.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )?;
+    let status = tokio::task::spawn_blocking(move || server.wait()).await??;
+    let during = wrk_output(loader)?;
+    let logged = clicks_logged(&mut conn).await? - before;
+    let received = during.completed.saturating_sub(during.non_3xx);
+    // wrk does not pipeline: at most one request per connection is unanswered at the end.
+    let sent_at_most = during.completed + connections as u64;
+    println!(
+        "sigterm: server_exit={status} redirects_302_received={received} clicks_logged={logged} \
+         requests_sent_at_most={sent_at_most} gap_logged_minus_received={}",
+        logged - received as i64
+    );
+    std::fs::remove_dir_all(&data_dir).ok();
+    if !status.success() {
+        bail!("the server did not stop cleanly on SIGTERM");
+    }
+    if (logged as u64) < received || logged as u64 > sent_at_most {
+        bail!("302s received ≤ clicks logged ≤ requests sent does not hold");
+    }
+    if load.completed == 0 || load.non_3xx > 0 {
+        bail!("the load run got no redirects or errors");
+    }
     Ok(())
 }

@@ -787,7 +787,7 @@ fn alias_table() -> HashMap<String, &'static str> {
         .collect()
 }
 
-fn normalize_header(raw: &str) -> String {
+pub(crate) fn normalize_header(raw: &str) -> String {
     raw.chars()
         .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '-' | '\u{feff}' | '\u{200b}'))
         .map(|c| match c {
@@ -800,7 +800,7 @@ fn normalize_header(raw: &str) -> String {
 }
 
 /// XLSX/XLS uploads are common ("I saved it in Excel"); naming them beats "no handle column".
-fn spreadsheet_kind(bytes: &[u8]) -> Option<&'static str> {
+pub(crate) fn spreadsheet_kind(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"PK\x03\x04") {
         Some("xlsx")
     } else if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
@@ -810,7 +810,7 @@ fn spreadsheet_kind(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-fn normalize_handle(raw: &str) -> Option<String> {
+pub(crate) fn normalize_handle(raw: &str) -> Option<String> {
     let handle = raw.trim().trim_start_matches('@').trim().to_lowercase();
     let valid = (2..=64).contains(&handle.len())
         && handle
@@ -879,7 +879,7 @@ fn gender_key(raw: &str) -> Option<String> {
     Some(key.to_string())
 }
 
-fn currency_code(raw: &str) -> Option<String> {
+pub(crate) fn currency_code(raw: &str) -> Option<String> {
     let t = raw.trim();
     match t.to_uppercase().as_str() {
         "RMB" | "人民币" => return Some("CNY".to_string()),
@@ -899,7 +899,7 @@ const CURRENCY_SUFFIXES: &[&str] = &["元", "€", "₫"];
 /// A quote: non-negative, thousands separators allowed, rounded half-even to cents. A currency
 /// symbol or the row's currency code around the number is dropped; whether a currency is given at
 /// all is checked by the caller (QuoteWithoutCurrency), so a "$" alone never decides the currency.
-fn money(raw: &str, currency: Option<&str>) -> Result<Decimal, Problem> {
+pub(crate) fn money(raw: &str, currency: Option<&str>) -> Result<Decimal, Problem> {
     let mut body = raw.trim();
     let negative = match strip_minus(body) {
         Some(rest) => {
@@ -958,7 +958,7 @@ fn posting_rate(raw: &str) -> Option<Decimal> {
     (rate <= Decimal::ONE).then_some(rate)
 }
 
-fn parse_bool(raw: &str) -> Option<bool> {
+pub(crate) fn parse_bool(raw: &str) -> Option<bool> {
     match raw.trim().to_lowercase().as_str() {
         "yes" | "y" | "true" | "t" | "1" | "是" | "启用" | "active" | "on" => Some(true),
         "no" | "n" | "false" | "f" | "0" | "否" | "停用" | "inactive" | "off" => Some(false),
@@ -999,11 +999,11 @@ fn is_profile_url(url: &str) -> bool {
         })
 }
 
-fn strip_minus(s: &str) -> Option<&str> {
+pub(crate) fn strip_minus(s: &str) -> Option<&str> {
     s.trim().strip_prefix(['-', '−'])
 }
 
-fn split_percent(raw: &str) -> (&str, bool) {
+pub(crate) fn split_percent(raw: &str) -> (&str, bool) {
     let t = raw.trim();
     match t.strip_suffix(|c| c == '%' || c == '％') {
         Some(body) => (body.trim_end(), true),
@@ -1019,7 +1019,7 @@ fn is_unsigned_decimal(s: &str) -> bool {
 
 /// Digits with an optional fraction; thousands separators (',', '，', spaces) only in groups of
 /// three, so "1,5" (a European decimal comma) is refused rather than read as 15.
-fn plain_decimal(s: &str) -> Option<Decimal> {
+pub(crate) fn plain_decimal(s: &str) -> Option<Decimal> {
     let s = s.trim();
     let (whole, fraction) = match s.split_once('.') {
         Some((w, f)) => (w, Some(f)),
@@ -1075,7 +1075,7 @@ fn scientific(s: &str) -> Option<Decimal> {
     }
 }
 
-fn clip(value: &str) -> String {
+pub(crate) fn clip(value: &str) -> String {
     if value.chars().count() <= MAX_ECHO {
         value.to_string()
     } else {

@@ -1,6 +1,6 @@
 //! The in-memory projection of the creator pool that the matching page ranks from: one compact
 //! row per creator who can ever be a candidate (active, not on the platform blocklist), reloaded
-//! when `creator_pool_version` moves. Ranking is two-phase: every row gets an approximate score
+//! when the `creator_pool` cache version moves. Ranking is two-phase: every row gets an approximate score
 //! (f32 audience shares, f64 money) whose error is far below [`EPSILON`] points, then every
 //! creator who could still be in the top `limit` is scored exactly by `domain::score` on the facts
 //! read from Postgres — so the result is the reference ranking, not an approximation of it.
@@ -90,7 +90,7 @@ struct Row {
     exact_only: bool,
 }
 
-/// The pool as of one `creator_pool_version`.
+/// The pool as of one the `creator_pool` cache version.
 pub struct Projection {
     version: i64,
     rows: Vec<Row>,
@@ -111,6 +111,15 @@ impl Projection {
 
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
+    }
+
+    /// Bytes held on the heap (the interned strings counted by their length).
+    pub fn heap_bytes(&self) -> usize {
+        self.rows.capacity() * std::mem::size_of::<Row>()
+            + self.tags.capacity() * 2
+            + self.country_ids.capacity() * 2
+            + self.country_shares.capacity() * 4
+            + self.strings.ids.keys().map(|k| k.len() + 32).sum::<usize>()
     }
 
     fn empty(version: i64, capacity: usize) -> Projection {
@@ -240,9 +249,10 @@ impl Projection {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)
             .await?;
-        let version: i64 = sqlx::query_scalar("SELECT version FROM creator_pool_version")
-            .fetch_one(&mut *tx)
-            .await?;
+        let version: i64 =
+            sqlx::query_scalar("SELECT version FROM cache_versions WHERE name = 'creator_pool'")
+                .fetch_one(&mut *tx)
+                .await?;
         let count: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM creators WHERE active AND NOT platform_blacklisted",
         )
@@ -586,7 +596,7 @@ impl PoolCache {
 
 /// The current version of the pool, as this transaction sees it.
 pub async fn version(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT version FROM creator_pool_version")
+    sqlx::query_scalar("SELECT version FROM cache_versions WHERE name = 'creator_pool'")
         .fetch_one(conn)
         .await
 }

@@ -98,6 +98,17 @@ pub fn error_page(state: &AppState, lang: Lang, status: StatusCode, path: &str) 
         503 => "error.503",
         _ => "error.500",
     };
+    message_page(state, lang, status, path, key)
+}
+
+/// A page with a heading and a message (`{key}.title`, `{key}.message`) and the status.
+pub fn message_page(
+    state: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    path: &str,
+    key: &str,
+) -> Response {
     let page = ErrorTemplate {
         layout: Layout::public(state, lang, &format!("{key}.title"), path),
         status: status.as_u16(),

@@ -9,6 +9,7 @@ mod creators;
 mod embedded;
 mod health;
 mod i18n;
+mod links;
 mod matching;
 mod members;
 mod onboarding;

@@ -1,0 +1,227 @@
+//! The click log: the redirect pushes each click into a buffer in memory and answers at once; a
+//! writer task moves the buffer to `link_clicks` with one COPY every 250 ms, deciding there which
+//! clicks are unique, and flushes what is left when the server stops. A failed write keeps the
+//! clicks for the next round.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::db::{Db, SystemScope};
+use crate::tracking::clicks::{UniqueTracker, VisitorHash};
+
+/// SPEC §5: a crash loses at most this much.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(250);
+
+/// While the database is away the buffer holds at most this many clicks (about 100 MB); past
+/// it new clicks are dropped, loudly.
+const MAX_BUFFERED: usize = 1_000_000;
+
+/// One redirect, as logged.
+#[derive(Debug, Clone)]
+pub struct Click {
+    pub tenant_id: Uuid,
+    pub collaboration_id: Uuid,
+    pub at: OffsetDateTime,
+    pub visitor: VisitorHash,
+    pub referer_host: Option<String>,
+    pub bot: bool,
+}
+
+struct Inner {
+    buffer: Mutex<Vec<Click>>,
+    /// Held while writing, so two flushes never interleave (and unique clicks stay right).
+    writer: tokio::sync::Mutex<Option<UniqueTracker>>,
+    stop: Notify,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    db: Db,
+}
+
+/// Cheap to clone; every clone feeds the same buffer.
+#[derive(Clone)]
+pub struct ClickLog {
+    inner: Arc<Inner>,
+}
+
+impl ClickLog {
+    /// A log whose writer task runs on the current Tokio runtime until [`ClickLog::shutdown`].
+    pub fn start(db: Db) -> ClickLog {
+        let log = ClickLog {
+            inner: Arc::new(Inner {
+                buffer: Mutex::new(Vec::with_capacity(4096)),
+                writer: tokio::sync::Mutex::new(None),
+                stop: Notify::new(),
+                task: Mutex::new(None),
+                db,
+            }),
+        };
+        let worker = log.clone();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(FLUSH_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if let Err(e) = worker.flush().await {
+                            tracing::error!(error = %e, "click log: write failed, will retry");
+                        }
+                    }
+                    _ = worker.inner.stop.notified() => break,
+                }
+            }
+        });
+        *log.inner.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+        log
+    }
+
+    /// Never waits: the click is in memory until the next flush.
+    pub fn push(&self, click: Click) {
+        let mut buffer = self.inner.buffer.lock().unwrap_or_else(|e| e.into_inner());
+        if buffer.len() >= MAX_BUFFERED {
+            tracing::error!("click log: buffer full, a click is lost");
+            return;
+        }
+        buffer.push(click);
+    }
+
+    /// Clicks waiting in memory.
+    pub fn pending(&self) -> usize {
+        self.inner
+            .buffer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    /// Writes everything buffered so far; returns how many clicks were written.
+    pub async fn flush(&self) -> Result<usize, sqlx::Error> {
+        let mut unique = self.inner.writer.lock().await;
+        if unique.is_none() {
+            *unique = Some(recent_counted(&self.inner.db).await?);
+        }
+        let batch =
+            std::mem::take(&mut *self.inner.buffer.lock().unwrap_or_else(|e| e.into_inner()));
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let tracker = unique.as_mut().expect("loaded above");
+        // Decided on a copy: if the write fails, the clicks go back and are decided again.
+        let mut trial = tracker.clone();
+        let flags: Vec<bool> = batch
+            .iter()
+            .map(|c| trial.observe(c.collaboration_id, c.visitor, c.at, c.bot))
+            .collect();
+        match write(&self.inner.db, &batch, &flags).await {
+            Ok(()) => {
+                *tracker = trial;
+                tracker.prune(OffsetDateTime::now_utc());
+                Ok(batch.len())
+            }
+            Err(e) => {
+                let mut buffer = self.inner.buffer.lock().unwrap_or_else(|e| e.into_inner());
+                let newer = std::mem::replace(&mut *buffer, batch);
+                buffer.extend(newer);
+                Err(e)
+            }
+        }
+    }
+
+    /// Stops the writer and flushes what is left (on SIGTERM, after the last request).
+    pub async fn shutdown(&self) -> Result<usize, sqlx::Error> {
+        let task = self
+            .inner
+            .task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(task) = task {
+            self.inner.stop.notify_one();
+            task.await.ok();
+        }
+        // A failing database gets a few tries before the process gives up on the rest.
+        let mut attempt = 0;
+        loop {
+            match self.flush().await {
+                Ok(n) => return Ok(n),
+                Err(e) if attempt >= 4 => return Err(e),
+                Err(e) => {
+                    tracing::error!(error = %e, "click log: final flush failed, retrying");
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+    }
+}
+
+/// The counted clicks of the last 30 minutes, so uniqueness survives a restart.
+async fn recent_counted(db: &Db) -> Result<UniqueTracker, sqlx::Error> {
+    let mut tx = db.system_tx(SystemScope::ClickWriter).await?;
+    let rows: Vec<(Uuid, Vec<u8>, OffsetDateTime)> = sqlx::query_as(
+        "SELECT DISTINCT ON (collaboration_id, visitor) collaboration_id, visitor, at \
+         FROM link_clicks WHERE NOT bot AND at > now() - interval '30 minutes' \
+         ORDER BY collaboration_id, visitor, at DESC",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let mut unique = UniqueTracker::default();
+    for (link, visitor, at) in rows {
+        if let Ok(visitor) = <[u8; 16]>::try_from(visitor.as_slice()) {
+            unique.remember(link, VisitorHash(visitor), at);
+        }
+    }
+    Ok(unique)
+}
+
+/// One COPY for the whole batch.
+async fn write(db: &Db, batch: &[Click], unique: &[bool]) -> Result<(), sqlx::Error> {
+    use std::fmt::Write;
+    let mut text = String::with_capacity(batch.len() * 160);
+    for (c, unique) in batch.iter().zip(unique) {
+        let at =
+            c.at.format(&Rfc3339)
+                .map_err(|e| sqlx::Error::Encode(e.into()))?;
+        let _ = write!(
+            text,
+            "{}\t{}\t{}\t\\\\x",
+            c.tenant_id, c.collaboration_id, at
+        );
+        for b in c.visitor.0 {
+            let _ = write!(text, "{b:02x}");
+        }
+        text.push('\t');
+        match &c.referer_host {
+            Some(host) => copy_escape(&mut text, host),
+            None => text.push_str("\\N"),
+        }
+        let _ = writeln!(text, "\t{}\t{}", c.bot, unique);
+    }
+    let mut tx = db.system_tx(SystemScope::ClickWriter).await?;
+    let mut copy = tx
+        .copy_in_raw(
+            "COPY link_clicks (tenant_id, collaboration_id, at, visitor, referer_host, bot, \
+             unique_click) FROM STDIN",
+        )
+        .await?;
+    copy.send(text.into_bytes()).await?;
+    copy.finish().await?;
+    tx.commit().await
+}
+
+/// COPY's text format: backslash, tab, newline and carriage return escaped.
+fn copy_escape(out: &mut String, s: &str) {
+    for ch in s.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Tracked links (SPEC §5): `GET /r/{slug}` answers 302 to the product with its UTM parameters
+//! from a table in memory and logs the click without waiting on the database.
+
+pub mod clicks;
+pub mod table;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use time::OffsetDateTime;
+
+use crate::contracts::domain::is_link_slug;
+use crate::state::AppState;
+use crate::tracking::clicks::{is_bot, referer_host};
+use crate::web::lang::Lang;
+use crate::web::{self, ClientIp};
+
+/// How often the slug table checks whether the links changed.
+const REFRESH_EVERY: Duration = Duration::from_secs(1);
+
+/// The redirect, outside the session, CSRF, compression and tracing layers of the pages: it
+/// needs none of them and answers thousands of times a second.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/r/{slug}", get(redirect))
+        .layer(middleware::from_fn(web::security_headers))
+        .with_state(state)
+}
+
+/// Keeps the slug table current until the runtime ends.
+pub fn spawn_refresher(state: &AppState) {
+    let (links, db) = (state.links.clone(), state.db.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(REFRESH_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = links.refresh(&db).await {
+                tracing::warn!(error = %e, "tracked links: refresh failed");
+            }
+        }
+    });
+}
+
+async fn redirect(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    lang: Lang,
+    headers: HeaderMap,
+) -> Response {
+    let target = match state.links.get(&slug) {
+        Some(t) => t,
+        None if is_link_slug(&slug) => match state.links.get_or_refresh(&state.db, &slug).await {
+            Ok(Some(t)) => t,
+            Ok(None) => return not_found(&state, lang, &slug),
+            Err(e) => {
+                tracing::error!(error = %e, "tracked links: lookup failed");
+                return web::error_page(
+                    &state,
+                    lang,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &format!("/r/{slug}"),
+                );
+            }
+        },
+        None => return not_found(&state, lang, &slug),
+    };
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let now = OffsetDateTime::now_utc();
+    let ip = ip.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    state.clicks.push(clicks::Click {
+        tenant_id: target.tenant_id,
+        collaboration_id: target.collaboration_id,
+        at: now,
+        visitor: state
+            .visitor_key
+            .visitor_hash(now, ip, user_agent.unwrap_or("")),
+        referer_host: headers
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(referer_host),
+        bot: is_bot(user_agent),
+    });
+    match HeaderValue::from_str(&target.location) {
+        Ok(location) => (
+            StatusCode::FOUND,
+            [
+                (header::LOCATION, location),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+        )
+            .into_response(),
+        Err(_) => not_found(&state, lang, &slug),
+    }
+}
+
+fn not_found(state: &AppState, lang: Lang, slug: &str) -> Response {
+    web::message_page(
+        state,
+        lang,
+        StatusCode::NOT_FOUND,
+        &format!("/r/{slug}"),
+        "links.not_found",
+    )
+}
