@@ -42,6 +42,7 @@ pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
         creator_pool: Default::default(),
     };
     links::spawn_refresher(&state);
+    matching::pool::spawn_refresher(state.creator_pool.clone(), state.db.clone());
     state
 }
 

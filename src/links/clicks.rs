@@ -66,6 +66,9 @@ impl ClickLog {
             loop {
                 tokio::select! {
                     _ = tick.tick() => {
+                        if worker.inner.db.pool().is_closed() {
+                            break;
+                        }
                         if let Err(e) = worker.flush().await {
                             tracing::error!(error = %e, "click log: write failed, will retry");
                         }

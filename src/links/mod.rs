@@ -40,6 +40,9 @@ pub fn spawn_refresher(state: &AppState) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            if db.pool().is_closed() {
+                break;
+            }
             if let Err(e) = links.refresh(&db).await {
                 tracing::warn!(error = %e, "tracked links: refresh failed");
             }

@@ -594,6 +594,30 @@ impl PoolCache {
     }
 }
 
+/// Keeps the projection warm: loads it at startup and again soon after every change of the
+/// pool, so a matching page rarely waits for a load (it still loads itself if it must).
+pub fn spawn_refresher(cache: Arc<PoolCache>, db: Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if db.pool().is_closed() {
+                break;
+            }
+            let current = async {
+                let mut conn = db.pool().acquire().await?;
+                let v = version(&mut conn).await?;
+                drop(conn);
+                cache.at_least(&db, v).await
+            };
+            if let Err(e) = current.await {
+                tracing::warn!(error = %e, "creator pool: refresh failed");
+            }
+        }
+    });
+}
+
 /// The current version of the pool, as this transaction sees it.
 pub async fn version(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT version FROM cache_versions WHERE name = 'creator_pool'")
