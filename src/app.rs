@@ -22,7 +22,9 @@ use crate::db::Db;
 use crate::links::clicks::ClickLog;
 use crate::state::AppState;
 use crate::tracking::clicks::DailyKey;
-use crate::{admin, auth, campaigns, contracts, creators, links, matching, tenants, web};
+use crate::{
+    admin, auth, campaigns, contracts, creators, links, matching, performance, tenants, web,
+};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "sextant_session";
@@ -31,7 +33,12 @@ pub const SESSION_COOKIE: &str = "sextant_session";
 /// runtime (stop the writer with `state.clicks.shutdown()`, which flushes).
 pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
     let static_dir = web::static_dir();
+    // Without somewhere to keep uploads the server cannot do its job: stop at startup.
+    let storage = crate::storage::Storage::open(&config.data_dir, config.s3.as_ref())
+        .unwrap_or_else(|e| panic!("cannot open object storage: {e}"));
     let state = AppState {
+        import_worker: crate::orders::jobs::ImportWorker::start(db.clone(), storage.clone()),
+        storage,
         clicks: ClickLog::start(db.clone()),
         visitor_key: Arc::new(DailyKey::new(config.secret.as_bytes())),
         links: Default::default(),
@@ -80,6 +87,8 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(creators::router())
         .merge(matching::router())
+        .merge(performance::router())
+        .merge(crate::orders::router())
         .nest("/static", web::static_files(web::static_dir()))
         .fallback(web::not_found)
         .layer(sessions)

@@ -31,6 +31,34 @@ pub struct Config {
     pub login_max_failures_per_ip: i32,
     /// `SEXTANT_LOGIN_LOCK_MINUTES` (default 15): the pause, and the window failures count in.
     pub login_lock_minutes: i64,
+    /// `SEXTANT_S3_BUCKET` (+ `_ENDPOINT`, `_REGION`, `_ACCESS_KEY_ID`, `_SECRET_ACCESS_KEY`):
+    /// keep uploads in an S3-compatible bucket instead of `SEXTANT_DATA_DIR/objects`.
+    pub s3: Option<S3Settings>,
+}
+
+/// An S3-compatible bucket for uploads.
+#[derive(Clone, Debug)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// For MinIO, R2 and the like; AWS when absent.
+    pub endpoint: Option<String>,
+    /// `SEXTANT_S3_REGION` (default `us-east-1`).
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+}
+
+impl S3Settings {
+    /// None unless `SEXTANT_S3_BUCKET` is set.
+    pub fn from_env() -> Option<S3Settings> {
+        Some(S3Settings {
+            bucket: env("SEXTANT_S3_BUCKET")?,
+            endpoint: env("SEXTANT_S3_ENDPOINT"),
+            region: env("SEXTANT_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            access_key_id: env("SEXTANT_S3_ACCESS_KEY_ID"),
+            secret_access_key: env("SEXTANT_S3_SECRET_ACCESS_KEY"),
+        })
+    }
 }
 
 impl Config {
@@ -56,6 +84,7 @@ impl Config {
             login_max_failures: number("SEXTANT_LOGIN_MAX_FAILURES", 5)?,
             login_max_failures_per_ip: number("SEXTANT_LOGIN_MAX_FAILURES_PER_IP", 50)?,
             login_lock_minutes: number("SEXTANT_LOGIN_LOCK_MINUTES", 15)?,
+            s3: S3Settings::from_env(),
         })
     }
 
@@ -73,6 +102,7 @@ impl Config {
             login_max_failures: 5,
             login_max_failures_per_ip: 50,
             login_lock_minutes: 15,
+            s3: None,
         }
     }
 }

@@ -8,6 +8,8 @@ use crate::db::Db;
 use crate::links::clicks::ClickLog;
 use crate::links::table::LinkTable;
 use crate::matching::pool::PoolCache;
+use crate::orders::jobs::ImportWorker;
+use crate::storage::Storage;
 use crate::tracking::clicks::DailyKey;
 
 #[derive(Clone)]
@@ -24,4 +26,8 @@ pub struct AppState {
     pub clicks: ClickLog,
     /// Today's key for visitor hashes (from the server secret).
     pub visitor_key: Arc<DailyKey>,
+    /// Uploaded files (local folder or S3-compatible bucket).
+    pub storage: Storage,
+    /// The order import worker (wake it after queueing a job).
+    pub import_worker: ImportWorker,
 }

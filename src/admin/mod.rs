@@ -175,7 +175,11 @@ pub async fn work_queue(
             continue;
         };
         let mut tx = state.db.tenant_tx(tenant.id, Some(user.id)).await?;
-        let found = sqlx::query_as::<_, QueueRow>(QUEUE_SQL)
+        let sql = format!(
+            "{QUEUE_SQL} UNION ALL {}",
+            crate::performance::sections::QUEUE_SQL
+        );
+        let found = sqlx::query_as::<_, QueueRow>(&sql)
             .bind(tenant.id)
             .fetch_all(&mut *tx)
             .await?;
@@ -185,6 +189,9 @@ pub async fn work_queue(
                 "start_matching" => format!("/t/{}/campaigns/{}", tenant.slug, r.campaign_id),
                 "send_shortlist" => {
                     format!("/t/{}/campaigns/{}/matching", tenant.slug, r.campaign_id)
+                }
+                "import_attention" => {
+                    format!("/t/{}/orders/imports/{}", tenant.slug, r.target_id)
                 }
                 "set_up_terms" => format!(
                     "/t/{}/campaigns/{}/collaborations/new?entry={}",

@@ -7,6 +7,16 @@
 //!   (the binary next to this one) on demo data and loads one tracked link with `wrk` (which
 //!   does not follow redirects) and a browser User-Agent; then loads it again and sends SIGTERM
 //!   halfway, and compares the 302s received with the clicks logged.
+//! - `sextant-bench dashboard [--collaborations N] [--days D] [--runs R]`: a campaign with N
+//!   collaborations, one post each with D days of daily snapshots, clicks and attributed orders
+//!   (inserted directly); then times `GET /t/{slug}/campaigns/{id}/dashboard` through the app's
+//!   router (`tower::ServiceExt::oneshot`, a session logged in through `POST /login`) and
+//!   reports the median.
+//! - `sextant-bench import [--rows N] [--xlsx-rows M]`: writes an N-row TikTok affiliate orders
+//!   CSV in /tmp, then stores, validates and imports it exactly as the upload page does (the
+//!   storage layer, the job's validation run, the one-transaction import) and reports rows/s end
+//!   to end and the process's peak resident memory; imports the same file again and reports how
+//!   many current orders that added (0); then the same for an M-row XLSX.
 
 use std::time::Instant;
 
@@ -68,9 +78,14 @@ fn benchmark_ask() -> CampaignAsk {
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let usage = "usage: sextant-bench matching --creators N [--runs R] | \
-                 redirect [--seconds S] [--connections C]";
+                 redirect [--seconds S] [--connections C] | \
+                 dashboard [--collaborations N] [--days D] [--runs R] | \
+                 import [--rows N] [--xlsx-rows M]";
     let command = args.get(1).cloned().unwrap_or_default();
-    if !matches!(command.as_str(), "matching" | "redirect") {
+    if !matches!(
+        command.as_str(),
+        "matching" | "redirect" | "dashboard" | "import"
+    ) {
         bail!(usage);
     }
     let number = |name: &str, default: &str| -> Result<usize> {
@@ -121,6 +136,23 @@ async fn main() -> Result<()> {
             )
             .await
         }
+        "import" => {
+            import(
+                &url,
+                number("--rows", "1000000")?,
+                number("--xlsx-rows", "100000")?,
+            )
+            .await
+        }
+        "dashboard" => {
+            dashboard(
+                &url,
+                number("--collaborations", "200")?,
+                number("--days", "90")?,
+                number("--runs", "21")?,
+            )
+            .await
+        }
         _ => {
             redirect(
                 &url,
@@ -130,10 +162,15 @@ async fn main() -> Result<()> {
             .await
         }
     };
-    admin
-        .execute(format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)").as_str())
-        .await
-        .ok();
+    // SEXTANT_BENCH_KEEP=1 keeps the filled database for EXPLAIN (with TEST_DATABASE_URL).
+    if std::env::var_os("SEXTANT_BENCH_KEEP").is_some() {
+        eprintln!("kept: {url}");
+    } else {
+        admin
+            .execute(format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)").as_str())
+            .await
+            .ok();
+    }
     if let Some((pg, root)) = _cluster {
         pg.stop().ok();
         std::fs::remove_dir_all(root).ok();
@@ -449,5 +486,424 @@ async fn redirect(url: &str, seconds: usize, connections: usize) -> Result<()> {
     if load.completed == 0 || load.non_3xx > 0 {
         bail!("the load run got no redirects or errors");
     }
+    Ok(())
+}
+
+/// Fills a campaign of the demo tenant `lumi` with `collaborations` creators, each with one post,
+/// `days` daily snapshots, clicks (one in ten a bot) and a few attributed orders.
+async fn fill_dashboard(
+    conn: &mut PgConnection,
+    collaborations: usize,
+    days: usize,
+) -> Result<uuid::Uuid> {
+    let (tenant, shop): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "SELECT t.id, s.id FROM tenants t JOIN shops s ON s.tenant_id = t.id \
+         WHERE t.slug = 'lumi' ORDER BY s.name LIMIT 1",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let campaign = uuid::Uuid::now_v7();
+    let data = serde_json::json!({
+        "title": "Dashboard benchmark", "unit_currency": "USD", "shop_id": shop,
+        "markets": ["US"], "roi_target": "2", "gmv_target": "100000",
+        "views_target": 5_000_000, "ctr_target": "0.01", "sample_needed": true
+    });
+    sqlx::query(
+        "INSERT INTO campaigns (tenant_id, id, code, state, title, shop_id, markets, data) \
+         VALUES ($1, $2, 'LUMI-BENCH-01', 'running', 'Dashboard benchmark', $3, '{US}', $4)",
+    )
+    .bind(tenant)
+    .bind(campaign)
+    .bind(shop)
+    .bind(&data)
+    .execute(&mut *conn)
+    .await?;
+    let upload = uuid::Uuid::now_v7();
+    let import = uuid::Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO uploads (tenant_id, id, purpose, filename, bytes, sha256, storage_key) \
+         VALUES ($1, $2, 'orders', 'bench.csv', 0, '', $3)",
+    )
+    .bind(tenant)
+    .bind(upload)
+    .bind(format!("bench/{upload}"))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO order_imports (tenant_id, id, shop_id, upload_id, format, exported_at, state) \
+         VALUES ($1, $2, $3, $4, 'tiktok_affiliate', now(), 'imported')",
+    )
+    .bind(tenant)
+    .bind(import)
+    .bind(shop)
+    .bind(upload)
+    .execute(&mut *conn)
+    .await?;
+    let terms = |i: usize| {
+        serde_json::json!({
+            "fee_model": "fixed_plus_commission", "fixed_fee": "500", "fixed_fee_currency": "USD",
+            "commission_rate": "0.1", "service_fee_rate": "0.1", "videos": 1, "live_sessions": 0,
+            "publish_deadline": "2030-01-01", "min_days_live": 30, "revisions_included": 2,
+            "usage_rights": "organic_only", "paid_ads_until": null,
+            "sample": { "sku": "BENCH", "qty": 1, "cost": "20", "cost_currency": "USD" },
+            "discount_code": format!("BENCH{i}")
+        })
+    };
+    for i in 0..collaborations {
+        let creator = uuid::Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO creators (id, handle, display_name, followers) VALUES ($1, $2, $2, 100000)",
+        )
+        .bind(creator)
+        .bind(format!("bench.creator{i:04}"))
+        .execute(&mut *conn)
+        .await?;
+        let collab = uuid::Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO collaborations (tenant_id, id, campaign_id, creator_id, state, discount_code, \
+               link_slug, sample_shipped_at) VALUES ($1, $2, $3, $4, 'tracking', $5, $6, now())",
+        )
+        .bind(tenant)
+        .bind(collab)
+        .bind(campaign)
+        .bind(creator)
+        .bind(format!("BENCH{i}"))
+        .bind(format!("bench{i:05}"))
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO contract_versions (tenant_id, collaboration_id, version, terms) VALUES ($1, $2, 1, $3)",
+        )
+        .bind(tenant)
+        .bind(collab)
+        .bind(terms(i))
+        .execute(&mut *conn)
+        .await?;
+        let post = uuid::Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO posts (tenant_id, id, collaboration_id, url, video_id, published_at) \
+             VALUES ($1, $2, $3, $4, $5, now() - make_interval(days => $6))",
+        )
+        .bind(tenant)
+        .bind(post)
+        .bind(collab)
+        .bind(format!(
+            "https://www.tiktok.com/@bench/video/{}",
+            7_300_000_000_000_000_000u64 + i as u64
+        ))
+        .bind(format!("{}", 7_300_000_000_000_000_000u64 + i as u64))
+        .bind(days as i32)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, comments, shares, source) \
+             SELECT $1, gen_random_uuid(), $2, p.published_at + make_interval(days => d), \
+                    (1000 * d + 50000 * (1 - exp(-d / 3.0)))::bigint, 40 * d, 3 * d, d, 'demo' \
+               FROM posts p, generate_series(1, $3) AS d WHERE p.tenant_id = $1 AND p.id = $2",
+        )
+        .bind(tenant)
+        .bind(post)
+        .bind(days as i32)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO link_clicks (tenant_id, collaboration_id, at, visitor, bot, unique_click) \
+             SELECT $1, $2, now() - make_interval(hours => g), decode(md5(g::text), 'hex'), \
+                    g % 10 = 0, g % 3 = 0 FROM generate_series(1, $3) AS g",
+        )
+        .bind(tenant)
+        .bind(collab)
+        .bind((days * 5) as i32)
+        .execute(&mut *conn)
+        .await?;
+        for n in 0..5 {
+            let key = format!("B{i}-{n}");
+            sqlx::query(
+                "INSERT INTO order_lines (tenant_id, import_id, shop_id, order_key, line_key, exported_at, \
+                   placed_at, currency, amount, fully_refunded) \
+                 VALUES ($1, $2, $3, $4, 'S', now(), now() - make_interval(days => $5), $6, 49.90, $7)",
+            )
+            .bind(tenant)
+            .bind(import)
+            .bind(shop)
+            .bind(&key)
+            .bind((n * 7 % days.max(1)) as i32)
+            .bind(if n == 4 { "GBP" } else { "USD" })
+            .bind(n == 3)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "INSERT INTO order_attributions (tenant_id, shop_id, order_key, line_key, collaboration_id, attributed_by) \
+                 VALUES ($1, $2, $3, 'S', $4, 'creator')",
+            )
+            .bind(tenant)
+            .bind(shop)
+            .bind(&key)
+            .bind(collab)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    sqlx::query(
+        "INSERT INTO reference_rates (id, rate_date, from_ccy, to_ccy, rate) \
+         VALUES ($1, current_date, 'GBP', 'USD', 1.27) ON CONFLICT DO NOTHING",
+    )
+    .bind(uuid::Uuid::now_v7())
+    .execute(&mut *conn)
+    .await?;
+    // A database in steady state: autovacuum has set the visibility map and the statistics.
+    conn.execute("VACUUM ANALYZE").await?;
+    Ok(campaign)
+}
+
+async fn dashboard(url: &str, collaborations: usize, days: usize, runs: usize) -> Result<()> {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use tower::ServiceExt;
+
+    sextant::db::migrate(url).await?;
+    let db = sextant::db::Db::connect(url, 4).await?;
+    let passwords = sextant::auth::password::PasswordService::fast_for_tests()?;
+    sextant::seed::seed_demo_with(&db, &passwords, sextant::seed::DemoSize::PEOPLE).await?;
+    let mut conn = PgConnection::connect(url).await.context("bench database")?;
+    let fill = Instant::now();
+    let campaign = fill_dashboard(&mut conn, collaborations, days).await?;
+    let snapshots: i64 = sqlx::query_scalar("SELECT count(*) FROM metric_snapshots")
+        .fetch_one(&mut conn)
+        .await?;
+    let filled = fill.elapsed().as_secs_f64();
+    // Where the time goes: each of the page's queries alone, in the tenant's scope.
+    {
+        use sextant::performance::repo::{self, Scope};
+        let tenant: uuid::Uuid =
+            sqlx::query_scalar("SELECT tenant_id FROM campaigns WHERE id = $1")
+                .bind(campaign)
+                .fetch_one(&mut conn)
+                .await?;
+        let mut tx = db.tenant_tx(tenant, None).await?;
+        let mut parts = Vec::new();
+        for _ in 0..3 {
+            parts.clear();
+            let t = Instant::now();
+            repo::totals(&mut tx, tenant, Scope::Campaign(campaign)).await?;
+            parts.push(("totals", t.elapsed()));
+            let t = Instant::now();
+            repo::order_totals(&mut tx, tenant, Scope::Campaign(campaign)).await?;
+            parts.push(("orders", t.elapsed()));
+            let t = Instant::now();
+            repo::window_candidates(&mut tx, tenant, Scope::Campaign(campaign)).await?;
+            parts.push(("windows", t.elapsed()));
+            let t = Instant::now();
+            repo::daily(&mut tx, tenant, campaign, "Asia/Shanghai").await?;
+            parts.push(("daily", t.elapsed()));
+        }
+        tx.commit().await?;
+        let shown: Vec<String> = parts
+            .iter()
+            .map(|(name, d)| format!("{name}_ms={:.1}", d.as_secs_f64() * 1000.0))
+            .collect();
+        println!("queries: {}", shown.join(" "));
+    }
+
+    let mut config = sextant::config::Config::for_tests(url.to_string());
+    let data_dir =
+        std::path::PathBuf::from(format!("/tmp/sextant-bench-data-{}", std::process::id()));
+    std::fs::create_dir_all(&data_dir)?;
+    config.data_dir = data_dir.clone();
+    let state = sextant::app::state(db.clone(), config, passwords);
+    let app = sextant::app::router(state);
+    let login = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(
+            "email=owner%40lumi-home.example&password=owner-demo-2026",
+        ))?;
+    let res = app.clone().oneshot(login).await?;
+    let cookie = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(sextant::app::SESSION_COOKIE))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+        .context("logging in gave no session cookie")?;
+    let path = format!("/t/lumi/campaigns/{campaign}/dashboard?sort=roi&dir=desc");
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    // One warm-up (connections, templates, rates), then the timed runs.
+    for run in 0..=runs.max(1) {
+        let request = Request::get(&path)
+            .header(header::COOKIE, &cookie)
+            .header(header::ACCEPT_LANGUAGE, "zh-CN")
+            .body(Body::empty())?;
+        let t = Instant::now();
+        let res = app.clone().oneshot(request).await?;
+        let status = res.status();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        if status != StatusCode::OK {
+            bail!("the dashboard answered {status}");
+        }
+        bytes = body.len();
+        if run > 0 {
+            times.push(ms);
+        }
+    }
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    println!(
+        "dashboard: collaborations={collaborations} days={days} snapshots={snapshots} fill_s={filled:.1} runs={}",
+        times.len()
+    );
+    println!(
+        "dashboard_median_ms={:.1} min_ms={:.1} max_ms={:.1} page_bytes={bytes}",
+        median(times),
+        sorted.first().copied().unwrap_or(0.0),
+        sorted.last().copied().unwrap_or(0.0)
+    );
+    db.close().await;
+    std::fs::remove_dir_all(&data_dir).ok();
+    Ok(())
+}
+
+/// A deterministic affiliate export of `rows` lines (about 250 bytes each).
+fn write_bench_orders(path: &std::path::Path, rows: usize, xlsx: bool) -> Result<()> {
+    use sextant::seed::orders::{TikTokRow, write_tiktok_header, write_tiktok_row};
+    let start = time::macros::datetime!(2026-01-01 00:00);
+    let creators: Vec<String> = (0..500).map(|i| format!("bench.creator{i}")).collect();
+    let row = |i: usize| TikTokRow {
+        order_id: 577_000_000_000_000_000 + (i / 2) as u64,
+        sku_id: 1_729_000_000 + (i % 2) as u64,
+        product: "Bench Lamp",
+        amount_cents: 1_000 + (i % 200_000) as i64,
+        currency: "USD",
+        quantity: 1 + (i % 3) as u32,
+        refunded: i.is_multiple_of(17),
+        status: "Completed",
+        creator: if i.is_multiple_of(10) {
+            ""
+        } else {
+            &creators[i % creators.len()]
+        },
+        content_id: Some(7_300_000_000_000_000_000 + (i % 5_000) as u64),
+        rate_percent: 10 + (i % 3) as u32 * 5,
+        created: start + time::Duration::seconds((i * 7) as i64),
+    };
+    if xlsx {
+        sextant::seed::orders::write_tiktok_xlsx(path, (0..rows).map(row))?;
+        return Ok(());
+    }
+    let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let mut out = csv::Writer::from_writer(file);
+    write_tiktok_header(&mut out)?;
+    for i in 0..rows {
+        write_tiktok_row(&mut out, &row(i))?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+async fn current_orders(db: &sextant::db::Db, tenant: uuid::Uuid) -> Result<i64> {
+    let mut tx = db.tenant_tx(tenant, None).await?;
+    let n = sqlx::query_scalar("SELECT count(*) FROM orders_current")
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+async fn import(url: &str, rows: usize, xlsx_rows: usize) -> Result<()> {
+    use sextant::orders::ingest::import_file;
+    sextant::db::migrate(url).await?;
+    let db = sextant::db::Db::connect(url, 8).await?;
+    let passwords = sextant::auth::password::PasswordService::fast_for_tests()?;
+    sextant::seed::seed_demo(&db, &passwords).await?;
+    let tenant = sextant::tenants::repo::tenant_by_slug(db.pool(), "lumi")
+        .await?
+        .context("demo tenant")?
+        .id;
+    let mut tx = db.tenant_tx(tenant, None).await?;
+    let shop: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM shops WHERE platform = 'tiktok_shop' ORDER BY name")
+            .fetch_one(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    let scratch = tempfile::tempdir_in("/tmp")?;
+    let storage = sextant::storage::Storage::local(&scratch.path().join("objects"))?;
+    let csv_path = scratch.path().join("affiliate-orders.csv");
+    let written = Instant::now();
+    write_bench_orders(&csv_path, rows, false)?;
+    let bytes = std::fs::metadata(&csv_path)?.len();
+    println!(
+        "import: generated {rows} rows ({:.1} MB) in {:.1} s",
+        bytes as f64 / 1e6,
+        written.elapsed().as_secs_f64()
+    );
+    let exported = time::OffsetDateTime::now_utc();
+    let timer = Instant::now();
+    import_file(
+        &db,
+        &storage,
+        tenant,
+        shop,
+        &csv_path,
+        "bench.csv",
+        exported,
+        true,
+    )
+    .await?;
+    let seconds = timer.elapsed().as_secs_f64();
+    let current = current_orders(&db, tenant).await?;
+    println!(
+        "import CSV: {rows} rows stored + validated + imported in {seconds:.2} s = {:.0} rows/s end to end; {current} current order lines",
+        rows as f64 / seconds
+    );
+    println!("import: peak RSS (VmHWM) {} MB", status_kib("VmHWM") / 1024);
+    let timer = Instant::now();
+    import_file(
+        &db,
+        &storage,
+        tenant,
+        shop,
+        &csv_path,
+        "bench-again.csv",
+        exported,
+        true,
+    )
+    .await?;
+    let again = current_orders(&db, tenant).await?;
+    println!(
+        "import CSV again: {:.2} s; current order lines {current} -> {again} ({} added)",
+        timer.elapsed().as_secs_f64(),
+        again - current
+    );
+    std::fs::remove_file(&csv_path).ok();
+    if xlsx_rows > 0 {
+        let xlsx_path = scratch.path().join("affiliate-orders.xlsx");
+        write_bench_orders(&xlsx_path, xlsx_rows, true)?;
+        let timer = Instant::now();
+        import_file(
+            &db,
+            &storage,
+            tenant,
+            shop,
+            &xlsx_path,
+            "bench.xlsx",
+            exported,
+            true,
+        )
+        .await?;
+        let seconds = timer.elapsed().as_secs_f64();
+        println!(
+            "import XLSX: {xlsx_rows} rows ({:.1} MB) in {seconds:.2} s = {:.0} rows/s end to end",
+            std::fs::metadata(&xlsx_path)?.len() as f64 / 1e6,
+            xlsx_rows as f64 / seconds
+        );
+    }
+    println!(
+        "import: peak RSS (VmHWM) at the end {} MB",
+        status_kib("VmHWM") / 1024
+    );
+    db.close().await;
     Ok(())
 }

@@ -535,6 +535,8 @@ struct CollabPage {
     is_am: bool,
     can_amend: bool,
     error: Option<String>,
+    /// Posts, windows, clicks, orders and KPIs (`performance::sections`), already rendered.
+    performance: String,
 }
 
 fn terms_facts(lang: Lang, t: &Terms) -> Vec<(String, String)> {
@@ -609,6 +611,7 @@ async fn page(
 ) -> AppResult<Response> {
     let row = load(&mut ctx, id, false).await?;
     let all = versions(&mut ctx, id).await?;
+    let performance = crate::performance::sections::collaboration(&mut ctx, id, lang).await?;
     ctx.tx.commit().await?;
     let parsed: Vec<(i32, Terms, Option<String>, time::OffsetDateTime)> = all
         .into_iter()
@@ -682,6 +685,7 @@ async fn page(
             is_am: ctx.access == Access::AccountManager,
             can_amend: ctx.access == Access::AccountManager && domain::terms_changeable(state_enum),
             error: error.map(|k| lang.t(k)),
+            performance,
         },
     )
 }
@@ -776,34 +780,7 @@ pub async fn event(
     .bind(form.get("tracking_number").trim())
     .execute(&mut *ctx.tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO contract_transitions (tenant_id, id, collaboration_id, from_state, to_state, event, actor_id, actor_label, reason) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''))",
-    )
-    .bind(ctx.tenant.id)
-    .bind(Uuid::now_v7())
-    .bind(id)
-    .bind(from.code())
-    .bind(to.code())
-    .bind(form.get("event"))
-    .bind(ctx.user.id)
-    .bind(ctx.user.label())
-    .bind(&reason)
-    .execute(&mut *ctx.tx)
-    .await?;
-    audit::record(
-        &mut ctx.tx,
-        audit::Entry::new(
-            "collaboration.transition",
-            "collaboration",
-            Some(id.to_string()),
-        )
-        .by(&ctx.user)
-        .tenant(Some(ctx.tenant.id))
-        .before(json!({ "state": from.code() }))
-        .after(json!({ "state": to.code(), "event": form.get("event"), "reason": reason })),
-    )
-    .await?;
+    record_transition(&mut ctx, id, from, to, form.get("event"), &reason).await?;
     if to == ContractState::Accepted {
         let campaign_row = campaigns::get(&mut ctx.tx, ctx.tenant.id, row.campaign_id)
             .await?
@@ -977,4 +954,48 @@ pub async fn save_terms(
     ctx.tx.commit().await?;
     flash(&session, "ok", "contracts.updated").await?;
     Ok(Redirect::to(&format!("/t/{}/collaborations/{id}", ctx.tenant.slug)).into_response())
+}
+
+/// Records a move of a collaboration's state (who, when, why) and audits it.
+pub async fn record_transition(
+    ctx: &mut TenantCtx,
+    collaboration_id: Uuid,
+    from: ContractState,
+    to: ContractState,
+    event: &str,
+    reason: &str,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO contract_transitions (tenant_id, id, collaboration_id, from_state, to_state, event, actor_id, actor_label, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''))",
+    )
+    .bind(ctx.tenant.id)
+    .bind(Uuid::now_v7())
+    .bind(collaboration_id)
+    .bind(from.code())
+    .bind(to.code())
+    .bind(event)
+    .bind(ctx.user.id)
+    .bind(ctx.user.label())
+    .bind(reason)
+    .execute(&mut *ctx.tx)
+    .await?;
+    let mut after = json!({ "state": to.code(), "event": event });
+    if !reason.is_empty() {
+        after["reason"] = json!(reason);
+    }
+    audit::record(
+        &mut ctx.tx,
+        audit::Entry::new(
+            "collaboration.transition",
+            "collaboration",
+            Some(collaboration_id.to_string()),
+        )
+        .by(&ctx.user)
+        .tenant(Some(ctx.tenant.id))
+        .before(json!({ "state": from.code() }))
+        .after(after),
+    )
+    .await?;
+    Ok(())
 }

@@ -609,6 +609,8 @@ struct CreatorPage {
     offers: Vec<Offer>,
     collaborations: Vec<Collaboration>,
     is_am: bool,
+    /// History with KPIs across this tenant's campaigns (`performance::sections`), rendered.
+    performance: String,
 }
 
 /// The creator a path segment names — its id, or `@handle` (the shortlist card links by handle)
@@ -674,6 +676,7 @@ pub async fn show(
     .bind(id)
     .fetch_all(&mut *ctx.tx)
     .await?;
+    let performance = crate::performance::sections::creator_history(&mut ctx, id, lang).await?;
     ctx.tx.commit().await?;
 
     let tz = ctx.tenant.time_zone.as_str();
@@ -719,6 +722,7 @@ pub async fn show(
             collaborations,
             is_am: ctx.access == Access::AccountManager,
             slug,
+            performance,
         },
     )
 }

@@ -3,6 +3,8 @@
 
 pub mod campaigns;
 pub mod creators;
+pub mod orders;
+pub mod performance;
 
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -340,6 +342,7 @@ pub async fn seed_demo_with(
         }
         for (tenant_id, slug, owner) in working.iter().filter(|_| size.campaigns) {
             campaigns::seed_campaigns(&mut tx, *tenant_id, slug, *owner, am_id).await?;
+            performance::seed_performance(&mut tx, *tenant_id).await?;
         }
     }
 
@@ -351,6 +354,9 @@ pub async fn seed_demo_with(
     )
     .await?;
     tx.commit().await?;
+    if size.creators > 0 && size.campaigns {
+        orders::seed_orders(db).await?;
+    }
     Ok(report)
 }
 

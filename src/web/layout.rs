@@ -155,6 +155,7 @@ impl Layout {
                 item(format!("{base}/campaigns"), "nav.campaigns");
                 item(format!("{base}/creators"), "nav.creators");
                 item(format!("{base}/shops"), "nav.shops");
+                item(format!("{base}/orders/imports"), "nav.orders");
             }
             if access == Access::Owner {
                 if active {

@@ -125,6 +125,19 @@ impl Browser {
             .click()
             .await
             .unwrap();
+        // The login has answered once the browser left the login page (the session cookie is
+        // set by then) or the page shows why not; a caller that navigates sooner would race it.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.path().await == "/login"
+            && self
+                .client
+                .find(Locator::Css("[data-testid=form-error]"))
+                .await
+                .is_err()
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn close(mut self) {

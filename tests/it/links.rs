@@ -307,3 +307,69 @@ async fn sigterm_writes_every_click_that_was_answered() {
     std::fs::remove_dir_all(&data_dir).ok();
     assert_eq!(logged(&app, &link).await.len(), n);
 }
+
+#[tokio::test]
+async fn clicks_per_local_day_follow_the_log_and_the_tenants_time_zone() {
+    let app = with_collaborations().await;
+    let link = a_link(&app, "lumi").await;
+    // 23:30 and 00:30 UTC on one UTC day: one Shanghai day (+8), two days in UTC.
+    let mut tx = app
+        .db
+        .system_tx(sextant::db::SystemScope::ClickWriter)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO link_clicks (tenant_id, collaboration_id, at, visitor, bot, unique_click) VALUES \
+         ($1, $2, '2026-05-01 00:30:00+00', '\\x00', false, true), \
+         ($1, $2, '2026-05-01 23:30:00+00', '\\x01', false, true), \
+         ($1, $2, '2026-05-01 23:40:00+00', '\\x02', true, false)",
+    )
+    .bind(link.tenant_id)
+    .bind(link.collaboration_id)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let days = |zone: &'static str| {
+        let (db, link) = (&app.db, &link);
+        async move {
+            let mut tx = db.tenant_tx(link.tenant_id, None).await.unwrap();
+            sqlx::query_as::<_, (String, time::Date, i64, i64, i64, i64)>(
+                "SELECT zone, day, total, clicks, unique_clicks, bots FROM link_click_days \
+                 WHERE collaboration_id = $1 AND zone = $2 \
+                   AND day BETWEEN '2026-04-30' AND '2026-05-03' ORDER BY day",
+            )
+            .bind(link.collaboration_id)
+            .bind(zone)
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, d, t, c, u, b)| (d.to_string(), t, c, u, b))
+            .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        days("Asia/Shanghai").await,
+        vec![
+            ("2026-05-01".to_string(), 1, 1, 1, 0),
+            ("2026-05-02".to_string(), 2, 1, 1, 1)
+        ]
+    );
+    let mut tx = app
+        .db
+        .system_tx(sextant::db::SystemScope::Cli)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE tenants SET time_zone = 'UTC' WHERE id = $1")
+        .bind(link.tenant_id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(days("Asia/Shanghai").await, vec![]);
+    assert_eq!(
+        days("UTC").await,
+        vec![("2026-05-01".to_string(), 3, 2, 2, 1)]
+    );
+}

@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod browser;
+mod browser_dashboard;
 mod campaigns;
 mod contracts;
 mod creators;
@@ -13,6 +14,8 @@ mod links;
 mod matching;
 mod members;
 mod onboarding;
+mod orders;
+mod performance;
 mod rls;
 mod seller_creators;
 mod support;

@@ -1,0 +1,128 @@
+//! Taking an export in: the header check every upload gets before it is queued, and the whole
+//! path (store → check → queue → validate → import) for files already on disk (demo seeder,
+//! benchmark), so they go through exactly what the upload page does.
+
+use std::io::Cursor;
+
+use time::OffsetDateTime;
+use time_tz::Tz;
+use uuid::Uuid;
+
+use super::{jobs, repo};
+use crate::db::{Db, SystemScope};
+use crate::storage::{Storage, StoredObject};
+use crate::tracking::orders::{FileError, OrderFormat, OrderReader};
+use crate::tracking::xlsx;
+
+/// How much of a CSV is read to check its header.
+const HEADER_PREFIX: u64 = 256 * 1024;
+
+/// Reads just the header of a stored export: which export it is, or why it is none.
+pub async fn check_header(
+    storage: &Storage,
+    key: &str,
+    zone: &'static Tz,
+) -> anyhow::Result<Result<OrderFormat, FileError>> {
+    let prefix = storage.prefix(key, HEADER_PREFIX).await?;
+    if jobs::is_workbook(&prefix) {
+        // A workbook's directory is at its end: read it from a spooled copy.
+        let spool = storage.spool(key).await?;
+        let file = spool.reopen()?;
+        return Ok(tokio::task::spawn_blocking(move || {
+            let mut book = xlsx::open_workbook(std::io::BufReader::new(file))?;
+            let reader = xlsx::XlsxOrderReader::new(&mut book, zone)?;
+            Ok(reader.format())
+        })
+        .await?);
+    }
+    Ok(OrderReader::new(Cursor::new(prefix), zone).map(|r| r.format()))
+}
+
+/// Whether an export fits the shop: a TikTok Shop takes the affiliate export, a Shopify shop
+/// the Shopify one; other shops take either.
+pub fn fits_shop(format: OrderFormat, platform: &str) -> bool {
+    !matches!(
+        (format, platform),
+        (OrderFormat::Shopify, "tiktok_shop") | (OrderFormat::TikTokAffiliate, "shopify")
+    )
+}
+
+/// Stores a local file as an order export of `shop_id`, checks its header, queues it, runs the
+/// validation and (when `import` is set) the import, all as the app does. Returns the import id.
+#[allow(clippy::too_many_arguments)]
+pub async fn import_file(
+    db: &Db,
+    storage: &Storage,
+    tenant_id: Uuid,
+    shop_id: Uuid,
+    path: &std::path::Path,
+    filename: &str,
+    exported_at: OffsetDateTime,
+    import: bool,
+) -> anyhow::Result<Uuid> {
+    let mut tx = db.system_tx(SystemScope::ImportJob).await?;
+    let zone_name: String =
+        sqlx::query_scalar("SELECT time_zone FROM shops WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(shop_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    let zone = crate::tracking::orders::shop_zone(&zone_name)
+        .ok_or_else(|| anyhow::anyhow!("shop time zone {zone_name} unknown"))?;
+    let upload_id = Uuid::now_v7();
+    let stored: StoredObject = storage
+        .put_file(&Storage::key(tenant_id, "orders", upload_id), path)
+        .await?;
+    let format = match check_header(storage, &stored.key, zone).await? {
+        Ok(format) => format,
+        Err(e) => {
+            storage.delete(&stored.key).await.ok();
+            anyhow::bail!("{filename}: {e}");
+        }
+    };
+    let mut tx = db.tenant_tx(tenant_id, None).await?;
+    let id = repo::create_import(
+        &mut tx,
+        &repo::NewImport {
+            tenant_id,
+            upload_id,
+            shop_id,
+            filename,
+            content_type: None,
+            stored: &stored,
+            format: format.code(),
+            exported_at,
+            by: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let state = jobs::run_now(db, storage, tenant_id, id).await?;
+    if state != "validated" {
+        anyhow::bail!("{filename}: validation ended in state {state}");
+    }
+    if import {
+        let mut tx = db.tenant_tx(tenant_id, None).await?;
+        repo::transition(&mut tx, id, "validated", "importing").await?;
+        tx.commit().await?;
+        let state = jobs::run_now(db, storage, tenant_id, id).await?;
+        if state != "imported" {
+            anyhow::bail!("{filename}: import ended in state {state}");
+        }
+    }
+    Ok(id)
+}
+
+/// A problem's message in `lang`, its detail filling whichever argument the message has.
+pub fn problem_message(lang: crate::web::lang::Lang, key: &str, detail: &str) -> String {
+    lang.t_with(
+        key,
+        &[
+            ("missing", detail),
+            ("columns", detail),
+            ("detail", detail),
+            ("line", detail),
+        ],
+    )
+}

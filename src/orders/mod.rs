@@ -1,0 +1,49 @@
+//! Order imports (SPEC §5): exports uploaded into object storage, validated and imported by a
+//! background job, undone as a batch; orders attributed to collaborations automatically or by a
+//! person. The parsing itself is `tracking::orders` / `tracking::xlsx`.
+
+pub mod handlers;
+pub mod ingest;
+pub mod jobs;
+pub mod repo;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+/// The largest order export accepted (a million-row export is about 300 MB).
+pub const MAX_UPLOAD_BYTES: usize = 512 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/t/{tenant_slug}/orders/imports",
+            get(handlers::index)
+                .post(handlers::upload.layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))),
+        )
+        .route("/t/{tenant_slug}/orders/imports/{id}", get(handlers::show))
+        .route(
+            "/t/{tenant_slug}/orders/imports/{id}/progress",
+            get(handlers::progress),
+        )
+        .route(
+            "/t/{tenant_slug}/orders/imports/{id}/errors.csv",
+            get(handlers::errors_csv),
+        )
+        // confirm (validated → importing), cancel (validated → cancelled), undo (imported → undone)
+        .route(
+            "/t/{tenant_slug}/orders/imports/{id}/{action}",
+            post(handlers::action),
+        )
+        .route(
+            "/t/{tenant_slug}/orders/unattributed",
+            get(handlers::unattributed),
+        )
+        .route(
+            "/t/{tenant_slug}/orders/attribute",
+            post(handlers::attribute),
+        )
+}

@@ -1,0 +1,407 @@
+//! The campaign overview (UX "Campaign overview"): four big numbers against their targets, every
+//! KPI of the campaign, the per-creator table sortable by any KPI (`?sort=<kpi>&dir=asc|desc`,
+//! anything else falls back to GMV, highest first), daily charts of views, clicks and GMV, and
+//! the D1/D7/D14/D30 comparison per creator.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use time::{Date, OffsetDateTime};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::domain::SortKey;
+use super::kpis::{self, Headline, KpiView};
+use super::repo::{self, CollabTotals, OrderTotals, Scope, WindowCandidate};
+use super::{charts, parse_id};
+use crate::campaigns::domain::Campaign;
+use crate::error::{AppError, AppResult};
+use crate::matching::domain::Rates;
+use crate::matching::repo::ReferenceRates;
+use crate::state::AppState;
+use crate::tenants::TenantCtx;
+use crate::tracking::kpi::{Amounts, KpiInput, Kpis, compute};
+use crate::tracking::windows::{self, Metrics, Snapshot, Window};
+use crate::web::lang::Lang;
+use crate::web::layout::Layout;
+use crate::web::{fmt, render_with};
+
+/// Sort and direction from the query string; the first value of each wins, garbage is ignored.
+pub fn sort_of(query: Option<&str>) -> (SortKey, bool) {
+    let mut sort = None;
+    let mut dir = None;
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "sort" if sort.is_none() => sort = Some(v.into_owned()),
+            "dir" if dir.is_none() => dir = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    let key = sort
+        .as_deref()
+        .and_then(SortKey::parse)
+        .unwrap_or(SortKey::Gmv);
+    let desc = match dir.as_deref() {
+        Some("asc") => false,
+        Some("desc") => true,
+        _ => key != SortKey::Creator,
+    };
+    (key, desc)
+}
+
+pub struct CreatorRow {
+    pub collaboration_id: Uuid,
+    pub creator_id: Uuid,
+    pub handle: String,
+    pub state: String,
+    pub state_key: String,
+    pub posts: i64,
+    pub kpis: Kpis,
+    pub view: KpiView,
+}
+
+pub struct SortHeader {
+    pub code: &'static str,
+    pub label: String,
+    pub href: String,
+    pub aria_sort: &'static str,
+}
+
+pub struct WindowCell {
+    pub views: String,
+    pub er: String,
+    pub is_final: bool,
+    pub missing: usize,
+}
+
+pub struct WindowRow {
+    pub handle: String,
+    pub collaboration_id: Uuid,
+    pub cells: Vec<WindowCell>,
+}
+
+pub struct ChartView {
+    pub id: &'static str,
+    pub title: String,
+    pub svg: String,
+    pub rows: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "performance/dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    slug: String,
+    campaign_id: Uuid,
+    heading: String,
+    currency: String,
+    headlines: Vec<Headline>,
+    total: KpiView,
+    converted: bool,
+    rates_note: String,
+    headers: Vec<SortHeader>,
+    rows: Vec<CreatorRow>,
+    windows: Vec<String>,
+    window_rows: Vec<WindowRow>,
+    charts: Vec<ChartView>,
+    can_import: bool,
+}
+
+/// Per collaboration: its posts as (published_at, candidate snapshots).
+type PostsOf = BTreeMap<Uuid, BTreeMap<Uuid, (OffsetDateTime, Vec<Snapshot>)>>;
+
+pub fn group_candidates(candidates: &[WindowCandidate]) -> PostsOf {
+    let mut out: PostsOf = BTreeMap::new();
+    for c in candidates {
+        let post = out
+            .entry(c.collaboration_id)
+            .or_default()
+            .entry(c.post_id)
+            .or_insert_with(|| (c.published_at, Vec::new()));
+        if let Some(at) = c.captured_at
+            && !post.1.iter().any(|s| s.captured_at == at)
+        {
+            post.1.push(Snapshot {
+                captured_at: at,
+                metrics: Metrics {
+                    views: c.views.unwrap_or(0),
+                    likes: c.likes.unwrap_or(0),
+                    comments: c.comments.unwrap_or(0),
+                    shares: c.shares.unwrap_or(0),
+                },
+                avg_watch_seconds: None,
+            });
+        }
+    }
+    out
+}
+
+/// The D1/D7/D14/D30 cells of one collaboration (its posts summed, `windows::combined`).
+pub fn window_cells(
+    posts: Option<&BTreeMap<Uuid, (OffsetDateTime, Vec<Snapshot>)>>,
+    now: OffsetDateTime,
+) -> Vec<WindowCell> {
+    Window::ALL
+        .into_iter()
+        .map(|w| {
+            let c = windows::combined(
+                w,
+                posts
+                    .into_iter()
+                    .flat_map(|p| p.values())
+                    .map(|(at, s)| (*at, &s[..])),
+                now,
+            );
+            let any = posts.is_some_and(|p| p.len() > c.missing);
+            WindowCell {
+                views: if any {
+                    fmt::number(c.metrics.views)
+                } else {
+                    "—".into()
+                },
+                er: if any {
+                    kpis::percent(crate::tracking::kpi::ratio(
+                        c.metrics.engagements().into(),
+                        c.metrics.views.into(),
+                    ))
+                } else {
+                    "—".into()
+                },
+                is_final: c.is_final,
+                missing: c.missing,
+            }
+        })
+        .collect()
+}
+
+/// Computed KPIs of each collaboration and of them all (only those that count).
+pub struct Computed {
+    pub rows: Vec<(CollabTotals, Kpis)>,
+    pub total: Kpis,
+}
+
+pub fn compute_all(
+    totals: Vec<CollabTotals>,
+    orders: &[OrderTotals],
+    currency: &str,
+    rates: &dyn Rates,
+) -> Computed {
+    let by_collab = kpis::orders_by_collaboration(orders);
+    let mut sum = KpiInput::default();
+    let mut rows = Vec::with_capacity(totals.len());
+    for t in totals {
+        let input = kpis::input_of(&t, by_collab.get(&t.id).map_or(&[][..], |v| &v[..]));
+        if kpis::counts(&t.state) {
+            sum.merge(&input);
+        }
+        let k = compute(&input, currency, rates);
+        rows.push((t, k));
+    }
+    Computed {
+        rows,
+        total: compute(&sum, currency, rates),
+    }
+}
+
+fn href(slug: &str, campaign: Uuid, key: SortKey, desc: bool) -> String {
+    format!(
+        "/t/{slug}/campaigns/{campaign}/dashboard?sort={}&dir={}#creators",
+        key.code(),
+        if desc { "desc" } else { "asc" }
+    )
+}
+
+/// The daily series as chart points (GMV converted into the report currency).
+fn series(
+    daily: &[(String, repo::DayValue)],
+    name: &str,
+    currency: &str,
+    rates: &dyn Rates,
+) -> Vec<(Date, f64)> {
+    let mut by_day: BTreeMap<Date, Amounts> = BTreeMap::new();
+    for (_, v) in daily.iter().filter(|(s, _)| s == name) {
+        let ccy = if v.currency.is_empty() {
+            currency
+        } else {
+            &v.currency
+        };
+        by_day.entry(v.day).or_default().add(v.value, ccy);
+    }
+    by_day
+        .into_iter()
+        .map(|(day, amounts)| {
+            let value: Decimal = amounts.in_currency(currency, rates).value;
+            (day, value.to_f64().unwrap_or(0.0))
+        })
+        .collect()
+}
+
+/// `GET /t/{slug}/campaigns/{id}/dashboard`
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    Path((_slug, id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    mut ctx: TenantCtx,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let campaign_row = repo::campaign(&mut ctx.tx, ctx.tenant.id, &ctx.tenant.time_zone, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    ctx.require_active()?;
+    let tenant = ctx.tenant.id;
+    let totals = repo::totals(&mut ctx.tx, tenant, Scope::Campaign(id)).await?;
+    let orders = repo::order_totals(&mut ctx.tx, tenant, Scope::Campaign(id)).await?;
+    let candidates = repo::window_candidates(&mut ctx.tx, tenant, Scope::Campaign(id)).await?;
+    let tz = ctx.tenant.time_zone.clone();
+    let daily = repo::daily(&mut ctx.tx, tenant, id, &tz).await?;
+    let rates = ReferenceRates::load(&mut ctx.tx).await?;
+    let can_import = super::can_write(&ctx).is_ok();
+
+    let campaign: Campaign = serde_json::from_value(campaign_row.data.clone()).unwrap_or_default();
+    let currency = kpis::report_currency(
+        &campaign,
+        campaign_row.shop_currency.as_deref(),
+        &ctx.tenant.settlement_currency,
+    );
+    let targets = kpis::targets(&campaign, &currency);
+    let computed = compute_all(totals, &orders, &currency, &rates);
+    let now = OffsetDateTime::now_utc();
+    let grouped = group_candidates(&candidates);
+    let (key, desc) = sort_of(query.as_deref());
+    let slug = ctx.tenant.slug.clone();
+
+    let mut rows: Vec<CreatorRow> = computed
+        .rows
+        .into_iter()
+        .map(|(t, k)| CreatorRow {
+            collaboration_id: t.id,
+            creator_id: t.creator_id,
+            state_key: format!("contract.state.{}", t.state),
+            state: t.state,
+            posts: t.posts,
+            view: kpis::view(lang, &k, &targets),
+            kpis: k,
+            handle: t.handle,
+        })
+        .collect();
+    kpis::sort_rows(&mut rows, key, desc, |r| (r.handle.as_str(), &r.kpis));
+    let window_rows = rows
+        .iter()
+        .filter(|r| r.posts > 0)
+        .map(|r| WindowRow {
+            handle: r.handle.clone(),
+            collaboration_id: r.collaboration_id,
+            cells: window_cells(grouped.get(&r.collaboration_id), now),
+        })
+        .collect();
+    let headers = SortKey::ALL
+        .into_iter()
+        .map(|k| {
+            let current = k == key;
+            SortHeader {
+                code: k.code(),
+                label: lang.t(k.label_key()),
+                href: href(
+                    &slug,
+                    id,
+                    k,
+                    if current {
+                        !desc
+                    } else {
+                        k != SortKey::Creator
+                    },
+                ),
+                aria_sort: match (current, desc) {
+                    (false, _) => "none",
+                    (true, true) => "descending",
+                    (true, false) => "ascending",
+                },
+            }
+        })
+        .collect();
+    let chart = |cid: &'static str, name: &str, title_key: &str, money: bool| {
+        let points = series(&daily, name, &currency, &rates);
+        let title = if money {
+            lang.t_with(title_key, &[("currency", &currency)])
+        } else {
+            lang.t(title_key)
+        };
+        let desc = lang.t_with(
+            "performance.chart.desc",
+            &[
+                ("days", &points.len().to_string()),
+                (
+                    "total",
+                    &charts::short_number(points.iter().map(|p| p.1).sum()),
+                ),
+            ],
+        );
+        ChartView {
+            id: cid,
+            svg: charts::daily_line(cid, &title, &desc, &points),
+            rows: points
+                .iter()
+                .map(|(d, v)| (d.to_string(), charts::short_number(*v)))
+                .collect(),
+            title,
+        }
+    };
+    let charts = vec![
+        chart("views", "views", "performance.chart.views", false),
+        chart("clicks", "clicks", "performance.chart.clicks", false),
+        chart("gmv", "gmv", "performance.chart.gmv", true),
+    ];
+    let total = kpis::view(lang, &computed.total, &targets);
+    let (layout, _) =
+        super::posts::page_layout(&state, &session, lang, ctx, "performance.dashboard.title")
+            .await?;
+    let page = DashboardPage {
+        layout,
+        heading: format!(
+            "{} {}",
+            campaign_row.code.clone().unwrap_or_default(),
+            campaign_row.title
+        ),
+        campaign_id: id,
+        headlines: kpis::headlines(lang, &computed.total, &targets),
+        converted: total.converted || rows.iter().any(|r| r.view.converted),
+        rates_note: lang.t_with("performance.converted_note", &[("currency", &currency)]),
+        total,
+        currency,
+        headers,
+        rows,
+        windows: Window::ALL.iter().map(|w| lang.t(w.key())).collect(),
+        window_rows,
+        charts,
+        can_import,
+        slug,
+    };
+    render_with(StatusCode::OK, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_sort_parameters_fall_back_to_gmv_descending() {
+        assert_eq!(sort_of(None), (SortKey::Gmv, true));
+        assert_eq!(
+            sort_of(Some("sort=%27;drop&dir=sideways")),
+            (SortKey::Gmv, true)
+        );
+        assert_eq!(
+            sort_of(Some("sort=roi&dir=asc&sort=cpc")),
+            (SortKey::Roi, false)
+        );
+        assert_eq!(sort_of(Some("sort=creator")), (SortKey::Creator, false));
+        assert_eq!(sort_of(Some("dir=asc&dir=desc")), (SortKey::Gmv, false));
+    }
+}

@@ -1,0 +1,523 @@
+//! The pure rules of performance tracking: a post as typed (URL, video id, publish time), the
+//! late-publishing flag, a snapshot as typed, how far a KPI is from its target (green / amber /
+//! red) and the per-creator table's sort keys. No database, no HTTP.
+//!
+//! Decisions where the SPEC is silent:
+//! - times are typed as wall-clock time in the campaign shop's time zone (the tenant's when the
+//!   campaign has no shop); the form says which zone; an explicit offset (`+0800`, `Z`) wins;
+//! - the publish deadline is a date: a post is on time until the end of that day (23:59:59) in
+//!   the same zone; days late = the post's local date − the deadline;
+//! - the video id is taken from a TikTok URL (`…/video/<digits>`) when not typed; typed ids are
+//!   1–64 letters, digits, `_` or `-`; a URL that is not TikTok may go without one;
+//! - a snapshot's captured_at may not be before the post was published, nor in the future;
+//!   counts are whole numbers ≥ 0 (thousands separators, `1.2K`, `3万` read as in the creator
+//!   import); likes may exceed views (no rule invented);
+//! - against a target: green at ≥ 100 %, amber at ≥ 80 %, red below (the UX's three colours).
+
+use rust_decimal::Decimal;
+use time::{Date, OffsetDateTime, Time};
+use time_tz::Tz;
+
+use crate::creators::import::parse_count;
+use crate::tenants::domain::FieldErrors;
+use crate::tracking::orders::{local_to_utc, parse_time_text};
+use crate::tracking::windows::Metrics;
+
+pub const MAX_URL: usize = 2_000;
+pub const MAX_VIDEO_ID: usize = 64;
+/// A watch time above this many seconds (over three years) is a typo.
+const MAX_WATCH_SECONDS: Decimal = Decimal::from_parts(100_000_000, 0, 0, false, 0);
+
+/// The post form as typed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PostInput {
+    pub url: String,
+    pub video_id: String,
+    pub published_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPost {
+    pub url: String,
+    pub video_id: Option<String>,
+    pub published_at: OffsetDateTime,
+}
+
+/// The id in a TikTok video URL: `https://www.tiktok.com/@handle/video/7301234567890123456`
+/// (also `m.tiktok.com/v/<id>.html`, query and fragment ignored).
+pub fn video_id_from_url(text: &str) -> Option<String> {
+    let url = url::Url::parse(text.trim()).ok()?;
+    let host = url.host_str()?.to_ascii_lowercase();
+    if host != "tiktok.com" && !host.ends_with(".tiktok.com") {
+        return None;
+    }
+    let segments: Vec<&str> = url.path_segments()?.collect();
+    segments.windows(2).find_map(|pair| {
+        let id = pair[1].trim_end_matches(".html");
+        (matches!(pair[0], "video" | "v" | "photo")
+            && !id.is_empty()
+            && id.len() <= MAX_VIDEO_ID
+            && id.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| id.to_string())
+    })
+}
+
+fn is_video_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_VIDEO_ID
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// A URL a person can open: http(s) with a host.
+pub fn is_post_url(s: &str) -> bool {
+    s.len() <= MAX_URL
+        && url::Url::parse(s).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+        })
+}
+
+/// A time as typed (`2026-05-01T10:00` from the browser's picker, `2026-05-01 10:00:00`,
+/// `01/05/2026 10:00`, with or without an offset), read in `zone` when it has no offset.
+pub fn parse_local_time(text: &str, zone: &Tz) -> Option<OffsetDateTime> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    parse_time_text(text, zone)
+}
+
+/// Validates every field at once (errors keyed by field name, values catalogue keys).
+pub fn validate_post(
+    input: &PostInput,
+    zone: &Tz,
+    now: OffsetDateTime,
+) -> Result<NewPost, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let url = input.url.trim().to_string();
+    if url.is_empty() {
+        errors.insert("url".into(), "performance.error.url_required");
+    } else if !is_post_url(&url) {
+        errors.insert("url".into(), "performance.error.url_invalid");
+    }
+    let typed = input.video_id.trim();
+    let video_id = if typed.is_empty() {
+        video_id_from_url(&url)
+    } else if is_video_id(typed) {
+        Some(typed.to_string())
+    } else {
+        errors.insert("video_id".into(), "performance.error.video_id_invalid");
+        None
+    };
+    let published_at = if input.published_at.trim().is_empty() {
+        errors.insert(
+            "published_at".into(),
+            "performance.error.published_at_required",
+        );
+        None
+    } else {
+        match parse_local_time(&input.published_at, zone) {
+            None => {
+                errors.insert("published_at".into(), "performance.error.time_invalid");
+                None
+            }
+            Some(at) if at > now => {
+                errors.insert(
+                    "published_at".into(),
+                    "performance.error.published_in_future",
+                );
+                None
+            }
+            Some(at) => Some(at),
+        }
+    };
+    match (errors.is_empty(), published_at) {
+        (true, Some(published_at)) => Ok(NewPost {
+            url,
+            video_id,
+            published_at,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// The first instant after the deadline day, in `zone`.
+pub fn deadline_end(deadline: Date, zone: &Tz) -> OffsetDateTime {
+    let next = deadline.next_day().unwrap_or(deadline);
+    local_to_utc(next.with_time(Time::MIDNIGHT), zone)
+}
+
+/// Whole days late (None when on time): the local date of publishing − the deadline.
+pub fn days_late(published_at: OffsetDateTime, deadline: Date, zone: &Tz) -> Option<i64> {
+    if published_at < deadline_end(deadline, zone) {
+        return None;
+    }
+    use time_tz::OffsetDateTimeExt;
+    let local = published_at.to_timezone(zone).date();
+    Some((local - deadline).whole_days().max(1))
+}
+
+/// The snapshot form (and a CSV row) as typed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SnapshotInput {
+    pub captured_at: String,
+    pub views: String,
+    pub likes: String,
+    pub comments: String,
+    pub shares: String,
+    pub avg_watch_seconds: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSnapshot {
+    pub captured_at: OffsetDateTime,
+    pub metrics: Metrics,
+    pub avg_watch_seconds: Option<Decimal>,
+}
+
+pub const SNAPSHOT_FIELDS: [&str; 6] = [
+    "captured_at",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+    "avg_watch_seconds",
+];
+
+fn count(text: &str, field: &str, errors: &mut FieldErrors) -> i64 {
+    let t = text.trim();
+    if t.is_empty() {
+        errors.insert(field.into(), "performance.error.count_required");
+        return 0;
+    }
+    match parse_count(t) {
+        Some(n) if n >= 0 && !t.starts_with('-') => n,
+        _ => {
+            errors.insert(field.into(), "performance.error.count_invalid");
+            0
+        }
+    }
+}
+
+/// Validates a snapshot of a post published at `published_at`.
+pub fn validate_snapshot(
+    input: &SnapshotInput,
+    zone: &Tz,
+    published_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<NewSnapshot, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let captured_at = if input.captured_at.trim().is_empty() {
+        errors.insert(
+            "captured_at".into(),
+            "performance.error.captured_at_required",
+        );
+        None
+    } else {
+        match parse_local_time(&input.captured_at, zone) {
+            None => {
+                errors.insert("captured_at".into(), "performance.error.time_invalid");
+                None
+            }
+            Some(at) if at < published_at => {
+                errors.insert(
+                    "captured_at".into(),
+                    "performance.error.captured_before_published",
+                );
+                None
+            }
+            Some(at) if at > now => {
+                errors.insert("captured_at".into(), "performance.error.captured_in_future");
+                None
+            }
+            Some(at) => Some(at),
+        }
+    };
+    let metrics = Metrics {
+        views: count(&input.views, "views", &mut errors),
+        likes: count(&input.likes, "likes", &mut errors),
+        comments: count(&input.comments, "comments", &mut errors),
+        shares: count(&input.shares, "shares", &mut errors),
+    };
+    let watch = input.avg_watch_seconds.trim();
+    let avg_watch_seconds = if watch.is_empty() {
+        None
+    } else {
+        match watch.parse::<Decimal>() {
+            Ok(s) if s >= Decimal::ZERO && s < MAX_WATCH_SECONDS && s.scale() <= 2 => Some(s),
+            _ => {
+                errors.insert(
+                    "avg_watch_seconds".into(),
+                    "performance.error.watch_invalid",
+                );
+                None
+            }
+        }
+    };
+    match (errors.is_empty(), captured_at) {
+        (true, Some(captured_at)) => Ok(NewSnapshot {
+            captured_at,
+            metrics,
+            avg_watch_seconds,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// How an actual figure stands against its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rag {
+    Green,
+    Amber,
+    Red,
+}
+
+impl Rag {
+    /// From actual ÷ target (`kpi::attainment`); None without a target or an actual value.
+    pub fn of(attainment: Option<Decimal>) -> Option<Rag> {
+        let a = attainment?;
+        Some(if a >= Decimal::ONE {
+            Rag::Green
+        } else if a >= Decimal::new(8, 1) {
+            Rag::Amber
+        } else {
+            Rag::Red
+        })
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Rag::Green => "green",
+            Rag::Amber => "amber",
+            Rag::Red => "red",
+        }
+    }
+
+    /// The words shown with the colour (never colour alone).
+    pub fn key(self) -> &'static str {
+        match self {
+            Rag::Green => "performance.rag.green",
+            Rag::Amber => "performance.rag.amber",
+            Rag::Red => "performance.rag.red",
+        }
+    }
+}
+
+/// The per-creator table's columns that can order it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Creator,
+    Views,
+    Er,
+    Clicks,
+    UniqueClicks,
+    Ctr,
+    Orders,
+    Gmv,
+    Refunds,
+    NetGmv,
+    Cost,
+    Roi,
+    Cpc,
+    Cpm,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 14] = [
+        SortKey::Creator,
+        SortKey::Views,
+        SortKey::Er,
+        SortKey::Clicks,
+        SortKey::UniqueClicks,
+        SortKey::Ctr,
+        SortKey::Orders,
+        SortKey::Gmv,
+        SortKey::Refunds,
+        SortKey::NetGmv,
+        SortKey::Cost,
+        SortKey::Roi,
+        SortKey::Cpc,
+        SortKey::Cpm,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            SortKey::Creator => "creator",
+            SortKey::Views => "views",
+            SortKey::Er => "er",
+            SortKey::Clicks => "clicks",
+            SortKey::UniqueClicks => "unique_clicks",
+            SortKey::Ctr => "ctr",
+            SortKey::Orders => "orders",
+            SortKey::Gmv => "gmv",
+            SortKey::Refunds => "refunds",
+            SortKey::NetGmv => "net_gmv",
+            SortKey::Cost => "cost",
+            SortKey::Roi => "roi",
+            SortKey::Cpc => "cpc",
+            SortKey::Cpm => "cpm",
+        }
+    }
+
+    /// Anything else (garbage, too long, another case) is None: the page falls back to GMV.
+    pub fn parse(s: &str) -> Option<SortKey> {
+        SortKey::ALL.into_iter().find(|k| k.code() == s)
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            SortKey::Creator => "performance.kpi.creator",
+            SortKey::Views => "performance.kpi.views",
+            SortKey::Er => "performance.kpi.er",
+            SortKey::Clicks => "performance.kpi.clicks",
+            SortKey::UniqueClicks => "performance.kpi.unique_clicks",
+            SortKey::Ctr => "performance.kpi.ctr",
+            SortKey::Orders => "performance.kpi.orders",
+            SortKey::Gmv => "performance.kpi.gmv",
+            SortKey::Refunds => "performance.kpi.refunds",
+            SortKey::NetGmv => "performance.kpi.net_gmv",
+            SortKey::Cost => "performance.kpi.cost",
+            SortKey::Roi => "performance.kpi.roi",
+            SortKey::Cpc => "performance.kpi.cpc",
+            SortKey::Cpm => "performance.kpi.cpm",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+    use time_tz::timezones;
+
+    fn la() -> &'static Tz {
+        timezones::get_by_name("America/Los_Angeles").expect("zone")
+    }
+
+    #[test]
+    fn video_ids_come_from_tiktok_urls_only() {
+        assert_eq!(
+            video_id_from_url("https://www.tiktok.com/@mia.home/video/7301234567890123456?lang=en")
+                .as_deref(),
+            Some("7301234567890123456")
+        );
+        assert_eq!(
+            video_id_from_url("https://m.tiktok.com/v/7301234567890123456.html").as_deref(),
+            Some("7301234567890123456")
+        );
+        assert_eq!(video_id_from_url("https://www.tiktok.com/@mia.home"), None);
+        assert_eq!(video_id_from_url("https://evil.example/@x/video/123"), None);
+        assert_eq!(video_id_from_url("not a url"), None);
+    }
+
+    #[test]
+    fn a_post_needs_a_url_and_a_past_time() {
+        let now = datetime!(2026-05-10 12:00 UTC);
+        let ok = validate_post(
+            &PostInput {
+                url: "https://www.tiktok.com/@mia/video/7301234567890123456".into(),
+                video_id: String::new(),
+                published_at: "2026-05-01T10:00".into(),
+            },
+            la(),
+            now,
+        )
+        .expect("valid");
+        assert_eq!(ok.video_id.as_deref(), Some("7301234567890123456"));
+        assert_eq!(ok.published_at, datetime!(2026-05-01 17:00 UTC));
+        let bad = validate_post(
+            &PostInput {
+                url: "ftp://x".into(),
+                video_id: "a b".into(),
+                published_at: "2026-06-01 10:00".into(),
+            },
+            la(),
+            now,
+        )
+        .expect_err("invalid");
+        assert_eq!(bad.len(), 3);
+        let bad = validate_post(
+            &PostInput {
+                url: String::new(),
+                video_id: String::new(),
+                published_at: "31/02/2026".into(),
+            },
+            la(),
+            now,
+        )
+        .expect_err("invalid");
+        assert_eq!(bad["url"], "performance.error.url_required");
+        assert_eq!(bad["published_at"], "performance.error.time_invalid");
+    }
+
+    #[test]
+    fn late_starts_at_midnight_after_the_deadline_in_the_shop_zone() {
+        let deadline = date!(2026 - 05 - 01);
+        // 23:59:59 on the deadline day in Los Angeles is 06:59:59 UTC the next day.
+        assert_eq!(
+            days_late(datetime!(2026-05-02 06:59:59 UTC), deadline, la()),
+            None
+        );
+        assert_eq!(
+            days_late(datetime!(2026-05-02 07:00 UTC), deadline, la()),
+            Some(1)
+        );
+        assert_eq!(
+            days_late(datetime!(2026-05-05 07:00 UTC), deadline, la()),
+            Some(4)
+        );
+    }
+
+    #[test]
+    fn snapshots_cannot_predate_the_post_and_counts_are_not_negative() {
+        let published = datetime!(2026-05-01 17:00 UTC);
+        let now = datetime!(2026-05-10 0:00 UTC);
+        let input = SnapshotInput {
+            captured_at: "2026-05-01 09:59".into(),
+            views: "-1".into(),
+            likes: "1.2K".into(),
+            comments: "x".into(),
+            shares: String::new(),
+            avg_watch_seconds: "-3".into(),
+        };
+        let e = validate_snapshot(&input, la(), published, now).expect_err("invalid");
+        assert_eq!(
+            e["captured_at"],
+            "performance.error.captured_before_published"
+        );
+        assert_eq!(e["views"], "performance.error.count_invalid");
+        assert_eq!(e["comments"], "performance.error.count_invalid");
+        assert_eq!(e["shares"], "performance.error.count_required");
+        assert_eq!(e["avg_watch_seconds"], "performance.error.watch_invalid");
+        assert!(!e.contains_key("likes"));
+        let ok = validate_snapshot(
+            &SnapshotInput {
+                captured_at: "2026-05-01 10:00".into(),
+                views: "1,000".into(),
+                likes: "2000".into(),
+                comments: "0".into(),
+                shares: "3".into(),
+                avg_watch_seconds: "7.5".into(),
+            },
+            la(),
+            published,
+            now,
+        )
+        .expect("likes above views are allowed");
+        assert_eq!(ok.metrics.likes, 2000);
+        assert_eq!(ok.captured_at, published);
+    }
+
+    #[test]
+    fn rag_thresholds_and_sort_keys() {
+        assert_eq!(Rag::of(Some(Decimal::ONE)), Some(Rag::Green));
+        assert_eq!(Rag::of(Some(Decimal::new(8, 1))), Some(Rag::Amber));
+        assert_eq!(Rag::of(Some(Decimal::new(79, 2))), Some(Rag::Red));
+        assert_eq!(Rag::of(None), None);
+        for k in SortKey::ALL {
+            assert_eq!(SortKey::parse(k.code()), Some(k));
+        }
+        assert_eq!(SortKey::parse("roi; DROP TABLE posts"), None);
+        assert_eq!(SortKey::parse("ROI"), None);
+    }
+}

@@ -1,0 +1,489 @@
+//! SQL for posts, snapshots and the dashboards. Every query names the tenant (RLS refuses the
+//! rest anyway) and aggregates in Postgres: one row per collaboration, per day or per window
+//! candidate, never one per snapshot or click.
+
+use rust_decimal::Decimal;
+use sqlx::{FromRow, PgConnection};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::contracts::domain::Terms;
+
+/// A collaboration with what its performance pages need.
+#[derive(Debug, Clone, FromRow)]
+pub struct CollabFacts {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub creator_id: Uuid,
+    pub handle: String,
+    pub display_name: String,
+    pub state: String,
+    pub link_slug: String,
+    pub terms: Option<serde_json::Value>,
+    /// The campaign shop's time zone, else the tenant's.
+    pub zone: String,
+    pub campaign_code: Option<String>,
+    pub campaign_title: String,
+    pub campaign_data: serde_json::Value,
+    pub sample_shipped: bool,
+}
+
+impl CollabFacts {
+    pub fn terms(&self) -> Option<Terms> {
+        self.terms
+            .clone()
+            .and_then(|t| serde_json::from_value(t).ok())
+    }
+}
+
+const COLLAB_SQL: &str = "\
+    SELECT l.id, l.campaign_id, l.creator_id, c.handle, c.display_name, l.state, l.link_slug, \
+           v.terms, coalesce(s.time_zone, $3) AS zone, k.code AS campaign_code, \
+           k.title AS campaign_title, k.data AS campaign_data, \
+           l.sample_shipped_at IS NOT NULL AS sample_shipped \
+      FROM collaborations l JOIN creators c ON c.id = l.creator_id \
+      JOIN campaigns k ON k.tenant_id = l.tenant_id AND k.id = l.campaign_id \
+      LEFT JOIN shops s ON s.tenant_id = k.tenant_id AND s.id = k.shop_id \
+      LEFT JOIN contract_versions v ON v.tenant_id = l.tenant_id AND v.collaboration_id = l.id \
+           AND v.version = l.current_version \
+     WHERE l.tenant_id = $1 AND l.id = $2";
+
+pub async fn collaboration(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    tenant_zone: &str,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<CollabFacts>, sqlx::Error> {
+    let sql = if lock {
+        format!("{COLLAB_SQL} FOR UPDATE OF l")
+    } else {
+        COLLAB_SQL.to_string()
+    };
+    sqlx::query_as::<_, CollabFacts>(&sql)
+        .bind(tenant)
+        .bind(id)
+        .bind(tenant_zone)
+        .fetch_optional(conn)
+        .await
+}
+
+/// A campaign with its report facts.
+#[derive(Debug, Clone, FromRow)]
+pub struct CampaignFacts {
+    pub id: Uuid,
+    pub code: Option<String>,
+    pub title: String,
+    pub state: String,
+    pub data: serde_json::Value,
+    pub zone: String,
+    pub shop_currency: Option<String>,
+}
+
+pub async fn campaign(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    tenant_zone: &str,
+    id: Uuid,
+) -> Result<Option<CampaignFacts>, sqlx::Error> {
+    sqlx::query_as::<_, CampaignFacts>(
+        "SELECT k.id, k.code, k.title, k.state, k.data, coalesce(s.time_zone, $3) AS zone, \
+                s.currency::text AS shop_currency \
+           FROM campaigns k LEFT JOIN shops s ON s.tenant_id = k.tenant_id AND s.id = k.shop_id \
+          WHERE k.tenant_id = $1 AND k.id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(tenant_zone)
+    .fetch_optional(conn)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct PostRow {
+    pub id: Uuid,
+    pub collaboration_id: Uuid,
+    pub url: String,
+    pub video_id: Option<String>,
+    pub published_at: OffsetDateTime,
+}
+
+pub async fn posts_of(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    collaboration: Uuid,
+) -> Result<Vec<PostRow>, sqlx::Error> {
+    sqlx::query_as::<_, PostRow>(
+        "SELECT id, collaboration_id, url, video_id, published_at FROM posts \
+          WHERE tenant_id = $1 AND collaboration_id = $2 ORDER BY published_at, id",
+    )
+    .bind(tenant)
+    .bind(collaboration)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn post(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<Option<PostRow>, sqlx::Error> {
+    sqlx::query_as::<_, PostRow>(
+        "SELECT id, collaboration_id, url, video_id, published_at FROM posts \
+          WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A campaign's posts, for matching CSV rows (by video id or URL).
+pub async fn posts_of_campaign(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    campaign: Uuid,
+) -> Result<Vec<PostRow>, sqlx::Error> {
+    sqlx::query_as::<_, PostRow>(
+        "SELECT p.id, p.collaboration_id, p.url, p.video_id, p.published_at FROM posts p \
+           JOIN collaborations l ON l.tenant_id = p.tenant_id AND l.id = p.collaboration_id \
+          WHERE p.tenant_id = $1 AND l.campaign_id = $2",
+    )
+    .bind(tenant)
+    .bind(campaign)
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SnapshotRow {
+    pub post_id: Uuid,
+    pub captured_at: OffsetDateTime,
+    pub views: i64,
+    pub likes: i64,
+    pub comments: i64,
+    pub shares: i64,
+    pub avg_watch_seconds: Option<Decimal>,
+    pub source: String,
+}
+
+/// Every snapshot of the given posts, oldest first.
+pub async fn snapshots_of(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    posts: &[Uuid],
+) -> Result<Vec<SnapshotRow>, sqlx::Error> {
+    sqlx::query_as::<_, SnapshotRow>(
+        "SELECT post_id, captured_at, views, likes, comments, shares, avg_watch_seconds, source \
+           FROM metric_snapshots WHERE tenant_id = $1 AND post_id = ANY($2) \
+          ORDER BY captured_at, post_id",
+    )
+    .bind(tenant)
+    .bind(posts)
+    .fetch_all(conn)
+    .await
+}
+
+/// Inserts a snapshot, or replaces the one of the same post and moment.
+#[allow(clippy::too_many_arguments)]
+pub async fn upsert_snapshot(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    post: Uuid,
+    snapshot: &super::domain::NewSnapshot,
+    source: &str,
+    by: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, comments, \
+           shares, avg_watch_seconds, source, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (tenant_id, post_id, captured_at) DO UPDATE SET views = EXCLUDED.views, \
+           likes = EXCLUDED.likes, comments = EXCLUDED.comments, shares = EXCLUDED.shares, \
+           avg_watch_seconds = EXCLUDED.avg_watch_seconds, source = EXCLUDED.source, \
+           created_by = EXCLUDED.created_by, created_at = now()",
+    )
+    .bind(tenant)
+    .bind(Uuid::now_v7())
+    .bind(post)
+    .bind(snapshot.captured_at)
+    .bind(snapshot.metrics.views)
+    .bind(snapshot.metrics.likes)
+    .bind(snapshot.metrics.comments)
+    .bind(snapshot.metrics.shares)
+    .bind(snapshot.avg_watch_seconds)
+    .bind(source)
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One collaboration of a campaign with its counters summed in SQL.
+#[derive(Debug, Clone, FromRow)]
+pub struct CollabTotals {
+    pub id: Uuid,
+    pub creator_id: Uuid,
+    pub handle: String,
+    pub display_name: String,
+    pub state: String,
+    pub terms: Option<serde_json::Value>,
+    pub sample_shipped: bool,
+    pub posts: i64,
+    pub first_published: Option<OffsetDateTime>,
+    /// Σ over posts of each post's latest snapshot.
+    pub views: i64,
+    pub likes: i64,
+    pub comments: i64,
+    pub shares: i64,
+    pub clicks_total: i64,
+    pub clicks: i64,
+    pub unique_clicks: i64,
+    pub bots: i64,
+}
+
+/// Which collaborations a query covers: a campaign's, one, or a creator's in this tenant.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope {
+    Campaign(Uuid),
+    Collaboration(Uuid),
+    Creator(Uuid),
+}
+
+impl Scope {
+    /// (SQL condition on `collaborations l`, the id bound as $2).
+    fn condition(self) -> (&'static str, Uuid) {
+        match self {
+            Scope::Campaign(id) => ("l.campaign_id = $2", id),
+            Scope::Collaboration(id) => ("l.id = $2", id),
+            Scope::Creator(id) => ("l.creator_id = $2", id),
+        }
+    }
+}
+
+pub async fn totals(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    scope: Scope,
+) -> Result<Vec<CollabTotals>, sqlx::Error> {
+    let (condition, id) = scope.condition();
+    let sql = format!(
+        "WITH l AS ( \
+           SELECT l.tenant_id, l.id, l.creator_id, l.state, l.sample_shipped_at, v.terms \
+             FROM collaborations l LEFT JOIN contract_versions v ON v.tenant_id = l.tenant_id \
+                  AND v.collaboration_id = l.id AND v.version = l.current_version \
+            WHERE l.tenant_id = $1 AND {condition}), \
+         p AS ( \
+           SELECT p.collaboration_id, count(*) AS posts, min(p.published_at) AS first_published \
+             FROM posts p WHERE p.tenant_id = $1 AND p.collaboration_id IN (SELECT id FROM l) \
+            GROUP BY 1), \
+         latest AS ( \
+           SELECT p.collaboration_id, s.views, s.likes, s.comments, s.shares \
+             FROM posts p CROSS JOIN LATERAL ( \
+                  SELECT views, likes, comments, shares FROM metric_snapshots s \
+                   WHERE s.tenant_id = p.tenant_id AND s.post_id = p.id \
+                   ORDER BY s.captured_at DESC LIMIT 1) s \
+            WHERE p.tenant_id = $1 AND p.collaboration_id IN (SELECT id FROM l)), \
+         m AS ( \
+           SELECT collaboration_id, sum(views)::bigint AS views, sum(likes)::bigint AS likes, \
+                  sum(comments)::bigint AS comments, sum(shares)::bigint AS shares \
+             FROM latest GROUP BY 1), \
+         k AS ( \
+           SELECT d.collaboration_id, sum(d.total)::bigint AS total, sum(d.clicks)::bigint AS counted, \
+                  sum(d.unique_clicks)::bigint AS uniq, sum(d.bots)::bigint AS bots \
+             FROM link_click_days d WHERE d.tenant_id = $1 AND d.collaboration_id IN (SELECT id FROM l) \
+            GROUP BY 1) \
+         SELECT l.id, l.creator_id, cr.handle, cr.display_name, l.state, l.terms, \
+                l.sample_shipped_at IS NOT NULL AS sample_shipped, \
+                coalesce(p.posts, 0) AS posts, p.first_published, \
+                coalesce(m.views, 0) AS views, coalesce(m.likes, 0) AS likes, \
+                coalesce(m.comments, 0) AS comments, coalesce(m.shares, 0) AS shares, \
+                coalesce(k.total, 0) AS clicks_total, coalesce(k.counted, 0) AS clicks, \
+                coalesce(k.uniq, 0) AS unique_clicks, coalesce(k.bots, 0) AS bots \
+           FROM l JOIN creators cr ON cr.id = l.creator_id \
+           LEFT JOIN p ON p.collaboration_id = l.id LEFT JOIN m ON m.collaboration_id = l.id \
+           LEFT JOIN k ON k.collaboration_id = l.id \
+          ORDER BY cr.handle, l.id"
+    );
+    sqlx::query_as::<_, CollabTotals>(&sql)
+        .bind(tenant)
+        .bind(id)
+        .fetch_all(conn)
+        .await
+}
+
+/// What an order line refunded (the rule of `tracking::orders::Order::refunds`, in SQL).
+const REFUND_SQL: &str = "CASE WHEN o.fully_refunded \
+      OR lower(coalesce(o.status, '')) LIKE '%cancel%' OR coalesce(o.status, '') LIKE '%取消%' \
+      OR lower(coalesce(o.status, '')) IN ('refunded', 'voided') \
+    THEN greatest(o.refunded_amount, o.amount) ELSE o.refunded_amount END";
+
+/// Attributed orders summed per collaboration and currency.
+#[derive(Debug, Clone, FromRow)]
+pub struct OrderTotals {
+    pub collaboration_id: Uuid,
+    pub currency: String,
+    pub orders: i64,
+    pub gmv: Decimal,
+    pub refunds: Decimal,
+}
+
+pub async fn order_totals(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    scope: Scope,
+) -> Result<Vec<OrderTotals>, sqlx::Error> {
+    let (condition, id) = scope.condition();
+    let sql = format!(
+        "SELECT o.collaboration_id, o.currency::text AS currency, \
+                count(DISTINCT (o.shop_id, o.order_key)) AS orders, \
+                coalesce(sum(o.amount), 0) AS gmv, coalesce(sum({REFUND_SQL}), 0) AS refunds \
+           FROM orders_current o \
+          WHERE o.tenant_id = $1 AND o.collaboration_id IN \
+                (SELECT l.id FROM collaborations l WHERE l.tenant_id = $1 AND {condition}) \
+          GROUP BY 1, 2"
+    );
+    sqlx::query_as::<_, OrderTotals>(&sql)
+        .bind(tenant)
+        .bind(id)
+        .fetch_all(conn)
+        .await
+}
+
+/// One attributed order line, for the collaboration page.
+#[derive(Debug, Clone, FromRow)]
+pub struct OrderLine {
+    pub order_key: String,
+    pub line_key: String,
+    pub placed_at: OffsetDateTime,
+    pub status: Option<String>,
+    pub currency: String,
+    pub amount: Decimal,
+    pub refunds: Decimal,
+    pub attributed_by: Option<String>,
+}
+
+pub async fn order_lines(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    collaboration: Uuid,
+    limit: i64,
+) -> Result<Vec<OrderLine>, sqlx::Error> {
+    sqlx::query_as::<_, OrderLine>(&format!(
+        "SELECT o.order_key, o.line_key, o.placed_at, o.status, o.currency::text AS currency, \
+                o.amount, {REFUND_SQL} AS refunds, o.attributed_by \
+           FROM orders_current o WHERE o.tenant_id = $1 AND o.collaboration_id = $2 \
+          ORDER BY o.placed_at DESC, o.order_key, o.line_key LIMIT $3"
+    ))
+    .bind(tenant)
+    .bind(collaboration)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// One post and window with its candidate snapshot: the last one captured at or before
+/// published_at + N × 24 h (exact hours, so a DST change does not move it).
+#[derive(Debug, Clone, FromRow)]
+pub struct WindowCandidate {
+    pub collaboration_id: Uuid,
+    pub post_id: Uuid,
+    pub published_at: OffsetDateTime,
+    pub captured_at: Option<OffsetDateTime>,
+    pub views: Option<i64>,
+    pub likes: Option<i64>,
+    pub comments: Option<i64>,
+    pub shares: Option<i64>,
+}
+
+pub async fn window_candidates(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    scope: Scope,
+) -> Result<Vec<WindowCandidate>, sqlx::Error> {
+    let (condition, id) = scope.condition();
+    let sql = format!(
+        "SELECT p.collaboration_id, p.id AS post_id, p.published_at, s.captured_at, s.views, \
+                s.likes, s.comments, s.shares \
+           FROM posts p CROSS JOIN (VALUES (1), (7), (14), (30)) AS w(days) \
+           LEFT JOIN LATERAL ( \
+             SELECT captured_at, views, likes, comments, shares FROM metric_snapshots s \
+              WHERE s.tenant_id = p.tenant_id AND s.post_id = p.id \
+                AND s.captured_at <= p.published_at + make_interval(hours => 24 * w.days) \
+              ORDER BY s.captured_at DESC LIMIT 1) s ON true \
+          WHERE p.tenant_id = $1 AND p.collaboration_id IN \
+                (SELECT l.id FROM collaborations l WHERE l.tenant_id = $1 AND {condition}) \
+          ORDER BY p.collaboration_id, p.id, s.captured_at"
+    );
+    sqlx::query_as::<_, WindowCandidate>(&sql)
+        .bind(tenant)
+        .bind(id)
+        .fetch_all(conn)
+        .await
+}
+
+/// A value per local day (views added that day, counted clicks, GMV in one currency).
+#[derive(Debug, Clone, FromRow)]
+pub struct DayValue {
+    pub day: Date,
+    pub currency: String,
+    pub value: Decimal,
+}
+
+/// Daily series of a campaign, days in `zone` (the tenant's): ("views", "clicks", "gmv").
+/// Clicks come from `link_click_days`, which the database keeps per local day of the tenant's
+/// zone as clicks arrive (and rebuilds when the zone changes).
+pub async fn daily(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    campaign: Uuid,
+    zone: &str,
+) -> Result<Vec<(String, DayValue)>, sqlx::Error> {
+    #[derive(FromRow)]
+    struct Row {
+        series: String,
+        day: Date,
+        currency: String,
+        value: Decimal,
+    }
+    let rows = sqlx::query_as::<_, Row>(
+        "WITH l AS (SELECT id FROM collaborations WHERE tenant_id = $1 AND campaign_id = $2), \
+         last_of_day AS ( \
+           SELECT DISTINCT ON (s.post_id, (s.captured_at AT TIME ZONE $3)::date) s.post_id, \
+                  (s.captured_at AT TIME ZONE $3)::date AS day, s.views \
+             FROM posts p JOIN metric_snapshots s ON s.tenant_id = p.tenant_id AND s.post_id = p.id \
+            WHERE p.tenant_id = $1 AND p.collaboration_id IN (SELECT id FROM l) \
+            ORDER BY s.post_id, (s.captured_at AT TIME ZONE $3)::date, s.captured_at DESC), \
+         added AS ( \
+           SELECT day, views - coalesce(lag(views) OVER (PARTITION BY post_id ORDER BY day), 0) AS delta \
+             FROM last_of_day) \
+         SELECT 'views' AS series, day, '' AS currency, sum(delta)::numeric AS value FROM added GROUP BY day \
+         UNION ALL \
+         SELECT 'clicks', d.day, '', sum(d.clicks)::numeric \
+           FROM link_click_days d WHERE d.tenant_id = $1 AND d.collaboration_id IN (SELECT id FROM l) \
+          GROUP BY 2 \
+         UNION ALL \
+         SELECT 'gmv', (o.placed_at AT TIME ZONE $3)::date, o.currency::text, sum(o.amount) \
+           FROM orders_current o WHERE o.tenant_id = $1 AND o.collaboration_id IN (SELECT id FROM l) \
+          GROUP BY 2, 3 \
+         ORDER BY 1, 2",
+    )
+    .bind(tenant)
+    .bind(campaign)
+    .bind(zone)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.series,
+                DayValue {
+                    day: r.day,
+                    currency: r.currency,
+                    value: r.value,
+                },
+            )
+        })
+        .collect())
+}

@@ -1,0 +1,951 @@
+//! Performance: posts and their validation, late flags at the deadline boundary, snapshots by
+//! hand and by CSV (rejected rows with line numbers), D1/D7/D14/D30 windows at their boundaries,
+//! KPIs against hand-computed numbers, the campaign dashboard (sort by every KPI, garbage sort
+//! parameters, both languages), the work queue and tenant isolation on every new route.
+
+use reqwest::StatusCode;
+use sextant::contracts::domain::{FeeModel, Terms, UsageRights};
+use sqlx::{Connection, PgConnection};
+use time::macros::format_description;
+use time::{Date, Duration, OffsetDateTime, UtcOffset};
+use uuid::Uuid;
+
+use crate::support::*;
+
+/// What a fixture made: a running campaign of lumi (US TikTok shop, Los Angeles time) with two
+/// collaborations: `a` (@mia.home, accepted, no post) and `b` (@leo.kitchen, tracking, one post).
+struct Fixture {
+    tenant: Uuid,
+    campaign: Uuid,
+    a: Uuid,
+    b: Uuid,
+    post_b: Uuid,
+    post_b_published: OffsetDateTime,
+    deadline: Date,
+}
+
+/// A direct connection as the tables' owner (no RLS): fixtures only.
+async fn owner_conn(app: &TestApp) -> PgConnection {
+    PgConnection::connect(&app.database_url).await.unwrap()
+}
+
+fn terms(deadline: Date, code: &str) -> serde_json::Value {
+    serde_json::to_value(Terms {
+        fee_model: FeeModel::FixedPlusCommission,
+        fixed_fee: Some("100".parse().unwrap()),
+        fixed_fee_currency: Some("USD".into()),
+        commission_rate: "0.10".parse().unwrap(),
+        service_fee_rate: "0.10".parse().unwrap(),
+        videos: 2,
+        live_sessions: 0,
+        publish_deadline: deadline,
+        min_days_live: 30,
+        revisions_included: 2,
+        usage_rights: UsageRights::OrganicOnly,
+        paid_ads_until: None,
+        sample: None,
+        discount_code: code.into(),
+    })
+    .unwrap()
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let tenant = app.tenant_id("lumi").await;
+    let mut c = owner_conn(app).await;
+    let shop: Uuid = sqlx::query_scalar(
+        "SELECT id FROM shops WHERE tenant_id = $1 AND time_zone = 'America/Los_Angeles'",
+    )
+    .bind(tenant)
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    let campaign = Uuid::now_v7();
+    let data = serde_json::json!({
+        "title": "Perf test", "unit_currency": "USD", "shop_id": shop, "markets": ["US"],
+        "roi_target": "2", "gmv_target": "1000", "views_target": 10000, "ctr_target": "0.02",
+        "sample_needed": false
+    });
+    sqlx::query(
+        "INSERT INTO campaigns (tenant_id, id, code, state, title, shop_id, markets, data) \
+         VALUES ($1, $2, 'LUMI-PERF-01', 'running', 'Perf test', $3, '{US}', $4)",
+    )
+    .bind(tenant)
+    .bind(campaign)
+    .bind(shop)
+    .bind(&data)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    // The deadline: 20 days ago in Los Angeles.
+    let la = UtcOffset::from_hms(-8, 0, 0).unwrap();
+    let deadline = (OffsetDateTime::now_utc().to_offset(la) - Duration::days(20)).date();
+    let mut ids = Vec::new();
+    for (handle, state, code) in [
+        ("mia.home", "accepted", "MIA10"),
+        ("leo.kitchen", "tracking", "LEO10"),
+    ] {
+        let creator: Uuid = sqlx::query_scalar(
+            "INSERT INTO creators (id, handle, display_name, followers) VALUES ($1, $2, $2, 50000) \
+             ON CONFLICT (handle) DO UPDATE SET display_name = EXCLUDED.display_name RETURNING id",
+        )
+        .bind(Uuid::now_v7())
+        .bind(handle)
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO collaborations (tenant_id, id, campaign_id, creator_id, state, discount_code, link_slug) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(tenant)
+        .bind(id)
+        .bind(campaign)
+        .bind(creator)
+        .bind(state)
+        .bind(code)
+        .bind(format!("perf{}", &handle[..3]))
+        .execute(&mut c)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO contract_versions (tenant_id, collaboration_id, version, terms) VALUES ($1, $2, 1, $3)",
+        )
+        .bind(tenant)
+        .bind(id)
+        .bind(terms(deadline, code))
+        .execute(&mut c)
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    let post_b = Uuid::now_v7();
+    let post_b_published = (OffsetDateTime::now_utc() - Duration::days(10))
+        .replace_nanosecond(0)
+        .unwrap()
+        .replace_second(0)
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO posts (tenant_id, id, collaboration_id, url, video_id, published_at) \
+         VALUES ($1, $2, $3, 'https://www.tiktok.com/@leo.kitchen/video/7300000000000000002', \
+                 '7300000000000000002', $4)",
+    )
+    .bind(tenant)
+    .bind(post_b)
+    .bind(ids[1])
+    .bind(post_b_published)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    Fixture {
+        tenant,
+        campaign,
+        a: ids[0],
+        b: ids[1],
+        post_b,
+        post_b_published,
+        deadline,
+    }
+}
+
+async fn snapshot_sql(app: &TestApp, f: &Fixture, at: OffsetDateTime, views: i64, likes: i64) {
+    let mut c = owner_conn(app).await;
+    sqlx::query(
+        "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, comments, shares, source) \
+         VALUES ($1, $2, $3, $4, $5, $6, 50, 50, 'manual')",
+    )
+    .bind(f.tenant)
+    .bind(Uuid::now_v7())
+    .bind(f.post_b)
+    .bind(at)
+    .bind(views)
+    .bind(likes)
+    .execute(&mut c)
+    .await
+    .unwrap();
+}
+
+async fn snapshot_count(c: &mut PgConnection) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM metric_snapshots")
+        .fetch_one(c)
+        .await
+        .unwrap()
+}
+
+async fn post_count(app: &TestApp) -> i64 {
+    let mut c = owner_conn(app).await;
+    sqlx::query_scalar("SELECT count(*) FROM posts")
+        .fetch_one(&mut c)
+        .await
+        .unwrap()
+}
+
+fn field_error(html: &str, field: &str) -> bool {
+    html.contains(&format!(r#"data-field="{field}""#))
+}
+
+fn utc_text(at: OffsetDateTime) -> String {
+    at.format(format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second] +0000"
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_post_form_shows_each_bad_input_next_to_its_field_and_saves_nothing() {
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let path = format!("/t/lumi/collaborations/{}/posts", f.a);
+    let form = app.get_ok(&operator, &format!("{path}/new")).await;
+    assert!(
+        form.contains("America/Los_Angeles"),
+        "the form says which zone"
+    );
+    let before = post_count(&app).await;
+    let future = (OffsetDateTime::now_utc() + Duration::days(2)).date();
+    for (url, video, published, field) in [
+        ("not a url", "", "2026-01-01T10:00", "url"),
+        ("", "", "2026-01-01T10:00", "url"),
+        (
+            "https://www.tiktok.com/@mia/video/7300000000000000009",
+            "",
+            &format!("{future}T10:00"),
+            "published_at",
+        ),
+        (
+            "https://www.tiktok.com/@mia/video/7300000000000000009",
+            "",
+            "2026-13-45 25:00",
+            "published_at",
+        ),
+        (
+            "https://www.tiktok.com/@mia/video/7300000000000000009",
+            "bad id!",
+            "2026-01-01T10:00",
+            "video_id",
+        ),
+        // The video id of b's post, taken from the URL: a duplicate.
+        (
+            "https://www.tiktok.com/@mia/video/7300000000000000002",
+            "",
+            "2026-01-01T10:00",
+            "video_id",
+        ),
+    ] {
+        let res = app
+            .post_form(
+                &operator,
+                &path,
+                &[
+                    ("url", url),
+                    ("video_id", video),
+                    ("published_at", published),
+                ],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{url} {published}"
+        );
+        let html = res.text().await.unwrap();
+        assert!(
+            field_error(&html, field),
+            "{field}: {url} {video} {published}"
+        );
+        assert!(html.contains(r#"data-testid="form-summary""#));
+    }
+    assert_eq!(post_count(&app).await, before, "nothing saved");
+
+    // A viewer reads but may not add.
+    let viewer = app.login(VIEWER_LUMI.0, VIEWER_LUMI.1).await;
+    let res = app
+        .post_form(
+            &viewer,
+            &path,
+            &[
+                (
+                    "url",
+                    "https://www.tiktok.com/@mia/video/7300000000000000011",
+                ),
+                ("published_at", "2026-01-01T10:00"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let page = app
+        .get_ok(&viewer, &format!("/t/lumi/collaborations/{}", f.b))
+        .await;
+    assert!(page.contains(r#"data-testid="performance-section""#));
+    assert!(!page.contains(r#"data-testid="new-post""#));
+
+    // A good post: the id comes from the URL, the collaboration is published.
+    let res = app
+        .post_form(
+            &operator,
+            &path,
+            &[
+                (
+                    "url",
+                    "https://www.tiktok.com/@mia/video/7300000000000000001",
+                ),
+                ("video_id", ""),
+                ("published_at", &format!("{}T10:00", f.deadline)),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let post_page = app.get_ok(&operator, &location(&res)).await;
+    assert!(post_page.contains("7300000000000000001"));
+    let mut c = owner_conn(&app).await;
+    let state: String = sqlx::query_scalar("SELECT state FROM collaborations WHERE id = $1")
+        .bind(f.a)
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(state, "published");
+    // The same URL again: refused next to the URL.
+    let res = app
+        .post_form(
+            &operator,
+            &path,
+            &[
+                (
+                    "url",
+                    "https://www.tiktok.com/@mia/video/7300000000000000001",
+                ),
+                ("video_id", "other1"),
+                ("published_at", "2026-01-01T10:00"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(field_error(&res.text().await.unwrap(), "url"));
+}
+
+#[tokio::test]
+async fn a_post_is_late_from_midnight_after_the_deadline_in_the_shop_time_zone() {
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let path = format!("/t/lumi/collaborations/{}/posts", f.a);
+    let next = f.deadline.next_day().unwrap();
+    let mut pages = Vec::new();
+    for (n, at) in [
+        (1, format!("{}T23:59", f.deadline)),
+        (2, format!("{next}T00:00")),
+    ] {
+        let res = app
+            .post_form(
+                &am,
+                &path,
+                &[
+                    (
+                        "url",
+                        &format!("https://www.tiktok.com/@mia/video/730000000000000010{n}"),
+                    ),
+                    ("published_at", &at),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{at}");
+        pages.push(app.get_ok(&am, &location(&res)).await);
+    }
+    assert!(
+        !pages[0].contains(r#"data-testid="late-flag""#),
+        "23:59 on the day is on time"
+    );
+    assert!(
+        pages[1].contains(r#"data-testid="late-flag""#),
+        "00:00 the day after is late"
+    );
+    let collab = app
+        .get_ok(&am, &format!("/t/lumi/collaborations/{}", f.a))
+        .await;
+    assert_eq!(collab.matches(r#"data-testid="late-flag""#).count(), 1);
+}
+
+/// The window cells of a post page, in order D1, D7, D14, D30, with their final markers.
+fn windows_of(html: &str) -> Vec<(String, bool)> {
+    html.split(r#"data-testid="window-views">"#)
+        .skip(1)
+        .map(|rest| {
+            let value: String = rest.chars().take_while(|c| *c != '<').collect();
+            let row_end = rest.find("</tr>").unwrap();
+            (value, rest[..row_end].contains("window-final"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn windows_take_the_snapshot_exactly_at_the_boundary_and_are_final_only_after_it() {
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    let p = f.post_b_published;
+    snapshot_sql(&app, &f, p + Duration::hours(23), 1_000, 100).await;
+    snapshot_sql(&app, &f, p + Duration::hours(25), 1_500, 100).await;
+    snapshot_sql(
+        &app,
+        &f,
+        p + Duration::days(7) + Duration::SECOND,
+        7_100,
+        100,
+    )
+    .await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    // Exactly at D7, by hand (an explicit offset is accepted).
+    let res = app
+        .post_form(
+            &owner,
+            &format!("/t/lumi/posts/{}/snapshots", f.post_b),
+            &[
+                ("captured_at", &utc_text(p + Duration::days(7))),
+                ("views", "7,000"),
+                ("likes", "300"),
+                ("comments", "20"),
+                ("shares", "10"),
+                ("avg_watch_seconds", "8.5"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = app
+        .get_ok(&owner, &format!("/t/lumi/posts/{}", f.post_b))
+        .await;
+    assert_eq!(
+        windows_of(&page),
+        vec![
+            ("1,000".to_string(), true),
+            ("7,000".to_string(), true),
+            ("7,100".to_string(), false),
+            ("7,100".to_string(), false),
+        ]
+    );
+    // A snapshot before publishing, a negative count: refused next to the field, nothing saved.
+    let res = app
+        .post_form(
+            &owner,
+            &format!("/t/lumi/posts/{}/snapshots", f.post_b),
+            &[
+                ("captured_at", &utc_text(p - Duration::hours(1))),
+                ("views", "-5"),
+                ("likes", "1"),
+                ("comments", "1"),
+                ("shares", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(field_error(&html, "captured_at") && field_error(&html, "views"));
+    let mut c = owner_conn(&app).await;
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM metric_snapshots")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(n, 4);
+    // The dashboard's window comparison: the same values for the one post of b.
+    let dash = app
+        .get_ok(
+            &owner,
+            &format!("/t/lumi/campaigns/{}/dashboard", f.campaign),
+        )
+        .await;
+    let table = &dash[dash.find(r#"data-testid="window-comparison""#).unwrap()..];
+    assert!(table.contains("@leo.kitchen"));
+    assert!(table.contains("7,000"));
+}
+
+#[tokio::test]
+async fn a_snapshot_csv_reports_each_bad_row_by_line_then_imports_the_good_ones() {
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let p = f.post_b_published;
+    let csv = format!(
+        "video_id,post_url,captured_at,views,likes,comments,shares,avg_watch_seconds\n\
+         7300000000000000002,,{},1000,50,5,1,6.5\n\
+         ,https://www.tiktok.com/@leo.kitchen/video/7300000000000000002,{},2000,60,6,2,\n\
+         9999,,{},1,1,1,1,\n\
+         7300000000000000002,,{},-1,1,1,1,\n\
+         7300000000000000002,,not a date,1,1,1,1,\n",
+        utc_text(p + Duration::days(1)),
+        utc_text(p + Duration::days(2)),
+        utc_text(p + Duration::days(1)),
+        utc_text(p + Duration::days(3)),
+    );
+    let upload = |body: String| {
+        let part = reqwest::multipart::Part::bytes(body.into_bytes()).file_name("snapshots.csv");
+        reqwest::multipart::Form::new().part("file", part)
+    };
+    let import_path = format!("/t/lumi/campaigns/{}/snapshots/import", f.campaign);
+    app.get_ok(&operator, &import_path).await;
+    let res = operator
+        .post(app.url(&import_path))
+        .multipart(upload(csv.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let report_path = location(&res);
+    let report = app.get_ok(&operator, &report_path).await;
+    for line in [4, 5, 6] {
+        assert!(
+            report.contains(&format!(r#"data-line="{line}""#)),
+            "line {line}"
+        );
+    }
+    assert!(!report.contains(r#"data-line="2""#));
+    assert!(report.contains(r#"data-testid="good-rows">2<"#));
+    let mut c = owner_conn(&app).await;
+    assert_eq!(snapshot_count(&mut c).await, 0, "nothing before the import");
+    let res = app
+        .post_form(&operator, &format!("{report_path}/confirm"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(snapshot_count(&mut c).await, 2);
+    // Confirming twice imports nothing more; the same rows again replace, not add.
+    app.post_form(&operator, &format!("{report_path}/confirm"), &[])
+        .await;
+    let res = operator
+        .post(app.url(&import_path))
+        .multipart(upload(csv.replace(",1000,50,", ",1234,50,")))
+        .send()
+        .await
+        .unwrap();
+    let again = location(&res);
+    app.post_form(&operator, &format!("{again}/confirm"), &[])
+        .await;
+    assert_eq!(snapshot_count(&mut c).await, 2);
+    let views: i64 =
+        sqlx::query_scalar("SELECT views FROM metric_snapshots WHERE captured_at = $1")
+            .bind(p + Duration::days(1))
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    assert_eq!(views, 1234);
+    // A file without the needed columns is refused whole, with a message.
+    let res = operator
+        .post(app.url(&import_path))
+        .multipart(upload("views,likes\n1,2\n".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("video_id"));
+    // A viewer may read the report but not import.
+    let viewer = app.login(VIEWER_LUMI.0, VIEWER_LUMI.1).await;
+    let page = app.get_ok(&viewer, &report_path).await;
+    assert!(!page.contains(r#"data-testid="confirm-import""#));
+    assert_eq!(
+        app.post_form(&viewer, &format!("{again}/cancel"), &[])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+/// b: 10,000 views (500 likes, 50 comments, 50 shares), 300 counted clicks (100 unique) and 20
+/// bots, orders USD 300 and USD 200 (refunded); a: one order of GBP 80 at 1.25 USD.
+async fn kpi_fixture(app: &TestApp, f: &Fixture) {
+    snapshot_sql(app, f, f.post_b_published + Duration::days(3), 10_000, 500).await;
+    let mut c = owner_conn(app).await;
+    sqlx::query(
+        "INSERT INTO link_clicks (tenant_id, collaboration_id, at, visitor, bot, unique_click) \
+         SELECT $1, $2, now() - (g || ' minutes')::interval, '\\x00'::bytea, g > 300, g <= 100 \
+           FROM generate_series(1, 320) g",
+    )
+    .bind(f.tenant)
+    .bind(f.b)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO reference_rates (id, rate_date, from_ccy, to_ccy, rate) VALUES ($1, current_date, 'GBP', 'USD', 1.25)",
+    )
+    .bind(Uuid::now_v7())
+    .execute(&mut c)
+    .await
+    .unwrap();
+    let shop: Uuid = sqlx::query_scalar("SELECT shop_id FROM campaigns WHERE id = $1")
+        .bind(f.campaign)
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    let upload = Uuid::now_v7();
+    let import = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO uploads (tenant_id, id, purpose, filename, bytes, sha256, storage_key) \
+         VALUES ($1, $2, 'orders', 'orders.csv', 1, 'x', $3)",
+    )
+    .bind(f.tenant)
+    .bind(upload)
+    .bind(format!("test/{upload}"))
+    .execute(&mut c)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO order_imports (tenant_id, id, shop_id, upload_id, format, exported_at, state) \
+         VALUES ($1, $2, $3, $4, 'tiktok_affiliate', now(), 'imported')",
+    )
+    .bind(f.tenant)
+    .bind(import)
+    .bind(shop)
+    .bind(upload)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    for (key, currency, amount, refunded, collab) in [
+        ("O1", "USD", "300", false, f.b),
+        ("O2", "USD", "200", true, f.b),
+        ("O3", "GBP", "80", false, f.a),
+    ] {
+        sqlx::query(
+            "INSERT INTO order_lines (tenant_id, import_id, shop_id, order_key, line_key, exported_at, \
+               placed_at, currency, amount, fully_refunded) \
+             VALUES ($1, $2, $3, $4, 'SKU1', now(), now() - interval '2 days', $5, $6::numeric, $7)",
+        )
+        .bind(f.tenant)
+        .bind(import)
+        .bind(shop)
+        .bind(key)
+        .bind(currency)
+        .bind(amount)
+        .bind(refunded)
+        .execute(&mut c)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO order_attributions (tenant_id, shop_id, order_key, line_key, collaboration_id, attributed_by) \
+             VALUES ($1, $2, $3, 'SKU1', $4, 'creator')",
+        )
+        .bind(f.tenant)
+        .bind(shop)
+        .bind(key)
+        .bind(collab)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    }
+}
+
+/// The cells of the table with `testid`, first body row, as text.
+fn first_row(html: &str, testid: &str) -> String {
+    let table = &html[html.find(&format!(r#"data-testid="{testid}""#)).unwrap()..];
+    let body = &table[table.find("<tbody>").unwrap()..table.find("</tbody>").unwrap()];
+    body.to_string()
+}
+
+#[tokio::test]
+async fn kpis_match_hand_computed_numbers_on_the_collaboration_page_and_the_dashboard() {
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    kpi_fixture(&app, &f).await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let page = app
+        .get_ok(&owner, &format!("/t/lumi/collaborations/{}", f.b))
+        .await;
+    let row = first_row(&page, "collaboration-kpis");
+    // Views 10,000; ER (500+50+50)/10,000 = 6%; clicks 300, unique 100; CTR 3%; orders 2;
+    // GMV 500; refunds 200; net 300; cost = 100 (one of two videos posted) + 10% × 300
+    // commission + 10% × 130 service = 143; ROI 300/143 = 2.10; CPC 143/300; CPM 14.30.
+    for expected in [
+        "10,000",
+        "6.00%",
+        ">300<",
+        ">100<",
+        "3.00%",
+        ">2<",
+        "USD 500.00",
+        "USD 200.00",
+        "USD 300.00",
+        "USD 143.00",
+        "2.10",
+        "USD 0.48",
+        "USD 14.30",
+    ] {
+        assert!(row.contains(expected), "{expected} in {row}");
+    }
+    let clicks = &page[page.find(r#"data-testid="clicks""#).unwrap()..];
+    assert!(
+        clicks.contains(">320<") && clicks.contains(">20<"),
+        "total and bots"
+    );
+    assert!(page.contains(r#"data-testid="orders""#));
+
+    // The campaign: a's GBP 80 order is USD 100 at the reference rate, labelled as converted;
+    // its cost is GBP 8 commission + GBP 0.80 service = USD 11. GMV 600, net 400, cost 154.
+    let dash = app
+        .get_ok(
+            &owner,
+            &format!("/t/lumi/campaigns/{}/dashboard", f.campaign),
+        )
+        .await;
+    let total = first_row(&dash, "campaign-kpis");
+    for expected in ["≈ USD 600.00", "≈ USD 400.00", "≈ USD 154.00", "≈ 2.60"] {
+        assert!(total.contains(expected), "{expected} in {total}");
+    }
+    assert!(dash.contains(r#"data-testid="converted-note""#));
+    // Headlines against the targets: GMV 600 of 1,000 is red, ROI 2.60 of 2 green, views
+    // 10,000 of 10,000 green, CTR 3% of 2% green.
+    let headlines = &dash[dash.find(r#"data-testid="headlines""#).unwrap()..];
+    let boxes: Vec<&str> = headlines
+        .match_indices("rag-box-")
+        .map(|(i, _)| &headlines[i + 8..i + 13])
+        .collect();
+    assert_eq!(boxes, vec!["red\">", "green", "green", "green"]);
+    // Charts: SVG with an accessible title, and a data table behind each.
+    for id in ["views", "clicks", "gmv"] {
+        assert!(
+            dash.contains(&format!(r#"<title id="chart-{id}-title">"#)),
+            "{id}"
+        );
+    }
+}
+
+/// The creator handles of the per-creator table, top to bottom.
+fn creator_order(html: &str) -> Vec<String> {
+    let table = &html[html.find(r#"data-testid="creator-table""#).unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    table
+        .split(r#"<tr data-handle=""#)
+        .skip(1)
+        .map(|s| s.chars().take_while(|c| *c != '"').collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_dashboard_sorts_by_every_kpi_and_ignores_garbage_in_both_languages() {
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    kpi_fixture(&app, &f).await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let base = format!("/t/lumi/campaigns/{}/dashboard", f.campaign);
+    let mia = "mia.home".to_string();
+    let leo = "leo.kitchen".to_string();
+    // (sort, first when descending, first when ascending). mia has no views, so no ER, CTR,
+    // CPC or CPM (None sorts last either way), but her one order costs little: a higher ROI.
+    for (sort, desc_first, asc_first) in [
+        ("views", &leo, &mia),
+        ("er", &leo, &leo),
+        ("clicks", &leo, &mia),
+        ("unique_clicks", &leo, &mia),
+        ("ctr", &leo, &leo),
+        ("orders", &leo, &mia),
+        ("gmv", &leo, &mia),
+        ("refunds", &leo, &mia),
+        ("net_gmv", &leo, &mia),
+        ("cost", &leo, &mia),
+        ("roi", &mia, &leo),
+        ("cpc", &leo, &leo),
+        ("cpm", &leo, &leo),
+        ("creator", &mia, &leo),
+    ] {
+        let html = app
+            .get_ok(&owner, &format!("{base}?sort={sort}&dir=desc"))
+            .await;
+        let order = creator_order(&html);
+        assert_eq!(order.len(), 2, "{sort}");
+        assert_eq!(&order[0], desc_first, "{sort} desc");
+        let link = html.find(&format!(r#"data-sort="{sort}""#)).unwrap();
+        let header = &html[html[..link].rfind("<th").unwrap()..link];
+        assert!(
+            header.contains(r#"aria-sort="descending""#) && header.contains("dir=asc"),
+            "{sort}: the header says so and links to ascending: {header}"
+        );
+        let asc = creator_order(
+            &app.get_ok(&owner, &format!("{base}?sort={sort}&dir=asc"))
+                .await,
+        );
+        assert_eq!(&asc[0], asc_first, "{sort} asc");
+    }
+    for garbage in [
+        "sort=%27%3BDROP%20TABLE%20posts&dir=up",
+        "sort=&dir=",
+        "sort=roi&sort=views&dir=asc&dir=desc",
+        "sort=%F0%9F%92%A5",
+    ] {
+        let res = owner
+            .get(app.url(&format!("{base}?{garbage}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{garbage}");
+        assert_eq!(creator_order(&res.text().await.unwrap()).len(), 2);
+    }
+    let zh = app.get_ok(&owner, &base).await;
+    assert!(zh.contains("项目总览") && zh.contains("每日播放量"));
+    let en = owner
+        .get(app.url(&base))
+        .header("Accept-Language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(en.contains("Campaign overview") && en.contains("Views per day"));
+    // The seller's creator page shows the history with KPIs.
+    let creator: Uuid = {
+        let mut c = owner_conn(&app).await;
+        sqlx::query_scalar("SELECT creator_id FROM collaborations WHERE id = $1")
+            .bind(f.b)
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+    };
+    let history = app
+        .get_ok(&owner, &format!("/t/lumi/creators/{creator}"))
+        .await;
+    let row = first_row(&history, "creator-history");
+    assert!(
+        row.contains("LUMI-PERF-01") && row.contains("USD 500.00"),
+        "{row}"
+    );
+}
+
+#[tokio::test]
+async fn the_work_queue_lists_posts_overdue_and_imports_needing_attention() {
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let queue = app.get_ok(&am, "/am").await;
+    assert!(
+        queue.contains(&format!("/t/lumi/collaborations/{}", f.a)),
+        "a is accepted, past its deadline, without a post"
+    );
+    assert!(!queue.contains(&format!("/t/lumi/collaborations/{}\"", f.b)));
+    assert!(queue.contains("逾期未发布"));
+    kpi_fixture(&app, &f).await;
+    let mut c = owner_conn(&app).await;
+    sqlx::query("UPDATE order_imports SET state = 'failed'")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let queue = app.get_ok(&am, "/am").await;
+    assert!(queue.contains("订单导入待处理"));
+}
+
+#[tokio::test]
+async fn another_tenant_gets_404_on_every_performance_route() {
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let res = operator
+        .post(app.url(&format!(
+            "/t/lumi/campaigns/{}/snapshots/import",
+            f.campaign
+        )))
+        .multipart(
+            reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(
+                    b"video_id,captured_at,views,likes,comments,shares\n".to_vec(),
+                )
+                .file_name("s.csv"),
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    let report = location(&res);
+    let stranger = app.login(OWNER_NORDPEAK.0, OWNER_NORDPEAK.1).await;
+    let gets = [
+        format!("/t/nordpeak/posts/{}", f.post_b),
+        format!("/t/nordpeak/collaborations/{}/posts/new", f.a),
+        format!("/t/nordpeak/campaigns/{}/dashboard", f.campaign),
+        format!("/t/nordpeak/campaigns/{}/snapshots/import", f.campaign),
+        report.replace("/t/lumi/", "/t/nordpeak/"),
+        format!("/t/lumi/posts/{}", f.post_b),
+        format!("/t/lumi/campaigns/{}/dashboard", f.campaign),
+        report.clone(),
+        "/t/nordpeak/posts/not-a-uuid".into(),
+    ];
+    for path in &gets {
+        assert_eq!(
+            app.status_of(&stranger, path).await,
+            StatusCode::NOT_FOUND,
+            "GET {path}"
+        );
+    }
+    let posts = [
+        format!("/t/nordpeak/collaborations/{}/posts", f.a),
+        format!("/t/nordpeak/posts/{}/snapshots", f.post_b),
+        format!("{}/confirm", report.replace("/t/lumi/", "/t/nordpeak/")),
+        format!("{}/cancel", report.replace("/t/lumi/", "/t/nordpeak/")),
+        format!("/t/lumi/posts/{}/snapshots", f.post_b),
+    ];
+    for path in &posts {
+        let res = app
+            .post_form(
+                &stranger,
+                path,
+                &[("url", "https://x.invalid/v"), ("views", "1")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "POST {path}");
+    }
+    let res = stranger
+        .post(app.url(&format!(
+            "/t/nordpeak/campaigns/{}/snapshots/import",
+            f.campaign
+        )))
+        .multipart(reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(b"a\n".to_vec()).file_name("s.csv"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let _ = f.b;
+}
+
+#[tokio::test]
+async fn the_demo_seeds_posts_snapshots_and_clicks_once_however_often_it_runs() {
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize {
+        creators: 200,
+        campaigns: true,
+    })
+    .await;
+    let counts = |app: &TestApp| {
+        let url = app.database_url.clone();
+        async move {
+            let mut c = PgConnection::connect(&url).await.unwrap();
+            sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(
+                "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM metric_snapshots), \
+                        (SELECT count(*) FROM link_clicks), (SELECT count(*) FROM link_clicks WHERE bot), \
+                        (SELECT min(extract(day FROM now() - published_at))::bigint FROM posts)",
+            )
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+        }
+    };
+    let first = counts(&app).await;
+    assert!(
+        first.0 >= 4,
+        "posts for the running, evaluating and closed campaigns: {first:?}"
+    );
+    assert!(
+        first.1 >= first.0 * 60,
+        "60+ days of snapshots each: {first:?}"
+    );
+    assert!(
+        first.3 > 0 && first.3 < first.2,
+        "some clicks are bots: {first:?}"
+    );
+    assert!(first.4 >= 60, "{first:?}");
+    sextant::seed::seed_demo_with(
+        &app.db,
+        &app.state.passwords,
+        sextant::seed::DemoSize {
+            creators: 200,
+            campaigns: true,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(counts(&app).await, first, "seeding again adds nothing");
+}
