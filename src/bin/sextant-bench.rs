@@ -662,7 +662,7 @@ async fn dashboard(url: &str, collaborations: usize, days: usize, runs: usize) -
     use tower::ServiceExt;
 
     sextant::db::migrate(url).await?;
-    let db = sextant::db::Db::connect(url, 4).await?;
+    let db = sextant::db::Db::connect(url, 20).await?;
     let passwords = sextant::auth::password::PasswordService::fast_for_tests()?;
     sextant::seed::seed_demo_with(&db, &passwords, sextant::seed::DemoSize::PEOPLE).await?;
     let mut conn = PgConnection::connect(url).await.context("bench database")?;

@@ -123,8 +123,9 @@ pub fn group_candidates(candidates: &[WindowCandidate]) -> PostsOf {
             .or_default()
             .entry(c.post_id)
             .or_insert_with(|| (c.published_at, Vec::new()));
+        // Rows come ordered by captured_at within a post: a repeat can only be the last one.
         if let Some(at) = c.captured_at
-            && !post.1.iter().any(|s| s.captured_at == at)
+            && post.1.last().map(|s| s.captured_at) != Some(at)
         {
             post.1.push(Snapshot {
                 captured_at: at,
@@ -256,11 +257,30 @@ pub async fn show(
         .ok_or(AppError::NotFound)?;
     ctx.require_active()?;
     let tenant = ctx.tenant.id;
-    let totals = repo::totals(&mut ctx.tx, tenant, Scope::Campaign(id)).await?;
-    let orders = repo::order_totals(&mut ctx.tx, tenant, Scope::Campaign(id)).await?;
-    let candidates = repo::window_candidates(&mut ctx.tx, tenant, Scope::Campaign(id)).await?;
     let tz = ctx.tenant.time_zone.clone();
-    let daily = repo::daily(&mut ctx.tx, tenant, id, &tz).await?;
+    // The four reads are independent: each runs in its own transaction, scoped to this tenant
+    // and person like the page's own, so Postgres works on them side by side.
+    let (db, user) = (&state.db, Some(ctx.user.id));
+    let scoped = || async move { db.tenant_tx(tenant, user).await };
+    let (totals, orders, candidates, mut daily) = tokio::try_join!(
+        async {
+            let mut tx = scoped().await?;
+            repo::totals(&mut tx, tenant, Scope::Campaign(id)).await
+        },
+        async {
+            let mut tx = scoped().await?;
+            repo::order_totals(&mut tx, tenant, Scope::Campaign(id)).await
+        },
+        async {
+            let mut tx = scoped().await?;
+            repo::window_candidates(&mut tx, tenant, Scope::Campaign(id)).await
+        },
+        async {
+            let mut tx = scoped().await?;
+            repo::daily(&mut tx, tenant, id, &tz).await
+        },
+    )?;
+    daily.extend(repo::daily_views(&candidates, &tz));
     let rates = ReferenceRates::load(&mut ctx.tx).await?;
     let can_import = super::can_write(&ctx).is_ok();
 

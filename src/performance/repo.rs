@@ -382,8 +382,9 @@ pub async fn order_lines(
     .await
 }
 
-/// One post and window with its candidate snapshot: the last one captured at or before
-/// published_at + N × 24 h (exact hours, so a DST change does not move it).
+/// One snapshot of a post (or the post alone, with no snapshot yet). The windows are chosen
+/// from these in Rust by `tracking::windows`, the reference rule, and the daily views series is
+/// derived from the same rows, so the dashboard reads the snapshots once.
 #[derive(Debug, Clone, FromRow)]
 pub struct WindowCandidate {
     pub collaboration_id: Uuid,
@@ -405,12 +406,7 @@ pub async fn window_candidates(
     let sql = format!(
         "SELECT p.collaboration_id, p.id AS post_id, p.published_at, s.captured_at, s.views, \
                 s.likes, s.comments, s.shares \
-           FROM posts p CROSS JOIN (VALUES (1), (7), (14), (30)) AS w(days) \
-           LEFT JOIN LATERAL ( \
-             SELECT captured_at, views, likes, comments, shares FROM metric_snapshots s \
-              WHERE s.tenant_id = p.tenant_id AND s.post_id = p.id \
-                AND s.captured_at <= p.published_at + make_interval(hours => 24 * w.days) \
-              ORDER BY s.captured_at DESC LIMIT 1) s ON true \
+           FROM posts p LEFT JOIN metric_snapshots s ON s.tenant_id = p.tenant_id AND s.post_id = p.id \
           WHERE p.tenant_id = $1 AND p.collaboration_id IN \
                 (SELECT l.id FROM collaborations l WHERE l.tenant_id = $1 AND {condition}) \
           ORDER BY p.collaboration_id, p.id, s.captured_at"
@@ -430,9 +426,9 @@ pub struct DayValue {
     pub value: Decimal,
 }
 
-/// Daily series of a campaign, days in `zone` (the tenant's): ("views", "clicks", "gmv").
-/// Clicks come from `link_click_days`, which the database keeps per local day of the tenant's
-/// zone as clicks arrive (and rebuilds when the zone changes).
+/// Daily clicks and GMV of a campaign, days in `zone` (the tenant's): ("clicks", "gmv"). Clicks
+/// come from `link_click_days`, which the database keeps per local day of the tenant's zone as
+/// clicks arrive (and rebuilds when the zone changes). Views: [`daily_views`].
 pub async fn daily(
     conn: &mut PgConnection,
     tenant: Uuid,
@@ -447,19 +443,8 @@ pub async fn daily(
         value: Decimal,
     }
     let rows = sqlx::query_as::<_, Row>(
-        "WITH l AS (SELECT id FROM collaborations WHERE tenant_id = $1 AND campaign_id = $2), \
-         last_of_day AS ( \
-           SELECT DISTINCT ON (s.post_id, (s.captured_at AT TIME ZONE $3)::date) s.post_id, \
-                  (s.captured_at AT TIME ZONE $3)::date AS day, s.views \
-             FROM posts p JOIN metric_snapshots s ON s.tenant_id = p.tenant_id AND s.post_id = p.id \
-            WHERE p.tenant_id = $1 AND p.collaboration_id IN (SELECT id FROM l) \
-            ORDER BY s.post_id, (s.captured_at AT TIME ZONE $3)::date, s.captured_at DESC), \
-         added AS ( \
-           SELECT day, views - coalesce(lag(views) OVER (PARTITION BY post_id ORDER BY day), 0) AS delta \
-             FROM last_of_day) \
-         SELECT 'views' AS series, day, '' AS currency, sum(delta)::numeric AS value FROM added GROUP BY day \
-         UNION ALL \
-         SELECT 'clicks', d.day, '', sum(d.clicks)::numeric \
+        "WITH l AS (SELECT id FROM collaborations WHERE tenant_id = $1 AND campaign_id = $2) \
+         SELECT 'clicks' AS series, d.day, '' AS currency, sum(d.clicks)::numeric AS value \
            FROM link_click_days d WHERE d.tenant_id = $1 AND d.collaboration_id IN (SELECT id FROM l) \
           GROUP BY 2 \
          UNION ALL \
@@ -486,4 +471,104 @@ pub async fn daily(
             )
         })
         .collect())
+}
+
+/// Views added per local day in `zone`, summed over the posts: for each post the last snapshot
+/// of each day, minus the post's last snapshot of its previous day with one (0 before the
+/// first). Rows come ordered by post and `captured_at` ([`window_candidates`]).
+pub fn daily_views(rows: &[WindowCandidate], zone: &str) -> Vec<(String, DayValue)> {
+    use std::collections::BTreeMap;
+    use time_tz::OffsetDateTimeExt;
+    let tz = crate::tracking::orders::shop_zone(zone);
+    let local_day = |at: OffsetDateTime| match tz {
+        Some(tz) => at.to_timezone(tz).date(),
+        None => at.date(),
+    };
+    // The last reading of each post and local day, in order.
+    let mut last_of_day: Vec<(Uuid, Date, i64)> = Vec::new();
+    for r in rows {
+        let (Some(at), Some(views)) = (r.captured_at, r.views) else {
+            continue;
+        };
+        let day = local_day(at);
+        match last_of_day.last_mut() {
+            Some((post, d, v)) if *post == r.post_id && *d == day => *v = views,
+            _ => last_of_day.push((r.post_id, day, views)),
+        }
+    }
+    let mut per_day: BTreeMap<Date, i64> = BTreeMap::new();
+    for (i, (post, day, views)) in last_of_day.iter().enumerate() {
+        let before = match i.checked_sub(1).map(|j| last_of_day[j]) {
+            Some((p, _, v)) if p == *post => v,
+            _ => 0,
+        };
+        *per_day.entry(*day).or_insert(0) += views - before;
+    }
+    per_day
+        .into_iter()
+        .map(|(day, value)| {
+            (
+                "views".to_string(),
+                DayValue {
+                    day,
+                    currency: String::new(),
+                    value: Decimal::from(value),
+                },
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn reading(post: u128, at: OffsetDateTime, views: i64) -> WindowCandidate {
+        WindowCandidate {
+            collaboration_id: Uuid::from_u128(9),
+            post_id: Uuid::from_u128(post),
+            published_at: datetime!(2026-05-01 00:00 UTC),
+            captured_at: Some(at),
+            views: Some(views),
+            likes: Some(0),
+            comments: Some(0),
+            shares: Some(0),
+        }
+    }
+
+    #[test]
+    fn views_added_per_local_day_take_each_posts_last_reading_of_the_day() {
+        let rows = vec![
+            // Post 1: two readings on 1 May (Shanghai), the later counts; then 2 May.
+            reading(1, datetime!(2026-05-01 01:00 UTC), 100),
+            reading(1, datetime!(2026-05-01 10:00 UTC), 150),
+            // 17:00 UTC is 01:00 on 2 May in Shanghai.
+            reading(1, datetime!(2026-05-01 17:00 UTC), 400),
+            // Post 2 starts on 2 May.
+            reading(2, datetime!(2026-05-02 03:00 UTC), 50),
+            WindowCandidate {
+                captured_at: None,
+                views: None,
+                ..reading(3, datetime!(2026-05-02 03:00 UTC), 0)
+            },
+        ];
+        let days: Vec<(String, i64)> = daily_views(&rows, "Asia/Shanghai")
+            .into_iter()
+            .map(|(series, d)| {
+                assert_eq!(series, "views");
+                (d.day.to_string(), d.value.try_into().unwrap())
+            })
+            .collect();
+        assert_eq!(
+            days,
+            vec![("2026-05-01".into(), 150), ("2026-05-02".into(), 250 + 50)]
+        );
+        // In UTC all of post 1 falls on 1 May.
+        let utc: Vec<i64> = daily_views(&rows, "UTC")
+            .into_iter()
+            .map(|(_, d)| d.value.try_into().unwrap())
+            .collect();
+        assert_eq!(utc, vec![400, 50]);
+    }
 }
