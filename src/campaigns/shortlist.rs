@@ -21,6 +21,7 @@ use crate::tenants::{Access, TenantCtx};
 use crate::web::forms::FormData;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
+use crate::web::parse_id;
 use crate::web::{fmt, render_with};
 
 #[derive(FromRow)]
@@ -260,10 +261,6 @@ async fn card(
             card_error: error.map(|k| lang.t(k)),
         },
     )
-}
-
-fn parse_id(s: &str) -> AppResult<Uuid> {
-    s.parse().map_err(|_| AppError::NotFound)
 }
 
 pub async fn show(

@@ -26,11 +26,8 @@ use crate::tenants::{Access, TenantCtx};
 use crate::web::forms::{FormData, FormErrors};
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
+use crate::web::parse_id;
 use crate::web::{PublicOrigin, fmt, render_with};
-
-fn parse_id(s: &str) -> AppResult<Uuid> {
-    s.parse().map_err(|_| AppError::NotFound)
-}
 
 fn am_only(ctx: &TenantCtx) -> AppResult<()> {
     ctx.require(&[Access::AccountManager])?;

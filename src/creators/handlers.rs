@@ -39,6 +39,36 @@ pub const ERRORS_SHOWN: usize = 1000;
 
 /// The creator pool is the agency's, not a tenant's: admins and account managers work with it
 /// in its own system scope (no tenant data is read there, so opening it is not audited).
+/// A creator's 30-day engagement as the pages show it (staff and seller alike).
+pub(crate) struct Engagement {
+    pub er: String,
+    pub like_view: String,
+    /// Likes per view under the seeds' threshold (the matching warning's rule).
+    pub low_like_view: bool,
+}
+
+impl Engagement {
+    pub(crate) fn of(views: i64, likes: i64, comments: i64, shares: i64) -> Engagement {
+        let views = views.max(0) as f64;
+        let ratio = |n: i64| if views > 0.0 { n as f64 / views } else { 0.0 };
+        let er = ratio(likes + comments + shares);
+        let like_view = ratio(likes);
+        Engagement {
+            er: format!("{:.1}%", er * 100.0),
+            like_view: format!("{:.1}%", like_view * 100.0),
+            low_like_view: views > 0.0 && like_view < crate::matching::domain::LOW_LIKE_VIEW_RATIO,
+        }
+    }
+}
+
+/// A quote with its currency, or a dash.
+pub(crate) fn quote_text(quote: Option<Decimal>, currency: Option<&str>) -> String {
+    match (quote, currency) {
+        (Some(q), Some(ccy)) => fmt::money(q, ccy),
+        _ => "—".into(),
+    }
+}
+
 async fn pool_scope(state: &AppState, user: &CurrentUser) -> AppResult<Tx> {
     if !matches!(
         user.platform_role,
@@ -254,22 +284,16 @@ pub async fn show(
     let mut tx = pool_scope(&state, &user).await?;
     let c = repo::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    let views = c.avg_views.max(0) as f64;
-    let ratio = |n: i64| if views > 0.0 { n as f64 / views } else { 0.0 };
-    let er = ratio(c.avg_likes + c.avg_comments + c.avg_shares);
-    let like_view = ratio(c.avg_likes);
-    let money = |q: Option<Decimal>| match (q, c.quote_currency.as_deref()) {
-        (Some(q), Some(ccy)) => fmt::money(q, ccy),
-        _ => "—".into(),
-    };
+    let engagement = Engagement::of(c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares);
+    let money = |q: Option<Decimal>| quote_text(q, c.quote_currency.as_deref());
     let path = format!("/admin/creators/{id}");
     let layout =
         Layout::for_user(&state, &session, lang, &user, None, "creators.title", &path).await?;
     let page = CreatorPage {
         layout,
-        er: format!("{:.1}%", er * 100.0),
-        like_view: format!("{:.1}%", like_view * 100.0),
-        low_like_view: views > 0.0 && like_view < 0.05,
+        er: engagement.er,
+        like_view: engagement.like_view,
+        low_like_view: engagement.low_like_view,
         followers: fmt::number(c.followers),
         shares: vec![
             (lang.t("creators.audience_age"), share_list(&c.audience_age)),

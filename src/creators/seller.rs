@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::handlers::{STYLES, SortLink};
+use super::handlers::{Engagement, STYLES, SortLink, quote_text};
 use super::repo::{self, CreatorDetail, PAGE_SIZE};
 use crate::auth::CurrentUser;
 use crate::contracts::domain::Terms;
@@ -471,14 +471,8 @@ fn audience_shares(lang: Lang, shares: &serde_json::Value) -> Vec<(String, Strin
 
 impl PublicProfile {
     fn of(lang: Lang, c: CreatorDetail, time_zone: &str) -> PublicProfile {
-        let views = c.avg_views.max(0) as f64;
-        let ratio = |n: i64| if views > 0.0 { n as f64 / views } else { 0.0 };
-        let er = ratio(c.avg_likes + c.avg_comments + c.avg_shares);
-        let like_view = ratio(c.avg_likes);
-        let money = |q: Option<Decimal>| match (q, c.quote_currency.as_deref()) {
-            (Some(q), Some(ccy)) => fmt::money(q, ccy),
-            _ => "—".into(),
-        };
+        let engagement = Engagement::of(c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares);
+        let money = |q: Option<Decimal>| quote_text(q, c.quote_currency.as_deref());
         PublicProfile {
             id: c.id,
             active: c.active,
@@ -496,9 +490,9 @@ impl PublicProfile {
             averages: [c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares]
                 .map(fmt::number)
                 .join(" / "),
-            er: format!("{:.1}%", er * 100.0),
-            like_view: format!("{:.1}%", like_view * 100.0),
-            low_like_view: views > 0.0 && like_view < 0.05,
+            er: engagement.er,
+            like_view: engagement.like_view,
+            low_like_view: engagement.low_like_view,
             quote_video: money(c.quote_video),
             quote_live: money(c.quote_live),
             refreshed: c

@@ -54,25 +54,26 @@ async fn redirect(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     ClientIp(ip): ClientIp,
-    lang: Lang,
     headers: HeaderMap,
 ) -> Response {
+    // The language matters only for the rare page; a redirect does not parse it.
+    let lang = || Lang::from_headers(&headers);
     let target = match state.links.get(&slug) {
         Some(t) => t,
         None if is_link_slug(&slug) => match state.links.get_or_refresh(&state.db, &slug).await {
             Ok(Some(t)) => t,
-            Ok(None) => return not_found(&state, lang, &slug),
+            Ok(None) => return not_found(&state, lang(), &slug),
             Err(e) => {
                 tracing::error!(error = %e, "tracked links: lookup failed");
                 return web::error_page(
                     &state,
-                    lang,
+                    lang(),
                     StatusCode::SERVICE_UNAVAILABLE,
                     &format!("/r/{slug}"),
                 );
             }
         },
-        None => return not_found(&state, lang, &slug),
+        None => return not_found(&state, lang(), &slug),
     };
     let user_agent = headers
         .get(header::USER_AGENT)
@@ -101,7 +102,7 @@ async fn redirect(
             ],
         )
             .into_response(),
-        Err(_) => not_found(&state, lang, &slug),
+        Err(_) => not_found(&state, lang(), &slug),
     }
 }
 

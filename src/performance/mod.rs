@@ -13,12 +13,12 @@ pub mod posts;
 pub mod repo;
 pub mod sections;
 
+pub(crate) use crate::web::parse_id;
 use axum::Router;
 use axum::routing::{get, post};
 use time_tz::{Tz, timezones};
-use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::state::AppState;
 use crate::tenants::{Access, TenantCtx};
 
@@ -57,10 +57,6 @@ pub fn router() -> Router<AppState> {
             "/t/{tenant_slug}/snapshot-imports/{id}/cancel",
             post(imports::cancel),
         )
-}
-
-pub(crate) fn parse_id(s: &str) -> AppResult<Uuid> {
-    s.parse().map_err(|_| AppError::NotFound)
 }
 
 /// Owners, operators and the assigned account manager record posts and snapshots.

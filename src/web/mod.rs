@@ -132,6 +132,11 @@ pub fn render_with<T: Template>(status: StatusCode, page: &T) -> crate::error::A
 }
 
 /// The router's fallback: a friendly 404.
+/// An id from a URL; anything that is not one is a page that does not exist.
+pub fn parse_id(s: &str) -> crate::error::AppResult<uuid::Uuid> {
+    s.parse().map_err(|_| crate::error::AppError::NotFound)
+}
+
 pub async fn not_found() -> crate::error::AppError {
     crate::error::AppError::NotFound
 }
