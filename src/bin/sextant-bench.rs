@@ -7,9 +7,10 @@
 //!   (the binary next to this one) on demo data and loads one tracked link with `wrk` (which
 //!   does not follow redirects) and a browser User-Agent; then loads it again and sends SIGTERM
 //!   halfway, and compares the 302s received with the clicks logged.
-//! - `sextant-bench dashboard [--collaborations N] [--days D] [--runs R]`: a campaign with N
-//!   collaborations, one post each with D days of daily snapshots, clicks and attributed orders
-//!   (inserted directly); then times `GET /t/{slug}/campaigns/{id}/dashboard` through the app's
+//! - `sextant-bench dashboard [--collaborations N] [--days D] [--other-orders O] [--runs R]`: a
+//!   campaign with N collaborations, one post each with D days of daily snapshots, clicks and
+//!   attributed orders, in a tenant that also holds O order lines nobody is credited with (all
+//!   inserted directly); then times `GET /t/{slug}/campaigns/{id}/dashboard` through the app's
 //!   router (`tower::ServiceExt::oneshot`, a session logged in through `POST /login`) and
 //!   reports the median.
 //! - `sextant-bench import [--rows N] [--xlsx-rows M]`: writes an N-row TikTok affiliate orders
@@ -79,7 +80,7 @@ async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let usage = "usage: sextant-bench matching --creators N [--runs R] | \
                  redirect [--seconds S] [--connections C] | \
-                 dashboard [--collaborations N] [--days D] [--runs R] | \
+                 dashboard [--collaborations N] [--days D] [--other-orders O] [--runs R] | \
                  import [--rows N] [--xlsx-rows M]";
     let command = args.get(1).cloned().unwrap_or_default();
     if !matches!(
@@ -149,6 +150,7 @@ async fn main() -> Result<()> {
                 &url,
                 number("--collaborations", "200")?,
                 number("--days", "90")?,
+                number("--other-orders", "300000")?,
                 number("--runs", "21")?,
             )
             .await
@@ -495,6 +497,7 @@ async fn fill_dashboard(
     conn: &mut PgConnection,
     collaborations: usize,
     days: usize,
+    other_orders: usize,
 ) -> Result<uuid::Uuid> {
     let (tenant, shop): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
         "SELECT t.id, s.id FROM tenants t JOIN shops s ON s.tenant_id = t.id \
@@ -644,6 +647,19 @@ async fn fill_dashboard(
             .await?;
         }
     }
+    // The rest of the shop's sales: the dashboard must not have to look at them.
+    sqlx::query(
+        "INSERT INTO order_lines (tenant_id, import_id, shop_id, order_key, line_key, exported_at, \
+           placed_at, currency, amount) \
+         SELECT $1, $2, $3, 'O' || g, 'S', now(), now() - make_interval(hours => g % 2000), 'USD', 19.90 \
+           FROM generate_series(1, $4) AS g",
+    )
+    .bind(tenant)
+    .bind(import)
+    .bind(shop)
+    .bind(other_orders as i32)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "INSERT INTO reference_rates (id, rate_date, from_ccy, to_ccy, rate) \
          VALUES ($1, current_date, 'GBP', 'USD', 1.27) ON CONFLICT DO NOTHING",
@@ -656,7 +672,13 @@ async fn fill_dashboard(
     Ok(campaign)
 }
 
-async fn dashboard(url: &str, collaborations: usize, days: usize, runs: usize) -> Result<()> {
+async fn dashboard(
+    url: &str,
+    collaborations: usize,
+    days: usize,
+    other_orders: usize,
+    runs: usize,
+) -> Result<()> {
     use axum::body::Body;
     use axum::http::{Request, StatusCode, header};
     use tower::ServiceExt;
@@ -667,7 +689,7 @@ async fn dashboard(url: &str, collaborations: usize, days: usize, runs: usize) -
     sextant::seed::seed_demo_with(&db, &passwords, sextant::seed::DemoSize::PEOPLE).await?;
     let mut conn = PgConnection::connect(url).await.context("bench database")?;
     let fill = Instant::now();
-    let campaign = fill_dashboard(&mut conn, collaborations, days).await?;
+    let campaign = fill_dashboard(&mut conn, collaborations, days, other_orders).await?;
     let snapshots: i64 = sqlx::query_scalar("SELECT count(*) FROM metric_snapshots")
         .fetch_one(&mut conn)
         .await?;
@@ -752,7 +774,7 @@ async fn dashboard(url: &str, collaborations: usize, days: usize, runs: usize) -
     let mut sorted = times.clone();
     sorted.sort_by(f64::total_cmp);
     println!(
-        "dashboard: collaborations={collaborations} days={days} snapshots={snapshots} fill_s={filled:.1} runs={}",
+        "dashboard: collaborations={collaborations} days={days} other_orders={other_orders} snapshots={snapshots} fill_s={filled:.1} runs={}",
         times.len()
     );
     println!(

@@ -262,7 +262,7 @@ pub async fn show(
     // and person like the page's own, so Postgres works on them side by side.
     let (db, user) = (&state.db, Some(ctx.user.id));
     let scoped = || async move { db.tenant_tx(tenant, user).await };
-    let (totals, orders, candidates, mut daily) = tokio::try_join!(
+    let (totals, orders, candidates, daily) = tokio::try_join!(
         async {
             let mut tx = scoped().await?;
             repo::totals(&mut tx, tenant, Scope::Campaign(id)).await
@@ -280,7 +280,6 @@ pub async fn show(
             repo::daily(&mut tx, tenant, id, &tz).await
         },
     )?;
-    daily.extend(repo::daily_views(&candidates, &tz));
     let rates = ReferenceRates::load(&mut ctx.tx).await?;
     let can_import = super::can_write(&ctx).is_ok();
 

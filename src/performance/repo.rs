@@ -8,6 +8,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::contracts::domain::Terms;
+use crate::tracking::windows::Window;
 
 /// A collaboration with what its performance pages need.
 #[derive(Debug, Clone, FromRow)]
@@ -338,7 +339,7 @@ pub async fn order_totals(
         "SELECT o.collaboration_id, o.currency::text AS currency, \
                 count(DISTINCT (o.shop_id, o.order_key)) AS orders, \
                 coalesce(sum(o.amount), 0) AS gmv, coalesce(sum({REFUND_SQL}), 0) AS refunds \
-           FROM orders_current o \
+           FROM orders_attributed o \
           WHERE o.tenant_id = $1 AND o.collaboration_id IN \
                 (SELECT l.id FROM collaborations l WHERE l.tenant_id = $1 AND {condition}) \
           GROUP BY 1, 2"
@@ -372,7 +373,7 @@ pub async fn order_lines(
     sqlx::query_as::<_, OrderLine>(&format!(
         "SELECT o.order_key, o.line_key, o.placed_at, o.status, o.currency::text AS currency, \
                 o.amount, {REFUND_SQL} AS refunds, o.attributed_by \
-           FROM orders_current o WHERE o.tenant_id = $1 AND o.collaboration_id = $2 \
+           FROM orders_attributed o WHERE o.tenant_id = $1 AND o.collaboration_id = $2 \
           ORDER BY o.placed_at DESC, o.order_key, o.line_key LIMIT $3"
     ))
     .bind(tenant)
@@ -382,9 +383,10 @@ pub async fn order_lines(
     .await
 }
 
-/// One snapshot of a post (or the post alone, with no snapshot yet). The windows are chosen
-/// from these in Rust by `tracking::windows`, the reference rule, and the daily views series is
-/// derived from the same rows, so the dashboard reads the snapshots once.
+/// A post with the snapshot that is its value at one window's boundary (none when nothing was
+/// captured by then). `windows::value_at`, the reference rule, picks each window's value from
+/// these: for every window the row holding its value is among them, and no row of a later
+/// capture than that value lies at or before its boundary.
 #[derive(Debug, Clone, FromRow)]
 pub struct WindowCandidate {
     pub collaboration_id: Uuid,
@@ -397,23 +399,37 @@ pub struct WindowCandidate {
     pub shares: Option<i64>,
 }
 
+/// Per post of the scope and window of `Window::ALL`: the last snapshot at or before the
+/// boundary (an index lookup each), ordered by post and capture, the same snapshot once.
 pub async fn window_candidates(
     conn: &mut PgConnection,
     tenant: Uuid,
     scope: Scope,
 ) -> Result<Vec<WindowCandidate>, sqlx::Error> {
     let (condition, id) = scope.condition();
+    let hours: Vec<i32> = Window::ALL.iter().map(|w| (24 * w.days()) as i32).collect();
     let sql = format!(
-        "SELECT p.collaboration_id, p.id AS post_id, p.published_at, s.captured_at, s.views, \
-                s.likes, s.comments, s.shares \
-           FROM posts p LEFT JOIN metric_snapshots s ON s.tenant_id = p.tenant_id AND s.post_id = p.id \
-          WHERE p.tenant_id = $1 AND p.collaboration_id IN \
-                (SELECT l.id FROM collaborations l WHERE l.tenant_id = $1 AND {condition}) \
-          ORDER BY p.collaboration_id, p.id, s.captured_at"
+        // The boundaries are computed apart (a materialized CTE) so that the comparison with
+        // them is a plain, leakproof one and can bound the index scan under row-level security.
+        "WITH b AS MATERIALIZED ( \
+           SELECT p.tenant_id, p.collaboration_id, p.id, p.published_at, \
+                  p.published_at + make_interval(hours => w.hours) AS boundary \
+             FROM posts p CROSS JOIN unnest($3::int[]) AS w(hours) \
+            WHERE p.tenant_id = $1 AND p.collaboration_id IN \
+                  (SELECT l.id FROM collaborations l WHERE l.tenant_id = $1 AND {condition})) \
+         SELECT DISTINCT b.collaboration_id, b.id AS post_id, b.published_at, s.captured_at, \
+                s.views, s.likes, s.comments, s.shares \
+           FROM b LEFT JOIN LATERAL ( \
+                SELECT s.captured_at, s.views, s.likes, s.comments, s.shares \
+                  FROM metric_snapshots s \
+                 WHERE s.tenant_id = b.tenant_id AND s.post_id = b.id AND s.captured_at <= b.boundary \
+                 ORDER BY s.captured_at DESC LIMIT 1) s ON true \
+          ORDER BY b.collaboration_id, b.id, s.captured_at"
     );
     sqlx::query_as::<_, WindowCandidate>(&sql)
         .bind(tenant)
         .bind(id)
+        .bind(hours)
         .fetch_all(conn)
         .await
 }
@@ -426,9 +442,10 @@ pub struct DayValue {
     pub value: Decimal,
 }
 
-/// Daily clicks and GMV of a campaign, days in `zone` (the tenant's): ("clicks", "gmv"). Clicks
-/// come from `link_click_days`, which the database keeps per local day of the tenant's zone as
-/// clicks arrive (and rebuilds when the zone changes). Views: [`daily_views`].
+/// Daily views, clicks and GMV of a campaign, days in `zone` (the tenant's): ("views", "clicks",
+/// "gmv"). Views and clicks come from `post_view_days` and `link_click_days`, which the database
+/// keeps per local day of the tenant's zone as snapshots and clicks arrive (and rebuilds when the
+/// zone changes).
 pub async fn daily(
     conn: &mut PgConnection,
     tenant: Uuid,
@@ -449,8 +466,12 @@ pub async fn daily(
           GROUP BY 2 \
          UNION ALL \
          SELECT 'gmv', (o.placed_at AT TIME ZONE $3)::date, o.currency::text, sum(o.amount) \
-           FROM orders_current o WHERE o.tenant_id = $1 AND o.collaboration_id IN (SELECT id FROM l) \
+           FROM orders_attributed o WHERE o.tenant_id = $1 AND o.collaboration_id IN (SELECT id FROM l) \
           GROUP BY 2, 3 \
+         UNION ALL \
+         SELECT 'views', d.day, '', sum(d.added)::numeric \
+           FROM post_view_days d WHERE d.tenant_id = $1 AND d.collaboration_id IN (SELECT id FROM l) \
+          GROUP BY 2 \
          ORDER BY 1, 2",
     )
     .bind(tenant)
@@ -471,104 +492,4 @@ pub async fn daily(
             )
         })
         .collect())
-}
-
-/// Views added per local day in `zone`, summed over the posts: for each post the last snapshot
-/// of each day, minus the post's last snapshot of its previous day with one (0 before the
-/// first). Rows come ordered by post and `captured_at` ([`window_candidates`]).
-pub fn daily_views(rows: &[WindowCandidate], zone: &str) -> Vec<(String, DayValue)> {
-    use std::collections::BTreeMap;
-    use time_tz::OffsetDateTimeExt;
-    let tz = crate::tracking::orders::shop_zone(zone);
-    let local_day = |at: OffsetDateTime| match tz {
-        Some(tz) => at.to_timezone(tz).date(),
-        None => at.date(),
-    };
-    // The last reading of each post and local day, in order.
-    let mut last_of_day: Vec<(Uuid, Date, i64)> = Vec::new();
-    for r in rows {
-        let (Some(at), Some(views)) = (r.captured_at, r.views) else {
-            continue;
-        };
-        let day = local_day(at);
-        match last_of_day.last_mut() {
-            Some((post, d, v)) if *post == r.post_id && *d == day => *v = views,
-            _ => last_of_day.push((r.post_id, day, views)),
-        }
-    }
-    let mut per_day: BTreeMap<Date, i64> = BTreeMap::new();
-    for (i, (post, day, views)) in last_of_day.iter().enumerate() {
-        let before = match i.checked_sub(1).map(|j| last_of_day[j]) {
-            Some((p, _, v)) if p == *post => v,
-            _ => 0,
-        };
-        *per_day.entry(*day).or_insert(0) += views - before;
-    }
-    per_day
-        .into_iter()
-        .map(|(day, value)| {
-            (
-                "views".to_string(),
-                DayValue {
-                    day,
-                    currency: String::new(),
-                    value: Decimal::from(value),
-                },
-            )
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    fn reading(post: u128, at: OffsetDateTime, views: i64) -> WindowCandidate {
-        WindowCandidate {
-            collaboration_id: Uuid::from_u128(9),
-            post_id: Uuid::from_u128(post),
-            published_at: datetime!(2026-05-01 00:00 UTC),
-            captured_at: Some(at),
-            views: Some(views),
-            likes: Some(0),
-            comments: Some(0),
-            shares: Some(0),
-        }
-    }
-
-    #[test]
-    fn views_added_per_local_day_take_each_posts_last_reading_of_the_day() {
-        let rows = vec![
-            // Post 1: two readings on 1 May (Shanghai), the later counts; then 2 May.
-            reading(1, datetime!(2026-05-01 01:00 UTC), 100),
-            reading(1, datetime!(2026-05-01 10:00 UTC), 150),
-            // 17:00 UTC is 01:00 on 2 May in Shanghai.
-            reading(1, datetime!(2026-05-01 17:00 UTC), 400),
-            // Post 2 starts on 2 May.
-            reading(2, datetime!(2026-05-02 03:00 UTC), 50),
-            WindowCandidate {
-                captured_at: None,
-                views: None,
-                ..reading(3, datetime!(2026-05-02 03:00 UTC), 0)
-            },
-        ];
-        let days: Vec<(String, i64)> = daily_views(&rows, "Asia/Shanghai")
-            .into_iter()
-            .map(|(series, d)| {
-                assert_eq!(series, "views");
-                (d.day.to_string(), d.value.try_into().unwrap())
-            })
-            .collect();
-        assert_eq!(
-            days,
-            vec![("2026-05-01".into(), 150), ("2026-05-02".into(), 250 + 50)]
-        );
-        // In UTC all of post 1 falls on 1 May.
-        let utc: Vec<i64> = daily_views(&rows, "UTC")
-            .into_iter()
-            .map(|(_, d)| d.value.try_into().unwrap())
-            .collect();
-        assert_eq!(utc, vec![400, 50]);
-    }
 }

@@ -949,3 +949,264 @@ async fn the_demo_seeds_posts_snapshots_and_clicks_once_however_often_it_runs() 
     .unwrap();
     assert_eq!(counts(&app).await, first, "seeding again adds nothing");
 }
+
+/// The daily views chart's rule, straight from the snapshots: per post, its last reading of each
+/// local day minus its last reading of the previous day that has one (0 before the first),
+/// summed per day.
+fn views_per_day(readings: &[(Uuid, OffsetDateTime, i64)], zone: &str) -> Vec<(Date, i64)> {
+    use time_tz::OffsetDateTimeExt;
+    let tz = sextant::tracking::orders::shop_zone(zone).unwrap();
+    let mut sorted = readings.to_vec();
+    sorted.sort();
+    let mut last_of_day: Vec<(Uuid, Date, i64)> = Vec::new();
+    for (post, at, views) in sorted {
+        let day = at.to_timezone(tz).date();
+        match last_of_day.last_mut() {
+            Some((p, d, v)) if *p == post && *d == day => *v = views,
+            _ => last_of_day.push((post, day, views)),
+        }
+    }
+    let mut per_day = std::collections::BTreeMap::<Date, i64>::new();
+    for (i, (post, day, views)) in last_of_day.iter().enumerate() {
+        let before = match i.checked_sub(1).map(|j| last_of_day[j]) {
+            Some((p, _, v)) if p == *post => v,
+            _ => 0,
+        };
+        *per_day.entry(*day).or_default() += views - before;
+    }
+    per_day.into_iter().collect()
+}
+
+/// The tenant's daily views as the dashboard reads them, and as the rule computes them from
+/// every snapshot of the tenant, in `zone`.
+async fn daily_views_both_ways(
+    c: &mut PgConnection,
+    tenant: Uuid,
+    zone: &str,
+) -> (Vec<(Date, i64)>, Vec<(Date, i64)>) {
+    let kept: Vec<(Date, i64)> = sqlx::query_as(
+        "SELECT day, sum(added)::bigint FROM post_view_days WHERE tenant_id = $1 \
+         GROUP BY day HAVING sum(added) <> 0 ORDER BY day",
+    )
+    .bind(tenant)
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    let readings: Vec<(Uuid, OffsetDateTime, i64)> = sqlx::query_as(
+        "SELECT post_id, captured_at, views FROM metric_snapshots WHERE tenant_id = $1",
+    )
+    .bind(tenant)
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    let mut rule = views_per_day(&readings, zone);
+    rule.retain(|(_, v)| *v != 0);
+    (kept, rule)
+}
+
+#[tokio::test]
+async fn daily_views_follow_every_write_to_the_snapshots_and_the_tenant_time_zone() {
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    let mut c = owner_conn(&app).await;
+    let zone: String = sqlx::query_scalar("SELECT time_zone FROM tenants WHERE id = $1")
+        .bind(f.tenant)
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    let second = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO posts (tenant_id, id, collaboration_id, url, video_id, published_at) \
+         VALUES ($1, $2, $3, 'https://www.tiktok.com/@leo.kitchen/video/7300000000000000003', \
+                 '7300000000000000003', now() - interval '12 days')",
+    )
+    .bind(f.tenant)
+    .bind(second)
+    .bind(f.b)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    // 90 readings of the two posts in one statement, at pseudo-random hours over 12 days, some
+    // several a day and some days with none; views grow per post.
+    let mut seed: u64 = 0x5eed;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        seed >> 33
+    };
+    let start = OffsetDateTime::now_utc() - Duration::days(12);
+    let (mut posts, mut ats, mut views) = (Vec::new(), Vec::new(), Vec::new());
+    for post in [f.post_b, second] {
+        let mut hours: Vec<i64> = (0..45).map(|_| (next() % (12 * 24)) as i64).collect();
+        hours.sort();
+        hours.dedup();
+        let mut v = 0i64;
+        for h in hours {
+            v += (next() % 5_000) as i64;
+            posts.push(post);
+            ats.push(start + Duration::hours(h) + Duration::minutes((next() % 60) as i64));
+            views.push(v);
+        }
+    }
+    sqlx::query(
+        "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, comments, shares, source) \
+         SELECT $1, gen_random_uuid(), p, at, v, 0, 0, 0, 'csv' \
+           FROM unnest($2::uuid[], $3::timestamptz[], $4::bigint[]) AS r(p, at, v)",
+    )
+    .bind(f.tenant)
+    .bind(&posts)
+    .bind(&ats)
+    .bind(&views)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    let (kept, rule) = daily_views_both_ways(&mut c, f.tenant, &zone).await;
+    assert!(rule.len() > 10, "{rule:?}");
+    assert_eq!(kept, rule, "after the insert");
+
+    // A correction of some readings, one replaced through the upsert the forms use, and some
+    // removed (among them last readings of their day).
+    sqlx::query(
+        "UPDATE metric_snapshots SET views = views + 777 WHERE post_id = $1 AND captured_at > $2",
+    )
+    .bind(second)
+    .bind(start + Duration::days(6))
+    .execute(&mut c)
+    .await
+    .unwrap();
+    let (kept, rule) = daily_views_both_ways(&mut c, f.tenant, &zone).await;
+    assert_eq!(kept, rule, "after the update");
+    sqlx::query(
+        "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, comments, shares, source) \
+         VALUES ($1, $2, $3, $4, 999999, 0, 0, 0, 'manual') \
+         ON CONFLICT (tenant_id, post_id, captured_at) DO UPDATE SET views = EXCLUDED.views",
+    )
+    .bind(f.tenant)
+    .bind(Uuid::now_v7())
+    .bind(f.post_b)
+    .bind(ats[10])
+    .execute(&mut c)
+    .await
+    .unwrap();
+    let (kept, rule) = daily_views_both_ways(&mut c, f.tenant, &zone).await;
+    assert_eq!(kept, rule, "after the upsert");
+    sqlx::query("DELETE FROM metric_snapshots WHERE post_id = ANY($1) AND captured_at = ANY($2)")
+        .bind([f.post_b, second])
+        .bind(ats.iter().step_by(3).copied().collect::<Vec<_>>())
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let (kept, rule) = daily_views_both_ways(&mut c, f.tenant, &zone).await;
+    assert_eq!(kept, rule, "after the delete");
+
+    // Another zone moves readings across midnight: the days are counted again in it.
+    let other = if zone == "America/Los_Angeles" {
+        "Asia/Shanghai"
+    } else {
+        "America/Los_Angeles"
+    };
+    assert_ne!(daily_views_both_ways(&mut c, f.tenant, other).await.1, rule);
+    sqlx::query("UPDATE tenants SET time_zone = $2 WHERE id = $1")
+        .bind(f.tenant)
+        .bind(other)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let (kept, rule) = daily_views_both_ways(&mut c, f.tenant, other).await;
+    assert_eq!(kept, rule, "after the zone changed");
+}
+
+#[tokio::test]
+async fn the_window_candidates_hold_every_posts_value_by_the_reference_rule() {
+    use sextant::performance::repo::{self, Scope};
+    use sextant::tracking::windows::{self, Metrics, Snapshot, Window};
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    let mut c = owner_conn(&app).await;
+    let p = f.post_b_published;
+    // Readings around every boundary: just before, exactly at, just after; and a second post
+    // with none at all.
+    let mut offsets = vec![Duration::hours(2)];
+    for w in Window::ALL {
+        let b = Duration::hours(24 * w.days());
+        offsets.extend([b - Duration::SECOND, b, b + Duration::SECOND]);
+    }
+    for (i, o) in offsets.iter().enumerate() {
+        snapshot_sql(&app, &f, p + *o, 100 * (i as i64 + 1), i as i64).await;
+    }
+    sqlx::query(
+        "INSERT INTO posts (tenant_id, id, collaboration_id, url, video_id, published_at) \
+         VALUES ($1, $2, $3, 'https://www.tiktok.com/@leo.kitchen/video/7300000000000000004', \
+                 '7300000000000000004', now() - interval '2 days')",
+    )
+    .bind(f.tenant)
+    .bind(Uuid::now_v7())
+    .bind(f.b)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    let mut tx = app.db.tenant_tx(f.tenant, None).await.unwrap();
+    let candidates = repo::window_candidates(&mut tx, f.tenant, Scope::Campaign(f.campaign))
+        .await
+        .unwrap();
+    let all = repo::snapshots_of(&mut tx, f.tenant, &[f.post_b])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(all.len(), offsets.len());
+    assert!(candidates.len() < all.len() + 1, "{candidates:?}");
+    let as_snapshot = |at, m| Snapshot {
+        captured_at: at,
+        metrics: m,
+        avg_watch_seconds: None,
+    };
+    let reference: Vec<Snapshot> = all
+        .iter()
+        .map(|s| {
+            as_snapshot(
+                s.captured_at,
+                Metrics {
+                    views: s.views,
+                    likes: s.likes,
+                    comments: s.comments,
+                    shares: s.shares,
+                },
+            )
+        })
+        .collect();
+    let picked: Vec<Snapshot> = candidates
+        .iter()
+        .filter(|c| c.post_id == f.post_b)
+        .filter_map(|c| {
+            Some(as_snapshot(
+                c.captured_at?,
+                Metrics {
+                    views: c.views?,
+                    likes: c.likes?,
+                    comments: c.comments?,
+                    shares: c.shares?,
+                },
+            ))
+        })
+        .collect();
+    // One row per window (distinct readings), and each window's value is the reference one.
+    assert_eq!(picked.len(), Window::ALL.len());
+    let now = OffsetDateTime::now_utc();
+    for w in Window::ALL {
+        let from_all = windows::window_value(w, p, &reference, now).snapshot;
+        let from_picked = windows::window_value(w, p, &picked, now).snapshot;
+        assert_eq!(from_all, from_picked, "{w:?}");
+        // The reading exactly at the boundary is the one, whether or not the window is final.
+        assert_eq!(
+            from_all.map(|s| s.captured_at),
+            Some(p + Duration::hours(24 * w.days()))
+        );
+    }
+    // The post with no reading is there, with nothing.
+    assert!(
+        candidates
+            .iter()
+            .any(|c| c.post_id != f.post_b && c.captured_at.is_none())
+    );
+}

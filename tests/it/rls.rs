@@ -1,7 +1,7 @@
 //! Row-level security holds on its own, even when a query forgets to scope by tenant.
 
 use sextant::db::{Db, SystemScope};
-use sqlx::Row;
+use sqlx::{Connection, Row};
 use uuid::Uuid;
 
 use crate::support::*;
@@ -222,4 +222,46 @@ async fn tenant_audit_entries_are_visible_to_that_tenant_only() {
     assert!(page.contains(&lumi.to_string()));
     assert!(!page.contains(&nordpeak.to_string()));
     assert!(!page.contains("demo.seed") && !page.contains("auth.login"));
+}
+
+#[tokio::test]
+async fn every_table_with_a_tenant_id_has_row_level_security_forced_and_a_policy() {
+    let app = TestApp::spawn().await;
+    let mut c = sqlx::PgConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    // Tables (not views) of the schema with a tenant_id column, and how each is guarded.
+    let tables: Vec<(String, bool, bool, i64)> = sqlx::query_as(
+        "SELECT c.relname::text, c.relrowsecurity, c.relforcerowsecurity, \
+                (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) \
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+          WHERE n.nspname = 'public' AND c.relkind = 'r' AND EXISTS ( \
+                SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid \
+                   AND a.attname = 'tenant_id' AND NOT a.attisdropped) \
+          ORDER BY 1",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    for expected in [
+        "post_view_days",
+        "link_click_days",
+        "metric_snapshots",
+        "order_lines",
+    ] {
+        assert!(
+            tables.iter().any(|t| t.0 == expected),
+            "{expected} not found among {tables:?}"
+        );
+    }
+    // The one deliberate exception: a one-time link is found by the hash of its token before
+    // anyone is signed in or any tenant is chosen (staff links name no tenant at all).
+    let exempt = ["one_time_links"];
+    let unguarded: Vec<&String> = tables
+        .iter()
+        .filter(|t| !exempt.contains(&t.0.as_str()))
+        .filter(|(_, enabled, forced, policies)| !(*enabled && *forced && *policies > 0))
+        .map(|t| &t.0)
+        .collect();
+    assert!(unguarded.is_empty(), "without forced RLS: {unguarded:?}");
 }
