@@ -725,3 +725,128 @@ async fn demo_orders_are_imported_and_attributed_and_a_person_attributes_the_res
         .await;
     assert!(audit.iter().any(|(a, _, _)| a == "orders.attribute"));
 }
+
+/// The attributed lines as the dashboards read them (`orders_attributed`, looked up from the
+/// attributions) and as `orders_current` ranks every line: they must be the same rows.
+async fn attributed_both_ways(
+    app: &TestApp,
+) -> Vec<(String, String, Uuid, String, Decimal, Decimal)> {
+    let tenant = app.tenant_id("lumi").await;
+    let mut tx = app.db.tenant_tx(tenant, None).await.unwrap();
+    let mut out = Vec::new();
+    for view in ["orders_attributed", "orders_current"] {
+        let rows: Vec<(String, String, Uuid, String, Decimal, Decimal)> = sqlx::query_as(&format!(
+            "SELECT order_key, line_key, collaboration_id, attributed_by, amount, refunded_amount \
+               FROM {view} WHERE collaboration_id IS NOT NULL ORDER BY order_key, line_key"
+        ))
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+        out.push(rows);
+    }
+    tx.commit().await.unwrap();
+    let current = out.pop().unwrap();
+    let attributed = out.pop().unwrap();
+    assert_eq!(
+        attributed, current,
+        "orders_attributed = attributed orders_current"
+    );
+    attributed
+}
+
+#[tokio::test]
+async fn a_persons_attribution_survives_newer_exports_and_undo() {
+    let app = TestApp::with_demo().await;
+    let owner = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let shop = shop_id(&app, "lumi", US_SHOP).await;
+    let tenant = app.tenant_id("lumi").await;
+    let v1 = upload_fixture(&app, &owner, shop, "2026-03-20T10:00", "tiktok_v1.csv").await;
+    import(&app, &owner, v1).await;
+    // Order 3 is a LIVE sale without a creator username: nobody is credited automatically.
+    let order = "577001234567890003";
+    assert!(
+        !attributed_both_ways(&app)
+            .await
+            .iter()
+            .any(|r| r.0 == order)
+    );
+    // A running campaign of the shop with one collaboration (written directly: fixtures only).
+    let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&app.database_url)
+        .await
+        .unwrap();
+    let (campaign, creator, collaboration) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    sqlx::query(
+        "INSERT INTO campaigns (tenant_id, id, code, state, title, shop_id, markets, data) \
+         VALUES ($1, $2, 'LUMI-LIVE-01', 'running', 'Live sale', $3, '{US}', '{}')",
+    )
+    .bind(tenant)
+    .bind(campaign)
+    .bind(shop)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO creators (id, handle, display_name, followers) VALUES ($1, 'live.host', 'Live', 1000)",
+    )
+    .bind(creator)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO collaborations (tenant_id, id, campaign_id, creator_id, state, discount_code, link_slug) \
+         VALUES ($1, $2, $3, $4, 'tracking', 'LIVE10', 'livehost')",
+    )
+    .bind(tenant)
+    .bind(collaboration)
+    .bind(campaign)
+    .bind(creator)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    let res = app
+        .post_form(
+            &owner,
+            "/t/lumi/orders/attribute",
+            &[
+                ("shop_id", &shop.to_string()),
+                ("order_key", order),
+                ("line_key", "1729001"),
+                ("collaboration_id", &collaboration.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let credited = |rows: &[(String, String, Uuid, String, Decimal, Decimal)]| {
+        rows.iter()
+            .find(|r| r.0 == order)
+            .map(|r| (r.2, r.3.clone()))
+    };
+    let person = Some((collaboration, "person".to_string()));
+    assert_eq!(credited(&attributed_both_ways(&app).await), person);
+
+    // A newer export, the same file again and an undo: the person's choice stays.
+    let v2 = upload_fixture(&app, &owner, shop, "2026-03-25T10:00", "tiktok_v2.csv").await;
+    import(&app, &owner, v2).await;
+    assert_eq!(credited(&attributed_both_ways(&app).await), person);
+    let again = upload_fixture(&app, &owner, shop, "2026-03-25T10:00", "tiktok_v2.csv").await;
+    import(&app, &owner, again).await;
+    assert_eq!(credited(&attributed_both_ways(&app).await), person);
+    for id in [again, v2] {
+        let res = app
+            .post_form(&owner, &format!("/t/lumi/orders/imports/{id}/undo"), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    let rows = attributed_both_ways(&app).await;
+    assert_eq!(credited(&rows), person);
+    // With every batch undone the line is gone from both views, its attribution kept for when
+    // an export brings it back.
+    let res = app
+        .post_form(&owner, &format!("/t/lumi/orders/imports/{v1}/undo"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(credited(&attributed_both_ways(&app).await), None);
+    let v1_again = upload_fixture(&app, &owner, shop, "2026-03-20T10:00", "tiktok_v1.csv").await;
+    import(&app, &owner, v1_again).await;
+    assert_eq!(credited(&attributed_both_ways(&app).await), person);
+}
