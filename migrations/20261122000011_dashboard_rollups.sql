@@ -108,3 +108,6 @@ SELECT a.tenant_id, a.shop_id, a.order_key, a.line_key, a.collaboration_id, a.at
         ORDER BY l.exported_at DESC, i.created_at DESC
         LIMIT 1) o;
 GRANT SELECT ON orders_attributed TO sextant_app, sextant_system;
+
+-- The unattributed orders list walks a tenant's lines newest first and stops at a page.
+CREATE INDEX order_lines_placed_idx ON order_lines (tenant_id, placed_at DESC, order_key, line_key);

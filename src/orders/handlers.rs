@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::body::Body;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
@@ -28,7 +28,9 @@ use crate::web::{fmt, render_with};
 /// Who may upload, import, cancel, undo and attribute (viewers may look).
 const EDITORS: &[Access] = &[Access::Owner, Access::Operator, Access::AccountManager];
 /// Unattributed order lines shown on one page.
-const UNATTRIBUTED_SHOWN: i64 = 200;
+const UNATTRIBUTED_PAGE: i64 = 100;
+/// How far the unattributed lines are counted ("more than 1,000" past it).
+const UNATTRIBUTED_COUNTED: i64 = 1_000;
 
 const LOCAL_MINUTE: &[time::format_description::BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]");
@@ -629,18 +631,52 @@ struct UnattributedPage {
     layout: Layout,
     can_edit: bool,
     rows: Vec<UnattributedView>,
-    total: i64,
+    total: String,
+    none: bool,
+    page_info: String,
+    prev: Option<String>,
+    next: Option<String>,
     collaborations: Vec<repo::CollaborationOption>,
+}
+
+/// `?page=N` (from 1); anything else is the first page.
+fn page_of(query: Option<&str>) -> i64 {
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .filter(|p| (1..=1_000_000).contains(p))
+        .unwrap_or(1)
 }
 
 pub async fn unattributed(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    RawQuery(query): RawQuery,
     mut ctx: TenantCtx,
 ) -> AppResult<Response> {
     ctx.require_active()?;
-    let (rows, total) = repo::unattributed(&mut ctx.tx, UNATTRIBUTED_SHOWN).await?;
+    let page = page_of(query.as_deref());
+    let tenant = ctx.tenant.id;
+    // One row more than a page tells whether there is a next one.
+    let mut rows = repo::unattributed(
+        &mut ctx.tx,
+        tenant,
+        (page - 1) * UNATTRIBUTED_PAGE,
+        UNATTRIBUTED_PAGE + 1,
+    )
+    .await?;
+    let more = rows.len() as i64 > UNATTRIBUTED_PAGE;
+    rows.truncate(UNATTRIBUTED_PAGE as usize);
+    let counted = repo::unattributed_count(&mut ctx.tx, tenant, UNATTRIBUTED_COUNTED).await?;
+    let total = if counted > UNATTRIBUTED_COUNTED {
+        lang.t_with(
+            "orders.more_than",
+            &[("count", &fmt::number(UNATTRIBUTED_COUNTED))],
+        )
+    } else {
+        fmt::number(counted)
+    };
     let collaborations = repo::collaborations(&mut ctx.tx).await?;
     let zone = ctx.tenant.time_zone.clone();
     let rows = rows
@@ -664,6 +700,16 @@ pub async fn unattributed(
         })
         .collect();
     let path = format!("/t/{}/orders/unattributed", ctx.tenant.slug);
+    let href = |p: i64| {
+        if p > 1 {
+            format!("{path}?page={p}")
+        } else {
+            path.clone()
+        }
+    };
+    let prev = (page > 1).then(|| href(page - 1));
+    let next = more.then(|| href(page + 1));
+    let page_info = lang.t_with("orders.page_info", &[("page", &page.to_string())]);
     let layout = layout(
         &state,
         &session,
@@ -682,6 +728,10 @@ pub async fn unattributed(
             can_edit,
             rows,
             total,
+            none: counted == 0,
+            page_info,
+            prev,
+            next,
             collaborations,
         },
     )

@@ -189,26 +189,60 @@ pub struct UnattributedRow {
     pub product_name: Option<String>,
 }
 
-/// Current order lines nobody is credited with, newest first.
+/// Current order lines nobody is credited with: lines of imported batches without an
+/// attribution and with no line of the same key from a later export (the rule of
+/// `orders_current`). Walked newest first along `order_lines_placed_idx`, each line checked by
+/// index lookups, so a page costs its own rows, not a ranking of every line of the tenant.
+const UNATTRIBUTED_WHERE: &str = "\
+   WHERE l.tenant_id = $1 \
+     AND NOT EXISTS (SELECT 1 FROM order_attributions a WHERE a.tenant_id = l.tenant_id \
+           AND a.shop_id = l.shop_id AND a.order_key = l.order_key AND a.line_key = l.line_key) \
+     AND NOT EXISTS (SELECT 1 FROM order_lines n JOIN order_imports j ON j.tenant_id = n.tenant_id \
+           AND j.id = n.import_id AND j.state = 'imported' \
+           WHERE n.tenant_id = l.tenant_id AND n.shop_id = l.shop_id AND n.order_key = l.order_key \
+             AND n.line_key = l.line_key \
+             AND (n.exported_at, j.created_at, j.id) > (l.exported_at, i.created_at, i.id))";
+
+/// Only lines of batches that are imported (not undone, cancelled or still running) count.
+const IMPORTED: &str = "JOIN order_imports i ON i.tenant_id = l.tenant_id AND i.id = l.import_id \
+    AND i.state = 'imported'";
+
+/// One page of the unattributed lines, newest first.
 pub async fn unattributed(
     conn: &mut PgConnection,
+    tenant_id: Uuid,
+    offset: i64,
     limit: i64,
-) -> sqlx::Result<(Vec<UnattributedRow>, i64)> {
-    let rows = sqlx::query_as(
-        "SELECT o.shop_id, s.name AS shop_name, o.order_key, o.line_key, o.placed_at, \
-           o.currency::text AS currency, o.amount, o.creator_username, o.discount_code, \
-           o.product_name \
-         FROM orders_current o JOIN shops s ON s.tenant_id = o.tenant_id AND s.id = o.shop_id \
-         WHERE o.collaboration_id IS NULL ORDER BY o.placed_at DESC, o.order_key LIMIT $1",
-    )
+) -> sqlx::Result<Vec<UnattributedRow>> {
+    sqlx::query_as(&format!(
+        "SELECT l.shop_id, s.name AS shop_name, l.order_key, l.line_key, l.placed_at, \
+           l.currency::text AS currency, l.amount, l.creator_username, l.discount_code, \
+           l.product_name \
+         FROM order_lines l {IMPORTED} \
+         JOIN shops s ON s.tenant_id = l.tenant_id AND s.id = l.shop_id \
+         {UNATTRIBUTED_WHERE} \
+         ORDER BY l.placed_at DESC, l.order_key, l.line_key LIMIT $2 OFFSET $3"
+    ))
+    .bind(tenant_id)
     .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    let total =
-        sqlx::query_scalar("SELECT count(*) FROM orders_current WHERE collaboration_id IS NULL")
-            .fetch_one(conn)
-            .await?;
-    Ok((rows, total))
+    .bind(offset)
+    .fetch_all(conn)
+    .await
+}
+
+/// How many lines are unattributed, counted up to `cap + 1` (past the cap, "more than cap").
+pub async fn unattributed_count(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    cap: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM (SELECT 1 FROM order_lines l {IMPORTED} {UNATTRIBUTED_WHERE} LIMIT $2) x"
+    ))
+    .bind(tenant_id)
+    .bind(cap + 1)
+    .fetch_one(conn)
+    .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

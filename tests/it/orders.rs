@@ -850,3 +850,136 @@ async fn a_persons_attribution_survives_newer_exports_and_undo() {
     import(&app, &owner, v1_again).await;
     assert_eq!(credited(&attributed_both_ways(&app).await), person);
 }
+
+/// A TikTok affiliate export of `n` LIVE lines without a creator (nobody is credited), order
+/// keys from `first`, amounts `amount`.
+fn live_export(first: u64, n: u64, amount: &str) -> Vec<u8> {
+    let v1 = String::from_utf8(fixture("tiktok_v1.csv")).unwrap();
+    let mut out = v1.lines().next().unwrap().to_string();
+    out.push('\n');
+    for i in 0..n {
+        out.push_str(&format!(
+            "{},1729001,Lumi Lamp,{amount},USD,1,No,Completed,,LIVE,/,15%,{amount},1.50,/,/,\
+             {:02}/04/2026 {:02}:{:02}:00,/,/\n",
+            first + i,
+            1 + i % 28,
+            i % 24,
+            (i * 7) % 60
+        ));
+    }
+    out.into_bytes()
+}
+
+fn listed_orders(html: &str) -> Vec<String> {
+    html.split(r#"<tr data-order=""#)
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_unattributed_list_pages_through_exactly_the_current_unattributed_lines() {
+    let app = TestApp::with_demo().await;
+    let owner = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let shop = shop_id(&app, "lumi", US_SHOP).await;
+    let tenant = app.tenant_id("lumi").await;
+    let first = upload_validated(
+        &app,
+        &owner,
+        shop,
+        "2026-04-20T10:00",
+        "live.csv",
+        live_export(900_000, 230, "10.00"),
+    )
+    .await;
+    import(&app, &owner, first).await;
+    // A newer export of 40 of them (new amounts), and an older one of 20 that loses.
+    let newer = upload_validated(
+        &app,
+        &owner,
+        shop,
+        "2026-04-25T10:00",
+        "live2.csv",
+        live_export(900_000, 40, "12.00"),
+    )
+    .await;
+    import(&app, &owner, newer).await;
+    let older = upload_validated(
+        &app,
+        &owner,
+        shop,
+        "2026-04-10T10:00",
+        "live0.csv",
+        live_export(900_100, 20, "9.00"),
+    )
+    .await;
+    import(&app, &owner, older).await;
+
+    let mut tx = app.db.tenant_tx(tenant, None).await.unwrap();
+    let reference: Vec<(String, Decimal)> = sqlx::query_as(
+        "SELECT order_key, amount FROM orders_current WHERE collaboration_id IS NULL \
+         ORDER BY placed_at DESC, order_key, line_key",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(reference.len(), 230);
+    assert_eq!(
+        reference.iter().filter(|r| r.1 == dec("12.00")).count(),
+        40,
+        "the newer export's values are the current ones"
+    );
+
+    let mut listed = Vec::new();
+    let mut path = "/t/lumi/orders/unattributed".to_string();
+    let mut pages = 0;
+    loop {
+        let html = app.get_ok(&owner, &path).await;
+        pages += 1;
+        assert!(html.contains(r#"data-testid="unattributed-total">230<"#));
+        let rows = listed_orders(&html);
+        assert!(rows.len() <= 100);
+        listed.extend(rows);
+        let pager = &html[html.find(r#"data-testid="pager""#).unwrap()..];
+        match pager
+            .split(r#"rel="next""#)
+            .next()
+            .and_then(|s| s.rsplit("href=\"").next())
+        {
+            Some(href) if pager.contains(r#"rel="next""#) => {
+                path = href[..href.find('"').unwrap()].replace("&amp;", "&");
+            }
+            _ => break,
+        }
+        assert!(pages < 10, "the pager never ends");
+    }
+    assert_eq!(pages, 3);
+    let expected: Vec<String> = reference.iter().map(|r| r.0.clone()).collect();
+    assert_eq!(listed, expected, "every line once, newest first");
+
+    // Garbage and out-of-range pages: the first page, or an empty one with a way back.
+    for bad in ["?page=abc", "?page=0", "?page=-3", "?page=99999999999"] {
+        let html = app
+            .get_ok(&owner, &format!("/t/lumi/orders/unattributed{bad}"))
+            .await;
+        assert_eq!(listed_orders(&html), expected[..100].to_vec(), "{bad}");
+    }
+    let past = app
+        .get_ok(&owner, "/t/lumi/orders/unattributed?page=7")
+        .await;
+    assert!(listed_orders(&past).is_empty() && past.contains(r#"rel="prev""#));
+
+    // Undoing the first batch leaves only the older export's 20 lines (it is the latest left for
+    // them) and the newer one's 40.
+    let res = app
+        .post_form(&owner, &format!("/t/lumi/orders/imports/{first}/undo"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = app.get_ok(&owner, "/t/lumi/orders/unattributed").await;
+    assert!(
+        html.contains(r#"data-testid="unattributed-total">60<"#),
+        "{html}"
+    );
+    assert_eq!(listed_orders(&html).len(), 60);
+}
