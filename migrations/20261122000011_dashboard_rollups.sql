@@ -3,7 +3,7 @@
 -- Views per post and local day (in the tenant's time zone): the post's last reading of the day
 -- and what it added over the post's previous day with a reading (all of it on the first). Kept by
 -- the database as snapshots are written, changed or removed, and rebuilt when the zone changes,
--- so the daily views chart sums a row per post and day instead of reading every snapshot.
+-- so the daily views chart reads a row per day instead of every snapshot.
 CREATE TABLE post_view_days (
     tenant_id        uuid NOT NULL,
     collaboration_id uuid NOT NULL,
@@ -21,10 +21,41 @@ CREATE POLICY tenant_isolation ON post_view_days
     USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
     WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
 
--- The days of the given posts of one tenant, counted again from their snapshots.
+-- The same summed per campaign and day: what the campaign's daily views chart shows.
+CREATE TABLE campaign_view_days (
+    tenant_id   uuid NOT NULL,
+    campaign_id uuid NOT NULL,
+    day         date NOT NULL,
+    added       bigint NOT NULL,
+    PRIMARY KEY (tenant_id, campaign_id, day)
+);
+GRANT SELECT ON campaign_view_days TO sextant_app, sextant_system;
+ALTER TABLE campaign_view_days ENABLE ROW LEVEL SECURITY;
+ALTER TABLE campaign_view_days FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON campaign_view_days
+    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
+    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+
+-- Adds `p_sign` × the given posts' days to their campaigns' days (in day order, so concurrent
+-- writers lock the rows in the same order).
+CREATE FUNCTION add_campaign_view_days(p_tenant uuid, p_posts uuid[], p_sign bigint) RETURNS void
+    LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    INSERT INTO campaign_view_days AS c (tenant_id, campaign_id, day, added)
+    SELECT d.tenant_id, l.campaign_id, d.day, p_sign * sum(d.added)
+      FROM post_view_days d
+      JOIN collaborations l ON l.tenant_id = d.tenant_id AND l.id = d.collaboration_id
+     WHERE d.tenant_id = p_tenant AND d.post_id = ANY (p_posts)
+     GROUP BY 1, 2, 3
+     ORDER BY 2, 3
+    ON CONFLICT (tenant_id, campaign_id, day) DO UPDATE SET added = c.added + EXCLUDED.added;
+$$;
+
+-- The days of the given posts of one tenant, counted again from their snapshots; their
+-- campaigns' days lose the old counts and gain the new ones.
 CREATE FUNCTION refresh_post_view_days(p_tenant uuid, p_posts uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
+    PERFORM add_campaign_view_days(p_tenant, p_posts, -1);
     DELETE FROM post_view_days WHERE tenant_id = p_tenant AND post_id = ANY (p_posts);
     INSERT INTO post_view_days (tenant_id, collaboration_id, post_id, day, views, added)
     SELECT d.tenant_id, d.collaboration_id, d.post_id, d.day, d.views,
@@ -38,8 +69,10 @@ BEGIN
              WHERE s.tenant_id = p_tenant AND s.post_id = ANY (p_posts)
              ORDER BY s.post_id, (s.captured_at AT TIME ZONE t.time_zone)::date,
                       s.captured_at DESC) d;
+    PERFORM add_campaign_view_days(p_tenant, p_posts, 1);
 END;
 $$;
+REVOKE EXECUTE ON FUNCTION add_campaign_view_days(uuid, uuid[], bigint) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION refresh_post_view_days(uuid, uuid[]) FROM PUBLIC;
 
 -- After any statement on the snapshots: the posts it touched, counted again. Transition tables

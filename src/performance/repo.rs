@@ -443,7 +443,7 @@ pub struct DayValue {
 }
 
 /// Daily views, clicks and GMV of a campaign, days in `zone` (the tenant's): ("views", "clicks",
-/// "gmv"). Views and clicks come from `post_view_days` and `link_click_days`, which the database
+/// "gmv"). Views and clicks come from `campaign_view_days` and `link_click_days`, which the database
 /// keeps per local day of the tenant's zone as snapshots and clicks arrive (and rebuilds when the
 /// zone changes).
 pub async fn daily(
@@ -469,9 +469,8 @@ pub async fn daily(
            FROM orders_attributed o WHERE o.tenant_id = $1 AND o.collaboration_id IN (SELECT id FROM l) \
           GROUP BY 2, 3 \
          UNION ALL \
-         SELECT 'views', d.day, '', sum(d.added)::numeric \
-           FROM post_view_days d WHERE d.tenant_id = $1 AND d.collaboration_id IN (SELECT id FROM l) \
-          GROUP BY 2 \
+         SELECT 'views', d.day, '', d.added::numeric \
+           FROM campaign_view_days d WHERE d.tenant_id = $1 AND d.campaign_id = $2 AND d.added <> 0 \
          ORDER BY 1, 2",
     )
     .bind(tenant)

@@ -985,13 +985,37 @@ async fn daily_views_both_ways(
     zone: &str,
 ) -> (Vec<(Date, i64)>, Vec<(Date, i64)>) {
     let kept: Vec<(Date, i64)> = sqlx::query_as(
-        "SELECT day, sum(added)::bigint FROM post_view_days WHERE tenant_id = $1 \
+        "SELECT day, sum(added)::bigint FROM campaign_view_days WHERE tenant_id = $1 \
          GROUP BY day HAVING sum(added) <> 0 ORDER BY day",
     )
     .bind(tenant)
     .fetch_all(&mut *c)
     .await
     .unwrap();
+    // What each campaign's chart reads is the sum of its posts' days.
+    let per_campaign = |table: &str| {
+        format!(
+            "SELECT campaign_id, day, sum(added)::bigint FROM {table} WHERE d.tenant_id = $1 \
+             GROUP BY 1, 2 HAVING sum(added) <> 0 ORDER BY 1, 2"
+        )
+    };
+    let mut both = Vec::new();
+    for table in [
+        "campaign_view_days d",
+        "post_view_days d JOIN collaborations l ON l.tenant_id = d.tenant_id \
+         AND l.id = d.collaboration_id",
+    ] {
+        let rows: Vec<(Uuid, Date, i64)> = sqlx::query_as(&per_campaign(table))
+            .bind(tenant)
+            .fetch_all(&mut *c)
+            .await
+            .unwrap();
+        both.push(rows);
+    }
+    assert_eq!(
+        both[0], both[1],
+        "campaign days = the sum of their posts' days"
+    );
     let readings: Vec<(Uuid, OffsetDateTime, i64)> = sqlx::query_as(
         "SELECT post_id, captured_at, views FROM metric_snapshots WHERE tenant_id = $1",
     )
