@@ -424,27 +424,32 @@ pub async fn confirm(
             .await?;
     let rows: Vec<StoredRow> = serde_json::from_value(rows_json)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("stored snapshot rows: {e}")))?;
-    for r in &rows {
-        let snapshot = NewSnapshot {
-            captured_at: r.captured_at,
-            metrics: Metrics {
-                views: r.views,
-                likes: r.likes,
-                comments: r.comments,
-                shares: r.shares,
-            },
-            avg_watch_seconds: r.avg_watch_seconds,
-        };
-        repo::upsert_snapshot(
-            &mut ctx.tx,
-            ctx.tenant.id,
-            r.post_id,
-            &snapshot,
-            "csv",
-            Some(ctx.user.id),
-        )
-        .await?;
-    }
+    let snapshots: Vec<(Uuid, NewSnapshot)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.post_id,
+                NewSnapshot {
+                    captured_at: r.captured_at,
+                    metrics: Metrics {
+                        views: r.views,
+                        likes: r.likes,
+                        comments: r.comments,
+                        shares: r.shares,
+                    },
+                    avg_watch_seconds: r.avg_watch_seconds,
+                },
+            )
+        })
+        .collect();
+    repo::upsert_snapshots(
+        &mut ctx.tx,
+        ctx.tenant.id,
+        &snapshots,
+        "csv",
+        Some(ctx.user.id),
+    )
+    .await?;
     let posts: Vec<Uuid> = rows.iter().map(|r| r.post_id).collect();
     let published: Vec<(Uuid, String, Option<bool>)> = sqlx::query_as(
         "SELECT DISTINCT l.id, l.state, (k.data->>'sample_needed')::boolean \

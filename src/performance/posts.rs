@@ -550,11 +550,10 @@ pub async fn add_snapshot(
                 .await;
             }
         };
-    repo::upsert_snapshot(
+    repo::upsert_snapshots(
         &mut ctx.tx,
         ctx.tenant.id,
-        post.id,
-        &snapshot,
+        &[(post.id, snapshot)],
         "manual",
         Some(ctx.user.id),
     )

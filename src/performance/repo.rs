@@ -185,38 +185,55 @@ pub async fn snapshots_of(
     .await
 }
 
-/// Inserts a snapshot, or replaces the one of the same post and moment.
-#[allow(clippy::too_many_arguments)]
-pub async fn upsert_snapshot(
+/// Inserts snapshots, each replacing the one of the same post and moment, in as few statements
+/// as possible (the daily views triggers then count each post once per statement). No two of
+/// `snapshots` may name the same post and moment.
+pub async fn upsert_snapshots(
     conn: &mut PgConnection,
     tenant: Uuid,
-    post: Uuid,
-    snapshot: &super::domain::NewSnapshot,
+    snapshots: &[(Uuid, super::domain::NewSnapshot)],
     source: &str,
     by: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, comments, \
-           shares, avg_watch_seconds, source, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-         ON CONFLICT (tenant_id, post_id, captured_at) DO UPDATE SET views = EXCLUDED.views, \
-           likes = EXCLUDED.likes, comments = EXCLUDED.comments, shares = EXCLUDED.shares, \
-           avg_watch_seconds = EXCLUDED.avg_watch_seconds, source = EXCLUDED.source, \
-           created_by = EXCLUDED.created_by, created_at = now()",
-    )
-    .bind(tenant)
-    .bind(Uuid::now_v7())
-    .bind(post)
-    .bind(snapshot.captured_at)
-    .bind(snapshot.metrics.views)
-    .bind(snapshot.metrics.likes)
-    .bind(snapshot.metrics.comments)
-    .bind(snapshot.metrics.shares)
-    .bind(snapshot.avg_watch_seconds)
-    .bind(source)
-    .bind(by)
-    .execute(conn)
-    .await?;
+    for chunk in snapshots.chunks(10_000) {
+        let column = |f: fn(&super::domain::NewSnapshot) -> i64| -> Vec<i64> {
+            chunk.iter().map(|(_, s)| f(s)).collect()
+        };
+        sqlx::query(
+            "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, \
+               comments, shares, avg_watch_seconds, source, created_by) \
+             SELECT $1, r.*, $10, $11 \
+               FROM unnest($2::uuid[], $3::uuid[], $4::timestamptz[], $5::bigint[], \
+                           $6::bigint[], $7::bigint[], $8::bigint[], $9::numeric[]) AS r \
+             ON CONFLICT (tenant_id, post_id, captured_at) DO UPDATE SET views = EXCLUDED.views, \
+               likes = EXCLUDED.likes, comments = EXCLUDED.comments, shares = EXCLUDED.shares, \
+               avg_watch_seconds = EXCLUDED.avg_watch_seconds, source = EXCLUDED.source, \
+               created_by = EXCLUDED.created_by, created_at = now()",
+        )
+        .bind(tenant)
+        .bind(chunk.iter().map(|_| Uuid::now_v7()).collect::<Vec<Uuid>>())
+        .bind(chunk.iter().map(|(p, _)| *p).collect::<Vec<Uuid>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, s)| s.captured_at)
+                .collect::<Vec<OffsetDateTime>>(),
+        )
+        .bind(column(|s| s.metrics.views))
+        .bind(column(|s| s.metrics.likes))
+        .bind(column(|s| s.metrics.comments))
+        .bind(column(|s| s.metrics.shares))
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, s)| s.avg_watch_seconds)
+                .collect::<Vec<Option<Decimal>>>(),
+        )
+        .bind(source)
+        .bind(by)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 

@@ -489,30 +489,6 @@ mod tests {
         unique
     }
 
-    /// `cargo test --release --lib tracking::clicks::tests::bot_checks_are_fast -- --ignored --nocapture`
-    #[test]
-    #[ignore = "a benchmark: run in release"]
-    fn bot_checks_are_fast() {
-        let agents = [
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 musical_ly_32.5.0 JsSdk/2.0 NetType/WIFI Channel/App Store ByteLocale/en Region/US WKWebView/1 BytedanceWebview/d8a21c6",
-            "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
-        ];
-        let started = std::time::Instant::now();
-        let mut bots = 0;
-        for i in 0..1_000_000 {
-            bots += usize::from(is_bot(Some(std::hint::black_box(agents[i % 2]))));
-        }
-        let per_call = started.elapsed() / 1_000_000;
-        println!("{per_call:?} per check");
-        assert_eq!(bots, 500_000);
-        if !cfg!(debug_assertions) {
-            assert!(
-                per_call < std::time::Duration::from_micros(2),
-                "{per_call:?}"
-            );
-        }
-    }
-
     proptest! {
         #[test]
         fn mark_unique_agrees_with_the_definition(
