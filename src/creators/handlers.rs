@@ -565,36 +565,13 @@ pub async fn errors_csv(
     let mut tx = pool_scope(&state, &user).await?;
     let import = load_import(&mut tx, &id).await?;
     tx.commit().await?;
-    let mut out = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let header = [
-        lang.t("creators.import.line"),
-        lang.t("creators.import.column"),
-        lang.t("creators.import.value"),
-        lang.t("creators.import.problem"),
-    ];
-    out.write_record(&header).map_err(anyhow::Error::from)?;
-    for e in error_lines(lang, &import.errors, usize::MAX) {
-        out.write_record([e.line.to_string(), e.column, e.value, e.message])
-            .map_err(anyhow::Error::from)?;
-    }
-    let body = out.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "text/csv; charset=utf-8".to_string(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"creator-import-{}-errors.csv\"",
-                    import.id
-                ),
-            ),
-        ],
-        body,
+    crate::web::rejected_rows_csv(
+        lang,
+        &format!("creator-import-{}-errors.csv", import.id),
+        error_lines(lang, &import.errors, usize::MAX)
+            .into_iter()
+            .map(|e| (e.line, e.column, e.value, e.message)),
     )
-        .into_response())
 }
 
 /// Imports the good rows of a validated upload in one transaction: all of them or none.

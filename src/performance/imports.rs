@@ -402,6 +402,26 @@ pub async fn report(
     render_with(StatusCode::OK, &page)
 }
 
+/// `GET /t/{slug}/snapshot-imports/{id}/errors.csv`: every rejected row, in the reader's
+/// language.
+pub async fn errors_csv(
+    lang: Lang,
+    Path((_slug, id)): Path<(String, String)>,
+    mut ctx: TenantCtx,
+) -> AppResult<Response> {
+    ctx.require_active()?;
+    let import = load_import(&mut ctx, &id, false).await?;
+    ctx.tx.commit().await?;
+    let stored: Vec<StoredError> = serde_json::from_value(import.errors).unwrap_or_default();
+    crate::web::rejected_rows_csv(
+        lang,
+        &format!("snapshot-import-{}-errors.csv", import.id),
+        stored
+            .into_iter()
+            .map(|e| (e.line as i64, e.column, e.value, lang.t(&e.key))),
+    )
+}
+
 /// `POST /t/{slug}/snapshot-imports/{id}/confirm`: writes the validated rows (the same post
 /// and moment replaces), once.
 pub async fn confirm(

@@ -50,6 +50,10 @@ pub fn router() -> Router<AppState> {
             get(imports::report),
         )
         .route(
+            "/t/{tenant_slug}/snapshot-imports/{id}/errors.csv",
+            get(imports::errors_csv),
+        )
+        .route(
             "/t/{tenant_slug}/snapshot-imports/{id}/confirm",
             post(imports::confirm),
         )

@@ -131,6 +131,43 @@ pub fn render_with<T: Template>(status: StatusCode, page: &T) -> crate::error::A
     Ok((status, Html(page.render().map_err(anyhow::Error::from)?)).into_response())
 }
 
+/// Rejected rows of an import as a CSV download (UTF-8 with BOM, so Excel opens it): a header
+/// of line / column / value / problem in the reader's language, then `(line, column, value,
+/// message)` per row.
+pub fn rejected_rows_csv(
+    lang: Lang,
+    filename: &str,
+    rows: impl IntoIterator<Item = (i64, String, String, String)>,
+) -> crate::error::AppResult<Response> {
+    let mut out = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    out.write_record([
+        lang.t("creators.import.line"),
+        lang.t("creators.import.column"),
+        lang.t("creators.import.value"),
+        lang.t("creators.import.problem"),
+    ])
+    .map_err(anyhow::Error::from)?;
+    for (line, column, value, message) in rows {
+        out.write_record([line.to_string(), column, value, message])
+            .map_err(anyhow::Error::from)?;
+    }
+    let body = out.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 /// The router's fallback: a friendly 404.
 /// An id from a URL; anything that is not one is a page that does not exist.
 pub fn parse_id(s: &str) -> crate::error::AppResult<uuid::Uuid> {

@@ -498,6 +498,29 @@ async fn a_snapshot_csv_reports_each_bad_row_by_line_then_imports_the_good_ones(
     }
     assert!(!report.contains(r#"data-line="2""#));
     assert!(report.contains(r#"data-testid="good-rows">2<"#));
+    // Every rejected row downloads as CSV (with a BOM for Excel), in the reader's language.
+    let res = operator
+        .get(app.url(&format!("{report_path}/errors.csv")))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let body = res.bytes().await.unwrap();
+    assert!(body.starts_with(b"\xEF\xBB\xBF"));
+    let text = String::from_utf8(body[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "a header and three rejected rows: {text}");
+    for (row, line) in lines[1..].iter().zip(["4", "5", "6"]) {
+        assert!(row.starts_with(&format!("{line},")), "{row}");
+    }
+    assert!(lines[3].contains("not a date"), "{text}");
     let mut c = owner_conn(&app).await;
     assert_eq!(snapshot_count(&mut c).await, 0, "nothing before the import");
     let res = app
@@ -857,10 +880,13 @@ async fn another_tenant_gets_404_on_every_performance_route() {
         format!("/t/nordpeak/campaigns/{}/dashboard", f.campaign),
         format!("/t/nordpeak/campaigns/{}/snapshots/import", f.campaign),
         report.replace("/t/lumi/", "/t/nordpeak/"),
+        format!("{}/errors.csv", report.replace("/t/lumi/", "/t/nordpeak/")),
         format!("/t/lumi/posts/{}", f.post_b),
         format!("/t/lumi/campaigns/{}/dashboard", f.campaign),
         report.clone(),
+        format!("{report}/errors.csv"),
         "/t/nordpeak/posts/not-a-uuid".into(),
+        "/t/nordpeak/snapshot-imports/not-a-uuid/errors.csv".into(),
     ];
     for path in &gets {
         assert_eq!(
