@@ -51,10 +51,14 @@ CREATE FUNCTION add_campaign_view_days(p_tenant uuid, p_posts uuid[], p_sign big
 $$;
 
 -- The days of the given posts of one tenant, counted again from their snapshots; their
--- campaigns' days lose the old counts and gain the new ones.
+-- campaigns' days lose the old counts and gain the new ones. Two transactions writing snapshots
+-- of the same post take turns here (the posts' rows locked, in id order): the second counts
+-- again once the first has committed, and sees its rows.
 CREATE FUNCTION refresh_post_view_days(p_tenant uuid, p_posts uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
+    PERFORM 1 FROM posts WHERE tenant_id = p_tenant AND id = ANY (p_posts)
+      ORDER BY id FOR NO KEY UPDATE;
     PERFORM add_campaign_view_days(p_tenant, p_posts, -1);
     DELETE FROM post_view_days WHERE tenant_id = p_tenant AND post_id = ANY (p_posts);
     INSERT INTO post_view_days (tenant_id, collaboration_id, post_id, day, views, added)

@@ -1260,3 +1260,57 @@ async fn the_window_candidates_hold_every_posts_value_by_the_reference_rule() {
             .any(|c| c.post_id != f.post_b && c.captured_at.is_none())
     );
 }
+
+#[tokio::test]
+async fn two_transactions_writing_snapshots_of_one_post_take_turns_and_both_count() {
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    let zone: String = {
+        let mut c = owner_conn(&app).await;
+        sqlx::query_scalar("SELECT time_zone FROM tenants WHERE id = $1")
+            .bind(f.tenant)
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+    };
+    let insert = "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, \
+                  comments, shares, source) VALUES ($1, $2, $3, $4, $5, 0, 0, 0, 'manual')";
+    let p = f.post_b_published;
+    // The first writes and holds its transaction open.
+    let mut first = app.db.tenant_tx(f.tenant, None).await.unwrap();
+    sqlx::query(insert)
+        .bind(f.tenant)
+        .bind(Uuid::now_v7())
+        .bind(f.post_b)
+        .bind(p + Duration::days(1))
+        .bind(1_000i64)
+        .execute(&mut *first)
+        .await
+        .unwrap();
+    // The second writes another reading of the same post meanwhile, and commits when it can.
+    let db = app.db.clone();
+    let (tenant, post) = (f.tenant, f.post_b);
+    let second = tokio::spawn(async move {
+        let mut tx = db.tenant_tx(tenant, None).await?;
+        sqlx::query(insert)
+            .bind(tenant)
+            .bind(Uuid::now_v7())
+            .bind(post)
+            .bind(p + Duration::days(2))
+            .bind(3_000i64)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    first.commit().await.unwrap();
+    second
+        .await
+        .unwrap()
+        .expect("the second writer waits its turn instead of failing");
+    let mut c = owner_conn(&app).await;
+    let (kept, rule) = daily_views_both_ways(&mut c, f.tenant, &zone).await;
+    assert_eq!(kept, rule);
+    let total: i64 = kept.iter().map(|(_, v)| v).sum();
+    assert!(total >= 3_000, "{kept:?}");
+}
