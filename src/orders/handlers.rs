@@ -488,12 +488,7 @@ pub async fn errors_csv(
     ctx.require_active()?;
     let row = load(&mut ctx, &id).await?;
     ctx.tx.commit().await?;
-    let header_row = csv_line(&[
-        lang.t("creators.import.line"),
-        lang.t("creators.import.column"),
-        lang.t("creators.import.value"),
-        lang.t("creators.import.problem"),
-    ]);
+    let header_row = csv_line(&crate::web::rejected_rows_header(lang));
     let mut first = b"\xEF\xBB\xBF".to_vec();
     first.extend_from_slice(&header_row);
     let (db, tenant_id, user_id, import_id) =

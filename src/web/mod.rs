@@ -131,6 +131,16 @@ pub fn render_with<T: Template>(status: StatusCode, page: &T) -> crate::error::A
     Ok((status, Html(page.render().map_err(anyhow::Error::from)?)).into_response())
 }
 
+/// The header of a rejected rows download: line, column, value, problem.
+pub fn rejected_rows_header(lang: Lang) -> [String; 4] {
+    [
+        lang.t("creators.import.line"),
+        lang.t("creators.import.column"),
+        lang.t("creators.import.value"),
+        lang.t("creators.import.problem"),
+    ]
+}
+
 /// Rejected rows of an import as a CSV download (UTF-8 with BOM, so Excel opens it): a header
 /// of line / column / value / problem in the reader's language, then `(line, column, value,
 /// message)` per row.
@@ -140,13 +150,8 @@ pub fn rejected_rows_csv(
     rows: impl IntoIterator<Item = (i64, String, String, String)>,
 ) -> crate::error::AppResult<Response> {
     let mut out = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-    out.write_record([
-        lang.t("creators.import.line"),
-        lang.t("creators.import.column"),
-        lang.t("creators.import.value"),
-        lang.t("creators.import.problem"),
-    ])
-    .map_err(anyhow::Error::from)?;
+    out.write_record(rejected_rows_header(lang))
+        .map_err(anyhow::Error::from)?;
     for (line, column, value, message) in rows {
         out.write_record([line.to_string(), column, value, message])
             .map_err(anyhow::Error::from)?;
