@@ -19,9 +19,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 use crate::auth::password::PasswordService;
 use crate::config::Config;
 use crate::db::Db;
-use crate::links::clicks::ClickLog;
-use crate::state::AppState;
-use crate::tracking::clicks::DailyKey;
+use crate::state::{AppState, Runtime};
 use crate::{
     admin, auth, campaigns, contracts, creators, links, matching, performance, tenants, web,
 };
@@ -29,28 +27,27 @@ use crate::{
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "sextant_session";
 
-/// The shared state; starts the click writer and the tracked-link refresher on the current
-/// runtime (stop the writer with `state.clicks.shutdown()`, which flushes).
+/// The shared state. Each feature with running parts starts them on the current runtime and
+/// registers them: the click writer and tracked-link refresher (`links`), the creator pool
+/// projection (`matching`), the order import worker (`orders`). Stop the click writer with
+/// `links::clicks(&state).shutdown()`, which flushes.
 pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
     let static_dir = web::static_dir();
     // Without somewhere to keep uploads the server cannot do its job: stop at startup.
     let storage = crate::storage::Storage::open(&config.data_dir, config.s3.as_ref())
         .unwrap_or_else(|e| panic!("cannot open object storage: {e}"));
-    let state = AppState {
-        import_worker: crate::orders::jobs::ImportWorker::start(db.clone(), storage.clone()),
-        storage,
-        clicks: ClickLog::start(db.clone()),
-        visitor_key: Arc::new(DailyKey::new(config.secret.as_bytes())),
-        links: Default::default(),
+    let mut runtime = Runtime::default();
+    links::start(&db, &config, &mut runtime);
+    matching::start(&db, &mut runtime);
+    crate::orders::start(&db, &storage, &mut runtime);
+    AppState::new(
         db,
-        config: Arc::new(config),
-        passwords: Arc::new(passwords),
-        asset_version: web::asset_version(&static_dir),
-        creator_pool: Default::default(),
-    };
-    links::spawn_refresher(&state);
-    matching::pool::spawn_refresher(state.creator_pool.clone(), state.db.clone());
-    state
+        Arc::new(config),
+        Arc::new(passwords),
+        web::asset_version(&static_dir),
+        storage,
+        runtime,
+    )
 }
 
 /// Every route is listed here or in a feature's `router()` merged here.

@@ -1,8 +1,59 @@
-//! One error type for every handler. It answers with a friendly, localized page (rendered by
-//! `web::render_error_pages`, which knows the request's language) and logs the cause of a 5xx.
+//! Errors. Actions answer with a `DomainError` (what went wrong in the product's terms); handlers
+//! turn it into an `AppError`, which every front door renders in its own way: a friendly,
+//! localized page, an htmx partial, or `application/problem+json` (the negotiation happens in
+//! `web::render_error_pages`, which knows the request). The cause of a 5xx is logged, never shown.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::kernel::FieldErrors;
+
+/// What an action can answer besides its result. Rules speak in message keys, never in HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// The thing does not exist, or not for this actor (another tenant's id is "not found").
+    #[error("not found")]
+    NotFound,
+    /// The actor may see the thing but not do this to it.
+    #[error("forbidden")]
+    Forbidden,
+    /// The tenant is not approved yet (or is suspended): only its dashboard and profile work.
+    #[error("tenant not active")]
+    TenantNotActive { slug: String },
+    /// The input is wrong; each field says why (message keys).
+    #[error("invalid input: {0:?}")]
+    Invalid(FieldErrors),
+    /// The input is fine but the rule says no in the current state (a message key).
+    #[error("refused: {0}")]
+    Refused(&'static str),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type DomainResult<T> = Result<T, DomainError>;
+
+impl DomainError {
+    /// One field's error.
+    pub fn field(name: &str, key: &'static str) -> DomainError {
+        let mut errors = FieldErrors::new();
+        errors.insert(name.to_string(), key);
+        DomainError::Invalid(errors)
+    }
+
+    /// A unique violation of one of `fields` (constraint name, field, message key) becomes that
+    /// field's error, so two requests racing for the same value get "already taken", never a 500.
+    /// Any other error passes through.
+    pub fn unique_as_field(e: sqlx::Error, fields: &[(&str, &str, &'static str)]) -> DomainError {
+        if let Some(constraint) = crate::db::unique_violation(&e)
+            && let Some((_, field, key)) = fields.iter().find(|(c, _, _)| *c == constraint)
+        {
+            return DomainError::field(field, key);
+        }
+        DomainError::Database(e)
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -14,6 +65,12 @@ pub enum AppError {
     LoginRequired { next: String },
     #[error("tenant not active")]
     TenantNotActive { slug: String },
+    /// 422 with a message per field.
+    #[error("invalid input: {0:?}")]
+    Invalid(FieldErrors),
+    /// 409: the request is well-formed but the current state refuses it (a message key).
+    #[error("refused: {0}")]
+    Refused(&'static str),
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
@@ -38,6 +95,20 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::NotFound => AppError::NotFound,
+            DomainError::Forbidden => AppError::Forbidden,
+            DomainError::TenantNotActive { slug } => AppError::TenantNotActive { slug },
+            DomainError::Invalid(errors) => AppError::Invalid(errors),
+            DomainError::Refused(key) => AppError::Refused(key),
+            DomainError::Database(e) => e.into(),
+            DomainError::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
+
 impl From<tower_sessions::session::Error> for AppError {
     fn from(e: tower_sessions::session::Error) -> Self {
         AppError::Internal(anyhow::anyhow!("session store: {e}"))
@@ -48,11 +119,20 @@ impl From<tower_sessions::session::Error> for AppError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ErrorPage(pub StatusCode);
 
+/// What the error-page middleware says beyond the status: the fields that were wrong, or the
+/// reason for a refusal (message keys).
+#[derive(Clone, Debug)]
+pub enum ErrorDetail {
+    Invalid(FieldErrors),
+    Refused(&'static str),
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = match &self {
+        let mut detail = None;
+        let status = match self {
             AppError::LoginRequired { next } => {
-                let target = format!("/login?next={}", urlencode(next));
+                let target = format!("/login?next={}", urlencode(&next));
                 return Redirect::to(&target).into_response();
             }
             AppError::TenantNotActive { slug } => {
@@ -60,6 +140,14 @@ impl IntoResponse for AppError {
             }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Invalid(errors) => {
+                detail = Some(ErrorDetail::Invalid(errors));
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            AppError::Refused(key) => {
+                detail = Some(ErrorDetail::Refused(key));
+                StatusCode::CONFLICT
+            }
             AppError::Unavailable(e) => {
                 tracing::warn!(error = %e, "database unavailable");
                 StatusCode::SERVICE_UNAVAILABLE
@@ -75,6 +163,9 @@ impl IntoResponse for AppError {
         };
         let mut response = status.into_response();
         response.extensions_mut().insert(ErrorPage(status));
+        if let Some(detail) = detail {
+            response.extensions_mut().insert(detail);
+        }
         response
     }
 }

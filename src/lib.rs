@@ -15,6 +15,7 @@ pub mod contracts;
 pub mod creators;
 pub mod db;
 pub mod error;
+pub mod kernel;
 pub mod links;
 pub mod matching;
 pub mod orders;

@@ -1,16 +1,13 @@
-//! The state every handler can reach.
+//! The state every handler can reach: the database, settings, passwords and uploads, plus each
+//! feature's running parts (caches, writers, workers). A feature registers its parts from its own
+//! `mod.rs` (`start`) and reads them back through its own accessor; this file names none of them.
 
 use std::sync::Arc;
 
 use crate::auth::password::PasswordService;
 use crate::config::Config;
 use crate::db::Db;
-use crate::links::clicks::ClickLog;
-use crate::links::table::LinkTable;
-use crate::matching::pool::PoolCache;
-use crate::orders::jobs::ImportWorker;
 use crate::storage::Storage;
-use crate::tracking::clicks::DailyKey;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -18,16 +15,51 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub passwords: Arc<PasswordService>,
     pub asset_version: String,
-    /// The creator pool as matching ranks it, in memory.
-    pub creator_pool: Arc<PoolCache>,
-    /// Tracked links by slug, in memory.
-    pub links: Arc<LinkTable>,
-    /// Clicks waiting for the next batch write.
-    pub clicks: ClickLog,
-    /// Today's key for visitor hashes (from the server secret).
-    pub visitor_key: Arc<DailyKey>,
     /// Uploaded files (local folder or S3-compatible bucket).
     pub storage: Storage,
-    /// The order import worker (wake it after queueing a job).
-    pub import_worker: ImportWorker,
+    runtime: Arc<Runtime>,
+}
+
+/// The features' running parts, by type, registered once at startup.
+#[derive(Default)]
+pub struct Runtime {
+    parts: axum::http::Extensions,
+}
+
+impl Runtime {
+    /// Registers a feature's part (one value per type).
+    pub fn insert<T: Clone + Send + Sync + 'static>(&mut self, part: T) {
+        self.parts.insert(part);
+    }
+}
+
+impl AppState {
+    pub fn new(
+        db: Db,
+        config: Arc<Config>,
+        passwords: Arc<PasswordService>,
+        asset_version: String,
+        storage: Storage,
+        runtime: Runtime,
+    ) -> AppState {
+        AppState {
+            db,
+            config,
+            passwords,
+            asset_version,
+            storage,
+            runtime: Arc::new(runtime),
+        }
+    }
+
+    /// A part a feature registered at startup. Every feature is started by `app::state`, so a
+    /// missing part is a programming error, not a request's.
+    pub fn part<T: Clone + Send + Sync + 'static>(&self) -> &T {
+        self.runtime.parts.get::<T>().unwrap_or_else(|| {
+            panic!(
+                "runtime part {} was not registered at startup",
+                std::any::type_name::<T>()
+            )
+        })
+    }
 }

@@ -25,8 +25,7 @@ use crate::web::{PublicOrigin, fmt, render_with};
 
 pub const STAFF_ROLES: &[&str] = &["admin", "account_manager", "finance"];
 
-/// Staff pages show times in the agency's zone.
-pub const STAFF_TIME_ZONE: &str = "Asia/Shanghai";
+pub use crate::kernel::STAFF_TIME_ZONE;
 
 #[derive(FromRow, Clone)]
 pub struct StaffMember {

@@ -1,5 +1,6 @@
 //! Login, sessions, passwords, platform roles, and the `CurrentUser` extractor.
 
+pub mod actor;
 pub mod handlers;
 pub mod links;
 pub mod password;
@@ -14,6 +15,8 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::state::AppState;
+
+pub use actor::Actor;
 
 pub const SESSION_USER_KEY: &str = "uid";
 

@@ -7,8 +7,8 @@ use time::Date;
 use time::macros::format_description;
 use uuid::Uuid;
 
-use crate::creators::handlers::STYLES;
 use crate::creators::import::parse_count;
+use crate::kernel::STYLES;
 use crate::matching::domain::{AgeBucket, Format, Gender};
 use crate::tenants::domain::{
     CATEGORIES, FieldErrors, MARKETS, SHOP_CURRENCIES, is_shop_url, parse_percent,
@@ -430,7 +430,7 @@ impl Transition {
 /// Who asks for a transition. Viewers, finance and admins are not actors of a campaign: the
 /// caller refuses them before asking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Actor {
+pub enum Role {
     SellerOwner,
     SellerOperator,
     AccountManager,
@@ -458,13 +458,13 @@ impl TransitionError {
     }
 }
 
-const SELLER: &[Actor] = &[Actor::SellerOwner, Actor::SellerOperator];
-const STAFF: &[Actor] = &[Actor::AccountManager];
-const STAFF_OR_SYSTEM: &[Actor] = &[Actor::AccountManager, Actor::System];
-const CANCELLERS: &[Actor] = &[Actor::SellerOwner, Actor::AccountManager];
+const SELLER: &[Role] = &[Role::SellerOwner, Role::SellerOperator];
+const STAFF: &[Role] = &[Role::AccountManager];
+const STAFF_OR_SYSTEM: &[Role] = &[Role::AccountManager, Role::System];
+const CANCELLERS: &[Role] = &[Role::SellerOwner, Role::AccountManager];
 
 /// The SPEC §2 table: where a transition leads from a state, and who may take it.
-fn rule(from: CampaignState, t: Transition) -> Option<(CampaignState, &'static [Actor])> {
+fn rule(from: CampaignState, t: Transition) -> Option<(CampaignState, &'static [Role])> {
     use CampaignState as S;
     use Transition as T;
     match (from, t) {
@@ -487,7 +487,7 @@ fn rule(from: CampaignState, t: Transition) -> Option<(CampaignState, &'static [
 pub fn next_state(
     from: CampaignState,
     t: Transition,
-    actor: Actor,
+    actor: Role,
     reason: &str,
 ) -> Result<CampaignState, TransitionError> {
     let (to, actors) = rule(from, t).ok_or(TransitionError::NotAllowedFrom)?;
@@ -501,7 +501,7 @@ pub fn next_state(
 }
 
 /// The transitions an actor may take from a state, in table order (for showing buttons).
-pub fn allowed_transitions(from: CampaignState, actor: Actor) -> Vec<Transition> {
+pub fn allowed_transitions(from: CampaignState, actor: Role) -> Vec<Transition> {
     Transition::ALL
         .into_iter()
         .filter(|t| rule(from, *t).is_some_and(|(_, actors)| actors.contains(&actor)))
@@ -1813,17 +1813,17 @@ mod tests {
 
     // --- States -------------------------------------------------------------------------------
 
-    use Actor as A;
     use CampaignState as S;
+    use Role as A;
     use Transition as T;
 
-    const SELLERS: &[Actor] = &[A::SellerOwner, A::SellerOperator];
-    const AM: &[Actor] = &[A::AccountManager];
-    const AM_OR_SYSTEM: &[Actor] = &[A::AccountManager, A::System];
-    const OWNER_OR_AM: &[Actor] = &[A::SellerOwner, A::AccountManager];
+    const SELLERS: &[Role] = &[A::SellerOwner, A::SellerOperator];
+    const AM: &[Role] = &[A::AccountManager];
+    const AM_OR_SYSTEM: &[Role] = &[A::AccountManager, A::System];
+    const OWNER_OR_AM: &[Role] = &[A::SellerOwner, A::AccountManager];
 
     /// The SPEC §2 table, written out independently of `rule`.
-    const TABLE: &[(CampaignState, Transition, CampaignState, &[Actor])] = &[
+    const TABLE: &[(CampaignState, Transition, CampaignState, &[Role])] = &[
         (S::Draft, T::Submit, S::Submitted, SELLERS),
         (S::Submitted, T::StartMatching, S::Matching, AM),
         (S::Matching, T::SendShortlist, S::ShortlistSent, AM),
@@ -1861,7 +1861,7 @@ mod tests {
         (S::Evaluating, T::Cancel, S::Cancelled, OWNER_OR_AM),
     ];
 
-    const ACTORS: [Actor; 4] = [
+    const ACTORS: [Role; 4] = [
         A::SellerOwner,
         A::SellerOperator,
         A::AccountManager,
@@ -1983,7 +1983,7 @@ mod tests {
     fn any_transition() -> impl Strategy<Value = Transition> {
         proptest::sample::select(Transition::ALL.to_vec())
     }
-    fn any_actor() -> impl Strategy<Value = Actor> {
+    fn any_actor() -> impl Strategy<Value = Role> {
         proptest::sample::select(ACTORS.to_vec())
     }
 

@@ -7,17 +7,16 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::domain::{
-    self, Actor, CampaignInput, CampaignState, Transition, parse_draft, validate_submit,
+    self, CampaignInput, CampaignState, Role, Transition, parse_draft, validate_submit,
 };
 use super::repo;
 use crate::audit;
-use crate::creators::handlers::STYLES;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, DomainError};
+use crate::kernel::STYLES;
 use crate::matching::domain::AgeBucket;
 use crate::state::AppState;
 use crate::tenants::domain::{CATEGORIES, FieldErrors, MARKETS, SHOP_CURRENCIES};
@@ -33,11 +32,11 @@ pub const LANGUAGES: &[&str] = &[
     "en", "es", "de", "fr", "it", "pt", "id", "th", "vi", "ms", "tl", "ar", "ja", "zh",
 ];
 
-pub fn actor_of(ctx: &TenantCtx) -> Actor {
+pub fn actor_of(ctx: &TenantCtx) -> Role {
     match ctx.access {
-        Access::Owner => Actor::SellerOwner,
-        Access::Operator | Access::Viewer => Actor::SellerOperator,
-        Access::AccountManager => Actor::AccountManager,
+        Access::Owner => Role::SellerOwner,
+        Access::Operator | Access::Viewer => Role::SellerOperator,
+        Access::AccountManager => Role::AccountManager,
     }
 }
 
@@ -383,60 +382,24 @@ pub enum MoveError {
     Refused(&'static str),
 }
 
-impl From<sqlx::Error> for MoveError {
-    fn from(e: sqlx::Error) -> Self {
-        MoveError::App(e.into())
-    }
-}
-
-/// Checks and records one state move of a campaign (the row is locked for it). Submitting
-/// assigns the campaign's code, which never changes afterwards.
+/// The page's door to `actions::move_campaign` (kept while the callers move to the action).
 pub async fn move_campaign(
     ctx: &mut TenantCtx,
     id: Uuid,
     t: Transition,
     reason: &str,
 ) -> Result<CampaignState, MoveError> {
-    let row = repo::get_for_update(&mut ctx.tx, ctx.tenant.id, id)
-        .await?
-        .ok_or(MoveError::App(AppError::NotFound))?;
-    let from = CampaignState::parse(&row.state).ok_or(MoveError::App(AppError::NotFound))?;
-    let to = domain::next_state(from, t, actor_of(ctx), reason)
-        .map_err(|e| MoveError::Refused(e.key()))?;
-    if t == Transition::Submit && row.code.is_none() {
-        let today = time::OffsetDateTime::now_utc().date();
-        let sample = domain::campaign_code(&ctx.tenant.slug, today, 1);
-        let prefix = sample
-            .rsplit_once('-')
-            .map(|(p, _)| format!("{p}-"))
-            .unwrap_or(sample);
-        let seq = repo::next_sequence(&mut ctx.tx, ctx.tenant.id, &prefix).await?;
-        let code = domain::campaign_code(&ctx.tenant.slug, today, seq);
-        repo::set_code(&mut ctx.tx, ctx.tenant.id, id, &code).await?;
-    }
-    let reason = reason.trim();
-    repo::record_transition(
-        &mut ctx.tx,
-        ctx.tenant.id,
-        id,
-        from.code(),
-        to.code(),
-        t.code(),
-        (ctx.user.id, ctx.user.label()),
-        (!reason.is_empty()).then_some(reason),
-    )
-    .await?;
-    audit::record(
-        &mut ctx.tx,
-        audit::Entry::new("campaign.transition", "campaign", Some(id.to_string()))
-            .by(&ctx.user)
-            .tenant(Some(ctx.tenant.id))
-            .before(json!({ "state": from.code() }))
-            .after(json!({ "state": to.code(), "transition": t.code(), "reason": reason })),
-    )
-    .await
-    .map_err(MoveError::from)?;
-    Ok(to)
+    let input = super::actions::MoveCampaign {
+        campaign_id: id,
+        transition: t,
+        reason: reason.to_string(),
+    };
+    super::actions::move_campaign(&mut ctx.tx, &ctx.actor, input)
+        .await
+        .map_err(|e| match e {
+            DomainError::Refused(key) => MoveError::Refused(key),
+            other => MoveError::App(other.into()),
+        })
 }
 
 pub struct ListRow {

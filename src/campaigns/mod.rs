@@ -1,5 +1,6 @@
 //! Intake (SPEC §2): a seller's campaign request, its states and transitions.
 
+pub mod actions;
 pub mod domain;
 pub mod handlers;
 pub mod repo;

@@ -126,7 +126,7 @@ pub async fn record_transition(
     from: &str,
     to: &str,
     transition: &str,
-    actor: (Uuid, String),
+    actor: (Option<Uuid>, String),
     reason: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(

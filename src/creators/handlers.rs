@@ -21,21 +21,9 @@ use crate::tenants::domain::{CATEGORIES, FieldErrors, MARKETS};
 use crate::web::forms::{FormData, FormErrors};
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
-use crate::web::{fmt, render_with};
+use crate::web::{ERRORS_SHOWN, ErrorLine, fmt, render_with};
 
-/// Content styles (SPEC §2).
-pub const STYLES: &[&str] = &[
-    "talking_head",
-    "real_shot",
-    "unboxing",
-    "tutorial",
-    "before_after",
-    "storytelling",
-    "live_selling",
-];
-
-/// At most this many rejected rows are shown on the page; all are downloadable.
-pub const ERRORS_SHOWN: usize = 1000;
+pub use crate::kernel::STYLES;
 
 /// The creator pool is the agency's, not a tenant's: admins and account managers work with it
 /// in its own system scope (no tenant data is read there, so opening it is not audited).
@@ -197,7 +185,7 @@ pub async fn index(
             },
             refreshed: r
                 .last_refreshed_at
-                .map(|t| fmt::datetime(t, crate::admin::staff::STAFF_TIME_ZONE))
+                .map(|t| fmt::datetime(t, crate::kernel::STAFF_TIME_ZONE))
                 .unwrap_or_else(|| "—".into()),
             active: r.active,
             blocked: r.platform_blacklisted,
@@ -310,7 +298,7 @@ pub async fn show(
         quote_live: money(c.quote_live),
         refreshed: c
             .last_refreshed_at
-            .map(|t| fmt::datetime(t, crate::admin::staff::STAFF_TIME_ZONE))
+            .map(|t| fmt::datetime(t, crate::kernel::STAFF_TIME_ZONE))
             .unwrap_or_else(|| "—".into()),
         c,
     };
@@ -358,7 +346,7 @@ async fn import_form_page(
                     ("bad", &i.error_rows.to_string()),
                 ],
             ),
-            at: fmt::datetime(i.created_at, crate::admin::staff::STAFF_TIME_ZONE),
+            at: fmt::datetime(i.created_at, crate::kernel::STAFF_TIME_ZONE),
             by: i.uploader,
         })
         .collect();
@@ -482,13 +470,6 @@ pub async fn upload(
     .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/admin/creators/import/{id}")).into_response())
-}
-
-pub struct ErrorLine {
-    pub line: i64,
-    pub column: String,
-    pub value: String,
-    pub message: String,
 }
 
 #[derive(Template)]

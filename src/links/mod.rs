@@ -4,6 +4,7 @@
 pub mod clicks;
 pub mod table;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -14,11 +15,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use time::OffsetDateTime;
 
+use crate::config::Config;
 use crate::contracts::domain::is_link_slug;
-use crate::state::AppState;
+use crate::db::Db;
+use crate::state::{AppState, Runtime};
+use crate::tracking::clicks::DailyKey;
 use crate::tracking::clicks::{is_bot, referer_host};
 use crate::web::lang::Lang;
 use crate::web::{self, ClientIp};
+use clicks::ClickLog;
+use table::LinkTable;
 
 /// How often the slug table checks whether the links changed.
 const REFRESH_EVERY: Duration = Duration::from_secs(1);
@@ -32,9 +38,32 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The redirect's running parts: the slug table, the click buffer and today's visitor key.
+#[derive(Clone)]
+pub struct Links {
+    pub table: Arc<LinkTable>,
+    pub clicks: ClickLog,
+    pub visitor_key: Arc<DailyKey>,
+}
+
+/// Starts the click writer and the slug table's refresher, and registers them.
+pub fn start(db: &Db, config: &Config, runtime: &mut Runtime) {
+    let links = Links {
+        table: Default::default(),
+        clicks: ClickLog::start(db.clone()),
+        visitor_key: Arc::new(DailyKey::new(config.secret.as_bytes())),
+    };
+    spawn_refresher(links.table.clone(), db.clone());
+    runtime.insert(links);
+}
+
+/// The click buffer (to flush it in tests, or to shut it down when the server stops).
+pub fn clicks(state: &AppState) -> &ClickLog {
+    &state.part::<Links>().clicks
+}
+
 /// Keeps the slug table current until the runtime ends.
-pub fn spawn_refresher(state: &AppState) {
-    let (links, db) = (state.links.clone(), state.db.clone());
+fn spawn_refresher(links: Arc<LinkTable>, db: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(REFRESH_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -58,9 +87,10 @@ async fn redirect(
 ) -> Response {
     // The language matters only for the rare page; a redirect does not parse it.
     let lang = || Lang::from_headers(&headers);
-    let target = match state.links.get(&slug) {
+    let links = state.part::<Links>();
+    let target = match links.table.get(&slug) {
         Some(t) => t,
-        None if is_link_slug(&slug) => match state.links.get_or_refresh(&state.db, &slug).await {
+        None if is_link_slug(&slug) => match links.table.get_or_refresh(&state.db, &slug).await {
             Ok(Some(t)) => t,
             Ok(None) => return not_found(&state, lang(), &slug),
             Err(e) => {
@@ -80,11 +110,11 @@ async fn redirect(
         .and_then(|v| v.to_str().ok());
     let now = OffsetDateTime::now_utc();
     let ip = ip.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    state.clicks.push(clicks::Click {
+    links.clicks.push(clicks::Click {
         tenant_id: target.tenant_id,
         collaboration_id: target.collaboration_id,
         at: now,
-        visitor: state
+        visitor: links
             .visitor_key
             .visitor_hash(now, ip, user_agent.unwrap_or("")),
         referer_host: headers

@@ -108,7 +108,7 @@ async fn ranked(
     let weights = settings::current(&mut ctx.tx).await?;
     let rates = ReferenceRates::load(&mut ctx.tx).await?;
     let ranked = pool::rank(
-        &state.creator_pool,
+        super::creator_pool(state),
         &state.db,
         &mut ctx.tx,
         ctx.tenant.id,

@@ -14,7 +14,6 @@ use uuid::Uuid;
 
 use super::{ingest, repo};
 use crate::audit;
-use crate::creators::handlers::{ERRORS_SHOWN, ErrorLine};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::storage::{ObjectWriter, Storage};
@@ -23,6 +22,7 @@ use crate::tracking::orders::{local_to_utc, shop_zone};
 use crate::web::forms::{FormData, FormErrors};
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
+use crate::web::{ERRORS_SHOWN, ErrorLine};
 use crate::web::{fmt, render_with};
 
 /// Who may upload, import, cancel, undo and attribute (viewers may look).
@@ -211,6 +211,7 @@ pub async fn upload(
     ctx.require_active()?;
     ctx.require(EDITORS)?;
     let TenantCtx {
+        actor,
         tenant,
         user,
         access,
@@ -310,6 +311,7 @@ pub async fn upload(
             tracing::warn!(error = %e, "order upload: could not delete a refused file");
         }
         let ctx = TenantCtx {
+            actor,
             tenant,
             user,
             access,
@@ -357,7 +359,7 @@ pub async fn upload(
     )
     .await?;
     tx.commit().await?;
-    state.import_worker.wake();
+    super::import_worker(&state).wake();
     Ok(Redirect::to(&format!("/t/{}/orders/imports/{id}", tenant.slug)).into_response())
 }
 
@@ -583,7 +585,7 @@ async fn act(
     }
     ctx.tx.commit().await?;
     if moved && to == "importing" {
-        state.import_worker.wake();
+        super::import_worker(&state).wake();
     }
     let key = if moved {
         format!("orders.flash.{to}")

@@ -12,7 +12,19 @@ use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::routing::{get, post};
 
-use crate::state::AppState;
+use crate::db::Db;
+use crate::state::{AppState, Runtime};
+use crate::storage::Storage;
+
+/// Starts the background import worker, and registers it.
+pub fn start(db: &Db, storage: &Storage, runtime: &mut Runtime) {
+    runtime.insert(jobs::ImportWorker::start(db.clone(), storage.clone()));
+}
+
+/// The import worker (wake it after queueing a job).
+pub fn import_worker(state: &AppState) -> &jobs::ImportWorker {
+    state.part::<jobs::ImportWorker>()
+}
 
 /// The largest order export accepted (a million-row export is about 300 MB).
 pub const MAX_UPLOAD_BYTES: usize = 512 * 1024 * 1024;

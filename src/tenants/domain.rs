@@ -1,12 +1,10 @@
 //! Pure rules for a seller's company profile, shops and sign-up: validated input or a message
 //! key per field. Nothing here touches the database.
 
-use std::collections::BTreeMap;
-
 use rust_decimal::Decimal;
 
 /// Field name → catalogue key of the message shown next to it.
-pub type FieldErrors = BTreeMap<String, &'static str>;
+pub use crate::kernel::FieldErrors;
 
 pub const CATEGORIES: &[&str] = &[
     "beauty",

@@ -8,15 +8,14 @@ pub mod profile;
 pub mod repo;
 pub mod signup;
 
-use std::collections::HashMap;
-
 use axum::Router;
-use axum::extract::{FromRef, FromRequestParts, Path};
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use uuid::Uuid;
 
-use crate::auth::{CurrentUser, PlatformRole};
+use crate::auth::CurrentUser;
+use crate::auth::actor::{Actor, ActorTenant};
 use crate::db::Tx;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -62,7 +61,7 @@ pub enum Access {
 }
 
 impl Access {
-    fn from_role(role: &str) -> Option<Access> {
+    pub fn from_role(role: &str) -> Option<Access> {
         match role {
             "owner" => Some(Access::Owner),
             "operator" => Some(Access::Operator),
@@ -98,6 +97,8 @@ pub struct Tenant {
 /// transaction (RLS on) the handler works in. Membership — or, for an account manager, the
 /// assignment — is checked again on every request; a stranger gets 404, never 403.
 pub struct TenantCtx {
+    /// Who acts (pass `&ctx.actor` to actions); the fields below are its parts, for pages.
+    pub actor: Actor,
     pub tenant: Tenant,
     pub user: CurrentUser,
     pub access: Access,
@@ -121,6 +122,7 @@ impl TenantCtx {
     /// same tenant, e.g. to show a page again after a refused change.
     pub async fn reopen(self, db: &crate::db::Db) -> Result<TenantCtx, AppError> {
         let TenantCtx {
+            actor,
             tenant,
             user,
             access,
@@ -129,6 +131,7 @@ impl TenantCtx {
         drop(tx);
         let tx = db.tenant_tx(tenant.id, Some(user.id)).await?;
         Ok(TenantCtx {
+            actor,
             tenant,
             user,
             access,
@@ -146,6 +149,8 @@ impl TenantCtx {
     }
 }
 
+/// The request's `Actor` (membership or assignment checked, no transaction held) plus the
+/// tenant-scoped transaction the handler reads and acts in.
 impl<S> FromRequestParts<S> for TenantCtx
 where
     S: Send + Sync,
@@ -154,28 +159,15 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let actor = Actor::from_request_parts(parts, state).await?;
         let user = CurrentUser::from_request_parts(parts, state).await?;
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AppError::NotFound)?;
-        let slug = params.get("tenant_slug").ok_or(AppError::NotFound)?;
-        let app = AppState::from_ref(state);
-        let tenant = repo::tenant_by_slug(app.db.pool(), slug)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let mut tx = app.db.tenant_tx(tenant.id, Some(user.id)).await?;
-        let access = match user.platform_role {
-            Some(PlatformRole::AccountManager) => repo::is_assigned(&mut tx, tenant.id, user.id)
-                .await?
-                .then_some(Access::AccountManager),
-            Some(_) => None,
-            None => repo::membership_role(&mut tx, tenant.id, user.id)
-                .await?
-                .as_deref()
-                .and_then(Access::from_role),
+        let Some(ActorTenant { tenant, access }) = actor.tenant.clone() else {
+            return Err(AppError::NotFound);
         };
-        let access = access.ok_or(AppError::NotFound)?;
+        let app = AppState::from_ref(state);
+        let tx = app.db.tenant_tx(tenant.id, Some(user.id)).await?;
         Ok(TenantCtx {
+            actor,
             tenant,
             user,
             access,

@@ -20,6 +20,38 @@ pub async fn tenant_by_slug(pool: &PgPool, slug: &str) -> Result<Option<Tenant>,
     .await
 }
 
+/// A tenant by slug with a person's access there, in one statement that holds no transaction
+/// (see the `tenant_access` function's migration).
+pub struct TenantAccess {
+    pub tenant: Tenant,
+    pub member_role: Option<String>,
+    pub assigned: bool,
+}
+
+pub async fn tenant_access(
+    pool: &PgPool,
+    slug: &str,
+    user_id: Uuid,
+) -> Result<Option<TenantAccess>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        tenant: Tenant,
+        member_role: Option<String>,
+        assigned: bool,
+    }
+    let row = sqlx::query_as::<_, Row>("SELECT * FROM tenant_access($1, $2)")
+        .bind(slug)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|r| TenantAccess {
+        tenant: r.tenant,
+        member_role: r.member_role,
+        assigned: r.assigned,
+    }))
+}
+
 /// In a tenant-scoped transaction: the person's role in this tenant.
 pub async fn membership_role(
     conn: &mut PgConnection,

@@ -3,6 +3,7 @@
 
 pub mod fmt;
 pub mod forms;
+pub mod front;
 pub mod lang;
 pub mod layout;
 
@@ -20,8 +21,9 @@ use serde::Deserialize;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::error::ErrorPage;
+use crate::error::{ErrorDetail, ErrorPage};
 use crate::state::AppState;
+use front::Front;
 use lang::{LANG_COOKIE, Lang};
 use layout::Layout;
 
@@ -65,16 +67,28 @@ struct ErrorTemplate {
     status: u16,
     heading: String,
     message: String,
+    fields: Vec<(String, String)>,
 }
 
-/// Fills in the body of error responses (from `AppError`, the CSRF check, or the fallback) with a
-/// friendly page in the request's language.
+#[derive(Template)]
+#[template(path = "errors/_problem.html")]
+struct ProblemPartial {
+    status: u16,
+    heading: String,
+    message: String,
+    fields: Vec<(String, String)>,
+}
+
+/// Fills in the body of error responses (from `AppError`, the CSRF check, or the fallback) for the
+/// front door the request came through: a friendly page in the request's language, an htmx
+/// partial, or `application/problem+json`.
 pub async fn render_error_pages(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
     let lang = Lang::from_headers(request.headers());
+    let front = Front::of(request.headers());
     let path = request.uri().path().to_string();
     let response = next.run(request).await;
     let status = if let Some(ErrorPage(status)) = response.extensions().get::<ErrorPage>() {
@@ -88,17 +102,58 @@ pub async fn render_error_pages(
     } else {
         return response;
     };
-    error_page(&state, lang, status, &path)
+    let detail = response.extensions().get::<ErrorDetail>().cloned();
+    match front {
+        Front::Json => front::problem_json(lang, status, detail.as_ref()),
+        Front::Htmx => problem_partial(lang, status, detail.as_ref()),
+        Front::Page => detailed_page(&state, lang, status, &path, detail.as_ref()),
+    }
 }
 
 pub fn error_page(state: &AppState, lang: Lang, status: StatusCode, path: &str) -> Response {
-    let key = match status.as_u16() {
-        403 => "error.403",
-        404 => "error.404",
-        503 => "error.503",
-        _ => "error.500",
+    detailed_page(state, lang, status, path, None)
+}
+
+fn detailed_page(
+    state: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    path: &str,
+    detail: Option<&ErrorDetail>,
+) -> Response {
+    let key = front::status_key(status);
+    let mut page = ErrorTemplate {
+        layout: Layout::public(state, lang, &format!("{key}.title"), path),
+        status: status.as_u16(),
+        heading: lang.t(&format!("{key}.title")),
+        message: lang.t(&format!("{key}.message")),
+        fields: front::field_messages(lang, detail),
     };
-    message_page(state, lang, status, path, key)
+    if let Some(ErrorDetail::Refused(reason)) = detail {
+        page.message = lang.t(reason);
+    }
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => status.into_response(),
+    }
+}
+
+/// The error as a fragment for htmx to swap in where the form was.
+fn problem_partial(lang: Lang, status: StatusCode, detail: Option<&ErrorDetail>) -> Response {
+    let key = front::status_key(status);
+    let partial = ProblemPartial {
+        status: status.as_u16(),
+        heading: lang.t(&format!("{key}.title")),
+        message: match detail {
+            Some(ErrorDetail::Refused(reason)) => lang.t(reason),
+            _ => lang.t(&format!("{key}.message")),
+        },
+        fields: front::field_messages(lang, detail),
+    };
+    match partial.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => status.into_response(),
+    }
 }
 
 /// A page with a heading and a message (`{key}.title`, `{key}.message`) and the status.
@@ -114,6 +169,7 @@ pub fn message_page(
         status: status.as_u16(),
         heading: lang.t(&format!("{key}.title")),
         message: lang.t(&format!("{key}.message")),
+        fields: Vec::new(),
     };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
@@ -129,6 +185,17 @@ pub fn render<T: Template>(page: &T) -> crate::error::AppResult<Response> {
 /// Renders a page template with a status (422 for a form with errors, …).
 pub fn render_with<T: Template>(status: StatusCode, page: &T) -> crate::error::AppResult<Response> {
     Ok((status, Html(page.render().map_err(anyhow::Error::from)?)).into_response())
+}
+
+/// How many rejected rows an import report shows on the page (all of them download as CSV).
+pub const ERRORS_SHOWN: usize = 1000;
+
+/// One rejected row of an import as a report shows it.
+pub struct ErrorLine {
+    pub line: i64,
+    pub column: String,
+    pub value: String,
+    pub message: String,
 }
 
 /// The header of a rejected rows download: line, column, value, problem.

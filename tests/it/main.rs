@@ -1,6 +1,8 @@
 //! Sextant's integration tests: one binary, a real PostgreSQL, a fresh database per test.
 
+mod actions_campaigns;
 mod admin;
+mod architecture;
 mod auth;
 mod browser;
 mod browser_dashboard;
@@ -13,6 +15,7 @@ mod i18n;
 mod links;
 mod matching;
 mod members;
+mod negotiation;
 mod onboarding;
 mod orders;
 mod performance;

@@ -167,7 +167,7 @@ async fn simulate_dead_worker(app: &TestApp, id: Uuid, state: &str, attempts: i3
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    app.state.import_worker.wake();
+    sextant::orders::import_worker(&app.state).wake();
 }
 
 /// The answers to confirm, cancel and undo of one import, posted in the tenant `slug`.

@@ -311,6 +311,50 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The signed-in person `email` as actions see them, outside any tenant (staff work).
+    pub async fn staff_actor(&self, email: &str) -> sextant::auth::Actor {
+        let id = self.user_id(email).await;
+        let user = sextant::auth::repo::find_active_by_id(self.db.pool(), id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("active user {email}"));
+        sextant::auth::Actor::user(&user)
+    }
+
+    /// The person `email` acting inside tenant `slug`, with the access the page extractor would
+    /// give them (membership role, or an account manager's assignment); panics if they have none.
+    pub async fn actor(&self, email: &str, slug: &str) -> sextant::auth::Actor {
+        let id = self.user_id(email).await;
+        let user = sextant::auth::repo::find_active_by_id(self.db.pool(), id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("active user {email}"));
+        let found = sextant::tenants::repo::tenant_access(self.db.pool(), slug, id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("tenant {slug}"));
+        let access = match user.platform_role {
+            Some(sextant::auth::PlatformRole::AccountManager) if found.assigned => {
+                sextant::tenants::Access::AccountManager
+            }
+            None => found
+                .member_role
+                .as_deref()
+                .and_then(sextant::tenants::Access::from_role)
+                .unwrap_or_else(|| panic!("{email} has no access to {slug}")),
+            _ => panic!("{email} has no access to {slug}"),
+        };
+        sextant::auth::Actor::in_tenant(&user, found.tenant, access)
+    }
+
+    /// A tenant-scoped transaction for `actor`'s tenant (what a handler opens for an action).
+    pub async fn tx_for(&self, actor: &sextant::auth::Actor) -> sextant::db::Tx {
+        self.db
+            .tenant_tx(actor.tenant_id().unwrap(), actor.user_id)
+            .await
+            .unwrap()
+    }
+
     /// Audit entries (action, before, after) about an entity, oldest first, read from a system
     /// scope.
     pub async fn audit_of(
