@@ -585,7 +585,7 @@ async fn act(
     }
     ctx.tx.commit().await?;
     if moved && to == "importing" {
-        super::import_worker(&state).wake();
+        super::import_worker(state).wake();
     }
     let key = if moved {
         format!("orders.flash.{to}")
