@@ -17,7 +17,7 @@ use crate::db::{SystemScope, Tx};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::tenants::domain::{FieldErrors, is_email};
-use crate::tenants::members::ShownLink;
+use crate::web::ShownLink;
 use crate::web::forms::{FormData, FormErrors};
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};

@@ -20,9 +20,8 @@ use crate::kernel::STYLES;
 use crate::matching::domain::AgeBucket;
 use crate::state::AppState;
 use crate::tenants::domain::{CATEGORIES, FieldErrors, MARKETS, SHOP_CURRENCIES};
-use crate::tenants::profile::Choice;
 use crate::tenants::{Access, TenantCtx, repo as tenants};
-use crate::web::forms::{FormData, FormErrors};
+use crate::web::forms::{Choice, FormData, FormErrors, choices};
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::{fmt, render_with};
@@ -38,21 +37,6 @@ pub fn actor_of(ctx: &TenantCtx) -> Role {
         Access::Operator | Access::Viewer => Role::SellerOperator,
         Access::AccountManager => Role::AccountManager,
     }
-}
-
-fn checks(lang: Lang, values: &[&str], prefix: &str, chosen: &[String]) -> Vec<Choice> {
-    values
-        .iter()
-        .map(|v| Choice {
-            value: (*v).to_string(),
-            label: if prefix.is_empty() {
-                (*v).to_string()
-            } else {
-                lang.t(&format!("{prefix}.{v}"))
-            },
-            checked: chosen.iter().any(|c| c == v),
-        })
-        .collect()
 }
 
 fn posted(form: &FormData) -> CampaignInput {
@@ -148,15 +132,15 @@ async fn show_form(
                 (id, s.name, selected)
             })
             .collect(),
-        markets: checks(lang, MARKETS, "market", &input.markets),
-        languages: checks(lang, LANGUAGES, "language", &input.languages),
+        markets: choices(lang, MARKETS, "market", &input.markets),
+        languages: choices(lang, LANGUAGES, "language", &input.languages),
         categories: CATEGORIES
             .iter()
             .map(|c| ((*c).to_string(), lang.t(&format!("category.{c}"))))
             .collect(),
-        interests: checks(lang, CATEGORIES, "category", &input.interests),
-        styles: checks(lang, STYLES, "style", &input.styles),
-        ages: checks(
+        interests: choices(lang, CATEGORIES, "category", &input.interests),
+        styles: choices(lang, STYLES, "style", &input.styles),
+        ages: choices(
             lang,
             &AgeBucket::ALL.map(|a| a.code()),
             "",

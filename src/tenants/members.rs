@@ -43,12 +43,7 @@ impl MemberRow {
     }
 }
 
-/// A link just issued, shown once.
-pub struct ShownLink {
-    pub url: String,
-    pub email: String,
-    pub expires: String,
-}
+pub use crate::web::ShownLink;
 
 #[derive(Template)]
 #[template(path = "tenants/members.html")]

@@ -16,7 +16,7 @@ use super::{Access, TenantCtx, repo};
 use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::forms::{FormData, FormErrors};
+use crate::web::forms::{Choice, FormData, FormErrors, choices};
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::render_with;
@@ -47,28 +47,6 @@ pub const COMMON_TIME_ZONES: &[&str] = &[
     "America/Sao_Paulo",
     "UTC",
 ];
-
-/// A checkbox or option: value, label, chosen.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub checked: bool,
-}
-
-fn choices(lang: Lang, values: &[&str], label_prefix: &str, chosen: &[String]) -> Vec<Choice> {
-    values
-        .iter()
-        .map(|v| Choice {
-            value: (*v).to_string(),
-            label: if label_prefix.is_empty() {
-                (*v).to_string()
-            } else {
-                lang.t(&format!("{label_prefix}.{v}"))
-            },
-            checked: chosen.iter().any(|c| c == v),
-        })
-        .collect()
-}
 
 pub struct ShopRow {
     pub index: usize,

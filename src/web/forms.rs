@@ -91,6 +91,30 @@ impl FormErrors {
     }
 }
 
+/// A checkbox or option: value, label, chosen.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// Checkboxes (or options) for `values`, labelled `{label_prefix}.{value}` in the page's language
+/// (or by the value itself when the prefix is empty), checked where `chosen` has them.
+pub fn choices(lang: Lang, values: &[&str], label_prefix: &str, chosen: &[String]) -> Vec<Choice> {
+    values
+        .iter()
+        .map(|v| Choice {
+            value: (*v).to_string(),
+            label: if label_prefix.is_empty() {
+                (*v).to_string()
+            } else {
+                lang.t(&format!("{label_prefix}.{v}"))
+            },
+            checked: chosen.iter().any(|c| c == v),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::FormData;

@@ -187,6 +187,13 @@ pub fn render_with<T: Template>(status: StatusCode, page: &T) -> crate::error::A
     Ok((status, Html(page.render().map_err(anyhow::Error::from)?)).into_response())
 }
 
+/// A one-time link just issued (set-password, invitation), shown once.
+pub struct ShownLink {
+    pub url: String,
+    pub email: String,
+    pub expires: String,
+}
+
 /// How many rejected rows an import report shows on the page (all of them download as CSV).
 pub const ERRORS_SHOWN: usize = 1000;
 
