@@ -139,22 +139,20 @@ pub async fn save_campaign(
         domain::validate_submit(&campaign, today, &|c: &str| rates.contains(c))
             .map_err(DomainError::Invalid)?;
     }
-    let (id, action) = match input.campaign_id {
+    let (id, entry) = match input.campaign_id {
         Some(id) => {
             repo::update_data(tx, tenant_id, id, &campaign).await?;
-            (id, "campaign.update")
+            (id, actor.audit("campaign.update", "campaign", id))
         }
         None => {
             let id = Uuid::now_v7();
             repo::insert(tx, tenant_id, id, &campaign, actor.user_id).await?;
-            (id, "campaign.create")
+            (id, actor.audit("campaign.create", "campaign", id))
         }
     };
     audit::record(
         tx,
-        actor
-            .audit(action, "campaign", id)
-            .after(serde_json::to_value(&campaign).unwrap_or_default()),
+        entry.after(serde_json::to_value(&campaign).unwrap_or_default()),
     )
     .await?;
     if input.submit {
