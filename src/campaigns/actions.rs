@@ -1,17 +1,21 @@
 //! The campaign's state changes (SPEC §2), each one function `(tx, &Actor, input)` that checks
-//! its rule (`domain`), writes through `repo` and records its audit entry. Pages and the API call
-//! these; nothing of a rule lives in a handler.
+//! its rule (`domain`), writes through `repo` and records its audit entry: saving (and
+//! submitting) a request, moving its state, and the seller's answers to a shortlist (a decision
+//! per creator, another round, or going ahead). Pages and the API call these; nothing of a rule
+//! lives in a handler.
 
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::domain::{self, CampaignState, Role, Transition};
+use super::domain::{
+    self, CampaignInput, CampaignState, Decision, DecisionError, Role, Transition,
+};
 use super::repo;
 use crate::audit;
 use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult};
-use crate::tenants::Access;
+use crate::tenants::{Access, repo as tenants};
 
 /// How the campaign's state table knows the actor: seller owner or operator, the account
 /// manager, or the system (a command or a background rule). Viewers move nothing.
@@ -85,4 +89,213 @@ pub async fn move_campaign(
     )
     .await?;
     Ok(to)
+}
+
+/// A campaign request as the seller's form sends it.
+#[derive(Clone, Debug)]
+pub struct SaveCampaign {
+    /// The draft to change; None for a new request.
+    pub campaign_id: Option<Uuid>,
+    pub input: CampaignInput,
+    /// Also check the request is complete and submit it (which assigns its code).
+    pub submit: bool,
+}
+
+/// Saves a request as a draft (new, or changes to a draft), or with `submit` checks that it is
+/// complete, including that its money can be compared through the reference rates, and submits
+/// it through [`move_campaign`]. Only the seller's owner and operators edit requests, and only
+/// drafts (another state is `Forbidden`). Wrong fields are `Invalid`, each with its message key;
+/// nothing is written then. Returns the campaign's id.
+pub async fn save_campaign(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: SaveCampaign,
+) -> DomainResult<Uuid> {
+    let tenant_id = actor.tenant_id()?;
+    if let Some(id) = input.campaign_id
+        && !repo::exists(tx, tenant_id, id).await?
+    {
+        return Err(DomainError::NotFound);
+    }
+    actor.require(&[Access::Owner, Access::Operator])?;
+    actor.require_active()?;
+    if let Some(id) = input.campaign_id {
+        let row = repo::get_for_update(tx, tenant_id, id)
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        if row.state != CampaignState::Draft.code() {
+            return Err(DomainError::Forbidden);
+        }
+    }
+    let shops: Vec<Uuid> = tenants::shops(tx, tenant_id)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let campaign = domain::parse_draft(&input.input, &shops).map_err(DomainError::Invalid)?;
+    if input.submit {
+        let rates = repo::convertible_currencies(tx).await?;
+        let today = time::OffsetDateTime::now_utc().date();
+        domain::validate_submit(&campaign, today, &|c: &str| rates.contains(c))
+            .map_err(DomainError::Invalid)?;
+    }
+    let (id, entry) = match input.campaign_id {
+        Some(id) => {
+            repo::update_data(tx, tenant_id, id, &campaign).await?;
+            (id, actor.audit("campaign.update", "campaign", id))
+        }
+        None => {
+            let id = Uuid::now_v7();
+            repo::insert(tx, tenant_id, id, &campaign, actor.user_id).await?;
+            (id, actor.audit("campaign.create", "campaign", id))
+        }
+    };
+    audit::record(
+        tx,
+        entry.after(serde_json::to_value(&campaign).unwrap_or_default()),
+    )
+    .await?;
+    if input.submit {
+        move_campaign(
+            tx,
+            actor,
+            MoveCampaign {
+                campaign_id: id,
+                transition: Transition::Submit,
+                reason: String::new(),
+            },
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
+/// The seller's decision on one creator of a sent shortlist.
+#[derive(Clone, Debug)]
+pub struct DecideEntry {
+    pub campaign_id: Uuid,
+    pub entry_id: Uuid,
+    /// None when the request named no decision this knows (`Invalid` on the field `decision`).
+    pub decision: Option<Decision>,
+    /// Why a creator is rejected (required then; kept trimmed, at most 1,000 characters).
+    pub reason: String,
+}
+
+/// Approves or rejects one creator of the shortlist (the seller's owner or operators), once,
+/// while the shortlist is sent to the seller (else `Refused`); a rejection without a reason is
+/// `Invalid` on the field `reason`. A rejected creator is never offered for this campaign again.
+pub async fn decide_entry(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: DecideEntry,
+) -> DomainResult<Decision> {
+    let tenant_id = actor.tenant_id()?;
+    let row = repo::get_for_update(tx, tenant_id, input.campaign_id)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    actor.require(&[Access::Owner, Access::Operator])?;
+    actor.require_active()?;
+    let current = repo::entry_decision_for_update(tx, tenant_id, input.campaign_id, input.entry_id)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let decision = input
+        .decision
+        .ok_or_else(|| DomainError::field("decision", "shortlist.error.decision"))?;
+    let reason = domain::note_text(&input.reason);
+    let state = CampaignState::parse(&row.state).ok_or(DomainError::NotFound)?;
+    domain::check_decision(state, current.is_some(), decision, &reason).map_err(|e| match e {
+        DecisionError::Closed => DomainError::Refused(e.key()),
+        DecisionError::ReasonRequired => DomainError::field("reason", e.key()),
+    })?;
+    repo::record_decision(
+        tx,
+        tenant_id,
+        input.campaign_id,
+        input.entry_id,
+        decision.code(),
+        &reason,
+        actor.user_id,
+    )
+    .await?;
+    audit::record(
+        tx,
+        actor
+            .audit("shortlist.decide", "shortlist_entry", input.entry_id)
+            .before(json!({ "decision": null }))
+            .after(json!({ "decision": decision.code(), "reason": reason })),
+    )
+    .await?;
+    Ok(decision)
+}
+
+/// The seller asks the account manager for another round of candidates.
+#[derive(Clone, Debug)]
+pub struct RequestAnotherRound {
+    pub campaign_id: Uuid,
+}
+
+/// Sends the campaign back to matching for another shortlist round (the seller's owner or
+/// operators, from a sent shortlist). The creators offered so far are never offered again.
+pub async fn request_another_round(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: RequestAnotherRound,
+) -> DomainResult<CampaignState> {
+    seller_answers(tx, actor, input.campaign_id).await?;
+    move_campaign(
+        tx,
+        actor,
+        MoveCampaign {
+            campaign_id: input.campaign_id,
+            transition: Transition::RequestAnotherRound,
+            reason: String::new(),
+        },
+    )
+    .await
+}
+
+/// The seller goes ahead with the creators they approved.
+#[derive(Clone, Debug)]
+pub struct ApproveShortlist {
+    pub campaign_id: Uuid,
+}
+
+/// Moves the campaign on to contracting with the approved creators (the seller's owner or
+/// operators); `Refused` while none is approved.
+pub async fn approve_shortlist(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: ApproveShortlist,
+) -> DomainResult<CampaignState> {
+    let tenant_id = seller_answers(tx, actor, input.campaign_id).await?;
+    // The state table lets the seller go ahead; that someone is approved is checked here.
+    if repo::approved_count(tx, tenant_id, input.campaign_id).await? == 0 {
+        return Err(DomainError::Refused("shortlist.error.none_approved"));
+    }
+    move_campaign(
+        tx,
+        actor,
+        MoveCampaign {
+            campaign_id: input.campaign_id,
+            transition: Transition::ApproveShortlist,
+            reason: String::new(),
+        },
+    )
+    .await
+}
+
+/// Who answers a shortlist: the seller's owner or operators of an active tenant, about one of its
+/// campaigns (another tenant's is not found, before any role is checked). The tenant's id.
+async fn seller_answers(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    campaign_id: Uuid,
+) -> DomainResult<Uuid> {
+    let tenant_id = actor.tenant_id()?;
+    if !repo::exists(tx, tenant_id, campaign_id).await? {
+        return Err(DomainError::NotFound);
+    }
+    actor.require(&[Access::Owner, Access::Operator])?;
+    actor.require_active()?;
+    Ok(tenant_id)
 }

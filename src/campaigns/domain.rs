@@ -508,6 +508,76 @@ pub fn allowed_transitions(from: CampaignState, actor: Role) -> Vec<Transition> 
         .collect()
 }
 
+/// The seller's answer about one creator on the shortlist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Decision {
+    Approve,
+    Reject,
+}
+
+impl Decision {
+    /// The form's word: "approve" or "reject".
+    pub fn parse(s: &str) -> Option<Decision> {
+        match s.trim() {
+            "approve" => Some(Decision::Approve),
+            "reject" => Some(Decision::Reject),
+            _ => None,
+        }
+    }
+
+    /// As the entry stores it (and the audit entry records it).
+    pub fn code(self) -> &'static str {
+        match self {
+            Decision::Approve => "approved",
+            Decision::Reject => "rejected",
+        }
+    }
+}
+
+/// Why a decision on a shortlist entry is not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionError {
+    /// The shortlist is not with the seller (another round was asked for, or they went ahead),
+    /// or this creator was decided on already: a decision is taken once.
+    Closed,
+    /// A rejection says why.
+    ReasonRequired,
+}
+
+impl DecisionError {
+    pub fn key(self) -> &'static str {
+        match self {
+            DecisionError::Closed => "shortlist.error.closed",
+            DecisionError::ReasonRequired => "shortlist.error.reason_required",
+        }
+    }
+}
+
+/// Whether the seller may take `decision` on an entry now: only while the campaign's shortlist
+/// is sent to them, once per entry, and a rejection needs a reason (as kept: see [`note_text`]).
+pub fn check_decision(
+    state: CampaignState,
+    already_decided: bool,
+    decision: Decision,
+    reason: &str,
+) -> Result<(), DecisionError> {
+    if state != CampaignState::ShortlistSent || already_decided {
+        return Err(DecisionError::Closed);
+    }
+    if decision == Decision::Reject && reason.is_empty() {
+        return Err(DecisionError::ReasonRequired);
+    }
+    Ok(())
+}
+
+/// The longest note or reason kept on a shortlist entry, in characters.
+pub const MAX_NOTE: usize = 1000;
+
+/// A free-text note or reason as it is kept: trimmed, and cut at [`MAX_NOTE`] characters.
+pub fn note_text(s: &str) -> String {
+    s.trim().chars().take(MAX_NOTE).collect()
+}
+
 /// "LUMI-2611-03": the tenant's slug letters (upper-cased, non-alphanumerics removed, the first
 /// 4, padded with 'X' to at least 2), YYMM of the submission date, and the month's sequence
 /// number (2 digits, more when over 99). Unique in the tenant as long as the sequence is.
@@ -2024,5 +2094,54 @@ mod tests {
         assert_eq!(campaign_code("", date!(2030 - 01 - 31), 7), "XX-3001-07");
         // Past 99 the sequence simply grows.
         assert_eq!(campaign_code("lumi", nov, 100), "LUMI-2611-100");
+    }
+
+    // --- Shortlist decisions ----------------------------------------------------------------
+
+    #[test]
+    fn a_decision_is_taken_once_while_the_shortlist_is_with_the_seller_and_a_rejection_says_why() {
+        use CampaignState as S;
+        assert_eq!(Decision::parse(" approve "), Some(Decision::Approve));
+        assert_eq!(Decision::parse("reject"), Some(Decision::Reject));
+        assert_eq!(Decision::parse("approved"), None);
+        assert_eq!(Decision::Approve.code(), "approved");
+        assert_eq!(Decision::Reject.code(), "rejected");
+
+        assert_eq!(
+            check_decision(S::ShortlistSent, false, Decision::Approve, ""),
+            Ok(())
+        );
+        assert_eq!(
+            check_decision(S::ShortlistSent, false, Decision::Reject, "too young"),
+            Ok(())
+        );
+        assert_eq!(
+            check_decision(S::ShortlistSent, false, Decision::Reject, ""),
+            Err(DecisionError::ReasonRequired)
+        );
+        assert_eq!(
+            check_decision(S::ShortlistSent, true, Decision::Approve, ""),
+            Err(DecisionError::Closed)
+        );
+        for state in [S::Matching, S::Contracting, S::Cancelled] {
+            assert_eq!(
+                check_decision(state, false, Decision::Reject, ""),
+                Err(DecisionError::Closed),
+                "{state:?}: closed is said before the missing reason"
+            );
+        }
+        assert_eq!(DecisionError::Closed.key(), "shortlist.error.closed");
+        assert_eq!(
+            DecisionError::ReasonRequired.key(),
+            "shortlist.error.reason_required"
+        );
+    }
+
+    #[test]
+    fn notes_are_trimmed_and_cut_at_a_thousand_characters() {
+        assert_eq!(note_text("  fine  "), "fine");
+        assert_eq!(note_text("   "), "");
+        let long = "好".repeat(MAX_NOTE + 5);
+        assert_eq!(note_text(&long).chars().count(), MAX_NOTE);
     }
 }

@@ -1,8 +1,6 @@
 //! The seller's campaign requests: list, form (save as draft or submit), the campaign page with
 //! its history, and state moves (SPEC §2). Account managers see them in their assigned tenants.
 
-use std::collections::HashSet;
-
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,11 +8,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::domain::{
-    self, CampaignInput, CampaignState, Role, Transition, parse_draft, validate_submit,
-};
+use super::actions::{self, MoveCampaign, SaveCampaign};
+use super::domain::{self, CampaignInput, CampaignState, Role, Transition};
 use super::repo;
-use crate::audit;
 use crate::error::{AppError, AppResult, DomainError};
 use crate::kernel::STYLES;
 use crate::matching::domain::AgeBucket;
@@ -22,6 +18,7 @@ use crate::state::AppState;
 use crate::tenants::domain::{CATEGORIES, FieldErrors, MARKETS, SHOP_CURRENCIES};
 use crate::tenants::{Access, TenantCtx, repo as tenants};
 use crate::web::forms::{Choice, FormData, FormErrors, choices};
+use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::{fmt, render_with};
@@ -97,17 +94,28 @@ struct FormPage {
     errors: FormErrors,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the form shows: the request as typed, where it posts, and how it went.
+struct FormView {
+    input: CampaignInput,
+    /// Where the form posts (the list for a new request, the campaign for a draft).
+    action: String,
+    status: StatusCode,
+    errors: FieldErrors,
+}
+
 async fn show_form(
     state: &AppState,
     session: &Session,
     lang: Lang,
     mut ctx: TenantCtx,
-    input: CampaignInput,
-    action: String,
-    status: StatusCode,
-    errors: FieldErrors,
+    view: FormView,
 ) -> AppResult<Response> {
+    let FormView {
+        input,
+        action,
+        status,
+        errors,
+    } = view;
     let shops = tenants::shops(&mut ctx.tx, ctx.tenant.id).await?;
     ctx.tx.commit().await?;
     let path = format!("/t/{}/campaigns", ctx.tenant.slug);
@@ -173,30 +181,13 @@ pub async fn new(
         ..Default::default()
     };
     let action = format!("/t/{}/campaigns", ctx.tenant.slug);
-    show_form(
-        &state,
-        &session,
-        lang,
-        ctx,
+    let view = FormView {
         input,
         action,
-        StatusCode::OK,
-        FieldErrors::new(),
-    )
-    .await
-}
-
-/// Currencies that can be compared with creators' quotes: those with a reference rate to or from
-/// USD (and USD itself).
-async fn convertible(ctx: &mut TenantCtx) -> AppResult<HashSet<String>> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT from_ccy::text, to_ccy::text FROM reference_rates WHERE from_ccy = 'USD' OR to_ccy = 'USD'",
-    )
-    .fetch_all(&mut *ctx.tx)
-    .await?;
-    let mut set: HashSet<String> = rows.into_iter().flat_map(|(a, b)| [a, b]).collect();
-    set.insert("USD".into());
-    Ok(set)
+        status: StatusCode::OK,
+        errors: FieldErrors::new(),
+    };
+    show_form(&state, &session, lang, ctx, view).await
 }
 
 /// Saves as a draft, or (action=submit) checks completeness, submits and assigns the code.
@@ -204,97 +195,36 @@ async fn save(
     state: AppState,
     session: Session,
     lang: Lang,
+    front: Front,
     mut ctx: TenantCtx,
     form: FormData,
     existing: Option<Uuid>,
 ) -> AppResult<Response> {
-    if let Some(id) = existing {
-        crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, id).await?;
-    }
-    can_edit(&ctx)?;
-    let input = posted(&form);
-    let action = match existing {
-        Some(id) => format!("/t/{}/campaigns/{id}", ctx.tenant.slug),
-        None => format!("/t/{}/campaigns", ctx.tenant.slug),
-    };
-    if let Some(id) = existing {
-        let row = repo::get_for_update(&mut ctx.tx, ctx.tenant.id, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if row.state != CampaignState::Draft.code() {
-            return Err(AppError::Forbidden);
-        }
-    }
-    let shops: Vec<Uuid> = tenants::shops(&mut ctx.tx, ctx.tenant.id)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    let campaign = match parse_draft(&input, &shops) {
-        Ok(c) => c,
-        Err(errors) => {
-            return show_form(
-                &state,
-                &session,
-                lang,
-                ctx,
-                input,
-                action,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
-            )
-            .await;
-        }
-    };
     let submit = form.get("action") == "submit";
-    let today = time::OffsetDateTime::now_utc().date();
-    if submit {
-        let rates = convertible(&mut ctx).await?;
-        if let Err(errors) = validate_submit(&campaign, today, &|c: &str| rates.contains(c)) {
-            return show_form(
-                &state,
-                &session,
-                lang,
-                ctx,
-                input,
+    let input = SaveCampaign {
+        campaign_id: existing,
+        input: posted(&form),
+        submit,
+    };
+    let id = match actions::save_campaign(&mut ctx.tx, &ctx.actor, input).await {
+        Ok(id) => id,
+        Err(DomainError::Invalid(errors)) if !front.is_json() => {
+            // Nothing was saved: the form again, as typed, with a message per field.
+            let ctx = ctx.reopen(&state.db).await?;
+            let action = match existing {
+                Some(id) => format!("/t/{}/campaigns/{id}", ctx.tenant.slug),
+                None => format!("/t/{}/campaigns", ctx.tenant.slug),
+            };
+            let view = FormView {
+                input: posted(&form),
                 action,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                status: StatusCode::UNPROCESSABLE_ENTITY,
                 errors,
-            )
-            .await;
+            };
+            return show_form(&state, &session, lang, ctx, view).await;
         }
-    }
-    let id = match existing {
-        Some(id) => {
-            repo::update_data(&mut ctx.tx, ctx.tenant.id, id, &campaign).await?;
-            id
-        }
-        None => {
-            let id = Uuid::now_v7();
-            repo::insert(&mut ctx.tx, ctx.tenant.id, id, &campaign, ctx.user.id).await?;
-            id
-        }
+        Err(e) => return Err(e.into()),
     };
-    let entry = match existing {
-        Some(_) => audit::Entry::new("campaign.update", "campaign", Some(id.to_string())),
-        None => audit::Entry::new("campaign.create", "campaign", Some(id.to_string())),
-    };
-    audit::record(
-        &mut ctx.tx,
-        entry
-            .by(&ctx.user)
-            .tenant(Some(ctx.tenant.id))
-            .after(serde_json::to_value(&campaign).unwrap_or_default()),
-    )
-    .await?;
-    if submit {
-        move_campaign(&mut ctx, id, Transition::Submit, "")
-            .await
-            .map_err(|e| match e {
-                MoveError::App(a) => a,
-                MoveError::Refused(_) => AppError::Forbidden,
-            })?;
-    }
     ctx.tx.commit().await?;
     flash(
         &session,
@@ -313,22 +243,24 @@ pub async fn create(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
-    save(state, session, lang, ctx, form, None).await
+    save(state, session, lang, front, ctx, form, None).await
 }
 
 pub async fn update(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     Path((_slug, id)): Path<(String, String)>,
     ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    save(state, session, lang, ctx, form, Some(id)).await
+    save(state, session, lang, front, ctx, form, Some(id)).await
 }
 
 pub async fn edit(
@@ -339,7 +271,7 @@ pub async fn edit(
     mut ctx: TenantCtx,
 ) -> AppResult<Response> {
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, id).await?;
+    repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, id).await?;
     can_edit(&ctx)?;
     let row = repo::get(&mut ctx.tx, ctx.tenant.id, id)
         .await?
@@ -347,26 +279,23 @@ pub async fn edit(
     if row.state != CampaignState::Draft.code() {
         return Err(AppError::Forbidden);
     }
-    let action = format!("/t/{}/campaigns/{id}", ctx.tenant.slug);
-    show_form(
-        &state,
-        &session,
-        lang,
-        ctx,
-        row.input(),
-        action,
-        StatusCode::OK,
-        FieldErrors::new(),
-    )
-    .await
+    let view = FormView {
+        input: row.input(),
+        action: format!("/t/{}/campaigns/{id}", ctx.tenant.slug),
+        status: StatusCode::OK,
+        errors: FieldErrors::new(),
+    };
+    show_form(&state, &session, lang, ctx, view).await
 }
 
+/// contracts/handlers.rs still calls this; removed when contracts moves to
+/// `crate::campaigns::actions::move_campaign` (nothing in campaigns or matching uses it).
 pub enum MoveError {
     App(AppError),
     Refused(&'static str),
 }
 
-/// The page's door to `actions::move_campaign` (kept while the callers move to the action).
+/// The old page door to `actions::move_campaign`: removed when contracts moves to the action.
 pub async fn move_campaign(
     ctx: &mut TenantCtx,
     id: Uuid,
@@ -674,12 +603,13 @@ pub async fn transition(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, id).await?;
+    repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, id).await?;
     ctx.require_active()?;
     ctx.require(&[Access::Owner, Access::Operator, Access::AccountManager])?;
     let Some(t) = Transition::parse(form.get("transition")) else {
@@ -695,14 +625,18 @@ pub async fn transition(
     ) {
         return Err(AppError::Forbidden);
     }
-    match move_campaign(&mut ctx, id, t, form.get("reason")).await {
+    let input = MoveCampaign {
+        campaign_id: id,
+        transition: t,
+        reason: form.get("reason").to_string(),
+    };
+    match actions::move_campaign(&mut ctx.tx, &ctx.actor, input).await {
         Ok(_) => {
             ctx.tx.commit().await?;
             flash(&session, "ok", "campaigns.moved").await?;
             Ok(Redirect::to(&format!("/t/{}/campaigns/{id}", ctx.tenant.slug)).into_response())
         }
-        Err(MoveError::App(e)) => Err(e),
-        Err(MoveError::Refused(key)) => {
+        Err(DomainError::Refused(key)) if !front.is_json() => {
             // Nothing was changed; show the page again with the reason for the refusal.
             let ctx = ctx.reopen(&state.db).await?;
             show_page(
@@ -716,5 +650,6 @@ pub async fn transition(
             )
             .await
         }
+        Err(e) => Err(e.into()),
     }
 }

@@ -1,4 +1,7 @@
-//! SQL for campaigns and their transitions, always inside a tenant-scoped transaction.
+//! SQL for campaigns, their transitions and the seller's side of their shortlists (the cards and
+//! the decisions), always inside a tenant-scoped transaction.
+
+use std::collections::HashSet;
 
 use sqlx::{FromRow, PgConnection};
 use time::OffsetDateTime;
@@ -78,7 +81,7 @@ pub async fn insert(
     tenant_id: Uuid,
     id: Uuid,
     campaign: &Campaign,
-    created_by: Uuid,
+    created_by: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO campaigns (tenant_id, id, title, shop_id, markets, data, created_by) \
@@ -217,6 +220,19 @@ pub async fn transitions(
     .await
 }
 
+/// Whether the campaign is this tenant's (another tenant's id is simply not there).
+pub async fn exists(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM campaigns WHERE tenant_id = $1 AND id = $2)")
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_one(conn)
+        .await
+}
+
 /// 404 unless the campaign is this tenant's: checked before any role check, so another tenant's
 /// id is unknown (404) rather than forbidden (403).
 pub async fn ensure_exists(
@@ -236,4 +252,126 @@ pub async fn ensure_exists(
     } else {
         Err(crate::error::AppError::NotFound)
     }
+}
+
+/// Currencies that can be compared with creators' quotes: those with a reference rate to or from
+/// USD (and USD itself).
+pub async fn convertible_currencies(
+    conn: &mut PgConnection,
+) -> Result<HashSet<String>, sqlx::Error> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT from_ccy::text, to_ccy::text FROM reference_rates WHERE from_ccy = 'USD' OR to_ccy = 'USD'",
+    )
+    .fetch_all(conn)
+    .await?;
+    let mut set: HashSet<String> = rows.into_iter().flat_map(|(a, b)| [a, b]).collect();
+    set.insert("USD".into());
+    Ok(set)
+}
+
+/// One shortlist entry with the creator's numbers, as the seller's card shows it.
+#[derive(FromRow, Debug, Clone)]
+pub struct EntryRow {
+    pub id: Uuid,
+    pub round: i32,
+    pub note: String,
+    pub score: rust_decimal::Decimal,
+    pub breakdown: serde_json::Value,
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+    pub handle: String,
+    pub display_name: String,
+    pub followers: i64,
+    pub avg_views: i64,
+    pub avg_likes: i64,
+    pub avg_comments: i64,
+    pub avg_shares: i64,
+    pub quote_video: Option<rust_decimal::Decimal>,
+    pub quote_currency: Option<String>,
+    pub profile_url: Option<String>,
+    pub audience_age: serde_json::Value,
+    pub collaboration_id: Option<Uuid>,
+}
+
+/// A campaign's shortlist entries, newest round first and best score first (or just `only`).
+pub async fn shortlist_entries(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    campaign_id: Uuid,
+    only: Option<Uuid>,
+) -> Result<Vec<EntryRow>, sqlx::Error> {
+    sqlx::query_as::<_, EntryRow>(
+        "SELECT e.id, e.round, e.note, e.score, e.breakdown, e.decision, e.decision_reason, c.handle, \
+           c.display_name, c.followers, c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares, \
+           c.quote_video, c.quote_currency::text AS quote_currency, c.profile_url, c.audience_age, \
+           l.id AS collaboration_id \
+         FROM shortlist_entries e JOIN creators c ON c.id = e.creator_id \
+         LEFT JOIN collaborations l ON l.tenant_id = e.tenant_id AND l.campaign_id = e.campaign_id \
+           AND l.creator_id = e.creator_id \
+         WHERE e.tenant_id = $1 AND e.campaign_id = $2 AND ($3::uuid IS NULL OR e.id = $3) \
+         ORDER BY e.round DESC, e.score DESC",
+    )
+    .bind(tenant_id)
+    .bind(campaign_id)
+    .bind(only)
+    .fetch_all(conn)
+    .await
+}
+
+/// Locks one entry of the campaign's shortlist for a decision: None when there is no such
+/// entry, else the decision taken so far (None while undecided).
+pub async fn entry_decision_for_update(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    campaign_id: Uuid,
+    entry_id: Uuid,
+) -> Result<Option<Option<String>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT decision FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2 AND id = $3 FOR UPDATE",
+    )
+    .bind(tenant_id)
+    .bind(campaign_id)
+    .bind(entry_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Records the seller's decision on an entry (an empty reason is kept as none).
+pub async fn record_decision(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    campaign_id: Uuid,
+    entry_id: Uuid,
+    decision: &str,
+    reason: &str,
+    decided_by: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE shortlist_entries SET decision = $4, decision_reason = NULLIF($5, ''), decided_by = $6, decided_at = now() \
+         WHERE tenant_id = $1 AND campaign_id = $2 AND id = $3",
+    )
+    .bind(tenant_id)
+    .bind(campaign_id)
+    .bind(entry_id)
+    .bind(decision)
+    .bind(reason)
+    .bind(decided_by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// How many creators of the campaign's shortlist (any round) the seller approved.
+pub async fn approved_count(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    campaign_id: Uuid,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2 AND decision = 'approved'",
+    )
+    .bind(tenant_id)
+    .bind(campaign_id)
+    .fetch_one(conn)
+    .await
 }

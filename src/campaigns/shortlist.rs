@@ -6,46 +6,21 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::json;
-use sqlx::FromRow;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::domain::{CampaignState, Transition};
-use super::handlers::{MoveError, move_campaign};
+use super::actions::{self, ApproveShortlist, DecideEntry, RequestAnotherRound};
+use super::domain::{CampaignState, Decision};
 use super::repo;
-use crate::audit;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, DomainError, DomainResult};
 use crate::state::AppState;
 use crate::tenants::{Access, TenantCtx};
 use crate::web::forms::FormData;
+use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::parse_id;
 use crate::web::{fmt, render_with};
-
-#[derive(FromRow)]
-struct EntryRow {
-    id: Uuid,
-    round: i32,
-    note: String,
-    score: rust_decimal::Decimal,
-    breakdown: serde_json::Value,
-    decision: Option<String>,
-    decision_reason: Option<String>,
-    handle: String,
-    display_name: String,
-    followers: i64,
-    avg_views: i64,
-    avg_likes: i64,
-    avg_comments: i64,
-    avg_shares: i64,
-    quote_video: Option<rust_decimal::Decimal>,
-    quote_currency: Option<String>,
-    profile_url: Option<String>,
-    audience_age: serde_json::Value,
-    collaboration_id: Option<Uuid>,
-}
 
 pub struct Card {
     pub id: Uuid,
@@ -89,22 +64,7 @@ async fn load_cards(
     campaign_id: Uuid,
     only: Option<Uuid>,
 ) -> AppResult<Vec<Card>> {
-    let entries = sqlx::query_as::<_, EntryRow>(
-        "SELECT e.id, e.round, e.note, e.score, e.breakdown, e.decision, e.decision_reason, c.handle, \
-           c.display_name, c.followers, c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares, \
-           c.quote_video, c.quote_currency::text AS quote_currency, c.profile_url, c.audience_age, \
-           l.id AS collaboration_id \
-         FROM shortlist_entries e JOIN creators c ON c.id = e.creator_id \
-         LEFT JOIN collaborations l ON l.tenant_id = e.tenant_id AND l.campaign_id = e.campaign_id \
-           AND l.creator_id = e.creator_id \
-         WHERE e.tenant_id = $1 AND e.campaign_id = $2 AND ($3::uuid IS NULL OR e.id = $3) \
-         ORDER BY e.round DESC, e.score DESC",
-    )
-    .bind(ctx.tenant.id)
-    .bind(campaign_id)
-    .bind(only)
-    .fetch_all(&mut *ctx.tx)
-    .await?;
+    let entries = repo::shortlist_entries(&mut ctx.tx, ctx.tenant.id, campaign_id, only).await?;
     Ok(entries
         .into_iter()
         .map(|e| {
@@ -275,9 +235,12 @@ pub async fn show(
     page(&state, &session, lang, ctx, id, StatusCode::OK, None).await
 }
 
-fn seller_only(ctx: &TenantCtx) -> AppResult<()> {
-    ctx.require(&[Access::Owner, Access::Operator])?;
-    ctx.require_active()
+/// Where an answer to the seller goes: the page (or, for htmx, the card) in their language.
+struct Door<'a> {
+    state: &'a AppState,
+    session: &'a Session,
+    lang: Lang,
+    front: Front,
 }
 
 /// Approve or reject one creator (a rejection says why).
@@ -285,105 +248,32 @@ pub async fn decide(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
-    headers: axum::http::HeaderMap,
+    front: Front,
     Path((_slug, id, entry)): Path<(String, String, String)>,
     mut ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
     let campaign_id = parse_id(&id)?;
-    crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, campaign_id).await?;
-    seller_only(&ctx)?;
     let entry_id = parse_id(&entry)?;
-    let htmx = headers.contains_key("hx-request");
-    let row = repo::get_for_update(&mut ctx.tx, ctx.tenant.id, campaign_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let current: Option<Option<String>> = sqlx::query_scalar(
-        "SELECT decision FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2 AND id = $3 FOR UPDATE",
-    )
-    .bind(ctx.tenant.id)
-    .bind(campaign_id)
-    .bind(entry_id)
-    .fetch_optional(&mut *ctx.tx)
-    .await?;
-    let Some(current) = current else {
-        return Err(AppError::NotFound);
+    let door = Door {
+        state: &state,
+        session: &session,
+        lang,
+        front,
     };
-    let decision = match form.get("decision") {
-        "approve" => "approved",
-        "reject" => "rejected",
-        _ => {
-            return refuse(
-                &state,
-                &session,
-                lang,
-                ctx,
-                campaign_id,
-                entry_id,
-                htmx,
-                "shortlist.error.decision",
-            )
-            .await;
-        }
+    let input = DecideEntry {
+        campaign_id,
+        entry_id,
+        decision: Decision::parse(form.get("decision")),
+        reason: form.get("reason").to_string(),
     };
-    let reason = form
-        .get("reason")
-        .trim()
-        .chars()
-        .take(1000)
-        .collect::<String>();
-    if row.state != CampaignState::ShortlistSent.code() || current.is_some() {
-        return refuse(
-            &state,
-            &session,
-            lang,
-            ctx,
-            campaign_id,
-            entry_id,
-            htmx,
-            "shortlist.error.closed",
-        )
-        .await;
+    let decided = actions::decide_entry(&mut ctx.tx, &ctx.actor, input).await;
+    if let Some(key) = refusal(&door, &decided) {
+        let ctx = ctx.reopen(&state.db).await?;
+        return refuse(&door, ctx, campaign_id, entry_id, key).await;
     }
-    if decision == "rejected" && reason.is_empty() {
-        return refuse(
-            &state,
-            &session,
-            lang,
-            ctx,
-            campaign_id,
-            entry_id,
-            htmx,
-            "shortlist.error.reason_required",
-        )
-        .await;
-    }
-    sqlx::query(
-        "UPDATE shortlist_entries SET decision = $4, decision_reason = NULLIF($5, ''), decided_by = $6, decided_at = now() \
-         WHERE tenant_id = $1 AND campaign_id = $2 AND id = $3",
-    )
-    .bind(ctx.tenant.id)
-    .bind(campaign_id)
-    .bind(entry_id)
-    .bind(decision)
-    .bind(&reason)
-    .bind(ctx.user.id)
-    .execute(&mut *ctx.tx)
-    .await?;
-    audit::record(
-        &mut ctx.tx,
-        audit::Entry::new(
-            "shortlist.decide",
-            "shortlist_entry",
-            Some(entry_id.to_string()),
-        )
-        .by(&ctx.user)
-        .tenant(Some(ctx.tenant.id))
-        .before(json!({ "decision": null }))
-        .after(json!({ "decision": decision, "reason": reason })),
-    )
-    .await?;
-    if htmx {
+    decided?;
+    if front == Front::Htmx {
         return card(&state, lang, ctx, campaign_id, entry_id, None).await;
     }
     ctx.tx.commit().await?;
@@ -394,25 +284,34 @@ pub async fn decide(
     .into_response())
 }
 
+/// The message key a refused or invalid answer shows on the page or the card; None when it is
+/// answered as an error (anything else, and everything for a JSON request: problem+json).
+fn refusal<T>(door: &Door<'_>, result: &DomainResult<T>) -> Option<&'static str> {
+    if door.front.is_json() {
+        return None;
+    }
+    match result {
+        Err(DomainError::Refused(key)) => Some(key),
+        Err(DomainError::Invalid(errors)) => errors.values().next().copied(),
+        _ => None,
+    }
+}
+
 /// A refused decision: the card with its message for htmx, else the whole page (422).
-#[allow(clippy::too_many_arguments)]
 async fn refuse(
-    state: &AppState,
-    session: &Session,
-    lang: Lang,
+    door: &Door<'_>,
     ctx: TenantCtx,
     campaign_id: Uuid,
     entry_id: Uuid,
-    htmx: bool,
     key: &str,
 ) -> AppResult<Response> {
-    if htmx {
-        card(state, lang, ctx, campaign_id, entry_id, Some(key)).await
+    if door.front == Front::Htmx {
+        card(door.state, door.lang, ctx, campaign_id, entry_id, Some(key)).await
     } else {
         page(
-            state,
-            session,
-            lang,
+            door.state,
+            door.session,
+            door.lang,
             ctx,
             campaign_id,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -422,91 +321,69 @@ async fn refuse(
     }
 }
 
-async fn campaign_move(
-    state: AppState,
-    session: Session,
-    lang: Lang,
-    mut ctx: TenantCtx,
-    id: &str,
-    t: Transition,
+/// After another round or going ahead: the campaign's page, or the shortlist again with the
+/// reason it was refused (422).
+async fn answered<T>(
+    door: &Door<'_>,
+    ctx: TenantCtx,
+    campaign_id: Uuid,
+    result: DomainResult<T>,
 ) -> AppResult<Response> {
-    let campaign_id = parse_id(id)?;
-    crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, campaign_id).await?;
-    seller_only(&ctx)?;
-    if t == Transition::ApproveShortlist {
-        let approved: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2 AND decision = 'approved'",
+    if let Some(key) = refusal(door, &result) {
+        let ctx = ctx.reopen(&door.state.db).await?;
+        return page(
+            door.state,
+            door.session,
+            door.lang,
+            ctx,
+            campaign_id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(key),
         )
-        .bind(ctx.tenant.id)
-        .bind(campaign_id)
-        .fetch_one(&mut *ctx.tx)
-        .await?;
-        if approved == 0 {
-            repo::get(&mut ctx.tx, ctx.tenant.id, campaign_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            return page(
-                &state,
-                &session,
-                lang,
-                ctx,
-                campaign_id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some("shortlist.error.none_approved"),
-            )
-            .await;
-        }
+        .await;
     }
-    match move_campaign(&mut ctx, campaign_id, t, "").await {
-        Ok(_) => {
-            ctx.tx.commit().await?;
-            flash(&session, "ok", "campaigns.moved").await?;
-            Ok(
-                Redirect::to(&format!("/t/{}/campaigns/{campaign_id}", ctx.tenant.slug))
-                    .into_response(),
-            )
-        }
-        Err(MoveError::App(e)) => Err(e),
-        Err(MoveError::Refused(key)) => {
-            let ctx = ctx.reopen(&state.db).await?;
-            page(
-                &state,
-                &session,
-                lang,
-                ctx,
-                campaign_id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(key),
-            )
-            .await
-        }
-    }
+    result?;
+    ctx.tx.commit().await?;
+    flash(door.session, "ok", "campaigns.moved").await?;
+    Ok(Redirect::to(&format!("/t/{}/campaigns/{campaign_id}", ctx.tenant.slug)).into_response())
 }
 
 pub async fn another_round(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     Path((_slug, id)): Path<(String, String)>,
-    ctx: TenantCtx,
+    mut ctx: TenantCtx,
 ) -> AppResult<Response> {
-    campaign_move(
-        state,
-        session,
+    let campaign_id = parse_id(&id)?;
+    let input = RequestAnotherRound { campaign_id };
+    let result = actions::request_another_round(&mut ctx.tx, &ctx.actor, input).await;
+    let door = Door {
+        state: &state,
+        session: &session,
         lang,
-        ctx,
-        &id,
-        Transition::RequestAnotherRound,
-    )
-    .await
+        front,
+    };
+    answered(&door, ctx, campaign_id, result).await
 }
 
 pub async fn proceed(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     Path((_slug, id)): Path<(String, String)>,
-    ctx: TenantCtx,
+    mut ctx: TenantCtx,
 ) -> AppResult<Response> {
-    campaign_move(state, session, lang, ctx, &id, Transition::ApproveShortlist).await
+    let campaign_id = parse_id(&id)?;
+    let input = ApproveShortlist { campaign_id };
+    let result = actions::approve_shortlist(&mut ctx.tx, &ctx.actor, input).await;
+    let door = Door {
+        state: &state,
+        session: &session,
+        lang,
+        front,
+    };
+    answered(&door, ctx, campaign_id, result).await
 }

@@ -8,6 +8,8 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::kernel::FieldErrors;
+
 /// The seeds' threshold for "high followers, low activity": under 5 likes per 100 views the
 /// views are likely bought or the audience indifferent.
 pub const LOW_LIKE_VIEW_RATIO: f64 = 0.05;
@@ -257,6 +259,74 @@ impl Weights {
         let all = self.as_array();
         all.iter().all(|w| w.is_finite() && *w >= 0.0)
             && (all.iter().sum::<f64>() - 100.0).abs() <= WEIGHT_SUM_TOLERANCE
+    }
+}
+
+/// The weights as typed (a settings form, or a program's request), before they are checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeightsInput {
+    pub audience: String,
+    pub engagement: String,
+    pub category: String,
+    pub style: String,
+    pub price: String,
+    pub track_record: String,
+}
+
+impl WeightsInput {
+    /// (field, value as typed) for each component, in the order the form shows them.
+    pub fn fields(&self) -> [(&'static str, &str); 6] {
+        [
+            ("audience", &self.audience),
+            ("engagement", &self.engagement),
+            ("category", &self.category),
+            ("style", &self.style),
+            ("price", &self.price),
+            ("track_record", &self.track_record),
+        ]
+    }
+
+    /// Weights as a form shows them.
+    pub fn of(w: &Weights) -> WeightsInput {
+        WeightsInput {
+            audience: format!("{}", w.audience),
+            engagement: format!("{}", w.engagement),
+            category: format!("{}", w.category),
+            style: format!("{}", w.style),
+            price: format!("{}", w.price),
+            track_record: format!("{}", w.track_record),
+        }
+    }
+}
+
+/// Checks typed weights: each a finite number ≥ 0 (else that field is wrong), and only then
+/// that together they sum to 100 (else the field `sum` is).
+pub fn parse_weights(input: &WeightsInput) -> Result<Weights, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let mut values = [0f64; 6];
+    for (i, (name, typed)) in input.fields().into_iter().enumerate() {
+        match typed.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => values[i] = v,
+            _ => {
+                errors.insert(name.to_string(), "matching.error.weight");
+            }
+        }
+    }
+    let weights = Weights {
+        audience: values[0],
+        engagement: values[1],
+        category: values[2],
+        style: values[3],
+        price: values[4],
+        track_record: values[5],
+    };
+    if errors.is_empty() && !weights.validate() {
+        errors.insert("sum".into(), "matching.error.weights_sum");
+    }
+    if errors.is_empty() {
+        Ok(weights)
+    } else {
+        Err(errors)
     }
 }
 
@@ -1865,5 +1935,34 @@ pub(crate) mod tests {
             let _ = scored(&c, &a);
             let _ = scored(&friendly(c, &a), &a);
         }
+    }
+
+    #[test]
+    fn typed_weights_are_numbers_of_at_least_zero_that_sum_to_a_hundred() {
+        let typed = |v: [&str; 6]| WeightsInput {
+            audience: v[0].into(),
+            engagement: v[1].into(),
+            category: v[2].into(),
+            style: v[3].into(),
+            price: v[4].into(),
+            track_record: v[5].into(),
+        };
+        let w = parse_weights(&typed(["40", " 20 ", "10", "10", "5", "15"])).unwrap();
+        assert_eq!((w.audience, w.engagement, w.price), (40.0, 20.0, 5.0));
+        assert_eq!(
+            parse_weights(&WeightsInput::of(&Weights::default())),
+            Ok(Weights::default())
+        );
+
+        let errors = parse_weights(&typed(["-10", "abc", "15", "10", "10", "NaN"])).unwrap_err();
+        assert_eq!(
+            errors.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["audience", "engagement", "track_record"]
+        );
+        assert!(errors.values().all(|k| *k == "matching.error.weight"));
+
+        let errors = parse_weights(&typed(["30", "20", "15", "10", "10", "5"])).unwrap_err();
+        assert_eq!(errors.get("sum"), Some(&"matching.error.weights_sum"));
+        assert_eq!(errors.len(), 1);
     }
 }

@@ -7,34 +7,22 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::domain::{self, MatchScore, Weights};
-use super::repo::{self, ReferenceRates};
-use super::{pool, settings};
-use crate::audit;
-use crate::campaigns::domain::{CampaignState, Transition};
-use crate::campaigns::handlers::{MoveError, move_campaign};
+use super::actions::{self, Pick, SendShortlist};
+use super::domain::{MatchScore, Weights};
+use super::pool;
+use super::repo::{self, CandidateInfo, ReferenceRates};
 use crate::campaigns::repo as campaigns;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, DomainError};
 use crate::state::AppState;
 use crate::tenants::{Access, TenantCtx};
 use crate::web::forms::FormData;
+use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::{fmt, render_with};
-
-#[derive(sqlx::FromRow, Clone)]
-struct CandidateInfo {
-    id: Uuid,
-    handle: String,
-    display_name: String,
-    followers: i64,
-    quote_video: Option<rust_decimal::Decimal>,
-    quote_currency: Option<String>,
-}
 
 /// How many candidates the page shows.
 pub const SHOWN: usize = 100;
@@ -105,7 +93,7 @@ async fn ranked(
         .await?
         .ok_or(AppError::NotFound)?;
     let ask = repo::ask_of(&row.campaign());
-    let weights = settings::current(&mut ctx.tx).await?;
+    let weights = repo::current_weights(&mut ctx.tx).await?;
     let rates = ReferenceRates::load(&mut ctx.tx).await?;
     let ranked = pool::rank(
         super::creator_pool(state),
@@ -133,16 +121,11 @@ async fn page(
 ) -> AppResult<Response> {
     let (row, weights, ranked) = ranked(state, &mut ctx, campaign_id).await?;
     let ids: Vec<Uuid> = ranked.iter().map(|(id, _)| *id).collect();
-    let names: HashMap<Uuid, CandidateInfo> = sqlx::query_as::<_, CandidateInfo>(
-        "SELECT id, handle, display_name, followers, quote_video, quote_currency::text AS quote_currency \
-         FROM creators WHERE id = ANY($1)",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *ctx.tx)
-    .await?
-    .into_iter()
-    .map(|c| (c.id, c))
-    .collect();
+    let names: HashMap<Uuid, CandidateInfo> = repo::candidate_infos(&mut ctx.tx, &ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
     ctx.tx.commit().await?;
     let campaign = row.campaign();
     let rows = ranked
@@ -271,123 +254,57 @@ pub async fn send(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
     let campaign_id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, campaign_id).await?;
-    am_only(&ctx)?;
-    let picked: Vec<Uuid> = form
+    let picks = form
         .all("pick")
         .iter()
-        .filter_map(|v| v.parse().ok())
+        .filter_map(|v| v.parse::<Uuid>().ok())
+        .map(|creator_id| Pick {
+            creator_id,
+            note: form.get(&format!("note-{creator_id}")).to_string(),
+        })
         .collect();
-    let row = campaigns::get_for_update(&mut ctx.tx, ctx.tenant.id, campaign_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if row.state != CampaignState::Matching.code() {
-        return page(
-            &state,
-            &session,
-            lang,
-            ctx,
-            campaign_id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("campaign.transition_error.not_allowed_from"),
-        )
-        .await;
-    }
-    if picked.is_empty() {
-        return page(
-            &state,
-            &session,
-            lang,
-            ctx,
-            campaign_id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("matching.error.nothing_picked"),
-        )
-        .await;
-    }
-    let campaign = row.campaign();
-    let ask = repo::ask_of(&campaign);
-    let weights = settings::current(&mut ctx.tx).await?;
-    let rates = ReferenceRates::load(&mut ctx.tx).await?;
-    let offered = repo::offered(&mut ctx.tx, ctx.tenant.id, campaign_id).await?;
-    let pool = repo::facts_of(&mut ctx.tx, &picked).await?;
-    let round: i32 = sqlx::query_scalar("SELECT coalesce(max(round), 0) + 1 FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2")
-        .bind(ctx.tenant.id)
-        .bind(campaign_id)
-        .fetch_one(&mut *ctx.tx)
-        .await?;
-    let mut sent = Vec::new();
-    for creator_id in &picked {
-        // Only a current candidate can be sent: one excluded since, or offered before, cannot.
-        let Some(facts) = pool
-            .iter()
-            .find(|f| f.id == *creator_id && !offered.contains(creator_id))
-        else {
-            return page(
+    let input = SendShortlist { campaign_id, picks };
+    match actions::send_shortlist(&mut ctx.tx, &ctx.actor, input).await {
+        Ok(_) => {
+            ctx.tx.commit().await?;
+            flash(&session, "ok", "matching.sent").await?;
+            Ok(
+                Redirect::to(&format!("/t/{}/campaigns/{campaign_id}", ctx.tenant.slug))
+                    .into_response(),
+            )
+        }
+        Err(e) if front.is_json() => Err(e.into()),
+        Err(e) => {
+            let Some(key) = shown_error(&e) else {
+                return Err(e.into());
+            };
+            // Nothing was sent; the page again (from a fresh transaction) with the reason.
+            let ctx = ctx.reopen(&state.db).await?;
+            page(
                 &state,
                 &session,
                 lang,
                 ctx,
                 campaign_id,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some("matching.error.not_a_candidate"),
+                Some(key),
             )
-            .await;
-        };
-        let Ok(score) = domain::score(facts, &ask, &weights, &rates) else {
-            return page(
-                &state,
-                &session,
-                lang,
-                ctx,
-                campaign_id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some("matching.error.not_a_candidate"),
-            )
-            .await;
-        };
-        let note = form
-            .get(&format!("note-{creator_id}"))
-            .trim()
-            .chars()
-            .take(1000)
-            .collect::<String>();
-        sqlx::query(
-            "INSERT INTO shortlist_entries (tenant_id, id, campaign_id, creator_id, round, note, score, breakdown, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7::numeric, $8, $9)",
-        )
-        .bind(ctx.tenant.id)
-        .bind(Uuid::now_v7())
-        .bind(campaign_id)
-        .bind(creator_id)
-        .bind(round)
-        .bind(&note)
-        .bind(format!("{:.2}", score.total))
-        .bind(json!({ "score": score, "weights": weights }))
-        .bind(ctx.user.id)
-        .execute(&mut *ctx.tx)
-        .await?;
-        sent.push(creator_id.to_string());
+            .await
+        }
     }
-    match move_campaign(&mut ctx, campaign_id, Transition::SendShortlist, "").await {
-        Ok(_) => {}
-        Err(MoveError::App(e)) => return Err(e),
-        Err(MoveError::Refused(_)) => return Err(AppError::Forbidden),
+}
+
+/// The message a refused or invalid send shows on the page (its first field's).
+fn shown_error(e: &DomainError) -> Option<&'static str> {
+    match e {
+        DomainError::Refused(key) => Some(key),
+        DomainError::Invalid(errors) => errors.values().next().copied(),
+        _ => None,
     }
-    audit::record(
-        &mut ctx.tx,
-        audit::Entry::new("shortlist.send", "campaign", Some(campaign_id.to_string()))
-            .by(&ctx.user)
-            .tenant(Some(ctx.tenant.id))
-            .after(json!({ "round": round, "creators": sent })),
-    )
-    .await?;
-    ctx.tx.commit().await?;
-    flash(&session, "ok", "matching.sent").await?;
-    Ok(Redirect::to(&format!("/t/{}/campaigns/{campaign_id}", ctx.tenant.slug)).into_response())
 }

@@ -8,7 +8,6 @@
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
-use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use sqlx::{Connection, PgConnection};
@@ -17,7 +16,7 @@ use uuid::Uuid;
 use super::domain::{
     self, AgeBucket, CampaignAsk, CreatorFacts, Format, Gender, MatchScore, Rates, Weights,
 };
-use super::repo::{self, CreatorFactsRow};
+use super::repo;
 use crate::db::Db;
 
 /// A bound on |approximate total − exact total| in points, with a wide margin: audience shares
@@ -246,29 +245,11 @@ impl Projection {
     /// Loads every creator who can be a candidate, with the version in the same snapshot.
     pub async fn load(conn: &mut PgConnection) -> Result<Projection, sqlx::Error> {
         let mut tx = conn.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *tx)
-            .await?;
-        let version: i64 =
-            sqlx::query_scalar("SELECT version FROM cache_versions WHERE name = 'creator_pool'")
-                .fetch_one(&mut *tx)
-                .await?;
-        let count: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM creators WHERE active AND NOT platform_blacklisted",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
+        repo::snapshot_read_only(&mut tx).await?;
+        let version = repo::pool_version(&mut tx).await?;
+        let count = repo::pool_size(&mut tx).await?;
         let mut projection = Projection::empty(version, usize::try_from(count).unwrap_or(0));
-        {
-            let sql = format!(
-                "SELECT {} FROM creators c WHERE c.active AND NOT c.platform_blacklisted",
-                repo::FACT_COLUMNS
-            );
-            let mut rows = sqlx::query_as::<_, CreatorFactsRow>(&sql).fetch(&mut *tx);
-            while let Some(row) = rows.try_next().await? {
-                projection.push(&CreatorFacts::from(row));
-            }
-        }
+        repo::each_pool_creator(&mut tx, |facts| projection.push(facts)).await?;
         tx.commit().await?;
         projection.rows.shrink_to_fit();
         projection.tags.shrink_to_fit();
@@ -583,9 +564,7 @@ impl PoolCache {
         // A connection of its own, outside the pool: the caller holds one of the pool's, and
         // requests queued behind this load may hold the rest.
         let mut conn = PgConnection::connect_with(&db.pool().connect_options()).await?;
-        sqlx::query("SET ROLE sextant_app")
-            .execute(&mut conn)
-            .await?;
+        repo::act_as_app(&mut conn).await?;
         let fresh = Projection::load(&mut conn).await;
         conn.close().await.ok();
         let fresh = Arc::new(fresh?);
@@ -620,9 +599,7 @@ pub fn spawn_refresher(cache: Arc<PoolCache>, db: Db) {
 
 /// The current version of the pool, as this transaction sees it.
 pub async fn version(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT version FROM cache_versions WHERE name = 'creator_pool'")
-        .fetch_one(conn)
-        .await
+    repo::pool_version(conn).await
 }
 
 /// Ranks the pool for a campaign: exactly `domain::rank` over every creator not yet offered for

@@ -1,14 +1,19 @@
-//! Matching's reads: reference rates, what a campaign asks, creators as matching sees them, and
-//! the SQL path (Postgres applies the cheap hard filters with its indexes; the reference function
-//! in `domain.rs` scores the rest). The page ranks from the in-memory projection in `pool.rs`.
+//! Matching's SQL: reference rates, what a campaign asks, creators as matching sees them, the SQL
+//! path (Postgres applies the cheap hard filters with its indexes; the reference function in
+//! `domain.rs` scores the rest), the reads behind the in-memory projection in `pool.rs`, the
+//! weights setting, and the shortlist entries an account manager sends.
 
 use std::collections::HashMap;
 
+use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
+use serde_json::json;
 use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
-use super::domain::{AgeBucket, CampaignAsk, CreatorFacts, Format, Gender, Rates};
+use super::domain::{
+    AgeBucket, CampaignAsk, CreatorFacts, Format, Gender, MatchScore, Rates, Weights,
+};
 use crate::campaigns::domain::Campaign;
 
 /// Latest reference rates by pair; converts directly, through the inverse pair, or through USD
@@ -227,4 +232,169 @@ pub async fn facts_of(
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().map(CreatorFacts::from).collect())
+}
+
+// --- The in-memory projection's reads (`pool.rs`) -------------------------------------------
+
+/// Makes the rest of this (fresh) transaction one read-only snapshot, so the pool's version and
+/// its rows are read as of the same moment.
+pub async fn snapshot_read_only(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The current version of the creator pool, as this transaction sees it (it moves on every
+/// change to a creator matching reads).
+pub async fn pool_version(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT version FROM cache_versions WHERE name = 'creator_pool'")
+        .fetch_one(conn)
+        .await
+}
+
+/// How many creators can ever be a candidate (active, not on the platform blocklist).
+pub async fn pool_size(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM creators WHERE active AND NOT platform_blacklisted")
+        .fetch_one(conn)
+        .await
+}
+
+/// Streams every creator who can ever be a candidate to `each`, one at a time (the pool is never
+/// held twice in memory).
+pub async fn each_pool_creator(
+    conn: &mut PgConnection,
+    mut each: impl FnMut(&CreatorFacts),
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM creators c WHERE c.active AND NOT c.platform_blacklisted",
+        FACT_COLUMNS
+    );
+    let mut rows = sqlx::query_as::<_, CreatorFactsRow>(&sql).fetch(conn);
+    while let Some(row) = rows.try_next().await? {
+        each(&CreatorFacts::from(row));
+    }
+    Ok(())
+}
+
+/// Drops a connection opened outside the pool to the application's role, so row-level security
+/// applies to it as to every request.
+pub async fn act_as_app(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SET ROLE sextant_app").execute(conn).await?;
+    Ok(())
+}
+
+/// A candidate's name and quote, for the matching page's rows.
+#[derive(FromRow, Debug, Clone)]
+pub struct CandidateInfo {
+    pub id: Uuid,
+    pub handle: String,
+    pub display_name: String,
+    pub followers: i64,
+    pub quote_video: Option<Decimal>,
+    pub quote_currency: Option<String>,
+}
+
+pub async fn candidate_infos(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<CandidateInfo>, sqlx::Error> {
+    sqlx::query_as::<_, CandidateInfo>(
+        "SELECT id, handle, display_name, followers, quote_video, quote_currency::text AS quote_currency \
+         FROM creators WHERE id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+}
+
+// --- Weights ----------------------------------------------------------------------------------
+
+/// The platform setting that holds the matching weights.
+pub const WEIGHTS_KEY: &str = "matching_weights";
+
+/// The weights in force (the defaults until an admin saves others).
+pub async fn current_weights(conn: &mut PgConnection) -> Result<Weights, sqlx::Error> {
+    let stored: Option<serde_json::Value> =
+        sqlx::query_scalar("SELECT value FROM platform_settings WHERE key = $1")
+            .bind(WEIGHTS_KEY)
+            .fetch_optional(conn)
+            .await?;
+    Ok(stored
+        .and_then(|v| serde_json::from_value::<Weights>(v).ok())
+        .filter(Weights::validate)
+        .unwrap_or_default())
+}
+
+/// Stores new weights (from a system scope: the setting is the platform's).
+pub async fn save_weights(
+    conn: &mut PgConnection,
+    weights: &Weights,
+    updated_by: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO platform_settings (key, value, updated_by) VALUES ($1, $2, $3) \
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_by = EXCLUDED.updated_by, \
+         updated_at = now()",
+    )
+    .bind(WEIGHTS_KEY)
+    .bind(json!(weights))
+    .bind(updated_by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// --- Sending a shortlist ----------------------------------------------------------------------
+
+/// The round the next shortlist of this campaign is (1 for the first).
+pub async fn next_round(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    campaign_id: Uuid,
+) -> Result<i32, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT coalesce(max(round), 0) + 1 FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(campaign_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// The constraint that keeps a creator to one entry per campaign (never offered twice).
+pub const ONE_ENTRY_PER_CREATOR: &str = "shortlist_entries_tenant_id_campaign_id_creator_id_key";
+
+/// One creator offered in a shortlist round, with the score and the weights frozen as sent.
+pub struct NewEntry<'a> {
+    pub campaign_id: Uuid,
+    pub creator_id: Uuid,
+    pub round: i32,
+    pub note: &'a str,
+    pub score: &'a MatchScore,
+    pub weights: &'a Weights,
+    pub created_by: Option<Uuid>,
+}
+
+pub async fn insert_entry(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    entry: NewEntry<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO shortlist_entries (tenant_id, id, campaign_id, creator_id, round, note, score, breakdown, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7::numeric, $8, $9)",
+    )
+    .bind(tenant_id)
+    .bind(Uuid::now_v7())
+    .bind(entry.campaign_id)
+    .bind(entry.creator_id)
+    .bind(entry.round)
+    .bind(entry.note)
+    .bind(format!("{:.2}", entry.score.total))
+    .bind(json!({ "score": entry.score, "weights": entry.weights }))
+    .bind(entry.created_by)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! Sextant's integration tests: one binary, a real PostgreSQL, a fresh database per test.
 
 mod actions_campaigns;
+mod actions_matching;
 mod admin;
 mod architecture;
 mod auth;

@@ -6,7 +6,7 @@ use crate::support::*;
 
 async fn weights(app: &TestApp) -> sextant::matching::domain::Weights {
     let mut conn = app.db.pool().acquire().await.unwrap();
-    sextant::matching::settings::current(&mut conn)
+    sextant::matching::repo::current_weights(&mut conn)
         .await
         .unwrap()
 }
