@@ -1,6 +1,11 @@
 //! Staff consoles: the admin console (`/admin`), the account manager's work queue (`/am`) and the
-//! finance home (`/finance`). Cross-tenant reads go through an audited system scope.
+//! finance home (`/finance`). Cross-tenant reads go through an audited system scope. The admin's
+//! changes (staff accounts, tenant status, assignments) are in `actions`, their rules in `domain`,
+//! every query of the consoles in `repo`; `staff` and `tenants` are the admin's pages.
 
+pub mod actions;
+pub mod domain;
+pub mod repo;
 pub mod staff;
 pub mod tenants;
 
@@ -9,7 +14,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
-use sqlx::FromRow;
 use tower_sessions::Session;
 
 use crate::auth::{CurrentUser, PlatformRole};
@@ -19,6 +23,8 @@ use crate::state::AppState;
 use crate::web::lang::Lang;
 use crate::web::layout::Layout;
 use crate::web::render;
+
+use repo::TenantSummary;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -38,23 +44,6 @@ pub fn router() -> Router<AppState> {
         .route("/finance", get(finance_home))
 }
 
-#[derive(FromRow)]
-pub struct TenantSummary {
-    pub id: uuid::Uuid,
-    pub slug: String,
-    pub display_name: String,
-    pub status: String,
-    pub settlement_currency: String,
-    pub members: i64,
-    pub shops: i64,
-}
-
-impl TenantSummary {
-    pub fn status_key(&self) -> String {
-        format!("tenant.status.{}", self.status)
-    }
-}
-
 async fn all_tenants(
     state: &AppState,
     user: &CurrentUser,
@@ -68,14 +57,7 @@ async fn all_tenants(
             page,
         })
         .await?;
-    let rows = sqlx::query_as::<_, TenantSummary>(
-        "SELECT t.id, t.slug, t.display_name, t.status, t.settlement_currency::text AS settlement_currency, \
-           (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id) AS members, \
-           (SELECT count(*) FROM shops s WHERE s.tenant_id = t.id) AS shops \
-         FROM tenants t ORDER BY t.display_name",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = repo::all_tenants(&mut tx).await?;
     tx.commit().await?;
     Ok(rows)
 }
@@ -85,7 +67,7 @@ async fn all_tenants(
 struct AdminPage {
     layout: Layout,
     tenants: Vec<TenantSummary>,
-    staff: Vec<staff::StaffMember>,
+    staff: Vec<repo::StaffMember>,
 }
 
 pub async fn admin_console(
@@ -97,7 +79,7 @@ pub async fn admin_console(
     user.require(PlatformRole::Admin)?;
     let tenants = all_tenants(&state, &user, "admin_console").await?;
     let mut tx = state.db.system_tx(SystemScope::Auth).await?;
-    let staff = staff::all_staff(&mut tx).await?;
+    let staff = repo::all_staff(&mut tx).await?;
     tx.commit().await?;
     let layout =
         Layout::for_user(&state, &session, lang, &user, None, "admin.title", "/admin").await?;
@@ -106,16 +88,6 @@ pub async fn admin_console(
         tenants,
         staff,
     })
-}
-
-/// One thing waiting on the account manager.
-#[derive(FromRow)]
-struct QueueRow {
-    kind: String,
-    since: time::OffsetDateTime,
-    campaign_id: uuid::Uuid,
-    target_id: uuid::Uuid,
-    title: String,
 }
 
 pub struct QueueItem {
@@ -133,29 +105,6 @@ struct WorkQueuePage {
     layout: Layout,
     items: Vec<QueueItem>,
 }
-
-/// What waits on the account manager in one tenant: requests to start, shortlists to send,
-/// terms to set up, samples to ship — each with the time it has been waiting since.
-const QUEUE_SQL: &str = "\
-    SELECT 'start_matching' AS kind, coalesce(c.submitted_at, c.created_at) AS since, c.id AS campaign_id, \
-           c.id AS target_id, coalesce(c.code, '') || ' ' || c.title AS title \
-      FROM campaigns c WHERE c.tenant_id = $1 AND c.state = 'submitted' \
-    UNION ALL \
-    SELECT 'send_shortlist', (SELECT max(t.at) FROM campaign_transitions t WHERE t.tenant_id = c.tenant_id \
-           AND t.campaign_id = c.id), c.id, c.id, coalesce(c.code, '') || ' ' || c.title \
-      FROM campaigns c WHERE c.tenant_id = $1 AND c.state = 'matching' \
-    UNION ALL \
-    SELECT 'set_up_terms', e.decided_at, e.campaign_id, e.id, '@' || cr.handle || ' · ' || coalesce(c.code, '') \
-      FROM shortlist_entries e JOIN creators cr ON cr.id = e.creator_id \
-      JOIN campaigns c ON c.tenant_id = e.tenant_id AND c.id = e.campaign_id \
-      WHERE e.tenant_id = $1 AND e.decision = 'approved' AND c.state NOT IN ('cancelled', 'closed') \
-        AND NOT EXISTS (SELECT 1 FROM collaborations l WHERE l.tenant_id = e.tenant_id \
-              AND l.campaign_id = e.campaign_id AND l.creator_id = e.creator_id) \
-    UNION ALL \
-    SELECT 'ship_sample', l.updated_at, l.campaign_id, l.id, '@' || cr.handle || ' · ' || coalesce(c.code, '') \
-      FROM collaborations l JOIN creators cr ON cr.id = l.creator_id \
-      JOIN campaigns c ON c.tenant_id = l.tenant_id AND c.id = l.campaign_id \
-      WHERE l.tenant_id = $1 AND l.state = 'accepted' AND coalesce((c.data->>'sample_needed')::boolean, false)";
 
 pub async fn work_queue(
     State(state): State<AppState>,
@@ -175,14 +124,7 @@ pub async fn work_queue(
             continue;
         };
         let mut tx = state.db.tenant_tx(tenant.id, Some(user.id)).await?;
-        let sql = format!(
-            "{QUEUE_SQL} UNION ALL {}",
-            crate::performance::sections::QUEUE_SQL
-        );
-        let found = sqlx::query_as::<_, QueueRow>(&sql)
-            .bind(tenant.id)
-            .fetch_all(&mut *tx)
-            .await?;
+        let found = repo::work_queue(&mut tx, tenant.id).await?;
         tx.commit().await?;
         for r in found {
             let href = match r.kind.as_str() {

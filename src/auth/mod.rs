@@ -1,5 +1,7 @@
-//! Login, sessions, passwords, platform roles, and the `CurrentUser` extractor.
+//! Login, sessions, passwords, platform roles, and the `CurrentUser` extractor. `actions` holds the
+//! password changes, `repo` every query of the feature (people, one-time links, the login throttle).
 
+pub mod actions;
 pub mod actor;
 pub mod handlers;
 pub mod links;

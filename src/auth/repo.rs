@@ -1,6 +1,8 @@
-//! SQL for people (the global `users` table).
+//! SQL of the auth feature: people (the global `users` table), one-time links and the login
+//! throttle's counters.
 
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{CurrentUser, PlatformRole};
@@ -26,15 +28,32 @@ impl UserRow {
     }
 }
 
+/// The person with this email (any case), active or not; on the pool or in a transaction.
 #[tracing::instrument(skip_all, err)]
-pub async fn find_by_email(pool: &PgPool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn find_by_email<'e>(
+    db: impl PgExecutor<'e>,
+    email: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as::<_, UserRow>(
         "SELECT id, email, display_name, password_hash, platform_role, active FROM users \
          WHERE lower(email) = lower($1)",
     )
     .bind(email.trim())
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
+}
+
+/// A person's stored password hash (None: no such person, or no password yet).
+pub async fn password_hash_of(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    let hash: Option<Option<String>> =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(hash.flatten())
 }
 
 #[tracing::instrument(skip(pool), err)]
@@ -129,4 +148,150 @@ pub async fn upsert(
             Ok(id)
         }
     }
+}
+
+// One-time links (see `links` for what they are; only a token's SHA-256 is stored).
+
+/// Stores a link.
+pub async fn insert_link(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    user_id: Uuid,
+    tenant_id: Option<Uuid>,
+    purpose: &str,
+    created_by: Option<Uuid>,
+    expires_at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO one_time_links (id, token_hash, user_id, tenant_id, purpose, created_by, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(tenant_id)
+    .bind(purpose)
+    .bind(created_by)
+    .bind(expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A link that may still be used.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ValidLink {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub tenant_id: Option<Uuid>,
+    pub email: String,
+}
+
+/// The link with this token hash if it is unused, unexpired, its person active, and (for a
+/// tenant's link) that person still a member of the tenant; a link without a tenant is for staff
+/// only.
+pub async fn find_valid_link(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+) -> Result<Option<ValidLink>, sqlx::Error> {
+    sqlx::query_as::<_, ValidLink>(
+        "SELECT l.id, l.user_id, l.tenant_id, u.email FROM one_time_links l \
+         JOIN users u ON u.id = l.user_id \
+         WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > now() AND u.active \
+           AND (l.tenant_id IS NULL OR EXISTS (SELECT 1 FROM memberships m \
+                 WHERE m.tenant_id = l.tenant_id AND m.user_id = l.user_id)) \
+           AND (l.tenant_id IS NOT NULL OR u.platform_role IS NOT NULL)",
+    )
+    .bind(token_hash)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Marks the link used; false if someone used it first.
+pub async fn consume_link(conn: &mut PgConnection, link_id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE one_time_links SET used_at = now() \
+         WHERE id = $1 AND used_at IS NULL AND expires_at > now()",
+    )
+    .bind(link_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Voids a person's unused links in a tenant (None: their staff links).
+pub async fn revoke_links(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    tenant_id: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE one_time_links SET expires_at = now() \
+         WHERE user_id = $1 AND tenant_id IS NOT DISTINCT FROM $2 AND used_at IS NULL \
+           AND expires_at > now()",
+    )
+    .bind(user_id)
+    .bind(tenant_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// The login throttle's counters (see `throttle` for the keys and limits).
+
+/// Seconds left on the longest pause among `keys`, or None when none is paused.
+pub async fn throttle_seconds_left(
+    pool: &PgPool,
+    keys: &[String],
+) -> Result<Option<f64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT max(extract(epoch FROM locked_until - now()))::float8 FROM login_throttle \
+         WHERE key = ANY($1) AND locked_until > now()",
+    )
+    .bind(keys)
+    .fetch_one(pool)
+    .await
+}
+
+/// Counts one failure under `key` (a new window once the last is `minutes` old) and pauses the
+/// key for `minutes` once it reaches `limit`.
+pub async fn throttle_count_failure(
+    pool: &PgPool,
+    key: &str,
+    limit: i32,
+    minutes: i32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO login_throttle AS t (key, failures, window_started_at) \
+         VALUES ($1, 1, now()) \
+         ON CONFLICT (key) DO UPDATE SET \
+           failures = CASE WHEN t.window_started_at < now() - make_interval(mins => $2::int) \
+                           THEN 1 ELSE t.failures + 1 END, \
+           window_started_at = CASE WHEN t.window_started_at < now() - make_interval(mins => $2::int) \
+                           THEN now() ELSE t.window_started_at END",
+    )
+    .bind(key)
+    .bind(minutes)
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "UPDATE login_throttle SET locked_until = now() + make_interval(mins => $3::int), \
+         failures = 0, window_started_at = now() \
+         WHERE key = $1 AND failures >= $2",
+    )
+    .bind(key)
+    .bind(limit)
+    .bind(minutes)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Forgets `key`'s failures.
+pub async fn throttle_clear(pool: &PgPool, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+        .bind(key)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

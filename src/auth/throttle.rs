@@ -1,10 +1,13 @@
-//! Login throttling with its counters in Postgres (app servers are stateless). Two keys: the
-//! account with the ip (so a guesser is paused) and the ip alone (so one ip cannot spray many
-//! accounts). A real user on another ip is never locked out by someone else's failures.
+//! Login throttling with its counters in Postgres (app servers are stateless; `repo` holds the
+//! SQL). Two keys: the account with the ip (so a guesser is paused) and the ip alone (so one ip
+//! cannot spray many accounts). A real user on another ip is never locked out by someone else's
+//! failures.
 
 use std::net::IpAddr;
 
 use sqlx::PgPool;
+
+use super::repo;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -23,16 +26,15 @@ pub fn keys(email: &str, ip: Option<IpAddr>) -> [String; 2] {
     ]
 }
 
+/// Seconds of a pause as the minutes shown to the person: rounded up, at least one.
+pub fn minutes_shown(seconds: f64) -> i64 {
+    ((seconds / 60.0).ceil() as i64).max(1)
+}
+
 /// Minutes left on a pause for any of the keys (rounded up), or None when login may be tried.
 pub async fn minutes_locked(pool: &PgPool, keys: &[String; 2]) -> Result<Option<i64>, sqlx::Error> {
-    let seconds: Option<f64> = sqlx::query_scalar(
-        "SELECT max(extract(epoch FROM locked_until - now()))::float8 FROM login_throttle \
-         WHERE key = ANY($1) AND locked_until > now()",
-    )
-    .bind(&keys[..])
-    .fetch_one(pool)
-    .await?;
-    Ok(seconds.map(|s| ((s / 60.0).ceil() as i64).max(1)))
+    let seconds = repo::throttle_seconds_left(pool, &keys[..]).await?;
+    Ok(seconds.map(minutes_shown))
 }
 
 /// Counts a failure under both keys; a key that reaches its limit within the window is paused.
@@ -42,38 +44,25 @@ pub async fn record_failure(
     limits: Limits,
 ) -> Result<(), sqlx::Error> {
     for (key, limit) in [(&keys[0], limits.per_account_ip), (&keys[1], limits.per_ip)] {
-        sqlx::query(
-            "INSERT INTO login_throttle AS t (key, failures, window_started_at) \
-             VALUES ($1, 1, now()) \
-             ON CONFLICT (key) DO UPDATE SET \
-               failures = CASE WHEN t.window_started_at < now() - make_interval(mins => $2::int) \
-                               THEN 1 ELSE t.failures + 1 END, \
-               window_started_at = CASE WHEN t.window_started_at < now() - make_interval(mins => $2::int) \
-                               THEN now() ELSE t.window_started_at END",
-        )
-        .bind(key)
-        .bind(limits.minutes as i32)
-        .execute(pool)
-        .await?;
-        sqlx::query(
-            "UPDATE login_throttle SET locked_until = now() + make_interval(mins => $3::int), \
-             failures = 0, window_started_at = now() \
-             WHERE key = $1 AND failures >= $2",
-        )
-        .bind(key)
-        .bind(limit)
-        .bind(limits.minutes as i32)
-        .execute(pool)
-        .await?;
+        repo::throttle_count_failure(pool, key, limit, limits.minutes as i32).await?;
     }
     Ok(())
 }
 
 /// A successful login forgets the account + ip failures (not the ip's).
 pub async fn clear_account(pool: &PgPool, keys: &[String; 2]) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
-        .bind(&keys[0])
-        .execute(pool)
-        .await?;
-    Ok(())
+    repo::throttle_clear(pool, &keys[0]).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pause_shows_whole_minutes_rounded_up_and_never_zero() {
+        assert_eq!(minutes_shown(1.0), 1);
+        assert_eq!(minutes_shown(60.0), 1);
+        assert_eq!(minutes_shown(61.0), 2);
+        assert_eq!(minutes_shown(899.5), 15);
+    }
 }

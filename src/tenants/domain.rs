@@ -1,7 +1,10 @@
-//! Pure rules for a seller's company profile, shops and sign-up: validated input or a message
-//! key per field. Nothing here touches the database.
+//! Pure rules for a seller's company profile, shops, members and sign-up: validated input or a
+//! message key per field, who may edit the profile, and "a tenant keeps an owner". Nothing here
+//! touches the database.
 
 use rust_decimal::Decimal;
+
+use super::Access;
 
 /// Field name → catalogue key of the message shown next to it.
 pub use crate::kernel::FieldErrors;
@@ -104,6 +107,8 @@ pub struct ProfileInput {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShopProfile {
+    /// The form row it came from (where a message about it is shown).
+    pub row: usize,
     /// The existing shop this row edits (None: a new shop).
     pub id: Option<uuid::Uuid>,
     pub name: String,
@@ -208,6 +213,7 @@ pub fn validate_profile(input: &ProfileInput) -> Result<Profile, FieldErrors> {
         match validate_shop(row) {
             Ok(mut shop) => {
                 shop.id = id;
+                shop.row = i;
                 if !names.insert(shop.name.to_lowercase()) {
                     errors.insert(format!("shop-{i}-name"), "profile.error.shop_duplicate");
                 }
@@ -268,6 +274,7 @@ pub fn validate_shop(row: &ShopInput) -> Result<ShopProfile, Vec<(&'static str, 
         return Err(errors);
     }
     Ok(ShopProfile {
+        row: 0,
         id: None,
         name,
         platform: row.platform.clone(),
@@ -321,6 +328,43 @@ fn known_values(values: &[String], allowed: &[&str]) -> Option<Vec<String>> {
         }
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// Whether someone with `access` may change the company profile of a tenant in `status`: its owner,
+/// unless the agency suspended it (a pending tenant completes its profile while it waits).
+pub fn may_edit_profile(access: Access, status: &str) -> bool {
+    access == Access::Owner && status != "suspended"
+}
+
+/// The roles a member of a seller can have.
+pub const MEMBER_ROLES: &[&str] = &["owner", "operator", "viewer"];
+
+/// A person's display name as typed: not empty, 80 characters at most.
+pub fn is_display_name(name: &str) -> bool {
+    let name = name.trim();
+    !name.is_empty() && name.chars().count() <= 80
+}
+
+/// A new member's fields (uniqueness is checked against the database after).
+pub fn validate_new_member(name: &str, email: &str, role: &str) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    if !is_display_name(name) {
+        errors.insert("name".into(), "members.error.name");
+    }
+    if !is_email(email) {
+        errors.insert("email".into(), "members.error.email");
+    }
+    if !MEMBER_ROLES.contains(&role) {
+        errors.insert("role".into(), "members.error.role");
+    }
+    errors
+}
+
+/// A tenant always keeps an owner: changing a member from `old_role` to `new_role` (None: removing
+/// them) is refused when they are an owner, stop being one, and `owners` (counted under lock) is
+/// all there are.
+pub fn leaves_no_owner(old_role: &str, new_role: Option<&str>, owners: i64) -> bool {
+    old_role == "owner" && new_role != Some("owner") && owners <= 1
 }
 
 #[derive(Debug, Clone, Default)]
@@ -508,6 +552,37 @@ mod tests {
         assert!(is_licence_number("12345678"));
         assert!(!is_licence_number("91440300MA5G8K2X7"));
         assert!(!is_licence_number("91440300MA5G8K2XIO"));
+    }
+
+    #[test]
+    fn the_last_owner_can_neither_leave_nor_be_demoted() {
+        assert!(leaves_no_owner("owner", None, 1));
+        assert!(leaves_no_owner("owner", Some("operator"), 1));
+        assert!(!leaves_no_owner("owner", Some("owner"), 1));
+        assert!(!leaves_no_owner("owner", Some("viewer"), 2));
+        assert!(!leaves_no_owner("owner", None, 2));
+        assert!(!leaves_no_owner("operator", None, 1));
+        assert!(!leaves_no_owner("viewer", Some("operator"), 0));
+    }
+
+    #[test]
+    fn only_the_owner_edits_the_profile_and_not_while_suspended() {
+        assert!(may_edit_profile(Access::Owner, "pending"));
+        assert!(may_edit_profile(Access::Owner, "active"));
+        assert!(!may_edit_profile(Access::Owner, "suspended"));
+        for access in [Access::Operator, Access::Viewer, Access::AccountManager] {
+            assert!(!may_edit_profile(access, "active"));
+        }
+    }
+
+    #[test]
+    fn a_new_member_needs_a_name_an_email_and_a_known_role() {
+        assert!(validate_new_member("Ma Ke", "ma.ke@lumi.example", "operator").is_empty());
+        let errors = validate_new_member(" ", "nope", "admin");
+        assert_eq!(errors["name"], "members.error.name");
+        assert_eq!(errors["email"], "members.error.email");
+        assert_eq!(errors["role"], "members.error.role");
+        assert!(validate_new_member(&"x".repeat(81), "a@b.example", "viewer").contains_key("name"));
     }
 
     #[test]

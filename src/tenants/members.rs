@@ -1,29 +1,30 @@
 //! The owner's members page: add a member with a role (a one-time link to set a password), change
-//! roles, remove members — never the last owner — and issue password-reset links.
+//! roles, remove members — never the last owner — and issue password-reset links. The changes are
+//! `actions::{add_member, change_member_role, remove_member, issue_member_reset_link}`; this file
+//! turns forms into their inputs and their answers into pages.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::json;
-use sqlx::PgConnection;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::domain::{FieldErrors, is_email};
+use super::actions::{
+    self, AddMember, ChangeMemberRole, IssueMemberResetLink, RemoveMember, member_field,
+};
+use super::domain::MEMBER_ROLES;
 use super::{Access, TenantCtx, repo};
-use crate::audit;
-use crate::auth::links::{self, IssuedLink, Purpose};
-use crate::auth::repo as users;
-use crate::error::{AppError, AppResult};
+use crate::auth::links::IssuedLink;
+use crate::error::{AppResult, DomainError};
+use crate::kernel::FieldErrors;
 use crate::state::AppState;
 use crate::web::fmt;
 use crate::web::forms::{FormData, FormErrors};
+use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::{PublicOrigin, render_with};
-
-pub const ROLES: &[&str] = &["owner", "operator", "viewer"];
 
 pub struct MemberRow {
     pub user_id: Uuid,
@@ -39,7 +40,7 @@ pub struct MemberRow {
 impl MemberRow {
     /// The form field that carries messages about this member's row.
     pub fn role_field(&self) -> String {
-        format!("role-{}", self.user_id)
+        member_field(self.user_id)
     }
 }
 
@@ -59,22 +60,55 @@ struct MembersPage {
     errors: FormErrors,
 }
 
+/// The add form as typed (shown again when it was wrong).
 struct AddForm {
     name: String,
     email: String,
     role: String,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the members page shows besides the members: its status, a link just issued, the add
+/// form as typed, and messages per field.
+struct View {
+    status: StatusCode,
+    link: Option<ShownLink>,
+    form: Option<AddForm>,
+    errors: FieldErrors,
+}
+
+impl View {
+    fn ok() -> View {
+        View {
+            status: StatusCode::OK,
+            link: None,
+            form: None,
+            errors: FieldErrors::new(),
+        }
+    }
+
+    fn with_link(link: ShownLink) -> View {
+        View {
+            link: Some(link),
+            ..View::ok()
+        }
+    }
+
+    fn invalid(errors: FieldErrors, form: Option<AddForm>) -> View {
+        View {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            form,
+            errors,
+            ..View::ok()
+        }
+    }
+}
+
 async fn show(
     state: &AppState,
     session: &Session,
     lang: Lang,
     mut ctx: TenantCtx,
-    status: StatusCode,
-    link: Option<ShownLink>,
-    form: Option<AddForm>,
-    errors: FieldErrors,
+    view: View,
 ) -> AppResult<Response> {
     let rows = repo::members(&mut ctx.tx, ctx.tenant.id).await?;
     ctx.tx.commit().await?;
@@ -102,7 +136,7 @@ async fn show(
         &path,
     )
     .await?;
-    let form = form.unwrap_or(AddForm {
+    let form = view.form.unwrap_or(AddForm {
         name: String::new(),
         email: String::new(),
         role: "operator".into(),
@@ -111,22 +145,64 @@ async fn show(
         layout,
         slug: ctx.tenant.slug.clone(),
         members,
-        roles: ROLES
+        roles: MEMBER_ROLES
             .iter()
             .map(|r| ((*r).to_string(), lang.t(&format!("role.{r}"))))
             .collect(),
-        link,
+        link: view.link,
         name: form.name,
         email: form.email,
         role: form.role,
-        errors: FormErrors::new(lang, &errors),
+        errors: FormErrors::new(lang, &view.errors),
     };
-    render_with(status, &page)
+    render_with(view.status, &page)
+}
+
+/// An action that failed, and where the members page shows why: next to a member's row, or in
+/// the add form (as typed).
+struct Failed {
+    error: DomainError,
+    row: Option<Uuid>,
+    form: Option<AddForm>,
+}
+
+/// An action's refusal or wrong input, answered as the members page shows it: the page again
+/// (its transaction abandoned, nothing kept) with the message next to the member's row or the
+/// add form's field. A JSON request gets problem+json; any other error passes through.
+async fn show_failure(
+    state: &AppState,
+    session: &Session,
+    lang: Lang,
+    front: Front,
+    ctx: TenantCtx,
+    failed: Failed,
+) -> AppResult<Response> {
+    let errors = match (failed.error, failed.row) {
+        (e, _) if front.is_json() => return Err(e.into()),
+        (DomainError::Invalid(errors), _) => errors,
+        (DomainError::Refused(key), Some(row)) => FieldErrors::from([(member_field(row), key)]),
+        (other, _) => return Err(other.into()),
+    };
+    let ctx = ctx.reopen(&state.db).await?;
+    show(
+        state,
+        session,
+        lang,
+        ctx,
+        View::invalid(errors, failed.form),
+    )
+    .await
 }
 
 fn owner_only(ctx: &TenantCtx) -> AppResult<()> {
     ctx.require(&[Access::Owner])?;
     ctx.require_active()
+}
+
+/// A member id from the path; one that is no uuid finds no member (the action answers 404 after
+/// its own permission checks, as for any unknown id).
+fn member_id(raw: &str) -> Uuid {
+    raw.parse().unwrap_or(Uuid::nil())
 }
 
 pub async fn index(
@@ -136,17 +212,7 @@ pub async fn index(
     ctx: TenantCtx,
 ) -> AppResult<Response> {
     owner_only(&ctx)?;
-    show(
-        &state,
-        &session,
-        lang,
-        ctx,
-        StatusCode::OK,
-        None,
-        None,
-        FieldErrors::new(),
-    )
-    .await
+    show(&state, &session, lang, ctx, View::ok()).await
 }
 
 fn shown(origin: &PublicOrigin, tz: &str, email: &str, link: IssuedLink) -> ShownLink {
@@ -161,280 +227,135 @@ pub async fn add(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     origin: PublicOrigin,
     mut ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
-    owner_only(&ctx)?;
-    let input = AddForm {
+    let typed = AddForm {
         name: form.get("name").trim().to_string(),
         email: form.get("email").trim().to_string(),
         role: form.get("role").to_string(),
     };
-    let mut errors = FieldErrors::new();
-    if input.name.is_empty() || input.name.chars().count() > 80 {
-        errors.insert("name".into(), "members.error.name");
-    }
-    if !is_email(&input.email) {
-        errors.insert("email".into(), "members.error.email");
-    }
-    if !ROLES.contains(&input.role.as_str()) {
-        errors.insert("role".into(), "members.error.role");
-    }
-    let existing = if errors.is_empty() {
-        users::find_by_email(state.db.pool(), &input.email).await?
-    } else {
-        None
+    let input = AddMember {
+        name: typed.name.clone(),
+        email: typed.email.clone(),
+        role: typed.role.clone(),
     };
-    if let Some(user) = &existing {
-        if user.platform_role.is_some() {
-            errors.insert("email".into(), "members.error.staff");
-        } else if repo::member(&mut ctx.tx, ctx.tenant.id, user.id)
-            .await?
-            .is_some()
-        {
-            errors.insert("email".into(), "members.error.already_member");
+    match actions::add_member(&mut ctx.tx, &ctx.actor, input).await {
+        Ok(added) => {
+            let shown_link = added
+                .link
+                .map(|l| shown(&origin, &ctx.tenant.time_zone, &added.email, l));
+            if shown_link.is_none() {
+                flash(&session, "ok", "flash.member_added_existing").await?;
+            }
+            let view = match shown_link {
+                Some(link) => View::with_link(link),
+                None => View::ok(),
+            };
+            show(&state, &session, lang, ctx, view).await
+        }
+        Err(error) => {
+            let failed = Failed {
+                error,
+                row: None,
+                form: Some(typed),
+            };
+            show_failure(&state, &session, lang, front, ctx, failed).await
         }
     }
-    if !errors.is_empty() {
-        return show(
-            &state,
-            &session,
-            lang,
-            ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some(input),
-            errors,
-        )
-        .await;
-    }
-
-    let (user_id, needs_password) = match &existing {
-        Some(user) => (user.id, user.password_hash.is_none()),
-        None => (
-            users::create_invited(&mut ctx.tx, &input.email, &input.name, None).await?,
-            true,
-        ),
-    };
-    repo::add_member(&mut ctx.tx, ctx.tenant.id, user_id, &input.role).await?;
-    // Someone who already has a password logs in with it; a new person gets a link.
-    let link = if needs_password {
-        Some(
-            links::issue(
-                &mut ctx.tx,
-                user_id,
-                Some(ctx.tenant.id),
-                Purpose::Invite,
-                Some(ctx.user.id),
-            )
-            .await?,
-        )
-    } else {
-        None
-    };
-    audit::record(
-        &mut ctx.tx,
-        audit::Entry::new("member.add", "membership", Some(user_id.to_string()))
-            .by(&ctx.user)
-            .tenant(Some(ctx.tenant.id))
-            .after(json!({ "email": input.email, "role": input.role })),
-    )
-    .await?;
-    let shown_link = link.map(|l| shown(&origin, &ctx.tenant.time_zone, &input.email, l));
-    if shown_link.is_none() {
-        flash(&session, "ok", "flash.member_added_existing").await?;
-    }
-    show(
-        &state,
-        &session,
-        lang,
-        ctx,
-        StatusCode::OK,
-        shown_link,
-        None,
-        FieldErrors::new(),
-    )
-    .await
-}
-
-/// The member behind `user_id` in this tenant, locking the tenant's owners so two owners cannot
-/// demote each other at once and leave none.
-async fn member_for_change(
-    conn: &mut PgConnection,
-    tenant_id: Uuid,
-    user_id: &str,
-) -> AppResult<(Uuid, String, i64)> {
-    let user_id: Uuid = user_id.parse().map_err(|_| AppError::NotFound)?;
-    let owners = repo::lock_owners(conn, tenant_id).await?;
-    let member = repo::member(conn, tenant_id, user_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((user_id, member.role, owners))
 }
 
 pub async fn change_role(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     Path((_slug, user_id)): Path<(String, String)>,
     mut ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
-    owner_only(&ctx)?;
-    let (user_id, old_role, owners) =
-        member_for_change(&mut ctx.tx, ctx.tenant.id, &user_id).await?;
-    let new_role = form.get("role").to_string();
-    let mut errors = FieldErrors::new();
-    if !ROLES.contains(&new_role.as_str()) {
-        errors.insert(format!("role-{user_id}"), "members.error.role");
-    } else if old_role == "owner" && new_role != "owner" && owners <= 1 {
-        errors.insert(format!("role-{user_id}"), "members.error.last_owner");
+    let input = ChangeMemberRole {
+        user_id: member_id(&user_id),
+        role: form.get("role").to_string(),
+    };
+    let row = input.user_id;
+    match actions::change_member_role(&mut ctx.tx, &ctx.actor, input).await {
+        Ok(_) => {
+            ctx.tx.commit().await?;
+            flash(&session, "ok", "flash.member_role_changed").await?;
+            Ok(Redirect::to(&format!("/t/{}/members", ctx.tenant.slug)).into_response())
+        }
+        Err(error) => {
+            let failed = Failed {
+                error,
+                row: Some(row),
+                form: None,
+            };
+            show_failure(&state, &session, lang, front, ctx, failed).await
+        }
     }
-    if !errors.is_empty() {
-        return show(
-            &state,
-            &session,
-            lang,
-            ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            None,
-            errors,
-        )
-        .await;
-    }
-    if new_role != old_role {
-        repo::set_member_role(&mut ctx.tx, ctx.tenant.id, user_id, &new_role).await?;
-        audit::record(
-            &mut ctx.tx,
-            audit::Entry::new(
-                "member.role_change",
-                "membership",
-                Some(user_id.to_string()),
-            )
-            .by(&ctx.user)
-            .tenant(Some(ctx.tenant.id))
-            .before(json!({ "role": old_role }))
-            .after(json!({ "role": new_role })),
-        )
-        .await?;
-    }
-    ctx.tx.commit().await?;
-    flash(&session, "ok", "flash.member_role_changed").await?;
-    Ok(Redirect::to(&format!("/t/{}/members", ctx.tenant.slug)).into_response())
 }
 
 pub async fn remove(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     Path((_slug, user_id)): Path<(String, String)>,
     mut ctx: TenantCtx,
 ) -> AppResult<Response> {
-    owner_only(&ctx)?;
-    let (user_id, old_role, owners) =
-        member_for_change(&mut ctx.tx, ctx.tenant.id, &user_id).await?;
-    if old_role == "owner" && owners <= 1 {
-        let mut errors = FieldErrors::new();
-        errors.insert(format!("role-{user_id}"), "members.error.last_owner");
-        return show(
-            &state,
-            &session,
-            lang,
-            ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            None,
-            errors,
-        )
-        .await;
-    }
-    repo::remove_member(&mut ctx.tx, ctx.tenant.id, user_id).await?;
-    links::revoke_for(&mut ctx.tx, user_id, Some(ctx.tenant.id)).await?;
-    audit::record(
-        &mut ctx.tx,
-        audit::Entry::new("member.remove", "membership", Some(user_id.to_string()))
-            .by(&ctx.user)
-            .tenant(Some(ctx.tenant.id))
-            .before(json!({ "role": old_role })),
-    )
-    .await?;
-    let removed_self = user_id == ctx.user.id;
-    ctx.tx.commit().await?;
-    flash(&session, "ok", "flash.member_removed").await?;
-    let target = if removed_self {
-        "/".to_string()
-    } else {
-        format!("/t/{}/members", ctx.tenant.slug)
+    let input = RemoveMember {
+        user_id: member_id(&user_id),
     };
-    Ok(Redirect::to(&target).into_response())
+    match actions::remove_member(&mut ctx.tx, &ctx.actor, input).await {
+        Ok(()) => {
+            let removed_self = input.user_id == ctx.user.id;
+            ctx.tx.commit().await?;
+            flash(&session, "ok", "flash.member_removed").await?;
+            let target = if removed_self {
+                "/".to_string()
+            } else {
+                format!("/t/{}/members", ctx.tenant.slug)
+            };
+            Ok(Redirect::to(&target).into_response())
+        }
+        Err(error) => {
+            let failed = Failed {
+                error,
+                row: Some(input.user_id),
+                form: None,
+            };
+            show_failure(&state, &session, lang, front, ctx, failed).await
+        }
+    }
 }
 
 pub async fn reset_link(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     origin: PublicOrigin,
     Path((_slug, user_id)): Path<(String, String)>,
     mut ctx: TenantCtx,
 ) -> AppResult<Response> {
-    owner_only(&ctx)?;
-    let user_id: Uuid = user_id.parse().map_err(|_| AppError::NotFound)?;
-    let member = repo::member(&mut ctx.tx, ctx.tenant.id, user_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // An owner may reset only people who belong to this seller alone: otherwise a link from one
-    // tenant would open the person's other tenants too.
-    if repo::other_memberships(&state.db, user_id, ctx.tenant.id).await? > 0 {
-        let mut errors = FieldErrors::new();
-        errors.insert(format!("role-{user_id}"), "members.error.reset_elsewhere");
-        return show(
-            &state,
-            &session,
-            lang,
-            ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            None,
-            errors,
-        )
-        .await;
-    }
-    let purpose = if member.has_password {
-        Purpose::Reset
-    } else {
-        Purpose::Invite
+    let input = IssueMemberResetLink {
+        user_id: member_id(&user_id),
     };
-    let link = links::issue(
-        &mut ctx.tx,
-        user_id,
-        Some(ctx.tenant.id),
-        purpose,
-        Some(ctx.user.id),
-    )
-    .await?;
-    audit::record(
-        &mut ctx.tx,
-        audit::Entry::new(
-            "member.password_link",
-            "membership",
-            Some(user_id.to_string()),
-        )
-        .by(&ctx.user)
-        .tenant(Some(ctx.tenant.id)),
-    )
-    .await?;
-    let shown_link = shown(&origin, &ctx.tenant.time_zone, &member.email, link);
-    show(
-        &state,
-        &session,
-        lang,
-        ctx,
-        StatusCode::OK,
-        Some(shown_link),
-        None,
-        FieldErrors::new(),
-    )
-    .await
+    match actions::issue_member_reset_link(&mut ctx.tx, &ctx.actor, &state.db, input).await {
+        Ok(issued) => {
+            let link = shown(&origin, &ctx.tenant.time_zone, &issued.email, issued.link);
+            show(&state, &session, lang, ctx, View::with_link(link)).await
+        }
+        Err(error) => {
+            let failed = Failed {
+                error,
+                row: Some(input.user_id),
+                form: None,
+            };
+            show_failure(&state, &session, lang, front, ctx, failed).await
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! Tenants: the `TenantCtx` extractor every `/t/{tenant_slug}/…` page stands on, and the
-//! tenant's own pages (dashboard, shops, members, audit log).
+//! tenant's own pages (dashboard, shops, members, audit log). Its state changes (members, the
+//! profile, sign-up) are in `actions`, their rules in `domain`, every query in `repo`.
 
+pub mod actions;
 pub mod domain;
 pub mod handlers;
 pub mod members;

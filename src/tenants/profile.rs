@@ -1,22 +1,22 @@
-//! The company profile (onboarding): legal details, markets, fees, time zone and shops, saved
-//! whole or not at all.
+//! The company profile page (onboarding): legal details, markets, fees, time zone and shops. Saving
+//! is `actions::save_profile` (whole or not at all); this file reads and renders the form.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::json;
 use tower_sessions::Session;
 
+use super::actions;
 use super::domain::{
     self, CATEGORIES, DATE_ORDERS, FEE_MODELS, FieldErrors, MARKETS, PLATFORMS, ProfileInput,
     SETTLEMENT_CURRENCIES, SHOP_CURRENCIES, ShopInput,
 };
-use super::{Access, TenantCtx, repo};
-use crate::audit;
-use crate::error::{AppError, AppResult};
+use super::{TenantCtx, repo};
+use crate::error::{AppResult, DomainError};
 use crate::state::AppState;
 use crate::web::forms::{Choice, FormData, FormErrors, choices};
+use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::render_with;
@@ -130,7 +130,7 @@ fn page(
         layout,
         slug: ctx.tenant.slug.clone(),
         status: ctx.tenant.status.clone(),
-        read_only: ctx.access != Access::Owner || ctx.tenant.status == "suspended",
+        read_only: !domain::may_edit_profile(ctx.access, &ctx.tenant.status),
         legal_name: input.legal_name.clone(),
         licence: input.licence.clone(),
         categories: choices(lang, CATEGORIES, "category", &input.categories),
@@ -263,17 +263,15 @@ pub async fn save(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     mut ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
-    ctx.require(&[Access::Owner])?;
-    if ctx.tenant.status == "suspended" {
-        return Err(AppError::Forbidden);
-    }
     let mut input = posted_input(&form);
 
     // "Add a shop" re-shows the form with one more empty row; nothing is saved.
     if form.get("action") == "add_shop" {
+        actions::require_profile_editor(&ctx.actor)?;
         input.shops.push(blank_shop(&input.time_zone));
         let layout = layout_for(&state, &session, lang, &ctx).await?;
         return render_with(
@@ -282,74 +280,21 @@ pub async fn save(
         );
     }
 
-    let profile = match domain::validate_profile(&input) {
-        Ok(p) => p,
-        Err(errors) => {
+    match actions::save_profile(&mut ctx.tx, &ctx.actor, input.clone()).await {
+        Ok(()) => {
+            ctx.tx.commit().await?;
+            flash(&session, "ok", "flash.profile_saved").await?;
+            Ok(Redirect::to(&format!("/t/{}/", ctx.tenant.slug)).into_response())
+        }
+        Err(DomainError::Invalid(errors)) if !front.is_json() => {
+            // Nothing is kept; the form comes back as typed with a message next to each field.
+            let ctx = ctx.reopen(&state.db).await?;
             let layout = layout_for(&state, &session, lang, &ctx).await?;
-            return render_with(
+            render_with(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &page(layout, &ctx, lang, &input, &errors),
-            );
+            )
         }
-    };
-
-    let before = repo::profile(&mut ctx.tx, ctx.tenant.id).await?;
-    let shops_before = repo::shops(&mut ctx.tx, ctx.tenant.id).await?;
-    repo::save_profile(&mut ctx.tx, ctx.tenant.id, &profile).await?;
-    for id in &profile.removed_shops {
-        if !repo::remove_shop(&mut ctx.tx, ctx.tenant.id, *id).await? {
-            return Err(AppError::NotFound);
-        }
+        Err(e) => Err(e.into()),
     }
-    for shop in &profile.shops {
-        // Another tenant's shop id (or one removed meanwhile) is unknown here: 404, and the
-        // transaction rolls back, so nothing of this form is saved.
-        if !repo::save_shop(&mut ctx.tx, ctx.tenant.id, shop).await? {
-            return Err(AppError::NotFound);
-        }
-    }
-    let shops_after = repo::shops(&mut ctx.tx, ctx.tenant.id).await?;
-    audit::record(
-        &mut ctx.tx,
-        audit::Entry::new(
-            "tenant.profile_update",
-            "tenant",
-            Some(ctx.tenant.id.to_string()),
-        )
-        .by(&ctx.user)
-        .tenant(Some(ctx.tenant.id))
-        .before(json!({
-            "legal_name": before.legal_name,
-            "business_licence_no": before.business_licence_no,
-            "main_categories": before.main_categories,
-            "target_markets": before.target_markets,
-            "fee_model": before.fee_model,
-            "service_fee_rate": before.service_fee_rate.to_string(),
-            "settlement_currency": before.settlement_currency,
-            "time_zone": before.time_zone,
-            "shops": shops_before.iter().map(shop_json).collect::<Vec<_>>(),
-        }))
-        .after(json!({
-            "legal_name": profile.legal_name,
-            "business_licence_no": profile.licence,
-            "main_categories": profile.categories,
-            "target_markets": profile.markets,
-            "fee_model": profile.fee_model,
-            "service_fee_rate": profile.service_fee_rate.to_string(),
-            "settlement_currency": profile.settlement_currency,
-            "time_zone": profile.time_zone,
-            "shops": shops_after.iter().map(shop_json).collect::<Vec<_>>(),
-        })),
-    )
-    .await?;
-    ctx.tx.commit().await?;
-    flash(&session, "ok", "flash.profile_saved").await?;
-    Ok(Redirect::to(&format!("/t/{}/", ctx.tenant.slug)).into_response())
-}
-
-fn shop_json(s: &repo::Shop) -> serde_json::Value {
-    json!({
-        "id": s.id, "name": s.name, "platform": s.platform, "url": s.url,
-        "time_zone": s.time_zone, "date_order": s.date_order, "currency": s.currency,
-    })
 }

@@ -1,6 +1,6 @@
 //! SQL for tenants and what they own.
 
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -8,16 +8,38 @@ use super::Tenant;
 use crate::auth::{CurrentUser, PlatformRole};
 use crate::db::Db;
 
-#[tracing::instrument(skip(pool), err)]
-pub async fn tenant_by_slug(pool: &PgPool, slug: &str) -> Result<Option<Tenant>, sqlx::Error> {
+/// The tenant with this slug; on the pool or in a transaction (tenants are not tenant-owned rows).
+#[tracing::instrument(skip(db), err)]
+pub async fn tenant_by_slug<'e>(
+    db: impl PgExecutor<'e>,
+    slug: &str,
+) -> Result<Option<Tenant>, sqlx::Error> {
     sqlx::query_as::<_, Tenant>(
         "SELECT id, slug, display_name, legal_name, status, time_zone, \
          settlement_currency::text AS settlement_currency, profile_completed_at, status_reason \
          FROM tenants WHERE slug = $1",
     )
     .bind(slug)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
+}
+
+/// A new seller, awaiting the agency's approval.
+pub async fn insert_pending_tenant(
+    conn: &mut PgConnection,
+    id: Uuid,
+    slug: &str,
+    display_name: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO tenants (id, slug, display_name, status) VALUES ($1, $2, $3, 'pending')",
+    )
+    .bind(id)
+    .bind(slug)
+    .bind(display_name)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// A tenant by slug with a person's access there, in one statement that holds no transaction

@@ -1,7 +1,10 @@
 //! Sextant's integration tests: one binary, a real PostgreSQL, a fresh database per test.
 
+mod actions_admin;
+mod actions_auth;
 mod actions_campaigns;
 mod actions_matching;
+mod actions_tenants;
 mod admin;
 mod architecture;
 mod auth;

@@ -312,7 +312,6 @@ impl TestApp {
     }
 
     /// The signed-in person `email` as actions see them, outside any tenant (staff work).
-    #[allow(dead_code)] // until the staff actions' tests use it
     pub async fn staff_actor(&self, email: &str) -> sextant::auth::Actor {
         let id = self.user_id(email).await;
         let user = sextant::auth::repo::find_active_by_id(self.db.pool(), id)
