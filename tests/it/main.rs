@@ -1,6 +1,8 @@
 //! Sextant's integration tests: one binary, a real PostgreSQL, a fresh database per test.
 
 mod actions_campaigns;
+mod actions_creators;
+mod actions_orders;
 mod admin;
 mod architecture;
 mod auth;
