@@ -1,32 +1,31 @@
 //! Staff pages for the creator pool: the list (search, filters, sort, pages), a creator's page,
 //! the CSV import (validate first, then import the good rows or cancel), and reference rates.
+//! Changes go through `actions`, in the system scope these pages open.
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::Decimal;
-use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use super::actions::{self, CreatorImportRef};
 use super::import;
 use super::repo::{self, CreatorFilter, PAGE_SIZE};
-use crate::audit;
-use crate::auth::{CurrentUser, PlatformRole};
+use crate::auth::{Actor, CurrentUser, PlatformRole};
 use crate::db::{SystemScope, Tx};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, DomainError};
 use crate::state::AppState;
 use crate::tenants::domain::{CATEGORIES, FieldErrors, MARKETS};
 use crate::web::forms::{FormData, FormErrors};
+use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::{ERRORS_SHOWN, ErrorLine, fmt, render_with};
 
 pub use crate::kernel::STYLES;
 
-/// The creator pool is the agency's, not a tenant's: admins and account managers work with it
-/// in its own system scope (no tenant data is read there, so opening it is not audited).
 /// A creator's 30-day engagement as the pages show it (staff and seller alike).
 pub(crate) struct Engagement {
     pub er: String,
@@ -57,13 +56,10 @@ pub(crate) fn quote_text(quote: Option<Decimal>, currency: Option<&str>) -> Stri
     }
 }
 
+/// The creator pool is the agency's, not a tenant's: admins and account managers work with it
+/// in its own system scope (no tenant data is read there, so opening it is not audited).
 async fn pool_scope(state: &AppState, user: &CurrentUser) -> AppResult<Tx> {
-    if !matches!(
-        user.platform_role,
-        Some(PlatformRole::Admin | PlatformRole::AccountManager)
-    ) {
-        return Err(AppError::Forbidden);
-    }
+    actions::require_pool_staff(&Actor::user(user))?;
     Ok(state.db.system_tx(SystemScope::CreatorPool).await?)
 }
 
@@ -387,11 +383,13 @@ pub async fn import_form(
 }
 
 /// Creator files are small (tens of thousands of rows at most), so the upload is read whole,
-/// validated at once, and kept until someone imports it or cancels.
+/// then `actions::upload_creator_import` validates it and keeps it until someone imports it or
+/// cancels.
 pub async fn upload(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     user: CurrentUser,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
@@ -418,58 +416,28 @@ pub async fn upload(
             }
         }
     }
-    let Some((filename, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        return import_form_page(
-            &state,
-            &session,
-            lang,
-            &user,
-            tx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("creators.import.error_no_file"),
-        )
-        .await;
-    };
-    let parsed = match import::parse(&bytes) {
-        Ok(p) => p,
-        Err(e) => {
-            return import_form_page(
+    let (filename, content) = file.unwrap_or_else(|| ("upload.csv".into(), Vec::new()));
+    let input = actions::UploadCreatorImport { filename, content };
+    match actions::upload_creator_import(&mut tx, &Actor::user(&user), input).await {
+        Ok(id) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/admin/creators/import/{id}")).into_response())
+        }
+        Err(DomainError::Invalid(errors)) if !front.is_json() => {
+            let key = errors.get("file").copied();
+            import_form_page(
                 &state,
                 &session,
                 lang,
                 &user,
                 tx,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(e.problem.key()),
+                key,
             )
-            .await;
+            .await
         }
-    };
-    let errors: Vec<serde_json::Value> = parsed
-        .errors
-        .iter()
-        .map(|e| json!({ "line": e.line, "column": e.column, "value": e.value, "key": e.problem.key() }))
-        .collect();
-    let error_lines: std::collections::BTreeSet<usize> =
-        parsed.errors.iter().map(|e| e.line).collect();
-    let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO creator_imports (id, uploaded_by, filename, encoding, content, total_rows, \
-         good_rows, error_rows, errors) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(id)
-    .bind(user.id)
-    .bind(&filename)
-    .bind(parsed.encoding)
-    .bind(&bytes)
-    .bind(parsed.total_rows as i32)
-    .bind(parsed.records.len() as i32)
-    .bind(error_lines.len() as i32)
-    .bind(serde_json::Value::Array(errors))
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/admin/creators/import/{id}")).into_response())
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]
@@ -555,70 +523,54 @@ pub async fn errors_csv(
     )
 }
 
+/// An import's id in the path (an unreadable one is unknown).
+fn import_ref(id: &str) -> AppResult<CreatorImportRef> {
+    let import_id = id.parse().map_err(|_| AppError::NotFound)?;
+    Ok(CreatorImportRef { import_id })
+}
+
 /// Imports the good rows of a validated upload in one transaction: all of them or none.
 pub async fn confirm(
     State(state): State<AppState>,
     session: Session,
+    front: Front,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let mut tx = pool_scope(&state, &user).await?;
-    let import = load_import(&mut tx, &id).await?;
-    let Some(content) = repo::pending_content(&mut tx, import.id).await? else {
-        flash(&session, "error", "creators.import.already_done").await?;
-        return Ok(Redirect::to(&format!("/admin/creators/import/{}", import.id)).into_response());
-    };
-    let parsed = import::parse(&content)
-        .map_err(|e| anyhow::anyhow!("stored import no longer parses: {}", e.detail))?;
-    let (mut created, mut updated) = (0i32, 0i32);
-    for record in &parsed.records {
-        if repo::upsert(&mut tx, record).await? {
-            created += 1;
-        } else {
-            updated += 1;
+    let input = import_ref(&id)?;
+    let back = format!("/admin/creators/import/{}", input.import_id);
+    match actions::confirm_creator_import(&mut tx, &Actor::user(&user), input).await {
+        Ok(_) => {
+            tx.commit().await?;
+            flash(&session, "ok", "creators.import.done").await?;
+            Ok(Redirect::to(&back).into_response())
         }
+        Err(DomainError::Refused(key)) if !front.is_json() => {
+            flash(&session, "error", key).await?;
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(e) => Err(e.into()),
     }
-    sqlx::query(
-        "UPDATE creator_imports SET status = 'imported', created = $2, updated = $3, finished_at = now() \
-         WHERE id = $1",
-    )
-    .bind(import.id)
-    .bind(created)
-    .bind(updated)
-    .execute(&mut *tx)
-    .await?;
-    audit::record(
-        &mut tx,
-        audit::Entry::new("creators.import", "creator_import", Some(import.id.to_string()))
-            .by(&user)
-            .after(json!({ "filename": import.filename, "created": created, "updated": updated, "rejected": import.error_rows })),
-    )
-    .await?;
-    tx.commit().await?;
-    flash(&session, "ok", "creators.import.done").await?;
-    Ok(Redirect::to(&format!("/admin/creators/import/{}", import.id)).into_response())
 }
 
 pub async fn cancel(
     State(state): State<AppState>,
     session: Session,
+    front: Front,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let mut tx = pool_scope(&state, &user).await?;
-    let import = load_import(&mut tx, &id).await?;
-    let done = sqlx::query(
-        "UPDATE creator_imports SET status = 'cancelled', finished_at = now(), content = ''::bytea \
-         WHERE id = $1 AND status = 'validated'",
-    )
-    .bind(import.id)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let key = if done.rows_affected() == 1 {
-        "creators.import.cancelled"
-    } else {
-        "creators.import.already_done"
+    let input = import_ref(&id)?;
+    let key = match actions::cancel_creator_import(&mut tx, &Actor::user(&user), input).await {
+        Ok(()) => {
+            tx.commit().await?;
+            "creators.import.cancelled"
+        }
+        // Already decided: said as news, not as an error (someone else was quicker).
+        Err(DomainError::Refused(key)) if !front.is_json() => key,
+        Err(e) => return Err(e.into()),
     };
     flash(&session, "ok", key).await?;
     Ok(Redirect::to("/admin/creators/import").into_response())
@@ -642,7 +594,12 @@ struct RatesPage {
     errors: FormErrors,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The rates form as typed, with its errors (message keys).
+struct RatesForm {
+    input: actions::AddReferenceRate,
+    errors: FieldErrors,
+}
+
 async fn rates_page(
     state: &AppState,
     session: &Session,
@@ -650,8 +607,7 @@ async fn rates_page(
     user: &CurrentUser,
     mut tx: Tx,
     status: StatusCode,
-    form: (String, String, String, String),
-    errors: FieldErrors,
+    form: RatesForm,
 ) -> AppResult<Response> {
     let rates = repo::rates(&mut tx)
         .await?
@@ -673,16 +629,22 @@ async fn rates_page(
         "/admin/rates",
     )
     .await?;
+    let actions::AddReferenceRate {
+        date,
+        from,
+        to,
+        rate,
+    } = form.input;
     render_with(
         status,
         &RatesPage {
             layout,
             rates,
-            date: form.0,
-            from: form.1,
-            to: form.2,
-            rate: form.3,
-            errors: FormErrors::new(lang, &errors),
+            date,
+            from,
+            to,
+            rate,
+            errors: FormErrors::new(lang, &form.errors),
         },
     )
 }
@@ -699,109 +661,52 @@ pub async fn rates_index(
     user: CurrentUser,
 ) -> AppResult<Response> {
     let tx = rates_scope(&state, &user).await?;
-    let today = time::OffsetDateTime::now_utc().date().to_string();
-    let blank = (today, "USD".into(), "CNY".into(), String::new());
-    rates_page(
-        &state,
-        &session,
-        lang,
-        &user,
-        tx,
-        StatusCode::OK,
-        blank,
-        FieldErrors::new(),
-    )
-    .await
-}
-
-fn is_currency(s: &str) -> bool {
-    s.len() == 3 && s.chars().all(|c| c.is_ascii_uppercase())
+    let blank = RatesForm {
+        input: actions::AddReferenceRate {
+            date: time::OffsetDateTime::now_utc().date().to_string(),
+            from: "USD".into(),
+            to: "CNY".into(),
+            rate: String::new(),
+        },
+        errors: FieldErrors::new(),
+    };
+    rates_page(&state, &session, lang, &user, tx, StatusCode::OK, blank).await
 }
 
 pub async fn rates_add(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     user: CurrentUser,
     form: FormData,
 ) -> AppResult<Response> {
     let mut tx = rates_scope(&state, &user).await?;
-    let date_text = form.get("date").trim().to_string();
-    let from = form.get("from").trim().to_uppercase();
-    let to = form.get("to").trim().to_uppercase();
-    let rate_text = form.get("rate").trim().to_string();
-    let mut errors = FieldErrors::new();
-    let date = time::Date::parse(
-        &date_text,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .ok();
-    if date.is_none() {
-        errors.insert("date".into(), "rates.error.date");
-    }
-    if !is_currency(&from) {
-        errors.insert("from".into(), "rates.error.currency");
-    }
-    if !is_currency(&to) {
-        errors.insert("to".into(), "rates.error.currency");
-    } else if to == from {
-        errors.insert("to".into(), "rates.error.same_currency");
-    }
-    let rate = rate_text
-        .replace(',', "")
-        .parse::<Decimal>()
-        .ok()
-        .filter(|r| *r > Decimal::ZERO && r.scale() <= 8);
-    if rate.is_none() {
-        errors.insert("rate".into(), "rates.error.rate");
-    }
-    let (Some(date), Some(rate), true) = (date, rate, errors.is_empty()) else {
-        return rates_page(
-            &state,
-            &session,
-            lang,
-            &user,
-            tx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            (date_text, from, to, rate_text),
-            errors,
-        )
-        .await;
+    let input = actions::AddReferenceRate {
+        date: form.get("date").trim().to_string(),
+        from: form.get("from").trim().to_uppercase(),
+        to: form.get("to").trim().to_uppercase(),
+        rate: form.get("rate").trim().to_string(),
     };
-    let before: Option<Decimal> = sqlx::query_scalar(
-        "SELECT rate FROM reference_rates WHERE rate_date = $1 AND from_ccy = $2 AND to_ccy = $3",
-    )
-    .bind(date)
-    .bind(&from)
-    .bind(&to)
-    .fetch_optional(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO reference_rates (id, rate_date, from_ccy, to_ccy, rate, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (rate_date, from_ccy, to_ccy) DO UPDATE SET rate = EXCLUDED.rate, created_by = EXCLUDED.created_by",
-    )
-    .bind(Uuid::now_v7())
-    .bind(date)
-    .bind(&from)
-    .bind(&to)
-    .bind(rate)
-    .bind(user.id)
-    .execute(&mut *tx)
-    .await?;
-    audit::record(
-        &mut tx,
-        audit::Entry::new(
-            "reference_rate.set",
-            "reference_rate",
-            Some(format!("{date} {from}/{to}")),
-        )
-        .by(&user)
-        .before(json!({ "rate": before.map(|r| r.to_string()) }))
-        .after(json!({ "rate": rate.to_string() })),
-    )
-    .await?;
-    tx.commit().await?;
-    flash(&session, "ok", "rates.saved").await?;
-    Ok(Redirect::to("/admin/rates").into_response())
+    match actions::add_reference_rate(&mut tx, &Actor::user(&user), input.clone()).await {
+        Ok(_) => {
+            tx.commit().await?;
+            flash(&session, "ok", "rates.saved").await?;
+            Ok(Redirect::to("/admin/rates").into_response())
+        }
+        Err(DomainError::Invalid(errors)) if !front.is_json() => {
+            let form = RatesForm { input, errors };
+            rates_page(
+                &state,
+                &session,
+                lang,
+                &user,
+                tx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

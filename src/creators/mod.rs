@@ -1,6 +1,12 @@
 //! The agency's creator pool (shared by all tenants), its CSV import, reference rates, and the
 //! sellers' view of the creators offered to them.
+//!
+//! `handlers` (staff pages) and `seller` (the tenant's pages) → `actions` (creator file
+//! upload, import, cancel; reference rates) → `domain` (what a rate must be) and `repo` (all
+//! SQL); `import` reads creator files.
 
+pub mod actions;
+pub mod domain;
 pub mod handlers;
 pub mod import;
 pub mod repo;

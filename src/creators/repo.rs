@@ -1,5 +1,6 @@
-//! SQL for the creator pool, its imports and the reference rates. The pool is the agency's (no
-//! tenant): staff read and write it from a system scope.
+//! SQL for the creator pool, its imports and the reference rates — the pool is the agency's (no
+//! tenant): staff read and write it from a system scope — and for the sellers' view of the
+//! creators offered to them (tenant-scoped).
 
 use rust_decimal::Decimal;
 use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
@@ -400,4 +401,328 @@ pub async fn rate_on(
     Ok(inverse
         .and_then(|r| Decimal::ONE.checked_div(r))
         .map(|r| r.round_dp(8)))
+}
+
+/// A validated upload, kept until someone imports it or cancels.
+pub struct NewCreatorImport<'a> {
+    pub id: Uuid,
+    pub uploaded_by: Uuid,
+    pub filename: &'a str,
+    pub encoding: &'a str,
+    pub content: &'a [u8],
+    pub total_rows: i32,
+    pub good_rows: i32,
+    pub error_rows: i32,
+    /// `[{line, column, value, key}]`, every problem of the file.
+    pub errors: serde_json::Value,
+}
+
+pub async fn insert_import(
+    conn: &mut PgConnection,
+    new: &NewCreatorImport<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO creator_imports (id, uploaded_by, filename, encoding, content, total_rows, \
+         good_rows, error_rows, errors) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(new.id)
+    .bind(new.uploaded_by)
+    .bind(new.filename)
+    .bind(new.encoding)
+    .bind(new.content)
+    .bind(new.total_rows)
+    .bind(new.good_rows)
+    .bind(new.error_rows)
+    .bind(&new.errors)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks an import done with what it created and updated.
+pub async fn mark_imported(
+    conn: &mut PgConnection,
+    id: Uuid,
+    created: i32,
+    updated: i32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE creator_imports SET status = 'imported', created = $2, updated = $3, finished_at = now() \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(created)
+    .bind(updated)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Cancels an import still waiting for a decision (its bytes go); false when it was not.
+pub async fn cancel_import(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE creator_imports SET status = 'cancelled', finished_at = now(), content = ''::bytea \
+         WHERE id = $1 AND status = 'validated'",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The reference rate entered for exactly this day and pair, if any.
+pub async fn rate_for(
+    conn: &mut PgConnection,
+    date: time::Date,
+    from: &str,
+    to: &str,
+) -> Result<Option<Decimal>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT rate FROM reference_rates WHERE rate_date = $1 AND from_ccy = $2 AND to_ccy = $3",
+    )
+    .bind(date)
+    .bind(from)
+    .bind(to)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Enters a reference rate for a day and pair, replacing the one entered before.
+pub async fn set_rate(
+    conn: &mut PgConnection,
+    date: time::Date,
+    from: &str,
+    to: &str,
+    rate: Decimal,
+    by: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO reference_rates (id, rate_date, from_ccy, to_ccy, rate, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (rate_date, from_ccy, to_ccy) DO UPDATE SET rate = EXCLUDED.rate, created_by = EXCLUDED.created_by",
+    )
+    .bind(Uuid::now_v7())
+    .bind(date)
+    .bind(from)
+    .bind(to)
+    .bind(rate)
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// The seller's side (`seller`): the creators a tenant was offered or works with, and one
+// creator's history with it. Every query filters by the tenant (and RLS refuses the rest).
+
+/// How the seller's list is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SellerSort {
+    #[default]
+    LastOffered,
+    Score,
+    Followers,
+    Handle,
+}
+
+impl SellerSort {
+    pub fn parse(s: &str) -> Option<SellerSort> {
+        match s {
+            "last_offered" => Some(SellerSort::LastOffered),
+            "score" => Some(SellerSort::Score),
+            "followers" => Some(SellerSort::Followers),
+            "handle" => Some(SellerSort::Handle),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            SellerSort::LastOffered => "last_offered",
+            SellerSort::Score => "score",
+            SellerSort::Followers => "followers",
+            SellerSort::Handle => "handle",
+        }
+    }
+
+    /// Newest, best and biggest first; handles A to Z.
+    pub fn default_desc(self) -> bool {
+        self != SellerSort::Handle
+    }
+
+    fn order_by(self, desc: bool) -> &'static str {
+        match (self, desc) {
+            (SellerSort::LastOffered, true) => "o.last_offered_at DESC NULLS LAST, c.handle",
+            (SellerSort::LastOffered, false) => "o.last_offered_at ASC NULLS LAST, c.handle",
+            (SellerSort::Score, true) => "o.latest_score DESC NULLS LAST, c.handle",
+            (SellerSort::Score, false) => "o.latest_score ASC NULLS LAST, c.handle",
+            (SellerSort::Followers, true) => "c.followers DESC, c.handle",
+            (SellerSort::Followers, false) => "c.followers ASC, c.handle",
+            (SellerSort::Handle, true) => "c.handle DESC",
+            (SellerSort::Handle, false) => "c.handle ASC",
+        }
+    }
+}
+
+/// The creators known to tenant `$1` with what it knows of them, searched by pattern `$2`.
+const KNOWN: &str = "WITH offers AS ( \
+      SELECT creator_id, count(*) AS offers, \
+        count(*) FILTER (WHERE decision = 'approved') AS approvals, \
+        max(sent_at) AS last_offered_at, \
+        (array_agg(score ORDER BY sent_at DESC, id DESC))[1] AS latest_score, \
+        (array_agg(breakdown -> 'score' -> 'warnings' ORDER BY sent_at DESC, id DESC))[1] AS warnings \
+      FROM shortlist_entries WHERE tenant_id = $1 GROUP BY creator_id), \
+    collabs AS ( \
+      SELECT l.creator_id, count(*) AS collaborations, \
+        (array_agg(l.id ORDER BY l.created_at DESC, l.id DESC))[1] AS last_collaboration_id, \
+        (array_agg(p.code ORDER BY l.created_at DESC, l.id DESC))[1] AS last_code, \
+        (array_agg(l.state ORDER BY l.created_at DESC, l.id DESC))[1] AS last_state \
+      FROM collaborations l JOIN campaigns p ON p.tenant_id = l.tenant_id AND p.id = l.campaign_id \
+      WHERE l.tenant_id = $1 GROUP BY l.creator_id), \
+    known AS (SELECT creator_id FROM offers UNION SELECT creator_id FROM collabs) ";
+
+const KNOWN_FROM: &str = " FROM known JOIN creators c ON c.id = known.creator_id \
+    LEFT JOIN offers o ON o.creator_id = c.id LEFT JOIN collabs k ON k.creator_id = c.id \
+    WHERE ($2::text IS NULL OR c.handle LIKE lower($2) OR lower(c.display_name) LIKE lower($2))";
+
+/// A creator known to the tenant, with its offers and collaborations there.
+#[derive(FromRow)]
+pub struct KnownRow {
+    pub id: Uuid,
+    pub handle: String,
+    pub display_name: String,
+    pub markets: Vec<String>,
+    pub followers: i64,
+    pub active: bool,
+    pub offers: i64,
+    pub approvals: i64,
+    pub last_offered_at: Option<OffsetDateTime>,
+    pub latest_score: Option<Decimal>,
+    pub warnings: Option<serde_json::Value>,
+    pub collaborations: i64,
+    pub last_collaboration_id: Option<Uuid>,
+    pub last_code: Option<String>,
+    pub last_state: Option<String>,
+}
+
+/// How many creators the tenant knows that match `pattern` (`%q%`, or None for all).
+pub async fn known_count(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    pattern: Option<&str>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!("{KNOWN}SELECT count(*){KNOWN_FROM}"))
+        .bind(tenant_id)
+        .bind(pattern)
+        .fetch_one(conn)
+        .await
+}
+
+/// One page of the creators the tenant knows, in the order asked for.
+pub async fn known_page(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    pattern: Option<&str>,
+    (sort, desc): (SellerSort, bool),
+    page: i64,
+) -> Result<Vec<KnownRow>, sqlx::Error> {
+    sqlx::query_as::<_, KnownRow>(&format!(
+        "{KNOWN}SELECT c.id, c.handle, c.display_name, c.markets, c.followers, c.active, \
+           coalesce(o.offers, 0) AS offers, coalesce(o.approvals, 0) AS approvals, \
+           o.last_offered_at, o.latest_score, o.warnings, \
+           coalesce(k.collaborations, 0) AS collaborations, k.last_collaboration_id, k.last_code, \
+           k.last_state{KNOWN_FROM} ORDER BY {} LIMIT $3 OFFSET $4",
+        sort.order_by(desc)
+    ))
+    .bind(tenant_id)
+    .bind(pattern)
+    .bind(PAGE_SIZE)
+    .bind((page - 1) * PAGE_SIZE)
+    .fetch_all(conn)
+    .await
+}
+
+/// The creator with this id or handle, if it was ever offered to the tenant or works with it.
+pub async fn known_creator(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    id: Option<Uuid>,
+    handle: Option<&str>,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT c.id FROM creators c WHERE (c.id = $2 OR c.handle = $3) AND ( \
+           EXISTS (SELECT 1 FROM shortlist_entries e WHERE e.tenant_id = $1 AND e.creator_id = c.id) \
+           OR EXISTS (SELECT 1 FROM collaborations l WHERE l.tenant_id = $1 AND l.creator_id = c.id))",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(handle)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A shortlist entry of the tenant for a creator.
+#[derive(FromRow)]
+pub struct OfferRow {
+    pub campaign_id: Uuid,
+    pub code: Option<String>,
+    pub title: String,
+    pub round: i32,
+    pub score: Decimal,
+    pub note: String,
+    pub warnings: Option<serde_json::Value>,
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+    pub decided_at: Option<OffsetDateTime>,
+    pub sent_at: OffsetDateTime,
+}
+
+/// Every offer of the creator to the tenant, newest first.
+pub async fn offers(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    creator_id: Uuid,
+) -> Result<Vec<OfferRow>, sqlx::Error> {
+    sqlx::query_as::<_, OfferRow>(
+        "SELECT e.campaign_id, p.code, p.title, e.round, e.score, e.note, \
+           e.breakdown -> 'score' -> 'warnings' AS warnings, e.decision, e.decision_reason, \
+           e.decided_at, e.sent_at \
+         FROM shortlist_entries e JOIN campaigns p ON p.tenant_id = e.tenant_id AND p.id = e.campaign_id \
+         WHERE e.tenant_id = $1 AND e.creator_id = $2 ORDER BY e.sent_at DESC, e.id DESC",
+    )
+    .bind(tenant_id)
+    .bind(creator_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// A collaboration of the tenant with a creator, with its current terms.
+#[derive(FromRow)]
+pub struct CollabRow {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub code: Option<String>,
+    pub title: String,
+    pub state: String,
+    pub terms: Option<serde_json::Value>,
+    pub created_at: OffsetDateTime,
+}
+
+/// Every collaboration of the tenant with the creator, newest first.
+pub async fn collaborations_with(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    creator_id: Uuid,
+) -> Result<Vec<CollabRow>, sqlx::Error> {
+    sqlx::query_as::<_, CollabRow>(
+        "SELECT l.id, l.campaign_id, p.code, p.title, l.state, v.terms, l.created_at \
+         FROM collaborations l JOIN campaigns p ON p.tenant_id = l.tenant_id AND p.id = l.campaign_id \
+         LEFT JOIN contract_versions v ON v.tenant_id = l.tenant_id AND v.collaboration_id = l.id \
+           AND v.version = l.current_version \
+         WHERE l.tenant_id = $1 AND l.creator_id = $2 ORDER BY l.created_at DESC, l.id DESC",
+    )
+    .bind(tenant_id)
+    .bind(creator_id)
+    .fetch_all(conn)
+    .await
 }

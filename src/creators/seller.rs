@@ -21,13 +21,12 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::Decimal;
-use sqlx::FromRow;
 use time::OffsetDateTime;
 use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::handlers::{Engagement, STYLES, SortLink, quote_text};
-use super::repo::{self, CreatorDetail, PAGE_SIZE};
+use super::repo::{self, CreatorDetail, PAGE_SIZE, SellerSort as Sort};
 use crate::auth::CurrentUser;
 use crate::contracts::domain::Terms;
 use crate::error::{AppError, AppResult};
@@ -37,55 +36,6 @@ use crate::tenants::{Access, Tenant, TenantCtx};
 use crate::web::lang::Lang;
 use crate::web::layout::Layout;
 use crate::web::{fmt, render_with};
-
-/// How the list is ordered.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Sort {
-    #[default]
-    LastOffered,
-    Score,
-    Followers,
-    Handle,
-}
-
-impl Sort {
-    fn parse(s: &str) -> Option<Sort> {
-        match s {
-            "last_offered" => Some(Sort::LastOffered),
-            "score" => Some(Sort::Score),
-            "followers" => Some(Sort::Followers),
-            "handle" => Some(Sort::Handle),
-            _ => None,
-        }
-    }
-
-    fn code(self) -> &'static str {
-        match self {
-            Sort::LastOffered => "last_offered",
-            Sort::Score => "score",
-            Sort::Followers => "followers",
-            Sort::Handle => "handle",
-        }
-    }
-
-    /// Newest, best and biggest first; handles A to Z.
-    fn default_desc(self) -> bool {
-        self != Sort::Handle
-    }
-
-    fn order_by(self, desc: bool) -> &'static str {
-        match (self, desc) {
-            (Sort::LastOffered, true) => "o.last_offered_at DESC NULLS LAST, c.handle",
-            (Sort::LastOffered, false) => "o.last_offered_at ASC NULLS LAST, c.handle",
-            (Sort::Score, true) => "o.latest_score DESC NULLS LAST, c.handle",
-            (Sort::Score, false) => "o.latest_score ASC NULLS LAST, c.handle",
-            (Sort::Followers, true) => "c.followers DESC, c.handle",
-            (Sort::Followers, false) => "c.followers ASC, c.handle",
-            (Sort::Handle, true) => "c.handle DESC",
-            (Sort::Handle, false) => "c.handle ASC",
-        }
-    }
-}
 
 /// The list's search, order and page as they stand in the URL. Anything unreadable falls back
 /// to the default instead of refusing the request.
@@ -156,46 +106,6 @@ impl SellerFilter {
             format!("%{escaped}%")
         })
     }
-}
-
-/// The creators known to tenant `$1` with what it knows of them, searched by pattern `$2`.
-const KNOWN: &str = "WITH offers AS ( \
-      SELECT creator_id, count(*) AS offers, \
-        count(*) FILTER (WHERE decision = 'approved') AS approvals, \
-        max(sent_at) AS last_offered_at, \
-        (array_agg(score ORDER BY sent_at DESC, id DESC))[1] AS latest_score, \
-        (array_agg(breakdown -> 'score' -> 'warnings' ORDER BY sent_at DESC, id DESC))[1] AS warnings \
-      FROM shortlist_entries WHERE tenant_id = $1 GROUP BY creator_id), \
-    collabs AS ( \
-      SELECT l.creator_id, count(*) AS collaborations, \
-        (array_agg(l.id ORDER BY l.created_at DESC, l.id DESC))[1] AS last_collaboration_id, \
-        (array_agg(p.code ORDER BY l.created_at DESC, l.id DESC))[1] AS last_code, \
-        (array_agg(l.state ORDER BY l.created_at DESC, l.id DESC))[1] AS last_state \
-      FROM collaborations l JOIN campaigns p ON p.tenant_id = l.tenant_id AND p.id = l.campaign_id \
-      WHERE l.tenant_id = $1 GROUP BY l.creator_id), \
-    known AS (SELECT creator_id FROM offers UNION SELECT creator_id FROM collabs) ";
-
-const KNOWN_FROM: &str = " FROM known JOIN creators c ON c.id = known.creator_id \
-    LEFT JOIN offers o ON o.creator_id = c.id LEFT JOIN collabs k ON k.creator_id = c.id \
-    WHERE ($2::text IS NULL OR c.handle LIKE lower($2) OR lower(c.display_name) LIKE lower($2))";
-
-#[derive(FromRow)]
-struct KnownRow {
-    id: Uuid,
-    handle: String,
-    display_name: String,
-    markets: Vec<String>,
-    followers: i64,
-    active: bool,
-    offers: i64,
-    approvals: i64,
-    last_offered_at: Option<OffsetDateTime>,
-    latest_score: Option<Decimal>,
-    warnings: Option<serde_json::Value>,
-    collaborations: i64,
-    last_collaboration_id: Option<Uuid>,
-    last_code: Option<String>,
-    last_state: Option<String>,
 }
 
 /// The most recent collaboration with a creator.
@@ -289,26 +199,16 @@ pub async fn index(
     ctx.require_active()?;
     let mut filter = SellerFilter::from_query(query.as_deref());
     let pattern = filter.pattern();
-    let total: i64 = sqlx::query_scalar(&format!("{KNOWN}SELECT count(*){KNOWN_FROM}"))
-        .bind(ctx.tenant.id)
-        .bind(&pattern)
-        .fetch_one(&mut *ctx.tx)
-        .await?;
+    let total = repo::known_count(&mut ctx.tx, ctx.tenant.id, pattern.as_deref()).await?;
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     filter.page = filter.page.min(pages);
-    let rows = sqlx::query_as::<_, KnownRow>(&format!(
-        "{KNOWN}SELECT c.id, c.handle, c.display_name, c.markets, c.followers, c.active, \
-           coalesce(o.offers, 0) AS offers, coalesce(o.approvals, 0) AS approvals, \
-           o.last_offered_at, o.latest_score, o.warnings, \
-           coalesce(k.collaborations, 0) AS collaborations, k.last_collaboration_id, k.last_code, \
-           k.last_state{KNOWN_FROM} ORDER BY {} LIMIT $3 OFFSET $4",
-        filter.sort.order_by(filter.desc)
-    ))
-    .bind(ctx.tenant.id)
-    .bind(&pattern)
-    .bind(PAGE_SIZE)
-    .bind((filter.page - 1) * PAGE_SIZE)
-    .fetch_all(&mut *ctx.tx)
+    let rows = repo::known_page(
+        &mut ctx.tx,
+        ctx.tenant.id,
+        pattern.as_deref(),
+        (filter.sort, filter.desc),
+        filter.page,
+    )
     .await?;
     ctx.tx.commit().await?;
 
@@ -518,21 +418,6 @@ impl PublicProfile {
     }
 }
 
-#[derive(FromRow)]
-struct OfferRow {
-    campaign_id: Uuid,
-    code: Option<String>,
-    title: String,
-    round: i32,
-    score: Decimal,
-    note: String,
-    warnings: Option<serde_json::Value>,
-    decision: Option<String>,
-    decision_reason: Option<String>,
-    decided_at: Option<OffsetDateTime>,
-    sent_at: OffsetDateTime,
-}
-
 /// One shortlist entry of this tenant for the creator.
 pub struct Offer {
     pub campaign_id: Uuid,
@@ -547,17 +432,6 @@ pub struct Offer {
     pub reason: String,
     pub decided: String,
     pub sent: String,
-}
-
-#[derive(FromRow)]
-struct CollabRow {
-    id: Uuid,
-    campaign_id: Uuid,
-    code: Option<String>,
-    title: String,
-    state: String,
-    terms: Option<serde_json::Value>,
-    created_at: OffsetDateTime,
 }
 
 /// One collaboration of this tenant with the creator.
@@ -617,16 +491,7 @@ async fn known_creator(ctx: &mut TenantCtx, segment: &str) -> AppResult<(Uuid, b
             None,
         ),
     };
-    let found: Option<Uuid> = sqlx::query_scalar(
-        "SELECT c.id FROM creators c WHERE (c.id = $2 OR c.handle = $3) AND ( \
-           EXISTS (SELECT 1 FROM shortlist_entries e WHERE e.tenant_id = $1 AND e.creator_id = c.id) \
-           OR EXISTS (SELECT 1 FROM collaborations l WHERE l.tenant_id = $1 AND l.creator_id = c.id))",
-    )
-    .bind(ctx.tenant.id)
-    .bind(id)
-    .bind(&handle)
-    .fetch_optional(&mut *ctx.tx)
-    .await?;
+    let found = repo::known_creator(&mut ctx.tx, ctx.tenant.id, id, handle.as_deref()).await?;
     Ok((found.ok_or(AppError::NotFound)?, handle.is_some()))
 }
 
@@ -648,28 +513,8 @@ pub async fn show(
     let creator = repo::get(&mut ctx.tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let offers = sqlx::query_as::<_, OfferRow>(
-        "SELECT e.campaign_id, p.code, p.title, e.round, e.score, e.note, \
-           e.breakdown -> 'score' -> 'warnings' AS warnings, e.decision, e.decision_reason, \
-           e.decided_at, e.sent_at \
-         FROM shortlist_entries e JOIN campaigns p ON p.tenant_id = e.tenant_id AND p.id = e.campaign_id \
-         WHERE e.tenant_id = $1 AND e.creator_id = $2 ORDER BY e.sent_at DESC, e.id DESC",
-    )
-    .bind(ctx.tenant.id)
-    .bind(id)
-    .fetch_all(&mut *ctx.tx)
-    .await?;
-    let collaborations = sqlx::query_as::<_, CollabRow>(
-        "SELECT l.id, l.campaign_id, p.code, p.title, l.state, v.terms, l.created_at \
-         FROM collaborations l JOIN campaigns p ON p.tenant_id = l.tenant_id AND p.id = l.campaign_id \
-         LEFT JOIN contract_versions v ON v.tenant_id = l.tenant_id AND v.collaboration_id = l.id \
-           AND v.version = l.current_version \
-         WHERE l.tenant_id = $1 AND l.creator_id = $2 ORDER BY l.created_at DESC, l.id DESC",
-    )
-    .bind(ctx.tenant.id)
-    .bind(id)
-    .fetch_all(&mut *ctx.tx)
-    .await?;
+    let offers = repo::offers(&mut ctx.tx, ctx.tenant.id, id).await?;
+    let collaborations = repo::collaborations_with(&mut ctx.tx, ctx.tenant.id, id).await?;
     let performance = crate::performance::sections::creator_history(&mut ctx, id, lang).await?;
     ctx.tx.commit().await?;
 

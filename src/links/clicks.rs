@@ -164,13 +164,7 @@ impl ClickLog {
 /// The counted clicks of the last 30 minutes, so uniqueness survives a restart.
 async fn recent_counted(db: &Db) -> Result<UniqueTracker, sqlx::Error> {
     let mut tx = db.system_tx(SystemScope::ClickWriter).await?;
-    let rows: Vec<(Uuid, Vec<u8>, OffsetDateTime)> = sqlx::query_as(
-        "SELECT DISTINCT ON (collaboration_id, visitor) collaboration_id, visitor, at \
-         FROM link_clicks WHERE NOT bot AND at > now() - interval '30 minutes' \
-         ORDER BY collaboration_id, visitor, at DESC",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = super::repo::recent_counted_clicks(&mut tx).await?;
     tx.commit().await?;
     let mut unique = UniqueTracker::default();
     for (link, visitor, at) in rows {
@@ -205,14 +199,7 @@ async fn write(db: &Db, batch: &[Click], unique: &[bool]) -> Result<(), sqlx::Er
         let _ = writeln!(text, "\t{}\t{}", c.bot, unique);
     }
     let mut tx = db.system_tx(SystemScope::ClickWriter).await?;
-    let mut copy = tx
-        .copy_in_raw(
-            "COPY link_clicks (tenant_id, collaboration_id, at, visitor, referer_host, bot, \
-             unique_click) FROM STDIN",
-        )
-        .await?;
-    copy.send(text.into_bytes()).await?;
-    copy.finish().await?;
+    super::repo::copy_clicks(&mut tx, text.into_bytes()).await?;
     tx.commit().await
 }
 

@@ -1,7 +1,10 @@
 //! Tracked links (SPEC §5): `GET /r/{slug}` answers 302 to the product with its UTM parameters
-//! from a table in memory and logs the click without waiting on the database.
+//! from a table in memory and logs the click without waiting on the database. `table` (the
+//! slug table) and `clicks` (the click log) read and write through `repo`. No action here: a
+//! redirect changes no one's state but the click log's.
 
 pub mod clicks;
+pub mod repo;
 pub mod table;
 
 use std::sync::Arc;

@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use sqlx::{FromRow, PgConnection};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::repo::{self, LinkRow};
 use crate::db::{Db, SystemScope};
 
 /// Where one slug leads.
@@ -17,16 +18,6 @@ pub struct LinkTarget {
     pub collaboration_id: Uuid,
     /// The product URL with the UTM parameters of SPEC §5.
     pub location: String,
-}
-
-#[derive(FromRow)]
-struct LinkRow {
-    link_slug: String,
-    tenant_id: Uuid,
-    collaboration_id: Uuid,
-    product_url: Option<String>,
-    campaign_code: Option<String>,
-    handle: String,
 }
 
 /// SPEC §5: `utm_source=tiktok`, `utm_medium=creator`, `utm_campaign=<campaign code>`,
@@ -51,12 +42,6 @@ pub fn target_url(product_url: &str, campaign_code: &str, handle: &str) -> Optio
         .append_pair("utm_content", handle);
     Some(url.into())
 }
-
-const LINK_QUERY: &str = "SELECT l.link_slug, l.tenant_id, l.id AS collaboration_id, \
-       c.data->>'product_url' AS product_url, c.code AS campaign_code, cr.handle \
-     FROM collaborations l \
-     JOIN campaigns c ON c.tenant_id = l.tenant_id AND c.id = l.campaign_id \
-     JOIN creators cr ON cr.id = l.creator_id";
 
 fn target_of(row: LinkRow) -> Option<(String, Arc<LinkTarget>)> {
     let location = target_url(
@@ -122,10 +107,7 @@ impl LinkTable {
     pub async fn refresh(&self, db: &Db) -> Result<bool, sqlx::Error> {
         let _one_at_a_time = self.reload.lock().await;
         let mut tx = db.system_tx(SystemScope::RedirectLookup).await?;
-        let version: i64 =
-            sqlx::query_scalar("SELECT version FROM cache_versions WHERE name = 'tracked_links'")
-                .fetch_one(&mut *tx)
-                .await?;
+        let version = repo::links_version(&mut tx).await?;
         if version == self.snapshot().version {
             return Ok(false);
         }
@@ -153,9 +135,7 @@ impl LinkTable {
 async fn load(conn: &mut PgConnection) -> Result<HashMap<String, Arc<LinkTarget>>, sqlx::Error> {
     // Read after the version: the rows are at least as new as it, so a change committed in
     // between is loaded now and reloaded (harmlessly) at the next check.
-    let rows = sqlx::query_as::<_, LinkRow>(LINK_QUERY)
-        .fetch_all(conn)
-        .await?;
+    let rows = repo::all_links(conn).await?;
     Ok(rows.into_iter().filter_map(target_of).collect())
 }
 

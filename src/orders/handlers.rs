@@ -1,39 +1,37 @@
 //! Order import pages: the list and upload form, an import's report (progress, rejected rows,
-//! import / cancel / undo), its errors as CSV, and the unattributed orders.
+//! import / cancel / undo), its errors as CSV, and the unattributed orders. Every change goes
+//! through `actions`; the upload streams its file into storage first.
 
 use askama::Template;
 use axum::body::Body;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::json;
-use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime};
+use time::OffsetDateTime;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use super::actions::{self, EDITORS, ExportFile, StoredExport};
+use super::domain::{ImportCommand, ImportState, LOCAL_MINUTE};
 use super::{ingest, repo};
-use crate::audit;
-use crate::error::{AppError, AppResult};
+use crate::auth::{Actor, CurrentUser};
+use crate::error::{AppError, AppResult, DomainError};
+use crate::kernel::FieldErrors;
 use crate::state::AppState;
-use crate::storage::{ObjectWriter, Storage};
-use crate::tenants::{Access, TenantCtx};
-use crate::tracking::orders::{local_to_utc, shop_zone};
+use crate::storage::{ObjectWriter, Storage, StoredObject};
+use crate::tenants::TenantCtx;
+use crate::tracking::orders::{OrderFormat, shop_zone};
 use crate::web::forms::{FormData, FormErrors};
+use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::{ERRORS_SHOWN, ErrorLine};
 use crate::web::{fmt, render_with};
 
-/// Who may upload, import, cancel, undo and attribute (viewers may look).
-const EDITORS: &[Access] = &[Access::Owner, Access::Operator, Access::AccountManager];
 /// Unattributed order lines shown on one page.
 const UNATTRIBUTED_PAGE: i64 = 100;
 /// How far the unattributed lines are counted ("more than 1,000" past it).
 const UNATTRIBUTED_COUNTED: i64 = 1_000;
-
-const LOCAL_MINUTE: &[time::format_description::BorrowedFormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]");
 
 pub struct ImportView {
     pub id: Uuid,
@@ -58,7 +56,7 @@ pub struct ImportView {
 }
 
 fn view(lang: Lang, time_zone: &str, row: repo::ImportRow) -> ImportView {
-    let running = matches!(row.state.as_str(), "queued" | "validating" | "importing");
+    let running = ImportState::parse(&row.state).is_some_and(ImportState::is_running);
     let permille = match row.state.as_str() {
         "importing" => None,
         _ if row.bytes_total > 0 => {
@@ -164,7 +162,7 @@ async fn index_page(
     });
     let path = format!("/t/{}/orders/imports", ctx.tenant.slug);
     let layout = layout(state, session, lang, &ctx, "orders.title", &path).await?;
-    let can_edit = ctx.require(EDITORS).is_ok();
+    let can_edit = ctx.actor.require(EDITORS).is_ok();
     ctx.tx.commit().await?;
     render_with(
         status,
@@ -199,38 +197,33 @@ pub async fn index(
 }
 
 /// The file arrives last in the form; whatever the order, it is streamed into storage as it
-/// comes (never held whole), then the other fields and the header are checked. A refused upload
-/// is deleted from storage and nothing is recorded.
+/// comes (never held whole) with no transaction open, its header read, then
+/// `actions::queue_order_import` checks the fields and records the import. A refused upload is
+/// deleted from storage and nothing is recorded.
 pub async fn upload(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
-    ctx: TenantCtx,
+    front: Front,
+    actor: Actor,
+    user: CurrentUser,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
-    ctx.require_active()?;
-    ctx.require(EDITORS)?;
-    let TenantCtx {
-        actor,
-        tenant,
-        user,
-        access,
-        tx,
-    } = ctx;
-    // No transaction stays open while the body streams in.
-    drop(tx);
+    // Refused before the body streams in: nothing of it is stored.
+    actions::require_editor(&actor)?;
+    let tenant = actor.tenant()?.clone();
     let upload_id = Uuid::now_v7();
     let key = Storage::key(tenant.id, "orders", upload_id);
     let mut shop_raw = String::new();
     let mut exported_raw = String::new();
-    let mut file: Option<(String, Option<String>, crate::storage::StoredObject)> = None;
-    let mut errors = FormErrors::none();
+    let mut file: Option<(String, Option<String>, StoredObject)> = None;
+    let mut not_stored: Option<&'static str> = None;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(_) => {
-                errors.add("file", lang.t("orders.error.upload_broken"));
+                not_stored = Some("orders.error.upload_broken");
                 break;
             }
         };
@@ -250,117 +243,116 @@ pub async fn upload(
                     .map_err(anyhow::Error::from)?;
                 match stream_field(field, writer).await {
                     Ok(stored) => file = Some((filename, content_type, stored)),
-                    Err(message_key) => errors.add("file", lang.t(message_key)),
+                    Err(message_key) => not_stored = Some(message_key),
                 }
             }
             _ => {}
         }
     }
-    let mut tx = state.db.tenant_tx(tenant.id, Some(user.id)).await?;
-    let shops = repo::shops(&mut tx).await?;
-    let shop = shop_raw
-        .parse::<Uuid>()
-        .ok()
-        .and_then(|id| shops.iter().find(|s| s.id == id));
-    if shop.is_none() {
-        errors.add("shop_id", lang.t("orders.error.shop_unknown"));
-    }
-    let exported_at = match (
-        PrimitiveDateTime::parse(exported_raw.trim(), LOCAL_MINUTE),
-        shop_zone(&tenant.time_zone),
-    ) {
-        (Ok(local), Some(zone)) => Some(local_to_utc(local, zone)),
-        _ => {
-            errors.add("exported_at", lang.t("orders.error.exported_at_format"));
-            None
+    let stored_key = file.as_ref().map(|(_, _, stored)| stored.key.clone());
+    // What the header says, for the messages too (the format's name, the problem's detail).
+    let mut seen: (Option<OrderFormat>, String) = (None, String::new());
+    let export = match (not_stored, file) {
+        (Some(message_key), _) => ExportFile::NotStored(message_key),
+        (None, None) => ExportFile::Missing,
+        (None, Some((_, _, stored))) if stored.bytes == 0 => ExportFile::Empty,
+        (None, Some((filename, content_type, object))) => {
+            // Which export a file is does not depend on the zone: the header has no dates.
+            let header =
+                ingest::check_header(&state.storage, &object.key, time_tz::timezones::db::UTC)
+                    .await?;
+            seen = match &header {
+                Ok(f) => (Some(*f), String::new()),
+                Err(e) => (None, e.detail.clone()),
+            };
+            ExportFile::Stored(StoredExport {
+                upload_id,
+                filename,
+                content_type,
+                object,
+                header,
+            })
         }
     };
-    let mut format = None;
-    match (&file, shop) {
-        (None, _) if !errors.has("file") => {
-            errors.add("file", lang.t("orders.error.no_file"));
-        }
-        (Some((_, _, stored)), _) if stored.bytes == 0 => {
-            errors.add("file", lang.t("tracking.orders.error.empty_file"));
-        }
-        (Some((_, _, stored)), Some(shop)) => {
-            let zone = shop_zone(&shop.time_zone).unwrap_or(time_tz::timezones::db::UTC);
-            match ingest::check_header(&state.storage, &stored.key, zone).await? {
-                Ok(f) if ingest::fits_shop(f, &shop.platform) => format = Some(f),
-                Ok(f) => errors.add(
-                    "file",
-                    lang.t_with(
-                        "orders.error.wrong_shop",
-                        &[("format", &lang.t(f.key())), ("shop", &shop.name)],
-                    ),
-                ),
-                Err(e) => errors.add(
-                    "file",
-                    ingest::problem_message(lang, e.problem.key(), &e.detail),
-                ),
+    let shop_id = shop_raw.parse::<Uuid>().ok();
+    let input = actions::QueueOrderImport {
+        shop_id,
+        exported_at: exported_raw.clone(),
+        file: export,
+    };
+    let mut tx = state.db.tenant_tx(tenant.id, actor.user_id).await?;
+    let queued = actions::queue_order_import(&mut tx, &actor, input).await;
+    let id = match queued {
+        Ok(id) => id,
+        Err(e) => {
+            drop(tx);
+            if let Some(key) = &stored_key
+                && let Err(e) = state.storage.delete(key).await
+            {
+                tracing::warn!(error = %e, "order upload: could not delete a refused file");
             }
+            let DomainError::Invalid(keys) = e else {
+                return Err(e.into());
+            };
+            if front.is_json() {
+                return Err(AppError::Invalid(keys));
+            }
+            let tx = state.db.tenant_tx(tenant.id, Some(user.id)).await?;
+            let access = actor.access().ok_or(AppError::NotFound)?;
+            let mut ctx = TenantCtx {
+                actor,
+                tenant,
+                user,
+                access,
+                tx,
+            };
+            let shops = repo::shops(&mut ctx.tx).await?;
+            let shop_name = shop_id
+                .and_then(|id| shops.into_iter().find(|s| s.id == id))
+                .map(|s| s.name)
+                .unwrap_or_default();
+            let errors = upload_messages(lang, &keys, seen, &shop_name);
+            return index_page(
+                &state,
+                &session,
+                lang,
+                ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                UploadForm {
+                    shop_id: shop_raw,
+                    exported_at: Some(exported_raw),
+                    errors,
+                },
+            )
+            .await;
         }
-        _ => {}
-    }
-    let (Some((filename, content_type, stored)), Some(shop), Some(exported_at), Some(format), true) =
-        (&file, shop, exported_at, format, errors.is_empty())
-    else {
-        if let Some((_, _, stored)) = &file
-            && let Err(e) = state.storage.delete(&stored.key).await
-        {
-            tracing::warn!(error = %e, "order upload: could not delete a refused file");
-        }
-        let ctx = TenantCtx {
-            actor,
-            tenant,
-            user,
-            access,
-            tx,
-        };
-        return index_page(
-            &state,
-            &session,
-            lang,
-            ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            UploadForm {
-                shop_id: shop_raw,
-                exported_at: Some(exported_raw),
-                errors,
-            },
-        )
-        .await;
     };
-    let id = repo::create_import(
-        &mut tx,
-        &repo::NewImport {
-            tenant_id: tenant.id,
-            upload_id,
-            shop_id: shop.id,
-            filename: if filename.is_empty() {
-                "orders"
-            } else {
-                filename
-            },
-            content_type: content_type.as_deref(),
-            stored,
-            format: format.code(),
-            exported_at,
-            by: Some(user.id),
-        },
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        audit::Entry::new("orders.upload", "order_import", Some(id.to_string()))
-            .by(&user)
-            .tenant(Some(tenant.id))
-            .after(json!({ "filename": filename, "shop": shop.name, "bytes": stored.bytes, "sha256": stored.sha256 })),
-    )
-    .await?;
     tx.commit().await?;
     super::import_worker(&state).wake();
     Ok(Redirect::to(&format!("/t/{}/orders/imports/{id}", tenant.slug)).into_response())
+}
+
+/// The upload form's messages in `lang`: a file's message names the export found and the shop
+/// chosen, or carries the header problem's detail.
+fn upload_messages(
+    lang: Lang,
+    keys: &FieldErrors,
+    (format, detail): (Option<OrderFormat>, String),
+    shop: &str,
+) -> FormErrors {
+    let format = format.map(|f| lang.t(f.key())).unwrap_or_default();
+    let mut errors = FormErrors::none();
+    for (field, key) in keys {
+        let message = match (field.as_str(), *key) {
+            ("file", "orders.error.wrong_shop") => {
+                lang.t_with(key, &[("format", &format), ("shop", shop)])
+            }
+            ("file", _) => ingest::problem_message(lang, key, &detail),
+            _ => lang.t(key),
+        };
+        errors.add(field, message);
+    }
+    errors
 }
 
 /// Streams one multipart field into storage; on failure the partial object is removed and the
@@ -426,7 +418,7 @@ pub async fn show(
     let total = repo::error_count(&mut ctx.tx, row.id).await?;
     let path = format!("/t/{}/orders/imports/{}", ctx.tenant.slug, row.id);
     let layout = layout(&state, &session, lang, &ctx, "orders.import_title", &path).await?;
-    let can_edit = ctx.require(EDITORS).is_ok();
+    let can_edit = ctx.actor.require(EDITORS).is_ok();
     let import = view(lang, &ctx.tenant.time_zone, row);
     ctx.tx.commit().await?;
     render_with(
@@ -552,64 +544,46 @@ fn csv_line(cells: &[String]) -> Vec<u8> {
     out.into_inner().unwrap_or_default()
 }
 
-/// Moves a batch from one state to another, audited; a batch not in `from` is left alone with
-/// a message.
-async fn act(
-    state: &AppState,
-    session: &Session,
-    mut ctx: TenantCtx,
-    id: &str,
-    from: &str,
-    to: &str,
-    action: &'static str,
-) -> AppResult<Response> {
-    ctx.require_active()?;
-    ctx.require(EDITORS)?;
-    let row = load(&mut ctx, id).await?;
-    let moved = repo::transition(&mut ctx.tx, row.id, from, to).await?;
-    if moved {
-        if to == "cancelled" {
-            repo::clear_staging(&mut ctx.tx, row.id).await?;
-        }
-        audit::record(
-            &mut ctx.tx,
-            audit::Entry::new(action, "order_import", Some(row.id.to_string()))
-                .by(&ctx.user)
-                .tenant(Some(ctx.tenant.id))
-                .before(json!({ "state": from }))
-                .after(
-                    json!({ "state": to, "filename": row.filename, "rows_good": row.rows_good }),
-                ),
-        )
-        .await?;
-    }
-    ctx.tx.commit().await?;
-    if moved && to == "importing" {
-        super::import_worker(state).wake();
-    }
-    let key = if moved {
-        format!("orders.flash.{to}")
-    } else {
-        "orders.flash.not_allowed".to_string()
-    };
-    flash(session, if moved { "ok" } else { "error" }, &key).await?;
-    Ok(Redirect::to(&format!("/t/{}/orders/imports/{}", ctx.tenant.slug, row.id)).into_response())
-}
-
-/// POST `…/imports/{id}/confirm | cancel | undo`.
+/// POST `…/imports/{id}/confirm | cancel | undo`: one move of the import's state table. A batch
+/// not in the state the move applies to is left alone with a message (problem+json for a
+/// program).
 pub async fn action(
     State(state): State<AppState>,
     session: Session,
-    ctx: TenantCtx,
-    Path((_, id, action)): Path<(String, String, String)>,
+    front: Front,
+    mut ctx: TenantCtx,
+    Path((_, id, command)): Path<(String, String, String)>,
 ) -> AppResult<Response> {
-    let (from, to, audit_action) = match action.as_str() {
-        "confirm" => ("validated", "importing", "orders.confirm"),
-        "cancel" => ("validated", "cancelled", "orders.cancel"),
-        "undo" => ("imported", "undone", "orders.undo"),
-        _ => return Err(AppError::NotFound),
+    let command = ImportCommand::parse(&command).ok_or(AppError::NotFound)?;
+    let Ok(import_id) = id.parse::<Uuid>() else {
+        // An unreadable id is unknown, once the person may act here at all.
+        actions::require_editor(&ctx.actor)?;
+        return Err(AppError::NotFound);
     };
-    act(&state, &session, ctx, &id, from, to, audit_action).await
+    let input = actions::OrderImportRef { import_id };
+    let moved = match command {
+        ImportCommand::Confirm => {
+            actions::confirm_order_import(&mut ctx.tx, &ctx.actor, input).await
+        }
+        ImportCommand::Cancel => actions::cancel_order_import(&mut ctx.tx, &ctx.actor, input).await,
+        ImportCommand::Undo => actions::undo_order_import(&mut ctx.tx, &ctx.actor, input).await,
+    };
+    let back = format!("/t/{}/orders/imports/{import_id}", ctx.tenant.slug);
+    match moved {
+        Ok(to) => {
+            ctx.tx.commit().await?;
+            if to == ImportState::Importing {
+                super::import_worker(&state).wake();
+            }
+            flash(&session, "ok", &format!("orders.flash.{}", to.code())).await?;
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(DomainError::Refused(key)) if !front.is_json() => {
+            flash(&session, "error", key).await?;
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub struct UnattributedView {
@@ -716,7 +690,7 @@ pub async fn unattributed(
         &path,
     )
     .await?;
-    let can_edit = ctx.require(EDITORS).is_ok();
+    let can_edit = ctx.actor.require(EDITORS).is_ok();
     ctx.tx.commit().await?;
     render_with(
         StatusCode::OK,
@@ -737,50 +711,37 @@ pub async fn unattributed(
 /// A person credits one order line to a collaboration of this tenant.
 pub async fn attribute(
     session: Session,
+    front: Front,
     mut ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
-    ctx.require_active()?;
-    ctx.require(EDITORS)?;
-    let shop_id: Uuid = form
-        .get("shop_id")
-        .parse()
-        .map_err(|_| AppError::NotFound)?;
-    let (order_key, line_key) = (form.get("order_key"), form.get("line_key"));
-    if !repo::order_exists(&mut ctx.tx, shop_id, order_key, line_key).await? {
+    let Ok(shop_id) = form.get("shop_id").parse::<Uuid>() else {
+        // An unreadable line is unknown, once the person may attribute here at all.
+        actions::require_editor(&ctx.actor)?;
         return Err(AppError::NotFound);
-    }
-    let back = format!("/t/{}/orders/unattributed", ctx.tenant.slug);
-    let collaboration = form.get("collaboration_id").parse::<Uuid>().ok();
-    let known = repo::collaborations(&mut ctx.tx).await?;
-    let Some(collaboration) = collaboration.filter(|c| known.iter().any(|k| k.id == *c)) else {
-        flash(&session, "error", "orders.error.collaboration_unknown").await?;
-        return Ok(Redirect::to(&back).into_response());
     };
-    let before = repo::attribute_by_person(
-        &mut ctx.tx,
-        ctx.tenant.id,
+    let input = actions::AttributeOrderLine {
         shop_id,
-        order_key,
-        line_key,
-        collaboration,
-        ctx.user.id,
-    )
-    .await?;
-    audit::record(
-        &mut ctx.tx,
-        audit::Entry::new(
-            "orders.attribute",
-            "order_line",
-            Some(format!("{shop_id}/{order_key}/{line_key}")),
-        )
-        .by(&ctx.user)
-        .tenant(Some(ctx.tenant.id))
-        .before(json!({ "collaboration_id": before }))
-        .after(json!({ "collaboration_id": collaboration, "attributed_by": "person" })),
-    )
-    .await?;
-    ctx.tx.commit().await?;
-    flash(&session, "ok", "orders.flash.attributed").await?;
-    Ok(Redirect::to(&back).into_response())
+        order_key: form.get("order_key").to_string(),
+        line_key: form.get("line_key").to_string(),
+        collaboration_id: form.get("collaboration_id").parse().ok(),
+    };
+    let back = format!("/t/{}/orders/unattributed", ctx.tenant.slug);
+    match actions::attribute_order_line(&mut ctx.tx, &ctx.actor, input).await {
+        Ok(_) => {
+            ctx.tx.commit().await?;
+            flash(&session, "ok", "orders.flash.attributed").await?;
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(DomainError::Invalid(errors)) if !front.is_json() => {
+            let key = errors
+                .values()
+                .next()
+                .copied()
+                .unwrap_or("orders.error.collaboration_unknown");
+            flash(&session, "error", key).await?;
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

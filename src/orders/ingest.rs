@@ -38,15 +38,6 @@ pub async fn check_header(
     Ok(OrderReader::new(Cursor::new(prefix), zone).map(|r| r.format()))
 }
 
-/// Whether an export fits the shop: a TikTok Shop takes the affiliate export, a Shopify shop
-/// the Shopify one; other shops take either.
-pub fn fits_shop(format: OrderFormat, platform: &str) -> bool {
-    !matches!(
-        (format, platform),
-        (OrderFormat::Shopify, "tiktok_shop") | (OrderFormat::TikTokAffiliate, "shopify")
-    )
-}
-
 /// Stores a local file as an order export of `shop_id`, checks its header, queues it, runs the
 /// validation and (when `import` is set) the import, all as the app does. Returns the import id.
 #[allow(clippy::too_many_arguments)]
@@ -61,12 +52,7 @@ pub async fn import_file(
     import: bool,
 ) -> anyhow::Result<Uuid> {
     let mut tx = db.system_tx(SystemScope::ImportJob).await?;
-    let zone_name: String =
-        sqlx::query_scalar("SELECT time_zone FROM shops WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(shop_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let zone_name = repo::shop_time_zone(&mut tx, tenant_id, shop_id).await?;
     tx.commit().await?;
     let zone = crate::tracking::orders::shop_zone(&zone_name)
         .ok_or_else(|| anyhow::anyhow!("shop time zone {zone_name} unknown"))?;
@@ -104,7 +90,7 @@ pub async fn import_file(
     }
     if import {
         let mut tx = db.tenant_tx(tenant_id, None).await?;
-        repo::transition(&mut tx, id, "validated", "importing").await?;
+        repo::transition(&mut tx, tenant_id, id, "validated", "importing").await?;
         tx.commit().await?;
         let state = jobs::run_now(db, storage, tenant_id, id).await?;
         if state != "imported" {

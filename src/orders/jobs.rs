@@ -24,6 +24,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
+use super::repo::{self, JobClaim as Claim};
 use crate::db::{Db, SystemScope};
 use crate::storage::Storage;
 use crate::tracking::orders::{
@@ -85,41 +86,13 @@ impl ImportWorker {
     }
 }
 
-/// A claimed job.
-#[derive(Debug, sqlx::FromRow)]
-struct Claim {
-    tenant_id: Uuid,
-    id: Uuid,
-    state: String,
-    job_attempts: i32,
-}
-
-const CLAIM_SQL: &str = "WITH next AS ( \
-       SELECT tenant_id, id FROM order_imports \
-       WHERE state IN ('queued', 'validating', 'importing') \
-         AND (job_heartbeat_at IS NULL OR job_heartbeat_at < now() - make_interval(secs => $2)) \
-         AND ($3::uuid IS NULL OR (tenant_id = $3 AND id = $4)) \
-       ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
-     UPDATE order_imports o SET \
-       state = CASE WHEN o.state = 'queued' THEN 'validating' ELSE o.state END, \
-       job_worker = $1, job_heartbeat_at = now(), job_attempts = o.job_attempts + 1, \
-       updated_at = now() \
-     FROM next WHERE o.tenant_id = next.tenant_id AND o.id = next.id \
-     RETURNING o.tenant_id, o.id, o.state, o.job_attempts";
-
 async fn claim(
     db: &Db,
     worker: &str,
     only: Option<(Uuid, Uuid)>,
 ) -> Result<Option<Claim>, sqlx::Error> {
     let mut tx = db.system_tx(SystemScope::ImportJob).await?;
-    let claim = sqlx::query_as::<_, Claim>(CLAIM_SQL)
-        .bind(worker)
-        .bind(STALE_AFTER.as_secs_f64())
-        .bind(only.map(|o| o.0))
-        .bind(only.map(|o| o.1))
-        .fetch_optional(&mut *tx)
-        .await?;
+    let claim = repo::claim_job(&mut tx, worker, STALE_AFTER.as_secs_f64(), only).await?;
     tx.commit().await?;
     Ok(claim)
 }
@@ -149,12 +122,7 @@ pub async fn run_now(
             run_claimed(db, storage, &worker, job).await;
         }
         let mut tx = db.system_tx(SystemScope::ImportJob).await?;
-        let state: String =
-            sqlx::query_scalar("SELECT state FROM order_imports WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant_id)
-                .bind(import_id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let state = repo::job_state(&mut tx, tenant_id, import_id).await?;
         tx.commit().await?;
         if !matches!(state.as_str(), "queued" | "validating" | "importing") {
             return Ok(state);
@@ -206,15 +174,7 @@ fn spawn_heartbeat(
             tick.tick().await;
             let beat = async {
                 let mut tx = db.system_tx(SystemScope::ImportJob).await?;
-                sqlx::query(
-                    "UPDATE order_imports SET job_heartbeat_at = now() \
-                     WHERE tenant_id = $1 AND id = $2 AND job_worker = $3",
-                )
-                .bind(tenant_id)
-                .bind(id)
-                .bind(&worker)
-                .execute(&mut *tx)
-                .await?;
+                repo::heartbeat(&mut tx, tenant_id, id, &worker).await?;
                 tx.commit().await
             };
             if let Err(e) = beat.await {
@@ -226,32 +186,10 @@ fn spawn_heartbeat(
 
 async fn fail(db: &Db, job: &Claim, worker: &str, key: &str, detail: &str) -> anyhow::Result<()> {
     let mut tx = db.system_tx(SystemScope::ImportJob).await?;
-    sqlx::query(
-        "UPDATE order_imports SET state = 'failed', failure = $4, failure_detail = $5, \
-           job_worker = NULL, job_heartbeat_at = NULL, updated_at = now() \
-         WHERE tenant_id = $1 AND id = $2 AND job_worker = $3",
-    )
-    .bind(job.tenant_id)
-    .bind(job.id)
-    .bind(worker)
-    .bind(key)
-    .bind(detail)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("DELETE FROM order_import_staging WHERE tenant_id = $1 AND import_id = $2")
-        .bind(job.tenant_id)
-        .bind(job.id)
-        .execute(&mut *tx)
-        .await?;
+    repo::fail_job(&mut tx, job, worker, key, detail).await?;
+    repo::clear_staging(&mut tx, job.tenant_id, job.id).await?;
     tx.commit().await?;
     Ok(())
-}
-
-#[derive(sqlx::FromRow)]
-struct JobFile {
-    storage_key: String,
-    bytes: i64,
-    time_zone: String,
 }
 
 /// What the parsing thread sends to the writers.
@@ -271,28 +209,9 @@ struct Summary {
 
 async fn validate(db: &Db, storage: &Storage, job: &Claim, worker: &str) -> anyhow::Result<()> {
     let mut tx = db.system_tx(SystemScope::ImportJob).await?;
-    let file: JobFile = sqlx::query_as(
-        "SELECT u.storage_key, u.bytes, s.time_zone FROM order_imports i \
-         JOIN uploads u ON u.tenant_id = i.tenant_id AND u.id = i.upload_id \
-         JOIN shops s ON s.tenant_id = i.tenant_id AND s.id = i.shop_id \
-         WHERE i.tenant_id = $1 AND i.id = $2",
-    )
-    .bind(job.tenant_id)
-    .bind(job.id)
-    .fetch_one(&mut *tx)
-    .await?;
+    let file = repo::job_file(&mut tx, job).await?;
     // A restarted run starts from a clean slate.
-    sqlx::query(
-        "UPDATE order_imports SET rows_total = 0, rows_done = 0, rows_good = 0, \
-           rows_rejected = 0, bytes_done = 0, bytes_total = $3, failure = NULL, \
-           failure_detail = NULL, updated_at = now() \
-         WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind(job.tenant_id)
-    .bind(job.id)
-    .bind(file.bytes)
-    .execute(&mut *tx)
-    .await?;
+    repo::reset_validation(&mut tx, job, file.bytes).await?;
     tx.commit().await?;
     let Some(zone) = shop_zone(&file.time_zone) else {
         return fail(db, job, worker, FAILED_UNKNOWN_ZONE, &file.time_zone).await;
@@ -301,18 +220,8 @@ async fn validate(db: &Db, storage: &Storage, job: &Claim, worker: &str) -> anyh
 
     let mut staging_tx = db.system_tx(SystemScope::ImportJob).await?;
     let mut errors_tx = db.system_tx(SystemScope::ImportJob).await?;
-    for (tx, table) in [
-        (&mut staging_tx, "order_import_staging"),
-        (&mut errors_tx, "order_import_errors"),
-    ] {
-        sqlx::query(&format!(
-            "DELETE FROM {table} WHERE tenant_id = $1 AND import_id = $2"
-        ))
-        .bind(job.tenant_id)
-        .bind(job.id)
-        .execute(&mut **tx)
-        .await?;
-    }
+    repo::clear_staging(&mut staging_tx, job.tenant_id, job.id).await?;
+    repo::clear_errors(&mut errors_tx, job.tenant_id, job.id).await?;
 
     let read_bytes = Arc::new(AtomicU64::new(0));
     let (send, mut receive) = mpsc::channel::<Block>(4);
@@ -329,20 +238,8 @@ async fn validate(db: &Db, storage: &Storage, job: &Claim, worker: &str) -> anyh
         })
     };
 
-    let mut staging = staging_tx
-        .copy_in_raw(
-            "COPY order_import_staging (tenant_id, import_id, line, order_key, line_key, \
-             placed_at, status, currency, amount, quantity, refunded_amount, fully_refunded, \
-             creator_username, content_id, discount_code, commission_rate, commission, \
-             product_name) FROM STDIN",
-        )
-        .await?;
-    let mut errors = errors_tx
-        .copy_in_raw(
-            "COPY order_import_errors (tenant_id, import_id, seq, line, column_name, value, \
-             problem, detail) FROM STDIN",
-        )
-        .await?;
+    let mut staging = repo::copy_in_staging(&mut staging_tx).await?;
+    let mut errors = repo::copy_in_errors(&mut errors_tx).await?;
     let mut last_progress = std::time::Instant::now();
     while let Some(block) = receive.recv().await {
         match block {
@@ -361,22 +258,18 @@ async fn validate(db: &Db, storage: &Storage, job: &Claim, worker: &str) -> anyh
     errors_tx.commit().await?;
 
     let mut tx = db.system_tx(SystemScope::ImportJob).await?;
-    sqlx::query(
-        "UPDATE order_imports SET state = 'validated', format = $4, encoding = $5, \
-           rows_total = $6, rows_done = $6, rows_good = $7, rows_rejected = $8, \
-           bytes_done = bytes_total, job_worker = NULL, job_heartbeat_at = NULL, \
-           job_attempts = 0, updated_at = now() \
-         WHERE tenant_id = $1 AND id = $2 AND job_worker = $3 AND state = 'validating'",
+    repo::finish_validation(
+        &mut tx,
+        job,
+        worker,
+        &repo::ValidationSummary {
+            format: summary.format.map(OrderFormat::code),
+            encoding: summary.encoding,
+            rows: summary.rows as i64,
+            good: summary.good as i64,
+            rejected: summary.rejected as i64,
+        },
     )
-    .bind(job.tenant_id)
-    .bind(job.id)
-    .bind(worker)
-    .bind(summary.format.map(OrderFormat::code))
-    .bind(summary.encoding)
-    .bind(summary.rows as i64)
-    .bind(summary.good as i64)
-    .bind(summary.rejected as i64)
-    .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(())
@@ -384,15 +277,7 @@ async fn validate(db: &Db, storage: &Storage, job: &Claim, worker: &str) -> anyh
 
 async fn progress(db: &Db, job: &Claim, bytes: u64) -> Result<(), sqlx::Error> {
     let mut tx = db.system_tx(SystemScope::ImportJob).await?;
-    sqlx::query(
-        "UPDATE order_imports SET bytes_done = $3, updated_at = now() \
-         WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind(job.tenant_id)
-    .bind(job.id)
-    .bind(bytes as i64)
-    .execute(&mut *tx)
-    .await?;
+    repo::progress(&mut tx, job, bytes as i64).await?;
     tx.commit().await
 }
 
@@ -651,131 +536,19 @@ fn error_row(out: &mut Vec<u8>, seq: u64, error: &RowError) {
 /// The import phase: one transaction, all or nothing.
 async fn import(db: &Db, job: &Claim, worker: &str) -> anyhow::Result<()> {
     let mut tx = db.system_tx(SystemScope::ImportJob).await?;
-    let (shop_id, exported_at, rows_good): (Uuid, OffsetDateTime, i64) = sqlx::query_as(
-        "SELECT shop_id, exported_at, rows_good FROM order_imports \
-         WHERE tenant_id = $1 AND id = $2 AND state = 'importing' FOR UPDATE",
-    )
-    .bind(job.tenant_id)
-    .bind(job.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let staged: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM order_import_staging WHERE tenant_id = $1 AND import_id = $2",
-    )
-    .bind(job.tenant_id)
-    .bind(job.id)
-    .fetch_one(&mut *tx)
-    .await?;
+    let (shop_id, exported_at, rows_good) = repo::lock_importing(&mut tx, job).await?;
+    let staged = repo::staged_count(&mut tx, job).await?;
     if staged != rows_good {
         // The staged rows were lost (the database crashed: the table is unlogged). Validate
         // the stored file again; the person imports once the report is back.
-        sqlx::query(
-            "UPDATE order_imports SET state = 'queued', job_worker = NULL, \
-               job_heartbeat_at = NULL, job_attempts = 0, updated_at = now() \
-             WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(job.tenant_id)
-        .bind(job.id)
-        .execute(&mut *tx)
-        .await?;
+        repo::requeue(&mut tx, job).await?;
         tx.commit().await?;
         return Ok(());
     }
-    let inserted = sqlx::query(
-        "INSERT INTO order_lines (tenant_id, import_id, shop_id, order_key, line_key, \
-           exported_at, placed_at, status, currency, amount, quantity, refunded_amount, \
-           fully_refunded, creator_username, content_id, discount_code, commission_rate, \
-           commission, product_name) \
-         SELECT DISTINCT ON (s.order_key, s.line_key) s.tenant_id, s.import_id, $3, \
-           s.order_key, s.line_key, $4, s.placed_at, s.status, s.currency, s.amount, \
-           s.quantity, s.refunded_amount, s.fully_refunded, s.creator_username, s.content_id, \
-           s.discount_code, s.commission_rate, s.commission, s.product_name \
-         FROM order_import_staging s WHERE s.tenant_id = $1 AND s.import_id = $2 \
-         ORDER BY s.order_key, s.line_key, s.line DESC",
-    )
-    .bind(job.tenant_id)
-    .bind(job.id)
-    .bind(shop_id)
-    .bind(exported_at)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    attribute(&mut tx, job.tenant_id, job.id).await?;
-    sqlx::query("DELETE FROM order_import_staging WHERE tenant_id = $1 AND import_id = $2")
-        .bind(job.tenant_id)
-        .bind(job.id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "UPDATE order_imports SET state = 'imported', imported_at = now(), \
-           duplicate_rows = $4, job_worker = NULL, job_heartbeat_at = NULL, updated_at = now() \
-         WHERE tenant_id = $1 AND id = $2 AND job_worker = $3",
-    )
-    .bind(job.tenant_id)
-    .bind(job.id)
-    .bind(worker)
-    .bind(staged - inserted as i64)
-    .execute(&mut *tx)
-    .await?;
+    let inserted = repo::insert_order_lines(&mut tx, job, shop_id, exported_at).await?;
+    repo::attribute_batch(&mut tx, job.tenant_id, job.id).await?;
+    repo::clear_staging(&mut tx, job.tenant_id, job.id).await?;
+    repo::finish_import(&mut tx, job, worker, staged - inserted as i64).await?;
     tx.commit().await?;
-    Ok(())
-}
-
-/// Attributes the batch's lines that have no attribution yet (an existing one, automatic or by
-/// a person, is kept: it is keyed by the line, so it survives newer exports).
-/// - TikTok: `Content ID` = a post's video id of the creator (`content`); else the creator's
-///   only collaboration in this tenant, or, when there are several, the only live one (of a
-///   running or evaluating campaign, not ended) (`creator`). Anything still ambiguous stays
-///   unattributed for a person to decide.
-/// - Shopify: any of the order's discount codes = a collaboration's code, case-insensitive.
-async fn attribute(tx: &mut crate::db::Tx, tenant_id: Uuid, import_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query(
-        "WITH cc AS ( \
-           SELECT cr.handle, array_agg(c.id) AS ids, \
-             array_agg(c.id) FILTER (WHERE k.state IN ('running', 'evaluating') \
-               AND c.state NOT IN ('proposed', 'breached', 'rated', 'settled')) AS live \
-           FROM collaborations c JOIN creators cr ON cr.id = c.creator_id \
-           JOIN campaigns k ON k.tenant_id = c.tenant_id AND k.id = c.campaign_id \
-           WHERE c.tenant_id = $1 AND c.state <> 'cancelled' GROUP BY cr.handle), \
-         pv AS ( \
-           SELECT p.video_id, p.collaboration_id, cr.handle FROM posts p \
-           JOIN collaborations c ON c.tenant_id = p.tenant_id AND c.id = p.collaboration_id \
-           JOIN creators cr ON cr.id = c.creator_id \
-           WHERE p.tenant_id = $1 AND p.video_id IS NOT NULL) \
-         INSERT INTO order_attributions (tenant_id, shop_id, order_key, line_key, \
-           collaboration_id, attributed_by) \
-         SELECT l.tenant_id, l.shop_id, l.order_key, l.line_key, \
-           coalesce(pv.collaboration_id, \
-             CASE WHEN cardinality(cc.ids) = 1 THEN cc.ids[1] ELSE cc.live[1] END), \
-           CASE WHEN pv.collaboration_id IS NOT NULL THEN 'content' ELSE 'creator' END \
-         FROM order_lines l \
-         JOIN cc ON cc.handle = l.creator_username \
-         LEFT JOIN pv ON pv.video_id = l.content_id AND pv.handle = l.creator_username \
-         WHERE l.tenant_id = $1 AND l.import_id = $2 \
-           AND (pv.collaboration_id IS NOT NULL OR cardinality(cc.ids) = 1 \
-             OR coalesce(cardinality(cc.live), 0) = 1) \
-         ON CONFLICT (tenant_id, shop_id, order_key, line_key) DO NOTHING",
-    )
-    .bind(tenant_id)
-    .bind(import_id)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO order_attributions (tenant_id, shop_id, order_key, line_key, \
-           collaboration_id, attributed_by) \
-         SELECT DISTINCT ON (l.order_key, l.line_key) l.tenant_id, l.shop_id, l.order_key, \
-           l.line_key, c.id, 'discount_code' \
-         FROM order_lines l \
-         JOIN collaborations c ON c.tenant_id = l.tenant_id \
-           AND lower(c.discount_code) = ANY (string_to_array(lower(l.discount_code), ',')) \
-         WHERE l.tenant_id = $1 AND l.import_id = $2 AND l.discount_code IS NOT NULL \
-           AND c.state <> 'cancelled' \
-         ORDER BY l.order_key, l.line_key, c.created_at \
-         ON CONFLICT (tenant_id, shop_id, order_key, line_key) DO NOTHING",
-    )
-    .bind(tenant_id)
-    .bind(import_id)
-    .execute(&mut **tx)
-    .await?;
     Ok(())
 }

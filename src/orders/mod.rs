@@ -1,7 +1,14 @@
 //! Order imports (SPEC §5): exports uploaded into object storage, validated and imported by a
 //! background job, undone as a batch; orders attributed to collaborations automatically or by a
 //! person. The parsing itself is `tracking::orders` / `tracking::xlsx`.
+//!
+//! `handlers` (pages) → `actions` (upload queued, import / cancel / undo, attribution) →
+//! `domain` (the import's state table, which export fits which shop) and `repo` (all SQL,
+//! the background job's too); `jobs` runs validation and import in the background, `ingest`
+//! takes files already on disk through the same path.
 
+pub mod actions;
+pub mod domain;
 pub mod handlers;
 pub mod ingest;
 pub mod jobs;

@@ -1,6 +1,9 @@
-//! SQL for order imports, their errors and attributions (tenant-scoped transactions).
+//! SQL for order imports, their errors and attributions: the pages' reads and the actions'
+//! writes (tenant-scoped transactions), and the background job's statements (claims, heartbeats,
+//! the COPYs into staging and errors, the import itself; system scope `ImportJob`).
 
 use sqlx::PgConnection;
+use sqlx::postgres::PgCopyIn;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -111,9 +114,11 @@ pub async fn create_import(conn: &mut PgConnection, new: &NewImport<'_>) -> sqlx
     Ok(id)
 }
 
-/// Moves an import from one state to another; false when it was not in `from`.
+/// Moves an import of the tenant from one state to another; false when it was not in `from`
+/// (another request or the job moved it first).
 pub async fn transition(
     conn: &mut PgConnection,
+    tenant_id: Uuid,
     id: Uuid,
     from: &str,
     to: &str,
@@ -122,22 +127,53 @@ pub async fn transition(
         "UPDATE order_imports SET state = $3, job_worker = NULL, job_heartbeat_at = NULL, \
            job_attempts = 0, undone_at = CASE WHEN $3 = 'undone' THEN now() END, \
            updated_at = now() \
-         WHERE id = $1 AND state = $2",
+         WHERE id = $1 AND state = $2 AND tenant_id = $4",
     )
     .bind(id)
     .bind(from)
     .bind(to)
+    .bind(tenant_id)
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn clear_staging(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM order_import_staging WHERE import_id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+/// The import of this tenant with its state, the file's name and its good rows, for a move.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ImportForMove {
+    pub id: Uuid,
+    pub state: String,
+    pub filename: String,
+    pub rows_good: i64,
+}
+
+pub async fn import_for_move(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<ImportForMove>> {
+    sqlx::query_as(
+        "SELECT i.id, i.state, u.filename, i.rows_good FROM order_imports i \
+         JOIN uploads u ON u.tenant_id = i.tenant_id AND u.id = i.upload_id \
+         WHERE i.tenant_id = $1 AND i.id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The time zone of a shop of the tenant (the seeder's and benchmark's imports).
+pub async fn shop_time_zone(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    shop_id: Uuid,
+) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT time_zone FROM shops WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(shop_id)
+        .fetch_one(conn)
+        .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -289,7 +325,7 @@ pub async fn attribute_by_person(
     order_key: &str,
     line_key: &str,
     collaboration_id: Uuid,
-    user: Uuid,
+    user: Option<Uuid>,
 ) -> sqlx::Result<Option<Uuid>> {
     let before: Option<Uuid> = sqlx::query_scalar(
         "SELECT collaboration_id FROM order_attributions WHERE shop_id = $1 AND order_key = $2 \
@@ -317,4 +353,389 @@ pub async fn attribute_by_person(
     .execute(conn)
     .await?;
     Ok(before)
+}
+
+// The background job's statements (`jobs`), run in system scope `ImportJob`. Their text is what
+// the import benchmark measures: change them only with its figures beside.
+
+/// A job a worker claimed.
+#[derive(Debug, sqlx::FromRow)]
+pub struct JobClaim {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub state: String,
+    pub job_attempts: i32,
+}
+
+const CLAIM_SQL: &str = "WITH next AS ( \
+       SELECT tenant_id, id FROM order_imports \
+       WHERE state IN ('queued', 'validating', 'importing') \
+         AND (job_heartbeat_at IS NULL OR job_heartbeat_at < now() - make_interval(secs => $2)) \
+         AND ($3::uuid IS NULL OR (tenant_id = $3 AND id = $4)) \
+       ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     UPDATE order_imports o SET \
+       state = CASE WHEN o.state = 'queued' THEN 'validating' ELSE o.state END, \
+       job_worker = $1, job_heartbeat_at = now(), job_attempts = o.job_attempts + 1, \
+       updated_at = now() \
+     FROM next WHERE o.tenant_id = next.tenant_id AND o.id = next.id \
+     RETURNING o.tenant_id, o.id, o.state, o.job_attempts";
+
+/// Claims the oldest runnable job (or only `only`, a (tenant, import) pair) for `worker`: one
+/// queued, or one whose heartbeat is older than `stale_secs`.
+pub async fn claim_job(
+    conn: &mut PgConnection,
+    worker: &str,
+    stale_secs: f64,
+    only: Option<(Uuid, Uuid)>,
+) -> sqlx::Result<Option<JobClaim>> {
+    sqlx::query_as::<_, JobClaim>(CLAIM_SQL)
+        .bind(worker)
+        .bind(stale_secs)
+        .bind(only.map(|o| o.0))
+        .bind(only.map(|o| o.1))
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn job_state(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    import_id: Uuid,
+) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT state FROM order_imports WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(import_id)
+        .fetch_one(conn)
+        .await
+}
+
+pub async fn heartbeat(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    worker: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE order_imports SET job_heartbeat_at = now() \
+         WHERE tenant_id = $1 AND id = $2 AND job_worker = $3",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(worker)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the job failed with a message key and its argument (only while `worker` holds it).
+pub async fn fail_job(
+    conn: &mut PgConnection,
+    job: &JobClaim,
+    worker: &str,
+    key: &str,
+    detail: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE order_imports SET state = 'failed', failure = $4, failure_detail = $5, \
+           job_worker = NULL, job_heartbeat_at = NULL, updated_at = now() \
+         WHERE tenant_id = $1 AND id = $2 AND job_worker = $3",
+    )
+    .bind(job.tenant_id)
+    .bind(job.id)
+    .bind(worker)
+    .bind(key)
+    .bind(detail)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Drops the staged rows of an import.
+pub async fn clear_staging(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    import_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM order_import_staging WHERE tenant_id = $1 AND import_id = $2")
+        .bind(tenant_id)
+        .bind(import_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Drops the recorded errors of an import (a validation run starts again).
+pub async fn clear_errors(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    import_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM order_import_errors WHERE tenant_id = $1 AND import_id = $2")
+        .bind(tenant_id)
+        .bind(import_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The stored file of a job and the time zone of its shop.
+#[derive(Debug, sqlx::FromRow)]
+pub struct JobFile {
+    pub storage_key: String,
+    pub bytes: i64,
+    pub time_zone: String,
+}
+
+pub async fn job_file(conn: &mut PgConnection, job: &JobClaim) -> sqlx::Result<JobFile> {
+    sqlx::query_as(
+        "SELECT u.storage_key, u.bytes, s.time_zone FROM order_imports i \
+         JOIN uploads u ON u.tenant_id = i.tenant_id AND u.id = i.upload_id \
+         JOIN shops s ON s.tenant_id = i.tenant_id AND s.id = i.shop_id \
+         WHERE i.tenant_id = $1 AND i.id = $2",
+    )
+    .bind(job.tenant_id)
+    .bind(job.id)
+    .fetch_one(conn)
+    .await
+}
+
+/// A restarted validation run starts from a clean slate.
+pub async fn reset_validation(
+    conn: &mut PgConnection,
+    job: &JobClaim,
+    bytes_total: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE order_imports SET rows_total = 0, rows_done = 0, rows_good = 0, \
+           rows_rejected = 0, bytes_done = 0, bytes_total = $3, failure = NULL, \
+           failure_detail = NULL, updated_at = now() \
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(job.tenant_id)
+    .bind(job.id)
+    .bind(bytes_total)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Opens the COPY of good rows into `order_import_staging` (text format, columns in this order).
+pub async fn copy_in_staging(conn: &mut PgConnection) -> sqlx::Result<PgCopyIn<&mut PgConnection>> {
+    conn.copy_in_raw(
+        "COPY order_import_staging (tenant_id, import_id, line, order_key, line_key, \
+         placed_at, status, currency, amount, quantity, refunded_amount, fully_refunded, \
+         creator_username, content_id, discount_code, commission_rate, commission, \
+         product_name) FROM STDIN",
+    )
+    .await
+}
+
+/// Opens the COPY of rejected rows' problems into `order_import_errors`.
+pub async fn copy_in_errors(conn: &mut PgConnection) -> sqlx::Result<PgCopyIn<&mut PgConnection>> {
+    conn.copy_in_raw(
+        "COPY order_import_errors (tenant_id, import_id, seq, line, column_name, value, \
+         problem, detail) FROM STDIN",
+    )
+    .await
+}
+
+/// What a validation run found.
+pub struct ValidationSummary<'a> {
+    pub format: Option<&'a str>,
+    pub encoding: &'a str,
+    pub rows: i64,
+    pub good: i64,
+    pub rejected: i64,
+}
+
+/// Ends a validation run (only while `worker` holds the job and it is still validating).
+pub async fn finish_validation(
+    conn: &mut PgConnection,
+    job: &JobClaim,
+    worker: &str,
+    summary: &ValidationSummary<'_>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE order_imports SET state = 'validated', format = $4, encoding = $5, \
+           rows_total = $6, rows_done = $6, rows_good = $7, rows_rejected = $8, \
+           bytes_done = bytes_total, job_worker = NULL, job_heartbeat_at = NULL, \
+           job_attempts = 0, updated_at = now() \
+         WHERE tenant_id = $1 AND id = $2 AND job_worker = $3 AND state = 'validating'",
+    )
+    .bind(job.tenant_id)
+    .bind(job.id)
+    .bind(worker)
+    .bind(summary.format)
+    .bind(summary.encoding)
+    .bind(summary.rows)
+    .bind(summary.good)
+    .bind(summary.rejected)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn progress(conn: &mut PgConnection, job: &JobClaim, bytes: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE order_imports SET bytes_done = $3, updated_at = now() \
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(job.tenant_id)
+    .bind(job.id)
+    .bind(bytes)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The import phase's lock on its batch: (shop, exported at, good rows).
+pub async fn lock_importing(
+    conn: &mut PgConnection,
+    job: &JobClaim,
+) -> sqlx::Result<(Uuid, OffsetDateTime, i64)> {
+    sqlx::query_as(
+        "SELECT shop_id, exported_at, rows_good FROM order_imports \
+         WHERE tenant_id = $1 AND id = $2 AND state = 'importing' FOR UPDATE",
+    )
+    .bind(job.tenant_id)
+    .bind(job.id)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn staged_count(conn: &mut PgConnection, job: &JobClaim) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM order_import_staging WHERE tenant_id = $1 AND import_id = $2",
+    )
+    .bind(job.tenant_id)
+    .bind(job.id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Puts the job back in the queue for a new validation run.
+pub async fn requeue(conn: &mut PgConnection, job: &JobClaim) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE order_imports SET state = 'queued', job_worker = NULL, \
+           job_heartbeat_at = NULL, job_attempts = 0, updated_at = now() \
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(job.tenant_id)
+    .bind(job.id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves the staged rows into `order_lines` (the last row of a key in the file wins); returns
+/// how many lines were inserted.
+pub async fn insert_order_lines(
+    conn: &mut PgConnection,
+    job: &JobClaim,
+    shop_id: Uuid,
+    exported_at: OffsetDateTime,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "INSERT INTO order_lines (tenant_id, import_id, shop_id, order_key, line_key, \
+           exported_at, placed_at, status, currency, amount, quantity, refunded_amount, \
+           fully_refunded, creator_username, content_id, discount_code, commission_rate, \
+           commission, product_name) \
+         SELECT DISTINCT ON (s.order_key, s.line_key) s.tenant_id, s.import_id, $3, \
+           s.order_key, s.line_key, $4, s.placed_at, s.status, s.currency, s.amount, \
+           s.quantity, s.refunded_amount, s.fully_refunded, s.creator_username, s.content_id, \
+           s.discount_code, s.commission_rate, s.commission, s.product_name \
+         FROM order_import_staging s WHERE s.tenant_id = $1 AND s.import_id = $2 \
+         ORDER BY s.order_key, s.line_key, s.line DESC",
+    )
+    .bind(job.tenant_id)
+    .bind(job.id)
+    .bind(shop_id)
+    .bind(exported_at)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Ends the import phase (only while `worker` holds the job).
+pub async fn finish_import(
+    conn: &mut PgConnection,
+    job: &JobClaim,
+    worker: &str,
+    duplicate_rows: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE order_imports SET state = 'imported', imported_at = now(), \
+           duplicate_rows = $4, job_worker = NULL, job_heartbeat_at = NULL, updated_at = now() \
+         WHERE tenant_id = $1 AND id = $2 AND job_worker = $3",
+    )
+    .bind(job.tenant_id)
+    .bind(job.id)
+    .bind(worker)
+    .bind(duplicate_rows)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Attributes the batch's lines that have no attribution yet (an existing one, automatic or by
+/// a person, is kept: it is keyed by the line, so it survives newer exports).
+/// - TikTok: `Content ID` = a post's video id of the creator (`content`); else the creator's
+///   only collaboration in this tenant, or, when there are several, the only live one (of a
+///   running or evaluating campaign, not ended) (`creator`). Anything still ambiguous stays
+///   unattributed for a person to decide.
+/// - Shopify: any of the order's discount codes = a collaboration's code, case-insensitive.
+pub async fn attribute_batch(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    import_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "WITH cc AS ( \
+           SELECT cr.handle, array_agg(c.id) AS ids, \
+             array_agg(c.id) FILTER (WHERE k.state IN ('running', 'evaluating') \
+               AND c.state NOT IN ('proposed', 'breached', 'rated', 'settled')) AS live \
+           FROM collaborations c JOIN creators cr ON cr.id = c.creator_id \
+           JOIN campaigns k ON k.tenant_id = c.tenant_id AND k.id = c.campaign_id \
+           WHERE c.tenant_id = $1 AND c.state <> 'cancelled' GROUP BY cr.handle), \
+         pv AS ( \
+           SELECT p.video_id, p.collaboration_id, cr.handle FROM posts p \
+           JOIN collaborations c ON c.tenant_id = p.tenant_id AND c.id = p.collaboration_id \
+           JOIN creators cr ON cr.id = c.creator_id \
+           WHERE p.tenant_id = $1 AND p.video_id IS NOT NULL) \
+         INSERT INTO order_attributions (tenant_id, shop_id, order_key, line_key, \
+           collaboration_id, attributed_by) \
+         SELECT l.tenant_id, l.shop_id, l.order_key, l.line_key, \
+           coalesce(pv.collaboration_id, \
+             CASE WHEN cardinality(cc.ids) = 1 THEN cc.ids[1] ELSE cc.live[1] END), \
+           CASE WHEN pv.collaboration_id IS NOT NULL THEN 'content' ELSE 'creator' END \
+         FROM order_lines l \
+         JOIN cc ON cc.handle = l.creator_username \
+         LEFT JOIN pv ON pv.video_id = l.content_id AND pv.handle = l.creator_username \
+         WHERE l.tenant_id = $1 AND l.import_id = $2 \
+           AND (pv.collaboration_id IS NOT NULL OR cardinality(cc.ids) = 1 \
+             OR coalesce(cardinality(cc.live), 0) = 1) \
+         ON CONFLICT (tenant_id, shop_id, order_key, line_key) DO NOTHING",
+    )
+    .bind(tenant_id)
+    .bind(import_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO order_attributions (tenant_id, shop_id, order_key, line_key, \
+           collaboration_id, attributed_by) \
+         SELECT DISTINCT ON (l.order_key, l.line_key) l.tenant_id, l.shop_id, l.order_key, \
+           l.line_key, c.id, 'discount_code' \
+         FROM order_lines l \
+         JOIN collaborations c ON c.tenant_id = l.tenant_id \
+           AND lower(c.discount_code) = ANY (string_to_array(lower(l.discount_code), ',')) \
+         WHERE l.tenant_id = $1 AND l.import_id = $2 AND l.discount_code IS NOT NULL \
+           AND c.state <> 'cancelled' \
+         ORDER BY l.order_key, l.line_key, c.created_at \
+         ON CONFLICT (tenant_id, shop_id, order_key, line_key) DO NOTHING",
+    )
+    .bind(tenant_id)
+    .bind(import_id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -3,7 +3,9 @@
 mod actions_admin;
 mod actions_auth;
 mod actions_campaigns;
+mod actions_creators;
 mod actions_matching;
+mod actions_orders;
 mod actions_tenants;
 mod admin;
 mod architecture;

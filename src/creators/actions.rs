@@ -1,0 +1,194 @@
+//! The creator pool's state changes, done by agency staff (`Actor::user`, no tenant) in the
+//! system scope their caller opens (`CreatorPool` for the pool and its imports, `Auth` for the
+//! reference rates): storing an uploaded creator file with its report, importing its good rows
+//! or cancelling it, and entering a reference rate. Each checks the platform role, writes
+//! through `repo` and records the audit entry the pages always recorded.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::domain::ReferenceRate;
+use super::{import, repo};
+use crate::audit;
+use crate::auth::{Actor, PlatformRole};
+use crate::error::{DomainError, DomainResult};
+
+/// The creator pool is the agency's: admins and account managers work with it (and the system).
+/// The upload page checks it before reading the body.
+pub fn require_pool_staff(actor: &Actor) -> DomainResult<()> {
+    match actor.platform_role {
+        Some(PlatformRole::Admin | PlatformRole::AccountManager) => Ok(()),
+        None if actor.user_id.is_none() => Ok(()),
+        _ => Err(DomainError::Forbidden),
+    }
+}
+
+/// A creator file as uploaded (read whole: such files are small).
+#[derive(Clone, Debug)]
+pub struct UploadCreatorImport {
+    pub filename: String,
+    /// Empty when the form carried no file, or an empty one.
+    pub content: Vec<u8>,
+}
+
+/// Validates an uploaded creator file and keeps it with its report (every rejected row with its
+/// line) until someone imports it or cancels; returns the import's id. A missing or empty file,
+/// or one that is no creator file at all, is the `file` field's error and nothing is kept. The
+/// upload is not audited (it changes no creator); its import is.
+pub async fn upload_creator_import(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: UploadCreatorImport,
+) -> DomainResult<Uuid> {
+    require_pool_staff(actor)?;
+    let uploaded_by = actor.user_id.ok_or(DomainError::Forbidden)?;
+    if input.content.is_empty() {
+        return Err(DomainError::field("file", "creators.import.error_no_file"));
+    }
+    let parsed =
+        import::parse(&input.content).map_err(|e| DomainError::field("file", e.problem.key()))?;
+    let errors: Vec<serde_json::Value> = parsed
+        .errors
+        .iter()
+        .map(|e| json!({ "line": e.line, "column": e.column, "value": e.value, "key": e.problem.key() }))
+        .collect();
+    let error_lines: BTreeSet<usize> = parsed.errors.iter().map(|e| e.line).collect();
+    let id = Uuid::now_v7();
+    repo::insert_import(
+        tx,
+        &repo::NewCreatorImport {
+            id,
+            uploaded_by,
+            filename: &input.filename,
+            encoding: parsed.encoding,
+            content: &input.content,
+            total_rows: parsed.total_rows as i32,
+            good_rows: parsed.records.len() as i32,
+            error_rows: error_lines.len() as i32,
+            errors: serde_json::Value::Array(errors),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// One creator import.
+#[derive(Clone, Copy, Debug)]
+pub struct CreatorImportRef {
+    pub import_id: Uuid,
+}
+
+/// What an import did to the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CreatorImportDone {
+    pub created: i32,
+    pub updated: i32,
+}
+
+/// The message key of an import already imported or cancelled.
+pub const ALREADY_DONE: &str = "creators.import.already_done";
+
+/// Imports the good rows of a validated upload in the caller's transaction: all of them or none
+/// (a creator with the same handle is updated in the columns the file carries). An import
+/// already imported or cancelled is `Refused`; the row is locked against a second click.
+pub async fn confirm_creator_import(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: CreatorImportRef,
+) -> DomainResult<CreatorImportDone> {
+    require_pool_staff(actor)?;
+    let found = repo::import(tx, input.import_id)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let content = repo::pending_content(tx, found.id)
+        .await?
+        .ok_or(DomainError::Refused(ALREADY_DONE))?;
+    let parsed = import::parse(&content)
+        .map_err(|e| anyhow::anyhow!("stored import no longer parses: {}", e.detail))?;
+    let mut done = CreatorImportDone {
+        created: 0,
+        updated: 0,
+    };
+    for record in &parsed.records {
+        if repo::upsert(tx, record).await? {
+            done.created += 1;
+        } else {
+            done.updated += 1;
+        }
+    }
+    repo::mark_imported(tx, found.id, done.created, done.updated).await?;
+    audit::record(
+        tx,
+        actor
+            .audit("creators.import", "creator_import", found.id)
+            .after(json!({
+                "filename": found.filename,
+                "created": done.created,
+                "updated": done.updated,
+                "rejected": found.error_rows,
+            })),
+    )
+    .await?;
+    Ok(done)
+}
+
+/// Cancels an upload still waiting for a decision: nothing is imported and its bytes go. One
+/// already imported or cancelled is `Refused`. Not audited (nothing in the pool changes).
+pub async fn cancel_creator_import(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: CreatorImportRef,
+) -> DomainResult<()> {
+    require_pool_staff(actor)?;
+    let found = repo::import(tx, input.import_id)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    if repo::cancel_import(tx, found.id).await? {
+        Ok(())
+    } else {
+        Err(DomainError::Refused(ALREADY_DONE))
+    }
+}
+
+/// A reference rate as the form sent it (read by `ReferenceRate::parse`).
+#[derive(Clone, Debug, Default)]
+pub struct AddReferenceRate {
+    pub date: String,
+    pub from: String,
+    pub to: String,
+    pub rate: String,
+}
+
+/// Enters the reference rate of a day and currency pair (replacing the one entered before for
+/// the same day and pair), for the admin; every wrong field is named (`Invalid`).
+pub async fn add_reference_rate(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: AddReferenceRate,
+) -> DomainResult<ReferenceRate> {
+    actor.require_platform(PlatformRole::Admin)?;
+    let rate = ReferenceRate::parse(&input.date, &input.from, &input.to, &input.rate)
+        .map_err(DomainError::Invalid)?;
+    let before = repo::rate_for(tx, rate.date, &rate.from, &rate.to).await?;
+    repo::set_rate(
+        tx,
+        rate.date,
+        &rate.from,
+        &rate.to,
+        rate.rate,
+        actor.user_id,
+    )
+    .await?;
+    audit::record(
+        tx,
+        actor
+            .audit("reference_rate.set", "reference_rate", rate.entity_id())
+            .before(json!({ "rate": before.map(|r| r.to_string()) }))
+            .after(json!({ "rate": rate.rate.to_string() })),
+    )
+    .await?;
+    Ok(rate)
+}

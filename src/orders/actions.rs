@@ -1,0 +1,284 @@
+//! The order imports' state changes (SPEC §5), each one function `(tx, &Actor, input)`: queueing
+//! an uploaded export, importing, cancelling or undoing a batch (the import's state table is
+//! `domain::next_state`), and a person crediting an order line to a collaboration. Each checks
+//! who may, writes through `repo` and records its audit entry in the caller's tenant-scoped
+//! transaction. Streaming the file into storage and reading its header are the caller's (they
+//! are I/O on the upload, before any transaction); the background job (`jobs`) does the rest.
+
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::domain::{self, ImportCommand, ImportState, NOT_ALLOWED};
+use super::repo;
+use crate::audit;
+use crate::auth::Actor;
+use crate::error::{DomainError, DomainResult};
+use crate::kernel::FieldErrors;
+use crate::storage::StoredObject;
+use crate::tenants::Access;
+use crate::tracking::orders::{FileError, OrderFormat};
+
+/// Who may upload, import, cancel, undo and attribute (viewers may look).
+pub const EDITORS: &[Access] = &[Access::Owner, Access::Operator, Access::AccountManager];
+
+/// The tenant is active and the actor may change its orders. The actions check it themselves;
+/// the upload page checks it before the body streams in, so a refused upload is not stored.
+pub fn require_editor(actor: &Actor) -> DomainResult<()> {
+    actor.require_active()?;
+    actor.require(EDITORS)
+}
+
+/// An order export as the upload form sent it.
+#[derive(Debug)]
+pub struct QueueOrderImport {
+    /// The shop chosen; None when the form named none readable.
+    pub shop_id: Option<Uuid>,
+    /// When the export was taken: a local minute (`2026-03-20T10:00`) in the tenant's zone.
+    pub exported_at: String,
+    pub file: ExportFile,
+}
+
+/// What became of the form's file.
+#[derive(Debug)]
+pub enum ExportFile {
+    /// The form carried none.
+    Missing,
+    /// The upload broke off or could not be stored: why (a message key). Nothing is kept.
+    NotStored(&'static str),
+    /// It came, empty.
+    Empty,
+    Stored(StoredExport),
+}
+
+/// An export streamed into storage, with what its header says.
+#[derive(Debug)]
+pub struct StoredExport {
+    /// The id its storage key was made with (`Storage::key(tenant, "orders", upload_id)`).
+    pub upload_id: Uuid,
+    /// As the browser named it ("" for none).
+    pub filename: String,
+    pub content_type: Option<String>,
+    pub object: StoredObject,
+    /// `ingest::check_header`'s answer: which export it is, or why it is none.
+    pub header: Result<OrderFormat, FileError>,
+}
+
+/// Checks the form (a shop of this tenant, a readable export time, an export that fits the
+/// shop) and records the upload and its import, queued for the validation run; returns the
+/// import's id. Every field's problem comes back at once (`Invalid`), and nothing is recorded;
+/// the caller then deletes the stored file and, after committing a success, wakes the worker.
+pub async fn queue_order_import(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: QueueOrderImport,
+) -> DomainResult<Uuid> {
+    let tenant = actor.tenant()?;
+    require_editor(actor)?;
+    let mut errors = FieldErrors::new();
+    let shops = repo::shops(tx).await?;
+    let shop = input
+        .shop_id
+        .and_then(|id| shops.iter().find(|s| s.id == id));
+    if shop.is_none() {
+        errors.insert("shop_id".into(), "orders.error.shop_unknown");
+    }
+    let exported_at = domain::exported_at(&input.exported_at, &tenant.time_zone);
+    if exported_at.is_none() {
+        errors.insert("exported_at".into(), "orders.error.exported_at_format");
+    }
+    let mut format = None;
+    match (&input.file, shop) {
+        (ExportFile::Missing, _) => {
+            errors.insert("file".into(), "orders.error.no_file");
+        }
+        (ExportFile::NotStored(key), _) => {
+            errors.insert("file".into(), key);
+        }
+        (ExportFile::Empty, _) => {
+            errors.insert("file".into(), "tracking.orders.error.empty_file");
+        }
+        // Which export fits is known only once the shop is.
+        (ExportFile::Stored(file), Some(shop)) => match &file.header {
+            Ok(f) if domain::fits_shop(*f, &shop.platform) => format = Some(*f),
+            Ok(_) => {
+                errors.insert("file".into(), "orders.error.wrong_shop");
+            }
+            Err(e) => {
+                errors.insert("file".into(), e.problem.key());
+            }
+        },
+        (ExportFile::Stored(_), None) => {}
+    }
+    let (ExportFile::Stored(file), Some(shop), Some(exported_at), Some(format), true) =
+        (&input.file, shop, exported_at, format, errors.is_empty())
+    else {
+        return Err(DomainError::Invalid(errors));
+    };
+    let stored = &file.object;
+    let id = repo::create_import(
+        tx,
+        &repo::NewImport {
+            tenant_id: tenant.id,
+            upload_id: file.upload_id,
+            shop_id: shop.id,
+            filename: if file.filename.is_empty() {
+                "orders"
+            } else {
+                &file.filename
+            },
+            content_type: file.content_type.as_deref(),
+            stored,
+            format: format.code(),
+            exported_at,
+            by: actor.user_id,
+        },
+    )
+    .await?;
+    audit::record(
+        tx,
+        actor
+            .audit("orders.upload", "order_import", id)
+            .after(json!({
+                "filename": file.filename,
+                "shop": shop.name,
+                "bytes": stored.bytes,
+                "sha256": stored.sha256,
+            })),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// One order import of the actor's tenant.
+#[derive(Clone, Copy, Debug)]
+pub struct OrderImportRef {
+    pub import_id: Uuid,
+}
+
+/// Imports the good rows of a validated batch: it moves to `importing` and the job takes it
+/// (the caller wakes the worker after committing).
+pub async fn confirm_order_import(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: OrderImportRef,
+) -> DomainResult<ImportState> {
+    move_import(tx, actor, input.import_id, ImportCommand::Confirm).await
+}
+
+/// Drops a validated batch without importing it; its staged rows go.
+pub async fn cancel_order_import(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: OrderImportRef,
+) -> DomainResult<ImportState> {
+    move_import(tx, actor, input.import_id, ImportCommand::Cancel).await
+}
+
+/// Takes an imported batch back: its lines stop counting, the previous export's count again.
+pub async fn undo_order_import(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: OrderImportRef,
+) -> DomainResult<ImportState> {
+    move_import(tx, actor, input.import_id, ImportCommand::Undo).await
+}
+
+/// One move of the state table; a batch not in the state the command applies to (or moved by
+/// someone else a moment ago) is `Refused`, and nothing changes.
+async fn move_import(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    command: ImportCommand,
+) -> DomainResult<ImportState> {
+    let tenant = actor.tenant()?;
+    require_editor(actor)?;
+    let row = repo::import_for_move(tx, tenant.id, id)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let from = ImportState::parse(&row.state).ok_or(DomainError::Refused(NOT_ALLOWED))?;
+    let to = domain::next_state(from, command).ok_or(DomainError::Refused(NOT_ALLOWED))?;
+    // The UPDATE checks the state again: of two racing requests, one moves it.
+    if !repo::transition(tx, tenant.id, id, from.code(), to.code()).await? {
+        return Err(DomainError::Refused(NOT_ALLOWED));
+    }
+    if to == ImportState::Cancelled {
+        repo::clear_staging(tx, tenant.id, id).await?;
+    }
+    audit::record(
+        tx,
+        actor
+            .audit(command.audit_action(), "order_import", id)
+            .before(json!({ "state": from.code() }))
+            .after(json!({
+                "state": to.code(),
+                "filename": row.filename,
+                "rows_good": row.rows_good,
+            })),
+    )
+    .await?;
+    Ok(to)
+}
+
+/// A person credits one order line to a collaboration of the tenant.
+#[derive(Clone, Debug)]
+pub struct AttributeOrderLine {
+    pub shop_id: Uuid,
+    pub order_key: String,
+    pub line_key: String,
+    /// None when the form named none readable.
+    pub collaboration_id: Option<Uuid>,
+}
+
+/// Credits a current order line of the tenant to one of its collaborations (not proposed or
+/// cancelled), replacing any earlier attribution, automatic or by a person. An unknown line is
+/// `NotFound`; an unknown collaboration is the field's error. Returns the collaboration the line
+/// was credited to before.
+pub async fn attribute_order_line(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: AttributeOrderLine,
+) -> DomainResult<Option<Uuid>> {
+    let tenant = actor.tenant()?;
+    require_editor(actor)?;
+    let AttributeOrderLine {
+        shop_id,
+        order_key,
+        line_key,
+        collaboration_id,
+    } = input;
+    if !repo::order_exists(tx, shop_id, &order_key, &line_key).await? {
+        return Err(DomainError::NotFound);
+    }
+    let known = repo::collaborations(tx).await?;
+    let Some(collaboration) = collaboration_id.filter(|c| known.iter().any(|k| k.id == *c)) else {
+        return Err(DomainError::field(
+            "collaboration_id",
+            "orders.error.collaboration_unknown",
+        ));
+    };
+    let before = repo::attribute_by_person(
+        tx,
+        tenant.id,
+        shop_id,
+        &order_key,
+        &line_key,
+        collaboration,
+        actor.user_id,
+    )
+    .await?;
+    audit::record(
+        tx,
+        actor
+            .audit(
+                "orders.attribute",
+                "order_line",
+                format!("{shop_id}/{order_key}/{line_key}"),
+            )
+            .before(json!({ "collaboration_id": before }))
+            .after(json!({ "collaboration_id": collaboration, "attributed_by": "person" })),
+    )
+    .await?;
+    Ok(before)
+}
