@@ -1,6 +1,8 @@
 //! Sextant's integration tests: one binary, a real PostgreSQL, a fresh database per test.
 
 mod actions_campaigns;
+mod actions_contracts;
+mod actions_performance;
 mod admin;
 mod architecture;
 mod auth;
