@@ -738,6 +738,62 @@ pub enum ContractEvent {
     },
 }
 
+impl ContractEvent {
+    /// How the event is named in the transition log and the audit entry (and, for the events the
+    /// account manager records by hand, in the collaboration page's form).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ContractEvent::CreatorAccepted => "accepted",
+            ContractEvent::CreatorDeclined => "declined",
+            ContractEvent::SampleShipped { .. } => "sample_shipped",
+            ContractEvent::SampleDelivered => "sample_delivered",
+            ContractEvent::DraftSubmitted => "draft_submitted",
+            ContractEvent::PostAdded => "post_added",
+            ContractEvent::TrackingStarted => "tracking_started",
+            ContractEvent::WindowFinal => "window_final",
+            ContractEvent::RatingCompleted => "rating_completed",
+            ContractEvent::SettlementFinalized => "settlement_finalized",
+            ContractEvent::Cancel { .. } => "cancel",
+            ContractEvent::Breach { .. } => "breach",
+        }
+    }
+
+    /// An event the account manager records by hand, as the form names it (`event`), with the
+    /// form's other fields; None for any other name.
+    pub fn by_hand(code: &str, carrier: &str, tracking_number: &str, reason: &str) -> Option<Self> {
+        Some(match code {
+            "accepted" => ContractEvent::CreatorAccepted,
+            "declined" => ContractEvent::CreatorDeclined,
+            "sample_shipped" => ContractEvent::SampleShipped {
+                carrier: carrier.trim().to_string(),
+                tracking_number: tracking_number.trim().to_string(),
+            },
+            "sample_delivered" => ContractEvent::SampleDelivered,
+            "cancel" => ContractEvent::Cancel {
+                reason: reason.trim().to_string(),
+            },
+            "breach" => ContractEvent::Breach {
+                reason: reason.trim().to_string(),
+            },
+            _ => return None,
+        })
+    }
+
+    /// What only the account manager records (the creator's answer, the sample, the end of a
+    /// contract); the other events follow from facts recorded elsewhere (a post, a snapshot).
+    pub fn is_by_hand(&self) -> bool {
+        matches!(
+            self,
+            ContractEvent::CreatorAccepted
+                | ContractEvent::CreatorDeclined
+                | ContractEvent::SampleShipped { .. }
+                | ContractEvent::SampleDelivered
+                | ContractEvent::Cancel { .. }
+                | ContractEvent::Breach { .. }
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum StateError {
     #[error("this step is not allowed from the contract's current state")]
@@ -852,6 +908,102 @@ fn end(from: ContractState, reason: &str, to: ContractState) -> Result<ContractS
         Err(StateError::ReasonRequired)
     } else {
         Ok(to)
+    }
+}
+
+/// The account manager's tenant-wide defaults for new terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TermsDefaults {
+    /// The tenant's service fee, a fraction.
+    pub service_fee_rate: Decimal,
+    /// The tenant's fee model code (`commission_only`, or anything else: fixed plus commission).
+    pub fee_model: String,
+}
+
+/// The terms form for an approved creator before anything is typed: the tenant's fee model and
+/// service fee, the creator's quote per video as the fixed fee, the campaign's commission (10%
+/// when it has none) and publishing window's end as the deadline, one video, the defaults for
+/// days live and revisions, organic use only, one unit of the campaign's SKU when it needs a
+/// sample, and a discount code from the creator's handle.
+pub fn proposed_terms(
+    campaign: &crate::campaigns::domain::Campaign,
+    defaults: &TermsDefaults,
+    handle: &str,
+    quote_video: Option<Decimal>,
+    quote_currency: Option<&str>,
+) -> TermsInput {
+    use crate::web::fmt::percent_of;
+    TermsInput {
+        fee_model: if defaults.fee_model == "commission_only" {
+            "commission_only".into()
+        } else {
+            "fixed_plus_commission".into()
+        },
+        fixed_fee: quote_video.map(|q| q.to_string()).unwrap_or_default(),
+        fixed_fee_currency: quote_currency.unwrap_or("USD").to_string(),
+        commission_rate: campaign
+            .commission_rate
+            .map(percent_of)
+            .unwrap_or_else(|| "10".into()),
+        service_fee_rate: percent_of(defaults.service_fee_rate),
+        videos: "1".into(),
+        live_sessions: "0".into(),
+        publish_deadline: campaign
+            .publish_to
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        min_days_live: DEFAULT_MIN_DAYS_LIVE.to_string(),
+        revisions_included: DEFAULT_REVISIONS.to_string(),
+        usage_rights: "organic_only".into(),
+        sample_sku: if campaign.sample_needed {
+            campaign.sku.clone()
+        } else {
+            String::new()
+        },
+        sample_qty: if campaign.sample_needed {
+            "1".into()
+        } else {
+            String::new()
+        },
+        discount_code: suggest_discount_code(handle),
+        ..Default::default()
+    }
+}
+
+/// The form for a stored version.
+pub fn input_of(t: &Terms) -> TermsInput {
+    use crate::web::fmt::percent_of;
+    TermsInput {
+        fee_model: t.fee_model.code().into(),
+        fixed_fee: t.fixed_fee.map(|f| f.to_string()).unwrap_or_default(),
+        fixed_fee_currency: t.fixed_fee_currency.clone().unwrap_or_default(),
+        commission_rate: percent_of(t.commission_rate),
+        service_fee_rate: percent_of(t.service_fee_rate),
+        videos: t.videos.to_string(),
+        live_sessions: t.live_sessions.to_string(),
+        publish_deadline: t.publish_deadline.to_string(),
+        min_days_live: t.min_days_live.to_string(),
+        revisions_included: t.revisions_included.to_string(),
+        usage_rights: t.usage_rights.code().into(),
+        paid_ads_until: t.paid_ads_until.map(|d| d.to_string()).unwrap_or_default(),
+        sample_sku: t.sample.as_ref().map(|s| s.sku.clone()).unwrap_or_default(),
+        sample_qty: t
+            .sample
+            .as_ref()
+            .map(|s| s.qty.to_string())
+            .unwrap_or_default(),
+        sample_cost: t
+            .sample
+            .as_ref()
+            .and_then(|s| s.cost)
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        sample_cost_currency: t
+            .sample
+            .as_ref()
+            .and_then(|s| s.cost_currency.clone())
+            .unwrap_or_default(),
+        discount_code: t.discount_code.clone(),
     }
 }
 
@@ -2041,6 +2193,100 @@ mod tests {
                 ("sample_cost", NONE_SHOWN.to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn every_event_recorded_by_hand_reads_back_from_its_form_name() {
+        for (code, event) in [
+            ("accepted", ContractEvent::CreatorAccepted),
+            ("declined", ContractEvent::CreatorDeclined),
+            (
+                "sample_shipped",
+                ContractEvent::SampleShipped {
+                    carrier: "SF".into(),
+                    tracking_number: "SF123".into(),
+                },
+            ),
+            ("sample_delivered", ContractEvent::SampleDelivered),
+            (
+                "cancel",
+                ContractEvent::Cancel {
+                    reason: "budget cut".into(),
+                },
+            ),
+            (
+                "breach",
+                ContractEvent::Breach {
+                    reason: "budget cut".into(),
+                },
+            ),
+        ] {
+            assert_eq!(event.code(), code);
+            assert!(event.is_by_hand(), "{event:?}");
+            assert_eq!(
+                ContractEvent::by_hand(code, " SF ", "SF123 ", " budget cut "),
+                Some(event)
+            );
+        }
+        for event in [
+            ContractEvent::DraftSubmitted,
+            ContractEvent::PostAdded,
+            ContractEvent::TrackingStarted,
+            ContractEvent::WindowFinal,
+            ContractEvent::RatingCompleted,
+            ContractEvent::SettlementFinalized,
+        ] {
+            assert!(!event.is_by_hand(), "{event:?}");
+            assert_eq!(ContractEvent::by_hand(event.code(), "", "", ""), None);
+        }
+        assert_eq!(ContractEvent::by_hand("publish", "", "", ""), None);
+    }
+
+    #[test]
+    fn proposed_terms_start_from_the_tenant_the_campaign_and_the_creator() {
+        let campaign = crate::campaigns::domain::Campaign {
+            commission_rate: Some(dec("0.125")),
+            publish_to: Some(date!(2026 - 04 - 15)),
+            sample_needed: true,
+            sku: "LUMI-01".into(),
+            ..Default::default()
+        };
+        let defaults = TermsDefaults {
+            service_fee_rate: dec("0.10"),
+            fee_model: "fixed_plus_commission".into(),
+        };
+        let input = proposed_terms(&campaign, &defaults, "mia.home", Some(dec("800")), None);
+        assert_eq!(input.fee_model, "fixed_plus_commission");
+        assert_eq!(input.fixed_fee, "800");
+        assert_eq!(input.fixed_fee_currency, "USD");
+        assert_eq!(input.commission_rate, "12.5");
+        assert_eq!(input.service_fee_rate, "10");
+        assert_eq!(input.publish_deadline, "2026-04-15");
+        assert_eq!(
+            (input.sample_sku.as_str(), input.sample_qty.as_str()),
+            ("LUMI-01", "1")
+        );
+        // A code from the handle (with a random number).
+        assert!(
+            input.discount_code.starts_with("MIAHOME"),
+            "{}",
+            input.discount_code
+        );
+        // What the form proposes is valid as it stands, and a stored version's form reads back
+        // as the same terms.
+        let terms = validate_terms(&input, true, TODAY).expect("valid");
+        assert_eq!(validate_terms(&input_of(&terms), true, TODAY), Ok(terms));
+
+        let commission_only = TermsDefaults {
+            fee_model: "commission_only".into(),
+            ..defaults
+        };
+        let plain = crate::campaigns::domain::Campaign::default();
+        let input = proposed_terms(&plain, &commission_only, "leo", None, Some("EUR"));
+        assert_eq!(input.fee_model, "commission_only");
+        assert_eq!(input.fixed_fee_currency, "EUR");
+        assert_eq!(input.commission_rate, "10");
+        assert!(input.sample_sku.is_empty() && input.sample_qty.is_empty());
     }
 
     fn arb_text() -> BoxedStrategy<String> {

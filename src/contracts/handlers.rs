@@ -1,29 +1,28 @@
-//! Collaborations and their terms (SPEC §4): an approved shortlist entry becomes a collaboration
-//! with versioned terms, a discount code unique in the tenant and a tracked-link slug unique
-//! everywhere; the account manager records the creator's answer, samples, cancellations, and
-//! amendments (new versions with a reason). The page prints as a clean contract.
+//! Collaborations and their terms (SPEC §4), as pages: the terms form for an approved shortlist
+//! entry, the collaboration page (it prints as a clean contract), the account manager's events
+//! and the amendment form. Each change is one call of `contracts::actions`; a refusal shows the
+//! form or page again (a JSON request gets problem+json).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use serde_json::json;
-use sqlx::FromRow;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::domain::{self, ContractEvent, ContractState, Terms, TermsInput, validate_terms};
-use crate::audit;
-use crate::campaigns::domain::{CampaignState, Transition};
-use crate::campaigns::handlers::{MoveError, move_campaign};
-use crate::campaigns::repo as campaigns;
-use crate::db::unique_violation;
-use crate::error::{AppError, AppResult};
+use super::actions::{
+    self, AmendTerms, CreateCollaboration, RecordCollaborationEvent, TermsChanged,
+};
+use super::domain::{self, ContractEvent, ContractState, Terms, TermsDefaults, TermsInput};
+use super::repo;
+use crate::error::{AppError, AppResult, DomainError};
+use crate::kernel::FieldErrors;
 use crate::state::AppState;
-use crate::tenants::domain::{FieldErrors, SHOP_CURRENCIES};
+use crate::tenants::domain::SHOP_CURRENCIES;
 use crate::tenants::{Access, TenantCtx};
 use crate::web::forms::{FormData, FormErrors};
+use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::parse_id;
@@ -32,42 +31,6 @@ use crate::web::{PublicOrigin, fmt, render_with};
 fn am_only(ctx: &TenantCtx) -> AppResult<()> {
     ctx.require(&[Access::AccountManager])?;
     ctx.require_active()
-}
-
-/// The form for a stored version.
-pub fn input_of(t: &Terms) -> TermsInput {
-    TermsInput {
-        fee_model: t.fee_model.code().into(),
-        fixed_fee: t.fixed_fee.map(|f| f.to_string()).unwrap_or_default(),
-        fixed_fee_currency: t.fixed_fee_currency.clone().unwrap_or_default(),
-        commission_rate: fmt::percent_of(t.commission_rate),
-        service_fee_rate: fmt::percent_of(t.service_fee_rate),
-        videos: t.videos.to_string(),
-        live_sessions: t.live_sessions.to_string(),
-        publish_deadline: t.publish_deadline.to_string(),
-        min_days_live: t.min_days_live.to_string(),
-        revisions_included: t.revisions_included.to_string(),
-        usage_rights: t.usage_rights.code().into(),
-        paid_ads_until: t.paid_ads_until.map(|d| d.to_string()).unwrap_or_default(),
-        sample_sku: t.sample.as_ref().map(|s| s.sku.clone()).unwrap_or_default(),
-        sample_qty: t
-            .sample
-            .as_ref()
-            .map(|s| s.qty.to_string())
-            .unwrap_or_default(),
-        sample_cost: t
-            .sample
-            .as_ref()
-            .and_then(|s| s.cost)
-            .map(|c| c.to_string())
-            .unwrap_or_default(),
-        sample_cost_currency: t
-            .sample
-            .as_ref()
-            .and_then(|s| s.cost_currency.clone())
-            .unwrap_or_default(),
-        discount_code: t.discount_code.clone(),
-    }
 }
 
 fn posted(form: &FormData) -> TermsInput {
@@ -91,41 +54,6 @@ fn posted(form: &FormData) -> TermsInput {
         sample_cost_currency: f("sample_cost_currency"),
         discount_code: f("discount_code"),
     }
-}
-
-#[derive(FromRow)]
-struct EntryFacts {
-    id: Uuid,
-    creator_id: Uuid,
-    handle: String,
-    display_name: String,
-    quote_video: Option<rust_decimal::Decimal>,
-    quote_currency: Option<String>,
-    decision: Option<String>,
-}
-
-async fn approved_entry(
-    ctx: &mut TenantCtx,
-    campaign_id: Uuid,
-    entry: &str,
-) -> AppResult<EntryFacts> {
-    let entry_id = parse_id(entry)?;
-    let e = sqlx::query_as::<_, EntryFacts>(
-        "SELECT e.id, e.creator_id, c.handle, c.display_name, c.quote_video, \
-           c.quote_currency::text AS quote_currency, e.decision \
-         FROM shortlist_entries e JOIN creators c ON c.id = e.creator_id \
-         WHERE e.tenant_id = $1 AND e.campaign_id = $2 AND e.id = $3",
-    )
-    .bind(ctx.tenant.id)
-    .bind(campaign_id)
-    .bind(entry_id)
-    .fetch_optional(&mut *ctx.tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    if e.decision.as_deref() != Some("approved") {
-        return Err(AppError::NotFound);
-    }
-    Ok(e)
 }
 
 #[derive(Template)]
@@ -167,17 +95,26 @@ fn text_fields(lang: Lang, i: &TermsInput) -> Vec<(&'static str, String, String)
     .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The terms form as shown: where it posts, about whom, what is typed and what is wrong.
+struct TermsForm {
+    action: String,
+    heading: String,
+    /// The shortlist entry a new collaboration is for (empty when changing terms).
+    entry_id: String,
+    input: TermsInput,
+    sample_needed: bool,
+    amendment: bool,
+    reason: String,
+    /// None shown: 200; otherwise the form comes back with 422.
+    errors: FieldErrors,
+}
+
 async fn terms_page(
     state: &AppState,
     session: &Session,
     lang: Lang,
     ctx: TenantCtx,
-    page: (String, String, String),
-    input: TermsInput,
-    flags: (bool, bool, String),
-    status: StatusCode,
-    errors: FieldErrors,
+    form: TermsForm,
 ) -> AppResult<Response> {
     ctx.tx.commit().await?;
     let path = format!("/t/{}/campaigns", ctx.tenant.slug);
@@ -191,22 +128,65 @@ async fn terms_page(
         &path,
     )
     .await?;
+    let status = if form.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     render_with(
         status,
         &TermsPage {
             layout,
-            action: page.0,
-            heading: page.1,
-            entry_id: page.2,
-            text_fields: text_fields(lang, &input),
-            input,
-            sample_needed: flags.0,
-            amendment: flags.1,
-            reason: flags.2,
+            action: form.action,
+            heading: form.heading,
+            entry_id: form.entry_id,
+            text_fields: text_fields(lang, &form.input),
+            input: form.input,
+            sample_needed: form.sample_needed,
+            amendment: form.amendment,
+            reason: form.reason,
             currencies: SHOP_CURRENCIES,
-            errors: FormErrors::new(lang, &errors),
+            errors: FormErrors::new(lang, &form.errors),
         },
     )
+}
+
+/// The campaign (its request) and the approved entry a new collaboration's form is about; an
+/// unknown campaign or an entry that is not approved is 404.
+async fn new_form_facts(
+    ctx: &mut TenantCtx,
+    campaign_id: Uuid,
+    entry_id: Uuid,
+) -> AppResult<(crate::campaigns::domain::Campaign, repo::EntryFacts)> {
+    let campaign = crate::campaigns::repo::get(&mut ctx.tx, ctx.tenant.id, campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .campaign();
+    let entry = repo::shortlist_entry(&mut ctx.tx, ctx.tenant.id, campaign_id, entry_id)
+        .await?
+        .filter(|e| e.decision.as_deref() == Some("approved"))
+        .ok_or(AppError::NotFound)?;
+    Ok((campaign, entry))
+}
+
+fn new_form(
+    slug: &str,
+    campaign_id: Uuid,
+    campaign: &crate::campaigns::domain::Campaign,
+    entry: &repo::EntryFacts,
+    input: TermsInput,
+    errors: FieldErrors,
+) -> TermsForm {
+    TermsForm {
+        action: format!("/t/{slug}/campaigns/{campaign_id}/collaborations"),
+        heading: format!("@{} · {}", entry.handle, entry.display_name),
+        entry_id: entry.id.to_string(),
+        input,
+        sample_needed: campaign.sample_needed,
+        amendment: false,
+        reason: String::new(),
+        errors,
+    }
 }
 
 #[derive(Deserialize)]
@@ -223,75 +203,32 @@ pub async fn new(
     mut ctx: TenantCtx,
 ) -> AppResult<Response> {
     let campaign_id = parse_id(&id)?;
-    crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, campaign_id).await?;
-    am_only(&ctx)?;
-    let row = campaigns::get(&mut ctx.tx, ctx.tenant.id, campaign_id)
+    crate::campaigns::repo::get(&mut ctx.tx, ctx.tenant.id, campaign_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let entry = approved_entry(&mut ctx, campaign_id, &q.entry).await?;
-    let campaign = row.campaign();
-    let service_fee: rust_decimal::Decimal =
-        sqlx::query_scalar("SELECT service_fee_rate FROM tenants WHERE id = $1")
-            .bind(ctx.tenant.id)
-            .fetch_one(&mut *ctx.tx)
-            .await?;
-    let fee_model: String = sqlx::query_scalar("SELECT fee_model FROM tenants WHERE id = $1")
-        .bind(ctx.tenant.id)
-        .fetch_one(&mut *ctx.tx)
-        .await?;
-    let input = TermsInput {
-        fee_model: if fee_model == "commission_only" {
-            "commission_only".into()
-        } else {
-            "fixed_plus_commission".into()
+    am_only(&ctx)?;
+    let entry_id = parse_id(&q.entry)?;
+    let (campaign, entry) = new_form_facts(&mut ctx, campaign_id, entry_id).await?;
+    let (service_fee_rate, fee_model) = repo::terms_defaults(&mut ctx.tx, ctx.tenant.id).await?;
+    let input = domain::proposed_terms(
+        &campaign,
+        &TermsDefaults {
+            service_fee_rate,
+            fee_model,
         },
-        fixed_fee: entry.quote_video.map(|q| q.to_string()).unwrap_or_default(),
-        fixed_fee_currency: entry.quote_currency.clone().unwrap_or_else(|| "USD".into()),
-        commission_rate: campaign
-            .commission_rate
-            .map(fmt::percent_of)
-            .unwrap_or_else(|| "10".into()),
-        service_fee_rate: fmt::percent_of(service_fee),
-        videos: "1".into(),
-        live_sessions: "0".into(),
-        publish_deadline: campaign
-            .publish_to
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
-        min_days_live: domain::DEFAULT_MIN_DAYS_LIVE.to_string(),
-        revisions_included: domain::DEFAULT_REVISIONS.to_string(),
-        usage_rights: "organic_only".into(),
-        sample_sku: if campaign.sample_needed {
-            campaign.sku.clone()
-        } else {
-            String::new()
-        },
-        sample_qty: if campaign.sample_needed {
-            "1".into()
-        } else {
-            String::new()
-        },
-        discount_code: domain::suggest_discount_code(&entry.handle),
-        ..Default::default()
-    };
-    let action = format!(
-        "/t/{}/campaigns/{campaign_id}/collaborations",
-        ctx.tenant.slug
+        &entry.handle,
+        entry.quote_video,
+        entry.quote_currency.as_deref(),
     );
-    let heading = format!("@{} · {}", entry.handle, entry.display_name);
-    let entry_id = entry.id.to_string();
-    terms_page(
-        &state,
-        &session,
-        lang,
-        ctx,
-        (action, heading, entry_id),
+    let form = new_form(
+        &ctx.tenant.slug,
+        campaign_id,
+        &campaign,
+        &entry,
         input,
-        (campaign.sample_needed, false, String::new()),
-        StatusCode::OK,
         FieldErrors::new(),
-    )
-    .await
+    );
+    terms_page(&state, &session, lang, ctx, form).await
 }
 
 /// Creates the collaboration (proposed) with version 1 of its terms.
@@ -299,209 +236,45 @@ pub async fn create(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
     let campaign_id = parse_id(&id)?;
-    crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, campaign_id).await?;
-    am_only(&ctx)?;
-    let row = campaigns::get(&mut ctx.tx, ctx.tenant.id, campaign_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let entry = approved_entry(&mut ctx, campaign_id, form.get("entry")).await?;
-    let campaign = row.campaign();
-    let input = posted(&form);
-    let today = time::OffsetDateTime::now_utc().date();
-    let action = format!(
-        "/t/{}/campaigns/{campaign_id}/collaborations",
-        ctx.tenant.slug
-    );
-    let heading = format!("@{} · {}", entry.handle, entry.display_name);
-    let page = (action, heading, entry.id.to_string());
-    let flags = (campaign.sample_needed, false, String::new());
-    let terms = match validate_terms(&input, campaign.sample_needed, today) {
-        Ok(t) => t,
-        Err(errors) => {
-            return terms_page(
-                &state,
-                &session,
-                lang,
-                ctx,
-                page,
-                input,
-                flags,
-                StatusCode::UNPROCESSABLE_ENTITY,
+    // An entry id that does not parse names no entry: the action answers 404 after its access
+    // checks, as for any unknown entry.
+    let entry_id = parse_id(form.get("entry")).unwrap_or(Uuid::nil());
+    let input = CreateCollaboration {
+        campaign_id,
+        entry_id,
+        terms: posted(&form),
+    };
+    match actions::create_collaboration(&mut ctx.tx, &ctx.actor, input).await {
+        Ok(collab_id) => {
+            ctx.tx.commit().await?;
+            flash(&session, "ok", "contracts.created").await?;
+            Ok(Redirect::to(&format!(
+                "/t/{}/collaborations/{collab_id}",
+                ctx.tenant.slug
+            ))
+            .into_response())
+        }
+        Err(DomainError::Invalid(errors)) if !front.is_json() => {
+            let mut ctx = ctx.reopen(&state.db).await?;
+            let (campaign, entry) = new_form_facts(&mut ctx, campaign_id, entry_id).await?;
+            let form = new_form(
+                &ctx.tenant.slug,
+                campaign_id,
+                &campaign,
+                &entry,
+                posted(&form),
                 errors,
-            )
-            .await;
+            );
+            terms_page(&state, &session, lang, ctx, form).await
         }
-    };
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM collaborations WHERE tenant_id = $1 AND campaign_id = $2 AND creator_id = $3)")
-        .bind(ctx.tenant.id)
-        .bind(campaign_id)
-        .bind(entry.creator_id)
-        .fetch_one(&mut *ctx.tx)
-        .await?;
-    let conflict = if exists {
-        Some("contracts.error.exists")
-    } else if discount_code_taken(&mut ctx, &terms.discount_code, None).await? {
-        Some("contracts.error.code_taken")
-    } else {
-        None
-    };
-    if let Some(key) = conflict {
-        let mut errors = FieldErrors::new();
-        errors.insert("discount_code".into(), key);
-        return terms_page(
-            &state,
-            &session,
-            lang,
-            ctx,
-            page,
-            input,
-            flags,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors,
-        )
-        .await;
+        Err(e) => Err(e.into()),
     }
-    let collab_id = Uuid::now_v7();
-    // A slug clash across all tenants is astronomically rare; try a few fresh ones.
-    let mut created = false;
-    for _ in 0..5 {
-        let slug = domain::new_link_slug();
-        sqlx::query("SAVEPOINT new_collaboration")
-            .execute(&mut *ctx.tx)
-            .await?;
-        let insert = sqlx::query(
-            "INSERT INTO collaborations (tenant_id, id, campaign_id, creator_id, discount_code, link_slug, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(ctx.tenant.id)
-        .bind(collab_id)
-        .bind(campaign_id)
-        .bind(entry.creator_id)
-        .bind(&terms.discount_code)
-        .bind(&slug)
-        .bind(ctx.user.id)
-        .execute(&mut *ctx.tx)
-        .await;
-        match insert {
-            Ok(_) => {
-                created = true;
-                break;
-            }
-            Err(e) if unique_violation(&e) == Some("collaborations_link_slug_key") => {
-                sqlx::query("ROLLBACK TO SAVEPOINT new_collaboration")
-                    .execute(&mut *ctx.tx)
-                    .await?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    if !created {
-        return Err(AppError::Internal(anyhow::anyhow!(
-            "no free tracked-link slug after 5 tries"
-        )));
-    }
-    sqlx::query(
-        "INSERT INTO contract_versions (tenant_id, collaboration_id, version, terms, created_by) VALUES ($1, $2, 1, $3, $4)",
-    )
-    .bind(ctx.tenant.id)
-    .bind(collab_id)
-    .bind(json!(terms))
-    .bind(ctx.user.id)
-    .execute(&mut *ctx.tx)
-    .await?;
-    audit::record(
-        &mut ctx.tx,
-        audit::Entry::new(
-            "collaboration.create",
-            "collaboration",
-            Some(collab_id.to_string()),
-        )
-        .by(&ctx.user)
-        .tenant(Some(ctx.tenant.id))
-        .after(json!({ "creator": entry.handle, "terms": terms })),
-    )
-    .await?;
-    ctx.tx.commit().await?;
-    flash(&session, "ok", "contracts.created").await?;
-    Ok(Redirect::to(&format!(
-        "/t/{}/collaborations/{collab_id}",
-        ctx.tenant.slug
-    ))
-    .into_response())
-}
-
-/// Whether another collaboration of this tenant already uses the discount code.
-async fn discount_code_taken(
-    ctx: &mut TenantCtx,
-    code: &str,
-    except: Option<Uuid>,
-) -> AppResult<bool> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM collaborations WHERE tenant_id = $1 AND discount_code = $2 \
-           AND id IS DISTINCT FROM $3)",
-    )
-    .bind(ctx.tenant.id)
-    .bind(code)
-    .bind(except)
-    .fetch_one(&mut *ctx.tx)
-    .await?)
-}
-
-#[derive(FromRow)]
-struct CollabRow {
-    campaign_id: Uuid,
-    state: String,
-    discount_code: String,
-    link_slug: String,
-    current_version: i32,
-    sample_carrier: Option<String>,
-    sample_tracking: Option<String>,
-    handle: String,
-    display_name: String,
-    campaign_code: Option<String>,
-    campaign_title: String,
-    campaign_data: serde_json::Value,
-}
-
-async fn load(ctx: &mut TenantCtx, id: Uuid, lock: bool) -> AppResult<CollabRow> {
-    sqlx::query_as::<_, CollabRow>(&format!(
-        "SELECT l.campaign_id, l.state, l.discount_code, l.link_slug, l.current_version, \
-           l.sample_carrier, l.sample_tracking, c.handle, c.display_name, k.code AS campaign_code, \
-           k.title AS campaign_title, k.data AS campaign_data \
-         FROM collaborations l JOIN creators c ON c.id = l.creator_id \
-         JOIN campaigns k ON k.tenant_id = l.tenant_id AND k.id = l.campaign_id \
-         WHERE l.tenant_id = $1 AND l.id = $2{}",
-        if lock { " FOR UPDATE OF l" } else { "" }
-    ))
-    .bind(ctx.tenant.id)
-    .bind(id)
-    .fetch_optional(&mut *ctx.tx)
-    .await?
-    .ok_or(AppError::NotFound)
-}
-
-#[derive(FromRow)]
-struct VersionRow {
-    version: i32,
-    terms: serde_json::Value,
-    reason: Option<String>,
-    created_at: time::OffsetDateTime,
-}
-
-async fn versions(ctx: &mut TenantCtx, id: Uuid) -> AppResult<Vec<VersionRow>> {
-    Ok(sqlx::query_as::<_, VersionRow>(
-        "SELECT version, terms, reason, created_at FROM contract_versions \
-         WHERE tenant_id = $1 AND collaboration_id = $2 ORDER BY version DESC",
-    )
-    .bind(ctx.tenant.id)
-    .bind(id)
-    .fetch_all(&mut *ctx.tx)
-    .await?)
 }
 
 pub struct VersionView {
@@ -595,7 +368,7 @@ fn terms_facts(lang: Lang, t: &Terms) -> Vec<(String, String)> {
     ]
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The collaboration page; with `error` (a message key) it comes back after a refused event, 422.
 async fn page(
     state: &AppState,
     session: &Session,
@@ -603,11 +376,12 @@ async fn page(
     origin: &PublicOrigin,
     mut ctx: TenantCtx,
     id: Uuid,
-    status: StatusCode,
     error: Option<&str>,
 ) -> AppResult<Response> {
-    let row = load(&mut ctx, id, false).await?;
-    let all = versions(&mut ctx, id).await?;
+    let row = repo::collaboration(&mut ctx.tx, ctx.tenant.id, id, false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let all = repo::versions(&mut ctx.tx, ctx.tenant.id, id).await?;
     let performance = crate::performance::sections::collaboration(&mut ctx, id, lang).await?;
     ctx.tx.commit().await?;
     let parsed: Vec<(i32, Terms, Option<String>, time::OffsetDateTime)> = all
@@ -640,8 +414,7 @@ async fn page(
                 .unwrap_or_default(),
         })
         .collect();
-    let campaign: crate::campaigns::domain::Campaign =
-        serde_json::from_value(row.campaign_data.clone()).unwrap_or_default();
+    let campaign = row.campaign();
     let state_enum = ContractState::parse(&row.state).unwrap_or(ContractState::Proposed);
     let path = format!("/t/{}/campaigns", ctx.tenant.slug);
     let layout = Layout::for_user(
@@ -654,6 +427,11 @@ async fn page(
         &path,
     )
     .await?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     render_with(
         status,
         &CollabPage {
@@ -697,109 +475,87 @@ pub async fn show(
 ) -> AppResult<Response> {
     ctx.require_active()?;
     let id = parse_id(&id)?;
-    page(
-        &state,
-        &session,
-        lang,
-        &origin,
-        ctx,
-        id,
-        StatusCode::OK,
-        None,
-    )
-    .await
+    page(&state, &session, lang, &origin, ctx, id, None).await
 }
 
 /// The account manager records what happened: the creator's answer, the sample, a cancellation
 /// or breach (with a reason). The first acceptance starts the campaign running.
 pub async fn event(
     State(state): State<AppState>,
-    session: Session,
-    lang: Lang,
-    origin: PublicOrigin,
+    // What the page needs to show itself again (one extractor, to keep the list short).
+    (session, lang, origin, front): (Session, Lang, PublicOrigin, Front),
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    // Another tenant's collaboration is unknown here (404) before any role check (403).
-    let row = load(&mut ctx, id, true).await?;
-    am_only(&ctx)?;
-    let campaign: crate::campaigns::domain::Campaign =
-        serde_json::from_value(row.campaign_data.clone()).unwrap_or_default();
     let reason = form.get("reason").trim().to_string();
-    let event = match form.get("event") {
-        "accepted" => ContractEvent::CreatorAccepted,
-        "declined" => ContractEvent::CreatorDeclined,
-        "sample_shipped" => ContractEvent::SampleShipped {
-            carrier: form.get("carrier").trim().to_string(),
-            tracking_number: form.get("tracking_number").trim().to_string(),
-        },
-        "sample_delivered" => ContractEvent::SampleDelivered,
-        "cancel" => ContractEvent::Cancel {
-            reason: reason.clone(),
-        },
-        "breach" => ContractEvent::Breach {
-            reason: reason.clone(),
-        },
-        _ => return Err(AppError::NotFound),
-    };
-    let from = ContractState::parse(&row.state).unwrap_or(ContractState::Proposed);
-    let to = match domain::next_state(from, &event, campaign.sample_needed, false) {
-        Ok(to) => to,
-        Err(e) => {
-            let ctx = ctx.reopen(&state.db).await?;
-            return page(
-                &state,
-                &session,
-                lang,
-                &origin,
-                ctx,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(e.key()),
-            )
-            .await;
-        }
-    };
-    sqlx::query(
-        "UPDATE collaborations SET state = $3, updated_at = now(), \
-           sample_carrier = CASE WHEN $4 <> '' THEN $4 ELSE sample_carrier END, \
-           sample_tracking = CASE WHEN $5 <> '' THEN $5 ELSE sample_tracking END, \
-           sample_shipped_at = CASE WHEN $3 = 'sample_shipped' THEN now() ELSE sample_shipped_at END, \
-           sample_delivered_at = CASE WHEN $3 = 'sample_delivered' THEN now() ELSE sample_delivered_at END \
-         WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind(ctx.tenant.id)
-    .bind(id)
-    .bind(to.code())
-    .bind(form.get("carrier").trim())
-    .bind(form.get("tracking_number").trim())
-    .execute(&mut *ctx.tx)
-    .await?;
-    record_transition(&mut ctx, id, from, to, form.get("event"), &reason).await?;
-    if to == ContractState::Accepted {
-        let campaign_row = campaigns::get(&mut ctx.tx, ctx.tenant.id, row.campaign_id)
+    let Some(event) = ContractEvent::by_hand(
+        form.get("event"),
+        form.get("carrier"),
+        form.get("tracking_number"),
+        &reason,
+    ) else {
+        // An event no form sends: unknown (404), after the collaboration (404) and the role
+        // (403) are checked, as for any other event.
+        repo::collaboration(&mut ctx.tx, ctx.tenant.id, id, false)
             .await?
             .ok_or(AppError::NotFound)?;
-        if campaign_row.state == CampaignState::Contracting.code() {
-            match move_campaign(
-                &mut ctx,
-                row.campaign_id,
-                Transition::FirstContractAccepted,
-                "",
+        am_only(&ctx)?;
+        return Err(AppError::NotFound);
+    };
+    let input = RecordCollaborationEvent {
+        collaboration_id: id,
+        event,
+        reason,
+    };
+    match actions::record_collaboration_event(&mut ctx.tx, &ctx.actor, input).await {
+        Ok(_) => {
+            ctx.tx.commit().await?;
+            flash(&session, "ok", "contracts.updated").await?;
+            Ok(
+                Redirect::to(&format!("/t/{}/collaborations/{id}", ctx.tenant.slug))
+                    .into_response(),
             )
-            .await
-            {
-                Ok(_) => {}
-                Err(MoveError::App(e)) => return Err(e),
-                Err(MoveError::Refused(_)) => {}
-            }
         }
+        Err(DomainError::Refused(key)) if !front.is_json() => {
+            let ctx = ctx.reopen(&state.db).await?;
+            page(&state, &session, lang, &origin, ctx, id, Some(key)).await
+        }
+        Err(e) => Err(e.into()),
     }
-    ctx.tx.commit().await?;
-    flash(&session, "ok", "contracts.updated").await?;
-    Ok(Redirect::to(&format!("/t/{}/collaborations/{id}", ctx.tenant.slug)).into_response())
+}
+
+/// The collaboration a terms form is about and whether a change is an amendment; unknown (404)
+/// or not the account manager (403).
+async fn terms_form_facts(ctx: &mut TenantCtx, id: Uuid) -> AppResult<(repo::CollabRow, bool)> {
+    let row = repo::collaboration(&mut ctx.tx, ctx.tenant.id, id, false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    am_only(ctx)?;
+    let state_enum = ContractState::parse(&row.state).unwrap_or(ContractState::Proposed);
+    Ok((row, domain::is_amendment(state_enum)))
+}
+
+fn terms_form(
+    slug: &str,
+    id: Uuid,
+    row: &repo::CollabRow,
+    amendment: bool,
+    input: TermsInput,
+    reason: String,
+    errors: FieldErrors,
+) -> TermsForm {
+    TermsForm {
+        action: format!("/t/{slug}/collaborations/{id}/terms"),
+        heading: format!("@{} · {}", row.handle, row.display_name),
+        entry_id: String::new(),
+        input,
+        sample_needed: row.campaign().sample_needed,
+        amendment,
+        reason,
+        errors,
+    }
 }
 
 pub async fn edit_terms(
@@ -810,37 +566,26 @@ pub async fn edit_terms(
     mut ctx: TenantCtx,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let row = load(&mut ctx, id, false).await?;
-    am_only(&ctx)?;
-    let all = versions(&mut ctx, id).await?;
-    let current: Terms = all
+    let (row, amendment) = terms_form_facts(&mut ctx, id).await?;
+    let current: Terms = repo::versions(&mut ctx.tx, ctx.tenant.id, id)
+        .await?
         .first()
         .and_then(|v| serde_json::from_value(v.terms.clone()).ok())
         .ok_or(AppError::NotFound)?;
-    let campaign: crate::campaigns::domain::Campaign =
-        serde_json::from_value(row.campaign_data.clone()).unwrap_or_default();
     let state_enum = ContractState::parse(&row.state).unwrap_or(ContractState::Proposed);
     if !domain::terms_changeable(state_enum) {
         return Err(AppError::Forbidden);
     }
-    let action = format!("/t/{}/collaborations/{id}/terms", ctx.tenant.slug);
-    let heading = format!("@{} · {}", row.handle, row.display_name);
-    terms_page(
-        &state,
-        &session,
-        lang,
-        ctx,
-        (action, heading, String::new()),
-        input_of(&current),
-        (
-            campaign.sample_needed,
-            domain::is_amendment(state_enum),
-            String::new(),
-        ),
-        StatusCode::OK,
+    let form = terms_form(
+        &ctx.tenant.slug,
+        id,
+        &row,
+        amendment,
+        domain::input_of(&current),
+        String::new(),
         FieldErrors::new(),
-    )
-    .await
+    );
+    terms_page(&state, &session, lang, ctx, form).await
 }
 
 /// Changes the terms: in place while proposed; afterwards a new version with a reason.
@@ -848,151 +593,41 @@ pub async fn save_terms(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let row = load(&mut ctx, id, true).await?;
-    am_only(&ctx)?;
-    let all = versions(&mut ctx, id).await?;
-    let before: Terms = all
-        .first()
-        .and_then(|v| serde_json::from_value(v.terms.clone()).ok())
-        .ok_or(AppError::NotFound)?;
-    let campaign: crate::campaigns::domain::Campaign =
-        serde_json::from_value(row.campaign_data.clone()).unwrap_or_default();
-    let state_enum = ContractState::parse(&row.state).unwrap_or(ContractState::Proposed);
-    if !domain::terms_changeable(state_enum) {
-        return Err(AppError::Forbidden);
-    }
-    let amendment = domain::is_amendment(state_enum);
-    let input = posted(&form);
     let reason = form.get("reason").trim().to_string();
-    let action = format!("/t/{}/collaborations/{id}/terms", ctx.tenant.slug);
-    let heading = format!("@{} · {}", row.handle, row.display_name);
-    let today = time::OffsetDateTime::now_utc().date();
-    let validated = validate_terms(&input, campaign.sample_needed, today);
-    let mut errors = validated.clone().err().unwrap_or_default();
-    if amendment && reason.is_empty() {
-        errors.insert("reason".into(), "contracts.error.reason_required");
-    }
-    let terms = match (errors.is_empty(), validated) {
-        (true, Ok(t)) => t,
-        _ => {
-            return terms_page(
-                &state,
-                &session,
-                lang,
-                ctx,
-                (action, heading, String::new()),
-                input,
-                (campaign.sample_needed, amendment, reason),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
-            )
-            .await;
-        }
+    let input = AmendTerms {
+        collaboration_id: id,
+        terms: posted(&form),
+        reason: reason.clone(),
     };
-    if terms.discount_code != row.discount_code
-        && discount_code_taken(&mut ctx, &terms.discount_code, Some(id)).await?
-    {
-        let mut errors = FieldErrors::new();
-        errors.insert("discount_code".into(), "contracts.error.code_taken");
-        return terms_page(
-            &state,
-            &session,
-            lang,
-            ctx,
-            (action, heading, String::new()),
-            input,
-            (campaign.sample_needed, amendment, reason),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors,
-        )
-        .await;
+    match actions::amend_terms(&mut ctx.tx, &ctx.actor, input).await {
+        Ok(TermsChanged { .. }) => {
+            ctx.tx.commit().await?;
+            flash(&session, "ok", "contracts.updated").await?;
+            Ok(
+                Redirect::to(&format!("/t/{}/collaborations/{id}", ctx.tenant.slug))
+                    .into_response(),
+            )
+        }
+        Err(DomainError::Invalid(errors)) if !front.is_json() => {
+            let mut ctx = ctx.reopen(&state.db).await?;
+            let (row, amendment) = terms_form_facts(&mut ctx, id).await?;
+            let form = terms_form(
+                &ctx.tenant.slug,
+                id,
+                &row,
+                amendment,
+                posted(&form),
+                reason,
+                errors,
+            );
+            terms_page(&state, &session, lang, ctx, form).await
+        }
+        Err(e) => Err(e.into()),
     }
-    // Every change is a new version (history is never rewritten); after acceptance it is an
-    // amendment and carries its reason.
-    let version = row.current_version + 1;
-    sqlx::query("INSERT INTO contract_versions (tenant_id, collaboration_id, version, terms, reason, created_by) VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6)")
-        .bind(ctx.tenant.id)
-        .bind(id)
-        .bind(version)
-        .bind(json!(terms))
-        .bind(&reason)
-        .bind(ctx.user.id)
-        .execute(&mut *ctx.tx)
-        .await?;
-    sqlx::query("UPDATE collaborations SET current_version = $3, discount_code = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2")
-        .bind(ctx.tenant.id)
-        .bind(id)
-        .bind(version)
-        .bind(&terms.discount_code)
-        .execute(&mut *ctx.tx)
-        .await?;
-    audit::record(
-        &mut ctx.tx,
-        audit::Entry::new(
-            if amendment {
-                "collaboration.amend"
-            } else {
-                "collaboration.terms"
-            },
-            "collaboration",
-            Some(id.to_string()),
-        )
-        .by(&ctx.user)
-        .tenant(Some(ctx.tenant.id))
-        .before(json!(before))
-        .after(json!({ "terms": terms, "version": version, "reason": reason })),
-    )
-    .await?;
-    ctx.tx.commit().await?;
-    flash(&session, "ok", "contracts.updated").await?;
-    Ok(Redirect::to(&format!("/t/{}/collaborations/{id}", ctx.tenant.slug)).into_response())
-}
-
-/// Records a move of a collaboration's state (who, when, why) and audits it.
-pub async fn record_transition(
-    ctx: &mut TenantCtx,
-    collaboration_id: Uuid,
-    from: ContractState,
-    to: ContractState,
-    event: &str,
-    reason: &str,
-) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO contract_transitions (tenant_id, id, collaboration_id, from_state, to_state, event, actor_id, actor_label, reason) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''))",
-    )
-    .bind(ctx.tenant.id)
-    .bind(Uuid::now_v7())
-    .bind(collaboration_id)
-    .bind(from.code())
-    .bind(to.code())
-    .bind(event)
-    .bind(ctx.user.id)
-    .bind(ctx.user.label())
-    .bind(reason)
-    .execute(&mut *ctx.tx)
-    .await?;
-    let mut after = json!({ "state": to.code(), "event": event });
-    if !reason.is_empty() {
-        after["reason"] = json!(reason);
-    }
-    audit::record(
-        &mut ctx.tx,
-        audit::Entry::new(
-            "collaboration.transition",
-            "collaboration",
-            Some(collaboration_id.to_string()),
-        )
-        .by(&ctx.user)
-        .tenant(Some(ctx.tenant.id))
-        .before(json!({ "state": from.code() }))
-        .after(after),
-    )
-    .await?;
-    Ok(())
 }

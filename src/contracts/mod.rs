@@ -1,7 +1,11 @@
-//! Contracts (SPEC §4): a collaboration's terms, versions and states.
+//! Contracts (SPEC §4): a collaboration's terms, versions and states. `actions` holds every
+//! change (create, amend, the account manager's events, the moves other features' facts cause),
+//! `domain` the rules (terms, codes, slugs, the state table), `repo` the SQL, `handlers` the pages.
 
+pub mod actions;
 pub mod domain;
 pub mod handlers;
+pub mod repo;
 
 use axum::Router;
 use axum::routing::{get, post};

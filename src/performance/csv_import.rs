@@ -6,17 +6,21 @@
 //! `post_url` or `video_id` (at least one of the two columns; a row may fill either),
 //! `captured_at`, `views`, `likes`, `comments`, `shares`, optional `avg_watch_seconds`.
 //! Times without an offset are in the campaign shop's time zone. The same post and moment twice
-//! in one file: the second row is rejected (a later upload replaces what is stored).
+//! in one file: the second row is rejected (a later upload replaces what is stored). The checked
+//! rows and the rejected ones are kept with the upload's report as `StoredRow`/`StoredError`.
 
 use std::collections::HashMap;
 use std::io::Read;
 
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time_tz::Tz;
 use uuid::Uuid;
 
 use super::domain::{NewSnapshot, SnapshotInput, validate_snapshot, video_id_from_url};
 use crate::tracking::stream::{self, NotText};
+use crate::tracking::windows::Metrics;
 
 #[rustfmt::skip]
 pub const COLUMNS: &[(&str, &[&str])] = &[
@@ -82,6 +86,70 @@ pub struct Parsed {
     pub errors: Vec<RowError>,
     /// Data rows read, blank rows not counted.
     pub total_rows: usize,
+}
+
+/// A validated row as kept with its upload's report until the import (JSON in
+/// `snapshot_imports.rows`): the import writes exactly these.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRow {
+    pub line: usize,
+    pub post_id: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub captured_at: OffsetDateTime,
+    pub views: i64,
+    pub likes: i64,
+    pub comments: i64,
+    pub shares: i64,
+    pub avg_watch_seconds: Option<Decimal>,
+}
+
+impl StoredRow {
+    pub fn of(row: &GoodRow) -> StoredRow {
+        StoredRow {
+            line: row.line,
+            post_id: row.post_id,
+            captured_at: row.snapshot.captured_at,
+            views: row.snapshot.metrics.views,
+            likes: row.snapshot.metrics.likes,
+            comments: row.snapshot.metrics.comments,
+            shares: row.snapshot.metrics.shares,
+            avg_watch_seconds: row.snapshot.avg_watch_seconds,
+        }
+    }
+
+    /// The snapshot the import writes.
+    pub fn snapshot(&self) -> NewSnapshot {
+        NewSnapshot {
+            captured_at: self.captured_at,
+            metrics: Metrics {
+                views: self.views,
+                likes: self.likes,
+                comments: self.comments,
+                shares: self.shares,
+            },
+            avg_watch_seconds: self.avg_watch_seconds,
+        }
+    }
+}
+
+/// A rejected row as its upload's report keeps it (JSON in `snapshot_imports.errors`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredError {
+    pub line: usize,
+    pub column: String,
+    pub value: String,
+    pub key: String,
+}
+
+impl StoredError {
+    pub fn of(e: &RowError) -> StoredError {
+        StoredError {
+            line: e.line,
+            column: e.column.clone(),
+            value: e.value.clone(),
+            key: e.key.to_string(),
+        }
+    }
 }
 
 /// Why the whole file is refused (a catalogue key and data for it).

@@ -141,7 +141,11 @@ pub fn validate_post(
     }
 }
 
-/// The first instant after the deadline day, in `zone`.
+/// When a post is due — the one rule of "late": the first instant after the deadline day in
+/// `zone` (where a clock change skips that midnight, the instant the clocks jump; where it
+/// repeats it, its first occurrence). A post published from then on is late (`days_late`); a
+/// collaboration without a post is overdue from then on, which the work queue's SQL
+/// (`repo::QUEUE_SQL`) computes as its one column, held to this by a test.
 pub fn deadline_end(deadline: Date, zone: &Tz) -> OffsetDateTime {
     let next = deadline.next_day().unwrap_or(deadline);
     local_to_utc(next.with_time(Time::MIDNIGHT), zone)
@@ -465,6 +469,26 @@ mod tests {
         assert_eq!(
             days_late(datetime!(2026-05-05 07:00 UTC), deadline, la()),
             Some(4)
+        );
+    }
+
+    #[test]
+    fn a_deadline_day_ends_at_the_first_midnight_after_it_whatever_the_clocks_do() {
+        let zone = |name| timezones::get_by_name(name).expect("zone");
+        // Havana sets its clocks back from 01:00 to 00:00 on 1 November 2026: the day before ends
+        // at the first of the two midnights.
+        assert_eq!(
+            deadline_end(date!(2026 - 10 - 31), zone("America/Havana")),
+            datetime!(2026-11-01 04:00 UTC)
+        );
+        // Beirut skips from 00:00 to 01:00 on 29 March 2026: the day before ends at the jump.
+        assert_eq!(
+            deadline_end(date!(2026 - 03 - 28), zone("Asia/Beirut")),
+            datetime!(2026-03-28 22:00 UTC)
+        );
+        assert_eq!(
+            deadline_end(date!(2026 - 05 - 01), la()),
+            datetime!(2026-05-02 07:00 UTC)
         );
     }
 

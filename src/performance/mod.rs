@@ -2,7 +2,12 @@
 //! windows and KPIs per post, collaboration and campaign against the campaign's targets, the
 //! campaign dashboard with its daily charts, and the performance sections other pages show (the
 //! collaboration page, the seller's creator page, the account manager's work queue).
+//!
+//! `actions` holds every change (posts, snapshots by hand, snapshot uploads and their decision),
+//! `domain` and `csv_import` the rules, `repo` the SQL; `posts`, `imports` and `dashboard` are
+//! the pages, `sections` the parts other features' pages show.
 
+pub mod actions;
 pub mod charts;
 pub mod csv_import;
 pub mod dashboard;

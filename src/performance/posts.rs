@@ -8,23 +8,21 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::json;
 use time::OffsetDateTime;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use super::actions::{self, AddSnapshot, CreatePost};
 use super::domain::{self, PostInput, SnapshotInput};
 use super::repo::{self, CollabFacts, PostRow};
 use super::{can_write, parse_id, zone_of};
-use crate::audit;
-use crate::contracts::domain::{ContractEvent, ContractState, next_state};
-use crate::db::unique_violation;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, DomainError};
+use crate::kernel::FieldErrors;
 use crate::state::AppState;
 use crate::tenants::TenantCtx;
-use crate::tenants::domain::FieldErrors;
 use crate::tracking::windows::{self, Metrics, Snapshot};
 use crate::web::forms::{FormData, FormErrors};
+use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::{fmt, render_with};
@@ -52,6 +50,15 @@ pub(super) async fn page_layout(
     Ok((layout, ctx.tenant.slug))
 }
 
+/// A form shown again with what is wrong answers 422.
+fn status_of(errors: &FieldErrors) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 async fn collaboration(ctx: &mut TenantCtx, id: Uuid, lock: bool) -> AppResult<CollabFacts> {
     repo::collaboration(&mut ctx.tx, ctx.tenant.id, &ctx.tenant.time_zone, id, lock)
         .await?
@@ -71,7 +78,7 @@ struct PostFormPage {
     summary: Option<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The post form; with errors it comes back with 422.
 async fn post_form_page(
     state: &AppState,
     session: &Session,
@@ -80,11 +87,10 @@ async fn post_form_page(
     collab: &CollabFacts,
     input: PostInput,
     errors: &FieldErrors,
-    status: StatusCode,
 ) -> AppResult<Response> {
     let (layout, slug) = page_layout(state, session, lang, ctx, "performance.post.add").await?;
     render_with(
-        status,
+        status_of(errors),
         &PostFormPage {
             layout,
             slug,
@@ -117,48 +123,8 @@ pub async fn new_post(
         &collab,
         PostInput::default(),
         &FieldErrors::new(),
-        StatusCode::OK,
     )
     .await
-}
-
-/// Moves a collaboration on after an event (a post, a first snapshot), recording the
-/// transition; `Ok(false)` when the state refuses the event.
-pub async fn apply_event(
-    ctx: &mut TenantCtx,
-    collab: Uuid,
-    from: &str,
-    event: ContractEvent,
-    event_code: &str,
-    sample_needed: bool,
-) -> AppResult<bool> {
-    let Some(from) = ContractState::parse(from) else {
-        return Ok(false);
-    };
-    let Ok(to) = next_state(from, &event, sample_needed, false) else {
-        return Ok(false);
-    };
-    if to == from {
-        return Ok(true);
-    }
-    sqlx::query(
-        "UPDATE collaborations SET state = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind(ctx.tenant.id)
-    .bind(collab)
-    .bind(to.code())
-    .execute(&mut *ctx.tx)
-    .await?;
-    crate::contracts::handlers::record_transition(ctx, collab, from, to, event_code, "").await?;
-    Ok(true)
-}
-
-fn sample_needed(collab: &CollabFacts) -> bool {
-    collab
-        .campaign_data
-        .get("sample_needed")
-        .and_then(serde_json::Value::as_bool)
-        .unwrap_or(false)
 }
 
 /// `POST /t/{slug}/collaborations/{id}/posts`: validates, refuses duplicates next to their
@@ -167,140 +133,35 @@ pub async fn create_post(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let collab = collaboration(&mut ctx, id, true).await?;
-    can_write(&ctx)?;
     let input = PostInput {
         url: form.get("url").trim().to_string(),
         video_id: form.get("video_id").trim().to_string(),
         published_at: form.get("published_at").trim().to_string(),
     };
-    let zone = zone_of(&collab.zone);
-    let now = OffsetDateTime::now_utc();
-    let mut errors = FieldErrors::new();
-    let from = ContractState::parse(&collab.state).unwrap_or(ContractState::Proposed);
-    if next_state(
-        from,
-        &ContractEvent::PostAdded,
-        sample_needed(&collab),
-        false,
-    )
-    .is_err()
-    {
-        errors.insert("form".into(), "performance.error.state_refuses_post");
-    }
-    let post = match domain::validate_post(&input, zone, now) {
-        Ok(post) => Some(post),
-        Err(e) => {
-            errors.extend(e);
-            None
-        }
+    let create = CreatePost {
+        collaboration_id: id,
+        post: input.clone(),
     };
-    if let Some(post) = &post {
-        let (url_taken, video_taken): (bool, bool) = sqlx::query_as(
-            "SELECT EXISTS (SELECT 1 FROM posts WHERE tenant_id = $1 AND url = $2), \
-                    EXISTS (SELECT 1 FROM posts WHERE tenant_id = $1 AND video_id = $3)",
-        )
-        .bind(ctx.tenant.id)
-        .bind(&post.url)
-        .bind(&post.video_id)
-        .fetch_one(&mut *ctx.tx)
-        .await?;
-        if url_taken {
-            errors.insert("url".into(), "performance.error.url_taken");
+    match actions::create_post(&mut ctx.tx, &ctx.actor, create).await {
+        Ok(post_id) => {
+            ctx.tx.commit().await?;
+            flash(&session, "ok", "performance.post.added").await?;
+            Ok(Redirect::to(&format!("/t/{}/posts/{post_id}", ctx.tenant.slug)).into_response())
         }
-        if video_taken {
-            errors.insert("video_id".into(), "performance.error.video_id_taken");
+        Err(DomainError::Invalid(errors)) if !front.is_json() => {
+            // Nothing of the refused post is kept: the form is shown from a fresh transaction.
+            let mut ctx = ctx.reopen(&state.db).await?;
+            let collab = collaboration(&mut ctx, id, false).await?;
+            post_form_page(&state, &session, lang, ctx, &collab, input, &errors).await
         }
+        Err(e) => Err(e.into()),
     }
-    let post = match post {
-        Some(post) if errors.is_empty() => post,
-        _ => {
-            return post_form_page(
-                &state,
-                &session,
-                lang,
-                ctx,
-                &collab,
-                input,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-    };
-    let post_id = Uuid::now_v7();
-    let inserted = sqlx::query(
-        "INSERT INTO posts (tenant_id, id, collaboration_id, url, video_id, published_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(ctx.tenant.id)
-    .bind(post_id)
-    .bind(id)
-    .bind(&post.url)
-    .bind(&post.video_id)
-    .bind(post.published_at)
-    .bind(ctx.user.id)
-    .execute(&mut *ctx.tx)
-    .await;
-    if let Err(e) = inserted {
-        // Someone added the same post in the meantime: the same message as the check above.
-        let field = match unique_violation(&e) {
-            Some("posts_tenant_id_video_id_key") => "video_id",
-            Some("posts_tenant_id_url_key") => "url",
-            _ => return Err(e.into()),
-        };
-        let mut errors = FieldErrors::new();
-        errors.insert(
-            field.into(),
-            if field == "url" {
-                "performance.error.url_taken"
-            } else {
-                "performance.error.video_id_taken"
-            },
-        );
-        let ctx = ctx.reopen(&state.db).await?;
-        return post_form_page(
-            &state,
-            &session,
-            lang,
-            ctx,
-            &collab,
-            input,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    apply_event(
-        &mut ctx,
-        id,
-        &collab.state,
-        ContractEvent::PostAdded,
-        "post_added",
-        sample_needed(&collab),
-    )
-    .await?;
-    audit::record(
-        &mut ctx.tx,
-        audit::Entry::new("post.create", "post", Some(post_id.to_string()))
-            .by(&ctx.user)
-            .tenant(Some(ctx.tenant.id))
-            .after(json!({
-                "collaboration": id,
-                "url": post.url,
-                "video_id": post.video_id,
-                "published_at": post.published_at.to_string(),
-            })),
-    )
-    .await?;
-    ctx.tx.commit().await?;
-    flash(&session, "ok", "performance.post.added").await?;
-    Ok(Redirect::to(&format!("/t/{}/posts/{post_id}", ctx.tenant.slug)).into_response())
 }
 
 /// One window of a post as shown.
@@ -414,7 +275,7 @@ pub(super) fn to_snapshot(r: &repo::SnapshotRow) -> Snapshot {
     }
 }
 
-/// The late flag of a post against the collaboration's current terms.
+/// The late flag of a post against the collaboration's current terms (`domain::days_late`).
 pub fn late_text(lang: Lang, collab: &CollabFacts, published_at: OffsetDateTime) -> Option<String> {
     let terms = collab.terms()?;
     let days = domain::days_late(published_at, terms.publish_deadline, zone_of(&collab.zone))?;
@@ -427,7 +288,7 @@ pub fn late_text(lang: Lang, collab: &CollabFacts, published_at: OffsetDateTime)
     ))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A post's page; with snapshot errors it comes back with 422.
 async fn post_page(
     state: &AppState,
     session: &Session,
@@ -436,7 +297,6 @@ async fn post_page(
     post: PostRow,
     input: SnapshotInput,
     errors: &FieldErrors,
-    status: StatusCode,
 ) -> AppResult<Response> {
     let collab = collaboration(&mut ctx, post.collaboration_id, false).await?;
     let rows = repo::snapshots_of(&mut ctx.tx, ctx.tenant.id, &[post.id]).await?;
@@ -477,7 +337,7 @@ async fn post_page(
         input,
         errors: FormErrors::new(lang, errors),
     };
-    render_with(status, &page)
+    render_with(status_of(errors), &page)
 }
 
 async fn load_post(ctx: &mut TenantCtx, id: &str) -> AppResult<PostRow> {
@@ -505,7 +365,6 @@ pub async fn show_post(
         post,
         SnapshotInput::default(),
         &FieldErrors::new(),
-        StatusCode::OK,
     )
     .await
 }
@@ -515,13 +374,12 @@ pub async fn add_snapshot(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
+    front: Front,
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
     form: FormData,
 ) -> AppResult<Response> {
-    let post = load_post(&mut ctx, &id).await?;
-    can_write(&ctx)?;
-    let collab = collaboration(&mut ctx, post.collaboration_id, true).await?;
+    let post_id = parse_id(&id)?;
     let f = |name: &str| form.get(name).trim().to_string();
     let input = SnapshotInput {
         captured_at: f("captured_at"),
@@ -531,43 +389,21 @@ pub async fn add_snapshot(
         shares: f("shares"),
         avg_watch_seconds: f("avg_watch_seconds"),
     };
-    let zone = zone_of(&collab.zone);
-    let snapshot =
-        match domain::validate_snapshot(&input, zone, post.published_at, OffsetDateTime::now_utc())
-        {
-            Ok(s) => s,
-            Err(errors) => {
-                return post_page(
-                    &state,
-                    &session,
-                    lang,
-                    ctx,
-                    post,
-                    input,
-                    &errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
-            }
-        };
-    repo::upsert_snapshots(
-        &mut ctx.tx,
-        ctx.tenant.id,
-        &[(post.id, snapshot)],
-        "manual",
-        Some(ctx.user.id),
-    )
-    .await?;
-    apply_event(
-        &mut ctx,
-        collab.id,
-        &collab.state,
-        ContractEvent::TrackingStarted,
-        "tracking_started",
-        sample_needed(&collab),
-    )
-    .await?;
-    ctx.tx.commit().await?;
-    flash(&session, "ok", "performance.snapshot.added").await?;
-    Ok(Redirect::to(&format!("/t/{}/posts/{}", ctx.tenant.slug, post.id)).into_response())
+    let add = AddSnapshot {
+        post_id,
+        snapshot: input.clone(),
+    };
+    match actions::add_snapshot(&mut ctx.tx, &ctx.actor, add).await {
+        Ok(_) => {
+            ctx.tx.commit().await?;
+            flash(&session, "ok", "performance.snapshot.added").await?;
+            Ok(Redirect::to(&format!("/t/{}/posts/{post_id}", ctx.tenant.slug)).into_response())
+        }
+        Err(DomainError::Invalid(errors)) if !front.is_json() => {
+            let mut ctx = ctx.reopen(&state.db).await?;
+            let post = load_post(&mut ctx, &id).await?;
+            post_page(&state, &session, lang, ctx, post, input, &errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

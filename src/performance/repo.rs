@@ -509,3 +509,300 @@ pub async fn daily(
         })
         .collect())
 }
+
+/// Whether a post of this tenant already has the URL, and the video id: (url taken, video id
+/// taken).
+pub async fn post_taken(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    url: &str,
+    video_id: Option<&str>,
+) -> Result<(bool, bool), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM posts WHERE tenant_id = $1 AND url = $2), \
+                EXISTS (SELECT 1 FROM posts WHERE tenant_id = $1 AND video_id = $3)",
+    )
+    .bind(tenant)
+    .bind(url)
+    .bind(video_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// A post as stored.
+pub struct NewPostRow<'a> {
+    pub id: Uuid,
+    pub collaboration_id: Uuid,
+    pub url: &'a str,
+    pub video_id: Option<&'a str>,
+    pub published_at: OffsetDateTime,
+    pub created_by: Option<Uuid>,
+}
+
+pub async fn insert_post(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    post: &NewPostRow<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO posts (tenant_id, id, collaboration_id, url, video_id, published_at, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(tenant)
+    .bind(post.id)
+    .bind(post.collaboration_id)
+    .bind(post.url)
+    .bind(post.video_id)
+    .bind(post.published_at)
+    .bind(post.created_by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A snapshot CSV upload with its report.
+#[derive(Debug, Clone, FromRow)]
+pub struct SnapshotImportRow {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub filename: String,
+    pub encoding: String,
+    pub status: String,
+    pub total_rows: i32,
+    pub good_rows: i32,
+    pub error_rows: i32,
+    pub errors: serde_json::Value,
+    pub created_at: OffsetDateTime,
+}
+
+const IMPORT_COLUMNS: &str = "id, campaign_id, filename, encoding, status, total_rows, good_rows, \
+     error_rows, errors, created_at";
+
+/// The campaign's latest uploads, newest first.
+pub async fn recent_snapshot_imports(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    campaign: Uuid,
+) -> Result<Vec<SnapshotImportRow>, sqlx::Error> {
+    sqlx::query_as::<_, SnapshotImportRow>(&format!(
+        "SELECT {IMPORT_COLUMNS} FROM snapshot_imports WHERE tenant_id = $1 AND campaign_id = $2 \
+         ORDER BY created_at DESC LIMIT 20"
+    ))
+    .bind(tenant)
+    .bind(campaign)
+    .fetch_all(conn)
+    .await
+}
+
+/// One upload; `lock` takes its row for a decision (`FOR UPDATE`).
+pub async fn snapshot_import(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<SnapshotImportRow>, sqlx::Error> {
+    sqlx::query_as::<_, SnapshotImportRow>(&format!(
+        "SELECT {IMPORT_COLUMNS} FROM snapshot_imports WHERE tenant_id = $1 AND id = $2{}",
+        if lock { " FOR UPDATE" } else { "" }
+    ))
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A checked upload: its counts, the validated rows and the rejected ones (JSON).
+pub struct NewSnapshotImport<'a> {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub filename: &'a str,
+    pub encoding: &'a str,
+    pub total_rows: i32,
+    pub good_rows: i32,
+    pub error_rows: i32,
+    pub rows: serde_json::Value,
+    pub errors: serde_json::Value,
+    pub created_by: Option<Uuid>,
+}
+
+pub async fn insert_snapshot_import(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    new: &NewSnapshotImport<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO snapshot_imports (tenant_id, id, campaign_id, filename, encoding, total_rows, \
+           good_rows, error_rows, rows, errors, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(tenant)
+    .bind(new.id)
+    .bind(new.campaign_id)
+    .bind(new.filename)
+    .bind(new.encoding)
+    .bind(new.total_rows)
+    .bind(new.good_rows)
+    .bind(new.error_rows)
+    .bind(&new.rows)
+    .bind(&new.errors)
+    .bind(new.created_by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The validated rows kept with an upload (JSON).
+pub async fn snapshot_import_rows(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<serde_json::Value, sqlx::Error> {
+    sqlx::query_scalar("SELECT rows FROM snapshot_imports WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant)
+        .bind(id)
+        .fetch_one(conn)
+        .await
+}
+
+/// The collaborations of these posts that are published (a snapshot starts their tracking).
+pub async fn published_collaborations_of(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    posts: &[Uuid],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT l.id \
+           FROM posts p JOIN collaborations l ON l.tenant_id = p.tenant_id AND l.id = p.collaboration_id \
+          WHERE p.tenant_id = $1 AND p.id = ANY($2) AND l.state = 'published'",
+    )
+    .bind(tenant)
+    .bind(posts)
+    .fetch_all(conn)
+    .await
+}
+
+/// Closes an upload: `imported` or `cancelled`.
+pub async fn finish_snapshot_import(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+    status: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE snapshot_imports SET status = $3, finished_at = now() WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(status)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The currency of the campaign's shop (None without a shop).
+pub async fn shop_currency(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    campaign: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT s.currency::text FROM campaigns k JOIN shops s ON s.tenant_id = k.tenant_id \
+           AND s.id = k.shop_id WHERE k.tenant_id = $1 AND k.id = $2",
+    )
+    .bind(tenant)
+    .bind(campaign)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A collaboration of a creator with its campaign's facts.
+#[derive(Debug, Clone, FromRow)]
+pub struct CreatorCampaign {
+    pub collaboration_id: Uuid,
+    pub campaign_id: Uuid,
+    pub code: Option<String>,
+    pub title: String,
+    pub data: serde_json::Value,
+    pub shop_currency: Option<String>,
+}
+
+/// Every collaboration of the creator with this tenant, newest campaign first.
+pub async fn creator_campaigns(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    creator: Uuid,
+) -> Result<Vec<CreatorCampaign>, sqlx::Error> {
+    sqlx::query_as::<_, CreatorCampaign>(
+        "SELECT l.id AS collaboration_id, k.id AS campaign_id, k.code, k.title, k.data, \
+                s.currency::text AS shop_currency \
+           FROM collaborations l JOIN campaigns k ON k.tenant_id = l.tenant_id AND k.id = l.campaign_id \
+           LEFT JOIN shops s ON s.tenant_id = k.tenant_id AND s.id = k.shop_id \
+          WHERE l.tenant_id = $1 AND l.creator_id = $2 ORDER BY k.created_at DESC",
+    )
+    .bind(tenant)
+    .bind(creator)
+    .fetch_all(conn)
+    .await
+}
+
+/// When a post is due, in SQL: the instant the deadline day (`$deadline`, a date) ends in the
+/// zone (`$zone`) — the last second of the day in local time, plus that second, so a day whose
+/// midnight is skipped or repeated by a clock change ends where `domain::deadline_end` (the
+/// rule) says. The work queue keeps this as its one computed column because the queue is a
+/// single SQL query the account manager's page runs; `due_at_in_sql` exposes it so a test
+/// holds it to the rule.
+macro_rules! due_at_sql {
+    ($deadline:literal, $zone:literal) => {
+        concat!(
+            "((((",
+            $deadline,
+            ")::date + 1)::timestamp - interval '1 second') AT TIME ZONE ",
+            $zone,
+            ") + interval '1 second'"
+        )
+    };
+}
+
+/// More of what waits on the account manager in one tenant ($1), in the work queue's columns:
+/// posts overdue (accepted, no post, past the moment the current terms' deadline day ends in the
+/// shop's time zone, else the tenant's: `domain::deadline_end`) and order imports needing
+/// attention (validated and waiting for a decision, or failed), oldest first.
+pub const QUEUE_SQL: &str = concat!(
+    "\
+    SELECT 'post_overdue' AS kind, d.due_at AS since, d.campaign_id, d.target_id, d.title \
+      FROM (SELECT l.campaign_id, l.id AS target_id, \
+                   '@' || cr.handle || ' · ' || coalesce(c.code, '') AS title, ",
+    due_at_sql!(
+        "v.terms->>'publish_deadline'",
+        "coalesce(s.time_zone, t.time_zone)"
+    ),
+    " AS due_at \
+              FROM collaborations l JOIN creators cr ON cr.id = l.creator_id \
+              JOIN campaigns c ON c.tenant_id = l.tenant_id AND c.id = l.campaign_id \
+              JOIN tenants t ON t.id = l.tenant_id \
+              LEFT JOIN shops s ON s.tenant_id = c.tenant_id AND s.id = c.shop_id \
+              JOIN contract_versions v ON v.tenant_id = l.tenant_id AND v.collaboration_id = l.id \
+                   AND v.version = l.current_version \
+             WHERE l.tenant_id = $1 \
+               AND l.state IN ('accepted', 'sample_shipped', 'sample_delivered', 'in_review') \
+               AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.tenant_id = l.tenant_id \
+                   AND p.collaboration_id = l.id)) d \
+     WHERE d.due_at <= now() \
+    UNION ALL \
+    SELECT 'import_attention', i.updated_at, i.shop_id, i.id, i.state || ' · ' || coalesce(u.filename, '') \
+      FROM order_imports i LEFT JOIN uploads u ON u.tenant_id = i.tenant_id AND u.id = i.upload_id \
+     WHERE i.tenant_id = $1 AND i.state IN ('validated', 'failed')"
+);
+
+/// The work queue's due moment of a deadline in a zone, computed by the same SQL as the queue.
+pub async fn due_at_in_sql(
+    conn: &mut PgConnection,
+    deadline: Date,
+    zone: &str,
+) -> Result<OffsetDateTime, sqlx::Error> {
+    sqlx::query_scalar(concat!("SELECT ", due_at_sql!("$1::text", "$2::text")))
+        .bind(deadline.to_string())
+        .bind(zone)
+        .fetch_one(conn)
+        .await
+}

@@ -62,14 +62,7 @@ pub async fn collaboration(ctx: &mut TenantCtx, id: Uuid, lang: Lang) -> AppResu
     let collab = repo::collaboration(&mut ctx.tx, tenant, &ctx.tenant.time_zone, id, false)
         .await?
         .ok_or(AppError::NotFound)?;
-    let shop_currency: Option<String> = sqlx::query_scalar(
-        "SELECT s.currency::text FROM campaigns k JOIN shops s ON s.tenant_id = k.tenant_id \
-           AND s.id = k.shop_id WHERE k.tenant_id = $1 AND k.id = $2",
-    )
-    .bind(tenant)
-    .bind(collab.campaign_id)
-    .fetch_optional(&mut *ctx.tx)
-    .await?;
+    let shop_currency = repo::shop_currency(&mut ctx.tx, tenant, collab.campaign_id).await?;
     let totals = repo::totals(&mut ctx.tx, tenant, Scope::Collaboration(id)).await?;
     let orders = repo::order_totals(&mut ctx.tx, tenant, Scope::Collaboration(id)).await?;
     let candidates = repo::window_candidates(&mut ctx.tx, tenant, Scope::Collaboration(id)).await?;
@@ -167,33 +160,13 @@ struct CreatorHistory {
     rows: Vec<HistoryRow>,
 }
 
-#[derive(sqlx::FromRow)]
-struct CampaignOf {
-    collaboration_id: Uuid,
-    campaign_id: Uuid,
-    code: Option<String>,
-    title: String,
-    data: serde_json::Value,
-    shop_currency: Option<String>,
-}
-
 /// The seller's creator page: every collaboration of this creator with this tenant and what it
 /// did, each in its campaign's report currency.
 pub async fn creator_history(ctx: &mut TenantCtx, creator: Uuid, lang: Lang) -> AppResult<String> {
     let tenant = ctx.tenant.id;
     let totals = repo::totals(&mut ctx.tx, tenant, Scope::Creator(creator)).await?;
     let orders = repo::order_totals(&mut ctx.tx, tenant, Scope::Creator(creator)).await?;
-    let campaigns = sqlx::query_as::<_, CampaignOf>(
-        "SELECT l.id AS collaboration_id, k.id AS campaign_id, k.code, k.title, k.data, \
-                s.currency::text AS shop_currency \
-           FROM collaborations l JOIN campaigns k ON k.tenant_id = l.tenant_id AND k.id = l.campaign_id \
-           LEFT JOIN shops s ON s.tenant_id = k.tenant_id AND s.id = k.shop_id \
-          WHERE l.tenant_id = $1 AND l.creator_id = $2 ORDER BY k.created_at DESC",
-    )
-    .bind(tenant)
-    .bind(creator)
-    .fetch_all(&mut *ctx.tx)
-    .await?;
+    let campaigns = repo::creator_campaigns(&mut ctx.tx, tenant, creator).await?;
     let rates = ReferenceRates::load(&mut ctx.tx).await?;
     let mut rows = Vec::new();
     for c in campaigns {
@@ -234,24 +207,6 @@ pub async fn creator_history(ctx: &mut TenantCtx, creator: Uuid, lang: Lang) -> 
     Ok(section.render().map_err(anyhow::Error::from)?)
 }
 
-/// More of what waits on the account manager in one tenant ($1), in the work queue's columns:
-/// posts overdue (accepted, no post, past the current terms' deadline at the end of that day in
-/// the shop's time zone, else the tenant's) and order imports needing attention (validated and
-/// waiting for a decision, or failed), oldest first.
-pub const QUEUE_SQL: &str = "\
-    SELECT 'post_overdue' AS kind, \
-           (((v.terms->>'publish_deadline')::date + 1)::timestamp AT TIME ZONE coalesce(s.time_zone, t.time_zone)) AS since, \
-           l.campaign_id, l.id AS target_id, '@' || cr.handle || ' · ' || coalesce(c.code, '') AS title \
-      FROM collaborations l JOIN creators cr ON cr.id = l.creator_id \
-      JOIN campaigns c ON c.tenant_id = l.tenant_id AND c.id = l.campaign_id \
-      JOIN tenants t ON t.id = l.tenant_id \
-      LEFT JOIN shops s ON s.tenant_id = c.tenant_id AND s.id = c.shop_id \
-      JOIN contract_versions v ON v.tenant_id = l.tenant_id AND v.collaboration_id = l.id \
-           AND v.version = l.current_version \
-     WHERE l.tenant_id = $1 AND l.state IN ('accepted', 'sample_shipped', 'sample_delivered', 'in_review') \
-       AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.tenant_id = l.tenant_id AND p.collaboration_id = l.id) \
-       AND ((v.terms->>'publish_deadline')::date + 1)::timestamp AT TIME ZONE coalesce(s.time_zone, t.time_zone) <= now() \
-    UNION ALL \
-    SELECT 'import_attention', i.updated_at, i.shop_id, i.id, i.state || ' · ' || coalesce(u.filename, '') \
-      FROM order_imports i LEFT JOIN uploads u ON u.tenant_id = i.tenant_id AND u.id = i.upload_id \
-     WHERE i.tenant_id = $1 AND i.state IN ('validated', 'failed')";
+/// Performance's part of the account manager's work queue (posts overdue, order imports needing
+/// attention), in the queue's columns: the SQL lives in `repo::QUEUE_SQL`.
+pub use super::repo::QUEUE_SQL;

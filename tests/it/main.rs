@@ -3,9 +3,11 @@
 mod actions_admin;
 mod actions_auth;
 mod actions_campaigns;
+mod actions_contracts;
 mod actions_creators;
 mod actions_matching;
 mod actions_orders;
+mod actions_performance;
 mod actions_tenants;
 mod admin;
 mod architecture;

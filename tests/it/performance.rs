@@ -1314,3 +1314,83 @@ async fn two_transactions_writing_snapshots_of_one_post_take_turns_and_both_coun
     let total: i64 = kept.iter().map(|(_, v)| v).sum();
     assert!(total >= 3_000, "{kept:?}");
 }
+
+#[tokio::test]
+async fn the_work_queue_and_the_late_flag_agree_on_when_a_post_is_due() {
+    // `domain::deadline_end` is the rule; the work queue's SQL keeps one computed column for it.
+    // They agree in ordinary zones and around the year's clock changes, midnight ones included
+    // (Havana repeats its midnight, Beirut and Santiago skip or repeat the hour before it).
+    // Zones whose rules changed lately (Cairo, Asunción) are left out: there the two time-zone
+    // databases (the `time-tz` crate's and the PostgreSQL server's) are of different releases.
+    let app = TestApp::spawn().await;
+    let mut c = owner_conn(&app).await;
+    let zones = [
+        "UTC",
+        "Asia/Shanghai",
+        "America/Los_Angeles",
+        "Europe/Berlin",
+        "Australia/Lord_Howe",
+        "America/Santiago",
+        "Asia/Beirut",
+        "America/Havana",
+    ];
+    let start = time::macros::date!(2026 - 01 - 01);
+    let mut differing = Vec::new();
+    for zone_name in zones {
+        let zone = time_tz::timezones::get_by_name(zone_name).expect("zone");
+        for day in 0..366 {
+            let deadline = start + Duration::days(day);
+            let rule = sextant::performance::domain::deadline_end(deadline, zone);
+            let sql = sextant::performance::repo::due_at_in_sql(&mut c, deadline, zone_name)
+                .await
+                .unwrap();
+            if rule != sql {
+                differing.push(format!("{zone_name} {deadline}: rule {rule}, SQL {sql}"));
+            }
+        }
+    }
+    assert!(differing.is_empty(), "{}", differing.join("\n"));
+}
+
+#[tokio::test]
+async fn a_program_adding_a_bad_post_gets_problem_json_and_htmx_gets_the_form_back() {
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let path = format!("/t/lumi/collaborations/{}/posts", f.a);
+    let before = post_count(&app).await;
+
+    let json = operator
+        .post(app.url(&path))
+        .header("accept", "application/json")
+        .header("accept-language", "en")
+        .json(&serde_json::json!({ "url": "not a url" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        json.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let body: serde_json::Value = json.json().await.unwrap();
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert!(fields.contains(&"url"), "{body}");
+
+    let htmx = operator
+        .post(app.url(&path))
+        .header("hx-request", "true")
+        .form(&[("url", "not a url"), ("published_at", "2026-01-01T10:00")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(htmx.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = htmx.text().await.unwrap();
+    assert!(field_error(&html, "url"), "{html}");
+    assert_eq!(post_count(&app).await, before);
+}
