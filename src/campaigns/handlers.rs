@@ -288,33 +288,6 @@ pub async fn edit(
     show_form(&state, &session, lang, ctx, view).await
 }
 
-/// contracts/handlers.rs still calls this; removed when contracts moves to
-/// `crate::campaigns::actions::move_campaign` (nothing in campaigns or matching uses it).
-pub enum MoveError {
-    App(AppError),
-    Refused(&'static str),
-}
-
-/// The old page door to `actions::move_campaign`: removed when contracts moves to the action.
-pub async fn move_campaign(
-    ctx: &mut TenantCtx,
-    id: Uuid,
-    t: Transition,
-    reason: &str,
-) -> Result<CampaignState, MoveError> {
-    let input = super::actions::MoveCampaign {
-        campaign_id: id,
-        transition: t,
-        reason: reason.to_string(),
-    };
-    super::actions::move_campaign(&mut ctx.tx, &ctx.actor, input)
-        .await
-        .map_err(|e| match e {
-            DomainError::Refused(key) => MoveError::Refused(key),
-            other => MoveError::App(other.into()),
-        })
-}
-
 pub struct ListRow {
     pub id: Uuid,
     pub code: String,

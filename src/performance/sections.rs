@@ -206,7 +206,3 @@ pub async fn creator_history(ctx: &mut TenantCtx, creator: Uuid, lang: Lang) -> 
     };
     Ok(section.render().map_err(anyhow::Error::from)?)
 }
-
-/// Performance's part of the account manager's work queue (posts overdue, order imports needing
-/// attention), in the queue's columns: the SQL lives in `repo::QUEUE_SQL`.
-pub use super::repo::QUEUE_SQL;

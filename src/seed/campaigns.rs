@@ -2,14 +2,24 @@
 //! frozen), decisions and collaborations where the state has them. Idempotent: a campaign with
 //! the same demo title is left as it is.
 
-use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::campaigns::domain::{CampaignInput, parse_draft};
-use crate::contracts::domain::{self as contracts, TermsInput};
-use crate::matching::domain::{self as matching, Weights};
-use crate::matching::repo::{ReferenceRates, ask_of, candidates};
+use crate::auth::{Actor, CurrentUser};
+use crate::campaigns::actions::{
+    self as campaigns, ApproveShortlist, DecideEntry, MoveCampaign, SaveCampaign,
+};
+use crate::campaigns::domain::{CampaignInput, Decision, Transition};
+use crate::campaigns::repo as campaign_repo;
+use crate::contracts::actions::{
+    self as contracts, CreateCollaboration, RecordCollaborationEvent, TransitionCollaboration,
+};
+use crate::contracts::domain::{ContractEvent, TermsInput};
+use crate::error::DomainError;
+use crate::matching::actions::{self as matching_actions, Pick, SendShortlist};
+use crate::matching::domain as matching;
+use crate::matching::repo::{self as matching_repo, ReferenceRates, ask_of, candidates};
+use crate::tenants::{Access, Tenant};
 
 /// (state, title, how many creators to shortlist, approved, with collaborations (state))
 const PLAN: &[(&str, &str, usize, usize, Option<&str>)] = &[
@@ -109,39 +119,83 @@ fn input(tenant_slug: &str, shop: Uuid, title: &str, markets: &[&str], n: usize)
     }
 }
 
-/// The states a campaign passes through to reach `target` (SPEC §2's happy path).
-fn path_to(target: &str) -> Vec<(&'static str, &'static str, &'static str)> {
-    let steps = [
-        ("draft", "submitted", "submit"),
-        ("submitted", "matching", "start_matching"),
-        ("matching", "shortlist_sent", "send_shortlist"),
-        ("shortlist_sent", "contracting", "approve_shortlist"),
-        ("contracting", "running", "first_contract_accepted"),
-        ("running", "evaluating", "all_published_or_ended"),
-        ("evaluating", "closed", "all_rated_or_ended"),
-    ];
-    if target == "cancelled" {
-        return vec![
-            ("draft", "submitted", "submit"),
-            ("submitted", "cancelled", "cancel"),
-        ];
+/// The demo people who act on a tenant's campaigns: its owner, and the account manager (or the
+/// owner again where there is none).
+pub struct Cast {
+    pub owner: Actor,
+    pub am: Actor,
+}
+
+impl Cast {
+    pub async fn of(
+        conn: &mut PgConnection,
+        tenant_id: Uuid,
+        owner: &CurrentUser,
+        am: Option<&CurrentUser>,
+    ) -> anyhow::Result<Cast> {
+        let tenant = sqlx::query_as::<_, Tenant>(
+            "SELECT id, slug, display_name, legal_name, status, time_zone, \
+             settlement_currency::text AS settlement_currency, profile_completed_at, status_reason \
+             FROM tenants WHERE id = $1",
+        )
+        .bind(tenant_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(Cast {
+            owner: Actor::in_tenant(owner, tenant.clone(), Access::Owner),
+            am: match am {
+                Some(am) => Actor::in_tenant(am, tenant, Access::AccountManager),
+                None => Actor::in_tenant(owner, tenant, Access::Owner),
+            },
+        })
     }
+}
+
+/// A demo step that the product's own rules must accept; a refusal is a bug in the demo plan.
+fn step<T>(what: &str, r: Result<T, DomainError>) -> anyhow::Result<T> {
+    r.map_err(|e| anyhow::anyhow!("demo: {what} was refused: {e:?}"))
+}
+
+/// The collaboration events that take a new (proposed) collaboration to `target`.
+fn events_to(target: &str) -> Vec<ContractEvent> {
+    let path = [
+        ("accepted", ContractEvent::CreatorAccepted),
+        (
+            "sample_shipped",
+            ContractEvent::SampleShipped {
+                carrier: "SF Express".into(),
+                tracking_number: "SF1234567890".into(),
+            },
+        ),
+        ("sample_delivered", ContractEvent::SampleDelivered),
+        ("published", ContractEvent::PostAdded),
+        ("tracking", ContractEvent::TrackingStarted),
+        ("evaluating", ContractEvent::WindowFinal),
+        ("rated", ContractEvent::RatingCompleted),
+    ];
     let mut out = Vec::new();
-    for s in steps {
-        if s.0 == target {
+    if target == "proposed" {
+        return out;
+    }
+    for (state, event) in path {
+        out.push(event);
+        if state == target {
             break;
         }
-        out.push(s);
     }
     out
 }
 
+/// Seeds one tenant's demo campaigns through the product's own actions, as its people would:
+/// the owner drafts and submits each request, the account manager starts matching and sends the
+/// shortlist, the owner decides and goes ahead, the account manager writes terms and records the
+/// creators' answers. Every step is checked by the same rules and audited like a person's; only
+/// the demo's fixed campaign codes (`LUMI-DEMO-05`) are set before submitting.
 pub async fn seed_campaigns(
     conn: &mut PgConnection,
     tenant_id: Uuid,
     tenant_slug: &str,
-    owner: Uuid,
-    am: Option<Uuid>,
+    cast: &Cast,
 ) -> anyhow::Result<()> {
     sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
         .bind(tenant_id.to_string())
@@ -161,13 +215,14 @@ pub async fn seed_campaigns(
         &["US", "DE", "GB"]
     };
     let rates = ReferenceRates::load(&mut *conn).await?;
-    let weights = Weights::default();
+    let weights = matching_repo::current_weights(&mut *conn).await?;
     let prefix: String = tenant_slug
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .take(4)
         .collect::<String>()
         .to_uppercase();
+    let (owner, am) = (&cast.owner, &cast.am);
     for (n, (state, title, shortlist, approved, collab)) in PLAN.iter().enumerate() {
         let exists: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM campaigns WHERE tenant_id = $1 AND title = $2)",
@@ -180,134 +235,197 @@ pub async fn seed_campaigns(
             continue;
         }
         let form = input(tenant_slug, shop, title, markets, n);
-        let campaign = parse_draft(&form, &shops)
-            .map_err(|e| anyhow::anyhow!("demo campaign does not parse: {e:?}"))?;
-        let id = Uuid::now_v7();
-        let code = (*state != "draft").then(|| format!("{prefix}-DEMO-{:02}", n + 1));
-        sqlx::query(
-            "INSERT INTO campaigns (tenant_id, id, code, state, title, shop_id, markets, data, created_by, submitted_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $3 IS NULL THEN NULL ELSE now() END)",
-        )
-        .bind(tenant_id)
-        .bind(id)
-        .bind(&code)
-        .bind(state)
-        .bind(&campaign.title)
-        .bind(campaign.shop_id)
-        .bind(&campaign.markets)
-        .bind(json!(campaign))
-        .bind(owner)
-        .execute(&mut *conn)
-        .await?;
-        for (from, to, transition) in path_to(state) {
-            let actor = if matches!(
-                transition,
-                "start_matching" | "send_shortlist" | "first_contract_accepted"
-            ) {
-                am.unwrap_or(owner)
-            } else {
-                owner
-            };
-            sqlx::query(
-                "INSERT INTO campaign_transitions (tenant_id, id, campaign_id, from_state, to_state, transition, actor_id, actor_label, reason) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'sextant seed-demo', $8)",
+        let id = step(
+            "saving the request",
+            campaigns::save_campaign(
+                conn,
+                owner,
+                SaveCampaign {
+                    campaign_id: None,
+                    input: form,
+                    submit: false,
+                },
             )
-            .bind(tenant_id)
-            .bind(Uuid::now_v7())
-            .bind(id)
-            .bind(from)
-            .bind(to)
-            .bind(transition)
-            .bind(actor)
-            .bind((transition == "cancel").then_some("产品延期 / Product delayed"))
-            .execute(&mut *conn)
-            .await?;
+            .await,
+        )?;
+        if *state == "draft" {
+            continue;
         }
+        // The demo's codes are fixed (pages and tests name them); submitting keeps a set code.
+        let code = format!("{prefix}-DEMO-{:02}", n + 1);
+        campaign_repo::set_code(conn, tenant_id, id, &code).await?;
+        let submitted = campaigns::save_campaign(
+            conn,
+            owner,
+            SaveCampaign {
+                campaign_id: Some(id),
+                input: input(tenant_slug, shop, title, markets, n),
+                submit: true,
+            },
+        )
+        .await;
+        step("submitting the request", submitted)?;
+        let move_by = |t: Transition, reason: &str| MoveCampaign {
+            campaign_id: id,
+            transition: t,
+            reason: reason.to_string(),
+        };
+        if *state == "cancelled" {
+            let moved = campaigns::move_campaign(
+                conn,
+                owner,
+                move_by(Transition::Cancel, "产品延期 / Product delayed"),
+            )
+            .await;
+            step("cancelling", moved)?;
+            continue;
+        }
+        if *state == "submitted" {
+            continue;
+        }
+        let moved =
+            campaigns::move_campaign(conn, am, move_by(Transition::StartMatching, "")).await;
+        step("starting matching", moved)?;
         if *shortlist == 0 {
             continue;
         }
+        let row = campaign_repo::get(conn, tenant_id, id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo campaign {id} vanished"))?;
+        let campaign = row.campaign();
         let ask = ask_of(&campaign);
         let pool = candidates(&mut *conn, tenant_id, id, &ask).await?;
         let ranked = matching::rank(&pool, &ask, &weights, &rates, *shortlist);
-        for (i, (creator_id, score)) in ranked.iter().enumerate() {
-            let decision = if i < *approved {
-                Some("approved")
-            } else if *state == "shortlist_sent" {
-                None
-            } else {
-                Some("rejected")
-            };
-            sqlx::query(
-                "INSERT INTO shortlist_entries (tenant_id, id, campaign_id, creator_id, round, note, score, breakdown, \
-                   decision, decision_reason, decided_by, decided_at, created_by) \
-                 VALUES ($1, $2, $3, $4, 1, $5, $6::numeric, $7, $8, $9, $10, CASE WHEN $8 IS NULL THEN NULL ELSE now() END, $11)",
-            )
-            .bind(tenant_id)
-            .bind(Uuid::now_v7())
-            .bind(id)
-            .bind(creator_id)
-            .bind("受众与品类都很匹配 / Strong audience and category fit")
-            .bind(format!("{:.2}", score.total))
-            .bind(json!({ "score": score, "weights": weights }))
-            .bind(decision)
-            .bind((decision == Some("rejected")).then_some("受众偏年轻 / Audience too young"))
-            .bind(decision.map(|_| owner))
-            .bind(am.unwrap_or(owner))
-            .execute(&mut *conn)
-            .await?;
-            let (Some(collab_state), Some("approved")) = (collab, decision) else {
+        let picks = ranked
+            .iter()
+            .map(|(creator_id, _)| Pick {
+                creator_id: *creator_id,
+                note: "受众与品类都很匹配 / Strong audience and category fit".into(),
+            })
+            .collect();
+        let sent = matching_actions::send_shortlist(
+            conn,
+            am,
+            SendShortlist {
+                campaign_id: id,
+                picks,
+            },
+        )
+        .await;
+        let sent = step("sending the shortlist", sent)?;
+        if *state == "shortlist_sent" {
+            continue;
+        }
+        let entries: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "SELECT id, creator_id FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut approved_entries = Vec::new();
+        for (i, creator_id) in sent.creators.iter().enumerate() {
+            let Some(&(entry_id, _)) = entries.iter().find(|(_, c)| c == creator_id) else {
                 continue;
             };
-            let handle: String = sqlx::query_scalar("SELECT handle FROM creators WHERE id = $1")
-                .bind(creator_id)
-                .fetch_one(&mut *conn)
-                .await?;
-            let deadline = campaign
-                .publish_to
-                .unwrap_or(time::OffsetDateTime::now_utc().date() + time::Duration::days(40));
-            let terms = contracts::validate_terms(
-                &TermsInput {
-                    fee_model: "fixed_plus_commission".into(),
-                    fixed_fee: "600".into(),
-                    fixed_fee_currency: "USD".into(),
-                    commission_rate: "12".into(),
-                    service_fee_rate: "10".into(),
-                    videos: "1".into(),
-                    live_sessions: "0".into(),
-                    publish_deadline: deadline.to_string(),
-                    usage_rights: "organic_only".into(),
-                    sample_sku: campaign.sku.clone(),
-                    sample_qty: "1".into(),
-                    discount_code: format!("{}{}", prefix, n * 10 + i),
-                    ..Default::default()
+            let (decision, reason) = if i < *approved {
+                approved_entries.push((i, entry_id));
+                (Decision::Approve, "")
+            } else {
+                (Decision::Reject, "受众偏年轻 / Audience too young")
+            };
+            let decided = campaigns::decide_entry(
+                conn,
+                owner,
+                DecideEntry {
+                    campaign_id: id,
+                    entry_id,
+                    decision: Some(decision),
+                    reason: reason.into(),
                 },
-                true,
-                time::OffsetDateTime::now_utc().date(),
             )
-            .map_err(|e| anyhow::anyhow!("demo terms do not validate: {e:?}"))?;
-            let collab_id = Uuid::now_v7();
-            sqlx::query(
-                "INSERT INTO collaborations (tenant_id, id, campaign_id, creator_id, state, discount_code, link_slug, created_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            .await;
+            step("deciding on a creator", decided)?;
+        }
+        let went_ahead =
+            campaigns::approve_shortlist(conn, owner, ApproveShortlist { campaign_id: id }).await;
+        step("going ahead with the shortlist", went_ahead)?;
+        let Some(collab_state) = collab else {
+            continue;
+        };
+        let deadline = campaign
+            .publish_to
+            .unwrap_or(time::OffsetDateTime::now_utc().date() + time::Duration::days(40));
+        let mut collaborations = Vec::new();
+        for (i, entry_id) in approved_entries {
+            let terms = TermsInput {
+                fee_model: "fixed_plus_commission".into(),
+                fixed_fee: "600".into(),
+                fixed_fee_currency: "USD".into(),
+                commission_rate: "12".into(),
+                service_fee_rate: "10".into(),
+                videos: "1".into(),
+                live_sessions: "0".into(),
+                publish_deadline: deadline.to_string(),
+                usage_rights: "organic_only".into(),
+                sample_sku: campaign.sku.clone(),
+                sample_qty: "1".into(),
+                discount_code: format!("{}{}", prefix, n * 10 + i),
+                ..Default::default()
+            };
+            let created = contracts::create_collaboration(
+                conn,
+                am,
+                CreateCollaboration {
+                    campaign_id: id,
+                    entry_id,
+                    terms,
+                },
             )
-            .bind(tenant_id)
-            .bind(collab_id)
-            .bind(id)
-            .bind(creator_id)
-            .bind(collab_state)
-            .bind(&terms.discount_code)
-            .bind(contracts::new_link_slug())
-            .bind(am.unwrap_or(owner))
-            .execute(&mut *conn)
-            .await?;
-            sqlx::query("INSERT INTO contract_versions (tenant_id, collaboration_id, version, terms, created_by) VALUES ($1, $2, 1, $3, $4)")
-                .bind(tenant_id)
-                .bind(collab_id)
-                .bind(json!(terms))
-                .bind(am.unwrap_or(owner))
-                .execute(&mut *conn)
-                .await?;
-            let _ = handle;
+            .await;
+            collaborations.push(step("writing terms", created)?);
+        }
+        for collaboration_id in &collaborations {
+            for event in events_to(collab_state) {
+                let what = format!("collaboration event {}", event.code());
+                if event.is_by_hand() {
+                    let recorded = contracts::record_collaboration_event(
+                        conn,
+                        am,
+                        RecordCollaborationEvent {
+                            collaboration_id: *collaboration_id,
+                            event,
+                            reason: String::new(),
+                        },
+                    )
+                    .await;
+                    step(&what, recorded)?;
+                } else {
+                    let moved = contracts::transition_collaboration(
+                        conn,
+                        am,
+                        TransitionCollaboration {
+                            collaboration_id: *collaboration_id,
+                            event,
+                        },
+                    )
+                    .await;
+                    if step(&what, moved)?.is_none() {
+                        anyhow::bail!("demo: {what} was refused by the state table");
+                    }
+                }
+            }
+        }
+        // What the background rules will do once they exist: every collaboration published (or
+        // rated) moves the campaign on.
+        let later: &[Transition] = match *state {
+            "evaluating" => &[Transition::AllPublishedOrEnded],
+            "closed" => &[Transition::AllPublishedOrEnded, Transition::AllRatedOrEnded],
+            _ => &[],
+        };
+        for t in later {
+            let moved = campaigns::move_campaign(conn, am, move_by(*t, "")).await;
+            step("moving the campaign on", moved)?;
         }
     }
     Ok(())

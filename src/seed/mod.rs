@@ -11,9 +11,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::auth::PlatformRole;
 use crate::auth::password::PasswordService;
 use crate::auth::repo as users;
+use crate::auth::{CurrentUser, PlatformRole};
 use crate::db::{Db, SystemScope};
 
 #[derive(Debug, Clone, Serialize)]
@@ -267,11 +267,18 @@ pub async fn seed_demo_with(
     let mut tx = db.system_tx(SystemScope::Cli).await?;
 
     let mut am_id = None;
+    let mut am_user = None;
     for (email, name, role, password) in STAFF {
         let hash = passwords.hash(password).await?;
         let id = users::upsert(&mut tx, email, name, &hash, Some(role)).await?;
         if role == PlatformRole::AccountManager {
             am_id = Some(id);
+            am_user = Some(CurrentUser {
+                id,
+                email: email.into(),
+                display_name: name.into(),
+                platform_role: Some(role),
+            });
         }
         report.users.push(DemoUser {
             email: email.into(),
@@ -282,7 +289,7 @@ pub async fn seed_demo_with(
         });
     }
 
-    let mut working: Vec<(Uuid, &str, Uuid)> = Vec::new();
+    let mut working: Vec<(Uuid, &str, CurrentUser)> = Vec::new();
     for t in &TENANTS {
         let tenant_id = upsert_tenant(&mut tx, t).await?;
         for shop in t.shops {
@@ -309,7 +316,16 @@ pub async fn seed_demo_with(
                 tenant_slug: Some(t.slug.into()),
             });
             if role == "owner" && t.status == "active" {
-                working.push((tenant_id, t.slug, user_id));
+                working.push((
+                    tenant_id,
+                    t.slug,
+                    CurrentUser {
+                        id: user_id,
+                        email: email.into(),
+                        display_name: name.into(),
+                        platform_role: None,
+                    },
+                ));
             }
         }
         // The account manager serves the tenants that are working with the agency.
@@ -341,7 +357,8 @@ pub async fn seed_demo_with(
             .await?;
         }
         for (tenant_id, slug, owner) in working.iter().filter(|_| size.campaigns) {
-            campaigns::seed_campaigns(&mut tx, *tenant_id, slug, *owner, am_id).await?;
+            let cast = campaigns::Cast::of(&mut tx, *tenant_id, owner, am_user.as_ref()).await?;
+            campaigns::seed_campaigns(&mut tx, *tenant_id, slug, &cast).await?;
             performance::seed_performance(&mut tx, *tenant_id).await?;
         }
     }
