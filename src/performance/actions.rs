@@ -346,6 +346,19 @@ pub enum SnapshotImportDecided {
     AlreadyDecided,
 }
 
+/// The upload to decide on, locked; None when it was decided before (imported or cancelled).
+async fn undecided_import(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    import_id: Uuid,
+) -> DomainResult<Option<repo::SnapshotImportRow>> {
+    let import = repo::snapshot_import(tx, actor.tenant_id()?, import_id, true)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    may_record(actor)?;
+    Ok((import.status == "validated").then_some(import))
+}
+
 /// Writes an upload's checked rows (the same post and moment replaces the stored snapshot),
 /// once; published collaborations start tracking.
 pub async fn confirm_snapshot_import(
@@ -354,13 +367,9 @@ pub async fn confirm_snapshot_import(
     input: DecideSnapshotImport,
 ) -> DomainResult<SnapshotImportDecided> {
     let tenant = actor.tenant()?.id;
-    let import = repo::snapshot_import(tx, tenant, input.import_id, true)
-        .await?
-        .ok_or(DomainError::NotFound)?;
-    may_record(actor)?;
-    if import.status != "validated" {
+    let Some(import) = undecided_import(tx, actor, input.import_id).await? else {
         return Ok(SnapshotImportDecided::AlreadyDecided);
-    }
+    };
     let rows: Vec<StoredRow> =
         serde_json::from_value(repo::snapshot_import_rows(tx, tenant, import.id).await?)
             .map_err(|e| anyhow::anyhow!("stored snapshot rows: {e}"))?;
@@ -397,13 +406,9 @@ pub async fn cancel_snapshot_import(
     input: DecideSnapshotImport,
 ) -> DomainResult<SnapshotImportDecided> {
     let tenant = actor.tenant()?.id;
-    let import = repo::snapshot_import(tx, tenant, input.import_id, true)
-        .await?
-        .ok_or(DomainError::NotFound)?;
-    may_record(actor)?;
-    if import.status != "validated" {
+    let Some(import) = undecided_import(tx, actor, input.import_id).await? else {
         return Ok(SnapshotImportDecided::AlreadyDecided);
-    }
+    };
     repo::finish_snapshot_import(tx, tenant, import.id, "cancelled").await?;
     audit::record(
         tx,
