@@ -12,6 +12,7 @@ use super::actions::{self, ChangeOwnPassword, SetPasswordWithLink};
 use super::{Actor, CurrentUser, links};
 use crate::db::SystemScope;
 use crate::error::{AppResult, DomainError};
+use crate::kernel::FieldErrors;
 use crate::state::AppState;
 use crate::web::forms::{FormData, FormErrors};
 use crate::web::front::Front;
@@ -46,24 +47,31 @@ pub async fn set_password_form(
     lang: Lang,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
+    link_form(&state, lang, token, StatusCode::OK, FieldErrors::new()).await
+}
+
+/// The set-password form for a link that is still valid (or the "link no longer valid" page),
+/// with the messages of a refused try.
+async fn link_form(
+    state: &AppState,
+    lang: Lang,
+    token: String,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> AppResult<Response> {
     let mut tx = state.db.system_tx(SystemScope::Auth).await?;
     let link = links::find_valid(&mut tx, &token).await?;
     tx.commit().await?;
     let Some(link) = link else {
-        return invalid_link(&state, lang);
+        return invalid_link(state, lang);
     };
     let page = SetPasswordPage {
-        layout: Layout::public(
-            &state,
-            lang,
-            "link.title",
-            &format!("/set-password/{token}"),
-        ),
+        layout: Layout::public(state, lang, "link.title", &format!("/set-password/{token}")),
         email: link.email,
         token,
-        errors: FormErrors::none(),
+        errors: FormErrors::new(lang, &errors),
     };
-    render_with(StatusCode::OK, &page)
+    render_with(status, &page)
 }
 
 pub async fn set_password(
@@ -95,24 +103,14 @@ pub async fn set_password(
         Err(DomainError::Invalid(errors)) => {
             // Nothing was written; show the form again for the link's person.
             drop(tx);
-            let mut tx = state.db.system_tx(SystemScope::Auth).await?;
-            let link = links::find_valid(&mut tx, &token).await?;
-            tx.commit().await?;
-            let Some(link) = link else {
-                return invalid_link(&state, lang);
-            };
-            let page = SetPasswordPage {
-                layout: Layout::public(
-                    &state,
-                    lang,
-                    "link.title",
-                    &format!("/set-password/{token}"),
-                ),
-                email: link.email,
+            link_form(
+                &state,
+                lang,
                 token,
-                errors: FormErrors::new(lang, &errors),
-            };
-            render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

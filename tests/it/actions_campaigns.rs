@@ -10,22 +10,6 @@ use uuid::Uuid;
 
 use crate::support::*;
 
-/// The demo campaign of `lumi` in `state`.
-pub async fn lumi_campaign_in(app: &TestApp, state: &str) -> Uuid {
-    campaign_in(app, "lumi", state).await
-}
-
-/// The demo campaign of tenant `slug` in `state`.
-pub async fn campaign_in(app: &TestApp, slug: &str, state: &str) -> Uuid {
-    let tenant = app.tenant_id(slug).await;
-    let mut tx = app.db.tenant_tx(tenant, None).await.unwrap();
-    sqlx::query_scalar("SELECT id FROM campaigns WHERE state = $1 ORDER BY created_at LIMIT 1")
-        .bind(state)
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn moving_a_campaign_checks_the_state_table_and_writes_the_move_and_its_audit_entry() {
     let app = TestApp::with_demo_size(sextant::seed::DemoSize {
@@ -33,7 +17,7 @@ async fn moving_a_campaign_checks_the_state_table_and_writes_the_move_and_its_au
         campaigns: true,
     })
     .await;
-    let id = lumi_campaign_in(&app, "submitted").await;
+    let id = app.campaign_in("lumi", "submitted").await;
 
     // The seller's owner may not start matching: the state table refuses, nothing is written.
     let owner = app.actor("owner@lumi-home.example", "lumi").await;
@@ -352,7 +336,7 @@ async fn a_seller_decides_once_on_each_creator_and_a_rejection_needs_a_reason() 
         campaigns: true,
     })
     .await;
-    let campaign = campaign_in(&app, "lumi", "shortlist_sent").await;
+    let campaign = app.campaign_in("lumi", "shortlist_sent").await;
     let entries = undecided_entries(&app, "lumi", campaign).await;
     assert!(entries.len() >= 2, "the demo shortlist: {entries:?}");
     let decide = |entry: Uuid, decision: Option<Decision>, reason: &str| DecideEntry {
@@ -473,7 +457,7 @@ async fn the_seller_goes_ahead_only_with_someone_approved_or_asks_for_another_ro
         campaigns: true,
     })
     .await;
-    let lumi = campaign_in(&app, "lumi", "shortlist_sent").await;
+    let lumi = app.campaign_in("lumi", "shortlist_sent").await;
     let owner = app.actor("owner@lumi-home.example", "lumi").await;
 
     // Nobody approved yet: going ahead is refused.
@@ -541,7 +525,7 @@ async fn the_seller_goes_ahead_only_with_someone_approved_or_asks_for_another_ro
     drop(tx);
 
     // Nordpeak's seller asks for another round: back to matching, the move audited.
-    let nordpeak = campaign_in(&app, "nordpeak", "shortlist_sent").await;
+    let nordpeak = app.campaign_in("nordpeak", "shortlist_sent").await;
     let theirs = app.actor("owner@nordpeak.example", "nordpeak").await;
     let mut tx = app.tx_for(&theirs).await;
     let to = request_another_round(

@@ -8,40 +8,13 @@ use sextant::contracts::actions::{
 };
 use sextant::contracts::domain::{ContractEvent, ContractState, TermsInput};
 use sextant::error::{DomainError, DomainResult};
-use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::support::*;
 
-async fn demo_with_campaigns() -> TestApp {
-    TestApp::with_demo_size(sextant::seed::DemoSize {
-        creators: 60,
-        campaigns: true,
-    })
-    .await
-}
-
-/// A direct connection as the tables' owner (no RLS): fixtures only.
-async fn owner_conn(app: &TestApp) -> PgConnection {
-    PgConnection::connect(&app.database_url).await.unwrap()
-}
-
-/// The demo campaign of `lumi` in `state`.
-async fn lumi_campaign_in(app: &TestApp, state: &str) -> Uuid {
-    let mut c = owner_conn(app).await;
-    sqlx::query_scalar(
-        "SELECT c.id FROM campaigns c JOIN tenants t ON t.id = c.tenant_id \
-          WHERE t.slug = 'lumi' AND c.state = $1 ORDER BY c.created_at LIMIT 1",
-    )
-    .bind(state)
-    .fetch_one(&mut c)
-    .await
-    .unwrap()
-}
-
 /// Approves every entry of the campaign's shortlist that has no collaboration yet; returns them.
 async fn free_approved_entries(app: &TestApp, campaign: Uuid) -> Vec<Uuid> {
-    let mut c = owner_conn(app).await;
+    let mut c = app.owner_conn().await;
     sqlx::query_scalar(
         "UPDATE shortlist_entries e SET decision = 'approved', decided_at = now() \
           WHERE e.campaign_id = $1 AND NOT EXISTS (SELECT 1 FROM collaborations l \
@@ -57,7 +30,7 @@ async fn free_approved_entries(app: &TestApp, campaign: Uuid) -> Vec<Uuid> {
 
 /// The collaborations of a campaign in `state`, oldest first.
 async fn collaborations_in(app: &TestApp, campaign: Uuid, state: &str) -> Vec<Uuid> {
-    let mut c = owner_conn(app).await;
+    let mut c = app.owner_conn().await;
     sqlx::query_scalar(
         "SELECT id FROM collaborations WHERE campaign_id = $1 AND state = $2 ORDER BY created_at, id",
     )
@@ -69,7 +42,7 @@ async fn collaborations_in(app: &TestApp, campaign: Uuid, state: &str) -> Vec<Uu
 }
 
 async fn discount_code_of(app: &TestApp, collaboration: Uuid) -> String {
-    let mut c = owner_conn(app).await;
+    let mut c = app.owner_conn().await;
     sqlx::query_scalar("SELECT discount_code FROM collaborations WHERE id = $1")
         .bind(collaboration)
         .fetch_one(&mut c)
@@ -78,7 +51,7 @@ async fn discount_code_of(app: &TestApp, collaboration: Uuid) -> String {
 }
 
 async fn state_of(app: &TestApp, table: &str, id: Uuid) -> String {
-    let mut c = owner_conn(app).await;
+    let mut c = app.owner_conn().await;
     sqlx::query_scalar(&format!("SELECT state FROM {table} WHERE id = $1"))
         .bind(id)
         .fetch_one(&mut c)
@@ -144,7 +117,7 @@ async fn create(
 /// Waits until a backend of the test cluster waits on a lock (a racing insert blocked on a
 /// unique index), so the race is really run.
 async fn until_someone_waits_on_a_lock(app: &TestApp) {
-    let mut c = owner_conn(app).await;
+    let mut c = app.owner_conn().await;
     for _ in 0..200 {
         let waiting: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
@@ -163,14 +136,14 @@ async fn until_someone_waits_on_a_lock(app: &TestApp) {
 
 #[tokio::test]
 async fn creating_a_collaboration_needs_the_account_manager_valid_terms_and_a_free_code() {
-    let app = demo_with_campaigns().await;
-    let campaign = lumi_campaign_in(&app, "contracting").await;
+    let app = TestApp::with_demo_campaigns().await;
+    let campaign = app.campaign_in("lumi", "contracting").await;
     let taken =
         discount_code_of(&app, collaborations_in(&app, campaign, "proposed").await[0]).await;
     let am = app.actor("am@sextant.example", "lumi").await;
 
     // The entry the seller rejected is unknown to the action.
-    let mut c = owner_conn(&app).await;
+    let mut c = app.owner_conn().await;
     let rejected: Uuid = sqlx::query_scalar(
         "SELECT id FROM shortlist_entries WHERE campaign_id = $1 AND decision = 'rejected' LIMIT 1",
     )
@@ -282,9 +255,9 @@ async fn race(
 
 #[tokio::test]
 async fn two_requests_racing_for_one_discount_code_or_one_creator_get_a_field_error_not_a_500() {
-    let app = demo_with_campaigns().await;
+    let app = TestApp::with_demo_campaigns().await;
     // The shortlist-sent campaign's entries are undecided: approve them, none has terms yet.
-    let campaign = lumi_campaign_in(&app, "shortlist_sent").await;
+    let campaign = app.campaign_in("lumi", "shortlist_sent").await;
     let entries = free_approved_entries(&app, campaign).await;
     assert!(entries.len() >= 3, "{entries:?}");
     let am = app.actor("am@sextant.example", "lumi").await;
@@ -319,8 +292,8 @@ async fn two_requests_racing_for_one_discount_code_or_one_creator_get_a_field_er
 
 #[tokio::test]
 async fn amending_accepted_terms_needs_a_reason_and_a_free_code_and_writes_a_version() {
-    let app = demo_with_campaigns().await;
-    let campaign = lumi_campaign_in(&app, "running").await;
+    let app = TestApp::with_demo_campaigns().await;
+    let campaign = app.campaign_in("lumi", "running").await;
     // The running demo campaign: one collaboration tracking its post, one accepted.
     let id = collaborations_in(&app, campaign, "accepted").await[0];
     let other = collaborations_in(&app, campaign, "tracking").await[0];
@@ -379,7 +352,7 @@ async fn amending_accepted_terms_needs_a_reason_and_a_free_code_and_writes_a_ver
     assert_eq!(after["terms"]["discount_code"], "AMEND1");
 
     // A cancelled contract's terms stay as they were.
-    let mut c = owner_conn(&app).await;
+    let mut c = app.owner_conn().await;
     sqlx::query("UPDATE collaborations SET state = 'cancelled' WHERE id = $1")
         .bind(other)
         .execute(&mut c)
@@ -407,8 +380,8 @@ async fn amending_accepted_terms_needs_a_reason_and_a_free_code_and_writes_a_ver
 
 #[tokio::test]
 async fn changing_proposed_terms_is_a_new_version_without_a_reason() {
-    let app = demo_with_campaigns().await;
-    let campaign = lumi_campaign_in(&app, "contracting").await;
+    let app = TestApp::with_demo_campaigns().await;
+    let campaign = app.campaign_in("lumi", "contracting").await;
     let id = collaborations_in(&app, campaign, "proposed").await[0];
     let am = app.actor("am@sextant.example", "lumi").await;
     let mut tx = app.tx_for(&am).await;
@@ -439,8 +412,8 @@ async fn changing_proposed_terms_is_a_new_version_without_a_reason() {
 
 #[tokio::test]
 async fn the_creators_acceptance_moves_the_collaboration_and_starts_the_campaign() {
-    let app = demo_with_campaigns().await;
-    let campaign = lumi_campaign_in(&app, "contracting").await;
+    let app = TestApp::with_demo_campaigns().await;
+    let campaign = app.campaign_in("lumi", "contracting").await;
     let id = collaborations_in(&app, campaign, "proposed").await[0];
     let event = |event: ContractEvent, reason: &str| RecordCollaborationEvent {
         collaboration_id: id,
@@ -534,8 +507,8 @@ async fn the_creators_acceptance_moves_the_collaboration_and_starts_the_campaign
 
 #[tokio::test]
 async fn a_move_that_follows_from_a_post_is_recorded_for_the_operator_but_not_for_a_viewer() {
-    let app = demo_with_campaigns().await;
-    let campaign = lumi_campaign_in(&app, "running").await;
+    let app = TestApp::with_demo_campaigns().await;
+    let campaign = app.campaign_in("lumi", "running").await;
     let id = collaborations_in(&app, campaign, "accepted").await[0];
     let move_on = |event: ContractEvent| TransitionCollaboration {
         collaboration_id: id,

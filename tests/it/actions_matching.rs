@@ -8,7 +8,6 @@ use sextant::matching::domain::{self, Weights, WeightsInput};
 use sextant::matching::repo;
 use uuid::Uuid;
 
-use crate::actions_campaigns::campaign_in;
 use crate::support::*;
 
 /// Creators who can be sent for the campaign now (they pass its hard filters and were never
@@ -47,7 +46,7 @@ async fn sending_a_shortlist_freezes_each_score_moves_the_campaign_and_writes_it
         campaigns: true,
     })
     .await;
-    let campaign = campaign_in(&app, "lumi", "matching").await;
+    let campaign = app.campaign_in("lumi", "matching").await;
     let candidates = candidates_for(&app, campaign).await;
     assert!(candidates.len() >= 2, "candidates: {candidates:?}");
     let send = |picks: Vec<Pick>| SendShortlist {

@@ -8,7 +8,6 @@ use sextant::performance::actions::{
     create_post, upload_snapshots,
 };
 use sextant::performance::domain::{PostInput, SnapshotInput};
-use sqlx::{Connection, PgConnection};
 use time::macros::format_description;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -24,7 +23,7 @@ struct Running {
 }
 
 async fn running(app: &TestApp) -> Running {
-    let mut c = owner_conn(app).await;
+    let mut c = app.owner_conn().await;
     let campaign: Uuid = sqlx::query_scalar(
         "SELECT c.id FROM campaigns c JOIN tenants t ON t.id = c.tenant_id \
           WHERE t.slug = 'lumi' AND c.state = 'running' ORDER BY c.created_at LIMIT 1",
@@ -48,21 +47,8 @@ async fn running(app: &TestApp) -> Running {
     }
 }
 
-async fn demo_with_campaigns() -> TestApp {
-    TestApp::with_demo_size(sextant::seed::DemoSize {
-        creators: 60,
-        campaigns: true,
-    })
-    .await
-}
-
-/// A direct connection as the tables' owner (no RLS): fixtures only.
-async fn owner_conn(app: &TestApp) -> PgConnection {
-    PgConnection::connect(&app.database_url).await.unwrap()
-}
-
 async fn collaboration_state(app: &TestApp, id: Uuid) -> String {
-    let mut c = owner_conn(app).await;
+    let mut c = app.owner_conn().await;
     sqlx::query_scalar("SELECT state FROM collaborations WHERE id = $1")
         .bind(id)
         .fetch_one(&mut c)
@@ -119,7 +105,7 @@ async fn post(
 
 #[tokio::test]
 async fn adding_a_post_validates_it_refuses_a_duplicate_and_publishes_the_collaboration() {
-    let app = demo_with_campaigns().await;
+    let app = TestApp::with_demo_campaigns().await;
     let r = running(&app).await;
     let published_at = (OffsetDateTime::now_utc() - Duration::days(2))
         .replace_nanosecond(0)
@@ -183,7 +169,7 @@ async fn adding_a_post_validates_it_refuses_a_duplicate_and_publishes_the_collab
 
 #[tokio::test]
 async fn two_requests_adding_the_same_post_get_a_field_error_not_a_500() {
-    let app = demo_with_campaigns().await;
+    let app = TestApp::with_demo_campaigns().await;
     let r = running(&app).await;
     let published_at = (OffsetDateTime::now_utc() - Duration::days(1))
         .replace_nanosecond(0)
@@ -217,7 +203,7 @@ async fn two_requests_adding_the_same_post_get_a_field_error_not_a_500() {
         )
         .await
     });
-    let mut c = owner_conn(&app).await;
+    let mut c = app.owner_conn().await;
     let mut waited = false;
     for _ in 0..200 {
         let waiting: i64 = sqlx::query_scalar(
@@ -245,7 +231,7 @@ async fn two_requests_adding_the_same_post_get_a_field_error_not_a_500() {
 
 #[tokio::test]
 async fn a_snapshot_by_hand_is_validated_starts_tracking_and_is_audited() {
-    let app = demo_with_campaigns().await;
+    let app = TestApp::with_demo_campaigns().await;
     let r = running(&app).await;
     let operator = app.actor("operator@lumi-home.example", "lumi").await;
     let published_at = (OffsetDateTime::now_utc() - Duration::days(3))
@@ -359,7 +345,7 @@ async fn decide(
 
 #[tokio::test]
 async fn a_snapshot_upload_is_checked_then_imported_once_or_cancelled_and_each_step_is_audited() {
-    let app = demo_with_campaigns().await;
+    let app = TestApp::with_demo_campaigns().await;
     let r = running(&app).await;
     let operator = app.actor("operator@lumi-home.example", "lumi").await;
     let published_at = (OffsetDateTime::now_utc() - Duration::days(3))

@@ -58,7 +58,7 @@ async fn a_json_request_to_a_failing_form_gets_problem_json_with_the_field_named
         campaigns: true,
     })
     .await;
-    let campaign = crate::actions_campaigns::campaign_in(&app, "lumi", "shortlist_sent").await;
+    let campaign = app.campaign_in("lumi", "shortlist_sent").await;
     let entry = crate::actions_campaigns::undecided_entries(&app, "lumi", campaign).await[0];
     let path = format!("/t/lumi/campaigns/{campaign}/shortlist/{entry}");
     let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;

@@ -24,11 +24,6 @@ struct Fixture {
     deadline: Date,
 }
 
-/// A direct connection as the tables' owner (no RLS): fixtures only.
-async fn owner_conn(app: &TestApp) -> PgConnection {
-    PgConnection::connect(&app.database_url).await.unwrap()
-}
-
 fn terms(deadline: Date, code: &str) -> serde_json::Value {
     serde_json::to_value(Terms {
         fee_model: FeeModel::FixedPlusCommission,
@@ -51,7 +46,7 @@ fn terms(deadline: Date, code: &str) -> serde_json::Value {
 
 async fn fixture(app: &TestApp) -> Fixture {
     let tenant = app.tenant_id("lumi").await;
-    let mut c = owner_conn(app).await;
+    let mut c = app.owner_conn().await;
     let shop: Uuid = sqlx::query_scalar(
         "SELECT id FROM shops WHERE tenant_id = $1 AND time_zone = 'America/Los_Angeles'",
     )
@@ -149,7 +144,7 @@ async fn fixture(app: &TestApp) -> Fixture {
 }
 
 async fn snapshot_sql(app: &TestApp, f: &Fixture, at: OffsetDateTime, views: i64, likes: i64) {
-    let mut c = owner_conn(app).await;
+    let mut c = app.owner_conn().await;
     sqlx::query(
         "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, comments, shares, source) \
          VALUES ($1, $2, $3, $4, $5, $6, 50, 50, 'manual')",
@@ -173,7 +168,7 @@ async fn snapshot_count(c: &mut PgConnection) -> i64 {
 }
 
 async fn post_count(app: &TestApp) -> i64 {
-    let mut c = owner_conn(app).await;
+    let mut c = app.owner_conn().await;
     sqlx::query_scalar("SELECT count(*) FROM posts")
         .fetch_one(&mut c)
         .await
@@ -298,7 +293,7 @@ async fn the_post_form_shows_each_bad_input_next_to_its_field_and_saves_nothing(
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let post_page = app.get_ok(&operator, &location(&res)).await;
     assert!(post_page.contains("7300000000000000001"));
-    let mut c = owner_conn(&app).await;
+    let mut c = app.owner_conn().await;
     let state: String = sqlx::query_scalar("SELECT state FROM collaborations WHERE id = $1")
         .bind(f.a)
         .fetch_one(&mut c)
@@ -439,7 +434,7 @@ async fn windows_take_the_snapshot_exactly_at_the_boundary_and_are_final_only_af
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(field_error(&html, "captured_at") && field_error(&html, "views"));
-    let mut c = owner_conn(&app).await;
+    let mut c = app.owner_conn().await;
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM metric_snapshots")
         .fetch_one(&mut c)
         .await
@@ -521,7 +516,7 @@ async fn a_snapshot_csv_reports_each_bad_row_by_line_then_imports_the_good_ones(
         assert!(row.starts_with(&format!("{line},")), "{row}");
     }
     assert!(lines[3].contains("not a date"), "{text}");
-    let mut c = owner_conn(&app).await;
+    let mut c = app.owner_conn().await;
     assert_eq!(snapshot_count(&mut c).await, 0, "nothing before the import");
     let res = app
         .post_form(&operator, &format!("{report_path}/confirm"), &[])
@@ -573,7 +568,7 @@ async fn a_snapshot_csv_reports_each_bad_row_by_line_then_imports_the_good_ones(
 /// bots, orders USD 300 and USD 200 (refunded); a: one order of GBP 80 at 1.25 USD.
 async fn kpi_fixture(app: &TestApp, f: &Fixture) {
     snapshot_sql(app, f, f.post_b_published + Duration::days(3), 10_000, 500).await;
-    let mut c = owner_conn(app).await;
+    let mut c = app.owner_conn().await;
     sqlx::query(
         "INSERT INTO link_clicks (tenant_id, collaboration_id, at, visitor, bot, unique_click) \
          SELECT $1, $2, now() - (g || ' minutes')::interval, '\\x00'::bytea, g > 300, g <= 100 \
@@ -811,7 +806,7 @@ async fn the_dashboard_sorts_by_every_kpi_and_ignores_garbage_in_both_languages(
     assert!(en.contains("Campaign overview") && en.contains("Views per day"));
     // The seller's creator page shows the history with KPIs.
     let creator: Uuid = {
-        let mut c = owner_conn(&app).await;
+        let mut c = app.owner_conn().await;
         sqlx::query_scalar("SELECT creator_id FROM collaborations WHERE id = $1")
             .bind(f.b)
             .fetch_one(&mut c)
@@ -841,7 +836,7 @@ async fn the_work_queue_lists_posts_overdue_and_imports_needing_attention() {
     assert!(!queue.contains(&format!("/t/lumi/collaborations/{}\"", f.b)));
     assert!(queue.contains("逾期未发布"));
     kpi_fixture(&app, &f).await;
-    let mut c = owner_conn(&app).await;
+    let mut c = app.owner_conn().await;
     sqlx::query("UPDATE order_imports SET state = 'failed'")
         .execute(&mut c)
         .await
@@ -1058,7 +1053,7 @@ async fn daily_views_both_ways(
 async fn daily_views_follow_every_write_to_the_snapshots_and_the_tenant_time_zone() {
     let app = TestApp::with_demo().await;
     let f = fixture(&app).await;
-    let mut c = owner_conn(&app).await;
+    let mut c = app.owner_conn().await;
     let zone: String = sqlx::query_scalar("SELECT time_zone FROM tenants WHERE id = $1")
         .bind(f.tenant)
         .fetch_one(&mut c)
@@ -1173,7 +1168,7 @@ async fn the_window_candidates_hold_every_posts_value_by_the_reference_rule() {
     use sextant::tracking::windows::{self, Metrics, Snapshot, Window};
     let app = TestApp::with_demo().await;
     let f = fixture(&app).await;
-    let mut c = owner_conn(&app).await;
+    let mut c = app.owner_conn().await;
     let p = f.post_b_published;
     // Readings around every boundary: just before, exactly at, just after; and a second post
     // with none at all.
@@ -1266,7 +1261,7 @@ async fn two_transactions_writing_snapshots_of_one_post_take_turns_and_both_coun
     let app = TestApp::with_demo().await;
     let f = fixture(&app).await;
     let zone: String = {
-        let mut c = owner_conn(&app).await;
+        let mut c = app.owner_conn().await;
         sqlx::query_scalar("SELECT time_zone FROM tenants WHERE id = $1")
             .bind(f.tenant)
             .fetch_one(&mut c)
@@ -1308,7 +1303,7 @@ async fn two_transactions_writing_snapshots_of_one_post_take_turns_and_both_coun
         .await
         .unwrap()
         .expect("the second writer waits its turn instead of failing");
-    let mut c = owner_conn(&app).await;
+    let mut c = app.owner_conn().await;
     let (kept, rule) = daily_views_both_ways(&mut c, f.tenant, &zone).await;
     assert_eq!(kept, rule);
     let total: i64 = kept.iter().map(|(_, v)| v).sum();
@@ -1323,7 +1318,7 @@ async fn the_work_queue_and_the_late_flag_agree_on_when_a_post_is_due() {
     // Zones whose rules changed lately (Cairo, Asunción) are left out: there the two time-zone
     // databases (the `time-tz` crate's and the PostgreSQL server's) are of different releases.
     let app = TestApp::spawn().await;
-    let mut c = owner_conn(&app).await;
+    let mut c = app.owner_conn().await;
     let zones = [
         "UTC",
         "Asia/Shanghai",

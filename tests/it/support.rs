@@ -311,6 +311,32 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Like `spawn`, with the demo people and a small pool, and the demo campaigns in every
+    /// state (what the action tests start from).
+    pub async fn with_demo_campaigns() -> TestApp {
+        Self::with_demo_size(sextant::seed::DemoSize {
+            creators: 60,
+            campaigns: true,
+        })
+        .await
+    }
+
+    /// A direct connection as the tables' owner (no RLS): for fixtures and checks only.
+    pub async fn owner_conn(&self) -> PgConnection {
+        PgConnection::connect(&self.database_url).await.unwrap()
+    }
+
+    /// The oldest demo campaign of tenant `slug` in `state`.
+    pub async fn campaign_in(&self, slug: &str, state: &str) -> uuid::Uuid {
+        let tenant = self.tenant_id(slug).await;
+        let mut tx = self.db.tenant_tx(tenant, None).await.unwrap();
+        sqlx::query_scalar("SELECT id FROM campaigns WHERE state = $1 ORDER BY created_at LIMIT 1")
+            .bind(state)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap()
+    }
+
     /// The signed-in person `email` as actions see them, outside any tenant (staff work).
     pub async fn staff_actor(&self, email: &str) -> sextant::auth::Actor {
         let id = self.user_id(email).await;
