@@ -1,7 +1,15 @@
-//! The shared vocabulary every feature may use; it imports no feature. (It grows into money,
-//! currencies, markets and small parsers; for now it holds what the error layer needs.)
+//! The shared vocabulary every feature may use; it imports no feature: field errors, money and
+//! currencies, reference rates, markets and languages, content styles, time zones and the small
+//! parsers the importers and forms share.
 
 use std::collections::BTreeMap;
+
+pub mod counts;
+pub mod markets;
+pub mod money;
+pub mod rates;
+
+pub use money::{Currency, Money};
 
 /// What is wrong with a form or a request body: field name → message key (translated where it is
 /// shown, sent as a code in problem+json).

@@ -5,14 +5,8 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 use time_tz::{OffsetDateTimeExt, timezones};
 
-/// ISO 4217 minor units for the currencies that differ from 2.
-pub fn minor_units(currency: &str) -> u32 {
-    match currency {
-        "JPY" | "KRW" | "IDR" | "VND" | "CLP" | "ISK" | "UGX" | "PYG" | "XOF" | "XAF" => 0,
-        "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "LYD" | "IQD" => 3,
-        _ => 2,
-    }
-}
+/// ISO 4217 minor units (see `kernel::money::Currency::minor_units`).
+pub use crate::kernel::money::minor_units;
 
 /// `CNY 1,234.50`, `JPY 1,235`: rounded half-even to the currency's minor units, always with its
 /// code (UX: money always shows its currency).

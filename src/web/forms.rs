@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 
 use crate::error::AppError;
+use crate::kernel::FieldErrors;
 use crate::web::lang::Lang;
 
 /// A posted `application/x-www-form-urlencoded` body, every pair in order.
@@ -49,6 +50,34 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
             .await
             .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot read the form: {e}")))?;
         Ok(FormData::parse(&body))
+    }
+}
+
+/// A posted `application/x-www-form-urlencoded` body read into a typed form (`serde_html_form`:
+/// repeated keys fill `Vec` fields, so checkbox groups work). Form types hold what a person typed,
+/// mostly strings with `#[serde(default)]`; the domain validates them into the actions' input, so
+/// the JSON API can take the same types as `Json<T>`. A body that does not fit the type (only a
+/// hand-made request can send one) is a 422 naming no field.
+#[derive(Debug, Clone, Default)]
+pub struct Form<T>(pub T);
+
+impl<S, T> FromRequest<S> for Form<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot read the form: {e}")))?;
+        serde_html_form::from_bytes(&body).map(Form).map_err(|e| {
+            tracing::debug!(error = %e, "a form body that does not fit its type");
+            let mut errors = FieldErrors::new();
+            errors.insert(String::new(), "error.bad_form");
+            AppError::Invalid(errors)
+        })
     }
 }
 
@@ -118,6 +147,25 @@ pub fn choices(lang: Lang, values: &[&str], label_prefix: &str, chosen: &[String
 #[cfg(test)]
 mod tests {
     use super::FormData;
+
+    #[derive(serde::Deserialize, Debug, PartialEq, Default)]
+    #[serde(default)]
+    struct Typed {
+        name: String,
+        markets: Vec<String>,
+        note: Option<String>,
+    }
+
+    #[test]
+    fn typed_forms_read_repeated_keys_into_lists_and_missing_fields_as_defaults() {
+        let t: Typed =
+            serde_html_form::from_bytes(b"markets=US&markets=GB&name=Lumi+Home").unwrap();
+        assert_eq!(t.markets, vec!["US", "GB"]);
+        assert_eq!(t.name, "Lumi Home");
+        assert_eq!(t.note, None);
+        let empty: Typed = serde_html_form::from_bytes(b"").unwrap();
+        assert_eq!(empty, Typed::default());
+    }
 
     #[test]
     fn repeated_keys_are_kept_in_order() {

@@ -132,6 +132,21 @@ mod tests {
     }
 }
 
+/// Whether `key` is a message in both catalogues (for the domain modules' tests of the keys their
+/// enums and lists build).
+#[cfg(test)]
+pub fn in_both_catalogues(key: &str) -> bool {
+    use std::collections::BTreeSet;
+    use std::sync::OnceLock;
+    static BOTH: OnceLock<BTreeSet<String>> = OnceLock::new();
+    BOTH.get_or_init(|| {
+        let zh = catalogue_tests::catalogue("zh-CN.yml");
+        let en = catalogue_tests::catalogue("en.yml");
+        zh.intersection(&en).cloned().collect()
+    })
+    .contains(key)
+}
+
 #[cfg(test)]
 mod catalogue_tests {
     use std::collections::BTreeSet;
@@ -166,7 +181,7 @@ mod catalogue_tests {
         }
     }
 
-    fn catalogue(file: &str) -> BTreeSet<String> {
+    pub(super) fn catalogue(file: &str) -> BTreeSet<String> {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("locales")
             .join(file);
