@@ -10,9 +10,9 @@ use uuid::Uuid;
 use crate::creators::import::parse_count;
 use crate::kernel::STYLES;
 use crate::matching::domain::{AgeBucket, Format, Gender};
-use crate::tenants::domain::{
-    CATEGORIES, FieldErrors, MARKETS, SHOP_CURRENCIES, is_shop_url, parse_percent,
-};
+use crate::kernel::FieldErrors;
+use crate::kernel::markets::{CATEGORIES, MARKETS, SHOP_CURRENCIES};
+use crate::tenants::domain::{is_shop_url, parse_percent};
 use crate::web::fmt::minor_units;
 
 /// Every catalogue key this module hands out: (key, zh-CN, English), for the message catalogue.

@@ -31,7 +31,7 @@ use crate::auth::CurrentUser;
 use crate::contracts::domain::Terms;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::tenants::domain::{CATEGORIES, MARKETS};
+use crate::kernel::markets::{CATEGORIES, MARKETS};
 use crate::tenants::{Access, Tenant, TenantCtx};
 use crate::web::lang::Lang;
 use crate::web::layout::Layout;

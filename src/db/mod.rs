@@ -88,13 +88,13 @@ impl Db {
     /// memberships across tenants (the tenant switcher).
     pub async fn tenant_tx(&self, tenant: Uuid, user: Option<Uuid>) -> Result<Tx, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        sqlx::query!(
             "SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), \
              set_config('app.user_id', $3, true)",
+            APP_ROLE,
+            tenant.to_string(),
+            user.map(|u| u.to_string()).unwrap_or_default(),
         )
-        .bind(APP_ROLE)
-        .bind(tenant.to_string())
-        .bind(user.map(|u| u.to_string()).unwrap_or_default())
         .execute(&mut *tx)
         .await?;
         Ok(tx)
@@ -103,12 +103,12 @@ impl Db {
     /// A transaction for one person's own rows outside any tenant (their memberships).
     pub async fn user_tx(&self, user: Uuid) -> Result<Tx, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        sqlx::query!(
             "SELECT set_config('role', $1, true), set_config('app.tenant_id', '', true), \
              set_config('app.user_id', $2, true)",
+            APP_ROLE,
+            user.to_string(),
         )
-        .bind(APP_ROLE)
-        .bind(user.to_string())
         .execute(&mut *tx)
         .await?;
         Ok(tx)
@@ -118,10 +118,10 @@ impl Db {
     /// a staff cross-tenant scope writes an audit entry in the same transaction.
     pub async fn system_tx(&self, scope: SystemScope) -> Result<Tx, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        sqlx::query!(
             "SELECT set_config('role', 'sextant_system', true), set_config('app.scope', $1, true)",
+            scope.name(),
         )
-        .bind(scope.name())
         .execute(&mut *tx)
         .await?;
         if let SystemScope::StaffCrossTenant {
@@ -196,19 +196,22 @@ pub async fn migrate(url: &str) -> anyhow::Result<()> {
 /// Creates `database` in the cluster behind `server_url` if it does not exist.
 pub async fn create_database_if_missing(server_url: &str, database: &str) -> anyhow::Result<()> {
     let mut conn = PgConnection::connect(server_url).await?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(database)
-            .fetch_one(&mut conn)
-            .await?;
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
+        database,
+    )
+    .fetch_one(&mut conn)
+    .await?;
     if !exists {
+        // dynamic: the database's name is chosen at run time, and an identifier cannot be a
+        // parameter.
         let sql = format!("CREATE DATABASE \"{}\"", database.replace('"', "\"\""));
         if let Err(e) = conn.execute(sql.as_str()).await {
             // Another process may have created it in the meantime.
-            let still_missing: bool = !sqlx::query_scalar::<_, bool>(
-                "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)",
+            let still_missing = !sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
+                database,
             )
-            .bind(database)
             .fetch_one(&mut conn)
             .await?;
             if still_missing {
