@@ -65,11 +65,9 @@ pub async fn create_staff(
     let link = links::issue(tx, id, None, Purpose::Invite, actor.user_id).await?;
     audit::record(
         tx,
-        actor
-            .audit("staff.create", "user", id)
-            .after(json!({
-                "email": email, "display_name": name, "platform_role": platform_role.as_str(),
-            })),
+        actor.audit("staff.create", "user", id).after(json!({
+            "email": email, "display_name": name, "platform_role": platform_role.as_str(),
+        })),
     )
     .await?;
     Ok(CreatedStaff { id, email, link })

@@ -70,10 +70,22 @@ mod tests {
 
     #[test]
     fn tenant_status_moves_only_along_the_allowed_paths() {
-        assert_eq!(next_status(TenantStatus::Pending, "approve"), Some(TenantStatus::Active));
-        assert_eq!(next_status(TenantStatus::Active, "suspend"), Some(TenantStatus::Suspended));
-        assert_eq!(next_status(TenantStatus::Pending, "suspend"), Some(TenantStatus::Suspended));
-        assert_eq!(next_status(TenantStatus::Suspended, "reactivate"), Some(TenantStatus::Active));
+        assert_eq!(
+            next_status(TenantStatus::Pending, "approve"),
+            Some(TenantStatus::Active)
+        );
+        assert_eq!(
+            next_status(TenantStatus::Active, "suspend"),
+            Some(TenantStatus::Suspended)
+        );
+        assert_eq!(
+            next_status(TenantStatus::Pending, "suspend"),
+            Some(TenantStatus::Suspended)
+        );
+        assert_eq!(
+            next_status(TenantStatus::Suspended, "reactivate"),
+            Some(TenantStatus::Active)
+        );
         assert_eq!(next_status(TenantStatus::Active, "approve"), None);
         assert_eq!(next_status(TenantStatus::Suspended, "approve"), None);
         assert_eq!(next_status(TenantStatus::Pending, "reactivate"), None);
@@ -88,11 +100,36 @@ mod tests {
 
     #[test]
     fn an_active_admin_is_taken_away_by_a_demotion_or_a_deactivation() {
-        assert!(takes_away_an_active_admin(PlatformRole::Admin, true, false, true));
-        assert!(takes_away_an_active_admin(PlatformRole::Admin, true, true, false));
-        assert!(!takes_away_an_active_admin(PlatformRole::Admin, true, true, true));
-        assert!(!takes_away_an_active_admin(PlatformRole::Admin, false, false, false));
-        assert!(!takes_away_an_active_admin(PlatformRole::Finance, true, false, false));
+        assert!(takes_away_an_active_admin(
+            PlatformRole::Admin,
+            true,
+            false,
+            true
+        ));
+        assert!(takes_away_an_active_admin(
+            PlatformRole::Admin,
+            true,
+            true,
+            false
+        ));
+        assert!(!takes_away_an_active_admin(
+            PlatformRole::Admin,
+            true,
+            true,
+            true
+        ));
+        assert!(!takes_away_an_active_admin(
+            PlatformRole::Admin,
+            false,
+            false,
+            false
+        ));
+        assert!(!takes_away_an_active_admin(
+            PlatformRole::Finance,
+            true,
+            false,
+            false
+        ));
         assert!(leaves_no_active_admin(1) && leaves_no_active_admin(0));
         assert!(!leaves_no_active_admin(2));
     }

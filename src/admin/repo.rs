@@ -276,7 +276,10 @@ pub async fn owners_of(
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.display_name, r.email)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.display_name, r.email))
+        .collect())
 }
 
 /// An active account manager, and whether they are assigned to the tenant asked about.

@@ -235,14 +235,12 @@ async fn show_edit(
     tx.commit().await?;
     let path = format!("/admin/staff/{}", member.id);
     let layout = Layout::for_user(state, session, lang, user, None, "admin.staff", &path).await?;
-    let (name, role) = view
-        .form
-        .unwrap_or_else(|| {
-            (
-                member.display_name.clone(),
-                member.platform_role.as_str().to_string(),
-            )
-        });
+    let (name, role) = view.form.unwrap_or_else(|| {
+        (
+            member.display_name.clone(),
+            member.platform_role.as_str().to_string(),
+        )
+    });
     render_with(
         view.status,
         &StaffEditPage {

@@ -67,6 +67,12 @@ impl PlatformRole {
     }
 }
 
+impl std::fmt::Display for PlatformRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The signed-in person, re-read from the database on every request (so a deactivated account's
 /// sessions end at once).
 #[derive(Clone, Debug)]

@@ -89,13 +89,14 @@ impl Db {
     pub async fn tenant_tx(&self, tenant: Uuid, user: Option<Uuid>) -> Result<Tx, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         sqlx::query!(
-            "SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), \
-             set_config('app.user_id', $3, true)",
+            "SELECT set_config('role', $1, true) AS role, \
+             set_config('app.tenant_id', $2, true) AS tenant_id, \
+             set_config('app.user_id', $3, true) AS user_id",
             APP_ROLE,
             tenant.to_string(),
             user.map(|u| u.to_string()).unwrap_or_default(),
         )
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         Ok(tx)
     }
@@ -104,12 +105,13 @@ impl Db {
     pub async fn user_tx(&self, user: Uuid) -> Result<Tx, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         sqlx::query!(
-            "SELECT set_config('role', $1, true), set_config('app.tenant_id', '', true), \
-             set_config('app.user_id', $2, true)",
+            "SELECT set_config('role', $1, true) AS role, \
+             set_config('app.tenant_id', '', true) AS tenant_id, \
+             set_config('app.user_id', $2, true) AS user_id",
             APP_ROLE,
             user.to_string(),
         )
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         Ok(tx)
     }
@@ -119,10 +121,11 @@ impl Db {
     pub async fn system_tx(&self, scope: SystemScope) -> Result<Tx, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         sqlx::query!(
-            "SELECT set_config('role', 'sextant_system', true), set_config('app.scope', $1, true)",
+            "SELECT set_config('role', 'sextant_system', true) AS role, \
+             set_config('app.scope', $1, true) AS scope",
             scope.name(),
         )
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         if let SystemScope::StaffCrossTenant {
             actor,

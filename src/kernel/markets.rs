@@ -77,7 +77,11 @@ mod tests {
     #[test]
     fn every_shop_and_settlement_currency_is_an_iso_4217_code() {
         for code in SHOP_CURRENCIES.iter().chain(SETTLEMENT_CURRENCIES) {
-            assert_eq!(shop_currency(code).map(|c| c.code()), SHOP_CURRENCIES.contains(code).then_some(*code), "{code}");
+            assert_eq!(
+                shop_currency(code).map(|c| c.code()),
+                SHOP_CURRENCIES.contains(code).then_some(*code),
+                "{code}"
+            );
             assert!(Currency::parse(code).is_ok(), "{code}");
         }
         assert_eq!(shop_currency("XXX"), None);

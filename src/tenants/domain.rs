@@ -642,12 +642,28 @@ mod tests {
     #[test]
     fn the_last_owner_can_neither_leave_nor_be_demoted() {
         assert!(leaves_no_owner(MemberRole::Owner, None, 1));
-        assert!(leaves_no_owner(MemberRole::Owner, Some(MemberRole::Operator), 1));
-        assert!(!leaves_no_owner(MemberRole::Owner, Some(MemberRole::Owner), 1));
-        assert!(!leaves_no_owner(MemberRole::Owner, Some(MemberRole::Viewer), 2));
+        assert!(leaves_no_owner(
+            MemberRole::Owner,
+            Some(MemberRole::Operator),
+            1
+        ));
+        assert!(!leaves_no_owner(
+            MemberRole::Owner,
+            Some(MemberRole::Owner),
+            1
+        ));
+        assert!(!leaves_no_owner(
+            MemberRole::Owner,
+            Some(MemberRole::Viewer),
+            2
+        ));
         assert!(!leaves_no_owner(MemberRole::Owner, None, 2));
         assert!(!leaves_no_owner(MemberRole::Operator, None, 1));
-        assert!(!leaves_no_owner(MemberRole::Viewer, Some(MemberRole::Operator), 0));
+        assert!(!leaves_no_owner(
+            MemberRole::Viewer,
+            Some(MemberRole::Operator),
+            0
+        ));
     }
 
     #[test]
