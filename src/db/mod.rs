@@ -151,6 +151,7 @@ impl Db {
     pub async fn ping(&self) -> bool {
         let probe = async {
             let mut conn = self.pool.acquire().await?;
+            // dynamic: a bare probe over the simple protocol (nothing prepared, nothing read).
             conn.execute("SELECT 1").await?;
             Ok::<_, sqlx::Error>(())
         };
@@ -171,6 +172,7 @@ fn pool_options(max_connections: u32) -> PgPoolOptions {
         .acquire_timeout(Duration::from_secs(3))
         .after_connect(|conn, _meta| {
             Box::pin(async move {
+                // dynamic: SET cannot be a prepared statement, which a macro query is.
                 conn.execute("SET ROLE sextant_app").await?;
                 Ok(())
             })
