@@ -15,10 +15,11 @@ use crate::auth::links::{self, IssuedLink, Purpose};
 use crate::auth::{Actor, PlatformRole, repo as users};
 use crate::error::{DomainError, DomainResult};
 use crate::kernel::FieldErrors;
-use crate::tenants::domain::is_display_name;
+use crate::tenants::domain::{TenantStatus, is_display_name};
 
-/// A new staff account, as typed.
-#[derive(Clone, Debug)]
+/// A new staff account, as typed (on the staff page, or sent to the API).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct CreateStaff {
     pub name: String,
     pub email: String,
@@ -64,9 +65,9 @@ pub async fn create_staff(
     let link = links::issue(tx, id, None, Purpose::Invite, actor.user_id).await?;
     audit::record(
         tx,
-        actor
-            .audit("staff.create", "user", id)
-            .after(json!({ "email": email, "display_name": name, "platform_role": role })),
+        actor.audit("staff.create", "user", id).after(json!({
+            "email": email, "display_name": name, "platform_role": platform_role.as_str(),
+        })),
     )
     .await?;
     Ok(CreatedStaff { id, email, link })
@@ -103,37 +104,42 @@ pub async fn update_staff(
         errors.insert("name".into(), "members.error.name");
     }
     let mut refusal = None;
-    if PlatformRole::parse(&role).is_none() {
-        errors.insert("role".into(), "members.error.role");
-    } else if role != member.platform_role && Some(member.id) == actor.user_id {
-        refusal = Some("admin.error.own_role");
-    } else if domain::takes_away_an_active_admin(
-        &member.platform_role,
-        member.active,
-        role == "admin",
-        member.active,
-    ) && domain::leaves_no_active_admin(repo::lock_active_admins(tx).await?)
-    {
-        refusal = Some("admin.error.last_admin");
-    }
-    if !errors.is_empty() {
-        if let Some(key) = refusal {
-            errors.insert("role".into(), key);
+    let parsed = PlatformRole::parse(&role);
+    if let Some(new_role) = parsed {
+        if new_role != member.platform_role && Some(member.id) == actor.user_id {
+            refusal = Some("admin.error.own_role");
+        } else if domain::takes_away_an_active_admin(
+            member.platform_role,
+            member.active,
+            new_role == PlatformRole::Admin,
+            member.active,
+        ) && domain::leaves_no_active_admin(repo::lock_active_admins(tx).await?)
+        {
+            refusal = Some("admin.error.last_admin");
         }
-        return Err(DomainError::Invalid(errors));
+    } else {
+        errors.insert("role".into(), "members.error.role");
     }
-    if let Some(key) = refusal {
-        return Err(DomainError::Refused(key));
-    }
-    repo::update_staff(tx, member.id, &name, &role).await?;
+    let new_role = match (parsed, errors.is_empty(), refusal) {
+        (Some(new_role), true, None) => new_role,
+        (_, true, Some(key)) => return Err(DomainError::Refused(key)),
+        _ => {
+            if let Some(key) = refusal {
+                errors.insert("role".into(), key);
+            }
+            return Err(DomainError::Invalid(errors));
+        }
+    };
+    repo::update_staff(tx, member.id, &name, new_role).await?;
     audit::record(
         tx,
         actor
             .audit("staff.update", "user", member.id)
             .before(json!({
-                "display_name": member.display_name, "platform_role": member.platform_role,
+                "display_name": member.display_name,
+                "platform_role": member.platform_role.as_str(),
             }))
-            .after(json!({ "display_name": name, "platform_role": role })),
+            .after(json!({ "display_name": name, "platform_role": new_role.as_str() })),
     )
     .await?;
     Ok(())
@@ -160,8 +166,8 @@ pub async fn set_staff_active(
     if !activate && Some(member.id) == actor.user_id {
         return Err(DomainError::Refused("admin.error.deactivate_self"));
     }
-    let is_admin = member.platform_role == "admin";
-    if domain::takes_away_an_active_admin(&member.platform_role, member.active, is_admin, activate)
+    let is_admin = member.platform_role == PlatformRole::Admin;
+    if domain::takes_away_an_active_admin(member.platform_role, member.active, is_admin, activate)
         && domain::leaves_no_active_admin(repo::lock_active_admins(tx).await?)
     {
         return Err(DomainError::Refused("admin.error.last_admin"));
@@ -240,12 +246,12 @@ pub async fn change_tenant_status(
     tx: &mut PgConnection,
     actor: &Actor,
     input: ChangeTenantStatus,
-) -> DomainResult<&'static str> {
+) -> DomainResult<TenantStatus> {
     actor.require_platform(PlatformRole::Admin)?;
     let tenant = repo::tenant_detail(tx, input.tenant_id)
         .await?
         .ok_or(DomainError::NotFound)?;
-    let next = domain::next_status(&tenant.status, &input.action)
+    let next = domain::next_status(tenant.status, &input.action)
         .ok_or(DomainError::Refused("admin.error.transition"))?;
     let reason = input.reason.trim().to_string();
     if domain::needs_reason(next) && reason.is_empty() {
@@ -261,8 +267,10 @@ pub async fn change_tenant_status(
                 tenant.id,
             )
             .tenant(Some(tenant.id))
-            .before(json!({ "status": tenant.status, "reason": tenant.status_reason }))
-            .after(json!({ "status": next, "reason": (!reason.is_empty()).then_some(&reason) })),
+            .before(json!({ "status": tenant.status.as_str(), "reason": tenant.status_reason }))
+            .after(json!({
+                "status": next.as_str(), "reason": (!reason.is_empty()).then_some(&reason),
+            })),
     )
     .await?;
     Ok(next)

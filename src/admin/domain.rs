@@ -1,14 +1,9 @@
 //! Pure rules of the admin console: the staff roles and their form's fields, "at least one active
 //! admin remains", and the tenant status machine. Nothing here touches the database.
 
+use crate::auth::PlatformRole;
 use crate::kernel::FieldErrors;
-use crate::tenants::domain::{is_display_name, is_email};
-
-/// The platform roles an admin gives staff accounts.
-pub const STAFF_ROLES: &[&str] = &["admin", "account_manager", "finance"];
-
-/// The tenant statuses, in the order the console lists them.
-pub const STATUSES: &[&str] = &["pending", "active", "suspended"];
+use crate::tenants::domain::{TenantStatus, is_display_name, is_email};
 
 /// A new staff account's fields as typed (the email's uniqueness is checked against the database
 /// after).
@@ -20,7 +15,7 @@ pub fn validate_new_staff(name: &str, email: &str, role: &str) -> FieldErrors {
     if !is_email(email) {
         errors.insert("email".into(), "members.error.email");
     }
-    if !STAFF_ROLES.contains(&role) {
+    if PlatformRole::parse(role).is_none() {
         errors.insert("role".into(), "members.error.role");
     }
     errors
@@ -29,12 +24,12 @@ pub fn validate_new_staff(name: &str, email: &str, role: &str) -> FieldErrors {
 /// Whether a change takes an active admin away: someone who is an active admin and afterwards is
 /// not admin, or not active.
 pub fn takes_away_an_active_admin(
-    role_before: &str,
+    role_before: PlatformRole,
     active_before: bool,
     admin_after: bool,
     active_after: bool,
 ) -> bool {
-    role_before == "admin" && active_before && !(admin_after && active_after)
+    role_before == PlatformRole::Admin && active_before && !(admin_after && active_after)
 }
 
 /// The platform keeps at least one active admin: taking one away is refused when `active_admins`
@@ -45,18 +40,19 @@ pub fn leaves_no_active_admin(active_admins: i64) -> bool {
 
 /// The tenant state machine: approve (pending → active), suspend (pending or active →
 /// suspended, with a reason), reactivate (suspended → active).
-pub fn next_status(current: &str, action: &str) -> Option<&'static str> {
+pub fn next_status(current: TenantStatus, action: &str) -> Option<TenantStatus> {
+    use TenantStatus::{Active, Pending, Suspended};
     match (current, action) {
-        ("pending", "approve") => Some("active"),
-        ("pending" | "active", "suspend") => Some("suspended"),
-        ("suspended", "reactivate") => Some("active"),
+        (Pending, "approve") => Some(Active),
+        (Pending | Active, "suspend") => Some(Suspended),
+        (Suspended, "reactivate") => Some(Active),
         _ => None,
     }
 }
 
 /// A move into this status needs a reason (the seller sees it on their dashboard).
-pub fn needs_reason(status: &str) -> bool {
-    status == "suspended"
+pub fn needs_reason(status: TenantStatus) -> bool {
+    status == TenantStatus::Suspended
 }
 
 /// The audit action of a status move `next_status` allowed.
@@ -74,29 +70,66 @@ mod tests {
 
     #[test]
     fn tenant_status_moves_only_along_the_allowed_paths() {
-        assert_eq!(next_status("pending", "approve"), Some("active"));
-        assert_eq!(next_status("active", "suspend"), Some("suspended"));
-        assert_eq!(next_status("pending", "suspend"), Some("suspended"));
-        assert_eq!(next_status("suspended", "reactivate"), Some("active"));
-        assert_eq!(next_status("active", "approve"), None);
-        assert_eq!(next_status("suspended", "approve"), None);
-        assert_eq!(next_status("pending", "reactivate"), None);
-        assert_eq!(next_status("active", "delete"), None);
+        assert_eq!(
+            next_status(TenantStatus::Pending, "approve"),
+            Some(TenantStatus::Active)
+        );
+        assert_eq!(
+            next_status(TenantStatus::Active, "suspend"),
+            Some(TenantStatus::Suspended)
+        );
+        assert_eq!(
+            next_status(TenantStatus::Pending, "suspend"),
+            Some(TenantStatus::Suspended)
+        );
+        assert_eq!(
+            next_status(TenantStatus::Suspended, "reactivate"),
+            Some(TenantStatus::Active)
+        );
+        assert_eq!(next_status(TenantStatus::Active, "approve"), None);
+        assert_eq!(next_status(TenantStatus::Suspended, "approve"), None);
+        assert_eq!(next_status(TenantStatus::Pending, "reactivate"), None);
+        assert_eq!(next_status(TenantStatus::Active, "delete"), None);
     }
 
     #[test]
     fn only_a_suspension_needs_a_reason() {
-        assert!(needs_reason("suspended"));
-        assert!(!needs_reason("active"));
+        assert!(needs_reason(TenantStatus::Suspended));
+        assert!(!needs_reason(TenantStatus::Active));
     }
 
     #[test]
     fn an_active_admin_is_taken_away_by_a_demotion_or_a_deactivation() {
-        assert!(takes_away_an_active_admin("admin", true, false, true));
-        assert!(takes_away_an_active_admin("admin", true, true, false));
-        assert!(!takes_away_an_active_admin("admin", true, true, true));
-        assert!(!takes_away_an_active_admin("admin", false, false, false));
-        assert!(!takes_away_an_active_admin("finance", true, false, false));
+        assert!(takes_away_an_active_admin(
+            PlatformRole::Admin,
+            true,
+            false,
+            true
+        ));
+        assert!(takes_away_an_active_admin(
+            PlatformRole::Admin,
+            true,
+            true,
+            false
+        ));
+        assert!(!takes_away_an_active_admin(
+            PlatformRole::Admin,
+            true,
+            true,
+            true
+        ));
+        assert!(!takes_away_an_active_admin(
+            PlatformRole::Admin,
+            false,
+            false,
+            false
+        ));
+        assert!(!takes_away_an_active_admin(
+            PlatformRole::Finance,
+            true,
+            false,
+            false
+        ));
         assert!(leaves_no_active_admin(1) && leaves_no_active_admin(0));
         assert!(!leaves_no_active_admin(2));
     }

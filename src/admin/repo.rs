@@ -2,43 +2,46 @@
 //! cross-tenant scope), staff accounts (platform rows of `users`), account-manager assignments,
 //! and the account manager's work queue (read per tenant, RLS on).
 
-use sqlx::{FromRow, PgConnection};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::auth::PlatformRole;
+use crate::tenants::domain::TenantStatus;
 use crate::web::fmt;
 
 /// One tenant on the admin console and the finance home.
-#[derive(FromRow)]
 pub struct TenantSummary {
     pub id: Uuid,
     pub slug: String,
     pub display_name: String,
-    pub status: String,
+    pub status: TenantStatus,
     pub settlement_currency: String,
     pub members: i64,
     pub shops: i64,
 }
 
 impl TenantSummary {
-    pub fn status_key(&self) -> String {
-        format!("tenant.status.{}", self.status)
+    pub fn status_key(&self) -> &'static str {
+        self.status.label_key()
     }
 }
 
 /// Every tenant, by name (a staff cross-tenant scope).
 pub async fn all_tenants(conn: &mut PgConnection) -> Result<Vec<TenantSummary>, sqlx::Error> {
-    sqlx::query_as::<_, TenantSummary>(
-        "SELECT t.id, t.slug, t.display_name, t.status, t.settlement_currency::text AS settlement_currency, \
-           (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id) AS members, \
-           (SELECT count(*) FROM shops s WHERE s.tenant_id = t.id) AS shops \
-         FROM tenants t ORDER BY t.display_name",
+    sqlx::query_as!(
+        TenantSummary,
+        r#"SELECT t.id, t.slug, t.display_name, t.status AS "status: TenantStatus",
+           t.settlement_currency::text AS "settlement_currency!",
+           (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id) AS "members!",
+           (SELECT count(*) FROM shops s WHERE s.tenant_id = t.id) AS "shops!"
+         FROM tenants t ORDER BY t.display_name"#,
     )
     .fetch_all(conn)
     .await
 }
 
 /// One thing waiting on the account manager.
-#[derive(FromRow)]
+#[derive(sqlx::FromRow)]
 pub struct QueueRow {
     pub kind: String,
     pub since: time::OffsetDateTime,
@@ -79,6 +82,8 @@ pub async fn work_queue(
         "{QUEUE_SQL} UNION ALL {}",
         crate::performance::repo::QUEUE_SQL
     );
+    // dynamic: the import half of the queue is `performance::repo::QUEUE_SQL`, a shared string
+    // (a macro takes only a literal), so the union is put together here.
     sqlx::query_as::<_, QueueRow>(&sql)
         .bind(tenant_id)
         .fetch_all(conn)
@@ -87,27 +92,29 @@ pub async fn work_queue(
 
 // Staff accounts.
 
-#[derive(FromRow, Clone)]
+#[derive(Clone)]
 pub struct StaffMember {
     pub id: Uuid,
     pub display_name: String,
     pub email: String,
-    pub platform_role: String,
+    pub platform_role: PlatformRole,
     pub active: bool,
     pub has_password: bool,
 }
 
 impl StaffMember {
-    pub fn role_key(&self) -> String {
-        format!("role.{}", self.platform_role)
+    pub fn role_key(&self) -> &'static str {
+        self.platform_role.label_key()
     }
 }
 
 /// Every staff account: active first, by role and name.
 pub async fn all_staff(conn: &mut PgConnection) -> Result<Vec<StaffMember>, sqlx::Error> {
-    sqlx::query_as::<_, StaffMember>(
-        "SELECT id, display_name, email, platform_role, active, password_hash IS NOT NULL AS has_password \
-         FROM users WHERE platform_role IS NOT NULL ORDER BY active DESC, platform_role, display_name",
+    sqlx::query_as!(
+        StaffMember,
+        r#"SELECT id, display_name, email, platform_role AS "platform_role!: PlatformRole", active,
+         password_hash IS NOT NULL AS "has_password!"
+         FROM users WHERE platform_role IS NOT NULL ORDER BY active DESC, platform_role, display_name"#,
     )
     .fetch_all(conn)
     .await
@@ -118,11 +125,13 @@ pub async fn staff_member(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<StaffMember>, sqlx::Error> {
-    sqlx::query_as::<_, StaffMember>(
-        "SELECT id, display_name, email, platform_role, active, password_hash IS NOT NULL AS has_password \
-         FROM users WHERE id = $1 AND platform_role IS NOT NULL",
+    sqlx::query_as!(
+        StaffMember,
+        r#"SELECT id, display_name, email, platform_role AS "platform_role!: PlatformRole", active,
+         password_hash IS NOT NULL AS "has_password!"
+         FROM users WHERE id = $1 AND platform_role IS NOT NULL"#,
+        id,
     )
-    .bind(id)
     .fetch_optional(conn)
     .await
 }
@@ -130,7 +139,7 @@ pub async fn staff_member(
 /// Locks the active admins' rows for this transaction and counts them, so two admins cannot
 /// deactivate or demote each other at once.
 pub async fn lock_active_admins(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    let ids: Vec<Uuid> = sqlx::query_scalar(
+    let ids: Vec<Uuid> = sqlx::query_scalar!(
         "SELECT id FROM users WHERE platform_role = 'admin' AND active FOR UPDATE",
     )
     .fetch_all(conn)
@@ -142,14 +151,14 @@ pub async fn update_staff(
     conn: &mut PgConnection,
     id: Uuid,
     display_name: &str,
-    platform_role: &str,
+    platform_role: PlatformRole,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE users SET display_name = $2, platform_role = $3, updated_at = now() WHERE id = $1",
+        id,
+        display_name,
+        platform_role as PlatformRole,
     )
-    .bind(id)
-    .bind(display_name)
-    .bind(platform_role)
     .execute(conn)
     .await?;
     Ok(())
@@ -160,30 +169,31 @@ pub async fn set_staff_active(
     id: Uuid,
     active: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET active = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(active)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET active = $2, updated_at = now() WHERE id = $1",
+        id,
+        active,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 // Tenants, seen by the admin (a staff cross-tenant scope).
 
-#[derive(FromRow)]
 pub struct TenantListRow {
     pub id: Uuid,
     pub slug: String,
     pub display_name: String,
-    pub status: String,
+    pub status: TenantStatus,
     pub created_at: time::OffsetDateTime,
     pub profile_complete: bool,
     pub account_managers: Option<String>,
 }
 
 impl TenantListRow {
-    pub fn status_key(&self) -> String {
-        format!("tenant.status.{}", self.status)
+    pub fn status_key(&self) -> &'static str {
+        self.status.label_key()
     }
 
     pub fn created(&self) -> String {
@@ -191,33 +201,35 @@ impl TenantListRow {
     }
 }
 
-/// The tenants in `status` ("" for all): pending first, then active, then suspended; oldest
+/// The tenants in `status` (None for all): pending first, then active, then suspended; oldest
 /// first within each.
 pub async fn tenant_list(
     conn: &mut PgConnection,
-    status: &str,
+    status: Option<TenantStatus>,
 ) -> Result<Vec<TenantListRow>, sqlx::Error> {
-    sqlx::query_as::<_, TenantListRow>(
-        "SELECT t.id, t.slug, t.display_name, t.status, t.created_at, \
-           t.profile_completed_at IS NOT NULL AS profile_complete, \
-           (SELECT string_agg(u.display_name, ', ' ORDER BY u.display_name) FROM am_assignments a \
-              JOIN users u ON u.id = a.user_id WHERE a.tenant_id = t.id) AS account_managers \
-         FROM tenants t WHERE ($1 = '' OR t.status = $1) \
-         ORDER BY CASE t.status WHEN 'pending' THEN 0 WHEN 'active' THEN 1 ELSE 2 END, t.created_at",
+    // The filter is the text it always was ("" for all), so the plan does not change.
+    let status = status.map_or("", TenantStatus::as_str);
+    sqlx::query_as!(
+        TenantListRow,
+        r#"SELECT t.id, t.slug, t.display_name, t.status AS "status: TenantStatus", t.created_at,
+           t.profile_completed_at IS NOT NULL AS "profile_complete!",
+           (SELECT string_agg(u.display_name, ', ' ORDER BY u.display_name) FROM am_assignments a
+              JOIN users u ON u.id = a.user_id WHERE a.tenant_id = t.id) AS account_managers
+         FROM tenants t WHERE ($1 = '' OR t.status = $1)
+         ORDER BY CASE t.status WHEN 'pending' THEN 0 WHEN 'active' THEN 1 ELSE 2 END, t.created_at"#,
+        status,
     )
-    .bind(status)
     .fetch_all(conn)
     .await
 }
 
-#[derive(FromRow)]
 pub struct TenantDetail {
     pub id: Uuid,
     pub slug: String,
     pub display_name: String,
     pub legal_name: Option<String>,
     pub business_licence_no: Option<String>,
-    pub status: String,
+    pub status: TenantStatus,
     pub status_reason: Option<String>,
     pub settlement_currency: String,
     pub time_zone: String,
@@ -226,8 +238,8 @@ pub struct TenantDetail {
 }
 
 impl TenantDetail {
-    pub fn status_key(&self) -> String {
-        format!("tenant.status.{}", self.status)
+    pub fn status_key(&self) -> &'static str {
+        self.status.label_key()
     }
 
     pub fn markets(&self) -> String {
@@ -239,13 +251,15 @@ pub async fn tenant_detail(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<TenantDetail>, sqlx::Error> {
-    sqlx::query_as::<_, TenantDetail>(
-        "SELECT id, slug, display_name, legal_name, business_licence_no, status, status_reason, \
-           settlement_currency::text AS settlement_currency, time_zone, target_markets, \
-           profile_completed_at IS NOT NULL AS profile_complete \
-         FROM tenants WHERE id = $1",
+    sqlx::query_as!(
+        TenantDetail,
+        r#"SELECT id, slug, display_name, legal_name, business_licence_no,
+           status AS "status: TenantStatus", status_reason,
+           settlement_currency::text AS "settlement_currency!", time_zone, target_markets,
+           profile_completed_at IS NOT NULL AS "profile_complete!"
+         FROM tenants WHERE id = $1"#,
+        id,
     )
-    .bind(id)
     .fetch_optional(conn)
     .await
 }
@@ -255,13 +269,17 @@ pub async fn owners_of(
     conn: &mut PgConnection,
     tenant_id: Uuid,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as::<_, (String, String)>(
+    let rows = sqlx::query!(
         "SELECT u.display_name, u.email FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.tenant_id = $1 AND m.role = 'owner' ORDER BY u.display_name",
+        tenant_id,
     )
-    .bind(tenant_id)
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.display_name, r.email))
+        .collect())
 }
 
 /// An active account manager, and whether they are assigned to the tenant asked about.
@@ -277,39 +295,31 @@ pub async fn account_manager_choices(
     conn: &mut PgConnection,
     tenant_id: Uuid,
 ) -> Result<Vec<AmChoice>, sqlx::Error> {
-    let rows = sqlx::query_as::<_, (Uuid, String, String, bool)>(
-        "SELECT u.id, u.display_name, u.email, \
-           EXISTS (SELECT 1 FROM am_assignments a WHERE a.tenant_id = $1 AND a.user_id = u.id) \
-         FROM users u WHERE u.platform_role = 'account_manager' AND u.active ORDER BY u.display_name",
+    sqlx::query_as!(
+        AmChoice,
+        r#"SELECT u.id, u.display_name AS name, u.email,
+           EXISTS (SELECT 1 FROM am_assignments a WHERE a.tenant_id = $1 AND a.user_id = u.id) AS "assigned!"
+         FROM users u WHERE u.platform_role = 'account_manager' AND u.active ORDER BY u.display_name"#,
+        tenant_id,
     )
-    .bind(tenant_id)
     .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, email, assigned)| AmChoice {
-            id,
-            name,
-            email,
-            assigned,
-        })
-        .collect())
+    .await
 }
 
 /// Moves the tenant to `status`, keeping `reason` ("" for none).
 pub async fn set_tenant_status(
     conn: &mut PgConnection,
     id: Uuid,
-    status: &str,
+    status: TenantStatus,
     reason: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE tenants SET status = $2, status_reason = NULLIF($3, ''), status_changed_at = now(), \
          updated_at = now() WHERE id = $1",
+        id,
+        status as TenantStatus,
+        reason,
     )
-    .bind(id)
-    .bind(status)
-    .bind(reason)
     .execute(conn)
     .await?;
     Ok(())
@@ -320,10 +330,10 @@ pub async fn count_active_account_managers(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM users WHERE id = ANY($1) AND platform_role = 'account_manager' AND active",
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM users WHERE id = ANY($1) AND platform_role = 'account_manager' AND active"#,
+        ids,
     )
-    .bind(ids)
     .fetch_one(conn)
     .await
 }
@@ -333,11 +343,11 @@ pub async fn assigned_emails(
     conn: &mut PgConnection,
     tenant_id: Uuid,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT u.email FROM am_assignments a JOIN users u ON u.id = a.user_id \
          WHERE a.tenant_id = $1 ORDER BY u.email",
+        tenant_id,
     )
-    .bind(tenant_id)
     .fetch_all(conn)
     .await
 }
@@ -348,17 +358,19 @@ pub async fn replace_assignments(
     tenant_id: Uuid,
     ids: &[Uuid],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM am_assignments WHERE tenant_id = $1 AND NOT (user_id = ANY($2))")
-        .bind(tenant_id)
-        .bind(ids)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
+    sqlx::query!(
+        "DELETE FROM am_assignments WHERE tenant_id = $1 AND NOT (user_id = ANY($2))",
+        tenant_id,
+        ids,
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
         "INSERT INTO am_assignments (tenant_id, user_id) SELECT $1, unnest($2::uuid[]) \
          ON CONFLICT DO NOTHING",
+        tenant_id,
+        ids,
     )
-    .bind(tenant_id)
-    .bind(ids)
     .execute(conn)
     .await?;
     Ok(())

@@ -11,7 +11,6 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::actions::{self, CreateStaff, IssueStaffResetLink, SetStaffActive, UpdateStaff};
-use super::domain::STAFF_ROLES;
 use super::repo::{self, StaffMember};
 use crate::auth::links::IssuedLink;
 use crate::auth::{Actor, CurrentUser, PlatformRole};
@@ -20,7 +19,7 @@ use crate::error::{AppError, AppResult, DomainError};
 use crate::kernel::FieldErrors;
 use crate::state::AppState;
 use crate::web::ShownLink;
-use crate::web::forms::{FormData, FormErrors};
+use crate::web::forms::{Form, FormErrors};
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
@@ -52,7 +51,7 @@ fn shown(origin: &PublicOrigin, email: &str, link: IssuedLink) -> ShownLink {
 struct StaffPage {
     layout: Layout,
     staff: Vec<StaffMember>,
-    roles: Vec<(String, String)>,
+    roles: Vec<(PlatformRole, String)>,
     link: Option<ShownLink>,
     name: String,
     email: String,
@@ -60,35 +59,41 @@ struct StaffPage {
     errors: FormErrors,
 }
 
-fn role_choices(lang: Lang) -> Vec<(String, String)> {
-    STAFF_ROLES
-        .iter()
-        .map(|r| ((*r).to_string(), lang.t(&format!("role.{r}"))))
+fn role_choices(lang: Lang) -> Vec<(PlatformRole, String)> {
+    PlatformRole::ALL
+        .into_iter()
+        .map(|r| (r, lang.t(r.label_key())))
         .collect()
 }
 
-/// The add form as typed: name, email, role.
-struct AddForm {
-    name: String,
-    email: String,
-    role: String,
+/// The add form, blank: an account manager is the usual new account.
+fn blank_add_form() -> CreateStaff {
+    CreateStaff {
+        role: PlatformRole::AccountManager.as_str().into(),
+        ..CreateStaff::default()
+    }
 }
 
-impl AddForm {
-    fn blank() -> AddForm {
-        AddForm {
-            name: String::new(),
-            email: String::new(),
-            role: "account_manager".into(),
-        }
-    }
+/// One account's form as posted: its name and role.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct StaffForm {
+    pub name: String,
+    pub role: String,
+}
+
+/// The button pressed on an account's page (`activate` or `deactivate`).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ActiveForm {
+    pub action: String,
 }
 
 /// What the staff list shows besides the accounts.
 struct ListView {
     status: StatusCode,
     link: Option<ShownLink>,
-    form: AddForm,
+    form: CreateStaff,
     errors: FieldErrors,
 }
 
@@ -137,7 +142,7 @@ pub async fn index(
     let view = ListView {
         status: StatusCode::OK,
         link: None,
-        form: AddForm::blank(),
+        form: blank_add_form(),
         errors: FieldErrors::new(),
     };
     show_list(&state, &session, lang, &user, tx, view).await
@@ -150,25 +155,21 @@ pub async fn create(
     front: Front,
     origin: PublicOrigin,
     user: CurrentUser,
-    form: FormData,
+    Form(form): Form<CreateStaff>,
 ) -> AppResult<Response> {
     let mut tx = admin_tx(&state, &user).await?;
-    let typed = AddForm {
-        name: form.get("name").trim().to_string(),
-        email: form.get("email").trim().to_string(),
-        role: form.get("role").to_string(),
+    // Shown again as typed (trimmed) when something is wrong.
+    let typed = CreateStaff {
+        name: form.name.trim().to_string(),
+        email: form.email.trim().to_string(),
+        role: form.role,
     };
-    let input = CreateStaff {
-        name: typed.name.clone(),
-        email: typed.email.clone(),
-        role: typed.role.clone(),
-    };
-    match actions::create_staff(&mut tx, &Actor::user(&user), input).await {
+    match actions::create_staff(&mut tx, &Actor::user(&user), typed.clone()).await {
         Ok(created) => {
             let view = ListView {
                 status: StatusCode::OK,
                 link: Some(shown(&origin, &created.email, created.link)),
-                form: AddForm::blank(),
+                form: blank_add_form(),
                 errors: FieldErrors::new(),
             };
             show_list(&state, &session, lang, &user, tx, view).await
@@ -194,7 +195,7 @@ pub async fn create(
 struct StaffEditPage {
     layout: Layout,
     member: StaffMember,
-    roles: Vec<(String, String)>,
+    roles: Vec<(PlatformRole, String)>,
     name: String,
     role: String,
     is_self: bool,
@@ -234,9 +235,12 @@ async fn show_edit(
     tx.commit().await?;
     let path = format!("/admin/staff/{}", member.id);
     let layout = Layout::for_user(state, session, lang, user, None, "admin.staff", &path).await?;
-    let (name, role) = view
-        .form
-        .unwrap_or((member.display_name.clone(), member.platform_role.clone()));
+    let (name, role) = view.form.unwrap_or_else(|| {
+        (
+            member.display_name.clone(),
+            member.platform_role.as_str().to_string(),
+        )
+    });
     render_with(
         view.status,
         &StaffEditPage {
@@ -311,13 +315,13 @@ pub async fn update(
     front: Front,
     user: CurrentUser,
     Path(id): Path<String>,
-    form: FormData,
+    Form(form): Form<StaffForm>,
 ) -> AppResult<Response> {
     let mut tx = admin_tx(&state, &user).await?;
     let input = UpdateStaff {
         id: staff_id(&id)?,
-        name: form.get("name").trim().to_string(),
-        role: form.get("role").to_string(),
+        name: form.name.trim().to_string(),
+        role: form.role,
     };
     let typed = (input.name.clone(), input.role.clone());
     let id = input.id;
@@ -347,11 +351,11 @@ pub async fn set_active(
     front: Front,
     user: CurrentUser,
     Path(id): Path<String>,
-    form: FormData,
+    Form(form): Form<ActiveForm>,
 ) -> AppResult<Response> {
     let mut tx = admin_tx(&state, &user).await?;
     let id = staff_id(&id)?;
-    let active = match form.get("action") {
+    let active = match form.action.as_str() {
         "activate" => true,
         "deactivate" => false,
         _ => return Err(AppError::NotFound),

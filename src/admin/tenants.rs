@@ -12,13 +12,13 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::actions::{self, ChangeTenantStatus, SetAssignments};
-use super::domain::STATUSES;
 use super::repo::{self, AmChoice, TenantDetail, TenantListRow};
 use crate::auth::{Actor, CurrentUser, PlatformRole};
 use crate::db::{SystemScope, Tx};
 use crate::error::{AppError, AppResult, DomainError};
 use crate::state::AppState;
-use crate::web::forms::FormData;
+use crate::tenants::domain::TenantStatus;
+use crate::web::forms::Form;
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
@@ -62,18 +62,15 @@ pub async fn index(
     Query(q): Query<TenantsQuery>,
 ) -> AppResult<Response> {
     let mut tx = staff_scope(&state, &user, "admin_tenants").await?;
-    let filter = q
-        .status
-        .filter(|s| STATUSES.contains(&s.as_str()))
-        .unwrap_or_default();
-    let tenants = repo::tenant_list(&mut tx, &filter).await?;
+    let filter = q.status.as_deref().and_then(TenantStatus::parse);
+    let tenants = repo::tenant_list(&mut tx, filter).await?;
     tx.commit().await?;
-    let mut filters = vec![(String::new(), lang.t("admin.all"), filter.is_empty())];
-    filters.extend(STATUSES.iter().map(|s| {
+    let mut filters = vec![(String::new(), lang.t("admin.all"), filter.is_none())];
+    filters.extend(TenantStatus::ALL.into_iter().map(|s| {
         (
-            (*s).to_string(),
-            lang.t(&format!("tenant.status.{s}")),
-            filter == *s,
+            s.as_str().to_string(),
+            lang.t(s.label_key()),
+            filter == Some(s),
         )
     }));
     let layout = Layout::for_user(
@@ -158,6 +155,23 @@ pub async fn detail(
     show(&state, &session, lang, &user, tx, shown).await
 }
 
+/// A status move as posted: the button pressed (`approve`, `suspend`, `reactivate`) and the
+/// reason typed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StatusForm {
+    pub action: String,
+    pub reason: String,
+}
+
+/// The account managers ticked (`am`, repeated); an id that is no uuid is nobody's: the action
+/// refuses it like any non account manager.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AssignmentsForm {
+    pub am: Vec<String>,
+}
+
 /// What became of a tenant action: done (flash, back to the tenant's page), or failed — the page
 /// again in a fresh scope (the action's transaction is abandoned, nothing kept) with the reason,
 /// or problem+json for a JSON request; other errors pass through.
@@ -211,14 +225,14 @@ pub async fn change_status(
     front: Front,
     user: CurrentUser,
     Path(id): Path<String>,
-    form: FormData,
+    Form(form): Form<StatusForm>,
 ) -> AppResult<Response> {
     let page = "admin_tenant_status";
     let mut tx = staff_scope(&state, &user, page).await?;
     let input = ChangeTenantStatus {
         tenant_id: tenant_id(&id)?,
-        action: form.get("action").to_string(),
-        reason: form.get("reason").to_string(),
+        action: form.action,
+        reason: form.reason,
     };
     let tenant_id = input.tenant_id;
     let result = actions::change_tenant_status(&mut tx, &Actor::user(&user), input)
@@ -242,15 +256,14 @@ pub async fn set_assignments(
     front: Front,
     user: CurrentUser,
     Path(id): Path<String>,
-    form: FormData,
+    Form(form): Form<AssignmentsForm>,
 ) -> AppResult<Response> {
     let page = "admin_tenant_assignments";
     let mut tx = staff_scope(&state, &user, page).await?;
     let input = SetAssignments {
         tenant_id: tenant_id(&id)?,
-        // An id that is no uuid is nobody's: the action refuses it like any non account manager.
         account_managers: form
-            .all("am")
+            .am
             .iter()
             .map(|raw| raw.parse().unwrap_or(Uuid::nil()))
             .collect(),

@@ -97,7 +97,7 @@ impl Actor {
     /// its profile.
     pub fn require_active(&self) -> Result<(), DomainError> {
         let tenant = self.tenant()?;
-        if tenant.status == "active" {
+        if tenant.status.is_active() {
             Ok(())
         } else {
             Err(DomainError::TenantNotActive {
@@ -158,7 +158,7 @@ where
                         found.assigned.then_some(Access::AccountManager)
                     }
                     Some(_) => None,
-                    None => found.member_role.as_deref().and_then(Access::from_role),
+                    None => found.member_role.map(|r| r.access()),
                 };
                 let access = access.ok_or(AppError::NotFound)?;
                 Actor::in_tenant(&user, found.tenant, access)

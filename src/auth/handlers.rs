@@ -1,7 +1,6 @@
 //! `/login` and `/logout`.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -14,6 +13,7 @@ use crate::audit;
 use crate::db::SystemScope;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::forms::Form;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::{ClientIp, safe_next};

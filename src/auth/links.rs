@@ -14,20 +14,15 @@ pub use super::repo::ValidLink;
 
 pub const LINK_LIFETIME: time::Duration = time::Duration::hours(72);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a link is for (column `one_time_links.purpose`, text with a CHECK).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Purpose {
     Invite,
     Reset,
 }
 
 impl Purpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Invite => "invite",
-            Purpose::Reset => "reset",
-        }
-    }
-
     /// A person who has a password gets a reset link; one who never set one, a new invitation.
     pub fn for_person(has_password: bool) -> Purpose {
         if has_password {
@@ -66,7 +61,7 @@ pub async fn issue(
         &hash(&token),
         user_id,
         tenant_id,
-        purpose.as_str(),
+        purpose,
         created_by,
         expires_at,
     )

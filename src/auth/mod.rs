@@ -22,7 +22,11 @@ pub use actor::Actor;
 
 pub const SESSION_USER_KEY: &str = "uid";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An agency staff member's role (column `users.platform_role`, text with a CHECK; NULL for a
+/// seller's people).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Deserialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum PlatformRole {
     Admin,
     AccountManager,
@@ -30,6 +34,13 @@ pub enum PlatformRole {
 }
 
 impl PlatformRole {
+    /// In the order the staff console offers them.
+    pub const ALL: [PlatformRole; 3] = [
+        PlatformRole::Admin,
+        PlatformRole::AccountManager,
+        PlatformRole::Finance,
+    ];
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "admin" => Some(PlatformRole::Admin),
@@ -53,6 +64,12 @@ impl PlatformRole {
             PlatformRole::AccountManager => "role.account_manager",
             PlatformRole::Finance => "role.finance",
         }
+    }
+}
+
+impl std::fmt::Display for PlatformRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -14,11 +14,28 @@ use crate::db::SystemScope;
 use crate::error::{AppResult, DomainError};
 use crate::kernel::FieldErrors;
 use crate::state::AppState;
-use crate::web::forms::{FormData, FormErrors};
+use crate::web::forms::{Form, FormErrors};
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::{ClientIp, render_with};
+
+/// A new password, typed twice (the set-password form).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct NewPasswordForm {
+    pub password: String,
+    pub password_confirm: String,
+}
+
+/// One's own password change as posted: the current one, and the new one typed twice.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ChangePasswordForm {
+    pub current_password: String,
+    pub password: String,
+    pub password_confirm: String,
+}
 
 #[derive(Template)]
 #[template(path = "auth/set_password.html")]
@@ -81,12 +98,12 @@ pub async fn set_password(
     session: Session,
     ClientIp(ip): ClientIp,
     Path(token): Path<String>,
-    form: FormData,
+    Form(form): Form<NewPasswordForm>,
 ) -> AppResult<Response> {
     let input = SetPasswordWithLink {
         token: token.clone(),
-        password: form.get("password").to_string(),
-        password_confirm: form.get("password_confirm").to_string(),
+        password: form.password,
+        password_confirm: form.password_confirm,
         ip,
     };
     let mut tx = state.db.system_tx(SystemScope::Auth).await?;
@@ -155,12 +172,12 @@ pub async fn account_password(
     front: Front,
     user: CurrentUser,
     ClientIp(ip): ClientIp,
-    form: FormData,
+    Form(form): Form<ChangePasswordForm>,
 ) -> AppResult<Response> {
     let input = ChangeOwnPassword {
-        current_password: form.get("current_password").to_string(),
-        password: form.get("password").to_string(),
-        password_confirm: form.get("password_confirm").to_string(),
+        current_password: form.current_password,
+        password: form.password,
+        password_confirm: form.password_confirm,
         ip,
     };
     let actor = Actor::user(&user);

@@ -1,19 +1,20 @@
 //! SQL of the auth feature: people (the global `users` table), one-time links and the login
 //! throttle's counters.
 
-use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::links::Purpose;
 use super::{CurrentUser, PlatformRole};
 
-#[derive(FromRow, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct UserRow {
     pub id: Uuid,
     pub email: String,
     pub display_name: String,
     pub password_hash: Option<String>,
-    pub platform_role: Option<String>,
+    pub platform_role: Option<PlatformRole>,
     pub active: bool,
 }
 
@@ -23,7 +24,7 @@ impl UserRow {
             id: self.id,
             email: self.email.clone(),
             display_name: self.display_name.clone(),
-            platform_role: self.platform_role.as_deref().and_then(PlatformRole::parse),
+            platform_role: self.platform_role,
         }
     }
 }
@@ -34,11 +35,13 @@ pub async fn find_by_email<'e>(
     db: impl PgExecutor<'e>,
     email: &str,
 ) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as::<_, UserRow>(
-        "SELECT id, email, display_name, password_hash, platform_role, active FROM users \
-         WHERE lower(email) = lower($1)",
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id, email, display_name, password_hash,
+         platform_role AS "platform_role: PlatformRole", active FROM users
+         WHERE lower(email) = lower($1)"#,
+        email.trim(),
     )
-    .bind(email.trim())
     .fetch_optional(db)
     .await
 }
@@ -49,8 +52,7 @@ pub async fn password_hash_of(
     id: Uuid,
 ) -> Result<Option<String>, sqlx::Error> {
     let hash: Option<Option<String>> =
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-            .bind(id)
+        sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", id)
             .fetch_optional(conn)
             .await?;
     Ok(hash.flatten())
@@ -61,11 +63,13 @@ pub async fn find_active_by_id(
     pool: &PgPool,
     id: Uuid,
 ) -> Result<Option<CurrentUser>, sqlx::Error> {
-    let row = sqlx::query_as::<_, UserRow>(
-        "SELECT id, email, display_name, password_hash, platform_role, active FROM users \
-         WHERE id = $1 AND active",
+    let row = sqlx::query_as!(
+        UserRow,
+        r#"SELECT id, email, display_name, password_hash,
+         platform_role AS "platform_role: PlatformRole", active FROM users
+         WHERE id = $1 AND active"#,
+        id,
     )
-    .bind(id)
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|r| r.to_current()))
@@ -77,11 +81,13 @@ pub async fn set_password(
     id: Uuid,
     hash: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(hash)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1",
+        id,
+        hash,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -93,13 +99,13 @@ pub async fn create_invited(
     platform_role: Option<PlatformRole>,
 ) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO users (id, email, display_name, platform_role) VALUES ($1, $2, $3, $4)",
+        id,
+        email.trim(),
+        display_name.trim(),
+        platform_role as Option<PlatformRole>,
     )
-    .bind(id)
-    .bind(email.trim())
-    .bind(display_name.trim())
-    .bind(platform_role.map(PlatformRole::as_str))
     .execute(conn)
     .await?;
     Ok(id)
@@ -114,35 +120,34 @@ pub async fn upsert(
     platform_role: Option<PlatformRole>,
 ) -> Result<Uuid, sqlx::Error> {
     let existing: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")
-            .bind(email)
+        sqlx::query_scalar!("SELECT id FROM users WHERE lower(email) = lower($1)", email)
             .fetch_optional(&mut *conn)
             .await?;
     match existing {
         Some(id) => {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE users SET display_name = $2, password_hash = $3, platform_role = $4, \
                  active = true, updated_at = now() WHERE id = $1",
+                id,
+                display_name,
+                password_hash,
+                platform_role as Option<PlatformRole>,
             )
-            .bind(id)
-            .bind(display_name)
-            .bind(password_hash)
-            .bind(platform_role.map(PlatformRole::as_str))
             .execute(&mut *conn)
             .await?;
             Ok(id)
         }
         None => {
             let id = Uuid::now_v7();
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO users (id, email, display_name, password_hash, platform_role) \
                  VALUES ($1, $2, $3, $4, $5)",
+                id,
+                email.trim(),
+                display_name,
+                password_hash,
+                platform_role as Option<PlatformRole>,
             )
-            .bind(id)
-            .bind(email.trim())
-            .bind(display_name)
-            .bind(password_hash)
-            .bind(platform_role.map(PlatformRole::as_str))
             .execute(&mut *conn)
             .await?;
             Ok(id)
@@ -158,28 +163,28 @@ pub async fn insert_link(
     token_hash: &[u8],
     user_id: Uuid,
     tenant_id: Option<Uuid>,
-    purpose: &str,
+    purpose: Purpose,
     created_by: Option<Uuid>,
     expires_at: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO one_time_links (id, token_hash, user_id, tenant_id, purpose, created_by, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        Uuid::now_v7(),
+        token_hash,
+        user_id,
+        tenant_id,
+        purpose as Purpose,
+        created_by,
+        expires_at,
     )
-    .bind(Uuid::now_v7())
-    .bind(token_hash)
-    .bind(user_id)
-    .bind(tenant_id)
-    .bind(purpose)
-    .bind(created_by)
-    .bind(expires_at)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 /// A link that may still be used.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct ValidLink {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -194,26 +199,27 @@ pub async fn find_valid_link(
     conn: &mut PgConnection,
     token_hash: &[u8],
 ) -> Result<Option<ValidLink>, sqlx::Error> {
-    sqlx::query_as::<_, ValidLink>(
+    sqlx::query_as!(
+        ValidLink,
         "SELECT l.id, l.user_id, l.tenant_id, u.email FROM one_time_links l \
          JOIN users u ON u.id = l.user_id \
          WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > now() AND u.active \
            AND (l.tenant_id IS NULL OR EXISTS (SELECT 1 FROM memberships m \
                  WHERE m.tenant_id = l.tenant_id AND m.user_id = l.user_id)) \
            AND (l.tenant_id IS NOT NULL OR u.platform_role IS NOT NULL)",
+        token_hash,
     )
-    .bind(token_hash)
     .fetch_optional(conn)
     .await
 }
 
 /// Marks the link used; false if someone used it first.
 pub async fn consume_link(conn: &mut PgConnection, link_id: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE one_time_links SET used_at = now() \
          WHERE id = $1 AND used_at IS NULL AND expires_at > now()",
+        link_id,
     )
-    .bind(link_id)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -225,13 +231,13 @@ pub async fn revoke_links(
     user_id: Uuid,
     tenant_id: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE one_time_links SET expires_at = now() \
          WHERE user_id = $1 AND tenant_id IS NOT DISTINCT FROM $2 AND used_at IS NULL \
            AND expires_at > now()",
+        user_id,
+        tenant_id,
     )
-    .bind(user_id)
-    .bind(tenant_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -244,11 +250,11 @@ pub async fn throttle_seconds_left(
     pool: &PgPool,
     keys: &[String],
 ) -> Result<Option<f64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT max(extract(epoch FROM locked_until - now()))::float8 FROM login_throttle \
-         WHERE key = ANY($1) AND locked_until > now()",
+    sqlx::query_scalar!(
+        r#"SELECT max(extract(epoch FROM locked_until - now()))::float8 AS "seconds_left?" FROM login_throttle
+         WHERE key = ANY($1) AND locked_until > now()"#,
+        keys,
     )
-    .bind(keys)
     .fetch_one(pool)
     .await
 }
@@ -261,7 +267,7 @@ pub async fn throttle_count_failure(
     limit: i32,
     minutes: i32,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO login_throttle AS t (key, failures, window_started_at) \
          VALUES ($1, 1, now()) \
          ON CONFLICT (key) DO UPDATE SET \
@@ -269,19 +275,19 @@ pub async fn throttle_count_failure(
                            THEN 1 ELSE t.failures + 1 END, \
            window_started_at = CASE WHEN t.window_started_at < now() - make_interval(mins => $2::int) \
                            THEN now() ELSE t.window_started_at END",
+        key,
+        minutes,
     )
-    .bind(key)
-    .bind(minutes)
     .execute(pool)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE login_throttle SET locked_until = now() + make_interval(mins => $3::int), \
          failures = 0, window_started_at = now() \
          WHERE key = $1 AND failures >= $2",
+        key,
+        limit,
+        minutes,
     )
-    .bind(key)
-    .bind(limit)
-    .bind(minutes)
     .execute(pool)
     .await?;
     Ok(())
@@ -289,8 +295,7 @@ pub async fn throttle_count_failure(
 
 /// Forgets `key`'s failures.
 pub async fn throttle_clear(pool: &PgPool, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
-        .bind(key)
+    sqlx::query!("DELETE FROM login_throttle WHERE key = $1", key)
         .execute(pool)
         .await?;
     Ok(())

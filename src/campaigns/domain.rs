@@ -8,11 +8,11 @@ use time::macros::format_description;
 use uuid::Uuid;
 
 use crate::creators::import::parse_count;
+use crate::kernel::FieldErrors;
 use crate::kernel::STYLES;
+use crate::kernel::markets::{CATEGORIES, MARKETS, SHOP_CURRENCIES};
 use crate::matching::domain::{AgeBucket, Format, Gender};
-use crate::tenants::domain::{
-    CATEGORIES, FieldErrors, MARKETS, SHOP_CURRENCIES, is_shop_url, parse_percent,
-};
+use crate::tenants::domain::{is_shop_url, parse_percent};
 use crate::web::fmt::minor_units;
 
 /// Every catalogue key this module hands out: (key, zh-CN, English), for the message catalogue.

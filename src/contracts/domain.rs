@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use time::macros::format_description;
 
-use crate::tenants::domain::{FieldErrors, SHOP_CURRENCIES, parse_percent};
+use crate::kernel::FieldErrors;
+use crate::kernel::markets::SHOP_CURRENCIES;
+use crate::tenants::domain::parse_percent;
 use crate::web::fmt::{minor_units, money};
 
 /// SPEC §4: the post stays live at least this many days unless the terms say otherwise.

@@ -18,8 +18,8 @@ use super::domain::{self, ContractEvent, ContractState, Terms, TermsDefaults, Te
 use super::repo;
 use crate::error::{AppError, AppResult, DomainError};
 use crate::kernel::FieldErrors;
+use crate::kernel::markets::SHOP_CURRENCIES;
 use crate::state::AppState;
-use crate::tenants::domain::SHOP_CURRENCIES;
 use crate::tenants::{Access, TenantCtx};
 use crate::web::forms::{FormData, FormErrors};
 use crate::web::front::Front;

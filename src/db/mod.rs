@@ -88,14 +88,15 @@ impl Db {
     /// memberships across tenants (the tenant switcher).
     pub async fn tenant_tx(&self, tenant: Uuid, user: Option<Uuid>) -> Result<Tx, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), \
-             set_config('app.user_id', $3, true)",
+        sqlx::query!(
+            "SELECT set_config('role', $1, true) AS role, \
+             set_config('app.tenant_id', $2, true) AS tenant_id, \
+             set_config('app.user_id', $3, true) AS user_id",
+            APP_ROLE,
+            tenant.to_string(),
+            user.map(|u| u.to_string()).unwrap_or_default(),
         )
-        .bind(APP_ROLE)
-        .bind(tenant.to_string())
-        .bind(user.map(|u| u.to_string()).unwrap_or_default())
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         Ok(tx)
     }
@@ -103,13 +104,14 @@ impl Db {
     /// A transaction for one person's own rows outside any tenant (their memberships).
     pub async fn user_tx(&self, user: Uuid) -> Result<Tx, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "SELECT set_config('role', $1, true), set_config('app.tenant_id', '', true), \
-             set_config('app.user_id', $2, true)",
+        sqlx::query!(
+            "SELECT set_config('role', $1, true) AS role, \
+             set_config('app.tenant_id', '', true) AS tenant_id, \
+             set_config('app.user_id', $2, true) AS user_id",
+            APP_ROLE,
+            user.to_string(),
         )
-        .bind(APP_ROLE)
-        .bind(user.to_string())
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         Ok(tx)
     }
@@ -118,11 +120,12 @@ impl Db {
     /// a staff cross-tenant scope writes an audit entry in the same transaction.
     pub async fn system_tx(&self, scope: SystemScope) -> Result<Tx, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "SELECT set_config('role', 'sextant_system', true), set_config('app.scope', $1, true)",
+        sqlx::query!(
+            "SELECT set_config('role', 'sextant_system', true) AS role, \
+             set_config('app.scope', $1, true) AS scope",
+            scope.name(),
         )
-        .bind(scope.name())
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         if let SystemScope::StaffCrossTenant {
             actor,
@@ -148,6 +151,7 @@ impl Db {
     pub async fn ping(&self) -> bool {
         let probe = async {
             let mut conn = self.pool.acquire().await?;
+            // dynamic: a bare probe over the simple protocol (nothing prepared, nothing read).
             conn.execute("SELECT 1").await?;
             Ok::<_, sqlx::Error>(())
         };
@@ -168,6 +172,7 @@ fn pool_options(max_connections: u32) -> PgPoolOptions {
         .acquire_timeout(Duration::from_secs(3))
         .after_connect(|conn, _meta| {
             Box::pin(async move {
+                // dynamic: SET cannot be a prepared statement, which a macro query is.
                 conn.execute("SET ROLE sextant_app").await?;
                 Ok(())
             })
@@ -196,19 +201,22 @@ pub async fn migrate(url: &str) -> anyhow::Result<()> {
 /// Creates `database` in the cluster behind `server_url` if it does not exist.
 pub async fn create_database_if_missing(server_url: &str, database: &str) -> anyhow::Result<()> {
     let mut conn = PgConnection::connect(server_url).await?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(database)
-            .fetch_one(&mut conn)
-            .await?;
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
+        database,
+    )
+    .fetch_one(&mut conn)
+    .await?;
     if !exists {
+        // dynamic: the database's name is chosen at run time, and an identifier cannot be a
+        // parameter.
         let sql = format!("CREATE DATABASE \"{}\"", database.replace('"', "\"\""));
         if let Err(e) = conn.execute(sql.as_str()).await {
             // Another process may have created it in the meantime.
-            let still_missing: bool = !sqlx::query_scalar::<_, bool>(
-                "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)",
+            let still_missing = !sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
+                database,
             )
-            .bind(database)
             .fetch_one(&mut conn)
             .await?;
             if still_missing {

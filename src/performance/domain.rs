@@ -19,7 +19,7 @@ use time::{Date, OffsetDateTime, Time};
 use time_tz::Tz;
 
 use crate::creators::import::parse_count;
-use crate::tenants::domain::FieldErrors;
+use crate::kernel::FieldErrors;
 use crate::tracking::orders::{local_to_utc, parse_time_text};
 use crate::tracking::windows::Metrics;
 

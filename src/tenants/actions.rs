@@ -14,7 +14,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::domain::{self, ProfileInput};
+use super::domain::{self, MemberRole, ProfileInput, TenantStatus};
 use super::{Access, repo};
 use crate::audit;
 use crate::auth::links::{self, IssuedLink, Purpose};
@@ -36,8 +36,9 @@ pub fn member_field(user_id: Uuid) -> String {
     format!("role-{user_id}")
 }
 
-/// A person to add to the tenant with a role.
-#[derive(Clone, Debug)]
+/// A person to add to the tenant with a role, as typed on the members page (or sent to the API).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct AddMember {
     pub name: String,
     pub email: String,
@@ -64,8 +65,7 @@ pub async fn add_member(
     let tenant_id = require_owner_of_active_tenant(actor)?;
     let name = input.name.trim().to_string();
     let email = input.email.trim().to_string();
-    let role = input.role;
-    let mut errors = domain::validate_new_member(&name, &email, &role);
+    let mut errors = domain::validate_new_member(&name, &email, &input.role);
     let existing = if errors.is_empty() {
         users::find_by_email(&mut *tx, &email).await?
     } else {
@@ -78,9 +78,10 @@ pub async fn add_member(
             errors.insert("email".into(), "members.error.already_member");
         }
     }
-    if !errors.is_empty() {
-        return Err(DomainError::Invalid(errors));
-    }
+    let role = match MemberRole::parse(&input.role) {
+        Some(role) if errors.is_empty() => role,
+        _ => return Err(DomainError::Invalid(errors)),
+    };
 
     // Two owners adding the same person at once: the second gets the field's message.
     let taken = |e| {
@@ -101,7 +102,7 @@ pub async fn add_member(
             true,
         ),
     };
-    repo::add_member(tx, tenant_id, user_id, &role)
+    repo::add_member(tx, tenant_id, user_id, role)
         .await
         .map_err(taken)?;
     // Someone who already has a password logs in with it; a new person gets a link.
@@ -114,7 +115,7 @@ pub async fn add_member(
         tx,
         actor
             .audit("member.add", "membership", user_id)
-            .after(json!({ "email": email, "role": role })),
+            .after(json!({ "email": email, "role": role.as_str() })),
     )
     .await?;
     Ok(AddedMember {
@@ -155,26 +156,25 @@ pub async fn change_member_role(
 ) -> DomainResult<bool> {
     let tenant_id = require_owner_of_active_tenant(actor)?;
     let (member, owners) = member_for_change(tx, tenant_id, input.user_id).await?;
-    let new_role = input.role;
-    if !domain::MEMBER_ROLES.contains(&new_role.as_str()) {
+    let Some(new_role) = MemberRole::parse(&input.role) else {
         return Err(DomainError::field(
             &member_field(input.user_id),
             "members.error.role",
         ));
-    }
-    if domain::leaves_no_owner(&member.role, Some(&new_role), owners) {
+    };
+    if domain::leaves_no_owner(member.role, Some(new_role), owners) {
         return Err(DomainError::Refused("members.error.last_owner"));
     }
     if new_role == member.role {
         return Ok(false);
     }
-    repo::set_member_role(tx, tenant_id, input.user_id, &new_role).await?;
+    repo::set_member_role(tx, tenant_id, input.user_id, new_role).await?;
     audit::record(
         tx,
         actor
             .audit("member.role_change", "membership", input.user_id)
-            .before(json!({ "role": member.role }))
-            .after(json!({ "role": new_role })),
+            .before(json!({ "role": member.role.as_str() }))
+            .after(json!({ "role": new_role.as_str() })),
     )
     .await?;
     Ok(true)
@@ -195,7 +195,7 @@ pub async fn remove_member(
 ) -> DomainResult<()> {
     let tenant_id = require_owner_of_active_tenant(actor)?;
     let (member, owners) = member_for_change(tx, tenant_id, input.user_id).await?;
-    if domain::leaves_no_owner(&member.role, None, owners) {
+    if domain::leaves_no_owner(member.role, None, owners) {
         return Err(DomainError::Refused("members.error.last_owner"));
     }
     repo::remove_member(tx, tenant_id, input.user_id).await?;
@@ -204,7 +204,7 @@ pub async fn remove_member(
         tx,
         actor
             .audit("member.remove", "membership", input.user_id)
-            .before(json!({ "role": member.role })),
+            .before(json!({ "role": member.role.as_str() })),
     )
     .await?;
     Ok(())
@@ -332,7 +332,7 @@ pub fn require_profile_editor(actor: &Actor) -> DomainResult<()> {
     let tenant = actor.tenant()?;
     actor.require(&[Access::Owner])?;
     let access = actor.access().ok_or(DomainError::NotFound)?;
-    if domain::may_edit_profile(access, &tenant.status) {
+    if domain::may_edit_profile(access, tenant.status) {
         Ok(())
     } else {
         Err(DomainError::Forbidden)
@@ -342,7 +342,7 @@ pub fn require_profile_editor(actor: &Actor) -> DomainResult<()> {
 fn shop_json(s: &repo::Shop) -> serde_json::Value {
     json!({
         "id": s.id, "name": s.name, "platform": s.platform, "url": s.url,
-        "time_zone": s.time_zone, "date_order": s.date_order, "currency": s.currency,
+        "time_zone": s.time_zone, "date_order": s.date_order, "currency": s.currency.code(),
     })
 }
 
@@ -403,7 +403,7 @@ pub async fn sign_up(
         repo::insert_pending_tenant(tx, tenant_id, &form.slug, &form.company).await?;
         let user_id = users::create_invited(tx, &form.email, &form.name, None).await?;
         users::set_password(tx, user_id, &hash).await?;
-        repo::add_member(tx, tenant_id, user_id, "owner").await?;
+        repo::add_member(tx, tenant_id, user_id, MemberRole::Owner).await?;
         Ok::<_, sqlx::Error>(user_id)
     }
     .await;
@@ -424,7 +424,7 @@ pub async fn sign_up(
             .tenant(Some(tenant_id))
             .after(json!({
                 "slug": form.slug, "display_name": form.company,
-                "owner": form.email, "status": "pending",
+                "owner": form.email, "status": TenantStatus::Pending.as_str(),
             }))
             .ip(input.ip.map(|i| i.to_string())),
     )

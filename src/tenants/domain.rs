@@ -5,31 +5,118 @@
 use rust_decimal::Decimal;
 
 use super::Access;
+use crate::kernel::markets::{CATEGORIES, MARKETS, SETTLEMENT_CURRENCIES, shop_currency};
+use crate::kernel::{Currency, FieldErrors};
 
-/// Field name → catalogue key of the message shown next to it.
-pub use crate::kernel::FieldErrors;
+/// Where a seller stands with the agency: signed up and waiting, approved, or suspended (column
+/// `tenants.status`, text with a CHECK).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Deserialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum TenantStatus {
+    Pending,
+    Active,
+    Suspended,
+}
 
-pub const CATEGORIES: &[&str] = &[
-    "beauty",
-    "fashion",
-    "home_kitchen",
-    "home_decor",
-    "electronics",
-    "outdoor",
-    "sports",
-    "pets",
-    "baby",
-    "food",
-    "health",
-    "toys",
-    "automotive",
-];
+impl TenantStatus {
+    /// In the order the admin console lists them.
+    pub const ALL: [TenantStatus; 3] = [
+        TenantStatus::Pending,
+        TenantStatus::Active,
+        TenantStatus::Suspended,
+    ];
 
-/// Target markets (ISO 3166-1 alpha-2), SPEC §2.
-pub const MARKETS: &[&str] = &[
-    "US", "GB", "DE", "FR", "ES", "IT", "MX", "BR", "SA", "AE", "ID", "TH", "VN", "MY", "PH", "SG",
-    "JP",
-];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantStatus::Pending => "pending",
+            TenantStatus::Active => "active",
+            TenantStatus::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TenantStatus> {
+        TenantStatus::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            TenantStatus::Pending => "tenant.status.pending",
+            TenantStatus::Active => "tenant.status.active",
+            TenantStatus::Suspended => "tenant.status.suspended",
+        }
+    }
+
+    pub fn is_pending(self) -> bool {
+        self == TenantStatus::Pending
+    }
+
+    pub fn is_active(self) -> bool {
+        self == TenantStatus::Active
+    }
+
+    pub fn is_suspended(self) -> bool {
+        self == TenantStatus::Suspended
+    }
+}
+
+/// A status reads as its stored text (`status == "active"` in a test's assertion).
+impl PartialEq<&str> for TenantStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for TenantStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A person's role in a seller (column `memberships.role`, text with a CHECK).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Deserialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum MemberRole {
+    Owner,
+    Operator,
+    Viewer,
+}
+
+impl MemberRole {
+    /// In the order the members page lists them.
+    pub const ALL: [MemberRole; 3] = [MemberRole::Owner, MemberRole::Operator, MemberRole::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberRole::Owner => "owner",
+            MemberRole::Operator => "operator",
+            MemberRole::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MemberRole> {
+        MemberRole::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn access(self) -> Access {
+        match self {
+            MemberRole::Owner => Access::Owner,
+            MemberRole::Operator => Access::Operator,
+            MemberRole::Viewer => Access::Viewer,
+        }
+    }
+
+    pub fn label_key(self) -> &'static str {
+        self.access().label_key()
+    }
+}
+
+impl std::fmt::Display for MemberRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 pub const PLATFORMS: &[&str] = &[
     "tiktok_shop",
@@ -42,13 +129,6 @@ pub const PLATFORMS: &[&str] = &[
 
 pub const DATE_ORDERS: &[&str] = &["DMY", "MDY", "YMD"];
 
-/// Currencies a shop may sell in (ISO 4217).
-pub const SHOP_CURRENCIES: &[&str] = &[
-    "USD", "GBP", "EUR", "CNY", "JPY", "MXN", "BRL", "SAR", "AED", "IDR", "THB", "VND", "MYR",
-    "PHP", "SGD", "CAD", "AUD", "HKD", "KRW",
-];
-
-pub const SETTLEMENT_CURRENCIES: &[&str] = &["CNY", "USD"];
 pub const FEE_MODELS: &[&str] = &["fixed_plus_commission", "commission_only"];
 
 /// Slugs that would shadow a page or confuse people.
@@ -70,7 +150,9 @@ const RESERVED_SLUGS: &[&str] = &[
     "www",
 ];
 
-#[derive(Debug, Clone, Default)]
+/// One shop row as typed (or sent to the API).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct ShopInput {
     pub id: String,
     pub name: String,
@@ -91,7 +173,10 @@ impl ShopInput {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+/// The company profile as typed (or sent to the API); the page's form posts its shop rows as
+/// `shop-{row}-{field}` (`profile::ProfileForm`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct ProfileInput {
     pub legal_name: String,
     pub licence: String,
@@ -116,7 +201,7 @@ pub struct ShopProfile {
     pub url: String,
     pub time_zone: String,
     pub date_order: String,
-    pub currency: String,
+    pub currency: Currency,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -267,12 +352,13 @@ pub fn validate_shop(row: &ShopInput) -> Result<ShopProfile, Vec<(&'static str, 
     if !DATE_ORDERS.contains(&row.date_order.as_str()) {
         errors.push(("date_order", "profile.error.shop_date_order"));
     }
-    if !SHOP_CURRENCIES.contains(&row.currency.as_str()) {
+    let currency = shop_currency(&row.currency);
+    if currency.is_none() {
         errors.push(("currency", "profile.error.shop_currency"));
     }
-    if !errors.is_empty() {
+    let (true, Some(currency)) = (errors.is_empty(), currency) else {
         return Err(errors);
-    }
+    };
     Ok(ShopProfile {
         row: 0,
         id: None,
@@ -281,7 +367,7 @@ pub fn validate_shop(row: &ShopInput) -> Result<ShopProfile, Vec<(&'static str, 
         url,
         time_zone: row.time_zone.trim().to_string(),
         date_order: row.date_order.clone(),
-        currency: row.currency.clone(),
+        currency,
     })
 }
 
@@ -332,12 +418,9 @@ fn known_values(values: &[String], allowed: &[&str]) -> Option<Vec<String>> {
 
 /// Whether someone with `access` may change the company profile of a tenant in `status`: its owner,
 /// unless the agency suspended it (a pending tenant completes its profile while it waits).
-pub fn may_edit_profile(access: Access, status: &str) -> bool {
-    access == Access::Owner && status != "suspended"
+pub fn may_edit_profile(access: Access, status: TenantStatus) -> bool {
+    access == Access::Owner && status != TenantStatus::Suspended
 }
-
-/// The roles a member of a seller can have.
-pub const MEMBER_ROLES: &[&str] = &["owner", "operator", "viewer"];
 
 /// A person's display name as typed: not empty, 80 characters at most.
 pub fn is_display_name(name: &str) -> bool {
@@ -354,7 +437,7 @@ pub fn validate_new_member(name: &str, email: &str, role: &str) -> FieldErrors {
     if !is_email(email) {
         errors.insert("email".into(), "members.error.email");
     }
-    if !MEMBER_ROLES.contains(&role) {
+    if MemberRole::parse(role).is_none() {
         errors.insert("role".into(), "members.error.role");
     }
     errors
@@ -363,11 +446,13 @@ pub fn validate_new_member(name: &str, email: &str, role: &str) -> FieldErrors {
 /// A tenant always keeps an owner: changing a member from `old_role` to `new_role` (None: removing
 /// them) is refused when they are an owner, stop being one, and `owners` (counted under lock) is
 /// all there are.
-pub fn leaves_no_owner(old_role: &str, new_role: Option<&str>, owners: i64) -> bool {
-    old_role == "owner" && new_role != Some("owner") && owners <= 1
+pub fn leaves_no_owner(old_role: MemberRole, new_role: Option<MemberRole>, owners: i64) -> bool {
+    old_role == MemberRole::Owner && new_role != Some(MemberRole::Owner) && owners <= 1
 }
 
-#[derive(Debug, Clone, Default)]
+/// The sign-up form as typed (or sent to the API).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct SignupInput {
     pub company: String,
     pub slug: String,
@@ -556,22 +641,38 @@ mod tests {
 
     #[test]
     fn the_last_owner_can_neither_leave_nor_be_demoted() {
-        assert!(leaves_no_owner("owner", None, 1));
-        assert!(leaves_no_owner("owner", Some("operator"), 1));
-        assert!(!leaves_no_owner("owner", Some("owner"), 1));
-        assert!(!leaves_no_owner("owner", Some("viewer"), 2));
-        assert!(!leaves_no_owner("owner", None, 2));
-        assert!(!leaves_no_owner("operator", None, 1));
-        assert!(!leaves_no_owner("viewer", Some("operator"), 0));
+        assert!(leaves_no_owner(MemberRole::Owner, None, 1));
+        assert!(leaves_no_owner(
+            MemberRole::Owner,
+            Some(MemberRole::Operator),
+            1
+        ));
+        assert!(!leaves_no_owner(
+            MemberRole::Owner,
+            Some(MemberRole::Owner),
+            1
+        ));
+        assert!(!leaves_no_owner(
+            MemberRole::Owner,
+            Some(MemberRole::Viewer),
+            2
+        ));
+        assert!(!leaves_no_owner(MemberRole::Owner, None, 2));
+        assert!(!leaves_no_owner(MemberRole::Operator, None, 1));
+        assert!(!leaves_no_owner(
+            MemberRole::Viewer,
+            Some(MemberRole::Operator),
+            0
+        ));
     }
 
     #[test]
     fn only_the_owner_edits_the_profile_and_not_while_suspended() {
-        assert!(may_edit_profile(Access::Owner, "pending"));
-        assert!(may_edit_profile(Access::Owner, "active"));
-        assert!(!may_edit_profile(Access::Owner, "suspended"));
+        assert!(may_edit_profile(Access::Owner, TenantStatus::Pending));
+        assert!(may_edit_profile(Access::Owner, TenantStatus::Active));
+        assert!(!may_edit_profile(Access::Owner, TenantStatus::Suspended));
         for access in [Access::Operator, Access::Viewer, Access::AccountManager] {
-            assert!(!may_edit_profile(access, "active"));
+            assert!(!may_edit_profile(access, TenantStatus::Active));
         }
     }
 

@@ -6,6 +6,7 @@ use axum::response::{Redirect, Response};
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use super::domain::TenantStatus;
 use super::{Access, TenantCtx, repo};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -31,7 +32,7 @@ struct DashboardPage {
     member_count: usize,
     is_staff: bool,
     is_owner: bool,
-    status: String,
+    status: TenantStatus,
     status_reason: String,
     profile_complete: bool,
 }
@@ -59,7 +60,7 @@ pub async fn dashboard(
     render(&DashboardPage {
         layout,
         tenant_name: ctx.tenant.display_name.clone(),
-        status_key: format!("tenant.status.{}", ctx.tenant.status),
+        status_key: ctx.tenant.status.label_key().to_string(),
         time_zone: ctx.tenant.time_zone.clone(),
         local_now: fmt::datetime(time::OffsetDateTime::now_utc(), &ctx.tenant.time_zone),
         currency: ctx.tenant.settlement_currency.clone(),
@@ -67,7 +68,7 @@ pub async fn dashboard(
         member_count: members.len(),
         is_staff: ctx.access == Access::AccountManager,
         is_owner: ctx.access == Access::Owner,
-        status: ctx.tenant.status.clone(),
+        status: ctx.tenant.status,
         status_reason: ctx.tenant.status_reason.clone().unwrap_or_default(),
         profile_complete: ctx.tenant.profile_completed_at.is_some(),
     })

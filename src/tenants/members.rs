@@ -13,14 +13,14 @@ use uuid::Uuid;
 use super::actions::{
     self, AddMember, ChangeMemberRole, IssueMemberResetLink, RemoveMember, member_field,
 };
-use super::domain::MEMBER_ROLES;
+use super::domain::MemberRole;
 use super::{Access, TenantCtx, repo};
 use crate::auth::links::IssuedLink;
 use crate::error::{AppResult, DomainError};
 use crate::kernel::FieldErrors;
 use crate::state::AppState;
 use crate::web::fmt;
-use crate::web::forms::{FormData, FormErrors};
+use crate::web::forms::{Form, FormErrors};
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
@@ -30,7 +30,7 @@ pub struct MemberRow {
     pub user_id: Uuid,
     pub name: String,
     pub email: String,
-    pub role: String,
+    pub role: MemberRole,
     pub role_label: String,
     pub since: String,
     pub is_self: bool,
@@ -52,7 +52,7 @@ struct MembersPage {
     layout: Layout,
     slug: String,
     members: Vec<MemberRow>,
-    roles: Vec<(String, String)>,
+    roles: Vec<(MemberRole, String)>,
     link: Option<ShownLink>,
     name: String,
     email: String,
@@ -60,11 +60,11 @@ struct MembersPage {
     errors: FormErrors,
 }
 
-/// The add form as typed (shown again when it was wrong).
-struct AddForm {
-    name: String,
-    email: String,
-    role: String,
+/// A member's new role as chosen on their row.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct RoleForm {
+    pub role: String,
 }
 
 /// What the members page shows besides the members: its status, a link just issued, the add
@@ -72,7 +72,7 @@ struct AddForm {
 struct View {
     status: StatusCode,
     link: Option<ShownLink>,
-    form: Option<AddForm>,
+    form: Option<AddMember>,
     errors: FieldErrors,
 }
 
@@ -93,7 +93,7 @@ impl View {
         }
     }
 
-    fn invalid(errors: FieldErrors, form: Option<AddForm>) -> View {
+    fn invalid(errors: FieldErrors, form: Option<AddMember>) -> View {
         View {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             form,
@@ -116,7 +116,7 @@ async fn show(
         .into_iter()
         .map(|m| MemberRow {
             is_self: m.user_id == ctx.user.id,
-            role_label: lang.t(&format!("role.{}", m.role)),
+            role_label: lang.t(m.role.label_key()),
             since: fmt::datetime(m.created_at, &ctx.tenant.time_zone),
             pending: !m.has_password,
             user_id: m.user_id,
@@ -136,18 +136,17 @@ async fn show(
         &path,
     )
     .await?;
-    let form = view.form.unwrap_or(AddForm {
-        name: String::new(),
-        email: String::new(),
-        role: "operator".into(),
+    let form = view.form.unwrap_or(AddMember {
+        role: MemberRole::Operator.as_str().into(),
+        ..AddMember::default()
     });
     let page = MembersPage {
         layout,
         slug: ctx.tenant.slug.clone(),
         members,
-        roles: MEMBER_ROLES
-            .iter()
-            .map(|r| ((*r).to_string(), lang.t(&format!("role.{r}"))))
+        roles: MemberRole::ALL
+            .into_iter()
+            .map(|r| (r, lang.t(r.label_key())))
             .collect(),
         link: view.link,
         name: form.name,
@@ -163,7 +162,7 @@ async fn show(
 struct Failed {
     error: DomainError,
     row: Option<Uuid>,
-    form: Option<AddForm>,
+    form: Option<AddMember>,
 }
 
 /// An action's refusal or wrong input, answered as the members page shows it: the page again
@@ -230,19 +229,15 @@ pub async fn add(
     front: Front,
     origin: PublicOrigin,
     mut ctx: TenantCtx,
-    form: FormData,
+    Form(input): Form<AddMember>,
 ) -> AppResult<Response> {
-    let typed = AddForm {
-        name: form.get("name").trim().to_string(),
-        email: form.get("email").trim().to_string(),
-        role: form.get("role").to_string(),
+    // Shown again as typed (trimmed) when something is wrong.
+    let typed = AddMember {
+        name: input.name.trim().to_string(),
+        email: input.email.trim().to_string(),
+        role: input.role,
     };
-    let input = AddMember {
-        name: typed.name.clone(),
-        email: typed.email.clone(),
-        role: typed.role.clone(),
-    };
-    match actions::add_member(&mut ctx.tx, &ctx.actor, input).await {
+    match actions::add_member(&mut ctx.tx, &ctx.actor, typed.clone()).await {
         Ok(added) => {
             let shown_link = added
                 .link
@@ -274,11 +269,11 @@ pub async fn change_role(
     front: Front,
     Path((_slug, user_id)): Path<(String, String)>,
     mut ctx: TenantCtx,
-    form: FormData,
+    Form(form): Form<RoleForm>,
 ) -> AppResult<Response> {
     let input = ChangeMemberRole {
         user_id: member_id(&user_id),
-        role: form.get("role").to_string(),
+        role: form.role,
     };
     let row = input.user_id;
     match actions::change_member_role(&mut ctx.tx, &ctx.actor, input).await {

@@ -63,15 +63,6 @@ pub enum Access {
 }
 
 impl Access {
-    pub fn from_role(role: &str) -> Option<Access> {
-        match role {
-            "owner" => Some(Access::Owner),
-            "operator" => Some(Access::Operator),
-            "viewer" => Some(Access::Viewer),
-            _ => None,
-        }
-    }
-
     pub fn label_key(self) -> &'static str {
         match self {
             Access::Owner => "role.owner",
@@ -88,7 +79,7 @@ pub struct Tenant {
     pub slug: String,
     pub display_name: String,
     pub legal_name: Option<String>,
-    pub status: String,
+    pub status: domain::TenantStatus,
     pub time_zone: String,
     pub settlement_currency: String,
     pub profile_completed_at: Option<time::OffsetDateTime>,
@@ -111,7 +102,7 @@ impl TenantCtx {
     /// Until the agency approves a tenant (or while it is suspended) its people may open only the
     /// dashboard, which says what is pending, and the company profile.
     pub fn require_active(&self) -> Result<(), AppError> {
-        if self.tenant.status == "active" {
+        if self.tenant.status.is_active() {
             Ok(())
         } else {
             Err(AppError::TenantNotActive {

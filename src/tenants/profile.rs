@@ -8,45 +8,23 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use super::actions;
+use std::collections::BTreeMap;
+
 use super::domain::{
-    self, CATEGORIES, DATE_ORDERS, FEE_MODELS, FieldErrors, MARKETS, PLATFORMS, ProfileInput,
-    SETTLEMENT_CURRENCIES, SHOP_CURRENCIES, ShopInput,
+    self, DATE_ORDERS, FEE_MODELS, PLATFORMS, ProfileInput, ShopInput, TenantStatus,
 };
 use super::{TenantCtx, repo};
 use crate::error::{AppResult, DomainError};
+use crate::kernel::FieldErrors;
+use crate::kernel::markets::{
+    CATEGORIES, COMMON_TIME_ZONES, MARKETS, SETTLEMENT_CURRENCIES, SHOP_CURRENCIES,
+};
 use crate::state::AppState;
-use crate::web::forms::{Choice, FormData, FormErrors, choices};
+use crate::web::forms::{Choice, Form, FormErrors, choices};
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::render_with;
-
-/// Time zones offered in the picker; any IANA name is accepted.
-pub const COMMON_TIME_ZONES: &[&str] = &[
-    "Asia/Shanghai",
-    "Asia/Hong_Kong",
-    "Asia/Singapore",
-    "Asia/Tokyo",
-    "Asia/Bangkok",
-    "Asia/Jakarta",
-    "Asia/Ho_Chi_Minh",
-    "Asia/Kuala_Lumpur",
-    "Asia/Manila",
-    "Asia/Riyadh",
-    "Asia/Dubai",
-    "Europe/London",
-    "Europe/Berlin",
-    "Europe/Paris",
-    "Europe/Madrid",
-    "Europe/Rome",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "America/Mexico_City",
-    "America/Sao_Paulo",
-    "UTC",
-];
 
 pub struct ShopRow {
     pub index: usize,
@@ -71,7 +49,7 @@ pub struct ShopRow {
 struct ProfilePage {
     layout: Layout,
     slug: String,
-    status: String,
+    status: TenantStatus,
     read_only: bool,
     legal_name: String,
     licence: String,
@@ -129,8 +107,8 @@ fn page(
     ProfilePage {
         layout,
         slug: ctx.tenant.slug.clone(),
-        status: ctx.tenant.status.clone(),
-        read_only: !domain::may_edit_profile(ctx.access, &ctx.tenant.status),
+        status: ctx.tenant.status,
+        read_only: !domain::may_edit_profile(ctx.access, ctx.tenant.status),
         legal_name: input.legal_name.clone(),
         licence: input.licence.clone(),
         categories: choices(lang, CATEGORIES, "category", &input.categories),
@@ -167,7 +145,7 @@ async fn stored_input(ctx: &mut TenantCtx) -> AppResult<ProfileInput> {
             url: s.url,
             time_zone: s.time_zone,
             date_order: s.date_order,
-            currency: s.currency,
+            currency: s.currency.code().to_string(),
             remove: false,
         })
         .collect();
@@ -194,35 +172,61 @@ fn blank_shop(time_zone: &str) -> ShopInput {
     }
 }
 
-/// The posted form as typed, shop rows by index (`shop-0-name`, …).
-fn posted_input(form: &FormData) -> ProfileInput {
-    let mut shops = Vec::new();
-    for i in 0..50 {
-        let field = |name: &str| form.get(&format!("shop-{i}-{name}")).to_string();
-        if !form.has(&format!("shop-{i}-name")) {
-            break;
+/// The profile form as posted: the company's fields, the button pressed, and the shop rows as
+/// `shop-{row}-{field}` (collected in `rows`, read by `into_input`).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ProfileForm {
+    pub legal_name: String,
+    pub licence: String,
+    pub categories: Vec<String>,
+    pub markets: Vec<String>,
+    pub fee_model: String,
+    pub service_fee: String,
+    pub settlement_currency: String,
+    pub time_zone: String,
+    /// `add_shop` re-shows the form with one more empty row; anything else saves.
+    pub action: String,
+    #[serde(flatten)]
+    pub rows: BTreeMap<String, String>,
+}
+
+impl ProfileForm {
+    /// The profile as typed, shop rows by index (`shop-0-name`, …) up to the first missing name.
+    pub fn into_input(mut self) -> ProfileInput {
+        let mut shops = Vec::new();
+        for i in 0..50 {
+            if !self.rows.contains_key(&format!("shop-{i}-name")) {
+                break;
+            }
+            let remove = self.rows.contains_key(&format!("shop-{i}-remove"));
+            let mut field = |name: &str| {
+                self.rows
+                    .remove(&format!("shop-{i}-{name}"))
+                    .unwrap_or_default()
+            };
+            shops.push(ShopInput {
+                id: field("id"),
+                name: field("name"),
+                platform: field("platform"),
+                url: field("url"),
+                time_zone: field("time_zone"),
+                date_order: field("date_order"),
+                currency: field("currency"),
+                remove,
+            });
         }
-        shops.push(ShopInput {
-            id: field("id"),
-            name: field("name"),
-            platform: field("platform"),
-            url: field("url"),
-            time_zone: field("time_zone"),
-            date_order: field("date_order"),
-            currency: field("currency"),
-            remove: form.has(&format!("shop-{i}-remove")),
-        });
-    }
-    ProfileInput {
-        legal_name: form.get("legal_name").to_string(),
-        licence: form.get("licence").to_string(),
-        categories: form.all("categories"),
-        markets: form.all("markets"),
-        fee_model: form.get("fee_model").to_string(),
-        service_fee_percent: form.get("service_fee").to_string(),
-        settlement_currency: form.get("settlement_currency").to_string(),
-        time_zone: form.get("time_zone").to_string(),
-        shops,
+        ProfileInput {
+            legal_name: self.legal_name,
+            licence: self.licence,
+            categories: self.categories,
+            markets: self.markets,
+            fee_model: self.fee_model,
+            service_fee_percent: self.service_fee,
+            settlement_currency: self.settlement_currency,
+            time_zone: self.time_zone,
+            shops,
+        }
     }
 }
 
@@ -265,12 +269,13 @@ pub async fn save(
     lang: Lang,
     front: Front,
     mut ctx: TenantCtx,
-    form: FormData,
+    Form(form): Form<ProfileForm>,
 ) -> AppResult<Response> {
-    let mut input = posted_input(&form);
+    let add_shop = form.action == "add_shop";
+    let mut input = form.into_input();
 
     // "Add a shop" re-shows the form with one more empty row; nothing is saved.
-    if form.get("action") == "add_shop" {
+    if add_shop {
         actions::require_profile_editor(&ctx.actor)?;
         input.shops.push(blank_shop(&input.time_zone));
         let layout = layout_for(&state, &session, lang, &ctx).await?;
@@ -296,5 +301,29 @@ pub async fn save(
             )
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProfileForm;
+
+    #[test]
+    fn the_posted_profile_keeps_checkbox_groups_and_reads_shop_rows_by_index() {
+        let form: ProfileForm = serde_html_form::from_bytes(
+            b"legal_name=Acme&categories=pets&categories=toys&markets=US&service_fee=12\
+              &shop-0-id=&shop-0-name=Acme+US&shop-0-currency=USD&shop-0-remove=on\
+              &shop-1-name=Acme+UK&shop-1-currency=GBP&shop-3-name=skipped&action=add_shop",
+        )
+        .unwrap();
+        assert_eq!(form.action, "add_shop");
+        let input = form.into_input();
+        assert_eq!(input.categories, vec!["pets", "toys"]);
+        assert_eq!(input.markets, vec!["US"]);
+        assert_eq!(input.service_fee_percent, "12");
+        assert_eq!(input.shops.len(), 2);
+        assert_eq!(input.shops[0].name, "Acme US");
+        assert!(input.shops[0].remove && !input.shops[1].remove);
+        assert_eq!(input.shops[1].currency, "GBP");
     }
 }

@@ -9,10 +9,11 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::actions::{self, SignUp};
+use super::domain::SignupInput;
 use crate::auth::{MaybeUser, SESSION_USER_KEY};
 use crate::error::{AppResult, DomainError};
 use crate::state::AppState;
-use crate::web::forms::{FormData, FormErrors};
+use crate::web::forms::{Form, FormErrors};
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
@@ -54,16 +55,16 @@ pub async fn submit(
     front: Front,
     session: Session,
     ClientIp(ip): ClientIp,
-    form: FormData,
+    Form(form): Form<SignupInput>,
 ) -> AppResult<Response> {
     let input = SignUp {
         tenant_id: Uuid::now_v7(),
-        company: form.get("company").trim().to_string(),
-        slug: form.get("slug").trim().to_lowercase(),
-        name: form.get("name").trim().to_string(),
-        email: form.get("email").trim().to_string(),
-        password: form.get("password").to_string(),
-        password_confirm: form.get("password_confirm").to_string(),
+        company: form.company.trim().to_string(),
+        slug: form.slug.trim().to_lowercase(),
+        name: form.name.trim().to_string(),
+        email: form.email.trim().to_string(),
+        password: form.password,
+        password_confirm: form.password_confirm,
         ip,
     };
     // Everything in the new tenant's own scope: the tenant, its owner, the membership, the audit.

@@ -279,6 +279,7 @@ mod catalogue_tests {
             "the scan finds error keys"
         );
         // Keys built from the domain's lists.
+        use crate::kernel::markets::{CATEGORIES, MARKETS};
         use crate::tenants::domain::*;
         for (prefix, values) in [
             ("category", CATEGORIES),

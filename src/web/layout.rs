@@ -150,7 +150,7 @@ impl Layout {
             layout.tenant_slug = Some(t.slug.clone());
             let base = format!("/t/{}", t.slug);
             item(format!("{base}/"), "nav.home");
-            let active = t.status == "active";
+            let active = t.status.is_active();
             if active {
                 item(format!("{base}/campaigns"), "nav.campaigns");
                 item(format!("{base}/creators"), "nav.creators");

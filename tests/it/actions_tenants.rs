@@ -47,6 +47,7 @@ async fn role_in(app: &TestApp, slug: &str, email: &str) -> Option<String> {
     sextant::tenants::repo::membership_role(&mut tx, tenant, user)
         .await
         .unwrap()
+        .map(|role| role.as_str().to_string())
 }
 
 #[tokio::test]

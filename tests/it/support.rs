@@ -365,8 +365,7 @@ impl TestApp {
             }
             None => found
                 .member_role
-                .as_deref()
-                .and_then(sextant::tenants::Access::from_role)
+                .map(|r| r.access())
                 .unwrap_or_else(|| panic!("{email} has no access to {slug}")),
             _ => panic!("{email} has no access to {slug}"),
         };
