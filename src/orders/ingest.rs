@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use time_tz::Tz;
 use uuid::Uuid;
 
+use super::domain::ImportState;
 use super::{jobs, repo};
 use crate::db::{Db, SystemScope};
 use crate::storage::{Storage, StoredObject};
@@ -85,16 +86,23 @@ pub async fn import_file(
     .await?;
     tx.commit().await?;
     let state = jobs::run_now(db, storage, tenant_id, id).await?;
-    if state != "validated" {
-        anyhow::bail!("{filename}: validation ended in state {state}");
+    if state != ImportState::Validated {
+        anyhow::bail!("{filename}: validation ended in state {}", state.code());
     }
     if import {
         let mut tx = db.tenant_tx(tenant_id, None).await?;
-        repo::transition(&mut tx, tenant_id, id, "validated", "importing").await?;
+        repo::transition(
+            &mut tx,
+            tenant_id,
+            id,
+            ImportState::Validated,
+            ImportState::Importing,
+        )
+        .await?;
         tx.commit().await?;
         let state = jobs::run_now(db, storage, tenant_id, id).await?;
-        if state != "imported" {
-            anyhow::bail!("{filename}: import ended in state {state}");
+        if state != ImportState::Imported {
+            anyhow::bail!("{filename}: import ended in state {}", state.code());
         }
     }
     Ok(id)
