@@ -20,7 +20,7 @@ use crate::kernel::FieldErrors;
 use crate::state::AppState;
 use crate::storage::{ObjectWriter, Storage, StoredObject};
 use crate::tenants::TenantCtx;
-use crate::tracking::orders::{OrderFormat, shop_zone};
+use crate::tracking::order_imports::parse::{OrderFormat, shop_zone};
 use crate::web::forms::{Form, FormErrors};
 use crate::web::front::Front;
 use crate::web::lang::Lang;

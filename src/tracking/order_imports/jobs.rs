@@ -26,12 +26,12 @@ use uuid::Uuid;
 
 use super::domain::ImportState;
 use super::repo::{self, JobClaim as Claim};
+use super::{stream, xlsx};
 use crate::db::{Db, SystemScope};
 use crate::storage::Storage;
-use crate::tracking::orders::{
+use crate::tracking::order_imports::parse::{
     Entry, FileError, Order, OrderFormat, OrderReader, Problem, RowError, shop_zone,
 };
-use crate::tracking::{stream, xlsx};
 
 /// A heartbeat older than this means the worker died.
 pub const STALE_AFTER: Duration = Duration::from_secs(30);

@@ -6,7 +6,7 @@
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use crate::tracking::orders::{OrderFormat, local_to_utc, shop_zone};
+use crate::tracking::order_imports::parse::{OrderFormat, local_to_utc, shop_zone};
 
 /// The upload form's "exported at": a local minute (`2026-03-20T10:00`, as `datetime-local`
 /// sends it) in the tenant's time zone.

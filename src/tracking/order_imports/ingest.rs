@@ -12,8 +12,8 @@ use super::domain::ImportState;
 use super::{jobs, repo};
 use crate::db::{Db, SystemScope};
 use crate::storage::{Storage, StoredObject};
-use crate::tracking::orders::{FileError, OrderFormat, OrderReader};
-use crate::tracking::xlsx;
+use crate::tracking::order_imports::parse::{FileError, OrderFormat, OrderReader};
+use crate::tracking::order_imports::xlsx;
 
 /// How much of a CSV is read to check its header.
 const HEADER_PREFIX: u64 = 256 * 1024;
@@ -55,7 +55,7 @@ pub async fn import_file(
     let mut tx = db.system_tx(SystemScope::ImportJob).await?;
     let zone_name = repo::shop_time_zone(&mut tx, tenant_id, shop_id).await?;
     tx.commit().await?;
-    let zone = crate::tracking::orders::shop_zone(&zone_name)
+    let zone = crate::tracking::order_imports::parse::shop_zone(&zone_name)
         .ok_or_else(|| anyhow::anyhow!("shop time zone {zone_name} unknown"))?;
     let upload_id = Uuid::now_v7();
     let stored: StoredObject = storage

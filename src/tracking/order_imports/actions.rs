@@ -17,7 +17,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::kernel::FieldErrors;
 use crate::storage::StoredObject;
 use crate::tenants::Access;
-use crate::tracking::orders::{FileError, OrderFormat};
+use crate::tracking::order_imports::parse::{FileError, OrderFormat};
 
 /// Who may upload, import, cancel, undo and attribute (viewers may look).
 pub const EDITORS: &[Access] = &[Access::Owner, Access::Operator, Access::AccountManager];
