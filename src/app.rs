@@ -20,16 +20,15 @@ use crate::auth::password::PasswordService;
 use crate::config::Config;
 use crate::db::Db;
 use crate::state::{AppState, Runtime};
-use crate::{
-    admin, auth, campaigns, contracts, creators, links, matching, performance, tenants, web,
-};
+use crate::tracking::{links, order_imports};
+use crate::{admin, auth, campaigns, contracts, creators, matching, performance, tenants, web};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "sextant_session";
 
 /// The shared state. Each feature with running parts starts them on the current runtime and
 /// registers them: the click writer and tracked-link refresher (`links`), the creator pool
-/// projection (`matching`), the order import worker (`orders`). Stop the click writer with
+/// projection (`matching`), the order import worker (`order_imports`). Stop the click writer with
 /// `links::clicks(&state).shutdown()`, which flushes.
 pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
     let static_dir = web::static_dir();
@@ -39,7 +38,7 @@ pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
     let mut runtime = Runtime::default();
     links::start(&db, &config, &mut runtime);
     matching::start(&db, &mut runtime);
-    crate::orders::start(&db, &storage, &mut runtime);
+    order_imports::start(&db, &storage, &mut runtime);
     AppState::new(
         db,
         Arc::new(config),
@@ -85,7 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(creators::router())
         .merge(matching::router())
         .merge(performance::router())
-        .merge(crate::orders::router())
+        .merge(order_imports::router())
         .nest("/static", web::static_files(web::static_dir()))
         .fallback(web::not_found)
         .layer(sessions)

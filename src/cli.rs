@@ -173,7 +173,7 @@ async fn run_with(command: Command, mut config: Config, database: &Database) -> 
             tracing::info!(%local, "listening");
             app::serve(listener, app::router(state.clone())).await?;
             // Every click answered before the last request is written before exit.
-            match crate::links::clicks(&state).shutdown().await {
+            match crate::tracking::links::clicks(&state).shutdown().await {
                 Ok(n) => tracing::info!(clicks = n, "click log flushed"),
                 Err(e) => {
                     tracing::error!(error = %e, "click log: the last clicks could not be written")

@@ -837,7 +837,7 @@ async fn current_orders(db: &sextant::db::Db, tenant: uuid::Uuid) -> Result<i64>
 }
 
 async fn import(url: &str, rows: usize, xlsx_rows: usize) -> Result<()> {
-    use sextant::orders::ingest::import_file;
+    use sextant::tracking::order_imports::ingest::import_file;
     sextant::db::migrate(url).await?;
     let db = sextant::db::Db::connect(url, 8).await?;
     let passwords = sextant::auth::password::PasswordService::fast_for_tests()?;

@@ -1,4 +1,4 @@
-//! Snapshot CSV (pure): read as a stream (`tracking::stream`: UTF-8 with or without BOM, or
+//! Snapshot CSV (pure): read as a stream (`tracking::order_imports::stream`: UTF-8 with or without BOM, or
 //! GB18030; `,`, `;` or tab), columns found by header name, each row validated like the form and
 //! matched to one of the campaign's posts; every rejected row with its line number.
 //!
@@ -19,7 +19,7 @@ use time_tz::Tz;
 use uuid::Uuid;
 
 use super::domain::{NewSnapshot, SnapshotInput, validate_snapshot, video_id_from_url};
-use crate::tracking::stream::{self, NotText};
+use crate::tracking::order_imports::stream::{self, NotText};
 use crate::tracking::windows::Metrics;
 
 #[rustfmt::skip]

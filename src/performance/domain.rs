@@ -20,7 +20,7 @@ use time_tz::Tz;
 
 use crate::creators::import::parse_count;
 use crate::kernel::FieldErrors;
-use crate::tracking::orders::{local_to_utc, parse_time_text};
+use crate::tracking::order_imports::parse::{local_to_utc, parse_time_text};
 use crate::tracking::windows::Metrics;
 
 pub const MAX_URL: usize = 2_000;

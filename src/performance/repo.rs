@@ -330,7 +330,7 @@ pub async fn totals(
         .await
 }
 
-/// What an order line refunded (the rule of `tracking::orders::Order::refunds`, in SQL).
+/// What an order line refunded (the rule of `tracking::order_imports::parse::Order::refunds`, in SQL).
 const REFUND_SQL: &str = "CASE WHEN o.fully_refunded \
       OR lower(coalesce(o.status, '')) LIKE '%cancel%' OR coalesce(o.status, '') LIKE '%取消%' \
       OR lower(coalesce(o.status, '')) IN ('refunded', 'voided') \

@@ -14,8 +14,8 @@ use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time};
 use uuid::Uuid;
 
 use crate::db::{Db, SystemScope};
-use crate::orders::ingest;
 use crate::storage::Storage;
+use crate::tracking::order_imports::ingest;
 
 /// Days of orders the demo exports cover (SPEC issue: 60+).
 const DAYS: i64 = 70;

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use super::orders::Order;
+use super::order_imports::parse::Order;
 use crate::matching::domain::Rates;
 
 /// Sums of money per ISO 4217 currency (upper case).
@@ -387,7 +387,7 @@ mod tests {
 
     #[test]
     fn orders_feed_gmv_refunds_and_counts_and_campaigns_merge() {
-        use crate::tracking::orders::{ShopifyOrder, TikTokOrderLine};
+        use crate::tracking::order_imports::parse::{ShopifyOrder, TikTokOrderLine};
         use time::macros::datetime;
         let tiktok = Order::TikTok(TikTokOrderLine {
             line: 2,

@@ -1,10 +1,8 @@
-//! Performance tracking (SPEC §5), the pure parts: order exports read as streams (CSV and XLSX),
-//! metric windows, clicks (bots, visitor hash, referer, unique rule) and KPI arithmetic. No
-//! database and no HTTP here; the handlers and the click writer build on these.
+//! Performance tracking (SPEC §5), one room: `links` (tracked links: the redirect, the click log
+//! and the pure click rules), `order_imports` (order exports parsed, validated and imported as
+//! batches, attributed to collaborations), metric windows and KPI arithmetic.
 
-pub mod clicks;
 pub mod kpi;
-pub mod orders;
-pub mod stream;
+pub mod links;
+pub mod order_imports;
 pub mod windows;
-pub mod xlsx;

@@ -2,14 +2,14 @@
 
 use sextant::auth::Actor;
 use sextant::error::DomainError;
-use sextant::orders::actions::{
+use sextant::storage::Storage;
+use sextant::tracking::order_imports::actions::{
     AttributeOrderLine, ExportFile, OrderImportRef, QueueOrderImport, StoredExport,
     attribute_order_line, cancel_order_import, confirm_order_import, queue_order_import,
     undo_order_import,
 };
-use sextant::orders::domain::{ImportState, NOT_ALLOWED};
-use sextant::orders::ingest;
-use sextant::storage::Storage;
+use sextant::tracking::order_imports::domain::{ImportState, NOT_ALLOWED};
+use sextant::tracking::order_imports::ingest;
 use uuid::Uuid;
 
 use crate::support::*;

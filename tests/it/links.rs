@@ -136,7 +136,10 @@ async fn an_unknown_slug_gets_a_friendly_404_in_either_language() {
         .system_tx(sextant::db::SystemScope::ClickWriter)
         .await
         .unwrap();
-    sextant::links::clicks(&app.state).flush().await.unwrap();
+    sextant::tracking::links::clicks(&app.state)
+        .flush()
+        .await
+        .unwrap();
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM link_clicks")
         .fetch_one(&mut *conn)
         .await

@@ -167,7 +167,7 @@ async fn simulate_dead_worker(app: &TestApp, id: Uuid, state: &str, attempts: i3
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    sextant::orders::import_worker(&app.state).wake();
+    sextant::tracking::order_imports::import_worker(&app.state).wake();
 }
 
 /// The answers to confirm, cancel and undo of one import, posted in the tenant `slug`.
@@ -525,7 +525,7 @@ async fn a_job_left_by_a_dead_worker_is_resumed_from_the_start_of_its_phase() {
         &app,
         again,
         "importing",
-        sextant::orders::jobs::MAX_ATTEMPTS,
+        sextant::tracking::order_imports::jobs::MAX_ATTEMPTS,
     )
     .await;
     wait_for(&app, again, "failed").await;

@@ -976,7 +976,7 @@ async fn the_demo_seeds_posts_snapshots_and_clicks_once_however_often_it_runs() 
 /// summed per day.
 fn views_per_day(readings: &[(Uuid, OffsetDateTime, i64)], zone: &str) -> Vec<(Date, i64)> {
     use time_tz::OffsetDateTimeExt;
-    let tz = sextant::tracking::orders::shop_zone(zone).unwrap();
+    let tz = sextant::tracking::order_imports::parse::shop_zone(zone).unwrap();
     let mut sorted = readings.to_vec();
     sorted.sort();
     let mut last_of_day: Vec<(Uuid, Date, i64)> = Vec::new();

@@ -20,8 +20,8 @@ use crate::kernel::FieldErrors;
 use crate::state::AppState;
 use crate::storage::{ObjectWriter, Storage, StoredObject};
 use crate::tenants::TenantCtx;
-use crate::tracking::orders::{OrderFormat, shop_zone};
-use crate::web::forms::{FormData, FormErrors};
+use crate::tracking::order_imports::parse::{OrderFormat, shop_zone};
+use crate::web::forms::{Form, FormErrors};
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
@@ -39,8 +39,7 @@ pub struct ImportView {
     pub filename: String,
     pub format_key: String,
     pub encoding: String,
-    pub state: String,
-    pub state_key: String,
+    pub state: ImportState,
     pub running: bool,
     pub exported_at: String,
     pub created_at: String,
@@ -56,9 +55,9 @@ pub struct ImportView {
 }
 
 fn view(lang: Lang, time_zone: &str, row: repo::ImportRow) -> ImportView {
-    let running = ImportState::parse(&row.state).is_some_and(ImportState::is_running);
-    let permille = match row.state.as_str() {
-        "importing" => None,
+    let running = row.state.is_running();
+    let permille = match row.state {
+        ImportState::Importing => None,
         _ if row.bytes_total > 0 => {
             Some((row.bytes_done.min(row.bytes_total) * 1000) / row.bytes_total)
         }
@@ -73,7 +72,6 @@ fn view(lang: Lang, time_zone: &str, row: repo::ImportRow) -> ImportView {
             .map(|f| format!("tracking.orders.format.{f}"))
             .unwrap_or_else(|| "orders.format_unknown".into()),
         encoding: row.encoding.unwrap_or_default(),
-        state_key: format!("orders.state.{}", row.state),
         running,
         exported_at: fmt::datetime(row.exported_at, time_zone),
         created_at: fmt::datetime(row.created_at, time_zone),
@@ -713,18 +711,12 @@ pub async fn attribute(
     session: Session,
     front: Front,
     mut ctx: TenantCtx,
-    form: FormData,
+    Form(form): Form<actions::AttributeOrderLineForm>,
 ) -> AppResult<Response> {
-    let Ok(shop_id) = form.get("shop_id").parse::<Uuid>() else {
+    let Some(input) = form.parse() else {
         // An unreadable line is unknown, once the person may attribute here at all.
         actions::require_editor(&ctx.actor)?;
         return Err(AppError::NotFound);
-    };
-    let input = actions::AttributeOrderLine {
-        shop_id,
-        order_key: form.get("order_key").to_string(),
-        line_key: form.get("line_key").to_string(),
-        collaboration_id: form.get("collaboration_id").parse().ok(),
     };
     let back = format!("/t/{}/orders/unattributed", ctx.tenant.slug);
     match actions::attribute_order_line(&mut ctx.tx, &ctx.actor, input).await {

@@ -7,9 +7,10 @@ use sqlx::postgres::PgCopyIn;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::domain::ImportState;
 use crate::storage::StoredObject;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ShopOption {
     pub id: Uuid,
     pub name: String,
@@ -18,19 +19,22 @@ pub struct ShopOption {
 }
 
 pub async fn shops(conn: &mut PgConnection) -> sqlx::Result<Vec<ShopOption>> {
-    sqlx::query_as("SELECT id, name, platform, time_zone FROM shops ORDER BY name")
-        .fetch_all(conn)
-        .await
+    sqlx::query_as!(
+        ShopOption,
+        "SELECT id, name, platform, time_zone FROM shops ORDER BY name"
+    )
+    .fetch_all(conn)
+    .await
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ImportRow {
     pub id: Uuid,
     pub shop_name: String,
     pub filename: String,
     pub format: Option<String>,
     pub encoding: Option<String>,
-    pub state: String,
+    pub state: ImportState,
     pub exported_at: OffsetDateTime,
     pub created_at: OffsetDateTime,
     pub rows_total: i64,
@@ -44,26 +48,34 @@ pub struct ImportRow {
     pub created_by: Option<String>,
 }
 
-const IMPORT_SELECT: &str = "SELECT i.id, s.name AS shop_name, u.filename, i.format, i.encoding, \
-       i.state, i.exported_at, i.created_at, i.rows_total, i.rows_good, i.rows_rejected, \
-       i.duplicate_rows, i.bytes_total, i.bytes_done, i.failure, i.failure_detail, \
-       p.display_name AS created_by \
-     FROM order_imports i \
-     JOIN shops s ON s.tenant_id = i.tenant_id AND s.id = i.shop_id \
-     JOIN uploads u ON u.tenant_id = i.tenant_id AND u.id = i.upload_id \
-     LEFT JOIN users p ON p.id = i.created_by";
+/// `query_as!` of `ImportRow`s: the imports with their shop, file and author, then `$tail`
+/// (the macros take only literals, so the shared SELECT lives here rather than in a const).
+macro_rules! import_rows {
+    ($tail:tt $(, $arg:expr)*) => {
+        sqlx::query_as!(
+            ImportRow,
+            r#"SELECT i.id, s.name AS shop_name, u.filename, i.format, i.encoding,
+                 i.state AS "state: ImportState", i.exported_at, i.created_at, i.rows_total,
+                 i.rows_good, i.rows_rejected, i.duplicate_rows, i.bytes_total, i.bytes_done,
+                 i.failure, i.failure_detail, p.display_name AS "created_by?"
+               FROM order_imports i
+               JOIN shops s ON s.tenant_id = i.tenant_id AND s.id = i.shop_id
+               JOIN uploads u ON u.tenant_id = i.tenant_id AND u.id = i.upload_id
+               LEFT JOIN users p ON p.id = i.created_by "#
+                + $tail
+            $(, $arg)*
+        )
+    };
+}
 
 pub async fn recent_imports(conn: &mut PgConnection) -> sqlx::Result<Vec<ImportRow>> {
-    sqlx::query_as(&format!(
-        "{IMPORT_SELECT} ORDER BY i.created_at DESC LIMIT 50"
-    ))
-    .fetch_all(conn)
-    .await
+    import_rows!("ORDER BY i.created_at DESC LIMIT 50")
+        .fetch_all(conn)
+        .await
 }
 
 pub async fn import(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<ImportRow>> {
-    sqlx::query_as(&format!("{IMPORT_SELECT} WHERE i.id = $1"))
-        .bind(id)
+    import_rows!("WHERE i.id = $1", id)
         .fetch_optional(conn)
         .await
 }
@@ -82,33 +94,33 @@ pub struct NewImport<'a> {
 
 /// Records the stored file and queues its validation run; returns the import's id.
 pub async fn create_import(conn: &mut PgConnection, new: &NewImport<'_>) -> sqlx::Result<Uuid> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO uploads (tenant_id, id, purpose, filename, content_type, bytes, sha256, \
            storage_key, uploaded_by) VALUES ($1, $2, 'orders', $3, $4, $5, $6, $7, $8)",
+        new.tenant_id,
+        new.upload_id,
+        new.filename,
+        new.content_type,
+        new.stored.bytes as i64,
+        new.stored.sha256,
+        new.stored.key,
+        new.by,
     )
-    .bind(new.tenant_id)
-    .bind(new.upload_id)
-    .bind(new.filename)
-    .bind(new.content_type)
-    .bind(new.stored.bytes as i64)
-    .bind(&new.stored.sha256)
-    .bind(&new.stored.key)
-    .bind(new.by)
     .execute(&mut *conn)
     .await?;
     let id = Uuid::now_v7();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO order_imports (tenant_id, id, shop_id, upload_id, format, exported_at, \
            bytes_total, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        new.tenant_id,
+        id,
+        new.shop_id,
+        new.upload_id,
+        new.format,
+        new.exported_at,
+        new.stored.bytes as i64,
+        new.by,
     )
-    .bind(new.tenant_id)
-    .bind(id)
-    .bind(new.shop_id)
-    .bind(new.upload_id)
-    .bind(new.format)
-    .bind(new.exported_at)
-    .bind(new.stored.bytes as i64)
-    .bind(new.by)
     .execute(&mut *conn)
     .await?;
     Ok(id)
@@ -120,29 +132,29 @@ pub async fn transition(
     conn: &mut PgConnection,
     tenant_id: Uuid,
     id: Uuid,
-    from: &str,
-    to: &str,
+    from: ImportState,
+    to: ImportState,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE order_imports SET state = $3, job_worker = NULL, job_heartbeat_at = NULL, \
            job_attempts = 0, undone_at = CASE WHEN $3 = 'undone' THEN now() END, \
            updated_at = now() \
          WHERE id = $1 AND state = $2 AND tenant_id = $4",
+        id,
+        from as ImportState,
+        to as ImportState,
+        tenant_id,
     )
-    .bind(id)
-    .bind(from)
-    .bind(to)
-    .bind(tenant_id)
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// The import of this tenant with its state, the file's name and its good rows, for a move.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ImportForMove {
     pub id: Uuid,
-    pub state: String,
+    pub state: ImportState,
     pub filename: String,
     pub rows_good: i64,
 }
@@ -152,13 +164,15 @@ pub async fn import_for_move(
     tenant_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<ImportForMove>> {
-    sqlx::query_as(
-        "SELECT i.id, i.state, u.filename, i.rows_good FROM order_imports i \
-         JOIN uploads u ON u.tenant_id = i.tenant_id AND u.id = i.upload_id \
-         WHERE i.tenant_id = $1 AND i.id = $2",
+    sqlx::query_as!(
+        ImportForMove,
+        r#"SELECT i.id, i.state AS "state: ImportState", u.filename, i.rows_good
+           FROM order_imports i
+           JOIN uploads u ON u.tenant_id = i.tenant_id AND u.id = i.upload_id
+           WHERE i.tenant_id = $1 AND i.id = $2"#,
+        tenant_id,
+        id,
     )
-    .bind(tenant_id)
-    .bind(id)
     .fetch_optional(conn)
     .await
 }
@@ -169,14 +183,16 @@ pub async fn shop_time_zone(
     tenant_id: Uuid,
     shop_id: Uuid,
 ) -> sqlx::Result<String> {
-    sqlx::query_scalar("SELECT time_zone FROM shops WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id)
-        .bind(shop_id)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        "SELECT time_zone FROM shops WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        shop_id,
+    )
+    .fetch_one(conn)
+    .await
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ErrorRow {
     pub seq: i64,
     pub line: i64,
@@ -193,25 +209,28 @@ pub async fn errors(
     after_seq: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<ErrorRow>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        ErrorRow,
         "SELECT seq, line, column_name, value, problem, detail FROM order_import_errors \
          WHERE import_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        import_id,
+        after_seq,
+        limit,
     )
-    .bind(import_id)
-    .bind(after_seq)
-    .bind(limit)
     .fetch_all(conn)
     .await
 }
 
 pub async fn error_count(conn: &mut PgConnection, import_id: Uuid) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM order_import_errors WHERE import_id = $1")
-        .bind(import_id)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM order_import_errors WHERE import_id = $1"#,
+        import_id,
+    )
+    .fetch_one(conn)
+    .await
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct UnattributedRow {
     pub shop_id: Uuid,
     pub shop_name: String,
@@ -225,23 +244,43 @@ pub struct UnattributedRow {
     pub product_name: Option<String>,
 }
 
-/// Current order lines nobody is credited with: lines of imported batches without an
-/// attribution and with no line of the same key from a later export (the rule of
-/// `orders_current`). Walked newest first along `order_lines_placed_idx`, each line checked by
-/// index lookups, so a page costs its own rows, not a ranking of every line of the tenant.
-const UNATTRIBUTED_WHERE: &str = "\
-   WHERE l.tenant_id = $1 \
-     AND NOT EXISTS (SELECT 1 FROM order_attributions a WHERE a.tenant_id = l.tenant_id \
-           AND a.shop_id = l.shop_id AND a.order_key = l.order_key AND a.line_key = l.line_key) \
-     AND NOT EXISTS (SELECT 1 FROM order_lines n JOIN order_imports j ON j.tenant_id = n.tenant_id \
-           AND j.id = n.import_id AND j.state = 'imported' \
-           WHERE n.tenant_id = l.tenant_id AND n.shop_id = l.shop_id AND n.order_key = l.order_key \
-             AND n.line_key = l.line_key \
-             AND (n.exported_at, j.created_at, j.id) > (l.exported_at, i.created_at, i.id))";
-
-/// Only lines of batches that are imported (not undone, cancelled or still running) count.
-const IMPORTED: &str = "JOIN order_imports i ON i.tenant_id = l.tenant_id AND i.id = l.import_id \
-    AND i.state = 'imported'";
+/// A query macro (`$m`, with its row type when it takes one) over the current order lines nobody
+/// is credited with: `$head` (the SELECT), the lines of imported batches (not undone, cancelled or
+/// still running), `$join`, then the rule and `$tail`. The rule: without an attribution and with
+/// no line of the same key from a later export (the rule of `orders_current`). Walked newest
+/// first along `order_lines_placed_idx`, each line checked by index lookups, so a page costs its
+/// own rows, not a ranking of every line of the tenant. (The macros take only literals, so the
+/// shared text lives here rather than in consts.)
+macro_rules! unattributed_lines {
+    (query_as!($row:ident, $($rest:tt)*)) => {
+        unattributed_lines!(@query_as($row,) $($rest)*)
+    };
+    (query_scalar!($($rest:tt)*)) => {
+        unattributed_lines!(@query_scalar() $($rest)*)
+    };
+    (@$m:ident($($row:tt)*) $head:tt, $join:tt, $tail:tt $(, $arg:expr)*) => {
+        sqlx::$m!(
+            $($row)*
+            $head
+                + " FROM order_lines l JOIN order_imports i ON i.tenant_id = l.tenant_id \
+                     AND i.id = l.import_id AND i.state = 'imported' "
+                + $join
+                + " WHERE l.tenant_id = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM order_attributions a \
+                       WHERE a.tenant_id = l.tenant_id AND a.shop_id = l.shop_id \
+                         AND a.order_key = l.order_key AND a.line_key = l.line_key) \
+                     AND NOT EXISTS (SELECT 1 FROM order_lines n JOIN order_imports j \
+                       ON j.tenant_id = n.tenant_id AND j.id = n.import_id \
+                         AND j.state = 'imported' \
+                       WHERE n.tenant_id = l.tenant_id AND n.shop_id = l.shop_id \
+                         AND n.order_key = l.order_key AND n.line_key = l.line_key \
+                         AND (n.exported_at, j.created_at, j.id) \
+                           > (l.exported_at, i.created_at, i.id)) "
+                + $tail
+            $(, $arg)*
+        )
+    };
+}
 
 /// One page of the unattributed lines, newest first.
 pub async fn unattributed(
@@ -250,18 +289,17 @@ pub async fn unattributed(
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<UnattributedRow>> {
-    sqlx::query_as(&format!(
-        "SELECT l.shop_id, s.name AS shop_name, l.order_key, l.line_key, l.placed_at, \
-           l.currency::text AS currency, l.amount, l.creator_username, l.discount_code, \
-           l.product_name \
-         FROM order_lines l {IMPORTED} \
-         JOIN shops s ON s.tenant_id = l.tenant_id AND s.id = l.shop_id \
-         {UNATTRIBUTED_WHERE} \
-         ORDER BY l.placed_at DESC, l.order_key, l.line_key LIMIT $2 OFFSET $3"
+    unattributed_lines!(query_as!(
+        UnattributedRow,
+        r#"SELECT l.shop_id, s.name AS shop_name, l.order_key, l.line_key, l.placed_at,
+             l.currency::text AS "currency!", l.amount, l.creator_username, l.discount_code,
+             l.product_name"#,
+        "JOIN shops s ON s.tenant_id = l.tenant_id AND s.id = l.shop_id",
+        "ORDER BY l.placed_at DESC, l.order_key, l.line_key LIMIT $2 OFFSET $3",
+        tenant_id,
+        limit,
+        offset
     ))
-    .bind(tenant_id)
-    .bind(limit)
-    .bind(offset)
     .fetch_all(conn)
     .await
 }
@@ -272,28 +310,31 @@ pub async fn unattributed_count(
     tenant_id: Uuid,
     cap: i64,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM (SELECT 1 FROM order_lines l {IMPORTED} {UNATTRIBUTED_WHERE} LIMIT $2) x"
+    unattributed_lines!(query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM (SELECT 1"#,
+        "",
+        "LIMIT $2) x",
+        tenant_id,
+        cap + 1
     ))
-    .bind(tenant_id)
-    .bind(cap + 1)
     .fetch_one(conn)
     .await
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct CollaborationOption {
     pub id: Uuid,
     pub label: String,
 }
 
 pub async fn collaborations(conn: &mut PgConnection) -> sqlx::Result<Vec<CollaborationOption>> {
-    sqlx::query_as(
-        "SELECT c.id, coalesce(k.code, k.title) || ' · @' || cr.handle || ' · ' || c.discount_code \
-           AS label \
-         FROM collaborations c JOIN campaigns k ON k.tenant_id = c.tenant_id AND k.id = c.campaign_id \
-         JOIN creators cr ON cr.id = c.creator_id \
-         WHERE c.state NOT IN ('proposed', 'cancelled') ORDER BY label",
+    sqlx::query_as!(
+        CollaborationOption,
+        r#"SELECT c.id, coalesce(k.code, k.title) || ' · @' || cr.handle || ' · ' || c.discount_code
+             AS "label!"
+           FROM collaborations c JOIN campaigns k ON k.tenant_id = c.tenant_id AND k.id = c.campaign_id
+           JOIN creators cr ON cr.id = c.creator_id
+           WHERE c.state NOT IN ('proposed', 'cancelled') ORDER BY "label!""#
     )
     .fetch_all(conn)
     .await
@@ -306,13 +347,13 @@ pub async fn order_exists(
     order_key: &str,
     line_key: &str,
 ) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM orders_current WHERE shop_id = $1 AND order_key = $2 \
-           AND line_key = $3)",
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM orders_current WHERE shop_id = $1 AND order_key = $2
+             AND line_key = $3) AS "exists!""#,
+        shop_id,
+        order_key,
+        line_key,
     )
-    .bind(shop_id)
-    .bind(order_key)
-    .bind(line_key)
     .fetch_one(conn)
     .await
 }
@@ -327,29 +368,29 @@ pub async fn attribute_by_person(
     collaboration_id: Uuid,
     user: Option<Uuid>,
 ) -> sqlx::Result<Option<Uuid>> {
-    let before: Option<Uuid> = sqlx::query_scalar(
+    let before: Option<Uuid> = sqlx::query_scalar!(
         "SELECT collaboration_id FROM order_attributions WHERE shop_id = $1 AND order_key = $2 \
            AND line_key = $3",
+        shop_id,
+        order_key,
+        line_key,
     )
-    .bind(shop_id)
-    .bind(order_key)
-    .bind(line_key)
     .fetch_optional(&mut *conn)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO order_attributions (tenant_id, shop_id, order_key, line_key, \
            collaboration_id, attributed_by, attributed_user) \
          VALUES ($1, $2, $3, $4, $5, 'person', $6) \
          ON CONFLICT (tenant_id, shop_id, order_key, line_key) DO UPDATE SET \
            collaboration_id = EXCLUDED.collaboration_id, attributed_by = 'person', \
            attributed_user = EXCLUDED.attributed_user, attributed_at = now()",
+        tenant_id,
+        shop_id,
+        order_key,
+        line_key,
+        collaboration_id,
+        user,
     )
-    .bind(tenant_id)
-    .bind(shop_id)
-    .bind(order_key)
-    .bind(line_key)
-    .bind(collaboration_id)
-    .bind(user)
     .execute(conn)
     .await?;
     Ok(before)
@@ -359,26 +400,13 @@ pub async fn attribute_by_person(
 // the import benchmark measures: change them only with its figures beside.
 
 /// A job a worker claimed.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct JobClaim {
     pub tenant_id: Uuid,
     pub id: Uuid,
-    pub state: String,
+    pub state: ImportState,
     pub job_attempts: i32,
 }
-
-const CLAIM_SQL: &str = "WITH next AS ( \
-       SELECT tenant_id, id FROM order_imports \
-       WHERE state IN ('queued', 'validating', 'importing') \
-         AND (job_heartbeat_at IS NULL OR job_heartbeat_at < now() - make_interval(secs => $2)) \
-         AND ($3::uuid IS NULL OR (tenant_id = $3 AND id = $4)) \
-       ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
-     UPDATE order_imports o SET \
-       state = CASE WHEN o.state = 'queued' THEN 'validating' ELSE o.state END, \
-       job_worker = $1, job_heartbeat_at = now(), job_attempts = o.job_attempts + 1, \
-       updated_at = now() \
-     FROM next WHERE o.tenant_id = next.tenant_id AND o.id = next.id \
-     RETURNING o.tenant_id, o.id, o.state, o.job_attempts";
 
 /// Claims the oldest runnable job (or only `only`, a (tenant, import) pair) for `worker`: one
 /// queued, or one whose heartbeat is older than `stale_secs`.
@@ -388,25 +416,42 @@ pub async fn claim_job(
     stale_secs: f64,
     only: Option<(Uuid, Uuid)>,
 ) -> sqlx::Result<Option<JobClaim>> {
-    sqlx::query_as::<_, JobClaim>(CLAIM_SQL)
-        .bind(worker)
-        .bind(stale_secs)
-        .bind(only.map(|o| o.0))
-        .bind(only.map(|o| o.1))
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        JobClaim,
+        r#"WITH next AS (
+             SELECT tenant_id, id FROM order_imports
+             WHERE state IN ('queued', 'validating', 'importing')
+               AND (job_heartbeat_at IS NULL OR job_heartbeat_at < now() - make_interval(secs => $2))
+               AND ($3::uuid IS NULL OR (tenant_id = $3 AND id = $4))
+             ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+           UPDATE order_imports o SET
+             state = CASE WHEN o.state = 'queued' THEN 'validating' ELSE o.state END,
+             job_worker = $1, job_heartbeat_at = now(), job_attempts = o.job_attempts + 1,
+             updated_at = now()
+           FROM next WHERE o.tenant_id = next.tenant_id AND o.id = next.id
+           RETURNING o.tenant_id AS "tenant_id!", o.id AS "id!",
+             o.state AS "state!: ImportState", o.job_attempts AS "job_attempts!""#,
+        worker,
+        stale_secs,
+        only.map(|o| o.0),
+        only.map(|o| o.1),
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn job_state(
     conn: &mut PgConnection,
     tenant_id: Uuid,
     import_id: Uuid,
-) -> sqlx::Result<String> {
-    sqlx::query_scalar("SELECT state FROM order_imports WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id)
-        .bind(import_id)
-        .fetch_one(conn)
-        .await
+) -> sqlx::Result<ImportState> {
+    sqlx::query_scalar!(
+        r#"SELECT state AS "state: ImportState" FROM order_imports WHERE tenant_id = $1 AND id = $2"#,
+        tenant_id,
+        import_id,
+    )
+    .fetch_one(conn)
+    .await
 }
 
 pub async fn heartbeat(
@@ -415,13 +460,13 @@ pub async fn heartbeat(
     id: Uuid,
     worker: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE order_imports SET job_heartbeat_at = now() \
          WHERE tenant_id = $1 AND id = $2 AND job_worker = $3",
+        tenant_id,
+        id,
+        worker,
     )
-    .bind(tenant_id)
-    .bind(id)
-    .bind(worker)
     .execute(conn)
     .await?;
     Ok(())
@@ -435,16 +480,16 @@ pub async fn fail_job(
     key: &str,
     detail: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE order_imports SET state = 'failed', failure = $4, failure_detail = $5, \
            job_worker = NULL, job_heartbeat_at = NULL, updated_at = now() \
          WHERE tenant_id = $1 AND id = $2 AND job_worker = $3",
+        job.tenant_id,
+        job.id,
+        worker,
+        key,
+        detail,
     )
-    .bind(job.tenant_id)
-    .bind(job.id)
-    .bind(worker)
-    .bind(key)
-    .bind(detail)
     .execute(conn)
     .await?;
     Ok(())
@@ -456,11 +501,13 @@ pub async fn clear_staging(
     tenant_id: Uuid,
     import_id: Uuid,
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM order_import_staging WHERE tenant_id = $1 AND import_id = $2")
-        .bind(tenant_id)
-        .bind(import_id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM order_import_staging WHERE tenant_id = $1 AND import_id = $2",
+        tenant_id,
+        import_id,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -470,16 +517,18 @@ pub async fn clear_errors(
     tenant_id: Uuid,
     import_id: Uuid,
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM order_import_errors WHERE tenant_id = $1 AND import_id = $2")
-        .bind(tenant_id)
-        .bind(import_id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM order_import_errors WHERE tenant_id = $1 AND import_id = $2",
+        tenant_id,
+        import_id,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// The stored file of a job and the time zone of its shop.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct JobFile {
     pub storage_key: String,
     pub bytes: i64,
@@ -487,14 +536,15 @@ pub struct JobFile {
 }
 
 pub async fn job_file(conn: &mut PgConnection, job: &JobClaim) -> sqlx::Result<JobFile> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        JobFile,
         "SELECT u.storage_key, u.bytes, s.time_zone FROM order_imports i \
          JOIN uploads u ON u.tenant_id = i.tenant_id AND u.id = i.upload_id \
          JOIN shops s ON s.tenant_id = i.tenant_id AND s.id = i.shop_id \
          WHERE i.tenant_id = $1 AND i.id = $2",
+        job.tenant_id,
+        job.id,
     )
-    .bind(job.tenant_id)
-    .bind(job.id)
     .fetch_one(conn)
     .await
 }
@@ -505,21 +555,22 @@ pub async fn reset_validation(
     job: &JobClaim,
     bytes_total: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE order_imports SET rows_total = 0, rows_done = 0, rows_good = 0, \
            rows_rejected = 0, bytes_done = 0, bytes_total = $3, failure = NULL, \
            failure_detail = NULL, updated_at = now() \
          WHERE tenant_id = $1 AND id = $2",
+        job.tenant_id,
+        job.id,
+        bytes_total,
     )
-    .bind(job.tenant_id)
-    .bind(job.id)
-    .bind(bytes_total)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 /// Opens the COPY of good rows into `order_import_staging` (text format, columns in this order).
+// dynamic: COPY has no query! form; the import streams its rows through `copy_in_raw`.
 pub async fn copy_in_staging(conn: &mut PgConnection) -> sqlx::Result<PgCopyIn<&mut PgConnection>> {
     conn.copy_in_raw(
         "COPY order_import_staging (tenant_id, import_id, line, order_key, line_key, \
@@ -531,6 +582,7 @@ pub async fn copy_in_staging(conn: &mut PgConnection) -> sqlx::Result<PgCopyIn<&
 }
 
 /// Opens the COPY of rejected rows' problems into `order_import_errors`.
+// dynamic: COPY has no query! form; the import streams its rows through `copy_in_raw`.
 pub async fn copy_in_errors(conn: &mut PgConnection) -> sqlx::Result<PgCopyIn<&mut PgConnection>> {
     conn.copy_in_raw(
         "COPY order_import_errors (tenant_id, import_id, seq, line, column_name, value, \
@@ -555,34 +607,34 @@ pub async fn finish_validation(
     worker: &str,
     summary: &ValidationSummary<'_>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE order_imports SET state = 'validated', format = $4, encoding = $5, \
            rows_total = $6, rows_done = $6, rows_good = $7, rows_rejected = $8, \
            bytes_done = bytes_total, job_worker = NULL, job_heartbeat_at = NULL, \
            job_attempts = 0, updated_at = now() \
          WHERE tenant_id = $1 AND id = $2 AND job_worker = $3 AND state = 'validating'",
+        job.tenant_id,
+        job.id,
+        worker,
+        summary.format,
+        summary.encoding,
+        summary.rows,
+        summary.good,
+        summary.rejected,
     )
-    .bind(job.tenant_id)
-    .bind(job.id)
-    .bind(worker)
-    .bind(summary.format)
-    .bind(summary.encoding)
-    .bind(summary.rows)
-    .bind(summary.good)
-    .bind(summary.rejected)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 pub async fn progress(conn: &mut PgConnection, job: &JobClaim, bytes: i64) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE order_imports SET bytes_done = $3, updated_at = now() \
          WHERE tenant_id = $1 AND id = $2",
+        job.tenant_id,
+        job.id,
+        bytes,
     )
-    .bind(job.tenant_id)
-    .bind(job.id)
-    .bind(bytes)
     .execute(conn)
     .await?;
     Ok(())
@@ -593,35 +645,37 @@ pub async fn lock_importing(
     conn: &mut PgConnection,
     job: &JobClaim,
 ) -> sqlx::Result<(Uuid, OffsetDateTime, i64)> {
-    sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT shop_id, exported_at, rows_good FROM order_imports \
          WHERE tenant_id = $1 AND id = $2 AND state = 'importing' FOR UPDATE",
+        job.tenant_id,
+        job.id,
     )
-    .bind(job.tenant_id)
-    .bind(job.id)
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok((row.shop_id, row.exported_at, row.rows_good))
 }
 
 pub async fn staged_count(conn: &mut PgConnection, job: &JobClaim) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM order_import_staging WHERE tenant_id = $1 AND import_id = $2",
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM order_import_staging
+           WHERE tenant_id = $1 AND import_id = $2"#,
+        job.tenant_id,
+        job.id,
     )
-    .bind(job.tenant_id)
-    .bind(job.id)
     .fetch_one(conn)
     .await
 }
 
 /// Puts the job back in the queue for a new validation run.
 pub async fn requeue(conn: &mut PgConnection, job: &JobClaim) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE order_imports SET state = 'queued', job_worker = NULL, \
            job_heartbeat_at = NULL, job_attempts = 0, updated_at = now() \
          WHERE tenant_id = $1 AND id = $2",
+        job.tenant_id,
+        job.id,
     )
-    .bind(job.tenant_id)
-    .bind(job.id)
     .execute(conn)
     .await?;
     Ok(())
@@ -635,7 +689,7 @@ pub async fn insert_order_lines(
     shop_id: Uuid,
     exported_at: OffsetDateTime,
 ) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "INSERT INTO order_lines (tenant_id, import_id, shop_id, order_key, line_key, \
            exported_at, placed_at, status, currency, amount, quantity, refunded_amount, \
            fully_refunded, creator_username, content_id, discount_code, commission_rate, \
@@ -646,11 +700,11 @@ pub async fn insert_order_lines(
            s.discount_code, s.commission_rate, s.commission, s.product_name \
          FROM order_import_staging s WHERE s.tenant_id = $1 AND s.import_id = $2 \
          ORDER BY s.order_key, s.line_key, s.line DESC",
+        job.tenant_id,
+        job.id,
+        shop_id,
+        exported_at,
     )
-    .bind(job.tenant_id)
-    .bind(job.id)
-    .bind(shop_id)
-    .bind(exported_at)
     .execute(conn)
     .await?
     .rows_affected())
@@ -663,15 +717,15 @@ pub async fn finish_import(
     worker: &str,
     duplicate_rows: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE order_imports SET state = 'imported', imported_at = now(), \
            duplicate_rows = $4, job_worker = NULL, job_heartbeat_at = NULL, updated_at = now() \
          WHERE tenant_id = $1 AND id = $2 AND job_worker = $3",
+        job.tenant_id,
+        job.id,
+        worker,
+        duplicate_rows,
     )
-    .bind(job.tenant_id)
-    .bind(job.id)
-    .bind(worker)
-    .bind(duplicate_rows)
     .execute(conn)
     .await?;
     Ok(())
@@ -689,7 +743,7 @@ pub async fn attribute_batch(
     tenant_id: Uuid,
     import_id: Uuid,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "WITH cc AS ( \
            SELECT cr.handle, array_agg(c.id) AS ids, \
              array_agg(c.id) FILTER (WHERE k.state IN ('running', 'evaluating') \
@@ -715,12 +769,12 @@ pub async fn attribute_batch(
            AND (pv.collaboration_id IS NOT NULL OR cardinality(cc.ids) = 1 \
              OR coalesce(cardinality(cc.live), 0) = 1) \
          ON CONFLICT (tenant_id, shop_id, order_key, line_key) DO NOTHING",
+        tenant_id,
+        import_id,
     )
-    .bind(tenant_id)
-    .bind(import_id)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO order_attributions (tenant_id, shop_id, order_key, line_key, \
            collaboration_id, attributed_by) \
          SELECT DISTINCT ON (l.order_key, l.line_key) l.tenant_id, l.shop_id, l.order_key, \
@@ -732,9 +786,9 @@ pub async fn attribute_batch(
            AND c.state <> 'cancelled' \
          ORDER BY l.order_key, l.line_key, c.created_at \
          ON CONFLICT (tenant_id, shop_id, order_key, line_key) DO NOTHING",
+        tenant_id,
+        import_id,
     )
-    .bind(tenant_id)
-    .bind(import_id)
     .execute(conn)
     .await?;
     Ok(())

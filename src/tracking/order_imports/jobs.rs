@@ -24,13 +24,14 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
+use super::domain::ImportState;
 use super::repo::{self, JobClaim as Claim};
+use super::{stream, xlsx};
 use crate::db::{Db, SystemScope};
 use crate::storage::Storage;
-use crate::tracking::orders::{
+use crate::tracking::order_imports::parse::{
     Entry, FileError, Order, OrderFormat, OrderReader, Problem, RowError, shop_zone,
 };
-use crate::tracking::{stream, xlsx};
 
 /// A heartbeat older than this means the worker died.
 pub const STALE_AFTER: Duration = Duration::from_secs(30);
@@ -115,7 +116,7 @@ pub async fn run_now(
     storage: &Storage,
     tenant_id: Uuid,
     import_id: Uuid,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<ImportState> {
     let worker = format!("inline-{}", Uuid::now_v7());
     loop {
         if let Some(job) = claim(db, &worker, Some((tenant_id, import_id))).await? {
@@ -124,7 +125,7 @@ pub async fn run_now(
         let mut tx = db.system_tx(SystemScope::ImportJob).await?;
         let state = repo::job_state(&mut tx, tenant_id, import_id).await?;
         tx.commit().await?;
-        if !matches!(state.as_str(), "queued" | "validating" | "importing") {
+        if !state.is_running() {
             return Ok(state);
         }
         // A background worker has it: wait for it to finish.
@@ -138,9 +139,9 @@ async fn run_claimed(db: &Db, storage: &Storage, worker: &str, job: Claim) {
         return;
     }
     let heartbeat = spawn_heartbeat(db.clone(), job.tenant_id, job.id, worker.to_string());
-    let outcome = match job.state.as_str() {
-        "validating" => validate(db, storage, &job, worker).await,
-        "importing" => import(db, &job, worker).await,
+    let outcome = match job.state {
+        ImportState::Validating => validate(db, storage, &job, worker).await,
+        ImportState::Importing => import(db, &job, worker).await,
         _ => Ok(()),
     };
     heartbeat.abort();

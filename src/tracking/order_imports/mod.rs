@@ -1,6 +1,6 @@
 //! Order imports (SPEC §5): exports uploaded into object storage, validated and imported by a
 //! background job, undone as a batch; orders attributed to collaborations automatically or by a
-//! person. The parsing itself is `tracking::orders` / `tracking::xlsx`.
+//! person. The parsing itself is `parse` (CSV, over `stream`) and `xlsx`, pure.
 //!
 //! `handlers` (pages) → `actions` (upload queued, import / cancel / undo, attribution) →
 //! `domain` (the import's state table, which export fits which shop) and `repo` (all SQL,
@@ -12,7 +12,10 @@ pub mod domain;
 pub mod handlers;
 pub mod ingest;
 pub mod jobs;
+pub mod parse;
 pub mod repo;
+pub mod stream;
+pub mod xlsx;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

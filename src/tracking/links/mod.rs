@@ -1,10 +1,12 @@
 //! Tracked links (SPEC §5): `GET /r/{slug}` answers 302 to the product with its UTM parameters
 //! from a table in memory and logs the click without waiting on the database. `table` (the
-//! slug table) and `clicks` (the click log) read and write through `repo`. No action here: a
+//! slug table) and `clicks` (the click log) read and write through `repo`; `rules` holds the
+//! pure click rules (bots, visitor hash, referer, the unique rule). No action here: a
 //! redirect changes no one's state but the click log's.
 
 pub mod clicks;
 pub mod repo;
+pub mod rules;
 pub mod table;
 
 use std::sync::Arc;
@@ -22,8 +24,8 @@ use crate::config::Config;
 use crate::contracts::domain::is_link_slug;
 use crate::db::Db;
 use crate::state::{AppState, Runtime};
-use crate::tracking::clicks::DailyKey;
-use crate::tracking::clicks::{is_bot, referer_host};
+use crate::tracking::links::rules::DailyKey;
+use crate::tracking::links::rules::{is_bot, referer_host};
 use crate::web::lang::Lang;
 use crate::web::{self, ClientIp};
 use clicks::ClickLog;

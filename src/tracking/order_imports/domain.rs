@@ -6,7 +6,7 @@
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use crate::tracking::orders::{OrderFormat, local_to_utc, shop_zone};
+use crate::tracking::order_imports::parse::{OrderFormat, local_to_utc, shop_zone};
 
 /// The upload form's "exported at": a local minute (`2026-03-20T10:00`, as `datetime-local`
 /// sends it) in the tenant's time zone.
@@ -20,8 +20,9 @@ pub fn exported_at(local: &str, time_zone: &str) -> Option<OffsetDateTime> {
     Some(local_to_utc(local, shop_zone(time_zone)?))
 }
 
-/// Where an order import stands (the `order_imports.state` column).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where an order import stands (the `order_imports.state` column, text with a CHECK).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum ImportState {
     /// Stored and waiting for its validation run.
     Queued,
@@ -63,6 +64,20 @@ impl ImportState {
 
     pub fn parse(code: &str) -> Option<ImportState> {
         ImportState::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// The message key of the state's name (`orders.state.*`).
+    pub fn label_key(self) -> &'static str {
+        match self {
+            ImportState::Queued => "orders.state.queued",
+            ImportState::Validating => "orders.state.validating",
+            ImportState::Validated => "orders.state.validated",
+            ImportState::Importing => "orders.state.importing",
+            ImportState::Imported => "orders.state.imported",
+            ImportState::Cancelled => "orders.state.cancelled",
+            ImportState::Undone => "orders.state.undone",
+            ImportState::Failed => "orders.state.failed",
+        }
     }
 
     /// A job is working on it (the page polls its progress).

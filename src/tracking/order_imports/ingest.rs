@@ -8,11 +8,12 @@ use time::OffsetDateTime;
 use time_tz::Tz;
 use uuid::Uuid;
 
+use super::domain::ImportState;
 use super::{jobs, repo};
 use crate::db::{Db, SystemScope};
 use crate::storage::{Storage, StoredObject};
-use crate::tracking::orders::{FileError, OrderFormat, OrderReader};
-use crate::tracking::xlsx;
+use crate::tracking::order_imports::parse::{FileError, OrderFormat, OrderReader};
+use crate::tracking::order_imports::xlsx;
 
 /// How much of a CSV is read to check its header.
 const HEADER_PREFIX: u64 = 256 * 1024;
@@ -54,7 +55,7 @@ pub async fn import_file(
     let mut tx = db.system_tx(SystemScope::ImportJob).await?;
     let zone_name = repo::shop_time_zone(&mut tx, tenant_id, shop_id).await?;
     tx.commit().await?;
-    let zone = crate::tracking::orders::shop_zone(&zone_name)
+    let zone = crate::tracking::order_imports::parse::shop_zone(&zone_name)
         .ok_or_else(|| anyhow::anyhow!("shop time zone {zone_name} unknown"))?;
     let upload_id = Uuid::now_v7();
     let stored: StoredObject = storage
@@ -85,16 +86,23 @@ pub async fn import_file(
     .await?;
     tx.commit().await?;
     let state = jobs::run_now(db, storage, tenant_id, id).await?;
-    if state != "validated" {
-        anyhow::bail!("{filename}: validation ended in state {state}");
+    if state != ImportState::Validated {
+        anyhow::bail!("{filename}: validation ended in state {}", state.code());
     }
     if import {
         let mut tx = db.tenant_tx(tenant_id, None).await?;
-        repo::transition(&mut tx, tenant_id, id, "validated", "importing").await?;
+        repo::transition(
+            &mut tx,
+            tenant_id,
+            id,
+            ImportState::Validated,
+            ImportState::Importing,
+        )
+        .await?;
         tx.commit().await?;
         let state = jobs::run_now(db, storage, tenant_id, id).await?;
-        if state != "imported" {
-            anyhow::bail!("{filename}: import ended in state {state}");
+        if state != ImportState::Imported {
+            anyhow::bail!("{filename}: import ended in state {}", state.code());
         }
     }
     Ok(id)

@@ -9,7 +9,7 @@ use calamine::{CellErrorType, DataRef, ExcelDateTime, Reader, Xlsx, XlsxCellRead
 use time::{Date, Month, PrimitiveDateTime, Time};
 use time_tz::Tz;
 
-use super::orders::{
+use super::parse::{
     Cell, Cells, Entry, FileError, Layout, Normalizer, OrderFormat, Problem, cell_text,
 };
 
@@ -238,7 +238,7 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
-    use crate::tracking::orders::{Order, OrderReader, RowError, shop_zone};
+    use crate::tracking::order_imports::parse::{Order, OrderReader, RowError, shop_zone};
 
     const HEADER: [&str; 8] = [
         "Order ID",

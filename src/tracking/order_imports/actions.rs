@@ -17,7 +17,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::kernel::FieldErrors;
 use crate::storage::StoredObject;
 use crate::tenants::Access;
-use crate::tracking::orders::{FileError, OrderFormat};
+use crate::tracking::order_imports::parse::{FileError, OrderFormat};
 
 /// Who may upload, import, cancel, undo and attribute (viewers may look).
 pub const EDITORS: &[Access] = &[Access::Owner, Access::Operator, Access::AccountManager];
@@ -197,10 +197,10 @@ async fn move_import(
     let row = repo::import_for_move(tx, tenant.id, id)
         .await?
         .ok_or(DomainError::NotFound)?;
-    let from = ImportState::parse(&row.state).ok_or(DomainError::Refused(NOT_ALLOWED))?;
+    let from = row.state;
     let to = domain::next_state(from, command).ok_or(DomainError::Refused(NOT_ALLOWED))?;
     // The UPDATE checks the state again: of two racing requests, one moves it.
-    if !repo::transition(tx, tenant.id, id, from.code(), to.code()).await? {
+    if !repo::transition(tx, tenant.id, id, from, to).await? {
         return Err(DomainError::Refused(NOT_ALLOWED));
     }
     if to == ImportState::Cancelled {
@@ -229,6 +229,28 @@ pub struct AttributeOrderLine {
     pub line_key: String,
     /// None when the form named none readable.
     pub collaboration_id: Option<Uuid>,
+}
+
+/// The attribution form as posted (the unattributed page's row form; the API's body).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct AttributeOrderLineForm {
+    pub shop_id: String,
+    pub order_key: String,
+    pub line_key: String,
+    pub collaboration_id: String,
+}
+
+impl AttributeOrderLineForm {
+    /// The action's input; None when the shop is unreadable (the line cannot be known).
+    pub fn parse(self) -> Option<AttributeOrderLine> {
+        Some(AttributeOrderLine {
+            shop_id: self.shop_id.parse().ok()?,
+            order_key: self.order_key,
+            line_key: self.line_key,
+            collaboration_id: self.collaboration_id.parse().ok(),
+        })
+    }
 }
 
 /// Credits a current order line of the tenant to one of its collaborations (not proposed or

@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::db::{Db, SystemScope};
-use crate::tracking::clicks::{UniqueTracker, VisitorHash};
+use crate::tracking::links::rules::{UniqueTracker, VisitorHash};
 
 /// SPEC §5: a crash loses at most this much.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(250);
