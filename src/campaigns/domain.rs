@@ -7,8 +7,8 @@ use time::Date;
 use time::macros::format_description;
 use uuid::Uuid;
 
-use crate::creators::import::parse_count;
 use crate::kernel::STYLES;
+use crate::kernel::counts::parse_count;
 use crate::matching::domain::{AgeBucket, Format, Gender};
 use crate::tenants::domain::{
     CATEGORIES, FieldErrors, MARKETS, SHOP_CURRENCIES, is_shop_url, parse_percent,

@@ -18,7 +18,7 @@ use crate::db::{SystemScope, Tx};
 use crate::error::{AppError, AppResult, DomainError};
 use crate::state::AppState;
 use crate::tenants::domain::{CATEGORIES, FieldErrors, MARKETS};
-use crate::web::forms::{FormData, FormErrors};
+use crate::web::forms::{Form, FormErrors};
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
@@ -304,7 +304,7 @@ pub async fn show(
 pub struct ImportSummary {
     pub id: Uuid,
     pub filename: String,
-    pub status_key: String,
+    pub status_key: &'static str,
     pub counts: String,
     pub at: String,
     pub by: String,
@@ -334,7 +334,7 @@ async fn import_form_page(
         .map(|i| ImportSummary {
             id: i.id,
             filename: i.filename,
-            status_key: format!("creators.import.status.{}", i.status),
+            status_key: i.status.label_key(),
             counts: lang.t_with(
                 "creators.import.counts",
                 &[
@@ -445,7 +445,6 @@ pub async fn upload(
 struct ImportReportPage {
     layout: Layout,
     import: repo::ImportRow,
-    status_key: String,
     errors: Vec<ErrorLine>,
     more_errors: usize,
 }
@@ -496,7 +495,6 @@ pub async fn report(
     .await?;
     let page = ImportReportPage {
         layout,
-        status_key: format!("creators.import.status.{}", import.status),
         errors: error_lines(lang, &import.errors, ERRORS_SHOWN),
         more_errors: total_errors.saturating_sub(ERRORS_SHOWN),
         import,
@@ -679,15 +677,10 @@ pub async fn rates_add(
     lang: Lang,
     front: Front,
     user: CurrentUser,
-    form: FormData,
+    Form(form): Form<actions::AddReferenceRate>,
 ) -> AppResult<Response> {
     let mut tx = rates_scope(&state, &user).await?;
-    let input = actions::AddReferenceRate {
-        date: form.get("date").trim().to_string(),
-        from: form.get("from").trim().to_uppercase(),
-        to: form.get("to").trim().to_uppercase(),
-        rate: form.get("rate").trim().to_string(),
-    };
+    let input = form.tidied();
     match actions::add_reference_rate(&mut tx, &Actor::user(&user), input.clone()).await {
         Ok(_) => {
             tx.commit().await?;

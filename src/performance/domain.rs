@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime, Time};
 use time_tz::Tz;
 
-use crate::creators::import::parse_count;
+use crate::kernel::counts::parse_count;
 use crate::tenants::domain::FieldErrors;
 use crate::tracking::orders::{local_to_utc, parse_time_text};
 use crate::tracking::windows::Metrics;
