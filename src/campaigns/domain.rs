@@ -7,9 +7,9 @@ use time::Date;
 use time::macros::format_description;
 use uuid::Uuid;
 
-use crate::creators::import::parse_count;
 use crate::kernel::FieldErrors;
 use crate::kernel::STYLES;
+use crate::kernel::counts::parse_count;
 use crate::kernel::markets::{CATEGORIES, MARKETS, SHOP_CURRENCIES};
 use crate::matching::domain::{AgeBucket, Format, Gender};
 use crate::tenants::domain::{is_shop_url, parse_percent};

@@ -9,11 +9,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::domain::{self, ContractEvent, ContractState, Terms, TermsInput};
-use super::repo::{self, CollabRow, NewCollaboration, NewVersion, TransitionRecord};
+use super::repo::{self, NewCollaboration, NewVersion, TransitionRecord};
 use crate::audit;
 use crate::auth::Actor;
 use crate::campaigns::actions::{MoveCampaign, move_campaign};
-use crate::campaigns::domain::{CampaignState, Transition};
+use crate::campaigns::domain::{CampaignState, Decision, Transition};
 use crate::error::{DomainError, DomainResult};
 use crate::kernel::FieldErrors;
 use crate::tenants::Access;
@@ -68,7 +68,7 @@ pub async fn create_collaboration(
     account_manager_only(actor)?;
     let entry = repo::shortlist_entry(tx, tenant, input.campaign_id, input.entry_id)
         .await?
-        .filter(|e| e.decision.as_deref() == Some("approved"))
+        .filter(|e| e.decision.as_deref() == Some(Decision::Approve.code()))
         .ok_or(DomainError::NotFound)?;
     let today = time::OffsetDateTime::now_utc().date();
     let terms = domain::validate_terms(&input.terms, campaign.sample_needed, today)
@@ -159,7 +159,7 @@ pub async fn amend_terms(
         .first()
         .and_then(|v| serde_json::from_value(v.terms.clone()).ok())
         .ok_or(DomainError::NotFound)?;
-    let state = state_of(&row);
+    let state = row.state;
     if !domain::terms_changeable(state) {
         return Err(DomainError::Forbidden);
     }
@@ -247,7 +247,7 @@ pub async fn record_collaboration_event(
             "contract.state_error.not_allowed_from",
         ));
     }
-    let from = state_of(&row);
+    let from = row.state;
     let to = domain::next_state(from, &input.event, row.campaign().sample_needed, false)
         .map_err(|e| DomainError::Refused(e.key()))?;
     let (carrier, tracking_number) = match &input.event {
@@ -257,7 +257,7 @@ pub async fn record_collaboration_event(
         } => (carrier.trim(), tracking_number.trim()),
         _ => ("", ""),
     };
-    repo::set_state(tx, tenant, id, to.code(), carrier, tracking_number).await?;
+    repo::set_state(tx, tenant, id, to, carrier, tracking_number).await?;
     record_move(
         tx,
         actor,
@@ -323,21 +323,15 @@ pub async fn transition_collaboration(
     } else {
         actor.require(&[Access::Owner, Access::Operator, Access::AccountManager])?;
     }
-    let Some(from) = ContractState::parse(&row.state) else {
-        return Ok(None);
-    };
+    let from = row.state;
     let Ok(to) = domain::next_state(from, &input.event, row.campaign().sample_needed, false) else {
         return Ok(None);
     };
     if to != from {
-        repo::set_state_only(tx, tenant, id, to.code()).await?;
+        repo::set_state_only(tx, tenant, id, to).await?;
         record_move(tx, actor, id, from, to, input.event.code(), "").await?;
     }
     Ok(Some(to))
-}
-
-fn state_of(row: &CollabRow) -> ContractState {
-    ContractState::parse(&row.state).unwrap_or(ContractState::Proposed)
 }
 
 /// Records a move of a collaboration's state (who, when, why) and audits it.
@@ -356,8 +350,8 @@ async fn record_move(
         tenant,
         &TransitionRecord {
             collaboration_id,
-            from_state: from.code(),
-            to_state: to.code(),
+            from_state: from,
+            to_state: to,
             event,
             actor_id: actor.user_id,
             actor_label: &actor.label,

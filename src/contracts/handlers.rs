@@ -16,12 +16,13 @@ use super::actions::{
 };
 use super::domain::{self, ContractEvent, ContractState, Terms, TermsDefaults, TermsInput};
 use super::repo;
+use crate::campaigns::domain::Decision;
 use crate::error::{AppError, AppResult, DomainError};
 use crate::kernel::FieldErrors;
 use crate::kernel::markets::SHOP_CURRENCIES;
 use crate::state::AppState;
 use crate::tenants::{Access, TenantCtx};
-use crate::web::forms::{FormData, FormErrors};
+use crate::web::forms::{Form, FormErrors};
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
@@ -33,27 +34,32 @@ fn am_only(ctx: &TenantCtx) -> AppResult<()> {
     ctx.require_active()
 }
 
-fn posted(form: &FormData) -> TermsInput {
-    let f = |n: &str| form.get(n).to_string();
-    TermsInput {
-        fee_model: f("fee_model"),
-        fixed_fee: f("fixed_fee"),
-        fixed_fee_currency: f("fixed_fee_currency"),
-        commission_rate: f("commission_rate"),
-        service_fee_rate: f("service_fee_rate"),
-        videos: f("videos"),
-        live_sessions: f("live_sessions"),
-        publish_deadline: f("publish_deadline"),
-        min_days_live: f("min_days_live"),
-        revisions_included: f("revisions_included"),
-        usage_rights: f("usage_rights"),
-        paid_ads_until: f("paid_ads_until"),
-        sample_sku: f("sample_sku"),
-        sample_qty: f("sample_qty"),
-        sample_cost: f("sample_cost"),
-        sample_cost_currency: f("sample_cost_currency"),
-        discount_code: f("discount_code"),
-    }
+/// The terms form of a new collaboration: the approved shortlist entry it is for and the terms.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct NewCollaborationForm {
+    pub entry: String,
+    #[serde(flatten)]
+    pub terms: TermsInput,
+}
+
+/// The terms form of an existing collaboration: the terms and, for an amendment, why.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct TermsChangeForm {
+    pub reason: String,
+    #[serde(flatten)]
+    pub terms: TermsInput,
+}
+
+/// An event the account manager records (`ContractEvent::by_hand` reads it).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct EventForm {
+    pub event: String,
+    pub carrier: String,
+    pub tracking_number: String,
+    pub reason: String,
 }
 
 #[derive(Template)]
@@ -164,7 +170,7 @@ async fn new_form_facts(
         .campaign();
     let entry = repo::shortlist_entry(&mut ctx.tx, ctx.tenant.id, campaign_id, entry_id)
         .await?
-        .filter(|e| e.decision.as_deref() == Some("approved"))
+        .filter(|e| e.decision.as_deref() == Some(Decision::Approve.code()))
         .ok_or(AppError::NotFound)?;
     Ok((campaign, entry))
 }
@@ -239,16 +245,16 @@ pub async fn create(
     front: Front,
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
-    form: FormData,
+    Form(form): Form<NewCollaborationForm>,
 ) -> AppResult<Response> {
     let campaign_id = parse_id(&id)?;
     // An entry id that does not parse names no entry: the action answers 404 after its access
     // checks, as for any unknown entry.
-    let entry_id = parse_id(form.get("entry")).unwrap_or(Uuid::nil());
+    let entry_id = parse_id(&form.entry).unwrap_or(Uuid::nil());
     let input = CreateCollaboration {
         campaign_id,
         entry_id,
-        terms: posted(&form),
+        terms: form.terms.clone(),
     };
     match actions::create_collaboration(&mut ctx.tx, &ctx.actor, input).await {
         Ok(collab_id) => {
@@ -268,7 +274,7 @@ pub async fn create(
                 campaign_id,
                 &campaign,
                 &entry,
-                posted(&form),
+                form.terms,
                 errors,
             );
             terms_page(&state, &session, lang, ctx, form).await
@@ -293,8 +299,7 @@ struct CollabPage {
     campaign_id: Uuid,
     campaign: String,
     creator: String,
-    state: String,
-    state_key: String,
+    state: ContractState,
     version: i32,
     terms: Vec<(String, String)>,
     discount_code: String,
@@ -310,9 +315,8 @@ struct CollabPage {
 }
 
 fn terms_facts(lang: Lang, t: &Terms) -> Vec<(String, String)> {
-    let money = |a: Option<rust_decimal::Decimal>, c: Option<&str>| match (a, c) {
-        (Some(a), Some(c)) => fmt::money(a, c),
-        _ => "—".into(),
+    let money = |m: Option<crate::kernel::Money>| {
+        m.map_or_else(|| "—".into(), |m| fmt::money(m.amount, m.currency.code()))
     };
     vec![
         (
@@ -321,7 +325,7 @@ fn terms_facts(lang: Lang, t: &Terms) -> Vec<(String, String)> {
         ),
         (
             lang.t("contract.field.fixed_fee"),
-            money(t.fixed_fee, t.fixed_fee_currency.as_deref()),
+            money(t.fixed_fee_money()),
         ),
         (
             lang.t("contract.field.commission_rate"),
@@ -415,7 +419,6 @@ async fn page(
         })
         .collect();
     let campaign = row.campaign();
-    let state_enum = ContractState::parse(&row.state).unwrap_or(ContractState::Proposed);
     let path = format!("/t/{}/campaigns", ctx.tenant.slug);
     let layout = Layout::for_user(
         state,
@@ -445,8 +448,7 @@ async fn page(
                 row.campaign_title
             ),
             creator: format!("@{} · {}", row.handle, row.display_name),
-            state_key: state_enum.label_key().to_string(),
-            state: row.state.clone(),
+            state: row.state,
             version: row.current_version,
             terms: terms_facts(lang, &current),
             discount_code: row.discount_code.clone(),
@@ -458,7 +460,7 @@ async fn page(
             },
             versions,
             is_am: ctx.access == Access::AccountManager,
-            can_amend: ctx.access == Access::AccountManager && domain::terms_changeable(state_enum),
+            can_amend: ctx.access == Access::AccountManager && domain::terms_changeable(row.state),
             error: error.map(|k| lang.t(k)),
             performance,
         },
@@ -486,16 +488,13 @@ pub async fn event(
     (session, lang, origin, front): (Session, Lang, PublicOrigin, Front),
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
-    form: FormData,
+    Form(form): Form<EventForm>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let reason = form.get("reason").trim().to_string();
-    let Some(event) = ContractEvent::by_hand(
-        form.get("event"),
-        form.get("carrier"),
-        form.get("tracking_number"),
-        &reason,
-    ) else {
+    let reason = form.reason.trim().to_string();
+    let Some(event) =
+        ContractEvent::by_hand(&form.event, &form.carrier, &form.tracking_number, &reason)
+    else {
         // An event no form sends: unknown (404), after the collaboration (404) and the role
         // (403) are checked, as for any other event.
         repo::collaboration(&mut ctx.tx, ctx.tenant.id, id, false)
@@ -533,8 +532,8 @@ async fn terms_form_facts(ctx: &mut TenantCtx, id: Uuid) -> AppResult<(repo::Col
         .await?
         .ok_or(AppError::NotFound)?;
     am_only(ctx)?;
-    let state_enum = ContractState::parse(&row.state).unwrap_or(ContractState::Proposed);
-    Ok((row, domain::is_amendment(state_enum)))
+    let amendment = domain::is_amendment(row.state);
+    Ok((row, amendment))
 }
 
 fn terms_form(
@@ -572,8 +571,7 @@ pub async fn edit_terms(
         .first()
         .and_then(|v| serde_json::from_value(v.terms.clone()).ok())
         .ok_or(AppError::NotFound)?;
-    let state_enum = ContractState::parse(&row.state).unwrap_or(ContractState::Proposed);
-    if !domain::terms_changeable(state_enum) {
+    if !domain::terms_changeable(row.state) {
         return Err(AppError::Forbidden);
     }
     let form = terms_form(
@@ -596,13 +594,13 @@ pub async fn save_terms(
     front: Front,
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
-    form: FormData,
+    Form(form): Form<TermsChangeForm>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let reason = form.get("reason").trim().to_string();
+    let reason = form.reason.trim().to_string();
     let input = AmendTerms {
         collaboration_id: id,
-        terms: posted(&form),
+        terms: form.terms.clone(),
         reason: reason.clone(),
     };
     match actions::amend_terms(&mut ctx.tx, &ctx.actor, input).await {
@@ -622,12 +620,40 @@ pub async fn save_terms(
                 id,
                 &row,
                 amendment,
-                posted(&form),
+                form.terms,
                 reason,
                 errors,
             );
             terms_page(&state, &session, lang, ctx, form).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_terms_forms_read_their_own_fields_beside_the_terms() {
+        let body =
+            b"entry=abc&fee_model=fixed&fixed_fee=1%2C200&fixed_fee_currency=USD&videos=2&csrf=x";
+        let form: NewCollaborationForm = serde_html_form::from_bytes(body).unwrap();
+        assert_eq!(form.entry, "abc");
+        assert_eq!(form.terms.fee_model, "fixed");
+        assert_eq!(form.terms.fixed_fee, "1,200");
+        assert_eq!(form.terms.videos, "2");
+        assert_eq!(form.terms.discount_code, "");
+        let form: TermsChangeForm =
+            serde_html_form::from_bytes(b"reason=typo&discount_code=SAVE10").unwrap();
+        assert_eq!(
+            (form.reason.as_str(), form.terms.discount_code.as_str()),
+            ("typo", "SAVE10")
+        );
+        let form: EventForm = serde_html_form::from_bytes(b"event=cancel&reason=late").unwrap();
+        assert_eq!(
+            (form.event.as_str(), form.reason.as_str()),
+            ("cancel", "late")
+        );
     }
 }

@@ -2,13 +2,15 @@
 //! caller's tenant-scoped transaction (RLS on; every query names the tenant as well).
 
 use rust_decimal::Decimal;
-use sqlx::{Connection, FromRow, PgConnection};
+use sqlx::{Connection, PgConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::domain::{ContractState, FeeModel};
+
 /// An approved-or-not shortlist entry of a campaign, with the creator's facts the terms form
 /// starts from.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct EntryFacts {
     pub id: Uuid,
     pub creator_id: Uuid,
@@ -25,15 +27,16 @@ pub async fn shortlist_entry(
     campaign: Uuid,
     entry: Uuid,
 ) -> Result<Option<EntryFacts>, sqlx::Error> {
-    sqlx::query_as::<_, EntryFacts>(
-        "SELECT e.id, e.creator_id, c.handle, c.display_name, c.quote_video, \
-           c.quote_currency::text AS quote_currency, e.decision \
-         FROM shortlist_entries e JOIN creators c ON c.id = e.creator_id \
-         WHERE e.tenant_id = $1 AND e.campaign_id = $2 AND e.id = $3",
+    sqlx::query_as!(
+        EntryFacts,
+        r#"SELECT e.id, e.creator_id, c.handle, c.display_name, c.quote_video,
+             c.quote_currency::text AS "quote_currency?", e.decision
+           FROM shortlist_entries e JOIN creators c ON c.id = e.creator_id
+           WHERE e.tenant_id = $1 AND e.campaign_id = $2 AND e.id = $3"#,
+        tenant,
+        campaign,
+        entry,
     )
-    .bind(tenant)
-    .bind(campaign)
-    .bind(entry)
     .fetch_optional(conn)
     .await
 }
@@ -42,16 +45,17 @@ pub async fn shortlist_entry(
 pub async fn terms_defaults(
     conn: &mut PgConnection,
     tenant: Uuid,
-) -> Result<(Decimal, String), sqlx::Error> {
-    let service_fee: Decimal =
-        sqlx::query_scalar("SELECT service_fee_rate FROM tenants WHERE id = $1")
-            .bind(tenant)
+) -> Result<(Decimal, FeeModel), sqlx::Error> {
+    let service_fee =
+        sqlx::query_scalar!("SELECT service_fee_rate FROM tenants WHERE id = $1", tenant)
             .fetch_one(&mut *conn)
             .await?;
-    let fee_model: String = sqlx::query_scalar("SELECT fee_model FROM tenants WHERE id = $1")
-        .bind(tenant)
-        .fetch_one(&mut *conn)
-        .await?;
+    let fee_model = sqlx::query_scalar!(
+        r#"SELECT fee_model AS "fee_model: FeeModel" FROM tenants WHERE id = $1"#,
+        tenant
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     Ok((service_fee, fee_model))
 }
 
@@ -62,12 +66,12 @@ pub async fn collaboration_exists(
     campaign: Uuid,
     creator: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM collaborations WHERE tenant_id = $1 AND campaign_id = $2 AND creator_id = $3)",
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM collaborations WHERE tenant_id = $1 AND campaign_id = $2 AND creator_id = $3) AS "exists!""#,
+        tenant,
+        campaign,
+        creator,
     )
-    .bind(tenant)
-    .bind(campaign)
-    .bind(creator)
     .fetch_one(conn)
     .await
 }
@@ -79,13 +83,13 @@ pub async fn discount_code_taken(
     code: &str,
     except: Option<Uuid>,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM collaborations WHERE tenant_id = $1 AND discount_code = $2 \
-           AND id IS DISTINCT FROM $3)",
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM collaborations WHERE tenant_id = $1 AND discount_code = $2
+             AND id IS DISTINCT FROM $3) AS "exists!""#,
+        tenant,
+        code,
+        except,
     )
-    .bind(tenant)
-    .bind(code)
-    .bind(except)
     .fetch_one(conn)
     .await
 }
@@ -109,17 +113,17 @@ pub async fn insert_collaboration(
     new: &NewCollaboration<'_>,
 ) -> Result<(), sqlx::Error> {
     let mut savepoint = conn.begin().await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO collaborations (tenant_id, id, campaign_id, creator_id, discount_code, link_slug, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        tenant,
+        new.id,
+        new.campaign_id,
+        new.creator_id,
+        new.discount_code,
+        new.link_slug,
+        new.created_by,
     )
-    .bind(tenant)
-    .bind(new.id)
-    .bind(new.campaign_id)
-    .bind(new.creator_id)
-    .bind(new.discount_code)
-    .bind(new.link_slug)
-    .bind(new.created_by)
     .execute(&mut *savepoint)
     .await?;
     savepoint.commit().await
@@ -133,23 +137,23 @@ pub async fn insert_first_version(
     terms: &serde_json::Value,
     by: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO contract_versions (tenant_id, collaboration_id, version, terms, created_by) VALUES ($1, $2, 1, $3, $4)",
+        tenant,
+        collaboration,
+        terms,
+        by,
     )
-    .bind(tenant)
-    .bind(collaboration)
-    .bind(terms)
-    .bind(by)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 /// A collaboration with the facts its page and its actions need.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct CollabRow {
     pub campaign_id: Uuid,
-    pub state: String,
+    pub state: ContractState,
     pub discount_code: String,
     pub link_slug: String,
     pub current_version: i32,
@@ -176,22 +180,39 @@ pub async fn collaboration(
     id: Uuid,
     lock: bool,
 ) -> Result<Option<CollabRow>, sqlx::Error> {
-    sqlx::query_as::<_, CollabRow>(&format!(
-        "SELECT l.campaign_id, l.state, l.discount_code, l.link_slug, l.current_version, \
-           l.sample_carrier, l.sample_tracking, c.handle, c.display_name, k.code AS campaign_code, \
-           k.title AS campaign_title, k.data AS campaign_data \
-         FROM collaborations l JOIN creators c ON c.id = l.creator_id \
-         JOIN campaigns k ON k.tenant_id = l.tenant_id AND k.id = l.campaign_id \
-         WHERE l.tenant_id = $1 AND l.id = $2{}",
-        if lock { " FOR UPDATE OF l" } else { "" }
-    ))
-    .bind(tenant)
-    .bind(id)
-    .fetch_optional(conn)
-    .await
+    // The same query twice, with and without its lock: the macros take a literal.
+    if lock {
+        sqlx::query_as!(
+            CollabRow,
+            r#"SELECT l.campaign_id, l.state AS "state: ContractState", l.discount_code, l.link_slug,
+                 l.current_version, l.sample_carrier, l.sample_tracking, c.handle, c.display_name,
+                 k.code AS campaign_code, k.title AS campaign_title, k.data AS campaign_data
+               FROM collaborations l JOIN creators c ON c.id = l.creator_id
+               JOIN campaigns k ON k.tenant_id = l.tenant_id AND k.id = l.campaign_id
+               WHERE l.tenant_id = $1 AND l.id = $2 FOR UPDATE OF l"#,
+            tenant,
+            id,
+        )
+        .fetch_optional(conn)
+        .await
+    } else {
+        sqlx::query_as!(
+            CollabRow,
+            r#"SELECT l.campaign_id, l.state AS "state: ContractState", l.discount_code, l.link_slug,
+                 l.current_version, l.sample_carrier, l.sample_tracking, c.handle, c.display_name,
+                 k.code AS campaign_code, k.title AS campaign_title, k.data AS campaign_data
+               FROM collaborations l JOIN creators c ON c.id = l.creator_id
+               JOIN campaigns k ON k.tenant_id = l.tenant_id AND k.id = l.campaign_id
+               WHERE l.tenant_id = $1 AND l.id = $2"#,
+            tenant,
+            id,
+        )
+        .fetch_optional(conn)
+        .await
+    }
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct VersionRow {
     pub version: i32,
     pub terms: serde_json::Value,
@@ -205,12 +226,13 @@ pub async fn versions(
     tenant: Uuid,
     id: Uuid,
 ) -> Result<Vec<VersionRow>, sqlx::Error> {
-    sqlx::query_as::<_, VersionRow>(
+    sqlx::query_as!(
+        VersionRow,
         "SELECT version, terms, reason, created_at FROM contract_versions \
          WHERE tenant_id = $1 AND collaboration_id = $2 ORDER BY version DESC",
+        tenant,
+        id,
     )
-    .bind(tenant)
-    .bind(id)
     .fetch_all(conn)
     .await
 }
@@ -221,23 +243,23 @@ pub async fn set_state(
     conn: &mut PgConnection,
     tenant: Uuid,
     id: Uuid,
-    state: &str,
+    state: ContractState,
     carrier: &str,
     tracking_number: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE collaborations SET state = $3, updated_at = now(), \
            sample_carrier = CASE WHEN $4 <> '' THEN $4 ELSE sample_carrier END, \
            sample_tracking = CASE WHEN $5 <> '' THEN $5 ELSE sample_tracking END, \
            sample_shipped_at = CASE WHEN $3 = 'sample_shipped' THEN now() ELSE sample_shipped_at END, \
            sample_delivered_at = CASE WHEN $3 = 'sample_delivered' THEN now() ELSE sample_delivered_at END \
          WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id,
+        state as ContractState,
+        carrier,
+        tracking_number,
     )
-    .bind(tenant)
-    .bind(id)
-    .bind(state)
-    .bind(carrier)
-    .bind(tracking_number)
     .execute(conn)
     .await?;
     Ok(())
@@ -248,14 +270,14 @@ pub async fn set_state_only(
     conn: &mut PgConnection,
     tenant: Uuid,
     id: Uuid,
-    state: &str,
+    state: ContractState,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE collaborations SET state = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id,
+        state as ContractState,
     )
-    .bind(tenant)
-    .bind(id)
-    .bind(state)
     .execute(conn)
     .await?;
     Ok(())
@@ -281,30 +303,36 @@ pub async fn insert_version(
     new: &NewVersion<'_>,
 ) -> Result<(), sqlx::Error> {
     let mut savepoint = conn.begin().await?;
-    sqlx::query("INSERT INTO contract_versions (tenant_id, collaboration_id, version, terms, reason, created_by) VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6)")
-        .bind(tenant)
-        .bind(new.collaboration_id)
-        .bind(new.version)
-        .bind(&new.terms)
-        .bind(new.reason)
-        .bind(new.created_by)
-        .execute(&mut *savepoint)
-        .await?;
-    sqlx::query("UPDATE collaborations SET current_version = $3, discount_code = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant)
-        .bind(new.collaboration_id)
-        .bind(new.version)
-        .bind(new.discount_code)
-        .execute(&mut *savepoint)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO contract_versions (tenant_id, collaboration_id, version, terms, reason, created_by) \
+         VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6)",
+        tenant,
+        new.collaboration_id,
+        new.version,
+        &new.terms,
+        new.reason,
+        new.created_by,
+    )
+    .execute(&mut *savepoint)
+    .await?;
+    sqlx::query!(
+        "UPDATE collaborations SET current_version = $3, discount_code = $4, updated_at = now() \
+         WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        new.collaboration_id,
+        new.version,
+        new.discount_code,
+    )
+    .execute(&mut *savepoint)
+    .await?;
     savepoint.commit().await
 }
 
 /// One move of a collaboration's state: who, when, why.
 pub struct TransitionRecord<'a> {
     pub collaboration_id: Uuid,
-    pub from_state: &'a str,
-    pub to_state: &'a str,
+    pub from_state: ContractState,
+    pub to_state: ContractState,
     pub event: &'a str,
     pub actor_id: Option<Uuid>,
     pub actor_label: &'a str,
@@ -317,19 +345,19 @@ pub async fn record_transition(
     tenant: Uuid,
     t: &TransitionRecord<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO contract_transitions (tenant_id, id, collaboration_id, from_state, to_state, event, actor_id, actor_label, reason) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''))",
+        tenant,
+        Uuid::now_v7(),
+        t.collaboration_id,
+        t.from_state as ContractState,
+        t.to_state as ContractState,
+        t.event,
+        t.actor_id,
+        t.actor_label,
+        t.reason,
     )
-    .bind(tenant)
-    .bind(Uuid::now_v7())
-    .bind(t.collaboration_id)
-    .bind(t.from_state)
-    .bind(t.to_state)
-    .bind(t.event)
-    .bind(t.actor_id)
-    .bind(t.actor_label)
-    .bind(t.reason)
     .execute(conn)
     .await?;
     Ok(())

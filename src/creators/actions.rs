@@ -154,12 +154,25 @@ pub async fn cancel_creator_import(
 }
 
 /// A reference rate as the form sent it (read by `ReferenceRate::parse`).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct AddReferenceRate {
     pub date: String,
     pub from: String,
     pub to: String,
     pub rate: String,
+}
+
+impl AddReferenceRate {
+    /// As the form shows it again: spaces around gone, currency codes in upper case.
+    pub fn tidied(self) -> AddReferenceRate {
+        AddReferenceRate {
+            date: self.date.trim().to_string(),
+            from: self.from.trim().to_uppercase(),
+            to: self.to.trim().to_uppercase(),
+            rate: self.rate.trim().to_string(),
+        }
+    }
 }
 
 /// Enters the reference rate of a day and currency pair (replacing the one entered before for

@@ -4,6 +4,45 @@ use rust_decimal::Decimal;
 
 use crate::kernel::FieldErrors;
 
+/// Where a creator import stands (`creator_imports.status`): checked and waiting for a decision,
+/// then imported or cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum ImportStatus {
+    Validated,
+    Imported,
+    Cancelled,
+}
+
+impl ImportStatus {
+    pub const ALL: [ImportStatus; 3] = [
+        ImportStatus::Validated,
+        ImportStatus::Imported,
+        ImportStatus::Cancelled,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ImportStatus::Validated => "validated",
+            ImportStatus::Imported => "imported",
+            ImportStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            ImportStatus::Validated => "creators.import.status.validated",
+            ImportStatus::Imported => "creators.import.status.imported",
+            ImportStatus::Cancelled => "creators.import.status.cancelled",
+        }
+    }
+
+    /// Still waiting for someone to import it or cancel it.
+    pub fn is_pending(self) -> bool {
+        self == ImportStatus::Validated
+    }
+}
+
 /// One reference rate as staff enter it: on `date`, 1 `from` is `rate` `to`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReferenceRate {
@@ -76,6 +115,17 @@ impl ReferenceRate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_import_status_is_named_in_both_languages() {
+        for status in ImportStatus::ALL {
+            assert!(
+                crate::web::lang::in_both_catalogues(status.label_key()),
+                "{status:?}"
+            );
+            assert!(status.label_key().ends_with(status.code()));
+        }
+    }
 
     #[test]
     fn a_rate_is_read_with_its_codes_in_upper_case() {

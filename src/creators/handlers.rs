@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult, DomainError};
 use crate::kernel::FieldErrors;
 use crate::kernel::markets::{CATEGORIES, MARKETS};
 use crate::state::AppState;
-use crate::web::forms::{FormData, FormErrors};
+use crate::web::forms::{Form, FormErrors};
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
@@ -305,7 +305,7 @@ pub async fn show(
 pub struct ImportSummary {
     pub id: Uuid,
     pub filename: String,
-    pub status_key: String,
+    pub status_key: &'static str,
     pub counts: String,
     pub at: String,
     pub by: String,
@@ -335,7 +335,7 @@ async fn import_form_page(
         .map(|i| ImportSummary {
             id: i.id,
             filename: i.filename,
-            status_key: format!("creators.import.status.{}", i.status),
+            status_key: i.status.label_key(),
             counts: lang.t_with(
                 "creators.import.counts",
                 &[
@@ -446,7 +446,6 @@ pub async fn upload(
 struct ImportReportPage {
     layout: Layout,
     import: repo::ImportRow,
-    status_key: String,
     errors: Vec<ErrorLine>,
     more_errors: usize,
 }
@@ -497,7 +496,6 @@ pub async fn report(
     .await?;
     let page = ImportReportPage {
         layout,
-        status_key: format!("creators.import.status.{}", import.status),
         errors: error_lines(lang, &import.errors, ERRORS_SHOWN),
         more_errors: total_errors.saturating_sub(ERRORS_SHOWN),
         import,
@@ -680,15 +678,10 @@ pub async fn rates_add(
     lang: Lang,
     front: Front,
     user: CurrentUser,
-    form: FormData,
+    Form(form): Form<actions::AddReferenceRate>,
 ) -> AppResult<Response> {
     let mut tx = rates_scope(&state, &user).await?;
-    let input = actions::AddReferenceRate {
-        date: form.get("date").trim().to_string(),
-        from: form.get("from").trim().to_uppercase(),
-        to: form.get("to").trim().to_uppercase(),
-        rate: form.get("rate").trim().to_string(),
-    };
+    let input = form.tidied();
     match actions::add_reference_rate(&mut tx, &Actor::user(&user), input.clone()).await {
         Ok(_) => {
             tx.commit().await?;

@@ -7,7 +7,9 @@ use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::domain::ImportStatus;
 use super::import::CreatorRecord;
+use crate::contracts::domain::ContractState;
 
 pub const PAGE_SIZE: i64 = 50;
 
@@ -111,10 +113,10 @@ fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &CreatorFilter) {
             .push_bind(f.style.clone())
             .push("]::text[]");
     }
-    if let Some(min) = super::import::parse_count(&f.followers_min) {
+    if let Some(min) = crate::kernel::counts::parse_count(&f.followers_min) {
         qb.push(" AND followers >= ").push_bind(min);
     }
-    if let Some(max) = super::import::parse_count(&f.followers_max) {
+    if let Some(max) = crate::kernel::counts::parse_count(&f.followers_max) {
         qb.push(" AND followers <= ").push_bind(max);
     }
     if let Ok(er) = f.er_min.trim().trim_end_matches('%').parse::<f64>()
@@ -125,6 +127,7 @@ fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &CreatorFilter) {
 }
 
 /// One page of the pool and how many match in all.
+// dynamic: the filters present and the ORDER BY (one of ten) depend on the URL.
 pub async fn list(
     conn: &mut PgConnection,
     f: &CreatorFilter,
@@ -149,7 +152,7 @@ pub async fn list(
     Ok((rows, total))
 }
 
-#[derive(FromRow, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct CreatorDetail {
     pub id: Uuid,
     pub handle: String,
@@ -181,14 +184,16 @@ pub struct CreatorDetail {
 }
 
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<CreatorDetail>, sqlx::Error> {
-    sqlx::query_as::<_, CreatorDetail>(
-        "SELECT id, handle, display_name, profile_url, country::text AS country, markets, languages, \
-         followers, avg_views, avg_likes, avg_comments, avg_shares, categories, styles, audience_age, \
-         audience_gender, audience_countries, quote_video, quote_live, \
-         quote_currency::text AS quote_currency, mcn, contact, sample_posting_rate, violation_notes, \
-         platform_blacklisted, active, last_refreshed_at FROM creators WHERE id = $1",
+    sqlx::query_as!(
+        CreatorDetail,
+        r#"SELECT id, handle, display_name, profile_url, country::text AS "country?", markets,
+             languages, followers, avg_views, avg_likes, avg_comments, avg_shares, categories, styles,
+             audience_age, audience_gender, audience_countries, quote_video, quote_live,
+             quote_currency::text AS "quote_currency?", mcn, contact, sample_posting_rate,
+             violation_notes, platform_blacklisted, active, last_refreshed_at
+           FROM creators WHERE id = $1"#,
+        id,
     )
-    .bind(id)
     .fetch_optional(conn)
     .await
 }
@@ -211,93 +216,93 @@ fn shares_json(pairs: &[(String, f64)]) -> serde_json::Value {
 /// file carried. Returns true when the creator was new.
 pub async fn upsert(conn: &mut PgConnection, r: &CreatorRecord) -> Result<bool, sqlx::Error> {
     let has = |c: &str| r.present.contains(c);
-    let inserted: bool = sqlx::query_scalar(
-        "INSERT INTO creators (id, handle, display_name, profile_url, country, markets, languages, \
-           followers, avg_views, avg_likes, avg_comments, avg_shares, categories, styles, \
-           audience_age, audience_gender, audience_countries, quote_video, quote_live, quote_currency, \
-           mcn, contact, sample_posting_rate, violation_notes, active, last_refreshed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-           $20, $21, $22, $23, $24, $25, now()) \
-         ON CONFLICT (handle) DO UPDATE SET \
-           display_name = CASE WHEN $26 THEN EXCLUDED.display_name ELSE creators.display_name END, \
-           profile_url = CASE WHEN $27 THEN EXCLUDED.profile_url ELSE creators.profile_url END, \
-           country = CASE WHEN $28 THEN EXCLUDED.country ELSE creators.country END, \
-           markets = CASE WHEN $29 THEN EXCLUDED.markets ELSE creators.markets END, \
-           languages = CASE WHEN $30 THEN EXCLUDED.languages ELSE creators.languages END, \
-           followers = EXCLUDED.followers, \
-           avg_views = CASE WHEN $31 THEN EXCLUDED.avg_views ELSE creators.avg_views END, \
-           avg_likes = CASE WHEN $32 THEN EXCLUDED.avg_likes ELSE creators.avg_likes END, \
-           avg_comments = CASE WHEN $33 THEN EXCLUDED.avg_comments ELSE creators.avg_comments END, \
-           avg_shares = CASE WHEN $34 THEN EXCLUDED.avg_shares ELSE creators.avg_shares END, \
-           categories = CASE WHEN $35 THEN EXCLUDED.categories ELSE creators.categories END, \
-           styles = CASE WHEN $36 THEN EXCLUDED.styles ELSE creators.styles END, \
-           audience_age = CASE WHEN $37 THEN EXCLUDED.audience_age ELSE creators.audience_age END, \
-           audience_gender = CASE WHEN $38 THEN EXCLUDED.audience_gender ELSE creators.audience_gender END, \
-           audience_countries = CASE WHEN $39 THEN EXCLUDED.audience_countries ELSE creators.audience_countries END, \
-           quote_video = CASE WHEN $40 THEN EXCLUDED.quote_video ELSE creators.quote_video END, \
-           quote_live = CASE WHEN $41 THEN EXCLUDED.quote_live ELSE creators.quote_live END, \
-           quote_currency = CASE WHEN $42 THEN EXCLUDED.quote_currency ELSE creators.quote_currency END, \
-           mcn = CASE WHEN $43 THEN EXCLUDED.mcn ELSE creators.mcn END, \
-           contact = CASE WHEN $44 THEN EXCLUDED.contact ELSE creators.contact END, \
-           sample_posting_rate = CASE WHEN $45 THEN EXCLUDED.sample_posting_rate ELSE creators.sample_posting_rate END, \
-           violation_notes = CASE WHEN $46 THEN EXCLUDED.violation_notes ELSE creators.violation_notes END, \
-           active = CASE WHEN $47 THEN EXCLUDED.active ELSE creators.active END, \
-           last_refreshed_at = now(), updated_at = now() \
-         RETURNING (xmax = 0)",
+    let inserted = sqlx::query_scalar!(
+        r#"INSERT INTO creators (id, handle, display_name, profile_url, country, markets, languages,
+           followers, avg_views, avg_likes, avg_comments, avg_shares, categories, styles,
+           audience_age, audience_gender, audience_countries, quote_video, quote_live, quote_currency,
+           mcn, contact, sample_posting_rate, violation_notes, active, last_refreshed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+           $20, $21, $22, $23, $24, $25, now())
+         ON CONFLICT (handle) DO UPDATE SET
+           display_name = CASE WHEN $26 THEN EXCLUDED.display_name ELSE creators.display_name END,
+           profile_url = CASE WHEN $27 THEN EXCLUDED.profile_url ELSE creators.profile_url END,
+           country = CASE WHEN $28 THEN EXCLUDED.country ELSE creators.country END,
+           markets = CASE WHEN $29 THEN EXCLUDED.markets ELSE creators.markets END,
+           languages = CASE WHEN $30 THEN EXCLUDED.languages ELSE creators.languages END,
+           followers = EXCLUDED.followers,
+           avg_views = CASE WHEN $31 THEN EXCLUDED.avg_views ELSE creators.avg_views END,
+           avg_likes = CASE WHEN $32 THEN EXCLUDED.avg_likes ELSE creators.avg_likes END,
+           avg_comments = CASE WHEN $33 THEN EXCLUDED.avg_comments ELSE creators.avg_comments END,
+           avg_shares = CASE WHEN $34 THEN EXCLUDED.avg_shares ELSE creators.avg_shares END,
+           categories = CASE WHEN $35 THEN EXCLUDED.categories ELSE creators.categories END,
+           styles = CASE WHEN $36 THEN EXCLUDED.styles ELSE creators.styles END,
+           audience_age = CASE WHEN $37 THEN EXCLUDED.audience_age ELSE creators.audience_age END,
+           audience_gender = CASE WHEN $38 THEN EXCLUDED.audience_gender ELSE creators.audience_gender END,
+           audience_countries = CASE WHEN $39 THEN EXCLUDED.audience_countries ELSE creators.audience_countries END,
+           quote_video = CASE WHEN $40 THEN EXCLUDED.quote_video ELSE creators.quote_video END,
+           quote_live = CASE WHEN $41 THEN EXCLUDED.quote_live ELSE creators.quote_live END,
+           quote_currency = CASE WHEN $42 THEN EXCLUDED.quote_currency ELSE creators.quote_currency END,
+           mcn = CASE WHEN $43 THEN EXCLUDED.mcn ELSE creators.mcn END,
+           contact = CASE WHEN $44 THEN EXCLUDED.contact ELSE creators.contact END,
+           sample_posting_rate = CASE WHEN $45 THEN EXCLUDED.sample_posting_rate ELSE creators.sample_posting_rate END,
+           violation_notes = CASE WHEN $46 THEN EXCLUDED.violation_notes ELSE creators.violation_notes END,
+           active = CASE WHEN $47 THEN EXCLUDED.active ELSE creators.active END,
+           last_refreshed_at = now(), updated_at = now()
+         RETURNING (xmax = 0) AS "inserted!""#,
+        Uuid::now_v7(),
+        &r.handle,
+        &r.display_name,
+        r.profile_url.as_deref(),
+        r.country.as_deref(),
+        &r.markets,
+        &r.languages,
+        r.followers,
+        r.avg_views,
+        r.avg_likes,
+        r.avg_comments,
+        r.avg_shares,
+        &r.categories,
+        &r.styles,
+        shares_json(&r.audience_age),
+        shares_json(&r.audience_gender),
+        shares_json(&r.audience_countries),
+        r.quote_video,
+        r.quote_live,
+        r.quote_currency.as_deref(),
+        r.mcn.as_deref(),
+        r.contact.as_deref(),
+        r.sample_posting_rate,
+        r.violation_notes.as_deref(),
+        r.active,
+        has("display_name"),
+        has("profile_url"),
+        has("country"),
+        has("markets"),
+        has("languages"),
+        has("avg_views"),
+        has("avg_likes"),
+        has("avg_comments"),
+        has("avg_shares"),
+        has("categories"),
+        has("styles"),
+        has("audience_age"),
+        has("audience_gender"),
+        has("audience_countries"),
+        has("quote_video"),
+        has("quote_live"),
+        has("quote_currency"),
+        has("mcn"),
+        has("contact"),
+        has("sample_posting_rate"),
+        has("violation_notes"),
+        has("active"),
     )
-    .bind(Uuid::now_v7())
-    .bind(&r.handle)
-    .bind(&r.display_name)
-    .bind(&r.profile_url)
-    .bind(&r.country)
-    .bind(&r.markets)
-    .bind(&r.languages)
-    .bind(r.followers)
-    .bind(r.avg_views)
-    .bind(r.avg_likes)
-    .bind(r.avg_comments)
-    .bind(r.avg_shares)
-    .bind(&r.categories)
-    .bind(&r.styles)
-    .bind(shares_json(&r.audience_age))
-    .bind(shares_json(&r.audience_gender))
-    .bind(shares_json(&r.audience_countries))
-    .bind(r.quote_video)
-    .bind(r.quote_live)
-    .bind(&r.quote_currency)
-    .bind(&r.mcn)
-    .bind(&r.contact)
-    .bind(r.sample_posting_rate)
-    .bind(&r.violation_notes)
-    .bind(r.active)
-    .bind(has("display_name"))
-    .bind(has("profile_url"))
-    .bind(has("country"))
-    .bind(has("markets"))
-    .bind(has("languages"))
-    .bind(has("avg_views"))
-    .bind(has("avg_likes"))
-    .bind(has("avg_comments"))
-    .bind(has("avg_shares"))
-    .bind(has("categories"))
-    .bind(has("styles"))
-    .bind(has("audience_age"))
-    .bind(has("audience_gender"))
-    .bind(has("audience_countries"))
-    .bind(has("quote_video"))
-    .bind(has("quote_live"))
-    .bind(has("quote_currency"))
-    .bind(has("mcn"))
-    .bind(has("contact"))
-    .bind(has("sample_posting_rate"))
-    .bind(has("violation_notes"))
-    .bind(has("active"))
     .fetch_one(conn)
     .await?;
     Ok(inserted)
 }
 
-#[derive(FromRow, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct ImportRow {
     pub id: Uuid,
     pub filename: String,
@@ -306,31 +311,36 @@ pub struct ImportRow {
     pub good_rows: i32,
     pub error_rows: i32,
     pub errors: serde_json::Value,
-    pub status: String,
+    pub status: ImportStatus,
     pub created: Option<i32>,
     pub updated: Option<i32>,
     pub created_at: OffsetDateTime,
     pub uploader: String,
 }
 
-const IMPORT_COLUMNS: &str = "i.id, i.filename, i.encoding, i.total_rows, i.good_rows, i.error_rows, \
-    i.errors, i.status, i.created, i.updated, i.created_at, u.email AS uploader";
-
 pub async fn recent_imports(conn: &mut PgConnection) -> Result<Vec<ImportRow>, sqlx::Error> {
-    sqlx::query_as::<_, ImportRow>(&format!(
-        "SELECT {IMPORT_COLUMNS} FROM creator_imports i JOIN users u ON u.id = i.uploaded_by \
-         ORDER BY i.created_at DESC LIMIT 20"
-    ))
+    sqlx::query_as!(
+        ImportRow,
+        r#"SELECT i.id, i.filename, i.encoding, i.total_rows, i.good_rows, i.error_rows, i.errors,
+             i.status AS "status: ImportStatus", i.created, i.updated, i.created_at,
+             u.email AS uploader
+           FROM creator_imports i JOIN users u ON u.id = i.uploaded_by
+           ORDER BY i.created_at DESC LIMIT 20"#
+    )
     .fetch_all(conn)
     .await
 }
 
 pub async fn import(conn: &mut PgConnection, id: Uuid) -> Result<Option<ImportRow>, sqlx::Error> {
-    sqlx::query_as::<_, ImportRow>(&format!(
-        "SELECT {IMPORT_COLUMNS} FROM creator_imports i JOIN users u ON u.id = i.uploaded_by \
-         WHERE i.id = $1"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        ImportRow,
+        r#"SELECT i.id, i.filename, i.encoding, i.total_rows, i.good_rows, i.error_rows, i.errors,
+             i.status AS "status: ImportStatus", i.created, i.updated, i.created_at,
+             u.email AS uploader
+           FROM creator_imports i JOIN users u ON u.id = i.uploaded_by
+           WHERE i.id = $1"#,
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -340,15 +350,15 @@ pub async fn pending_content(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT content FROM creator_imports WHERE id = $1 AND status = 'validated' FOR UPDATE",
+        id,
     )
-    .bind(id)
     .fetch_optional(conn)
     .await
 }
 
-#[derive(FromRow, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct RateRow {
     pub id: Uuid,
     pub rate_date: time::Date,
@@ -358,9 +368,10 @@ pub struct RateRow {
 }
 
 pub async fn rates(conn: &mut PgConnection) -> Result<Vec<RateRow>, sqlx::Error> {
-    sqlx::query_as::<_, RateRow>(
-        "SELECT id, rate_date, from_ccy::text AS from_ccy, to_ccy::text AS to_ccy, rate \
-         FROM reference_rates ORDER BY rate_date DESC, from_ccy, to_ccy LIMIT 200",
+    sqlx::query_as!(
+        RateRow,
+        r#"SELECT id, rate_date, from_ccy::text AS "from_ccy!", to_ccy::text AS "to_ccy!", rate
+           FROM reference_rates ORDER BY rate_date DESC, from_ccy, to_ccy LIMIT 200"#
     )
     .fetch_all(conn)
     .await
@@ -377,25 +388,25 @@ pub async fn rate_on(
     if from == to {
         return Ok(Some(Decimal::ONE));
     }
-    let direct: Option<Decimal> = sqlx::query_scalar(
+    let direct = sqlx::query_scalar!(
         "SELECT rate FROM reference_rates WHERE from_ccy = $1 AND to_ccy = $2 AND rate_date <= $3 \
          ORDER BY rate_date DESC LIMIT 1",
+        from,
+        to,
+        on,
     )
-    .bind(from)
-    .bind(to)
-    .bind(on)
     .fetch_optional(&mut *conn)
     .await?;
     if direct.is_some() {
         return Ok(direct);
     }
-    let inverse: Option<Decimal> = sqlx::query_scalar(
+    let inverse = sqlx::query_scalar!(
         "SELECT rate FROM reference_rates WHERE from_ccy = $2 AND to_ccy = $1 AND rate_date <= $3 \
          ORDER BY rate_date DESC LIMIT 1",
+        from,
+        to,
+        on,
     )
-    .bind(from)
-    .bind(to)
-    .bind(on)
     .fetch_optional(&mut *conn)
     .await?;
     Ok(inverse
@@ -421,19 +432,19 @@ pub async fn insert_import(
     conn: &mut PgConnection,
     new: &NewCreatorImport<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO creator_imports (id, uploaded_by, filename, encoding, content, total_rows, \
          good_rows, error_rows, errors) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        new.id,
+        new.uploaded_by,
+        new.filename,
+        new.encoding,
+        new.content,
+        new.total_rows,
+        new.good_rows,
+        new.error_rows,
+        &new.errors,
     )
-    .bind(new.id)
-    .bind(new.uploaded_by)
-    .bind(new.filename)
-    .bind(new.encoding)
-    .bind(new.content)
-    .bind(new.total_rows)
-    .bind(new.good_rows)
-    .bind(new.error_rows)
-    .bind(&new.errors)
     .execute(conn)
     .await?;
     Ok(())
@@ -446,13 +457,13 @@ pub async fn mark_imported(
     created: i32,
     updated: i32,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE creator_imports SET status = 'imported', created = $2, updated = $3, finished_at = now() \
          WHERE id = $1",
+        id,
+        created,
+        updated,
     )
-    .bind(id)
-    .bind(created)
-    .bind(updated)
     .execute(conn)
     .await?;
     Ok(())
@@ -460,11 +471,11 @@ pub async fn mark_imported(
 
 /// Cancels an import still waiting for a decision (its bytes go); false when it was not.
 pub async fn cancel_import(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE creator_imports SET status = 'cancelled', finished_at = now(), content = ''::bytea \
          WHERE id = $1 AND status = 'validated'",
+        id,
     )
-    .bind(id)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -477,12 +488,12 @@ pub async fn rate_for(
     from: &str,
     to: &str,
 ) -> Result<Option<Decimal>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT rate FROM reference_rates WHERE rate_date = $1 AND from_ccy = $2 AND to_ccy = $3",
+        date,
+        from,
+        to,
     )
-    .bind(date)
-    .bind(from)
-    .bind(to)
     .fetch_optional(conn)
     .await
 }
@@ -496,17 +507,17 @@ pub async fn set_rate(
     rate: Decimal,
     by: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO reference_rates (id, rate_date, from_ccy, to_ccy, rate, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (rate_date, from_ccy, to_ccy) DO UPDATE SET rate = EXCLUDED.rate, created_by = EXCLUDED.created_by",
+        Uuid::now_v7(),
+        date,
+        from,
+        to,
+        rate,
+        by,
     )
-    .bind(Uuid::now_v7())
-    .bind(date)
-    .bind(from)
-    .bind(to)
-    .bind(rate)
-    .bind(by)
     .execute(conn)
     .await?;
     Ok(())
@@ -602,7 +613,7 @@ pub struct KnownRow {
     pub collaborations: i64,
     pub last_collaboration_id: Option<Uuid>,
     pub last_code: Option<String>,
-    pub last_state: Option<String>,
+    pub last_state: Option<ContractState>,
 }
 
 /// How many creators the tenant knows that match `pattern` (`%q%`, or None for all).
@@ -611,11 +622,32 @@ pub async fn known_count(
     tenant_id: Uuid,
     pattern: Option<&str>,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(&format!("{KNOWN}SELECT count(*){KNOWN_FROM}"))
-        .bind(tenant_id)
-        .bind(pattern)
-        .fetch_one(conn)
-        .await
+    // The text of `KNOWN` and `KNOWN_FROM`, written out: the macro takes a literal.
+    sqlx::query_scalar!(
+        r#"WITH offers AS (
+             SELECT creator_id, count(*) AS offers,
+               count(*) FILTER (WHERE decision = 'approved') AS approvals,
+               max(sent_at) AS last_offered_at,
+               (array_agg(score ORDER BY sent_at DESC, id DESC))[1] AS latest_score,
+               (array_agg(breakdown -> 'score' -> 'warnings' ORDER BY sent_at DESC, id DESC))[1] AS warnings
+             FROM shortlist_entries WHERE tenant_id = $1 GROUP BY creator_id),
+           collabs AS (
+             SELECT l.creator_id, count(*) AS collaborations,
+               (array_agg(l.id ORDER BY l.created_at DESC, l.id DESC))[1] AS last_collaboration_id,
+               (array_agg(p.code ORDER BY l.created_at DESC, l.id DESC))[1] AS last_code,
+               (array_agg(l.state ORDER BY l.created_at DESC, l.id DESC))[1] AS last_state
+             FROM collaborations l JOIN campaigns p ON p.tenant_id = l.tenant_id AND p.id = l.campaign_id
+             WHERE l.tenant_id = $1 GROUP BY l.creator_id),
+           known AS (SELECT creator_id FROM offers UNION SELECT creator_id FROM collabs)
+         SELECT count(*) AS "count!"
+         FROM known JOIN creators c ON c.id = known.creator_id
+           LEFT JOIN offers o ON o.creator_id = c.id LEFT JOIN collabs k ON k.creator_id = c.id
+         WHERE ($2::text IS NULL OR c.handle LIKE lower($2) OR lower(c.display_name) LIKE lower($2))"#,
+        tenant_id,
+        pattern,
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// One page of the creators the tenant knows, in the order asked for.
@@ -626,6 +658,7 @@ pub async fn known_page(
     (sort, desc): (SellerSort, bool),
     page: i64,
 ) -> Result<Vec<KnownRow>, sqlx::Error> {
+    // dynamic: the ORDER BY is one of eight, chosen by the URL.
     sqlx::query_as::<_, KnownRow>(&format!(
         "{KNOWN}SELECT c.id, c.handle, c.display_name, c.markets, c.followers, c.active, \
            coalesce(o.offers, 0) AS offers, coalesce(o.approvals, 0) AS approvals, \
@@ -649,20 +682,19 @@ pub async fn known_creator(
     id: Option<Uuid>,
     handle: Option<&str>,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT c.id FROM creators c WHERE (c.id = $2 OR c.handle = $3) AND ( \
            EXISTS (SELECT 1 FROM shortlist_entries e WHERE e.tenant_id = $1 AND e.creator_id = c.id) \
            OR EXISTS (SELECT 1 FROM collaborations l WHERE l.tenant_id = $1 AND l.creator_id = c.id))",
+        tenant_id,
+        id,
+        handle,
     )
-    .bind(tenant_id)
-    .bind(id)
-    .bind(handle)
     .fetch_optional(conn)
     .await
 }
 
 /// A shortlist entry of the tenant for a creator.
-#[derive(FromRow)]
 pub struct OfferRow {
     pub campaign_id: Uuid,
     pub code: Option<String>,
@@ -683,27 +715,27 @@ pub async fn offers(
     tenant_id: Uuid,
     creator_id: Uuid,
 ) -> Result<Vec<OfferRow>, sqlx::Error> {
-    sqlx::query_as::<_, OfferRow>(
-        "SELECT e.campaign_id, p.code, p.title, e.round, e.score, e.note, \
-           e.breakdown -> 'score' -> 'warnings' AS warnings, e.decision, e.decision_reason, \
-           e.decided_at, e.sent_at \
-         FROM shortlist_entries e JOIN campaigns p ON p.tenant_id = e.tenant_id AND p.id = e.campaign_id \
-         WHERE e.tenant_id = $1 AND e.creator_id = $2 ORDER BY e.sent_at DESC, e.id DESC",
+    sqlx::query_as!(
+        OfferRow,
+        r#"SELECT e.campaign_id, p.code, p.title, e.round, e.score, e.note,
+             e.breakdown -> 'score' -> 'warnings' AS "warnings?", e.decision, e.decision_reason,
+             e.decided_at, e.sent_at
+           FROM shortlist_entries e JOIN campaigns p ON p.tenant_id = e.tenant_id AND p.id = e.campaign_id
+           WHERE e.tenant_id = $1 AND e.creator_id = $2 ORDER BY e.sent_at DESC, e.id DESC"#,
+        tenant_id,
+        creator_id,
     )
-    .bind(tenant_id)
-    .bind(creator_id)
     .fetch_all(conn)
     .await
 }
 
 /// A collaboration of the tenant with a creator, with its current terms.
-#[derive(FromRow)]
 pub struct CollabRow {
     pub id: Uuid,
     pub campaign_id: Uuid,
     pub code: Option<String>,
     pub title: String,
-    pub state: String,
+    pub state: ContractState,
     pub terms: Option<serde_json::Value>,
     pub created_at: OffsetDateTime,
 }
@@ -714,15 +746,17 @@ pub async fn collaborations_with(
     tenant_id: Uuid,
     creator_id: Uuid,
 ) -> Result<Vec<CollabRow>, sqlx::Error> {
-    sqlx::query_as::<_, CollabRow>(
-        "SELECT l.id, l.campaign_id, p.code, p.title, l.state, v.terms, l.created_at \
-         FROM collaborations l JOIN campaigns p ON p.tenant_id = l.tenant_id AND p.id = l.campaign_id \
-         LEFT JOIN contract_versions v ON v.tenant_id = l.tenant_id AND v.collaboration_id = l.id \
-           AND v.version = l.current_version \
-         WHERE l.tenant_id = $1 AND l.creator_id = $2 ORDER BY l.created_at DESC, l.id DESC",
+    sqlx::query_as!(
+        CollabRow,
+        r#"SELECT l.id, l.campaign_id, p.code, p.title, l.state AS "state: ContractState",
+             v.terms AS "terms?", l.created_at
+           FROM collaborations l JOIN campaigns p ON p.tenant_id = l.tenant_id AND p.id = l.campaign_id
+           LEFT JOIN contract_versions v ON v.tenant_id = l.tenant_id AND v.collaboration_id = l.id
+             AND v.version = l.current_version
+           WHERE l.tenant_id = $1 AND l.creator_id = $2 ORDER BY l.created_at DESC, l.id DESC"#,
+        tenant_id,
+        creator_id,
     )
-    .bind(tenant_id)
-    .bind(creator_id)
     .fetch_all(conn)
     .await
 }

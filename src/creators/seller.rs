@@ -28,7 +28,8 @@ use uuid::Uuid;
 use super::handlers::{Engagement, STYLES, SortLink, quote_text};
 use super::repo::{self, CreatorDetail, PAGE_SIZE, SellerSort as Sort};
 use crate::auth::CurrentUser;
-use crate::contracts::domain::Terms;
+use crate::campaigns::domain::Decision;
+use crate::contracts::domain::{ContractState, Terms};
 use crate::error::{AppError, AppResult};
 use crate::kernel::markets::{CATEGORIES, MARKETS};
 use crate::state::AppState;
@@ -112,8 +113,7 @@ impl SellerFilter {
 pub struct LastCollaboration {
     pub id: Uuid,
     pub code: String,
-    pub state: String,
-    pub state_key: String,
+    pub state: ContractState,
 }
 
 pub struct ListRow {
@@ -161,10 +161,6 @@ fn warning_labels(lang: Lang, frozen: Option<&serde_json::Value>) -> Vec<String>
 
 fn score_text(score: Option<Decimal>) -> String {
     score.map_or_else(|| "—".into(), |s| format!("{s:.1}"))
-}
-
-fn contract_state_key(state: &str) -> String {
-    format!("contract.state.{state}")
 }
 
 /// Both pages' layout, inside the tenant, under the "Creators" navigation item.
@@ -226,15 +222,14 @@ pub async fn index(
             offers: r.offers,
             approvals: r.approvals,
             collaborations: r.collaborations,
-            last_collaboration: r.last_collaboration_id.map(|id| {
-                let state = r.last_state.unwrap_or_default();
-                LastCollaboration {
+            last_collaboration: r
+                .last_collaboration_id
+                .zip(r.last_state)
+                .map(|(id, state)| LastCollaboration {
                     id,
                     code: r.last_code.unwrap_or_else(|| "—".into()),
-                    state_key: contract_state_key(&state),
                     state,
-                }
-            }),
+                }),
             last_offered: r
                 .last_offered_at
                 .map_or_else(|| "—".into(), |t| fmt::datetime(t, &tz)),
@@ -427,8 +422,8 @@ pub struct Offer {
     pub score: String,
     pub warnings: Vec<String>,
     pub note: String,
-    /// `approved`, `rejected` or "" while undecided.
-    pub decision: String,
+    /// None while undecided.
+    pub decision: Option<Decision>,
     pub reason: String,
     pub decided: String,
     pub sent: String,
@@ -440,8 +435,7 @@ pub struct Collaboration {
     pub campaign_id: Uuid,
     pub code: String,
     pub title: String,
-    pub state: String,
-    pub state_key: String,
+    pub state: ContractState,
     pub fee: String,
     pub created: String,
 }
@@ -452,8 +446,8 @@ fn fee_text(lang: Lang, terms: Option<serde_json::Value>) -> String {
         return "—".into();
     };
     let mut parts = Vec::new();
-    if let (Some(fee), Some(ccy)) = (t.fixed_fee, t.fixed_fee_currency.as_deref()) {
-        parts.push(fmt::money(fee, ccy));
+    if let Some(fee) = t.fixed_fee_money() {
+        parts.push(fmt::money(fee.amount, fee.currency.code()));
     }
     if t.commission_rate > Decimal::ZERO {
         parts.push(lang.t_with(
@@ -530,7 +524,9 @@ pub async fn show(
             score: score_text(Some(o.score)),
             warnings: warning_labels(lang, o.warnings.as_ref()),
             note: o.note,
-            decision: o.decision.unwrap_or_default(),
+            decision: [Decision::Approve, Decision::Reject]
+                .into_iter()
+                .find(|d| o.decision.as_deref() == Some(d.code())),
             reason: o.decision_reason.unwrap_or_default(),
             decided: when(o.decided_at),
             sent: when(Some(o.sent_at)),
@@ -543,7 +539,6 @@ pub async fn show(
             campaign_id: l.campaign_id,
             code: l.code.unwrap_or_default(),
             title: l.title,
-            state_key: contract_state_key(&l.state),
             state: l.state,
             fee: fee_text(lang, l.terms),
             created: when(Some(l.created_at)),

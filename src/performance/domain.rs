@@ -18,8 +18,8 @@ use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime, Time};
 use time_tz::Tz;
 
-use crate::creators::import::parse_count;
 use crate::kernel::FieldErrors;
+use crate::kernel::counts::parse_count;
 use crate::tracking::order_imports::parse::{local_to_utc, parse_time_text};
 use crate::tracking::windows::Metrics;
 
