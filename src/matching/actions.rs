@@ -2,6 +2,9 @@
 //! through `repo` and records its audit entry: the account manager sending a shortlist round
 //! (scores frozen on each entry) and an admin changing the matching weights.
 
+use std::collections::HashMap;
+
+use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -31,6 +34,38 @@ pub struct SendShortlist {
     pub picks: Vec<Pick>,
 }
 
+/// The matching page's send form (and what the API takes): the picked creators' ids, and each
+/// one's note under `note-{creator id}`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ShortlistForm {
+    #[serde(default, deserialize_with = "crate::web::forms::one_or_many")]
+    pub pick: Vec<String>,
+    /// Every other field; the notes are read from it.
+    #[serde(flatten)]
+    pub notes: HashMap<String, String>,
+}
+
+impl ShortlistForm {
+    /// The round to send: the picks in order (an id that is not one is left out), with their
+    /// notes.
+    pub fn into_input(self, campaign_id: Uuid) -> SendShortlist {
+        let picks = self
+            .pick
+            .iter()
+            .filter_map(|v| v.parse::<Uuid>().ok())
+            .map(|creator_id| Pick {
+                creator_id,
+                note: self
+                    .notes
+                    .get(&format!("note-{creator_id}"))
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+            .collect();
+        SendShortlist { campaign_id, picks }
+    }
+}
+
 /// What was sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SentShortlist {
@@ -56,7 +91,7 @@ pub async fn send_shortlist(
         .ok_or(DomainError::NotFound)?;
     actor.require(&[Access::AccountManager])?;
     actor.require_active()?;
-    if row.state != CampaignState::Matching.code() {
+    if row.state != CampaignState::Matching {
         return Err(DomainError::Refused(
             "campaign.transition_error.not_allowed_from",
         ));
