@@ -366,3 +366,44 @@ async fn seller_answers(
     actor.require_active()?;
     Ok(tenant_id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{CampaignForm, DecisionForm, MoveForm};
+    use crate::campaigns::domain::{Decision, Transition};
+
+    #[test]
+    fn the_request_form_reads_lists_posted_once_or_repeated_and_which_button() {
+        let form: CampaignForm = serde_html_form::from_bytes(
+            b"title=Q1&markets=US&languages=en&languages=es&creative_freedom=1&action=submit",
+        )
+        .unwrap();
+        assert_eq!(form.input.title, "Q1");
+        assert_eq!(form.input.markets, vec!["US"]);
+        assert_eq!(form.input.languages, vec!["en", "es"]);
+        assert_eq!(form.input.creative_freedom, "1");
+        assert!(form.input.styles.is_empty() && form.input.sku.is_empty());
+        assert!(form.submits());
+        let draft: CampaignForm = serde_html_form::from_bytes(b"title=Q1&action=draft").unwrap();
+        assert!(!draft.into_input(None).submit);
+    }
+
+    #[test]
+    fn the_small_forms_read_into_their_actions_inputs() {
+        let id = uuid::Uuid::now_v7();
+        let moved: MoveForm =
+            serde_html_form::from_bytes(b"transition=cancel&reason=Budget").unwrap();
+        let moved = moved.into_input(id).unwrap();
+        assert_eq!(moved.transition, Transition::Cancel);
+        assert_eq!(moved.reason, "Budget");
+        let unknown: MoveForm = serde_html_form::from_bytes(b"transition=open").unwrap();
+        assert!(unknown.into_input(id).is_none());
+        let decided: DecisionForm =
+            serde_html_form::from_bytes(b"decision=reject&reason=Young").unwrap();
+        let decided = decided.into_input(id, id);
+        assert_eq!(decided.decision, Some(Decision::Reject));
+        assert_eq!(decided.reason, "Young");
+        let none: DecisionForm = serde_html_form::from_bytes(b"").unwrap();
+        assert_eq!(none.into_input(id, id).decision, None);
+    }
+}

@@ -195,3 +195,34 @@ pub async fn save_matching_weights(
     .await?;
     Ok(weights)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ShortlistForm;
+
+    #[test]
+    fn the_send_form_reads_one_pick_or_several_each_with_its_note() {
+        let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let one: ShortlistForm =
+            serde_html_form::from_str(&format!("pick={a}&note-{a}=Great+fit&note-{b}=unpicked"))
+                .unwrap();
+        let sent = one.into_input(a);
+        assert_eq!(sent.picks.len(), 1);
+        assert_eq!(
+            (sent.picks[0].creator_id, sent.picks[0].note.as_str()),
+            (a, "Great fit")
+        );
+        let two: ShortlistForm =
+            serde_html_form::from_str(&format!("pick={a}&pick=nonsense&pick={b}&note-{b}=Hi"))
+                .unwrap();
+        let sent = two.into_input(a);
+        let picked: Vec<_> = sent
+            .picks
+            .iter()
+            .map(|p| (p.creator_id, p.note.as_str()))
+            .collect();
+        assert_eq!(picked, vec![(a, ""), (b, "Hi")]);
+        let none: ShortlistForm = serde_html_form::from_bytes(b"").unwrap();
+        assert!(none.into_input(a).picks.is_empty());
+    }
+}
