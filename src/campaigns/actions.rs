@@ -4,6 +4,7 @@
 //! per creator, another round, or going ahead). Pages and the API call these; nothing of a rule
 //! lives in a handler.
 
+use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -39,6 +40,26 @@ pub struct MoveCampaign {
     pub reason: String,
 }
 
+/// A state move as the campaign page posts it (and as the API takes it).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MoveForm {
+    /// A [`Transition`] code.
+    pub transition: String,
+    pub reason: String,
+}
+
+impl MoveForm {
+    /// The move for the campaign; None when the transition is not one this knows.
+    pub fn into_input(self, campaign_id: Uuid) -> Option<MoveCampaign> {
+        Some(MoveCampaign {
+            campaign_id,
+            transition: Transition::parse(&self.transition)?,
+            reason: self.reason,
+        })
+    }
+}
+
 /// Checks and records one state move of a campaign (the row is locked for it). Submitting
 /// assigns the campaign's code, which never changes afterwards. A move the state table does not
 /// allow is `Refused` with its reason's message key.
@@ -53,7 +74,7 @@ pub async fn move_campaign(
         .await?
         .ok_or(DomainError::NotFound)?;
     actor.require_active()?;
-    let from = CampaignState::parse(&row.state).ok_or(DomainError::NotFound)?;
+    let from = row.state;
     let t = input.transition;
     let to = domain::next_state(from, t, role_of(actor)?, &input.reason)
         .map_err(|e| DomainError::Refused(e.key()))?;
@@ -73,9 +94,9 @@ pub async fn move_campaign(
         tx,
         tenant.id,
         id,
-        from.code(),
-        to.code(),
-        t.code(),
+        from,
+        to,
+        t,
         (actor.user_id, actor.label.clone()),
         (!reason.is_empty()).then_some(reason),
     )
@@ -101,6 +122,31 @@ pub struct SaveCampaign {
     pub submit: bool,
 }
 
+/// The request form as posted (and as the API takes it): the fields, and which button was
+/// pressed (`action`: "submit" submits, anything else saves a draft).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct CampaignForm {
+    #[serde(flatten)]
+    pub input: CampaignInput,
+    #[serde(default)]
+    pub action: String,
+}
+
+impl CampaignForm {
+    pub fn submits(&self) -> bool {
+        self.action == "submit"
+    }
+
+    /// Saving this form: a new request (None) or changes to the draft `campaign_id`.
+    pub fn into_input(self, campaign_id: Option<Uuid>) -> SaveCampaign {
+        SaveCampaign {
+            campaign_id,
+            submit: self.submits(),
+            input: self.input,
+        }
+    }
+}
+
 /// Saves a request as a draft (new, or changes to a draft), or with `submit` checks that it is
 /// complete, including that its money can be compared through the reference rates, and submits
 /// it through [`move_campaign`]. Only the seller's owner and operators edit requests, and only
@@ -123,7 +169,7 @@ pub async fn save_campaign(
         let row = repo::get_for_update(tx, tenant_id, id)
             .await?
             .ok_or(DomainError::NotFound)?;
-        if row.state != CampaignState::Draft.code() {
+        if row.state != CampaignState::Draft {
             return Err(DomainError::Forbidden);
         }
     }
@@ -181,6 +227,26 @@ pub struct DecideEntry {
     pub reason: String,
 }
 
+/// A decision as a shortlist card posts it (and as the API takes it): `decision` is "approve" or
+/// "reject".
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DecisionForm {
+    pub decision: String,
+    pub reason: String,
+}
+
+impl DecisionForm {
+    pub fn into_input(self, campaign_id: Uuid, entry_id: Uuid) -> DecideEntry {
+        DecideEntry {
+            campaign_id,
+            entry_id,
+            decision: Decision::parse(&self.decision),
+            reason: self.reason,
+        }
+    }
+}
+
 /// Approves or rejects one creator of the shortlist (the seller's owner or operators), once,
 /// while the shortlist is sent to the seller (else `Refused`); a rejection without a reason is
 /// `Invalid` on the field `reason`. A rejected creator is never offered for this campaign again.
@@ -202,17 +268,18 @@ pub async fn decide_entry(
         .decision
         .ok_or_else(|| DomainError::field("decision", "shortlist.error.decision"))?;
     let reason = domain::note_text(&input.reason);
-    let state = CampaignState::parse(&row.state).ok_or(DomainError::NotFound)?;
-    domain::check_decision(state, current.is_some(), decision, &reason).map_err(|e| match e {
-        DecisionError::Closed => DomainError::Refused(e.key()),
-        DecisionError::ReasonRequired => DomainError::field("reason", e.key()),
-    })?;
+    domain::check_decision(row.state, current.is_some(), decision, &reason).map_err(
+        |e| match e {
+            DecisionError::Closed => DomainError::Refused(e.key()),
+            DecisionError::ReasonRequired => DomainError::field("reason", e.key()),
+        },
+    )?;
     repo::record_decision(
         tx,
         tenant_id,
         input.campaign_id,
         input.entry_id,
-        decision.code(),
+        decision,
         &reason,
         actor.user_id,
     )
@@ -298,4 +365,45 @@ async fn seller_answers(
     actor.require(&[Access::Owner, Access::Operator])?;
     actor.require_active()?;
     Ok(tenant_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CampaignForm, DecisionForm, MoveForm};
+    use crate::campaigns::domain::{Decision, Transition};
+
+    #[test]
+    fn the_request_form_reads_lists_posted_once_or_repeated_and_which_button() {
+        let form: CampaignForm = serde_html_form::from_bytes(
+            b"title=Q1&markets=US&languages=en&languages=es&creative_freedom=1&action=submit",
+        )
+        .unwrap();
+        assert_eq!(form.input.title, "Q1");
+        assert_eq!(form.input.markets, vec!["US"]);
+        assert_eq!(form.input.languages, vec!["en", "es"]);
+        assert_eq!(form.input.creative_freedom, "1");
+        assert!(form.input.styles.is_empty() && form.input.sku.is_empty());
+        assert!(form.submits());
+        let draft: CampaignForm = serde_html_form::from_bytes(b"title=Q1&action=draft").unwrap();
+        assert!(!draft.into_input(None).submit);
+    }
+
+    #[test]
+    fn the_small_forms_read_into_their_actions_inputs() {
+        let id = uuid::Uuid::now_v7();
+        let moved: MoveForm =
+            serde_html_form::from_bytes(b"transition=cancel&reason=Budget").unwrap();
+        let moved = moved.into_input(id).unwrap();
+        assert_eq!(moved.transition, Transition::Cancel);
+        assert_eq!(moved.reason, "Budget");
+        let unknown: MoveForm = serde_html_form::from_bytes(b"transition=open").unwrap();
+        assert!(unknown.into_input(id).is_none());
+        let decided: DecisionForm =
+            serde_html_form::from_bytes(b"decision=reject&reason=Young").unwrap();
+        let decided = decided.into_input(id, id);
+        assert_eq!(decided.decision, Some(Decision::Reject));
+        assert_eq!(decided.reason, "Young");
+        let none: DecisionForm = serde_html_form::from_bytes(b"").unwrap();
+        assert_eq!(none.into_input(id, id).decision, None);
+    }
 }

@@ -14,292 +14,18 @@ use crate::kernel::markets::{CATEGORIES, MARKETS, SHOP_CURRENCIES};
 use crate::matching::domain::{AgeBucket, Format, Gender};
 use crate::tenants::domain::{is_shop_url, parse_percent};
 use crate::web::fmt::minor_units;
-
-/// Every catalogue key this module hands out: (key, zh-CN, English), for the message catalogue.
-pub const MESSAGE_KEYS: &[(&str, &str, &str)] = &[
-    // Field errors.
-    (
-        "campaign.error.required",
-        "提交前请填写此项。",
-        "Fill this in before submitting.",
-    ),
-    (
-        "campaign.error.too_long",
-        "内容太长，请缩短后再保存。",
-        "This is too long; please shorten it.",
-    ),
-    (
-        "campaign.error.url_format",
-        "请输入以 http:// 或 https:// 开头的完整商品链接，例如 https://shop.example.com/item/123。",
-        "Enter the full product link starting with http:// or https://, e.g. https://shop.example.com/item/123.",
-    ),
-    (
-        "campaign.error.category_unknown",
-        "请从列表中选择一个品类。",
-        "Choose a category from the list.",
-    ),
-    (
-        "campaign.error.amount_format",
-        "请输入金额数字，例如 1200 或 1,200.50（不要带货币符号）。",
-        "Enter an amount such as 1200 or 1,200.50 (without a currency symbol).",
-    ),
-    (
-        "campaign.error.too_many_decimals",
-        "小数位数超过了该币种允许的位数（如日元不带小数，美元最多两位）。",
-        "This has more decimals than the currency allows (e.g. none for JPY, two for USD).",
-    ),
-    (
-        "campaign.error.amount_too_large",
-        "金额过大，请检查是否多输了零。",
-        "This amount is too large; check for extra zeros.",
-    ),
-    (
-        "campaign.error.negative",
-        "不能为负数。",
-        "This cannot be negative.",
-    ),
-    (
-        "campaign.error.must_be_positive",
-        "请输入大于 0 的数值。",
-        "Enter a value greater than 0.",
-    ),
-    (
-        "campaign.error.currency_unknown",
-        "请从列表中选择币种（ISO 4217 三位代码，如 USD）。",
-        "Choose a currency from the list (a 3-letter ISO 4217 code such as USD).",
-    ),
-    (
-        "campaign.error.no_reference_rate",
-        "该币种暂无参考汇率，无法与达人报价比较。请改用其他币种（如 USD），或请客户经理先添加参考汇率。",
-        "There is no reference rate for this currency, so it cannot be compared with creators' quotes. Use another currency (e.g. USD) or ask your account manager to add a reference rate.",
-    ),
-    (
-        "campaign.error.shop_unknown",
-        "请选择贵公司的一个店铺；若列表中没有，请先在公司资料中添加。",
-        "Choose one of your company's shops; if it is missing, add it in the company profile first.",
-    ),
-    (
-        "campaign.error.market_unknown",
-        "请只选择列表中的目标市场。",
-        "Choose target markets from the list only.",
-    ),
-    (
-        "campaign.error.markets_required",
-        "请至少选择一个目标市场。",
-        "Choose at least one target market.",
-    ),
-    (
-        "campaign.error.language_format",
-        "请使用两位小写语言代码，例如 en、es、ja。",
-        "Use 2-letter language codes such as en, es or ja.",
-    ),
-    (
-        "campaign.error.languages_required",
-        "请至少选择一种内容语言。",
-        "Choose at least one content language.",
-    ),
-    (
-        "campaign.error.format_unknown",
-        "请选择内容形式：短视频、直播或两者皆可。",
-        "Choose a format: short video, LIVE or both.",
-    ),
-    (
-        "campaign.error.whole_number",
-        "请输入整数，例如 10。",
-        "Enter a whole number, e.g. 10.",
-    ),
-    (
-        "campaign.error.creators_wanted_range",
-        "达人数量应在 1 到 1000 之间。",
-        "The number of creators must be from 1 to 1,000.",
-    ),
-    (
-        "campaign.error.count_format",
-        "请输入整数，可用 10000、10K 或 1万 这样的写法。",
-        "Enter a whole number such as 10000, 10K or 1.2M.",
-    ),
-    (
-        "campaign.error.followers_min_over_max",
-        "最少粉丝数不能大于最多粉丝数。",
-        "The minimum followers cannot exceed the maximum.",
-    ),
-    (
-        "campaign.error.budget_min_over_max",
-        "最低预算不能高于最高预算。",
-        "The minimum budget cannot exceed the maximum.",
-    ),
-    (
-        "campaign.error.fee_cap_over_budget",
-        "单个达人的费用上限不能超过总预算上限。",
-        "The fee cap per creator cannot exceed the maximum total budget.",
-    ),
-    (
-        "campaign.error.percent_range",
-        "请输入 0 到 100 之间的百分比，例如 15 或 15%。",
-        "Enter a percentage from 0 to 100, e.g. 15 or 15%.",
-    ),
-    (
-        "campaign.error.commission_range",
-        "佣金比例应在 0% 到 80% 之间。",
-        "The commission rate must be from 0% to 80%.",
-    ),
-    (
-        "campaign.error.age_bucket_unknown",
-        "请只选择列表中的年龄段。",
-        "Choose age groups from the list only.",
-    ),
-    (
-        "campaign.error.gender_unknown",
-        "请选择不限、女性或男性。",
-        "Choose any, female or male.",
-    ),
-    (
-        "campaign.error.interest_too_long",
-        "每个兴趣标签不超过 64 个字符。",
-        "Each interest tag can have at most 64 characters.",
-    ),
-    (
-        "campaign.error.too_many_interests",
-        "兴趣标签最多 20 个，请保留最重要的。",
-        "Use at most 20 interest tags; keep the most important ones.",
-    ),
-    (
-        "campaign.error.style_unknown",
-        "请只选择列表中的内容风格。",
-        "Choose content styles from the list only.",
-    ),
-    (
-        "campaign.error.script_source_unknown",
-        "请选择脚本来源：卖家提供、代理撰写或达人自由创作。",
-        "Choose who writes the script: the seller, the agency or the creator.",
-    ),
-    (
-        "campaign.error.yes_no",
-        "请选择是或否。",
-        "Choose yes or no.",
-    ),
-    (
-        "campaign.error.date_format",
-        "请按 年-月-日 输入日期，例如 2026-11-05。",
-        "Enter the date as year-month-day, e.g. 2026-11-05.",
-    ),
-    (
-        "campaign.error.publish_window_order",
-        "发布结束日期不能早于开始日期。",
-        "The publish window cannot end before it starts.",
-    ),
-    (
-        "campaign.error.publish_in_past",
-        "发布开始日期须晚于今天，请选择未来的日期。",
-        "The publish window must start after today; choose a future date.",
-    ),
-    (
-        "campaign.error.ship_from_required",
-        "需要寄样时，请填写发货地，以便达人了解到货时间与关税。",
-        "When samples are needed, say where they ship from so creators know delivery time and duties.",
-    ),
-    (
-        "campaign.error.roi_format",
-        "请输入 ROI 倍数，例如 2 或 2.5。",
-        "Enter the ROI as a multiple, e.g. 2 or 2.5.",
-    ),
-    (
-        "campaign.error.roi_target_required",
-        "提交前请设定大于 0 的 ROI 目标：成功标准必须在开始前定好。",
-        "Set an ROI target above 0 before submitting: success must be defined before the start.",
-    ),
-    // Transition errors.
-    (
-        "campaign.transition_error.not_allowed_from",
-        "该需求当前状态下不能执行此操作，请刷新页面查看最新状态。",
-        "This action is not possible in the request's current state; reload the page to see its latest state.",
-    ),
-    (
-        "campaign.transition_error.not_allowed_for",
-        "您的角色不能执行此操作，请联系企业所有者或客户经理。",
-        "Your role cannot do this; ask the company owner or your account manager.",
-    ),
-    (
-        "campaign.transition_error.reason_required",
-        "取消需求时请填写原因。",
-        "Give a reason for cancelling the request.",
-    ),
-    // State labels.
-    ("campaign.state.draft", "草稿", "Draft"),
-    ("campaign.state.submitted", "已提交", "Submitted"),
-    ("campaign.state.matching", "撮合中", "Matching"),
-    (
-        "campaign.state.shortlist_sent",
-        "候选名单已发送",
-        "Shortlist sent",
-    ),
-    ("campaign.state.contracting", "签约中", "Contracting"),
-    ("campaign.state.running", "执行中", "Running"),
-    ("campaign.state.evaluating", "评估中", "Evaluating"),
-    ("campaign.state.closed", "已结束", "Closed"),
-    ("campaign.state.cancelled", "已取消", "Cancelled"),
-    // Transition (button) labels.
-    ("campaign.transition.submit", "提交需求", "Submit request"),
-    (
-        "campaign.transition.start_matching",
-        "开始撮合",
-        "Start matching",
-    ),
-    (
-        "campaign.transition.send_shortlist",
-        "发送候选名单",
-        "Send shortlist",
-    ),
-    (
-        "campaign.transition.request_another_round",
-        "再推荐一轮",
-        "Ask for more candidates",
-    ),
-    (
-        "campaign.transition.approve_shortlist",
-        "确认候选达人",
-        "Approve shortlist",
-    ),
-    (
-        "campaign.transition.first_contract_accepted",
-        "首份合作已接受",
-        "First contract accepted",
-    ),
-    (
-        "campaign.transition.all_published_or_ended",
-        "全部已发布或终止，进入评估",
-        "All published or ended: evaluate",
-    ),
-    (
-        "campaign.transition.all_rated_or_ended",
-        "全部已评价或终止，结束需求",
-        "All rated or ended: close",
-    ),
-    ("campaign.transition.cancel", "取消需求", "Cancel request"),
-    // Script sources.
-    (
-        "campaign.script_source.seller",
-        "卖家提供脚本",
-        "Seller provides the script",
-    ),
-    (
-        "campaign.script_source.agency",
-        "代理撰写脚本",
-        "Agency writes the script",
-    ),
-    (
-        "campaign.script_source.creator",
-        "达人自由创作",
-        "Creator's own creative",
-    ),
-];
+use crate::web::forms::one_or_many;
 
 // ---------------------------------------------------------------------------------------------
 // States and transitions
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Where a campaign is (SPEC §2); kept in `campaigns.state` (text, checked) by its [`code`].
+///
+/// [`code`]: CampaignState::code
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum CampaignState {
     Draft,
     Submitted,
@@ -365,8 +91,10 @@ impl CampaignState {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A move of a campaign's state; kept in `campaign_transitions.transition` by its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Transition {
     Submit,
     StartMatching,
@@ -508,10 +236,14 @@ pub fn allowed_transitions(from: CampaignState, actor: Role) -> Vec<Transition> 
         .collect()
 }
 
-/// The seller's answer about one creator on the shortlist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The seller's answer about one creator on the shortlist; kept in `shortlist_entries.decision`
+/// (text, checked; none while undecided) by its [`code`](Decision::code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "text")]
 pub enum Decision {
+    #[sqlx(rename = "approved")]
     Approve,
+    #[sqlx(rename = "rejected")]
     Reject,
 }
 
@@ -640,8 +372,10 @@ impl ScriptSource {
     }
 }
 
-/// The form as typed. Field names are the form's input names and the keys of [`FieldErrors`].
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The form as typed (and as the API takes it). Field names are the form's input names and the
+/// keys of [`FieldErrors`]; a field left out reads as empty.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct CampaignInput {
     pub title: String,
     pub product_name: String,
@@ -651,7 +385,9 @@ pub struct CampaignInput {
     pub unit_price: String,
     pub unit_currency: String,
     pub shop_id: String,
+    #[serde(deserialize_with = "one_or_many")]
     pub markets: Vec<String>,
+    #[serde(deserialize_with = "one_or_many")]
     pub languages: Vec<String>,
     pub format: String,
     pub creators_wanted: String,
@@ -665,11 +401,14 @@ pub struct CampaignInput {
     pub fee_cap_currency: String,
     /// Percent, e.g. `15` or `15%`.
     pub commission_rate: String,
+    #[serde(deserialize_with = "one_or_many")]
     pub age_buckets: Vec<String>,
     /// "" (any), "female" or "male".
     pub gender: String,
     /// Free tags or category codes; an entry may hold several separated by commas.
+    #[serde(deserialize_with = "one_or_many")]
     pub interests: Vec<String>,
+    #[serde(deserialize_with = "one_or_many")]
     pub styles: Vec<String>,
     /// "seller", "agency" or "creator".
     pub script_source: String,
@@ -1850,12 +1589,8 @@ mod tests {
     }
 
     #[test]
-    fn every_key_handed_out_is_in_the_message_table_once() {
-        let keys: Vec<&str> = MESSAGE_KEYS.iter().map(|(k, _, _)| *k).collect();
-        let mut unique = keys.clone();
-        unique.sort();
-        unique.dedup();
-        assert_eq!(unique.len(), keys.len(), "duplicate keys");
+    fn every_key_handed_out_is_in_both_catalogues() {
+        use crate::web::lang::in_both_catalogues;
         let source = include_str!("domain.rs");
         let prefix = concat!("\"", "campaign.");
         for piece in source.split(prefix).skip(1) {
@@ -1864,20 +1599,23 @@ mod tests {
             if key == "campaign." || key == "campaign.{}" {
                 continue;
             }
-            assert!(keys.contains(&key.as_str()), "{key} is not in MESSAGE_KEYS");
+            assert!(in_both_catalogues(&key), "{key} is not in both catalogues");
         }
         for s in CampaignState::ALL {
-            assert!(keys.contains(&s.label_key()));
+            assert!(in_both_catalogues(s.label_key()), "{s:?}");
         }
         for t in Transition::ALL {
-            assert!(keys.contains(&t.label_key()));
+            assert!(in_both_catalogues(t.label_key()), "{t:?}");
         }
         for e in [
             TransitionError::NotAllowedFrom,
             TransitionError::NotAllowedFor,
             TransitionError::ReasonRequired,
         ] {
-            assert!(keys.contains(&e.key()));
+            assert!(in_both_catalogues(e.key()), "{e:?}");
+        }
+        for e in [DecisionError::Closed, DecisionError::ReasonRequired] {
+            assert!(in_both_catalogues(e.key()), "{e:?}");
         }
     }
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::actions::{self, MoveCampaign, SaveCampaign};
+use super::actions::{self, CampaignForm, MoveForm};
 use super::domain::{self, CampaignInput, CampaignState, Role, Transition};
 use super::repo;
 use crate::error::{AppError, AppResult, DomainError};
@@ -18,7 +18,7 @@ use crate::kernel::markets::{CATEGORIES, MARKETS, SHOP_CURRENCIES};
 use crate::matching::domain::AgeBucket;
 use crate::state::AppState;
 use crate::tenants::{Access, TenantCtx, repo as tenants};
-use crate::web::forms::{Choice, FormData, FormErrors, choices};
+use crate::web::forms::{Choice, Form, FormErrors, choices};
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
@@ -34,47 +34,6 @@ pub fn actor_of(ctx: &TenantCtx) -> Role {
         Access::Owner => Role::SellerOwner,
         Access::Operator | Access::Viewer => Role::SellerOperator,
         Access::AccountManager => Role::AccountManager,
-    }
-}
-
-fn posted(form: &FormData) -> CampaignInput {
-    let f = |n: &str| form.get(n).to_string();
-    CampaignInput {
-        title: f("title"),
-        product_name: f("product_name"),
-        sku: f("sku"),
-        product_url: f("product_url"),
-        category: f("category"),
-        unit_price: f("unit_price"),
-        unit_currency: f("unit_currency"),
-        shop_id: f("shop_id"),
-        markets: form.all("markets"),
-        languages: form.all("languages"),
-        format: f("format"),
-        creators_wanted: f("creators_wanted"),
-        followers_min: f("followers_min"),
-        followers_max: f("followers_max"),
-        budget_min: f("budget_min"),
-        budget_max: f("budget_max"),
-        budget_currency: f("budget_currency"),
-        fee_cap: f("fee_cap"),
-        fee_cap_currency: f("fee_cap_currency"),
-        commission_rate: f("commission_rate"),
-        age_buckets: form.all("age_buckets"),
-        gender: f("gender"),
-        interests: form.all("interests"),
-        styles: form.all("styles"),
-        script_source: f("script_source"),
-        creative_freedom: f("creative_freedom"),
-        publish_from: f("publish_from"),
-        publish_to: f("publish_to"),
-        sample_needed: f("sample_needed"),
-        ship_from: f("ship_from"),
-        roi_target: f("roi_target"),
-        gmv_target: f("gmv_target"),
-        views_target: f("views_target"),
-        ctr_target: f("ctr_target"),
-        known_pitfalls: f("known_pitfalls"),
     }
 }
 
@@ -198,15 +157,12 @@ async fn save(
     lang: Lang,
     front: Front,
     mut ctx: TenantCtx,
-    form: FormData,
+    form: CampaignForm,
     existing: Option<Uuid>,
 ) -> AppResult<Response> {
-    let submit = form.get("action") == "submit";
-    let input = SaveCampaign {
-        campaign_id: existing,
-        input: posted(&form),
-        submit,
-    };
+    let submit = form.submits();
+    let typed = form.input.clone();
+    let input = form.into_input(existing);
     let id = match actions::save_campaign(&mut ctx.tx, &ctx.actor, input).await {
         Ok(id) => id,
         Err(DomainError::Invalid(errors)) if !front.is_json() => {
@@ -217,7 +173,7 @@ async fn save(
                 None => format!("/t/{}/campaigns", ctx.tenant.slug),
             };
             let view = FormView {
-                input: posted(&form),
+                input: typed,
                 action,
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 errors,
@@ -246,7 +202,7 @@ pub async fn create(
     lang: Lang,
     front: Front,
     ctx: TenantCtx,
-    form: FormData,
+    Form(form): Form<CampaignForm>,
 ) -> AppResult<Response> {
     save(state, session, lang, front, ctx, form, None).await
 }
@@ -258,7 +214,7 @@ pub async fn update(
     front: Front,
     Path((_slug, id)): Path<(String, String)>,
     ctx: TenantCtx,
-    form: FormData,
+    Form(form): Form<CampaignForm>,
 ) -> AppResult<Response> {
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
     save(state, session, lang, front, ctx, form, Some(id)).await
@@ -277,7 +233,7 @@ pub async fn edit(
     let row = repo::get(&mut ctx.tx, ctx.tenant.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if row.state != CampaignState::Draft.code() {
+    if row.state != CampaignState::Draft {
         return Err(AppError::Forbidden);
     }
     let view = FormView {
@@ -293,8 +249,7 @@ pub struct ListRow {
     pub id: Uuid,
     pub code: String,
     pub title: String,
-    pub state: String,
-    pub state_key: String,
+    pub state: CampaignState,
     pub markets: String,
     pub created: String,
 }
@@ -323,7 +278,6 @@ pub async fn index(
             id: r.id,
             code: r.code.unwrap_or_else(|| "—".into()),
             title: r.title,
-            state_key: format!("campaign.state.{}", r.state),
             state: r.state,
             markets: r.markets.join(" "),
             created: fmt::datetime(r.created_at, &ctx.tenant.time_zone),
@@ -353,8 +307,8 @@ pub async fn index(
 
 pub struct HistoryRow {
     pub at: String,
-    pub from_key: String,
-    pub to_key: String,
+    pub from: CampaignState,
+    pub to: CampaignState,
     pub who: String,
     pub reason: String,
 }
@@ -367,8 +321,7 @@ struct ShowPage {
     id: Uuid,
     code: String,
     title: String,
-    state: String,
-    state_key: String,
+    state: CampaignState,
     facts: Vec<(String, String)>,
     history: Vec<HistoryRow>,
     actions: Vec<(String, String)>,
@@ -499,7 +452,7 @@ async fn show_page(
             .unwrap_or_default(),
         Err(_) => String::new(),
     };
-    let current = CampaignState::parse(&row.state).unwrap_or(CampaignState::Draft);
+    let current = row.state;
     let actor = actor_of(&ctx);
     ctx.tx.commit().await?;
     let viewer = ctx.access == Access::Viewer;
@@ -536,15 +489,14 @@ async fn show_page(
         id,
         code: row.code.clone().unwrap_or_default(),
         title: row.title.clone(),
-        state_key: format!("campaign.state.{}", row.state),
-        state: row.state.clone(),
+        state: current,
         facts: facts(lang, &input, &shop_name),
         history: history
             .into_iter()
             .map(|h| HistoryRow {
                 at: fmt::datetime(h.at, &ctx.tenant.time_zone),
-                from_key: format!("campaign.state.{}", h.from_state),
-                to_key: format!("campaign.state.{}", h.to_state),
+                from: h.from_state,
+                to: h.to_state,
                 who: h.actor_label,
                 reason: h.reason.unwrap_or_default(),
             })
@@ -580,18 +532,18 @@ pub async fn transition(
     front: Front,
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
-    form: FormData,
+    Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
     repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, id).await?;
     ctx.require_active()?;
     ctx.require(&[Access::Owner, Access::Operator, Access::AccountManager])?;
-    let Some(t) = Transition::parse(form.get("transition")) else {
+    let Some(input) = form.into_input(id) else {
         return Err(AppError::NotFound);
     };
     // Moves with their own pages are not taken here.
     if matches!(
-        t,
+        input.transition,
         Transition::Submit
             | Transition::SendShortlist
             | Transition::RequestAnotherRound
@@ -599,11 +551,6 @@ pub async fn transition(
     ) {
         return Err(AppError::Forbidden);
     }
-    let input = MoveCampaign {
-        campaign_id: id,
-        transition: t,
-        reason: form.get("reason").to_string(),
-    };
     match actions::move_campaign(&mut ctx.tx, &ctx.actor, input).await {
         Ok(_) => {
             ctx.tx.commit().await?;

@@ -3,17 +3,17 @@
 
 use std::collections::HashSet;
 
-use sqlx::{FromRow, PgConnection};
+use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::domain::{Campaign, CampaignInput};
+use super::domain::{Campaign, CampaignInput, CampaignState, Decision, Transition};
 
-#[derive(FromRow, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct CampaignRow {
     pub id: Uuid,
     pub code: Option<String>,
-    pub state: String,
+    pub state: CampaignState,
     pub title: String,
     pub markets: Vec<String>,
     pub data: serde_json::Value,
@@ -33,16 +33,27 @@ impl CampaignRow {
     }
 }
 
-const COLUMNS: &str = "id, code, state, title, markets, data, created_at, submitted_at";
+/// A checked query reading [`CampaignRow`]s: every column of the row, then `$rest` (the
+/// `FROM` clause on), one literal so the whole text stays checked at build time.
+macro_rules! campaign_rows {
+    ($rest:tt, $($arg:expr),* $(,)?) => {
+        sqlx::query_as!(
+            CampaignRow,
+            r#"SELECT id, code, state AS "state: CampaignState", title, markets, data, created_at, submitted_at "#
+                + $rest,
+            $($arg),*
+        )
+    };
+}
 
 pub async fn list(
     conn: &mut PgConnection,
     tenant_id: Uuid,
 ) -> Result<Vec<CampaignRow>, sqlx::Error> {
-    sqlx::query_as::<_, CampaignRow>(&format!(
-        "SELECT {COLUMNS} FROM campaigns WHERE tenant_id = $1 ORDER BY created_at DESC"
-    ))
-    .bind(tenant_id)
+    campaign_rows!(
+        "FROM campaigns WHERE tenant_id = $1 ORDER BY created_at DESC",
+        tenant_id
+    )
     .fetch_all(conn)
     .await
 }
@@ -52,11 +63,11 @@ pub async fn get(
     tenant_id: Uuid,
     id: Uuid,
 ) -> Result<Option<CampaignRow>, sqlx::Error> {
-    sqlx::query_as::<_, CampaignRow>(&format!(
-        "SELECT {COLUMNS} FROM campaigns WHERE tenant_id = $1 AND id = $2"
-    ))
-    .bind(tenant_id)
-    .bind(id)
+    campaign_rows!(
+        "FROM campaigns WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        id
+    )
     .fetch_optional(conn)
     .await
 }
@@ -67,11 +78,11 @@ pub async fn get_for_update(
     tenant_id: Uuid,
     id: Uuid,
 ) -> Result<Option<CampaignRow>, sqlx::Error> {
-    sqlx::query_as::<_, CampaignRow>(&format!(
-        "SELECT {COLUMNS} FROM campaigns WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
-    ))
-    .bind(tenant_id)
-    .bind(id)
+    campaign_rows!(
+        "FROM campaigns WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        tenant_id,
+        id
+    )
     .fetch_optional(conn)
     .await
 }
@@ -83,17 +94,17 @@ pub async fn insert(
     campaign: &Campaign,
     created_by: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO campaigns (tenant_id, id, title, shop_id, markets, data, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        tenant_id,
+        id,
+        campaign.title.trim(),
+        campaign.shop_id,
+        &campaign.markets,
+        serde_json::to_value(campaign).unwrap_or_default(),
+        created_by,
     )
-    .bind(tenant_id)
-    .bind(id)
-    .bind(campaign.title.trim())
-    .bind(campaign.shop_id)
-    .bind(&campaign.markets)
-    .bind(serde_json::to_value(campaign).unwrap_or_default())
-    .bind(created_by)
     .execute(conn)
     .await?;
     Ok(())
@@ -105,16 +116,16 @@ pub async fn update_data(
     id: Uuid,
     campaign: &Campaign,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE campaigns SET title = $3, shop_id = $4, markets = $5, data = $6, updated_at = now() \
          WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        id,
+        campaign.title.trim(),
+        campaign.shop_id,
+        &campaign.markets,
+        serde_json::to_value(campaign).unwrap_or_default(),
     )
-    .bind(tenant_id)
-    .bind(id)
-    .bind(campaign.title.trim())
-    .bind(campaign.shop_id)
-    .bind(&campaign.markets)
-    .bind(serde_json::to_value(campaign).unwrap_or_default())
     .execute(conn)
     .await?;
     Ok(())
@@ -126,33 +137,33 @@ pub async fn record_transition(
     conn: &mut PgConnection,
     tenant_id: Uuid,
     campaign_id: Uuid,
-    from: &str,
-    to: &str,
-    transition: &str,
+    from: CampaignState,
+    to: CampaignState,
+    transition: Transition,
     actor: (Option<Uuid>, String),
     reason: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE campaigns SET state = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        campaign_id,
+        to.code(),
     )
-    .bind(tenant_id)
-    .bind(campaign_id)
-    .bind(to)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO campaign_transitions (tenant_id, id, campaign_id, from_state, to_state, transition, \
          actor_id, actor_label, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        tenant_id,
+        Uuid::now_v7(),
+        campaign_id,
+        from.code(),
+        to.code(),
+        transition.code(),
+        actor.0,
+        actor.1,
+        reason,
     )
-    .bind(tenant_id)
-    .bind(Uuid::now_v7())
-    .bind(campaign_id)
-    .bind(from)
-    .bind(to)
-    .bind(transition)
-    .bind(actor.0)
-    .bind(actor.1)
-    .bind(reason)
     .execute(conn)
     .await?;
     Ok(())
@@ -165,15 +176,17 @@ pub async fn next_sequence(
     prefix: &str,
 ) -> Result<u32, sqlx::Error> {
     // Serialise code assignment per tenant so two submissions cannot take the same number.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7))")
-        .bind(tenant_id.to_string())
-        .execute(&mut *conn)
-        .await?;
-    let n: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM campaigns WHERE tenant_id = $1 AND code LIKE $2 || '%'",
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7))",
+        tenant_id.to_string(),
     )
-    .bind(tenant_id)
-    .bind(prefix)
+    .execute(&mut *conn)
+    .await?;
+    let n: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM campaigns WHERE tenant_id = $1 AND code LIKE $2 || '%'"#,
+        tenant_id,
+        prefix,
+    )
     .fetch_one(conn)
     .await?;
     Ok(n as u32 + 1)
@@ -185,21 +198,21 @@ pub async fn set_code(
     id: Uuid,
     code: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE campaigns SET code = $3, submitted_at = now() WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        id,
+        code,
     )
-    .bind(tenant_id)
-    .bind(id)
-    .bind(code)
     .execute(conn)
     .await?;
     Ok(())
 }
 
-#[derive(FromRow, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct TransitionRow {
-    pub from_state: String,
-    pub to_state: String,
+    pub from_state: CampaignState,
+    pub to_state: CampaignState,
     pub actor_label: String,
     pub reason: Option<String>,
     pub at: OffsetDateTime,
@@ -210,12 +223,14 @@ pub async fn transitions(
     tenant_id: Uuid,
     campaign_id: Uuid,
 ) -> Result<Vec<TransitionRow>, sqlx::Error> {
-    sqlx::query_as::<_, TransitionRow>(
-        "SELECT from_state, to_state, actor_label, reason, at FROM campaign_transitions \
-         WHERE tenant_id = $1 AND campaign_id = $2 ORDER BY at",
+    sqlx::query_as!(
+        TransitionRow,
+        r#"SELECT from_state AS "from_state: CampaignState", to_state AS "to_state: CampaignState",
+           actor_label, reason, at FROM campaign_transitions
+         WHERE tenant_id = $1 AND campaign_id = $2 ORDER BY at"#,
+        tenant_id,
+        campaign_id,
     )
-    .bind(tenant_id)
-    .bind(campaign_id)
     .fetch_all(conn)
     .await
 }
@@ -226,11 +241,13 @@ pub async fn exists(
     tenant_id: Uuid,
     id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM campaigns WHERE tenant_id = $1 AND id = $2)")
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM campaigns WHERE tenant_id = $1 AND id = $2) AS "found!""#,
+        tenant_id,
+        id,
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// 404 unless the campaign is this tenant's: checked before any role check, so another tenant's
@@ -240,14 +257,7 @@ pub async fn ensure_exists(
     tenant_id: Uuid,
     id: Uuid,
 ) -> Result<(), crate::error::AppError> {
-    let found: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM campaigns WHERE tenant_id = $1 AND id = $2)",
-    )
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_one(conn)
-    .await?;
-    if found {
+    if exists(conn, tenant_id, id).await? {
         Ok(())
     } else {
         Err(crate::error::AppError::NotFound)
@@ -259,25 +269,28 @@ pub async fn ensure_exists(
 pub async fn convertible_currencies(
     conn: &mut PgConnection,
 ) -> Result<HashSet<String>, sqlx::Error> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT from_ccy::text, to_ccy::text FROM reference_rates WHERE from_ccy = 'USD' OR to_ccy = 'USD'",
+    let rows = sqlx::query!(
+        r#"SELECT from_ccy::text AS "from_ccy!", to_ccy::text AS "to_ccy!" FROM reference_rates WHERE from_ccy = 'USD' OR to_ccy = 'USD'"#,
     )
     .fetch_all(conn)
     .await?;
-    let mut set: HashSet<String> = rows.into_iter().flat_map(|(a, b)| [a, b]).collect();
+    let mut set: HashSet<String> = rows
+        .into_iter()
+        .flat_map(|r| [r.from_ccy, r.to_ccy])
+        .collect();
     set.insert("USD".into());
     Ok(set)
 }
 
 /// One shortlist entry with the creator's numbers, as the seller's card shows it.
-#[derive(FromRow, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct EntryRow {
     pub id: Uuid,
     pub round: i32,
     pub note: String,
     pub score: rust_decimal::Decimal,
     pub breakdown: serde_json::Value,
-    pub decision: Option<String>,
+    pub decision: Option<Decision>,
     pub decision_reason: Option<String>,
     pub handle: String,
     pub display_name: String,
@@ -300,20 +313,22 @@ pub async fn shortlist_entries(
     campaign_id: Uuid,
     only: Option<Uuid>,
 ) -> Result<Vec<EntryRow>, sqlx::Error> {
-    sqlx::query_as::<_, EntryRow>(
-        "SELECT e.id, e.round, e.note, e.score, e.breakdown, e.decision, e.decision_reason, c.handle, \
-           c.display_name, c.followers, c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares, \
-           c.quote_video, c.quote_currency::text AS quote_currency, c.profile_url, c.audience_age, \
-           l.id AS collaboration_id \
-         FROM shortlist_entries e JOIN creators c ON c.id = e.creator_id \
-         LEFT JOIN collaborations l ON l.tenant_id = e.tenant_id AND l.campaign_id = e.campaign_id \
-           AND l.creator_id = e.creator_id \
-         WHERE e.tenant_id = $1 AND e.campaign_id = $2 AND ($3::uuid IS NULL OR e.id = $3) \
-         ORDER BY e.round DESC, e.score DESC",
+    sqlx::query_as!(
+        EntryRow,
+        r#"SELECT e.id, e.round, e.note, e.score, e.breakdown, e.decision AS "decision: Decision",
+           e.decision_reason, c.handle,
+           c.display_name, c.followers, c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares,
+           c.quote_video, c.quote_currency::text AS "quote_currency?", c.profile_url, c.audience_age,
+           l.id AS "collaboration_id?"
+         FROM shortlist_entries e JOIN creators c ON c.id = e.creator_id
+         LEFT JOIN collaborations l ON l.tenant_id = e.tenant_id AND l.campaign_id = e.campaign_id
+           AND l.creator_id = e.creator_id
+         WHERE e.tenant_id = $1 AND e.campaign_id = $2 AND ($3::uuid IS NULL OR e.id = $3)
+         ORDER BY e.round DESC, e.score DESC"#,
+        tenant_id,
+        campaign_id,
+        only,
     )
-    .bind(tenant_id)
-    .bind(campaign_id)
-    .bind(only)
     .fetch_all(conn)
     .await
 }
@@ -325,13 +340,13 @@ pub async fn entry_decision_for_update(
     tenant_id: Uuid,
     campaign_id: Uuid,
     entry_id: Uuid,
-) -> Result<Option<Option<String>>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT decision FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2 AND id = $3 FOR UPDATE",
+) -> Result<Option<Option<Decision>>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT decision AS "decision: Decision" FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2 AND id = $3 FOR UPDATE"#,
+        tenant_id,
+        campaign_id,
+        entry_id,
     )
-    .bind(tenant_id)
-    .bind(campaign_id)
-    .bind(entry_id)
     .fetch_optional(conn)
     .await
 }
@@ -342,20 +357,20 @@ pub async fn record_decision(
     tenant_id: Uuid,
     campaign_id: Uuid,
     entry_id: Uuid,
-    decision: &str,
+    decision: Decision,
     reason: &str,
     decided_by: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE shortlist_entries SET decision = $4, decision_reason = NULLIF($5, ''), decided_by = $6, decided_at = now() \
          WHERE tenant_id = $1 AND campaign_id = $2 AND id = $3",
+        tenant_id,
+        campaign_id,
+        entry_id,
+        decision.code(),
+        reason,
+        decided_by,
     )
-    .bind(tenant_id)
-    .bind(campaign_id)
-    .bind(entry_id)
-    .bind(decision)
-    .bind(reason)
-    .bind(decided_by)
     .execute(conn)
     .await?;
     Ok(())
@@ -367,11 +382,11 @@ pub async fn approved_count(
     tenant_id: Uuid,
     campaign_id: Uuid,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2 AND decision = 'approved'",
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2 AND decision = 'approved'"#,
+        tenant_id,
+        campaign_id,
     )
-    .bind(tenant_id)
-    .bind(campaign_id)
     .fetch_one(conn)
     .await
 }

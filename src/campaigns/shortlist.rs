@@ -9,13 +9,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::actions::{self, ApproveShortlist, DecideEntry, RequestAnotherRound};
+use super::actions::{self, ApproveShortlist, DecisionForm, RequestAnotherRound};
 use super::domain::{CampaignState, Decision};
 use super::repo;
 use crate::error::{AppError, AppResult, DomainError, DomainResult};
 use crate::state::AppState;
 use crate::tenants::{Access, TenantCtx};
-use crate::web::forms::FormData;
+use crate::web::forms::Form;
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
@@ -36,9 +36,17 @@ pub struct Card {
     pub profile_url: String,
     pub top_ages: String,
     pub warnings: Vec<String>,
-    pub decision: String,
+    /// None while the seller has not decided.
+    pub decision: Option<Decision>,
     pub reason: String,
     pub collaboration: String,
+}
+
+impl Card {
+    /// The decision as stored ("approved", "rejected"), or "" while undecided.
+    pub fn decision_code(&self) -> &'static str {
+        self.decision.map_or("", Decision::code)
+    }
 }
 
 #[derive(Template)]
@@ -120,7 +128,7 @@ async fn load_cards(
                             .collect()
                     })
                     .unwrap_or_default(),
-                decision: e.decision.unwrap_or_default(),
+                decision: e.decision,
                 reason: e.decision_reason.unwrap_or_default(),
                 collaboration: e
                     .collaboration_id
@@ -146,7 +154,10 @@ async fn page(
         .ok_or(AppError::NotFound)?;
     let cards = load_cards(&mut ctx, lang, campaign_id, None).await?;
     ctx.tx.commit().await?;
-    let approved = cards.iter().filter(|c| c.decision == "approved").count();
+    let approved = cards
+        .iter()
+        .filter(|c| c.decision == Some(Decision::Approve))
+        .count();
     let path = format!("/t/{}/campaigns", ctx.tenant.slug);
     let layout = Layout::for_user(
         state,
@@ -166,7 +177,7 @@ async fn page(
             campaign_id,
             code: row.code.clone().unwrap_or_default(),
             title: row.title.clone(),
-            can_decide: row.state == CampaignState::ShortlistSent.code()
+            can_decide: row.state == CampaignState::ShortlistSent
                 && matches!(ctx.access, Access::Owner | Access::Operator),
             is_am: ctx.access == Access::AccountManager,
             cards,
@@ -214,7 +225,7 @@ async fn card(
             layout: Layout::public(state, lang, "shortlist.title", &path),
             slug: ctx.tenant.slug.clone(),
             campaign_id,
-            can_decide: row.state == CampaignState::ShortlistSent.code()
+            can_decide: row.state == CampaignState::ShortlistSent
                 && matches!(ctx.access, Access::Owner | Access::Operator),
             is_am: ctx.access == Access::AccountManager,
             c,
@@ -251,7 +262,7 @@ pub async fn decide(
     front: Front,
     Path((_slug, id, entry)): Path<(String, String, String)>,
     mut ctx: TenantCtx,
-    form: FormData,
+    Form(form): Form<DecisionForm>,
 ) -> AppResult<Response> {
     let campaign_id = parse_id(&id)?;
     let entry_id = parse_id(&entry)?;
@@ -261,12 +272,7 @@ pub async fn decide(
         lang,
         front,
     };
-    let input = DecideEntry {
-        campaign_id,
-        entry_id,
-        decision: Decision::parse(form.get("decision")),
-        reason: form.get("reason").to_string(),
-    };
+    let input = form.into_input(campaign_id, entry_id);
     let decided = actions::decide_entry(&mut ctx.tx, &ctx.actor, input).await;
     if let Some(key) = refusal(&door, &decided) {
         let ctx = ctx.reopen(&state.db).await?;

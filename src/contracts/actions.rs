@@ -272,7 +272,7 @@ pub async fn record_collaboration_event(
         let campaign = crate::campaigns::repo::get(tx, tenant, row.campaign_id)
             .await?
             .ok_or(DomainError::NotFound)?;
-        if campaign.state == CampaignState::Contracting.code() {
+        if campaign.state == CampaignState::Contracting {
             let moved = move_campaign(
                 tx,
                 actor,

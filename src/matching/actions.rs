@@ -2,6 +2,9 @@
 //! through `repo` and records its audit entry: the account manager sending a shortlist round
 //! (scores frozen on each entry) and an admin changing the matching weights.
 
+use std::collections::HashMap;
+
+use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -31,6 +34,38 @@ pub struct SendShortlist {
     pub picks: Vec<Pick>,
 }
 
+/// The matching page's send form (and what the API takes): the picked creators' ids, and each
+/// one's note under `note-{creator id}`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ShortlistForm {
+    #[serde(default, deserialize_with = "crate::web::forms::one_or_many")]
+    pub pick: Vec<String>,
+    /// Every other field; the notes are read from it.
+    #[serde(flatten)]
+    pub notes: HashMap<String, String>,
+}
+
+impl ShortlistForm {
+    /// The round to send: the picks in order (an id that is not one is left out), with their
+    /// notes.
+    pub fn into_input(self, campaign_id: Uuid) -> SendShortlist {
+        let picks = self
+            .pick
+            .iter()
+            .filter_map(|v| v.parse::<Uuid>().ok())
+            .map(|creator_id| Pick {
+                creator_id,
+                note: self
+                    .notes
+                    .get(&format!("note-{creator_id}"))
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+            .collect();
+        SendShortlist { campaign_id, picks }
+    }
+}
+
 /// What was sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SentShortlist {
@@ -56,7 +91,7 @@ pub async fn send_shortlist(
         .ok_or(DomainError::NotFound)?;
     actor.require(&[Access::AccountManager])?;
     actor.require_active()?;
-    if row.state != CampaignState::Matching.code() {
+    if row.state != CampaignState::Matching {
         return Err(DomainError::Refused(
             "campaign.transition_error.not_allowed_from",
         ));
@@ -159,4 +194,35 @@ pub async fn save_matching_weights(
     )
     .await?;
     Ok(weights)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ShortlistForm;
+
+    #[test]
+    fn the_send_form_reads_one_pick_or_several_each_with_its_note() {
+        let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let one: ShortlistForm =
+            serde_html_form::from_str(&format!("pick={a}&note-{a}=Great+fit&note-{b}=unpicked"))
+                .unwrap();
+        let sent = one.into_input(a);
+        assert_eq!(sent.picks.len(), 1);
+        assert_eq!(
+            (sent.picks[0].creator_id, sent.picks[0].note.as_str()),
+            (a, "Great fit")
+        );
+        let two: ShortlistForm =
+            serde_html_form::from_str(&format!("pick={a}&pick=nonsense&pick={b}&note-{b}=Hi"))
+                .unwrap();
+        let sent = two.into_input(a);
+        let picked: Vec<_> = sent
+            .picks
+            .iter()
+            .map(|p| (p.creator_id, p.note.as_str()))
+            .collect();
+        assert_eq!(picked, vec![(a, ""), (b, "Hi")]);
+        let none: ShortlistForm = serde_html_form::from_bytes(b"").unwrap();
+        assert!(none.into_input(a).picks.is_empty());
+    }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::kernel::FieldErrors;
+use crate::kernel::rates::Rates;
 
 /// The seeds' threshold for "high followers, low activity": under 5 likes per 100 views the
 /// views are likely bought or the audience indifferent.
@@ -264,6 +265,7 @@ impl Weights {
 
 /// The weights as typed (a settings form, or a program's request), before they are checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct WeightsInput {
     pub audience: String,
     pub engagement: String,
@@ -328,11 +330,6 @@ pub fn parse_weights(input: &WeightsInput) -> Result<Weights, FieldErrors> {
     } else {
         Err(errors)
     }
-}
-
-/// The admin-maintained reference rates (SPEC §3), not finance's settlement rates.
-pub trait Rates {
-    fn convert(&self, amount: Decimal, from: &str, to: &str) -> Option<Decimal>;
 }
 
 /// Why a creator is not a candidate at all; checked in this order.

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::actions::{self, Pick, SendShortlist};
+use super::actions::{self, ShortlistForm};
 use super::domain::{MatchScore, Weights};
 use super::pool;
 use super::repo::{self, CandidateInfo, ReferenceRates};
@@ -18,7 +18,7 @@ use crate::campaigns::repo as campaigns;
 use crate::error::{AppError, AppResult, DomainError};
 use crate::state::AppState;
 use crate::tenants::{Access, TenantCtx};
-use crate::web::forms::FormData;
+use crate::web::forms::Form;
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
@@ -257,19 +257,10 @@ pub async fn send(
     front: Front,
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
-    form: FormData,
+    Form(form): Form<ShortlistForm>,
 ) -> AppResult<Response> {
     let campaign_id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    let picks = form
-        .all("pick")
-        .iter()
-        .filter_map(|v| v.parse::<Uuid>().ok())
-        .map(|creator_id| Pick {
-            creator_id,
-            note: form.get(&format!("note-{creator_id}")).to_string(),
-        })
-        .collect();
-    let input = SendShortlist { campaign_id, picks };
+    let input = form.into_input(campaign_id);
     match actions::send_shortlist(&mut ctx.tx, &ctx.actor, input).await {
         Ok(_) => {
             ctx.tx.commit().await?;

@@ -14,10 +14,11 @@ use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use super::domain::{
-    self, AgeBucket, CampaignAsk, CreatorFacts, Format, Gender, MatchScore, Rates, Weights,
+    self, AgeBucket, CampaignAsk, CreatorFacts, Format, Gender, MatchScore, Weights,
 };
 use super::repo;
 use crate::db::Db;
+use crate::kernel::rates::Rates;
 
 /// A bound on |approximate total − exact total| in points, with a wide margin: audience shares
 /// kept as f32 are off by ~1e-7 relative, money as f64 by ~1e-16, and weights sum to 100.

@@ -8,13 +8,12 @@ use std::collections::HashMap;
 use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use serde_json::json;
-use sqlx::{FromRow, PgConnection};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::domain::{
-    AgeBucket, CampaignAsk, CreatorFacts, Format, Gender, MatchScore, Rates, Weights,
-};
+use super::domain::{AgeBucket, CampaignAsk, CreatorFacts, Format, Gender, MatchScore, Weights};
 use crate::campaigns::domain::Campaign;
+use crate::kernel::rates::Rates;
 
 /// Latest reference rates by pair; converts directly, through the inverse pair, or through USD
 /// (these are reference figures for comparison, labelled so; settlement uses its own rates).
@@ -25,14 +24,17 @@ pub struct ReferenceRates {
 
 impl ReferenceRates {
     pub async fn load(conn: &mut PgConnection) -> Result<ReferenceRates, sqlx::Error> {
-        let rows: Vec<(String, String, Decimal)> = sqlx::query_as(
-            "SELECT DISTINCT ON (from_ccy, to_ccy) from_ccy::text, to_ccy::text, rate \
-             FROM reference_rates ORDER BY from_ccy, to_ccy, rate_date DESC",
+        let rows = sqlx::query!(
+            r#"SELECT DISTINCT ON (from_ccy, to_ccy) from_ccy::text AS "from_ccy!", to_ccy::text AS "to_ccy!", rate
+             FROM reference_rates ORDER BY from_ccy, to_ccy, rate_date DESC"#
         )
         .fetch_all(conn)
         .await?;
         Ok(ReferenceRates {
-            pairs: rows.into_iter().map(|(f, t, r)| ((f, t), r)).collect(),
+            pairs: rows
+                .into_iter()
+                .map(|r| ((r.from_ccy, r.to_ccy), r.rate))
+                .collect(),
         })
     }
 
@@ -86,7 +88,6 @@ pub fn ask_of(c: &Campaign) -> CampaignAsk {
     }
 }
 
-#[derive(FromRow)]
 pub(crate) struct CreatorFactsRow {
     id: Uuid,
     active: bool,
@@ -159,11 +160,23 @@ impl From<CreatorFactsRow> for CreatorFacts {
     }
 }
 
-pub(crate) const FACT_COLUMNS: &str = "c.id, c.active, c.markets, c.languages, c.followers, c.avg_views, \
-    c.avg_likes, c.avg_comments, c.avg_shares, c.categories, c.styles, c.audience_age, \
-    c.audience_gender, c.audience_countries, c.quote_video, c.quote_live, \
-    c.quote_currency::text AS quote_currency, c.sample_posting_rate, \
-    coalesce(c.violation_notes, '') <> '' AS has_violation_notes, c.platform_blacklisted";
+/// A checked query reading [`CreatorFactsRow`]s: the creator columns matching reads (creators as
+/// `c`), then `$rest` (the `FROM` clause on), one literal so the whole text stays checked at
+/// build time.
+macro_rules! creator_facts {
+    ($rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            CreatorFactsRow,
+            r#"SELECT c.id, c.active, c.markets, c.languages, c.followers, c.avg_views,
+               c.avg_likes, c.avg_comments, c.avg_shares, c.categories, c.styles, c.audience_age,
+               c.audience_gender, c.audience_countries, c.quote_video, c.quote_live,
+               c.quote_currency::text AS "quote_currency?", c.sample_posting_rate,
+               coalesce(c.violation_notes, '') <> '' AS "has_violation_notes!", c.platform_blacklisted "#
+                + $rest
+            $(, $arg)*
+        )
+    };
+}
 
 /// The candidates that pass the indexed hard filters and were not offered for this campaign
 /// before (a rejected creator never comes back).
@@ -178,18 +191,18 @@ pub async fn candidates(
         .iter()
         .map(|m| m.trim().to_uppercase())
         .collect();
-    let rows = sqlx::query_as::<_, CreatorFactsRow>(&format!(
-        "SELECT {FACT_COLUMNS} FROM creators c \
+    let rows = creator_facts!(
+        "FROM creators c \
          WHERE c.active AND NOT c.platform_blacklisted AND c.markets && $1 \
            AND c.followers BETWEEN $2 AND $3 \
            AND NOT EXISTS (SELECT 1 FROM shortlist_entries e \
-                 WHERE e.tenant_id = $4 AND e.campaign_id = $5 AND e.creator_id = c.id)"
-    ))
-    .bind(&markets)
-    .bind(ask.followers_min)
-    .bind(ask.followers_max)
-    .bind(tenant_id)
-    .bind(campaign_id)
+                 WHERE e.tenant_id = $4 AND e.campaign_id = $5 AND e.creator_id = c.id)",
+        &markets,
+        ask.followers_min,
+        ask.followers_max,
+        tenant_id,
+        campaign_id,
+    )
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().map(CreatorFacts::from).collect())
@@ -201,11 +214,11 @@ pub async fn offered(
     tenant_id: Uuid,
     campaign_id: Uuid,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT creator_id FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2",
+        tenant_id,
+        campaign_id,
     )
-    .bind(tenant_id)
-    .bind(campaign_id)
     .fetch_all(conn)
     .await
 }
@@ -213,10 +226,7 @@ pub async fn offered(
 /// Every creator in the pool as matching sees it (for checking the fast path against the
 /// reference).
 pub async fn all_facts(conn: &mut PgConnection) -> Result<Vec<CreatorFacts>, sqlx::Error> {
-    let rows =
-        sqlx::query_as::<_, CreatorFactsRow>(&format!("SELECT {FACT_COLUMNS} FROM creators c"))
-            .fetch_all(conn)
-            .await?;
+    let rows = creator_facts!("FROM creators c").fetch_all(conn).await?;
     Ok(rows.into_iter().map(CreatorFacts::from).collect())
 }
 
@@ -225,12 +235,9 @@ pub async fn facts_of(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> Result<Vec<CreatorFacts>, sqlx::Error> {
-    let rows = sqlx::query_as::<_, CreatorFactsRow>(&format!(
-        "SELECT {FACT_COLUMNS} FROM creators c WHERE c.id = ANY($1)"
-    ))
-    .bind(ids)
-    .fetch_all(conn)
-    .await?;
+    let rows = creator_facts!("FROM creators c WHERE c.id = ANY($1)", ids)
+        .fetch_all(conn)
+        .await?;
     Ok(rows.into_iter().map(CreatorFacts::from).collect())
 }
 
@@ -239,7 +246,7 @@ pub async fn facts_of(
 /// Makes the rest of this (fresh) transaction one read-only snapshot, so the pool's version and
 /// its rows are read as of the same moment.
 pub async fn snapshot_read_only(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(conn)
         .await?;
     Ok(())
@@ -248,16 +255,18 @@ pub async fn snapshot_read_only(conn: &mut PgConnection) -> Result<(), sqlx::Err
 /// The current version of the creator pool, as this transaction sees it (it moves on every
 /// change to a creator matching reads).
 pub async fn pool_version(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT version FROM cache_versions WHERE name = 'creator_pool'")
+    sqlx::query_scalar!("SELECT version FROM cache_versions WHERE name = 'creator_pool'")
         .fetch_one(conn)
         .await
 }
 
 /// How many creators can ever be a candidate (active, not on the platform blocklist).
 pub async fn pool_size(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM creators WHERE active AND NOT platform_blacklisted")
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM creators WHERE active AND NOT platform_blacklisted"#
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Streams every creator who can ever be a candidate to `each`, one at a time (the pool is never
@@ -266,11 +275,8 @@ pub async fn each_pool_creator(
     conn: &mut PgConnection,
     mut each: impl FnMut(&CreatorFacts),
 ) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM creators c WHERE c.active AND NOT c.platform_blacklisted",
-        FACT_COLUMNS
-    );
-    let mut rows = sqlx::query_as::<_, CreatorFactsRow>(&sql).fetch(conn);
+    let mut rows =
+        creator_facts!("FROM creators c WHERE c.active AND NOT c.platform_blacklisted").fetch(conn);
     while let Some(row) = rows.try_next().await? {
         each(&CreatorFacts::from(row));
     }
@@ -280,12 +286,12 @@ pub async fn each_pool_creator(
 /// Drops a connection opened outside the pool to the application's role, so row-level security
 /// applies to it as to every request.
 pub async fn act_as_app(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SET ROLE sextant_app").execute(conn).await?;
+    sqlx::query!("SET ROLE sextant_app").execute(conn).await?;
     Ok(())
 }
 
 /// A candidate's name and quote, for the matching page's rows.
-#[derive(FromRow, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct CandidateInfo {
     pub id: Uuid,
     pub handle: String,
@@ -299,11 +305,12 @@ pub async fn candidate_infos(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> Result<Vec<CandidateInfo>, sqlx::Error> {
-    sqlx::query_as::<_, CandidateInfo>(
-        "SELECT id, handle, display_name, followers, quote_video, quote_currency::text AS quote_currency \
-         FROM creators WHERE id = ANY($1)",
+    sqlx::query_as!(
+        CandidateInfo,
+        r#"SELECT id, handle, display_name, followers, quote_video, quote_currency::text AS "quote_currency?"
+         FROM creators WHERE id = ANY($1)"#,
+        ids,
     )
-    .bind(ids)
     .fetch_all(conn)
     .await
 }
@@ -315,11 +322,12 @@ pub const WEIGHTS_KEY: &str = "matching_weights";
 
 /// The weights in force (the defaults until an admin saves others).
 pub async fn current_weights(conn: &mut PgConnection) -> Result<Weights, sqlx::Error> {
-    let stored: Option<serde_json::Value> =
-        sqlx::query_scalar("SELECT value FROM platform_settings WHERE key = $1")
-            .bind(WEIGHTS_KEY)
-            .fetch_optional(conn)
-            .await?;
+    let stored: Option<serde_json::Value> = sqlx::query_scalar!(
+        "SELECT value FROM platform_settings WHERE key = $1",
+        WEIGHTS_KEY
+    )
+    .fetch_optional(conn)
+    .await?;
     Ok(stored
         .and_then(|v| serde_json::from_value::<Weights>(v).ok())
         .filter(Weights::validate)
@@ -332,14 +340,14 @@ pub async fn save_weights(
     weights: &Weights,
     updated_by: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO platform_settings (key, value, updated_by) VALUES ($1, $2, $3) \
          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_by = EXCLUDED.updated_by, \
          updated_at = now()",
+        WEIGHTS_KEY,
+        json!(weights),
+        updated_by,
     )
-    .bind(WEIGHTS_KEY)
-    .bind(json!(weights))
-    .bind(updated_by)
     .execute(conn)
     .await?;
     Ok(())
@@ -353,11 +361,11 @@ pub async fn next_round(
     tenant_id: Uuid,
     campaign_id: Uuid,
 ) -> Result<i32, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT coalesce(max(round), 0) + 1 FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2",
+    sqlx::query_scalar!(
+        r#"SELECT coalesce(max(round), 0) + 1 AS "round!" FROM shortlist_entries WHERE tenant_id = $1 AND campaign_id = $2"#,
+        tenant_id,
+        campaign_id,
     )
-    .bind(tenant_id)
-    .bind(campaign_id)
     .fetch_one(conn)
     .await
 }
@@ -381,19 +389,20 @@ pub async fn insert_entry(
     tenant_id: Uuid,
     entry: NewEntry<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    // The score goes as text ("12.35", rounded as shown) and Postgres reads it as numeric.
+    sqlx::query!(
         "INSERT INTO shortlist_entries (tenant_id, id, campaign_id, creator_id, round, note, score, breakdown, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7::numeric, $8, $9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7::text::numeric, $8, $9)",
+        tenant_id,
+        Uuid::now_v7(),
+        entry.campaign_id,
+        entry.creator_id,
+        entry.round,
+        entry.note,
+        format!("{:.2}", entry.score.total),
+        json!({ "score": entry.score, "weights": entry.weights }),
+        entry.created_by,
     )
-    .bind(tenant_id)
-    .bind(Uuid::now_v7())
-    .bind(entry.campaign_id)
-    .bind(entry.creator_id)
-    .bind(entry.round)
-    .bind(entry.note)
-    .bind(format!("{:.2}", entry.score.total))
-    .bind(json!({ "score": entry.score, "weights": entry.weights }))
-    .bind(entry.created_by)
     .execute(conn)
     .await?;
     Ok(())

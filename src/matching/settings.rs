@@ -14,7 +14,7 @@ use crate::auth::{Actor, CurrentUser, PlatformRole};
 use crate::db::SystemScope;
 use crate::error::{AppResult, DomainError};
 use crate::state::AppState;
-use crate::web::forms::{FormData, FormErrors};
+use crate::web::forms::{Form, FormErrors};
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
@@ -87,16 +87,8 @@ pub async fn save(
     lang: Lang,
     front: Front,
     user: CurrentUser,
-    form: FormData,
+    Form(typed): Form<WeightsInput>,
 ) -> AppResult<Response> {
-    let typed = WeightsInput {
-        audience: form.get("audience").to_string(),
-        engagement: form.get("engagement").to_string(),
-        category: form.get("category").to_string(),
-        style: form.get("style").to_string(),
-        price: form.get("price").to_string(),
-        track_record: form.get("track_record").to_string(),
-    };
     let mut tx = state.db.system_tx(SystemScope::Auth).await?;
     match actions::save_matching_weights(&mut tx, &Actor::user(&user), typed.clone()).await {
         Ok(_) => {

@@ -21,7 +21,7 @@ use super::repo::{self, CollabTotals, OrderTotals, Scope, WindowCandidate};
 use super::{charts, parse_id};
 use crate::campaigns::domain::Campaign;
 use crate::error::{AppError, AppResult};
-use crate::matching::domain::Rates;
+use crate::kernel::rates::Rates;
 use crate::matching::repo::ReferenceRates;
 use crate::state::AppState;
 use crate::tenants::TenantCtx;

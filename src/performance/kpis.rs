@@ -351,7 +351,7 @@ mod tests {
     }
 
     struct NoRates;
-    impl crate::matching::domain::Rates for NoRates {
+    impl crate::kernel::rates::Rates for NoRates {
         fn convert(&self, _: Decimal, _: &str, _: &str) -> Option<Decimal> {
             None
         }

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::order_imports::parse::Order;
-use crate::matching::domain::Rates;
+use crate::kernel::rates::Rates;
 
 /// Sums of money per ISO 4217 currency (upper case).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -81,6 +81,26 @@ where
     }
 }
 
+/// A list field that must also read from a flattened form (`#[serde(flatten)]` buffers a key
+/// posted once as one value, not a list): one value or several, as a list.
+pub fn one_or_many<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(
+        match <OneOrMany as serde::Deserialize>::deserialize(deserializer)? {
+            OneOrMany::One(value) => vec![value],
+            OneOrMany::Many(values) => values,
+        },
+    )
+}
+
 /// Messages per field, already in the page's language, plus whether the form had any.
 #[derive(Debug, Default, Clone)]
 pub struct FormErrors {
