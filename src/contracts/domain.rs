@@ -623,8 +623,9 @@ pub fn is_link_slug(s: &str) -> bool {
     s.len() == LINK_SLUG_LEN && s.chars().all(|c| LINK_SLUG_ALPHABET.contains(c))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum ContractState {
     Proposed,
     Accepted,

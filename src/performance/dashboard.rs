@@ -20,6 +20,7 @@ use super::kpis::{self, Headline, KpiView};
 use super::repo::{self, CollabTotals, OrderTotals, Scope, WindowCandidate};
 use super::{charts, parse_id};
 use crate::campaigns::domain::Campaign;
+use crate::contracts::domain::ContractState;
 use crate::error::{AppError, AppResult};
 use crate::matching::domain::Rates;
 use crate::matching::repo::ReferenceRates;
@@ -58,7 +59,7 @@ pub struct CreatorRow {
     pub collaboration_id: Uuid,
     pub creator_id: Uuid,
     pub handle: String,
-    pub state: String,
+    pub state: ContractState,
     pub state_key: String,
     pub posts: i64,
     pub kpis: Kpis,
@@ -197,7 +198,7 @@ pub fn compute_all(
     let mut rows = Vec::with_capacity(totals.len());
     for t in totals {
         let input = kpis::input_of(&t, by_collab.get(&t.id).map_or(&[][..], |v| &v[..]));
-        if kpis::counts(&t.state) {
+        if kpis::counts(t.state) {
             sum.merge(&input);
         }
         let k = compute(&input, currency, rates);
@@ -302,7 +303,7 @@ pub async fn show(
         .map(|(t, k)| CreatorRow {
             collaboration_id: t.id,
             creator_id: t.creator_id,
-            state_key: format!("contract.state.{}", t.state),
+            state_key: t.state.label_key().to_string(),
             state: t.state,
             posts: t.posts,
             view: kpis::view(lang, &k, &targets),

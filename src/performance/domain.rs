@@ -29,11 +29,52 @@ pub const MAX_VIDEO_ID: usize = 64;
 const MAX_WATCH_SECONDS: Decimal = Decimal::from_parts(100_000_000, 0, 0, false, 0);
 
 /// The post form as typed.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default)]
 pub struct PostInput {
     pub url: String,
     pub video_id: String,
     pub published_at: String,
+}
+
+impl PostInput {
+    /// The fields without the spaces around them (as the form shows them again).
+    pub fn trimmed(self) -> PostInput {
+        PostInput {
+            url: self.url.trim().to_string(),
+            video_id: self.video_id.trim().to_string(),
+            published_at: self.published_at.trim().to_string(),
+        }
+    }
+}
+
+/// Where a snapshot CSV upload stands: checked and waiting for a decision, then imported or
+/// cancelled (the `snapshot_imports.status` column, CHECKed to these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum SnapshotImportStatus {
+    Validated,
+    Imported,
+    Cancelled,
+}
+
+impl SnapshotImportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SnapshotImportStatus::Validated => "validated",
+            SnapshotImportStatus::Imported => "imported",
+            SnapshotImportStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The message key of the status as shown.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            SnapshotImportStatus::Validated => "performance.import.status.validated",
+            SnapshotImportStatus::Imported => "performance.import.status.imported",
+            SnapshotImportStatus::Cancelled => "performance.import.status.cancelled",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -162,7 +203,8 @@ pub fn days_late(published_at: OffsetDateTime, deadline: Date, zone: &Tz) -> Opt
 }
 
 /// The snapshot form (and a CSV row) as typed.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default)]
 pub struct SnapshotInput {
     pub captured_at: String,
     pub views: String,
@@ -170,6 +212,21 @@ pub struct SnapshotInput {
     pub comments: String,
     pub shares: String,
     pub avg_watch_seconds: String,
+}
+
+impl SnapshotInput {
+    /// The fields without the spaces around them (as the form shows them again).
+    pub fn trimmed(self) -> SnapshotInput {
+        let t = |s: String| s.trim().to_string();
+        SnapshotInput {
+            captured_at: t(self.captured_at),
+            views: t(self.views),
+            likes: t(self.likes),
+            comments: t(self.comments),
+            shares: t(self.shares),
+            avg_watch_seconds: t(self.avg_watch_seconds),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -23,14 +23,14 @@ use uuid::Uuid;
 use super::domain::{Rag, SortKey};
 use super::repo::{CollabTotals, OrderTotals};
 use crate::campaigns::domain::Campaign;
-use crate::contracts::domain::Terms;
+use crate::contracts::domain::{ContractState, Terms};
 use crate::tracking::kpi::{self, Amounts, Figure, KpiInput, Kpis, Targets};
 use crate::web::fmt;
 use crate::web::lang::Lang;
 
 /// Whether a collaboration in this state counts in a campaign's figures.
-pub fn counts(state: &str) -> bool {
-    !matches!(state, "proposed" | "cancelled")
+pub fn counts(state: ContractState) -> bool {
+    !matches!(state, ContractState::Proposed | ContractState::Cancelled)
 }
 
 pub fn report_currency(campaign: &Campaign, shop: Option<&str>, tenant: &str) -> String {

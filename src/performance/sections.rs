@@ -192,7 +192,7 @@ pub async fn creator_history(ctx: &mut TenantCtx, creator: Uuid, lang: Lang) -> 
             collaboration_id: t.id,
             campaign_id: c.campaign_id,
             campaign: format!("{} {}", c.code.unwrap_or_default(), c.title),
-            state_key: format!("contract.state.{}", t.state),
+            state_key: t.state.label_key().to_string(),
             posts: t.posts,
             kpis: kpis::view(lang, k, &kpis::targets(&campaign, &currency)),
             currency,
