@@ -20,9 +20,7 @@ use crate::auth::password::PasswordService;
 use crate::config::Config;
 use crate::db::Db;
 use crate::state::{AppState, Runtime};
-use crate::{
-    admin, auth, campaigns, contracts, creators, links, matching, performance, tenants, web,
-};
+use crate::{admin, auth, campaigns, contracts, creators, links, matching, tenants, tracking, web};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "sextant_session";
@@ -84,7 +82,8 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(creators::router())
         .merge(matching::router())
-        .merge(performance::router())
+        .merge(tracking::posts::router())
+        .merge(tracking::dashboards::router())
         .merge(crate::orders::router())
         .nest("/static", web::static_files(web::static_dir()))
         .fallback(web::not_found)

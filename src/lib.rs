@@ -19,7 +19,6 @@ pub mod kernel;
 pub mod links;
 pub mod matching;
 pub mod orders;
-pub mod performance;
 pub mod seed;
 pub mod state;
 pub mod storage;

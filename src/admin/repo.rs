@@ -77,7 +77,7 @@ pub async fn work_queue(
 ) -> Result<Vec<QueueRow>, sqlx::Error> {
     let sql = format!(
         "{QUEUE_SQL} UNION ALL {}",
-        crate::performance::repo::QUEUE_SQL
+        crate::tracking::posts::repo::QUEUE_SQL
     );
     sqlx::query_as::<_, QueueRow>(&sql)
         .bind(tenant_id)

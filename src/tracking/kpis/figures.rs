@@ -20,11 +20,11 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::domain::{self as kpi, Amounts, Figure, KpiInput, Kpis, Targets};
 use super::domain::{Rag, SortKey};
 use super::repo::{CollabTotals, OrderTotals};
 use crate::campaigns::domain::Campaign;
 use crate::contracts::domain::{ContractState, Terms};
-use crate::tracking::kpi::{self, Amounts, Figure, KpiInput, Kpis, Targets};
 use crate::web::fmt;
 use crate::web::lang::Lang;
 
@@ -343,7 +343,7 @@ pub fn sort_rows<T>(rows: &mut [T], key: SortKey, desc: bool, of: impl Fn(&T) ->
 mod tests {
     use super::*;
     use crate::contracts::domain::{FeeModel, Sample, UsageRights};
-    use crate::tracking::kpi::compute;
+    use crate::tracking::kpis::domain::compute;
     use std::str::FromStr;
 
     fn d(s: &str) -> Decimal {

@@ -15,10 +15,8 @@ use time::{Date, OffsetDateTime};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::domain::SortKey;
-use super::kpis::{self, Headline, KpiView};
-use super::repo::{self, CollabTotals, OrderTotals, Scope, WindowCandidate};
-use super::{charts, parse_id};
+use super::charts;
+use super::repo::{self, DayValue};
 use crate::campaigns::domain::Campaign;
 use crate::contracts::domain::ContractState;
 use crate::error::{AppError, AppResult};
@@ -26,10 +24,17 @@ use crate::matching::domain::Rates;
 use crate::matching::repo::ReferenceRates;
 use crate::state::AppState;
 use crate::tenants::TenantCtx;
-use crate::tracking::kpi::{Amounts, KpiInput, Kpis, compute};
+use crate::tracking::kpis::domain::SortKey;
+use crate::tracking::kpis::domain::{Amounts, KpiInput, Kpis, compute};
+use crate::tracking::kpis::figures::{self as kpis, Headline, KpiView};
+use crate::tracking::kpis::repo::{
+    self as kpis_repo, CollabTotals, OrderTotals, Scope, WindowCandidate,
+};
+use crate::tracking::posts::repo as posts_repo;
 use crate::tracking::windows::{self, Metrics, Snapshot, Window};
 use crate::web::lang::Lang;
 use crate::web::layout::Layout;
+use crate::web::parse_id;
 use crate::web::{fmt, render_with};
 
 /// Sort and direction from the query string; the first value of each wins, garbage is ignored.
@@ -167,7 +172,7 @@ pub fn window_cells(
                     "—".into()
                 },
                 er: if any {
-                    kpis::percent(crate::tracking::kpi::ratio(
+                    kpis::percent(crate::tracking::kpis::domain::ratio(
                         c.metrics.engagements().into(),
                         c.metrics.views.into(),
                     ))
@@ -220,7 +225,7 @@ fn href(slug: &str, campaign: Uuid, key: SortKey, desc: bool) -> String {
 
 /// The daily series as chart points (GMV converted into the report currency).
 fn series(
-    daily: &[(String, repo::DayValue)],
+    daily: &[(String, DayValue)],
     name: &str,
     currency: &str,
     rates: &dyn Rates,
@@ -253,7 +258,7 @@ pub async fn show(
     mut ctx: TenantCtx,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let campaign_row = repo::campaign(&mut ctx.tx, ctx.tenant.id, &ctx.tenant.time_zone, id)
+    let campaign_row = posts_repo::campaign(&mut ctx.tx, ctx.tenant.id, &ctx.tenant.time_zone, id)
         .await?
         .ok_or(AppError::NotFound)?;
     ctx.require_active()?;
@@ -266,15 +271,15 @@ pub async fn show(
     let (totals, orders, candidates, daily) = tokio::try_join!(
         async {
             let mut tx = scoped().await?;
-            repo::totals(&mut tx, tenant, Scope::Campaign(id)).await
+            kpis_repo::totals(&mut tx, tenant, Scope::Campaign(id)).await
         },
         async {
             let mut tx = scoped().await?;
-            repo::order_totals(&mut tx, tenant, Scope::Campaign(id)).await
+            kpis_repo::order_totals(&mut tx, tenant, Scope::Campaign(id)).await
         },
         async {
             let mut tx = scoped().await?;
-            repo::window_candidates(&mut tx, tenant, Scope::Campaign(id)).await
+            kpis_repo::window_candidates(&mut tx, tenant, Scope::Campaign(id)).await
         },
         async {
             let mut tx = scoped().await?;
@@ -282,7 +287,7 @@ pub async fn show(
         },
     )?;
     let rates = ReferenceRates::load(&mut ctx.tx).await?;
-    let can_import = super::can_write(&ctx).is_ok();
+    let can_import = crate::tracking::posts::can_write(&ctx).is_ok();
 
     let campaign: Campaign = serde_json::from_value(campaign_row.data.clone()).unwrap_or_default();
     let currency = kpis::report_currency(
@@ -379,9 +384,14 @@ pub async fn show(
         chart("gmv", "gmv", "performance.chart.gmv", true),
     ];
     let total = kpis::view(lang, &computed.total, &targets);
-    let (layout, _) =
-        super::posts::page_layout(&state, &session, lang, ctx, "performance.dashboard.title")
-            .await?;
+    let (layout, _) = crate::tracking::posts::handlers::page_layout(
+        &state,
+        &session,
+        lang,
+        ctx,
+        "performance.dashboard.title",
+    )
+    .await?;
     let page = DashboardPage {
         layout,
         heading: format!(

@@ -28,7 +28,7 @@ use crate::web::layout::{Layout, flash};
 use crate::web::{fmt, render_with};
 
 /// Ends the page's (read-only) transaction and lays out a tenant page under Campaigns.
-pub(super) async fn page_layout(
+pub(crate) async fn page_layout(
     state: &AppState,
     session: &Session,
     lang: Lang,
@@ -194,7 +194,7 @@ pub fn window_views(
                 comments: n(|m| m.comments),
                 shares: n(|m| m.shares),
                 er: m.map_or("—".into(), |m| {
-                    super::kpis::percent(crate::tracking::kpi::ratio(
+                    crate::tracking::kpis::figures::percent(crate::tracking::kpis::domain::ratio(
                         m.engagements().into(),
                         m.views.into(),
                     ))
