@@ -1,4 +1,4 @@
-//! From the SQL totals to `tracking::kpi` inputs (costs from the current terms), and KPIs as
+//! From the SQL totals to `kpis::domain` inputs (costs from the current terms), and KPIs as
 //! shown: formatted, converted amounts marked, each against the campaign's targets.
 //!
 //! Decisions where the SPEC is silent:
