@@ -20,8 +20,8 @@ use crate::auth::password::PasswordService;
 use crate::config::Config;
 use crate::db::Db;
 use crate::state::{AppState, Runtime};
-use crate::tracking::{links, order_imports};
-use crate::{admin, auth, campaigns, contracts, creators, matching, performance, tenants, web};
+use crate::tracking::{self, links, order_imports};
+use crate::{admin, auth, campaigns, contracts, creators, matching, tenants, web};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "sextant_session";
@@ -83,7 +83,8 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(creators::router())
         .merge(matching::router())
-        .merge(performance::router())
+        .merge(tracking::posts::router())
+        .merge(tracking::dashboards::router())
         .merge(order_imports::router())
         .nest("/static", web::static_files(web::static_dir()))
         .fallback(web::not_found)

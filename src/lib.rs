@@ -17,7 +17,6 @@ pub mod db;
 pub mod error;
 pub mod kernel;
 pub mod matching;
-pub mod performance;
 pub mod seed;
 pub mod state;
 pub mod storage;

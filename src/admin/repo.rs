@@ -80,7 +80,7 @@ pub async fn work_queue(
 ) -> Result<Vec<QueueRow>, sqlx::Error> {
     let sql = format!(
         "{QUEUE_SQL} UNION ALL {}",
-        crate::performance::repo::QUEUE_SQL
+        crate::tracking::posts::repo::QUEUE_SQL
     );
     // dynamic: the import half of the queue is `performance::repo::QUEUE_SQL`, a shared string
     // (a macro takes only a literal), so the union is put together here.

@@ -698,7 +698,8 @@ async fn dashboard(
     let filled = fill.elapsed().as_secs_f64();
     // Where the time goes: each of the page's queries alone, in the tenant's scope.
     {
-        use sextant::performance::repo::{self, Scope};
+        use sextant::tracking::dashboards::repo::daily;
+        use sextant::tracking::kpis::repo::{self, Scope};
         let tenant: uuid::Uuid =
             sqlx::query_scalar("SELECT tenant_id FROM campaigns WHERE id = $1")
                 .bind(campaign)
@@ -718,7 +719,7 @@ async fn dashboard(
             repo::window_candidates(&mut tx, tenant, Scope::Campaign(campaign)).await?;
             parts.push(("windows", t.elapsed()));
             let t = Instant::now();
-            repo::daily(&mut tx, tenant, campaign, "Asia/Shanghai").await?;
+            daily(&mut tx, tenant, campaign, "Asia/Shanghai").await?;
             parts.push(("daily", t.elapsed()));
         }
         tx.commit().await?;

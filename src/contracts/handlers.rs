@@ -310,7 +310,7 @@ struct CollabPage {
     is_am: bool,
     can_amend: bool,
     error: Option<String>,
-    /// Posts, windows, clicks, orders and KPIs (`performance::sections`), already rendered.
+    /// Posts, windows, clicks, orders and KPIs (`tracking::kpis::sections`), already rendered.
     performance: String,
 }
 
@@ -386,7 +386,7 @@ async fn page(
         .await?
         .ok_or(AppError::NotFound)?;
     let all = repo::versions(&mut ctx.tx, ctx.tenant.id, id).await?;
-    let performance = crate::performance::sections::collaboration(&mut ctx, id, lang).await?;
+    let performance = crate::tracking::kpis::sections::collaboration(&mut ctx, id, lang).await?;
     ctx.tx.commit().await?;
     let parsed: Vec<(i32, Terms, Option<String>, time::OffsetDateTime)> = all
         .into_iter()

@@ -471,7 +471,7 @@ struct CreatorPage {
     offers: Vec<Offer>,
     collaborations: Vec<Collaboration>,
     is_am: bool,
-    /// History with KPIs across this tenant's campaigns (`performance::sections`), rendered.
+    /// History with KPIs across this tenant's campaigns (`tracking::kpis::sections`), rendered.
     performance: String,
 }
 
@@ -509,7 +509,7 @@ pub async fn show(
         .ok_or(AppError::NotFound)?;
     let offers = repo::offers(&mut ctx.tx, ctx.tenant.id, id).await?;
     let collaborations = repo::collaborations_with(&mut ctx.tx, ctx.tenant.id, id).await?;
-    let performance = crate::performance::sections::creator_history(&mut ctx, id, lang).await?;
+    let performance = crate::tracking::kpis::sections::creator_history(&mut ctx, id, lang).await?;
     ctx.tx.commit().await?;
 
     let tz = ctx.tenant.time_zone.as_str();

@@ -2,12 +2,12 @@
 
 use sextant::auth::Actor;
 use sextant::error::{DomainError, DomainResult};
-use sextant::performance::actions::{
+use sextant::tracking::posts::actions::{
     AddSnapshot, CreatePost, DecideSnapshotImport, SnapshotFile, SnapshotImportDecided,
     SnapshotUpload, UploadSnapshots, add_snapshot, cancel_snapshot_import, confirm_snapshot_import,
     create_post, upload_snapshots,
 };
-use sextant::performance::domain::{PostInput, SnapshotInput};
+use sextant::tracking::posts::domain::{PostInput, SnapshotInput};
 use time::macros::format_description;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;

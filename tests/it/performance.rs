@@ -1164,7 +1164,7 @@ async fn daily_views_follow_every_write_to_the_snapshots_and_the_tenant_time_zon
 
 #[tokio::test]
 async fn the_window_candidates_hold_every_posts_value_by_the_reference_rule() {
-    use sextant::performance::repo::{self, Scope};
+    use sextant::tracking::kpis::repo::{self, Scope};
     use sextant::tracking::windows::{self, Metrics, Snapshot, Window};
     let app = TestApp::with_demo().await;
     let f = fixture(&app).await;
@@ -1195,7 +1195,7 @@ async fn the_window_candidates_hold_every_posts_value_by_the_reference_rule() {
     let candidates = repo::window_candidates(&mut tx, f.tenant, Scope::Campaign(f.campaign))
         .await
         .unwrap();
-    let all = repo::snapshots_of(&mut tx, f.tenant, &[f.post_b])
+    let all = sextant::tracking::posts::repo::snapshots_of(&mut tx, f.tenant, &[f.post_b])
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -1335,8 +1335,8 @@ async fn the_work_queue_and_the_late_flag_agree_on_when_a_post_is_due() {
         let zone = time_tz::timezones::get_by_name(zone_name).expect("zone");
         for day in 0..366 {
             let deadline = start + Duration::days(day);
-            let rule = sextant::performance::domain::deadline_end(deadline, zone);
-            let sql = sextant::performance::repo::due_at_in_sql(&mut c, deadline, zone_name)
+            let rule = sextant::tracking::posts::domain::deadline_end(deadline, zone);
+            let sql = sextant::tracking::posts::repo::due_at_in_sql(&mut c, deadline, zone_name)
                 .await
                 .unwrap();
             if rule != sql {

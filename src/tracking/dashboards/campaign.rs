@@ -15,20 +15,26 @@ use time::{Date, OffsetDateTime};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::domain::SortKey;
-use super::kpis::{self, Headline, KpiView};
-use super::repo::{self, CollabTotals, OrderTotals, Scope, WindowCandidate};
-use super::{charts, parse_id};
+use super::charts;
+use super::repo::{self, DayValue};
 use crate::campaigns::domain::Campaign;
+use crate::contracts::domain::ContractState;
 use crate::error::{AppError, AppResult};
 use crate::kernel::rates::Rates;
 use crate::matching::repo::ReferenceRates;
 use crate::state::AppState;
 use crate::tenants::TenantCtx;
-use crate::tracking::kpi::{Amounts, KpiInput, Kpis, compute};
+use crate::tracking::kpis::domain::SortKey;
+use crate::tracking::kpis::domain::{Amounts, KpiInput, Kpis, compute};
+use crate::tracking::kpis::figures::{self as kpis, Headline, KpiView};
+use crate::tracking::kpis::repo::{
+    self as kpis_repo, CollabTotals, OrderTotals, Scope, WindowCandidate,
+};
+use crate::tracking::posts::repo as posts_repo;
 use crate::tracking::windows::{self, Metrics, Snapshot, Window};
 use crate::web::lang::Lang;
 use crate::web::layout::Layout;
+use crate::web::parse_id;
 use crate::web::{fmt, render_with};
 
 /// Sort and direction from the query string; the first value of each wins, garbage is ignored.
@@ -58,7 +64,7 @@ pub struct CreatorRow {
     pub collaboration_id: Uuid,
     pub creator_id: Uuid,
     pub handle: String,
-    pub state: String,
+    pub state: ContractState,
     pub state_key: String,
     pub posts: i64,
     pub kpis: Kpis,
@@ -166,7 +172,7 @@ pub fn window_cells(
                     "—".into()
                 },
                 er: if any {
-                    kpis::percent(crate::tracking::kpi::ratio(
+                    kpis::percent(crate::tracking::kpis::domain::ratio(
                         c.metrics.engagements().into(),
                         c.metrics.views.into(),
                     ))
@@ -197,7 +203,7 @@ pub fn compute_all(
     let mut rows = Vec::with_capacity(totals.len());
     for t in totals {
         let input = kpis::input_of(&t, by_collab.get(&t.id).map_or(&[][..], |v| &v[..]));
-        if kpis::counts(&t.state) {
+        if kpis::counts(t.state) {
             sum.merge(&input);
         }
         let k = compute(&input, currency, rates);
@@ -219,7 +225,7 @@ fn href(slug: &str, campaign: Uuid, key: SortKey, desc: bool) -> String {
 
 /// The daily series as chart points (GMV converted into the report currency).
 fn series(
-    daily: &[(String, repo::DayValue)],
+    daily: &[(String, DayValue)],
     name: &str,
     currency: &str,
     rates: &dyn Rates,
@@ -252,7 +258,7 @@ pub async fn show(
     mut ctx: TenantCtx,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let campaign_row = repo::campaign(&mut ctx.tx, ctx.tenant.id, &ctx.tenant.time_zone, id)
+    let campaign_row = posts_repo::campaign(&mut ctx.tx, ctx.tenant.id, &ctx.tenant.time_zone, id)
         .await?
         .ok_or(AppError::NotFound)?;
     ctx.require_active()?;
@@ -265,15 +271,15 @@ pub async fn show(
     let (totals, orders, candidates, daily) = tokio::try_join!(
         async {
             let mut tx = scoped().await?;
-            repo::totals(&mut tx, tenant, Scope::Campaign(id)).await
+            kpis_repo::totals(&mut tx, tenant, Scope::Campaign(id)).await
         },
         async {
             let mut tx = scoped().await?;
-            repo::order_totals(&mut tx, tenant, Scope::Campaign(id)).await
+            kpis_repo::order_totals(&mut tx, tenant, Scope::Campaign(id)).await
         },
         async {
             let mut tx = scoped().await?;
-            repo::window_candidates(&mut tx, tenant, Scope::Campaign(id)).await
+            kpis_repo::window_candidates(&mut tx, tenant, Scope::Campaign(id)).await
         },
         async {
             let mut tx = scoped().await?;
@@ -281,7 +287,7 @@ pub async fn show(
         },
     )?;
     let rates = ReferenceRates::load(&mut ctx.tx).await?;
-    let can_import = super::can_write(&ctx).is_ok();
+    let can_import = crate::tracking::posts::can_write(&ctx).is_ok();
 
     let campaign: Campaign = serde_json::from_value(campaign_row.data.clone()).unwrap_or_default();
     let currency = kpis::report_currency(
@@ -302,7 +308,7 @@ pub async fn show(
         .map(|(t, k)| CreatorRow {
             collaboration_id: t.id,
             creator_id: t.creator_id,
-            state_key: format!("contract.state.{}", t.state),
+            state_key: t.state.label_key().to_string(),
             state: t.state,
             posts: t.posts,
             view: kpis::view(lang, &k, &targets),
@@ -378,9 +384,14 @@ pub async fn show(
         chart("gmv", "gmv", "performance.chart.gmv", true),
     ];
     let total = kpis::view(lang, &computed.total, &targets);
-    let (layout, _) =
-        super::posts::page_layout(&state, &session, lang, ctx, "performance.dashboard.title")
-            .await?;
+    let (layout, _) = crate::tracking::posts::handlers::page_layout(
+        &state,
+        &session,
+        lang,
+        ctx,
+        "performance.dashboard.title",
+    )
+    .await?;
     let page = DashboardPage {
         layout,
         heading: format!(

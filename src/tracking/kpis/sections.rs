@@ -6,14 +6,17 @@ use askama::Template;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::dashboard::{WindowCell, compute_all, group_candidates, window_cells};
-use super::kpis::{self, KpiView};
-use super::posts::late_text;
+use super::figures::{self as kpis, KpiView};
 use super::repo::{self, Scope};
 use crate::campaigns::domain::Campaign;
 use crate::error::{AppError, AppResult};
 use crate::matching::repo::ReferenceRates;
 use crate::tenants::TenantCtx;
+use crate::tracking::dashboards::campaign::{
+    WindowCell, compute_all, group_candidates, window_cells,
+};
+use crate::tracking::posts::handlers::late_text;
+use crate::tracking::posts::repo as posts_repo;
 use crate::web::fmt;
 use crate::web::lang::Lang;
 
@@ -59,14 +62,14 @@ const ORDERS_SHOWN: i64 = 50;
 /// The collaboration page's performance section, in the tenant transaction of the page.
 pub async fn collaboration(ctx: &mut TenantCtx, id: Uuid, lang: Lang) -> AppResult<String> {
     let tenant = ctx.tenant.id;
-    let collab = repo::collaboration(&mut ctx.tx, tenant, &ctx.tenant.time_zone, id, false)
+    let collab = posts_repo::collaboration(&mut ctx.tx, tenant, &ctx.tenant.time_zone, id, false)
         .await?
         .ok_or(AppError::NotFound)?;
     let shop_currency = repo::shop_currency(&mut ctx.tx, tenant, collab.campaign_id).await?;
     let totals = repo::totals(&mut ctx.tx, tenant, Scope::Collaboration(id)).await?;
     let orders = repo::order_totals(&mut ctx.tx, tenant, Scope::Collaboration(id)).await?;
     let candidates = repo::window_candidates(&mut ctx.tx, tenant, Scope::Collaboration(id)).await?;
-    let posts = repo::posts_of(&mut ctx.tx, tenant, id).await?;
+    let posts = posts_repo::posts_of(&mut ctx.tx, tenant, id).await?;
     let lines = repo::order_lines(&mut ctx.tx, tenant, id, ORDERS_SHOWN).await?;
     let rates = ReferenceRates::load(&mut ctx.tx).await?;
     let campaign: Campaign =
@@ -93,7 +96,7 @@ pub async fn collaboration(ctx: &mut TenantCtx, id: Uuid, lang: Lang) -> AppResu
         slug: ctx.tenant.slug.clone(),
         id,
         campaign_id: collab.campaign_id,
-        can_write: super::can_write(ctx).is_ok(),
+        can_write: crate::tracking::posts::can_write(ctx).is_ok(),
         kpis: kpis::view(lang, &k, &targets),
         clicks_total: fmt::number(clicks_total),
         bots: fmt::number(bots),
@@ -192,7 +195,7 @@ pub async fn creator_history(ctx: &mut TenantCtx, creator: Uuid, lang: Lang) -> 
             collaboration_id: t.id,
             campaign_id: c.campaign_id,
             campaign: format!("{} {}", c.code.unwrap_or_default(), c.title),
-            state_key: format!("contract.state.{}", t.state),
+            state_key: t.state.label_key().to_string(),
             posts: t.posts,
             kpis: kpis::view(lang, k, &kpis::targets(&campaign, &currency)),
             currency,

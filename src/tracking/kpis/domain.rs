@@ -4,7 +4,11 @@
 //! rates, into the report currency; a figure says whether any of it was converted (the page labels
 //! it) and whether a rate was missing (then that currency is left out and the figure is partial).
 //!
+//! Also how far a KPI is from its target (green / amber / red) and the per-creator table's sort
+//! keys.
+//!
 //! Decisions where the SPEC is silent:
+//! - against a target: green at ≥ 100 %, amber at ≥ 80 %, red below (the UX's three colours);
 //! - ER = (likes + comments + shares) / views; CTR = counted clicks / views;
 //! - CPC = cost / counted clicks; CPM = cost / views × 1000;
 //! - net GMV = GMV − refunds, not floored (the rating's net GMV floors at 0; a report shows the
@@ -17,8 +21,8 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use super::order_imports::parse::Order;
 use crate::kernel::rates::Rates;
+use crate::tracking::order_imports::parse::Order;
 
 /// Sums of money per ISO 4217 currency (upper case).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -292,6 +296,126 @@ pub fn attainment(kpis: &Kpis, targets: &Targets) -> Attainment {
     }
 }
 
+/// How an actual figure stands against its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rag {
+    Green,
+    Amber,
+    Red,
+}
+
+impl Rag {
+    /// From actual ÷ target (`kpi::attainment`); None without a target or an actual value.
+    pub fn of(attainment: Option<Decimal>) -> Option<Rag> {
+        let a = attainment?;
+        Some(if a >= Decimal::ONE {
+            Rag::Green
+        } else if a >= Decimal::new(8, 1) {
+            Rag::Amber
+        } else {
+            Rag::Red
+        })
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Rag::Green => "green",
+            Rag::Amber => "amber",
+            Rag::Red => "red",
+        }
+    }
+
+    /// The words shown with the colour (never colour alone).
+    pub fn key(self) -> &'static str {
+        match self {
+            Rag::Green => "performance.rag.green",
+            Rag::Amber => "performance.rag.amber",
+            Rag::Red => "performance.rag.red",
+        }
+    }
+}
+
+/// The per-creator table's columns that can order it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Creator,
+    Views,
+    Er,
+    Clicks,
+    UniqueClicks,
+    Ctr,
+    Orders,
+    Gmv,
+    Refunds,
+    NetGmv,
+    Cost,
+    Roi,
+    Cpc,
+    Cpm,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 14] = [
+        SortKey::Creator,
+        SortKey::Views,
+        SortKey::Er,
+        SortKey::Clicks,
+        SortKey::UniqueClicks,
+        SortKey::Ctr,
+        SortKey::Orders,
+        SortKey::Gmv,
+        SortKey::Refunds,
+        SortKey::NetGmv,
+        SortKey::Cost,
+        SortKey::Roi,
+        SortKey::Cpc,
+        SortKey::Cpm,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            SortKey::Creator => "creator",
+            SortKey::Views => "views",
+            SortKey::Er => "er",
+            SortKey::Clicks => "clicks",
+            SortKey::UniqueClicks => "unique_clicks",
+            SortKey::Ctr => "ctr",
+            SortKey::Orders => "orders",
+            SortKey::Gmv => "gmv",
+            SortKey::Refunds => "refunds",
+            SortKey::NetGmv => "net_gmv",
+            SortKey::Cost => "cost",
+            SortKey::Roi => "roi",
+            SortKey::Cpc => "cpc",
+            SortKey::Cpm => "cpm",
+        }
+    }
+
+    /// Anything else (garbage, too long, another case) is None: the page falls back to GMV.
+    pub fn parse(s: &str) -> Option<SortKey> {
+        SortKey::ALL.into_iter().find(|k| k.code() == s)
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            SortKey::Creator => "performance.kpi.creator",
+            SortKey::Views => "performance.kpi.views",
+            SortKey::Er => "performance.kpi.er",
+            SortKey::Clicks => "performance.kpi.clicks",
+            SortKey::UniqueClicks => "performance.kpi.unique_clicks",
+            SortKey::Ctr => "performance.kpi.ctr",
+            SortKey::Orders => "performance.kpi.orders",
+            SortKey::Gmv => "performance.kpi.gmv",
+            SortKey::Refunds => "performance.kpi.refunds",
+            SortKey::NetGmv => "performance.kpi.net_gmv",
+            SortKey::Cost => "performance.kpi.cost",
+            SortKey::Roi => "performance.kpi.roi",
+            SortKey::Cpc => "performance.kpi.cpc",
+            SortKey::Cpm => "performance.kpi.cpm",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -506,5 +630,18 @@ mod tests {
             prop_assert!(k.gmv.incomplete);
             let _ = attainment(&k, &Targets { roi: Some(Decimal::new(1, 28)), gmv: Some(Decimal::ONE), views: Some(1), ctr: Some(Decimal::new(1, 28)) });
         }
+    }
+
+    #[test]
+    fn rag_thresholds_and_sort_keys() {
+        assert_eq!(Rag::of(Some(Decimal::ONE)), Some(Rag::Green));
+        assert_eq!(Rag::of(Some(Decimal::new(8, 1))), Some(Rag::Amber));
+        assert_eq!(Rag::of(Some(Decimal::new(79, 2))), Some(Rag::Red));
+        assert_eq!(Rag::of(None), None);
+        for k in SortKey::ALL {
+            assert_eq!(SortKey::parse(k.code()), Some(k));
+        }
+        assert_eq!(SortKey::parse("roi; DROP TABLE posts"), None);
+        assert_eq!(SortKey::parse("ROI"), None);
     }
 }

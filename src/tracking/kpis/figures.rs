@@ -1,4 +1,4 @@
-//! From the SQL totals to `tracking::kpi` inputs (costs from the current terms), and KPIs as
+//! From the SQL totals to `kpis::domain` inputs (costs from the current terms), and KPIs as
 //! shown: formatted, converted amounts marked, each against the campaign's targets.
 //!
 //! Decisions where the SPEC is silent:
@@ -20,17 +20,17 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::domain::{self as kpi, Amounts, Figure, KpiInput, Kpis, Targets};
 use super::domain::{Rag, SortKey};
 use super::repo::{CollabTotals, OrderTotals};
 use crate::campaigns::domain::Campaign;
-use crate::contracts::domain::Terms;
-use crate::tracking::kpi::{self, Amounts, Figure, KpiInput, Kpis, Targets};
+use crate::contracts::domain::{ContractState, Terms};
 use crate::web::fmt;
 use crate::web::lang::Lang;
 
 /// Whether a collaboration in this state counts in a campaign's figures.
-pub fn counts(state: &str) -> bool {
-    !matches!(state, "proposed" | "cancelled")
+pub fn counts(state: ContractState) -> bool {
+    !matches!(state, ContractState::Proposed | ContractState::Cancelled)
 }
 
 pub fn report_currency(campaign: &Campaign, shop: Option<&str>, tenant: &str) -> String {
@@ -343,7 +343,7 @@ pub fn sort_rows<T>(rows: &mut [T], key: SortKey, desc: bool, of: impl Fn(&T) ->
 mod tests {
     use super::*;
     use crate::contracts::domain::{FeeModel, Sample, UsageRights};
-    use crate::tracking::kpi::compute;
+    use crate::tracking::kpis::domain::compute;
     use std::str::FromStr;
 
     fn d(s: &str) -> Decimal {

@@ -12,13 +12,13 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::csv_import::{self, PostRef, Posts, StoredError, StoredRow};
-use super::domain::{self, NewSnapshot, PostInput, SnapshotInput};
+use super::domain::{self, NewSnapshot, PostInput, SnapshotImportStatus, SnapshotInput};
 use super::repo::{self, CollabFacts, NewPostRow, NewSnapshotImport};
 use super::zone_of;
 use crate::audit;
 use crate::auth::Actor;
 use crate::contracts::actions::{TransitionCollaboration, transition_collaboration};
-use crate::contracts::domain::{ContractEvent, ContractState, next_state};
+use crate::contracts::domain::{ContractEvent, next_state};
 use crate::error::{DomainError, DomainResult};
 use crate::kernel::FieldErrors;
 use crate::tenants::Access;
@@ -87,9 +87,8 @@ pub async fn create_post(
     let zone = zone_of(&collab.zone);
     let now = OffsetDateTime::now_utc();
     let mut errors = FieldErrors::new();
-    let from = ContractState::parse(&collab.state).unwrap_or(ContractState::Proposed);
     if next_state(
-        from,
+        collab.state,
         &ContractEvent::PostAdded,
         sample_needed(&collab),
         false,
@@ -356,7 +355,7 @@ async fn undecided_import(
         .await?
         .ok_or(DomainError::NotFound)?;
     may_record(actor)?;
-    Ok((import.status == "validated").then_some(import))
+    Ok((import.status == SnapshotImportStatus::Validated).then_some(import))
 }
 
 /// Writes an upload's checked rows (the same post and moment replaces the stored snapshot),
@@ -388,7 +387,7 @@ pub async fn confirm_snapshot_import(
         )
         .await?;
     }
-    repo::finish_snapshot_import(tx, tenant, import.id, "imported").await?;
+    repo::finish_snapshot_import(tx, tenant, import.id, SnapshotImportStatus::Imported).await?;
     audit::record(
         tx,
         actor
@@ -409,13 +408,16 @@ pub async fn cancel_snapshot_import(
     let Some(import) = undecided_import(tx, actor, input.import_id).await? else {
         return Ok(SnapshotImportDecided::AlreadyDecided);
     };
-    repo::finish_snapshot_import(tx, tenant, import.id, "cancelled").await?;
+    repo::finish_snapshot_import(tx, tenant, import.id, SnapshotImportStatus::Cancelled).await?;
     audit::record(
         tx,
         actor
             .audit("snapshots.cancel", "snapshot_import", import.id)
-            .before(json!({ "status": "validated" }))
-            .after(json!({ "status": "cancelled", "file": import.filename })),
+            .before(json!({ "status": SnapshotImportStatus::Validated.as_str() }))
+            .after(json!({
+                "status": SnapshotImportStatus::Cancelled.as_str(),
+                "file": import.filename,
+            })),
     )
     .await?;
     Ok(SnapshotImportDecided::Cancelled)

@@ -16,6 +16,7 @@ use super::actions::{
     UploadSnapshots,
 };
 use super::csv_import::{self, StoredError};
+use super::domain::SnapshotImportStatus;
 use super::repo::SnapshotImportRow;
 use super::{can_write, parse_id, repo};
 use crate::error::{AppError, AppResult, DomainError};
@@ -91,7 +92,7 @@ async fn form_page(
                 .map(|r| RecentImport {
                     id: r.id,
                     filename: r.filename,
-                    status_key: format!("performance.import.status.{}", r.status),
+                    status_key: r.status.label_key().to_string(),
                     counts: lang.t_with(
                         "performance.import.counts",
                         &[
@@ -198,8 +199,9 @@ struct ReportPage {
     campaign_id: Uuid,
     filename: String,
     encoding: String,
-    status: String,
     status_key: String,
+    /// Checked and waiting for a decision (confirm or cancel).
+    undecided: bool,
     total_rows: i32,
     good_rows: i32,
     error_rows: i32,
@@ -247,8 +249,8 @@ pub async fn report(
         campaign_id: import.campaign_id,
         filename: import.filename,
         encoding: import.encoding,
-        status_key: format!("performance.import.status.{}", import.status),
-        status: import.status,
+        status_key: import.status.label_key().to_string(),
+        undecided: import.status == SnapshotImportStatus::Validated,
         total_rows: import.total_rows,
         good_rows: import.good_rows,
         error_rows: import.error_rows,

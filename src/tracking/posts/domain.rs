@@ -1,6 +1,6 @@
-//! The pure rules of performance tracking: a post as typed (URL, video id, publish time), the
-//! late-publishing flag, a snapshot as typed, how far a KPI is from its target (green / amber /
-//! red) and the per-creator table's sort keys. No database, no HTTP.
+//! The pure rules of posts and snapshots: a post as typed (URL, video id, publish time), the
+//! late-publishing flag, a snapshot as typed, and where a snapshot upload stands. No database,
+//! no HTTP.
 //!
 //! Decisions where the SPEC is silent:
 //! - times are typed as wall-clock time in the campaign shop's time zone (the tenant's when the
@@ -11,8 +11,7 @@
 //!   1–64 letters, digits, `_` or `-`; a URL that is not TikTok may go without one;
 //! - a snapshot's captured_at may not be before the post was published, nor in the future;
 //!   counts are whole numbers ≥ 0 (thousands separators, `1.2K`, `3万` read as in the creator
-//!   import); likes may exceed views (no rule invented);
-//! - against a target: green at ≥ 100 %, amber at ≥ 80 %, red below (the UX's three colours).
+//!   import); likes may exceed views (no rule invented).
 
 use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime, Time};
@@ -29,11 +28,52 @@ pub const MAX_VIDEO_ID: usize = 64;
 const MAX_WATCH_SECONDS: Decimal = Decimal::from_parts(100_000_000, 0, 0, false, 0);
 
 /// The post form as typed.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default)]
 pub struct PostInput {
     pub url: String,
     pub video_id: String,
     pub published_at: String,
+}
+
+impl PostInput {
+    /// The fields without the spaces around them (as the form shows them again).
+    pub fn trimmed(self) -> PostInput {
+        PostInput {
+            url: self.url.trim().to_string(),
+            video_id: self.video_id.trim().to_string(),
+            published_at: self.published_at.trim().to_string(),
+        }
+    }
+}
+
+/// Where a snapshot CSV upload stands: checked and waiting for a decision, then imported or
+/// cancelled (the `snapshot_imports.status` column, CHECKed to these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum SnapshotImportStatus {
+    Validated,
+    Imported,
+    Cancelled,
+}
+
+impl SnapshotImportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SnapshotImportStatus::Validated => "validated",
+            SnapshotImportStatus::Imported => "imported",
+            SnapshotImportStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The message key of the status as shown.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            SnapshotImportStatus::Validated => "performance.import.status.validated",
+            SnapshotImportStatus::Imported => "performance.import.status.imported",
+            SnapshotImportStatus::Cancelled => "performance.import.status.cancelled",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -162,7 +202,8 @@ pub fn days_late(published_at: OffsetDateTime, deadline: Date, zone: &Tz) -> Opt
 }
 
 /// The snapshot form (and a CSV row) as typed.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default)]
 pub struct SnapshotInput {
     pub captured_at: String,
     pub views: String,
@@ -170,6 +211,21 @@ pub struct SnapshotInput {
     pub comments: String,
     pub shares: String,
     pub avg_watch_seconds: String,
+}
+
+impl SnapshotInput {
+    /// The fields without the spaces around them (as the form shows them again).
+    pub fn trimmed(self) -> SnapshotInput {
+        let t = |s: String| s.trim().to_string();
+        SnapshotInput {
+            captured_at: t(self.captured_at),
+            views: t(self.views),
+            likes: t(self.likes),
+            comments: t(self.comments),
+            shares: t(self.shares),
+            avg_watch_seconds: t(self.avg_watch_seconds),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -265,126 +321,6 @@ pub fn validate_snapshot(
             avg_watch_seconds,
         }),
         _ => Err(errors),
-    }
-}
-
-/// How an actual figure stands against its target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rag {
-    Green,
-    Amber,
-    Red,
-}
-
-impl Rag {
-    /// From actual ÷ target (`kpi::attainment`); None without a target or an actual value.
-    pub fn of(attainment: Option<Decimal>) -> Option<Rag> {
-        let a = attainment?;
-        Some(if a >= Decimal::ONE {
-            Rag::Green
-        } else if a >= Decimal::new(8, 1) {
-            Rag::Amber
-        } else {
-            Rag::Red
-        })
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Rag::Green => "green",
-            Rag::Amber => "amber",
-            Rag::Red => "red",
-        }
-    }
-
-    /// The words shown with the colour (never colour alone).
-    pub fn key(self) -> &'static str {
-        match self {
-            Rag::Green => "performance.rag.green",
-            Rag::Amber => "performance.rag.amber",
-            Rag::Red => "performance.rag.red",
-        }
-    }
-}
-
-/// The per-creator table's columns that can order it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    Creator,
-    Views,
-    Er,
-    Clicks,
-    UniqueClicks,
-    Ctr,
-    Orders,
-    Gmv,
-    Refunds,
-    NetGmv,
-    Cost,
-    Roi,
-    Cpc,
-    Cpm,
-}
-
-impl SortKey {
-    pub const ALL: [SortKey; 14] = [
-        SortKey::Creator,
-        SortKey::Views,
-        SortKey::Er,
-        SortKey::Clicks,
-        SortKey::UniqueClicks,
-        SortKey::Ctr,
-        SortKey::Orders,
-        SortKey::Gmv,
-        SortKey::Refunds,
-        SortKey::NetGmv,
-        SortKey::Cost,
-        SortKey::Roi,
-        SortKey::Cpc,
-        SortKey::Cpm,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            SortKey::Creator => "creator",
-            SortKey::Views => "views",
-            SortKey::Er => "er",
-            SortKey::Clicks => "clicks",
-            SortKey::UniqueClicks => "unique_clicks",
-            SortKey::Ctr => "ctr",
-            SortKey::Orders => "orders",
-            SortKey::Gmv => "gmv",
-            SortKey::Refunds => "refunds",
-            SortKey::NetGmv => "net_gmv",
-            SortKey::Cost => "cost",
-            SortKey::Roi => "roi",
-            SortKey::Cpc => "cpc",
-            SortKey::Cpm => "cpm",
-        }
-    }
-
-    /// Anything else (garbage, too long, another case) is None: the page falls back to GMV.
-    pub fn parse(s: &str) -> Option<SortKey> {
-        SortKey::ALL.into_iter().find(|k| k.code() == s)
-    }
-
-    pub fn label_key(self) -> &'static str {
-        match self {
-            SortKey::Creator => "performance.kpi.creator",
-            SortKey::Views => "performance.kpi.views",
-            SortKey::Er => "performance.kpi.er",
-            SortKey::Clicks => "performance.kpi.clicks",
-            SortKey::UniqueClicks => "performance.kpi.unique_clicks",
-            SortKey::Ctr => "performance.kpi.ctr",
-            SortKey::Orders => "performance.kpi.orders",
-            SortKey::Gmv => "performance.kpi.gmv",
-            SortKey::Refunds => "performance.kpi.refunds",
-            SortKey::NetGmv => "performance.kpi.net_gmv",
-            SortKey::Cost => "performance.kpi.cost",
-            SortKey::Roi => "performance.kpi.roi",
-            SortKey::Cpc => "performance.kpi.cpc",
-            SortKey::Cpm => "performance.kpi.cpm",
-        }
     }
 }
 
@@ -530,18 +466,5 @@ mod tests {
         .expect("likes above views are allowed");
         assert_eq!(ok.metrics.likes, 2000);
         assert_eq!(ok.captured_at, published);
-    }
-
-    #[test]
-    fn rag_thresholds_and_sort_keys() {
-        assert_eq!(Rag::of(Some(Decimal::ONE)), Some(Rag::Green));
-        assert_eq!(Rag::of(Some(Decimal::new(8, 1))), Some(Rag::Amber));
-        assert_eq!(Rag::of(Some(Decimal::new(79, 2))), Some(Rag::Red));
-        assert_eq!(Rag::of(None), None);
-        for k in SortKey::ALL {
-            assert_eq!(SortKey::parse(k.code()), Some(k));
-        }
-        assert_eq!(SortKey::parse("roi; DROP TABLE posts"), None);
-        assert_eq!(SortKey::parse("ROI"), None);
     }
 }

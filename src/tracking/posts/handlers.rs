@@ -21,14 +21,14 @@ use crate::kernel::FieldErrors;
 use crate::state::AppState;
 use crate::tenants::TenantCtx;
 use crate::tracking::windows::{self, Metrics, Snapshot};
-use crate::web::forms::{FormData, FormErrors};
+use crate::web::forms::{Form, FormErrors};
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::{fmt, render_with};
 
 /// Ends the page's (read-only) transaction and lays out a tenant page under Campaigns.
-pub(super) async fn page_layout(
+pub(crate) async fn page_layout(
     state: &AppState,
     session: &Session,
     lang: Lang,
@@ -136,14 +136,10 @@ pub async fn create_post(
     front: Front,
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
-    form: FormData,
+    Form(input): Form<PostInput>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let input = PostInput {
-        url: form.get("url").trim().to_string(),
-        video_id: form.get("video_id").trim().to_string(),
-        published_at: form.get("published_at").trim().to_string(),
-    };
+    let input = input.trimmed();
     let create = CreatePost {
         collaboration_id: id,
         post: input.clone(),
@@ -198,7 +194,7 @@ pub fn window_views(
                 comments: n(|m| m.comments),
                 shares: n(|m| m.shares),
                 er: m.map_or("—".into(), |m| {
-                    super::kpis::percent(crate::tracking::kpi::ratio(
+                    crate::tracking::kpis::figures::percent(crate::tracking::kpis::domain::ratio(
                         m.engagements().into(),
                         m.views.into(),
                     ))
@@ -377,18 +373,10 @@ pub async fn add_snapshot(
     front: Front,
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
-    form: FormData,
+    Form(input): Form<SnapshotInput>,
 ) -> AppResult<Response> {
     let post_id = parse_id(&id)?;
-    let f = |name: &str| form.get(name).trim().to_string();
-    let input = SnapshotInput {
-        captured_at: f("captured_at"),
-        views: f("views"),
-        likes: f("likes"),
-        comments: f("comments"),
-        shares: f("shares"),
-        avg_watch_seconds: f("avg_watch_seconds"),
-    };
+    let input = input.trimmed();
     let add = AddSnapshot {
         post_id,
         snapshot: input.clone(),

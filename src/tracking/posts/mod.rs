@@ -1,22 +1,16 @@
-//! Performance (SPEC §5): posts and their metric snapshots (by hand and by CSV), D1/D7/D14/D30
-//! windows and KPIs per post, collaboration and campaign against the campaign's targets, the
-//! campaign dashboard with its daily charts, and the performance sections other pages show (the
-//! collaboration page, the seller's creator page, the account manager's work queue).
+//! Posts and their metric snapshots (SPEC §5), by hand and by CSV upload, and the work queue's
+//! overdue posts.
 //!
 //! `actions` holds every change (posts, snapshots by hand, snapshot uploads and their decision),
-//! `domain` and `csv_import` the rules, `repo` the SQL; `posts`, `imports` and `dashboard` are
-//! the pages, `sections` the parts other features' pages show.
+//! `domain` and `csv_import` the rules, `repo` the SQL; `handlers` (a post's pages) and
+//! `imports` (the upload pages) are the pages.
 
 pub mod actions;
-pub mod charts;
 pub mod csv_import;
-pub mod dashboard;
 pub mod domain;
+pub mod handlers;
 pub mod imports;
-pub mod kpis;
-pub mod posts;
 pub mod repo;
-pub mod sections;
 
 pub(crate) use crate::web::parse_id;
 use axum::Router;
@@ -31,20 +25,16 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/t/{tenant_slug}/collaborations/{id}/posts/new",
-            get(posts::new_post),
+            get(handlers::new_post),
         )
         .route(
             "/t/{tenant_slug}/collaborations/{id}/posts",
-            post(posts::create_post),
+            post(handlers::create_post),
         )
-        .route("/t/{tenant_slug}/posts/{id}", get(posts::show_post))
+        .route("/t/{tenant_slug}/posts/{id}", get(handlers::show_post))
         .route(
             "/t/{tenant_slug}/posts/{id}/snapshots",
-            post(posts::add_snapshot),
-        )
-        .route(
-            "/t/{tenant_slug}/campaigns/{id}/dashboard",
-            get(dashboard::show),
+            post(handlers::add_snapshot),
         )
         .route(
             "/t/{tenant_slug}/campaigns/{id}/snapshots/import",
