@@ -10,49 +10,6 @@ use crate::error::AppError;
 use crate::kernel::FieldErrors;
 use crate::web::lang::Lang;
 
-/// A posted `application/x-www-form-urlencoded` body, every pair in order.
-#[derive(Debug, Default, Clone)]
-pub struct FormData(pub Vec<(String, String)>);
-
-impl FormData {
-    pub fn parse(body: &[u8]) -> FormData {
-        FormData(form_urlencoded::parse(body).into_owned().collect())
-    }
-
-    /// The first value of `name`, or "".
-    pub fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    }
-
-    /// Every value of `name` (checkbox groups).
-    pub fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-
-    pub fn has(&self, name: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == name)
-    }
-}
-
-impl<S: Send + Sync> FromRequest<S> for FormData {
-    type Rejection = AppError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot read the form: {e}")))?;
-        Ok(FormData::parse(&body))
-    }
-}
-
 /// A posted `application/x-www-form-urlencoded` body read into a typed form (`serde_html_form`:
 /// repeated keys fill `Vec` fields, so checkbox groups work). Form types hold what a person typed,
 /// mostly strings with `#[serde(default)]`; the domain validates them into the actions' input, so
@@ -166,7 +123,6 @@ pub fn choices(lang: Lang, values: &[&str], label_prefix: &str, chosen: &[String
 
 #[cfg(test)]
 mod tests {
-    use super::FormData;
 
     #[derive(serde::Deserialize, Debug, PartialEq, Default)]
     #[serde(default)]
@@ -185,14 +141,5 @@ mod tests {
         assert_eq!(t.note, None);
         let empty: Typed = serde_html_form::from_bytes(b"").unwrap();
         assert_eq!(empty, Typed::default());
-    }
-
-    #[test]
-    fn repeated_keys_are_kept_in_order() {
-        let form = FormData::parse(b"markets=US&markets=GB&name=Lumi+Home&empty=");
-        assert_eq!(form.all("markets"), vec!["US", "GB"]);
-        assert_eq!(form.get("name"), "Lumi Home");
-        assert_eq!(form.get("missing"), "");
-        assert!(form.has("empty") && !form.has("missing"));
     }
 }

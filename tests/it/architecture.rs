@@ -15,11 +15,13 @@ const FEATURES: &[&str] = &[
     "contracts",
     "creators",
     "matching",
-    "performance",
     "tenants",
     "tracking",
+    "tracking/dashboards",
+    "tracking/kpis",
     "tracking/links",
     "tracking/order_imports",
+    "tracking/posts",
 ];
 
 fn src() -> PathBuf {

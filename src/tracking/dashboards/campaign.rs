@@ -25,17 +25,17 @@ use crate::matching::repo::ReferenceRates;
 use crate::state::AppState;
 use crate::tenants::TenantCtx;
 use crate::tracking::kpis::domain::SortKey;
-use crate::tracking::kpis::domain::{Amounts, KpiInput, Kpis, compute};
-use crate::tracking::kpis::figures::{self as kpis, Headline, KpiView};
-use crate::tracking::kpis::repo::{
-    self as kpis_repo, CollabTotals, OrderTotals, Scope, WindowCandidate,
+use crate::tracking::kpis::domain::{Amounts, Kpis};
+use crate::tracking::kpis::figures::{
+    self as kpis, Headline, KpiView, WindowCell, compute_all, group_candidates, window_cells,
 };
+use crate::tracking::kpis::repo::{self as kpis_repo, Scope};
 use crate::tracking::posts::repo as posts_repo;
-use crate::tracking::windows::{self, Metrics, Snapshot, Window};
+use crate::tracking::windows::Window;
 use crate::web::lang::Lang;
 use crate::web::layout::Layout;
 use crate::web::parse_id;
-use crate::web::{fmt, render_with};
+use crate::web::render_with;
 
 /// Sort and direction from the query string; the first value of each wins, garbage is ignored.
 pub fn sort_of(query: Option<&str>) -> (SortKey, bool) {
@@ -78,13 +78,6 @@ pub struct SortHeader {
     pub aria_sort: &'static str,
 }
 
-pub struct WindowCell {
-    pub views: String,
-    pub er: String,
-    pub is_final: bool,
-    pub missing: usize,
-}
-
 pub struct WindowRow {
     pub handle: String,
     pub collaboration_id: Uuid,
@@ -116,103 +109,6 @@ struct DashboardPage {
     window_rows: Vec<WindowRow>,
     charts: Vec<ChartView>,
     can_import: bool,
-}
-
-/// Per collaboration: its posts as (published_at, candidate snapshots).
-type PostsOf = BTreeMap<Uuid, BTreeMap<Uuid, (OffsetDateTime, Vec<Snapshot>)>>;
-
-pub fn group_candidates(candidates: &[WindowCandidate]) -> PostsOf {
-    let mut out: PostsOf = BTreeMap::new();
-    for c in candidates {
-        let post = out
-            .entry(c.collaboration_id)
-            .or_default()
-            .entry(c.post_id)
-            .or_insert_with(|| (c.published_at, Vec::new()));
-        // Rows come ordered by captured_at within a post: a repeat can only be the last one.
-        if let Some(at) = c.captured_at
-            && post.1.last().map(|s| s.captured_at) != Some(at)
-        {
-            post.1.push(Snapshot {
-                captured_at: at,
-                metrics: Metrics {
-                    views: c.views.unwrap_or(0),
-                    likes: c.likes.unwrap_or(0),
-                    comments: c.comments.unwrap_or(0),
-                    shares: c.shares.unwrap_or(0),
-                },
-                avg_watch_seconds: None,
-            });
-        }
-    }
-    out
-}
-
-/// The D1/D7/D14/D30 cells of one collaboration (its posts summed, `windows::combined`).
-pub fn window_cells(
-    posts: Option<&BTreeMap<Uuid, (OffsetDateTime, Vec<Snapshot>)>>,
-    now: OffsetDateTime,
-) -> Vec<WindowCell> {
-    Window::ALL
-        .into_iter()
-        .map(|w| {
-            let c = windows::combined(
-                w,
-                posts
-                    .into_iter()
-                    .flat_map(|p| p.values())
-                    .map(|(at, s)| (*at, &s[..])),
-                now,
-            );
-            let any = posts.is_some_and(|p| p.len() > c.missing);
-            WindowCell {
-                views: if any {
-                    fmt::number(c.metrics.views)
-                } else {
-                    "—".into()
-                },
-                er: if any {
-                    kpis::percent(crate::tracking::kpis::domain::ratio(
-                        c.metrics.engagements().into(),
-                        c.metrics.views.into(),
-                    ))
-                } else {
-                    "—".into()
-                },
-                is_final: c.is_final,
-                missing: c.missing,
-            }
-        })
-        .collect()
-}
-
-/// Computed KPIs of each collaboration and of them all (only those that count).
-pub struct Computed {
-    pub rows: Vec<(CollabTotals, Kpis)>,
-    pub total: Kpis,
-}
-
-pub fn compute_all(
-    totals: Vec<CollabTotals>,
-    orders: &[OrderTotals],
-    currency: &str,
-    rates: &dyn Rates,
-) -> Computed {
-    let by_collab = kpis::orders_by_collaboration(orders);
-    let mut sum = KpiInput::default();
-    let mut rows = Vec::with_capacity(totals.len());
-    for t in totals {
-        let input = kpis::input_of(&t, by_collab.get(&t.id).map_or(&[][..], |v| &v[..]));
-        if kpis::counts(t.state) {
-            sum.merge(&input);
-        }
-        let k = compute(&input, currency, rates);
-        rows.push((t, k));
-    }
-    Computed {
-        rows,
-        total: compute(&sum, currency, rates),
-    }
 }
 
 fn href(slug: &str, campaign: Uuid, key: SortKey, desc: bool) -> String {
@@ -384,7 +280,7 @@ pub async fn show(
         chart("gmv", "gmv", "performance.chart.gmv", true),
     ];
     let total = kpis::view(lang, &computed.total, &targets);
-    let (layout, _) = crate::tracking::posts::handlers::page_layout(
+    let (layout, _) = crate::tracking::posts::views::page_layout(
         &state,
         &session,
         lang,

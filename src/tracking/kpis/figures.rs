@@ -15,16 +15,19 @@
 //!   campaign's totals).
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rust_decimal::Decimal;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::domain::{self as kpi, Amounts, Figure, KpiInput, Kpis, Targets};
 use super::domain::{Rag, SortKey};
-use super::repo::{CollabTotals, OrderTotals};
+use super::repo::{CollabTotals, OrderTotals, WindowCandidate};
 use crate::campaigns::domain::Campaign;
 use crate::contracts::domain::{ContractState, Terms};
+use crate::kernel::rates::Rates;
+use crate::tracking::windows::{self, Metrics, Snapshot, Window};
 use crate::web::fmt;
 use crate::web::lang::Lang;
 
@@ -337,6 +340,111 @@ pub fn sort_rows<T>(rows: &mut [T], key: SortKey, desc: bool, of: impl Fn(&T) ->
         };
         by_value.then(by_handle)
     });
+}
+
+/// One D1/D7/D14/D30 cell as shown.
+pub struct WindowCell {
+    pub views: String,
+    pub er: String,
+    pub is_final: bool,
+    pub missing: usize,
+}
+
+/// Per collaboration: its posts as (published_at, candidate snapshots).
+type PostsOf = BTreeMap<Uuid, BTreeMap<Uuid, (OffsetDateTime, Vec<Snapshot>)>>;
+
+pub fn group_candidates(candidates: &[WindowCandidate]) -> PostsOf {
+    let mut out: PostsOf = BTreeMap::new();
+    for c in candidates {
+        let post = out
+            .entry(c.collaboration_id)
+            .or_default()
+            .entry(c.post_id)
+            .or_insert_with(|| (c.published_at, Vec::new()));
+        // Rows come ordered by captured_at within a post: a repeat can only be the last one.
+        if let Some(at) = c.captured_at
+            && post.1.last().map(|s| s.captured_at) != Some(at)
+        {
+            post.1.push(Snapshot {
+                captured_at: at,
+                metrics: Metrics {
+                    views: c.views.unwrap_or(0),
+                    likes: c.likes.unwrap_or(0),
+                    comments: c.comments.unwrap_or(0),
+                    shares: c.shares.unwrap_or(0),
+                },
+                avg_watch_seconds: None,
+            });
+        }
+    }
+    out
+}
+
+/// The D1/D7/D14/D30 cells of one collaboration (its posts summed, `windows::combined`).
+pub fn window_cells(
+    posts: Option<&BTreeMap<Uuid, (OffsetDateTime, Vec<Snapshot>)>>,
+    now: OffsetDateTime,
+) -> Vec<WindowCell> {
+    Window::ALL
+        .into_iter()
+        .map(|w| {
+            let c = windows::combined(
+                w,
+                posts
+                    .into_iter()
+                    .flat_map(|p| p.values())
+                    .map(|(at, s)| (*at, &s[..])),
+                now,
+            );
+            let any = posts.is_some_and(|p| p.len() > c.missing);
+            WindowCell {
+                views: if any {
+                    fmt::number(c.metrics.views)
+                } else {
+                    "—".into()
+                },
+                er: if any {
+                    percent(kpi::ratio(
+                        c.metrics.engagements().into(),
+                        c.metrics.views.into(),
+                    ))
+                } else {
+                    "—".into()
+                },
+                is_final: c.is_final,
+                missing: c.missing,
+            }
+        })
+        .collect()
+}
+
+/// Computed KPIs of each collaboration and of them all (only those that count).
+pub struct Computed {
+    pub rows: Vec<(CollabTotals, Kpis)>,
+    pub total: Kpis,
+}
+
+pub fn compute_all(
+    totals: Vec<CollabTotals>,
+    orders: &[OrderTotals],
+    currency: &str,
+    rates: &dyn Rates,
+) -> Computed {
+    let by_collab = orders_by_collaboration(orders);
+    let mut sum = KpiInput::default();
+    let mut rows = Vec::with_capacity(totals.len());
+    for t in totals {
+        let input = input_of(&t, by_collab.get(&t.id).map_or(&[][..], |v| &v[..]));
+        if counts(t.state) {
+            sum.merge(&input);
+        }
+        let k = kpi::compute(&input, currency, rates);
+        rows.push((t, k));
+    }
+    Computed {
+        rows,
+        total: kpi::compute(&sum, currency, rates),
+    }
 }
 
 #[cfg(test)]

@@ -7,16 +7,14 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::figures::{self as kpis, KpiView};
+use super::figures::{WindowCell, compute_all, group_candidates, window_cells};
 use super::repo::{self, Scope};
 use crate::campaigns::domain::Campaign;
 use crate::error::{AppError, AppResult};
 use crate::matching::repo::ReferenceRates;
 use crate::tenants::TenantCtx;
-use crate::tracking::dashboards::campaign::{
-    WindowCell, compute_all, group_candidates, window_cells,
-};
-use crate::tracking::posts::handlers::late_text;
 use crate::tracking::posts::repo as posts_repo;
+use crate::tracking::posts::views::late_text;
 use crate::web::fmt;
 use crate::web::lang::Lang;
 

@@ -13,9 +13,10 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::actions::{self, AddSnapshot, CreatePost};
-use super::domain::{self, PostInput, SnapshotInput};
+use super::domain::{PostInput, SnapshotInput};
 use super::repo::{self, CollabFacts, PostRow};
-use super::{can_write, parse_id, zone_of};
+use super::views::{late_text, page_layout};
+use super::{can_write, parse_id};
 use crate::error::{AppError, AppResult, DomainError};
 use crate::kernel::FieldErrors;
 use crate::state::AppState;
@@ -26,29 +27,6 @@ use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::{fmt, render_with};
-
-/// Ends the page's (read-only) transaction and lays out a tenant page under Campaigns.
-pub(crate) async fn page_layout(
-    state: &AppState,
-    session: &Session,
-    lang: Lang,
-    ctx: TenantCtx,
-    title: &str,
-) -> AppResult<(Layout, String)> {
-    ctx.tx.commit().await?;
-    let path = format!("/t/{}/campaigns", ctx.tenant.slug);
-    let layout = Layout::for_user(
-        state,
-        session,
-        lang,
-        &ctx.user,
-        Some((&ctx.tenant, ctx.access)),
-        title,
-        &path,
-    )
-    .await?;
-    Ok((layout, ctx.tenant.slug))
-}
 
 /// A form shown again with what is wrong answers 422.
 fn status_of(errors: &FieldErrors) -> StatusCode {
@@ -269,19 +247,6 @@ pub(super) fn to_snapshot(r: &repo::SnapshotRow) -> Snapshot {
         },
         avg_watch_seconds: r.avg_watch_seconds,
     }
-}
-
-/// The late flag of a post against the collaboration's current terms (`domain::days_late`).
-pub fn late_text(lang: Lang, collab: &CollabFacts, published_at: OffsetDateTime) -> Option<String> {
-    let terms = collab.terms()?;
-    let days = domain::days_late(published_at, terms.publish_deadline, zone_of(&collab.zone))?;
-    Some(lang.t_with(
-        "performance.post.late",
-        &[
-            ("days", &days.to_string()),
-            ("deadline", &terms.publish_deadline.to_string()),
-        ],
-    ))
 }
 
 /// A post's page; with snapshot errors it comes back with 422.

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod handlers;
 pub mod imports;
 pub mod repo;
+pub mod views;
 
 pub(crate) use crate::web::parse_id;
 use axum::Router;
