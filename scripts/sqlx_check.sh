@@ -19,18 +19,20 @@ if [ "$("$tools/bin/cargo-sqlx" sqlx --version 2>/dev/null | awk '{print $2}')" 
 fi
 export PATH="$tools/bin:$PATH"
 
-# The binary that runs the migrations builds from .sqlx/ alone.
-SQLX_OFFLINE=true cargo build --locked --quiet --bin sextant
-
 db="sextant_sqlx_check_$$"
 export DATABASE_URL="$server/$db"
 cleanup() { sqlx database drop -y >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 sqlx database create
-"$CARGO_TARGET_DIR/debug/sextant" migrate
 
 if [ "${1:-}" = "--write" ]; then
+  # .sqlx/ may not match the code yet, so the binary cannot build offline: sqlx-cli applies the
+  # same migrations (and records them in the same table).
+  sqlx migrate run
   SQLX_OFFLINE=false cargo sqlx prepare -- --all-targets
 else
+  # The binary that runs the migrations builds from .sqlx/ alone (a stale .sqlx/ fails here).
+  SQLX_OFFLINE=true cargo build --locked --quiet --bin sextant
+  "$CARGO_TARGET_DIR/debug/sextant" migrate
   SQLX_OFFLINE=false cargo sqlx prepare --check -- --all-targets
 fi

@@ -14,6 +14,7 @@ use super::repo;
 use crate::error::{AppError, AppResult, DomainError};
 use crate::kernel::FieldErrors;
 use crate::kernel::STYLES;
+use crate::kernel::markets::LANGUAGES;
 use crate::kernel::markets::{CATEGORIES, MARKETS, SHOP_CURRENCIES};
 use crate::matching::domain::AgeBucket;
 use crate::state::AppState;
@@ -23,11 +24,6 @@ use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::{fmt, render_with};
-
-/// Content languages offered (ISO 639-1).
-pub const LANGUAGES: &[&str] = &[
-    "en", "es", "de", "fr", "it", "pt", "id", "th", "vi", "ms", "tl", "ar", "ja", "zh",
-];
 
 pub fn actor_of(ctx: &TenantCtx) -> Role {
     match ctx.access {

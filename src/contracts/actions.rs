@@ -68,7 +68,7 @@ pub async fn create_collaboration(
     account_manager_only(actor)?;
     let entry = repo::shortlist_entry(tx, tenant, input.campaign_id, input.entry_id)
         .await?
-        .filter(|e| e.decision.as_deref() == Some(Decision::Approve.code()))
+        .filter(|e| e.decision == Some(Decision::Approve))
         .ok_or(DomainError::NotFound)?;
     let today = time::OffsetDateTime::now_utc().date();
     let terms = domain::validate_terms(&input.terms, campaign.sample_needed, today)

@@ -170,7 +170,7 @@ async fn new_form_facts(
         .campaign();
     let entry = repo::shortlist_entry(&mut ctx.tx, ctx.tenant.id, campaign_id, entry_id)
         .await?
-        .filter(|e| e.decision.as_deref() == Some(Decision::Approve.code()))
+        .filter(|e| e.decision == Some(Decision::Approve))
         .ok_or(AppError::NotFound)?;
     Ok((campaign, entry))
 }

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::domain::{ContractState, FeeModel};
+use crate::campaigns::domain::Decision;
 
 /// An approved-or-not shortlist entry of a campaign, with the creator's facts the terms form
 /// starts from.
@@ -18,7 +19,7 @@ pub struct EntryFacts {
     pub display_name: String,
     pub quote_video: Option<Decimal>,
     pub quote_currency: Option<String>,
-    pub decision: Option<String>,
+    pub decision: Option<Decision>,
 }
 
 pub async fn shortlist_entry(
@@ -30,7 +31,7 @@ pub async fn shortlist_entry(
     sqlx::query_as!(
         EntryFacts,
         r#"SELECT e.id, e.creator_id, c.handle, c.display_name, c.quote_video,
-             c.quote_currency::text AS "quote_currency?", e.decision
+             c.quote_currency::text AS "quote_currency?", e.decision AS "decision?: Decision"
            FROM shortlist_entries e JOIN creators c ON c.id = e.creator_id
            WHERE e.tenant_id = $1 AND e.campaign_id = $2 AND e.id = $3"#,
         tenant,

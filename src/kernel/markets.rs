@@ -26,6 +26,11 @@ pub const MARKETS: &[&str] = &[
     "JP",
 ];
 
+/// Content languages offered (ISO 639-1).
+pub const LANGUAGES: &[&str] = &[
+    "en", "es", "de", "fr", "it", "pt", "id", "th", "vi", "ms", "tl", "ar", "ja", "zh",
+];
+
 /// Currencies a shop may sell in (ISO 4217).
 pub const SHOP_CURRENCIES: &[&str] = &[
     "USD", "GBP", "EUR", "CNY", "JPY", "MXN", "BRL", "SAR", "AED", "IDR", "THB", "VND", "MYR",
