@@ -181,35 +181,28 @@ pub async fn collaboration(
     id: Uuid,
     lock: bool,
 ) -> Result<Option<CollabRow>, sqlx::Error> {
-    // The same query twice, with and without its lock: the macros take a literal.
+    // One text with and without its lock (the macros take a literal, so the tail is pasted in).
+    macro_rules! collaboration_row {
+        ($($lock:literal)?) => {
+            sqlx::query_as!(
+                CollabRow,
+                r#"SELECT l.campaign_id, l.state AS "state: ContractState", l.discount_code, l.link_slug,
+                 l.current_version, l.sample_carrier, l.sample_tracking, c.handle, c.display_name,
+                 k.code AS campaign_code, k.title AS campaign_title, k.data AS campaign_data
+               FROM collaborations l JOIN creators c ON c.id = l.creator_id
+               JOIN campaigns k ON k.tenant_id = l.tenant_id AND k.id = l.campaign_id
+               WHERE l.tenant_id = $1 AND l.id = $2"# $(+ $lock)?,
+                tenant,
+                id,
+            )
+        };
+    }
     if lock {
-        sqlx::query_as!(
-            CollabRow,
-            r#"SELECT l.campaign_id, l.state AS "state: ContractState", l.discount_code, l.link_slug,
-                 l.current_version, l.sample_carrier, l.sample_tracking, c.handle, c.display_name,
-                 k.code AS campaign_code, k.title AS campaign_title, k.data AS campaign_data
-               FROM collaborations l JOIN creators c ON c.id = l.creator_id
-               JOIN campaigns k ON k.tenant_id = l.tenant_id AND k.id = l.campaign_id
-               WHERE l.tenant_id = $1 AND l.id = $2 FOR UPDATE OF l"#,
-            tenant,
-            id,
-        )
-        .fetch_optional(conn)
-        .await
+        collaboration_row!(" FOR UPDATE OF l")
+            .fetch_optional(conn)
+            .await
     } else {
-        sqlx::query_as!(
-            CollabRow,
-            r#"SELECT l.campaign_id, l.state AS "state: ContractState", l.discount_code, l.link_slug,
-                 l.current_version, l.sample_carrier, l.sample_tracking, c.handle, c.display_name,
-                 k.code AS campaign_code, k.title AS campaign_title, k.data AS campaign_data
-               FROM collaborations l JOIN creators c ON c.id = l.creator_id
-               JOIN campaigns k ON k.tenant_id = l.tenant_id AND k.id = l.campaign_id
-               WHERE l.tenant_id = $1 AND l.id = $2"#,
-            tenant,
-            id,
-        )
-        .fetch_optional(conn)
-        .await
+        collaboration_row!().fetch_optional(conn).await
     }
 }
 

@@ -18,6 +18,7 @@ use super::actions::{
 use super::csv_import::{self, StoredError};
 use super::domain::SnapshotImportStatus;
 use super::repo::SnapshotImportRow;
+use super::views::page_layout;
 use super::{can_write, parse_id, repo};
 use crate::error::{AppError, AppResult, DomainError};
 use crate::state::AppState;
@@ -58,24 +59,13 @@ async fn form_page(
     error: Option<String>,
 ) -> AppResult<Response> {
     let rows = repo::recent_snapshot_imports(&mut ctx.tx, ctx.tenant.id, campaign.id).await?;
-    ctx.tx.commit().await?;
-    let path = format!("/t/{}/campaigns", ctx.tenant.slug);
-    let layout = Layout::for_user(
-        state,
-        session,
-        lang,
-        &ctx.user,
-        Some((&ctx.tenant, ctx.access)),
-        "performance.import.title",
-        &path,
-    )
-    .await?;
     let tz = ctx.tenant.time_zone.clone();
+    let (layout, slug) = page_layout(state, session, lang, ctx, "performance.import.title").await?;
     render_with(
         status,
         &FormPage {
             layout,
-            slug: ctx.tenant.slug.clone(),
+            slug,
             campaign_id: campaign.id,
             campaign: format!(
                 "{} {}",
