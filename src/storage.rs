@@ -1,4 +1,5 @@
-//! Object storage for uploaded files (order exports now; evidence and deliverables later), over
+//! Object storage for uploaded files (order exports and snapshot CSVs now; evidence and
+//! deliverables later), over
 //! the `object_store` crate: a folder under `SEXTANT_DATA_DIR/objects` by default, an
 //! S3-compatible bucket when `SEXTANT_S3_BUCKET` is set. Writes are streamed (multipart upload,
 //! a chunk at a time) with the SHA-256 and byte count taken on the way; reads are streamed to a
@@ -30,6 +31,17 @@ pub enum StorageError {
     Io(#[from] std::io::Error),
     #[error("object storage: {0}")]
     Setup(String),
+}
+
+/// Why a streamed upload was not stored (nothing of it is kept).
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error("the upload is larger than the limit")]
+    TooLarge,
+    #[error("the upload broke off")]
+    Broken,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }
 
 /// Where uploads live. Cheap to clone.
@@ -119,6 +131,35 @@ impl Storage {
             hasher: Sha256::new(),
             bytes: 0,
         })
+    }
+
+    /// Streams a request body (a multipart field) into `key` as it comes, at most `max` bytes.
+    /// Past `max` the parts written are removed and the rest of the body is read and dropped,
+    /// so a client still sending gets the answer instead of a reset connection.
+    pub async fn store_stream<E>(
+        &self,
+        key: &str,
+        body: impl futures_util::Stream<Item = Result<Bytes, E>>,
+        max: u64,
+    ) -> Result<StoredObject, StreamError> {
+        let mut body = std::pin::pin!(body);
+        let mut writer = self.writer(key).await?;
+        while let Some(chunk) = body.next().await {
+            let Ok(chunk) = chunk else {
+                writer.abort().await;
+                return Err(StreamError::Broken);
+            };
+            if writer.bytes() + chunk.len() as u64 > max {
+                writer.abort().await;
+                while let Some(Ok(_)) = body.next().await {}
+                return Err(StreamError::TooLarge);
+            }
+            if let Err(e) = writer.write(&chunk).await {
+                writer.abort().await;
+                return Err(e.into());
+            }
+        }
+        Ok(writer.finish().await?)
     }
 
     /// Copies a local file into storage in chunks (benchmarks, the demo seeder).
@@ -243,5 +284,39 @@ mod tests {
         assert_eq!(again.prefix(&key, 10).await.expect("prefix").len(), 10);
         again.delete(&key).await.expect("delete");
         assert!(again.spool(&key).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_stream_over_the_limit_is_read_to_its_end_and_nothing_is_kept() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let storage = Storage::local(dir.path()).expect("storage");
+        let key = Storage::key(Uuid::nil(), "snapshots", Uuid::now_v7());
+        let chunks = || {
+            futures_util::stream::iter(
+                (0..10).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 1000]))),
+            )
+        };
+        let stored = storage
+            .store_stream(&key, chunks(), 10_000)
+            .await
+            .expect("exactly at the limit");
+        assert_eq!(stored.bytes, 10_000);
+        storage.delete(&key).await.expect("delete");
+        let read = std::sync::atomic::AtomicUsize::new(0);
+        let counted = chunks().inspect(|_| {
+            read.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+        let refused = storage.store_stream(&key, counted, 9_999).await;
+        assert!(matches!(refused, Err(StreamError::TooLarge)), "{refused:?}");
+        assert_eq!(read.into_inner(), 10, "the rest of the body was read");
+        assert!(storage.spool(&key).await.is_err(), "nothing kept");
+        let broken = futures_util::stream::iter([
+            Ok(Bytes::from_static(b"a,b\n")),
+            Err(std::io::Error::other("reset")),
+        ]);
+        assert!(matches!(
+            storage.store_stream(&key, broken, 100).await,
+            Err(StreamError::Broken)
+        ));
     }
 }

@@ -30,6 +30,8 @@ pub const MAX_MIN_DAYS_LIVE: u32 = 365;
 pub const MAX_REVISIONS: u32 = 10;
 pub const MAX_SAMPLE_QTY: u32 = 1000;
 pub const MAX_SAMPLE_SKU_CHARS: usize = 64;
+/// What other agreed costs pay for, in a few words ("Translator", "Booth at the fair").
+pub const MAX_OTHER_COSTS_LABEL_CHARS: usize = 60;
 /// A deadline further out than this is almost always a mistyped year.
 pub const MAX_DEADLINE_AHEAD_DAYS: i64 = 730;
 /// Whole currency units; far above any creator fee (even in VND or IDR) yet leaving room for sums
@@ -155,7 +157,14 @@ pub struct TermsInput {
     pub sample_sku: String,
     pub sample_qty: String,
     pub sample_cost: String,
+    /// What sending the sample costs; in the sample cost's currency.
+    pub sample_shipping: String,
+    /// The currency of the sample's cost and shipping.
     pub sample_cost_currency: String,
+    /// Other agreed costs (a stand at a fair, a translator, …): one amount with a short label.
+    pub other_costs: String,
+    pub other_costs_currency: String,
+    pub other_costs_label: String,
     pub discount_code: String,
 }
 
@@ -165,7 +174,26 @@ pub struct Sample {
     pub qty: u32,
     /// At the currency's minor units.
     pub cost: Option<Decimal>,
+    /// Sending the sample, at the currency's minor units (absent from versions before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping: Option<Decimal>,
+    /// The currency of `cost` and `shipping` (None when neither is given).
     pub cost_currency: Option<String>,
+}
+
+/// Costs agreed on top of the fees and the sample, with what they are for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherCosts {
+    pub label: String,
+    /// At the currency's minor units.
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+impl OtherCosts {
+    pub fn money(&self) -> Option<Money> {
+        money_of(Some(self.amount), Some(&self.currency))
+    }
 }
 
 /// One version of a collaboration's terms; stored as JSON per version.
@@ -189,6 +217,9 @@ pub struct Terms {
     #[serde(with = "iso_date::option", default)]
     pub paid_ads_until: Option<Date>,
     pub sample: Option<Sample>,
+    /// Absent from versions before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_costs: Option<OtherCosts>,
     pub discount_code: String,
 }
 
@@ -201,6 +232,11 @@ impl Sample {
     /// The sample's cost in its currency, when it has one.
     pub fn cost_money(&self) -> Option<Money> {
         money_of(self.cost, self.cost_currency.as_deref())
+    }
+
+    /// The sample's shipping in its currency, when it has one.
+    pub fn shipping_money(&self) -> Option<Money> {
+        money_of(self.shipping, self.cost_currency.as_deref())
     }
 }
 
@@ -223,7 +259,8 @@ impl Terms {
 /// not used (commission-only fixed fee, empty sample cost), because the form always submits a
 /// default currency; for a fixed fee the commission may be empty or 0; amounts accept thousands
 /// commas (`1,200.50`) but not a decimal comma; rates accept at most two decimals of a percent;
-/// a sample cost, when given, must be more than 0.
+/// a sample cost, shipping or other costs, when given, must be more than 0; other costs need a
+/// label (what they pay for), and a label needs an amount.
 pub fn validate_terms(
     input: &TermsInput,
     sample_needed: bool,
@@ -386,6 +423,8 @@ pub fn validate_terms(
         Some(None)
     };
 
+    let other_costs = validate_other_costs(input, &mut errors);
+
     let discount_code = check(
         &mut errors,
         "discount_code",
@@ -406,6 +445,7 @@ pub fn validate_terms(
         Some(usage_rights),
         Some(paid_ads_until),
         Some(sample),
+        Some(other_costs),
         Some(discount_code),
         true,
     ) = (
@@ -421,6 +461,7 @@ pub fn validate_terms(
         usage_rights,
         paid_ads_until,
         sample,
+        other_costs,
         discount_code,
         errors.is_empty(),
     )
@@ -441,6 +482,7 @@ pub fn validate_terms(
         usage_rights,
         paid_ads_until,
         sample,
+        other_costs,
         discount_code,
     })
 }
@@ -465,31 +507,81 @@ fn validate_sample(input: &TermsInput, errors: &mut FieldErrors) -> Option<Sampl
         count_field(&input.sample_qty, 0, 1..=MAX_SAMPLE_QTY, E_SAMPLE_QTY)
     };
     let qty = check(errors, "sample_qty", qty);
-    // A cost is optional; when given it needs a currency, and the amount is checked against it.
-    let cost = if input.sample_cost.trim().is_empty() {
-        Some((None, None))
-    } else {
-        let currency = check(
-            errors,
-            "sample_cost_currency",
-            known_currency(&input.sample_cost_currency).ok_or(E_SAMPLE_COST_CURRENCY),
-        );
-        let amount = check(
-            errors,
-            "sample_cost",
-            parse_amount(&input.sample_cost, currency),
-        );
-        amount
-            .zip(currency)
-            .map(|(a, c)| (Some(a), Some(c.code().to_string())))
-    };
-    let (sku, qty, (cost, cost_currency)) = (sku?, qty?, cost?);
+    // A cost and a shipping amount are optional; either needs the currency, and each amount is
+    // checked against it.
+    let typed = |s: &str| !s.trim().is_empty();
+    let (cost, shipping, cost_currency) =
+        if !typed(&input.sample_cost) && !typed(&input.sample_shipping) {
+            (Some(None), Some(None), Some(None))
+        } else {
+            let currency = check(
+                errors,
+                "sample_cost_currency",
+                known_currency(&input.sample_cost_currency).ok_or(E_SAMPLE_COST_CURRENCY),
+            );
+            let mut amount = |field: &str, value: &str| {
+                if typed(value) {
+                    check(errors, field, parse_amount(value, currency)).map(Some)
+                } else {
+                    Some(None)
+                }
+            };
+            let cost = amount("sample_cost", &input.sample_cost);
+            let shipping = amount("sample_shipping", &input.sample_shipping);
+            (cost, shipping, currency.map(|c| Some(c.code().to_string())))
+        };
+    let (sku, qty, cost, shipping, cost_currency) = (sku?, qty?, cost?, shipping?, cost_currency?);
     Some(Sample {
         sku,
         qty,
         cost,
+        shipping,
         cost_currency,
     })
+}
+
+/// Other agreed costs: all three fields empty → none; otherwise an amount, its currency and a
+/// label of at most [`MAX_OTHER_COSTS_LABEL_CHARS`] characters.
+fn validate_other_costs(
+    input: &TermsInput,
+    errors: &mut FieldErrors,
+) -> Option<Option<OtherCosts>> {
+    let label = input.other_costs_label.trim();
+    let amount = input.other_costs.trim();
+    if label.is_empty() && amount.is_empty() {
+        return Some(None);
+    }
+    let label_ok = !label.is_empty()
+        && label.chars().count() <= MAX_OTHER_COSTS_LABEL_CHARS
+        && !label.chars().any(char::is_control);
+    let label = check(
+        errors,
+        "other_costs_label",
+        if label_ok {
+            Ok(label.to_string())
+        } else {
+            Err(E_OTHER_COSTS_LABEL)
+        },
+    );
+    let currency = check(
+        errors,
+        "other_costs_currency",
+        known_currency(&input.other_costs_currency).ok_or(E_CURRENCY),
+    );
+    let amount = check(
+        errors,
+        "other_costs",
+        if amount.is_empty() {
+            Err(E_OTHER_COSTS_REQUIRED)
+        } else {
+            parse_amount(amount, currency)
+        },
+    );
+    Some(Some(OtherCosts {
+        label: label?,
+        amount: amount?,
+        currency: currency?.code().to_string(),
+    }))
 }
 
 const HUNDRED: Decimal = Decimal::from_parts(100, 0, 0, false, 0);
@@ -1036,10 +1128,31 @@ pub fn input_of(t: &Terms) -> TermsInput {
             .and_then(|s| s.cost)
             .map(|c| c.to_string())
             .unwrap_or_default(),
+        sample_shipping: t
+            .sample
+            .as_ref()
+            .and_then(|s| s.shipping)
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
         sample_cost_currency: t
             .sample
             .as_ref()
             .and_then(|s| s.cost_currency.clone())
+            .unwrap_or_default(),
+        other_costs: t
+            .other_costs
+            .as_ref()
+            .map(|o| o.amount.to_string())
+            .unwrap_or_default(),
+        other_costs_currency: t
+            .other_costs
+            .as_ref()
+            .map(|o| o.currency.clone())
+            .unwrap_or_default(),
+        other_costs_label: t
+            .other_costs
+            .as_ref()
+            .map(|o| o.label.clone())
             .unwrap_or_default(),
         discount_code: t.discount_code.clone(),
     }
@@ -1074,6 +1187,8 @@ pub const TERM_FIELDS: &[(&str, &str)] = &[
     ("sample_sku", "contract.field.sample_sku"),
     ("sample_qty", "contract.field.sample_qty"),
     ("sample_cost", "contract.field.sample_cost"),
+    ("sample_shipping", "contract.field.sample_shipping"),
+    ("other_costs", "contract.field.other_costs"),
     ("discount_code", "contract.field.discount_code"),
 ];
 
@@ -1123,6 +1238,13 @@ fn display_fields(t: &Terms) -> Vec<(&'static str, String)> {
             || NONE_SHOWN.to_string(),
             |s| money_or_none(s.cost, s.cost_money()),
         ),
+        t.sample.as_ref().map_or_else(
+            || NONE_SHOWN.to_string(),
+            |s| money_or_none(s.shipping, s.shipping_money()),
+        ),
+        t.other_costs
+            .as_ref()
+            .map_or_else(|| NONE_SHOWN.to_string(), other_costs_shown),
         t.discount_code.clone(),
     ];
     TERM_FIELDS
@@ -1130,6 +1252,16 @@ fn display_fields(t: &Terms) -> Vec<(&'static str, String)> {
         .map(|(name, _)| *name)
         .zip(values)
         .collect()
+}
+
+/// Other agreed costs as shown on the collaboration page and in an amendment's changes:
+/// `Translator · CNY 300.00`.
+pub fn other_costs_shown(o: &OtherCosts) -> String {
+    let amount = o.money().map_or_else(
+        || o.amount.to_string(),
+        |m| money(m.amount, m.currency.code()),
+    );
+    format!("{} · {amount}", o.label)
 }
 
 /// 0.125 → `12.5%`.
@@ -1167,6 +1299,8 @@ const E_PAID_ADS_UNTIL_NOT_ALLOWED: &str = "contract.error.paid_ads_until_not_al
 const E_SAMPLE_SKU: &str = "contract.error.sample_sku";
 const E_SAMPLE_QTY: &str = "contract.error.sample_qty";
 const E_SAMPLE_COST_CURRENCY: &str = "contract.error.sample_cost_currency";
+const E_OTHER_COSTS_REQUIRED: &str = "contract.error.other_costs_required";
+const E_OTHER_COSTS_LABEL: &str = "contract.error.other_costs_label";
 const E_DISCOUNT_CODE_REQUIRED: &str = "contract.error.discount_code_required";
 const E_DISCOUNT_CODE: &str = "contract.error.discount_code";
 
@@ -1179,7 +1313,7 @@ mod tests {
     use time::macros::date;
 
     /// Every message key of the terms form.
-    const ERROR_KEYS: [&str; 32] = [
+    const ERROR_KEYS: [&str; 34] = [
         E_FEE_MODEL,
         E_FIXED_FEE_REQUIRED,
         E_FIXED_FEE_NOT_ALLOWED,
@@ -1210,6 +1344,8 @@ mod tests {
         E_SAMPLE_SKU,
         E_SAMPLE_QTY,
         E_SAMPLE_COST_CURRENCY,
+        E_OTHER_COSTS_REQUIRED,
+        E_OTHER_COSTS_LABEL,
         E_DISCOUNT_CODE_REQUIRED,
         E_DISCOUNT_CODE,
     ];
@@ -1239,6 +1375,7 @@ mod tests {
             sample_cost: "25.5".into(),
             sample_cost_currency: "CNY".into(),
             discount_code: "homewithhana27".into(),
+            ..TermsInput::default()
         }
     }
 
@@ -1273,10 +1410,99 @@ mod tests {
                 sku: "LAMP-01".into(),
                 qty: 1,
                 cost: Some(dec("25.50")),
+                shipping: None,
                 cost_currency: Some("CNY".into()),
             })
         );
+        assert_eq!(terms.other_costs, None);
         assert_eq!(terms.discount_code, "HOMEWITHHANA27");
+    }
+
+    #[test]
+    fn sample_shipping_and_other_agreed_costs_are_kept_at_their_currencys_minor_units() {
+        let mut i = input();
+        i.sample_shipping = "12".into();
+        i.other_costs = "1,300.5".into();
+        i.other_costs_currency = "usd".into();
+        i.other_costs_label = " Translator ".into();
+        let terms = validate_terms(&i, true, TODAY).expect("valid");
+        let sample = terms.sample.clone().expect("sample");
+        assert_eq!(sample.shipping, Some(dec("12.00")));
+        assert_eq!(
+            sample.shipping_money().map(|m| m.currency.code()),
+            Some("CNY")
+        );
+        assert_eq!(
+            terms.other_costs,
+            Some(OtherCosts {
+                label: "Translator".into(),
+                amount: dec("1300.50"),
+                currency: "USD".into(),
+            })
+        );
+        // Shipping alone (no sample cost) still needs the sample's currency.
+        i.sample_cost = "".into();
+        let terms = validate_terms(&i, true, TODAY).expect("valid");
+        let sample = terms.sample.expect("sample");
+        assert_eq!((sample.cost, sample.shipping), (None, Some(dec("12.00"))));
+        i.sample_cost_currency = "".into();
+        only_error(&i, true, "sample_cost_currency", E_SAMPLE_COST_CURRENCY);
+        // The form round-trips.
+        let mut i = input();
+        i.sample_shipping = "8.5".into();
+        i.other_costs = "300".into();
+        i.other_costs_currency = "CNY".into();
+        i.other_costs_label = "Booth".into();
+        let terms = validate_terms(&i, true, TODAY).expect("valid");
+        assert_eq!(
+            validate_terms(&input_of(&terms), true, TODAY).expect("valid"),
+            terms
+        );
+    }
+
+    #[test]
+    fn negative_zero_or_over_precise_costs_and_a_cost_without_a_label_are_refused() {
+        for (shipping, key) in [
+            ("-5", E_AMOUNT_POSITIVE),
+            ("0", E_AMOUNT_POSITIVE),
+            ("1.234", E_AMOUNT_DECIMALS),
+            ("abc", E_AMOUNT_NUMBER),
+        ] {
+            let mut i = input();
+            i.sample_shipping = shipping.into();
+            only_error(&i, true, "sample_shipping", key);
+        }
+        let mut i = input();
+        i.other_costs = "-100".into();
+        i.other_costs_currency = "CNY".into();
+        i.other_costs_label = "Booth".into();
+        only_error(&i, true, "other_costs", E_AMOUNT_POSITIVE);
+        i.other_costs = "100".into();
+        i.other_costs_currency = "JPY".into();
+        i.other_costs = "100.5".into();
+        only_error(&i, true, "other_costs", E_AMOUNT_DECIMALS);
+        i.other_costs = "100".into();
+        i.other_costs_label = "".into();
+        only_error(&i, true, "other_costs_label", E_OTHER_COSTS_LABEL);
+        i.other_costs_label = "x".repeat(MAX_OTHER_COSTS_LABEL_CHARS + 1);
+        only_error(&i, true, "other_costs_label", E_OTHER_COSTS_LABEL);
+        i.other_costs_label = "a\u{0}b".into();
+        only_error(&i, true, "other_costs_label", E_OTHER_COSTS_LABEL);
+        i.other_costs_label = "Booth".into();
+        i.other_costs = "".into();
+        only_error(&i, true, "other_costs", E_OTHER_COSTS_REQUIRED);
+        i.other_costs = "100".into();
+        i.other_costs_currency = "".into();
+        only_error(&i, true, "other_costs_currency", E_CURRENCY);
+    }
+
+    #[test]
+    fn terms_stored_before_shipping_and_other_costs_still_read() {
+        let terms = validate_terms(&input(), true, TODAY).expect("valid");
+        let json = serde_json::to_value(&terms).expect("json");
+        assert!(json.get("other_costs").is_none());
+        assert!(json["sample"].get("shipping").is_none());
+        assert_eq!(serde_json::from_value::<Terms>(json).expect("read"), terms);
     }
 
     #[test]
@@ -2207,6 +2433,7 @@ mod tests {
                 sample_cost: String::new(),
                 sample_cost_currency: String::new(),
                 discount_code: code,
+                ..TermsInput::default()
             };
             match validate_terms(&i, sample_needed, TODAY) {
                 Ok(t) => {

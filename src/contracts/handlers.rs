@@ -369,6 +369,20 @@ fn terms_facts(lang: Lang, t: &Terms) -> Vec<(String, String)> {
                 .map(|s| format!("{} × {}", s.sku, s.qty))
                 .unwrap_or_else(|| "—".into()),
         ),
+        (
+            lang.t("contract.field.sample_cost"),
+            money(t.sample.as_ref().and_then(|s| s.cost_money())),
+        ),
+        (
+            lang.t("contract.field.sample_shipping"),
+            money(t.sample.as_ref().and_then(|s| s.shipping_money())),
+        ),
+        (
+            lang.t("contract.field.other_costs"),
+            t.other_costs
+                .as_ref()
+                .map_or_else(|| "—".into(), domain::other_costs_shown),
+        ),
     ]
 }
 

@@ -359,16 +359,17 @@ async fn a_snapshot_upload_is_checked_then_imported_once_or_cancelled_and_each_s
     )
     .await
     .unwrap();
-    let good_and_bad = csv(format!(
+    let text = format!(
         "video_id,captured_at,views,likes,comments,shares\n\
          7400000000000000004,{},5000,300,20,4\n\
          7400000000000000004,{},-1,300,20,4\n",
         utc_text(published_at + Duration::days(1)),
         utc_text(published_at + Duration::days(2)),
-    ));
+    );
+    let good_and_bad = || csv(text.clone());
 
     let viewer = app.actor("viewer@lumi-home.example", "lumi").await;
-    let refused = upload(&app, &viewer, r.campaign, good_and_bad.clone()).await;
+    let refused = upload(&app, &viewer, r.campaign, good_and_bad()).await;
     assert!(
         matches!(refused, Err(DomainError::Forbidden)),
         "{refused:?}"
@@ -399,7 +400,7 @@ async fn a_snapshot_upload_is_checked_then_imported_once_or_cancelled_and_each_s
     );
 
     let Ok(SnapshotUpload::Checked { import_id }) =
-        upload(&app, &operator, r.campaign, good_and_bad.clone()).await
+        upload(&app, &operator, r.campaign, good_and_bad()).await
     else {
         panic!("the upload is checked");
     };
@@ -442,7 +443,7 @@ async fn a_snapshot_upload_is_checked_then_imported_once_or_cancelled_and_each_s
 
     // Another upload, cancelled.
     let Ok(SnapshotUpload::Checked { import_id }) =
-        upload(&app, &operator, r.campaign, good_and_bad).await
+        upload(&app, &operator, r.campaign, good_and_bad()).await
     else {
         panic!("the upload is checked");
     };

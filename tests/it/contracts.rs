@@ -278,3 +278,82 @@ async fn an_approved_creator_becomes_a_collaboration_with_a_discount_code_and_a_
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn other_agreed_costs_are_a_versioned_term_checked_like_money_and_shown_on_the_page() {
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize {
+        creators: 300,
+        campaigns: false,
+    })
+    .await;
+    let (path, set_up) = approved_two(&app).await;
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let form_page = app.get_ok(&am, &set_up[0]).await;
+    for field in ["other_costs", "other_costs_currency", "other_costs_label"] {
+        assert!(form_page.contains(&format!(r#"name="{field}""#)), "{field}");
+    }
+    let create = format!("{path}/collaborations");
+    let with_costs = |amount: &str, label: &str| {
+        let mut t = terms(&day(30), "LUMICOST10");
+        t.extend(
+            [
+                ("other_costs", amount),
+                ("other_costs_currency", "USD"),
+                ("other_costs_label", label),
+                ("entry", &entry_of(&set_up[0])),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        t
+    };
+    // A negative amount, too many decimals, or an amount without a label: refused at the field.
+    for (amount, label, field) in [
+        ("-50", "Translator", "other_costs"),
+        ("12.345", "Translator", "other_costs"),
+        ("300", "", "other_costs_label"),
+    ] {
+        let res = am
+            .post(app.url(&create))
+            .form(&with_costs(amount, label))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{amount}");
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains(&format!(r#"data-field="{field}""#)),
+            "{amount} {label}"
+        );
+    }
+    let res = am
+        .post(app.url(&create))
+        .form(&with_costs("300", "Translator"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let collab = location(&res);
+    let page = app.get_ok(&am, &collab).await;
+    assert!(
+        page.contains("<dt>其他约定费用</dt><dd>Translator · USD 300.00</dd>"),
+        "shown with the terms"
+    );
+    // After acceptance a changed amount is an amendment, kept as a version with its change.
+    app.post_form(&am, &format!("{collab}/event"), &[("event", "accepted")])
+        .await;
+    let mut amended = with_costs("450", "Translator");
+    amended.push(("reason".into(), "Second language added".into()));
+    let res = am
+        .post(app.url(&format!("{collab}/terms")))
+        .form(&amended)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = app.get_ok(&am, &collab).await;
+    assert!(page.contains("<dt>其他约定费用</dt><dd>Translator · USD 450.00</dd>"));
+    assert!(
+        page.contains("Translator · USD 300.00 → Translator · USD 450.00"),
+        "the version's change"
+    );
+}

@@ -17,6 +17,7 @@ mod browser_dashboard;
 mod campaigns;
 mod contracts;
 mod creators;
+mod deployment;
 mod embedded;
 mod health;
 mod i18n;

@@ -39,6 +39,7 @@ fn terms(deadline: Date, code: &str) -> serde_json::Value {
         usage_rights: UsageRights::OrganicOnly,
         paid_ads_until: None,
         sample: None,
+        other_costs: None,
         discount_code: code.into(),
     })
     .unwrap()
@@ -720,6 +721,70 @@ async fn kpis_match_hand_computed_numbers_on_the_collaboration_page_and_the_dash
             "{id}"
         );
     }
+}
+
+#[tokio::test]
+async fn sample_shipping_and_other_agreed_costs_raise_cost_and_lower_roi_by_exactly_their_amounts()
+{
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    kpi_fixture(&app, &f).await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let collab = format!("/t/lumi/collaborations/{}", f.b);
+    let before = first_row(&app.get_ok(&owner, &collab).await, "collaboration-kpis");
+    assert!(
+        before.contains("USD 143.00") && before.contains("2.10"),
+        "{before}"
+    );
+    // Version 2 of b's terms: a sample with USD 20 shipping (no cost of its own), shipped, and
+    // USD 37 of other agreed costs. Cost 143 + 20 + 37 = 200; ROI 300 / 200 = 1.50; CPC
+    // 200 / 300 = 0.67; CPM 200 / 10,000 × 1000 = 20.00.
+    let mut terms = terms(f.deadline, "LEO10");
+    terms["sample"] = serde_json::json!({
+        "sku": "LAMP-01", "qty": 1, "cost": null, "shipping": "20", "cost_currency": "USD"
+    });
+    terms["other_costs"] =
+        serde_json::json!({"label": "Translator", "amount": "37", "currency": "USD"});
+    let mut c = app.owner_conn().await;
+    sqlx::query(
+        "INSERT INTO contract_versions (tenant_id, collaboration_id, version, terms, reason)          VALUES ($1, $2, 2, $3, 'costs agreed')",
+    )
+    .bind(f.tenant)
+    .bind(f.b)
+    .bind(&terms)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE collaborations SET current_version = 2, sample_shipped_at = now() WHERE id = $1",
+    )
+    .bind(f.b)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    let page = app.get_ok(&owner, &collab).await;
+    let after = first_row(&page, "collaboration-kpis");
+    for expected in ["USD 200.00", "1.50", "USD 0.67", "USD 20.00"] {
+        assert!(after.contains(expected), "{expected} in {after}");
+    }
+    // The page shows both terms.
+    assert!(
+        page.contains("<dt>其他约定费用</dt><dd>Translator · USD 37.00</dd>"),
+        "other costs shown"
+    );
+    assert!(
+        page.contains("<dt>样品运费</dt><dd>USD 20.00</dd>"),
+        "shipping shown"
+    );
+    // The campaign total moves by the same 57 (154 → 211).
+    let dash = app
+        .get_ok(
+            &owner,
+            &format!("/t/lumi/campaigns/{}/dashboard", f.campaign),
+        )
+        .await;
+    let total = first_row(&dash, "campaign-kpis");
+    assert!(total.contains("≈ USD 211.00"), "{total}");
 }
 
 /// The creator handles of the per-creator table, top to bottom.

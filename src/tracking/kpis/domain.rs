@@ -154,6 +154,8 @@ pub struct KpiInput {
     pub service_fee: Amounts,
     pub sample_cost: Amounts,
     pub shipping: Amounts,
+    /// Other costs agreed in the terms.
+    pub other_costs: Amounts,
 }
 
 impl KpiInput {
@@ -188,6 +190,7 @@ impl KpiInput {
             (&mut self.service_fee, &other.service_fee),
             (&mut self.sample_cost, &other.sample_cost),
             (&mut self.shipping, &other.shipping),
+            (&mut self.other_costs, &other.other_costs),
         ] {
             mine.merge(theirs);
         }
@@ -208,7 +211,7 @@ pub struct Kpis {
     pub gmv: Figure,
     pub refunds: Figure,
     pub net_gmv: Figure,
-    /// Fixed fee + commission + service fee + sample cost + shipping.
+    /// Fixed fee + commission + service fee + sample cost + shipping + other agreed costs.
     pub cost: Figure,
     pub roi: Option<Figure>,
     pub cpc: Option<Figure>,
@@ -225,6 +228,7 @@ pub fn compute(input: &KpiInput, currency: &str, rates: &dyn Rates) -> Kpis {
         &input.service_fee,
         &input.sample_cost,
         &input.shipping,
+        &input.other_costs,
     ]
     .into_iter()
     .fold(money(&input.fixed_fee), |sum, part| sum.plus(money(part)));
@@ -451,6 +455,7 @@ mod tests {
             service_fee: Amounts::of(d("155"), "USD"),
             sample_cost: Amounts::of(d("40"), "USD"),
             shipping: Amounts::of(d("5"), "USD"),
+            other_costs: Amounts::default(),
         }
     }
 

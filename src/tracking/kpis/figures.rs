@@ -9,7 +9,8 @@
 //! - cost: the fixed fee accrues per contracted deliverable once posted (SPEC §9), so it is
 //!   fixed fee × min(posts, deliverables); commission = the terms' rate × net GMV (GMV − refunds,
 //!   floored at 0) per currency; service fee = the terms' rate × (fixed fee + commission); the
-//!   sample's cost counts once it has shipped; terms carry no shipping amount, so shipping is 0;
+//!   sample's cost and its shipping count once it has shipped; other agreed costs count from
+//!   acceptance (a collaboration counts from then);
 //! - collaborations still proposed or declined (cancelled) count for nothing;
 //! - per creator only ROI and CTR are compared with the targets (GMV and views targets are the
 //!   campaign's totals).
@@ -126,11 +127,18 @@ fn add_costs(input: &mut KpiInput, terms: &Terms, posts: i64, sample_shipped: bo
             }
         }
     }
-    if sample_shipped
-        && let Some(sample) = &terms.sample
-        && let (Some(cost), Some(currency)) = (sample.cost, sample.cost_currency.as_deref())
-    {
-        input.sample_cost.add(cost, currency);
+    if sample_shipped && let Some(sample) = &terms.sample {
+        if let Some(cost) = sample.cost_money() {
+            input.sample_cost.add(cost.amount, cost.currency.code());
+        }
+        if let Some(shipping) = sample.shipping_money() {
+            input
+                .shipping
+                .add(shipping.amount, shipping.currency.code());
+        }
+    }
+    if let Some(other) = terms.other_costs.as_ref().and_then(|o| o.money()) {
+        input.other_costs.add(other.amount, other.currency.code());
     }
     input.fixed_fee.merge(&fixed);
     input.commission.merge(&commission);
@@ -450,7 +458,7 @@ pub fn compute_all(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contracts::domain::{FeeModel, Sample, UsageRights};
+    use crate::contracts::domain::{FeeModel, OtherCosts, Sample, UsageRights};
     use crate::tracking::kpis::domain::compute;
     use std::str::FromStr;
 
@@ -484,8 +492,10 @@ mod tests {
                 sku: "X".into(),
                 qty: 1,
                 cost: Some(d("20")),
+                shipping: None,
                 cost_currency: Some("USD".into()),
             }),
+            other_costs: None,
             discount_code: "MIA10".into(),
         };
         let mut input = KpiInput {
@@ -498,6 +508,30 @@ mod tests {
         // 2 × 500 fixed + 80 commission + 108 service + 20 sample.
         assert_eq!(k.cost.value, d("1208"));
         assert_eq!(k.roi.map(|r| r.value.round_dp(4)), Some(d("0.6623")));
+
+        // Shipping and other agreed costs add exactly their amounts, and no service fee.
+        let mut with_more = terms.clone();
+        if let Some(sample) = with_more.sample.as_mut() {
+            sample.shipping = Some(d("12"));
+        }
+        with_more.other_costs = Some(OtherCosts {
+            label: "Translator".into(),
+            amount: d("80"),
+            currency: "USD".into(),
+        });
+        let mut input = KpiInput {
+            gmv: Amounts::of(d("1000"), "USD"),
+            refunds: Amounts::of(d("200"), "USD"),
+            ..KpiInput::default()
+        };
+        add_costs(&mut input, &with_more, 3, true);
+        let k = compute(&input, "USD", &NoRates);
+        assert_eq!(k.cost.value, d("1300"));
+        assert_eq!(k.roi.map(|r| r.value.round_dp(4)), Some(d("0.6154")));
+        // Before the sample ships only the other costs count.
+        let mut input = KpiInput::default();
+        add_costs(&mut input, &with_more, 0, false);
+        assert_eq!(compute(&input, "USD", &NoRates).cost.value, d("80"));
     }
 
     #[test]

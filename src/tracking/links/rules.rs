@@ -8,7 +8,11 @@
 //! - "counted" means not a bot: the 30-minute window slides from the visitor's last counted click
 //!   on the link, unique or not, so steady re-clicking never adds unique clicks; a previous counted
 //!   click exactly 30 minutes earlier no longer suppresses (gap < 30 min → not unique);
-//! - the visitor hash key changes at 00:00 UTC, so the same person is a new visitor after it.
+//! - the visitor hash key changes at 00:00 UTC, so the same person is a new visitor after it;
+//! - a visitor counts at most [`RATE_LIMIT`] clicks on a link in any [`RATE_WINDOW`]; the clicks
+//!   beyond are still redirected but flagged like bots (never counted, never unique, and they do
+//!   not open a new rate window either), so a script re-clicking fast from one browser identity
+//!   adds at most 10 clicks a minute.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -274,6 +278,49 @@ impl UniqueTracker {
     }
 }
 
+/// More counted clicks than this from one visitor on one link within [`RATE_WINDOW`] are
+/// flagged like bots.
+pub const RATE_LIMIT: usize = 10;
+pub const RATE_WINDOW: Duration = Duration::MINUTE;
+
+/// The counted clicks of one (link, visitor) within the last [`RATE_WINDOW`], oldest first, at
+/// most [`RATE_LIMIT`]: what the click writer keeps in the database between batches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecentClicks(pub Vec<OffsetDateTime>);
+
+impl RecentClicks {
+    /// Whether a people click at `at` is within the rate; if it is, it joins the window.
+    /// A click `RATE_WINDOW` or more after an earlier one no longer sees it.
+    pub fn admit(&mut self, at: OffsetDateTime) -> bool {
+        self.0.retain(|t| at - *t < RATE_WINDOW);
+        if self.0.len() >= RATE_LIMIT {
+            return false;
+        }
+        let at_or_before = self.0.partition_point(|t| *t <= at);
+        self.0.insert(at_or_before, at);
+        true
+    }
+}
+
+/// Which clicks of a batch go beyond the rate, given each (link, visitor)'s recent counted
+/// clicks (updated in place). Bots are left alone; clicks are taken by time (equal times in
+/// slice order), so a batch decides as if its clicks had come one by one.
+pub fn mark_over_rate(
+    clicks: &[(Uuid, VisitorHash, OffsetDateTime, bool)],
+    recent: &mut HashMap<(Uuid, VisitorHash), RecentClicks>,
+) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..clicks.len()).collect();
+    order.sort_by_key(|&i| (clicks[i].2, i));
+    let mut over = vec![false; clicks.len()];
+    for i in order {
+        let (link, visitor, at, bot) = clicks[i];
+        if !bot {
+            over[i] = !recent.entry((link, visitor)).or_default().admit(at);
+        }
+    }
+    over
+}
+
 /// Totals for KPIs: every redirect, the counted ones, the unique ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ClickCounts {
@@ -489,7 +536,96 @@ mod tests {
         unique
     }
 
+    fn batch(raw: &[(u8, u8, i64, bool)]) -> Vec<(Uuid, VisitorHash, OffsetDateTime, bool)> {
+        raw.iter()
+            .map(|&(link, visitor, second, bot)| {
+                (
+                    Uuid::from_u128(u128::from(link)),
+                    VisitorHash([visitor; 16]),
+                    datetime!(2026-05-01 00:00 UTC) + Duration::seconds(second),
+                    bot,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fifteen_quick_clicks_from_one_visitor_count_ten_and_flag_five() {
+        let mut raw: Vec<(u8, u8, i64, bool)> = (0..15).map(|s| (1, 1, s, false)).collect();
+        // Another visitor, the same visitor on another link, and a bot are not held back.
+        raw.extend([(1, 2, 3, false), (2, 1, 3, false), (1, 1, 4, true)]);
+        let mut recent = HashMap::new();
+        let over = mark_over_rate(&batch(&raw), &mut recent);
+        assert_eq!(over[..10], [false; 10]);
+        assert_eq!(over[10..15], [true; 5]);
+        assert_eq!(over[15..], [false; 3]);
+        // A minute after the first click the window has room again, one click per click aged out.
+        let later = batch(&[(1, 1, 60, false), (1, 1, 60, false), (1, 1, 61, false)]);
+        assert_eq!(mark_over_rate(&later, &mut recent), [false, true, false]);
+    }
+
+    #[test]
+    fn the_rate_is_decided_by_time_across_batches_and_out_of_order() {
+        // Twelve clicks a second apart, listed latest first: the two latest are over the rate.
+        let raw: Vec<(u8, u8, i64, bool)> = (0..12).rev().map(|s| (1, 1, s, false)).collect();
+        let mut recent = HashMap::new();
+        let over = mark_over_rate(&batch(&raw), &mut recent);
+        assert_eq!(over[..2], [true, true]);
+        assert_eq!(over[2..], [false; 10]);
+        // The window carried to the next batch (as the database holds it) still holds the limit.
+        assert_eq!(recent.values().next().map(|r| r.0.len()), Some(RATE_LIMIT));
+        assert_eq!(
+            mark_over_rate(&batch(&[(1, 1, 30, false)]), &mut recent),
+            [true]
+        );
+    }
+
+    /// The rule as written: a people click is over the rate when the pair already has
+    /// RATE_LIMIT admitted clicks less than RATE_WINDOW before it (by time, ties in order).
+    fn over_rate_brute_force(clicks: &[(Uuid, VisitorHash, OffsetDateTime, bool)]) -> Vec<bool> {
+        let mut order: Vec<usize> = (0..clicks.len()).collect();
+        order.sort_by_key(|&i| (clicks[i].2, i));
+        let mut over = vec![false; clicks.len()];
+        let mut admitted: Vec<usize> = Vec::new();
+        for i in order {
+            let (link, visitor, at, bot) = clicks[i];
+            if bot {
+                continue;
+            }
+            let in_window = admitted
+                .iter()
+                .filter(|&&j| {
+                    clicks[j].0 == link && clicks[j].1 == visitor && at - clicks[j].2 < RATE_WINDOW
+                })
+                .count();
+            if in_window >= RATE_LIMIT {
+                over[i] = true;
+            } else {
+                admitted.push(i);
+            }
+        }
+        over
+    }
+
     proptest! {
+        #[test]
+        fn mark_over_rate_agrees_with_the_definition_in_one_or_many_batches(
+            raw in proptest::collection::vec((0u8..2, 0u8..2, 0i64..180, proptest::bool::weighted(0.1)), 0..80),
+            cut in 0usize..80,
+        ) {
+            let mut sorted = raw.clone();
+            sorted.sort_by_key(|c| c.2);
+            let clicks = batch(&sorted);
+            let expected = over_rate_brute_force(&clicks);
+            prop_assert_eq!(mark_over_rate(&clicks, &mut HashMap::new()), expected.clone());
+            // Split in two batches in time order: the carried windows give the same answer.
+            let cut = cut.min(clicks.len());
+            let mut recent = HashMap::new();
+            let mut split = mark_over_rate(&clicks[..cut], &mut recent);
+            split.extend(mark_over_rate(&clicks[cut..], &mut recent));
+            prop_assert_eq!(split, expected);
+        }
+
         #[test]
         fn mark_unique_agrees_with_the_definition(
             raw in proptest::collection::vec((0u8..2, 0u8..3, 0i64..240, proptest::bool::weighted(0.2)), 0..60),

@@ -5,6 +5,7 @@
 //! `contracts::actions`. Pages and the API call these.
 
 use std::collections::BTreeSet;
+use std::io::Read;
 
 use serde_json::json;
 use sqlx::PgConnection;
@@ -21,6 +22,7 @@ use crate::contracts::actions::{TransitionCollaboration, transition_collaboratio
 use crate::contracts::domain::{ContractEvent, next_state};
 use crate::error::{DomainError, DomainResult};
 use crate::kernel::FieldErrors;
+use crate::storage::StoredObject;
 use crate::tenants::Access;
 
 /// A post racing another request for the same URL or video id gets the message the check
@@ -40,7 +42,7 @@ const POST_CONSTRAINTS: &[(&str, &str, &str)] = &[
 
 /// Owners, operators and the assigned account manager record posts and snapshots, in an active
 /// tenant; viewers read.
-fn may_record(actor: &Actor) -> DomainResult<()> {
+pub fn may_record(actor: &Actor) -> DomainResult<()> {
     actor.require_active()?;
     actor.require(&[Access::Owner, Access::Operator, Access::AccountManager])
 }
@@ -217,20 +219,26 @@ pub async fn add_snapshot(
 }
 
 /// The file of a snapshot upload as the request brought it.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum SnapshotFile {
     /// No file was chosen (or it was empty).
     Missing,
-    /// The body was cut at the request limit.
+    /// Larger than [`super::MAX_UPLOAD_BYTES`]: nothing of it was kept.
     TooLarge,
-    File {
+    /// The upload broke off, or storage failed (a message key); nothing was kept.
+    NotStored(&'static str),
+    /// In memory (a program's or a test's file).
+    File { name: String, bytes: Vec<u8> },
+    /// Streamed into object storage, and `local`, a copy read back from there, to check.
+    Stored {
         name: String,
-        bytes: Vec<u8>,
+        object: StoredObject,
+        local: std::fs::File,
     },
 }
 
 /// A snapshot CSV for a campaign, to check.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct UploadSnapshots {
     pub campaign_id: Uuid,
     pub file: SnapshotFile,
@@ -260,13 +268,29 @@ pub async fn upload_snapshots(
     may_record(actor)?;
     let refused =
         |key: &'static str, detail: String| Ok(SnapshotUpload::FileRefused { key, detail });
-    let (filename, bytes) = match input.file {
-        SnapshotFile::File { name, bytes } if !bytes.is_empty() => (name, bytes),
-        SnapshotFile::TooLarge => {
-            return refused("performance.import.error.too_large", String::new());
-        }
-        _ => return refused("performance.import.error.no_file", String::new()),
-    };
+    let (filename, source, object_key): (String, Box<dyn Read + Send>, Option<String>) =
+        match input.file {
+            SnapshotFile::File { name, bytes } if !bytes.is_empty() => {
+                (name, Box::new(std::io::Cursor::new(bytes)), None)
+            }
+            SnapshotFile::Stored {
+                name,
+                object,
+                local,
+            } if object.bytes > 0 => (
+                name,
+                Box::new(std::io::BufReader::with_capacity(1 << 16, local)),
+                Some(object.key),
+            ),
+            SnapshotFile::TooLarge => {
+                return refused(
+                    "performance.import.error.too_large",
+                    (super::MAX_UPLOAD_BYTES >> 20).to_string(),
+                );
+            }
+            SnapshotFile::NotStored(key) => return refused(key, String::new()),
+            _ => return refused("performance.import.error.no_file", String::new()),
+        };
     let mut posts = Posts::default();
     for p in repo::posts_of_campaign(tx, tenant.id, campaign.id).await? {
         let r = PostRef {
@@ -278,12 +302,14 @@ pub async fn upload_snapshots(
         }
         posts.by_url.insert(p.url, r);
     }
-    let parsed = match csv_import::parse(
-        &bytes[..],
-        zone_of(&campaign.zone),
-        &posts,
-        OffsetDateTime::now_utc(),
-    ) {
+    // Up to MAX_UPLOAD_BYTES of CSV: read off the async workers.
+    let zone = zone_of(&campaign.zone);
+    let parsed = tokio::task::spawn_blocking(move || {
+        csv_import::parse(source, zone, &posts, OffsetDateTime::now_utc())
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    let parsed = match parsed {
         Ok(parsed) => parsed,
         Err(e) => return refused(e.key, e.detail),
     };
@@ -307,6 +333,7 @@ pub async fn upload_snapshots(
             rows: json!(rows),
             errors: json!(errors),
             created_by: actor.user_id,
+            object_key: object_key.as_deref(),
         },
     )
     .await?;

@@ -1,6 +1,7 @@
 //! Snapshot CSV uploads as pages (the creator import's flow): upload → validation report with
-//! every rejected row and its line number → import the good rows or cancel. Files are small (the
-//! request body limit applies), so they are read in the request and checked by
+//! every rejected row and its line number → import the good rows or cancel. A file is streamed
+//! into object storage as it arrives (never held whole, no transaction open; up to
+//! [`super::MAX_UPLOAD_BYTES`], a clear message above it), read back from there and checked by
 //! `actions::upload_snapshots`; the validated rows are kept with the report and
 //! `actions::confirm_snapshot_import` writes exactly those, in one statement, or nothing.
 
@@ -20,8 +21,10 @@ use super::domain::SnapshotImportStatus;
 use super::repo::SnapshotImportRow;
 use super::views::page_layout;
 use super::{can_write, parse_id, repo};
+use crate::auth::{Actor, CurrentUser};
 use crate::error::{AppError, AppResult, DomainError};
 use crate::state::AppState;
+use crate::storage::{Storage, StreamError};
 use crate::tenants::TenantCtx;
 use crate::web::front::Front;
 use crate::web::lang::Lang;
@@ -118,40 +121,47 @@ pub async fn form(
     form_page(&state, &session, lang, ctx, campaign, StatusCode::OK, None).await
 }
 
-/// `POST /t/{slug}/campaigns/{id}/snapshots/import`: validates and keeps the report.
+/// `POST /t/{slug}/campaigns/{id}/snapshots/import`: streams the file into object storage,
+/// then validates it from there and keeps the report. A refused file is deleted from storage.
+/// Who acts comes without a transaction (`TenantCtx` would hold one open while the file
+/// streams in); it is opened once the file is stored.
 pub async fn upload(
     State(state): State<AppState>,
     session: Session,
     lang: Lang,
     front: Front,
+    (actor, user): (Actor, CurrentUser),
     Path((_slug, id)): Path<(String, String)>,
-    mut ctx: TenantCtx,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> AppResult<Response> {
     let campaign_id = parse_id(&id)?;
-    let mut file = SnapshotFile::Missing;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) if field.name() == Some("file") => {
-                let name = field.file_name().unwrap_or("snapshots.csv").to_string();
-                file = match field.bytes().await {
-                    Ok(bytes) => SnapshotFile::File {
-                        name,
-                        bytes: bytes.to_vec(),
-                    },
-                    Err(_) => SnapshotFile::TooLarge,
-                };
-            }
-            Ok(Some(_)) => {}
-            Ok(None) => break,
-            Err(_) => {
-                file = SnapshotFile::TooLarge;
-                break;
-            }
-        }
-    }
+    // Refused before the body streams in: nothing of it is stored.
+    actions::may_record(&actor)?;
+    let tenant = actor.tenant()?.clone();
+    let key = Storage::key(tenant.id, "snapshots", Uuid::now_v7());
+    let file = receive(&state, &key, multipart).await?;
+    let stored_key = match &file {
+        SnapshotFile::Stored { object, .. } => Some(object.key.clone()),
+        _ => None,
+    };
+    let tx = state.db.tenant_tx(tenant.id, Some(user.id)).await?;
+    let access = actor.access().ok_or(AppError::NotFound)?;
+    let mut ctx = TenantCtx {
+        actor,
+        tenant,
+        user,
+        access,
+        tx,
+    };
     let input = UploadSnapshots { campaign_id, file };
-    match actions::upload_snapshots(&mut ctx.tx, &ctx.actor, input).await? {
+    let checked = actions::upload_snapshots(&mut ctx.tx, &ctx.actor, input).await;
+    if !matches!(checked, Ok(SnapshotUpload::Checked { .. }))
+        && let Some(key) = &stored_key
+        && let Err(e) = state.storage.delete(key).await
+    {
+        tracing::warn!(error = %e, "snapshot upload: could not delete a refused file");
+    }
+    match checked? {
         SnapshotUpload::Checked { import_id } => {
             ctx.tx.commit().await?;
             Ok(Redirect::to(&format!(
@@ -178,6 +188,59 @@ pub async fn upload(
             .await
         }
     }
+}
+
+/// The form's file, streamed into storage under `key` and read back into a local copy to check.
+async fn receive(state: &AppState, key: &str, mut multipart: Multipart) -> AppResult<SnapshotFile> {
+    let mut file = SnapshotFile::Missing;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            // Past the read limit, or a broken body.
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Ok(SnapshotFile::TooLarge);
+            }
+            Err(_) => {
+                return Ok(SnapshotFile::NotStored(
+                    "performance.import.error.upload_broken",
+                ));
+            }
+        };
+        if field.name() != Some("file") || !matches!(file, SnapshotFile::Missing) {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("snapshots.csv").to_string();
+        file = match state
+            .storage
+            .store_stream(key, field, super::MAX_UPLOAD_BYTES)
+            .await
+        {
+            Ok(object) => {
+                let spool = state
+                    .storage
+                    .spool(&object.key)
+                    .await
+                    .map_err(anyhow::Error::from)?;
+                // The open handle reads the copy after the temporary file's name is gone.
+                let local = spool.reopen().map_err(anyhow::Error::from)?;
+                SnapshotFile::Stored {
+                    name,
+                    object,
+                    local,
+                }
+            }
+            Err(StreamError::TooLarge) => SnapshotFile::TooLarge,
+            Err(StreamError::Broken) => {
+                SnapshotFile::NotStored("performance.import.error.upload_broken")
+            }
+            Err(StreamError::Storage(e)) => {
+                tracing::error!(error = %e, "snapshot upload: storage failed");
+                SnapshotFile::NotStored("performance.import.error.storage")
+            }
+        };
+    }
+    Ok(file)
 }
 
 #[derive(Template)]

@@ -15,12 +15,22 @@ pub mod views;
 
 pub(crate) use crate::web::parse_id;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::routing::{get, post};
 use time_tz::{Tz, timezones};
 
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::tenants::{Access, TenantCtx};
+
+/// The largest snapshot CSV accepted (about 600,000 rows): far above a campaign's posts times
+/// a daily reading, small enough to check within the request.
+pub const MAX_UPLOAD_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How much of a larger upload is still read (and thrown away) so that the browser gets the
+/// "too large" page instead of a reset connection; past this the connection is dropped.
+pub const MAX_UPLOAD_READ: usize = 4 * MAX_UPLOAD_BYTES as usize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -39,7 +49,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/t/{tenant_slug}/campaigns/{id}/snapshots/import",
-            get(imports::form).post(imports::upload),
+            get(imports::form).post(imports::upload.layer(DefaultBodyLimit::max(MAX_UPLOAD_READ))),
         )
         .route(
             "/t/{tenant_slug}/snapshot-imports/{id}",

@@ -368,6 +368,8 @@ pub struct NewSnapshotImport<'a> {
     pub rows: serde_json::Value,
     pub errors: serde_json::Value,
     pub created_by: Option<Uuid>,
+    /// Where the file is kept in object storage, when it was streamed there.
+    pub object_key: Option<&'a str>,
 }
 
 pub async fn insert_snapshot_import(
@@ -377,8 +379,8 @@ pub async fn insert_snapshot_import(
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO snapshot_imports (tenant_id, id, campaign_id, filename, encoding, total_rows, \
-           good_rows, error_rows, rows, errors, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+           good_rows, error_rows, rows, errors, created_by, object_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         tenant,
         new.id,
         new.campaign_id,
@@ -389,7 +391,8 @@ pub async fn insert_snapshot_import(
         new.error_rows,
         &new.rows,
         &new.errors,
-        new.created_by
+        new.created_by,
+        new.object_key
     )
     .execute(conn)
     .await?;
