@@ -15,7 +15,8 @@ use crate::auth::links::{self, IssuedLink, Purpose};
 use crate::auth::{Actor, PlatformRole, repo as users};
 use crate::error::{DomainError, DomainResult};
 use crate::kernel::FieldErrors;
-use crate::tenants::domain::{TenantStatus, is_display_name};
+use crate::kernel::text::{self, TextRule};
+use crate::tenants::domain::{TenantStatus, display_name};
 
 /// A new staff account, as typed (on the staff page, or sent to the API).
 #[derive(Clone, Debug, Default, serde::Deserialize)]
@@ -100,8 +101,8 @@ pub async fn update_staff(
     let name = input.name.trim().to_string();
     let role = input.role;
     let mut errors = FieldErrors::new();
-    if !is_display_name(&name) {
-        errors.insert("name".into(), "members.error.name");
+    if let Err(key) = display_name(&name, "members.error.name") {
+        errors.insert("name".into(), key);
     }
     let mut refusal = None;
     let parsed = PlatformRole::parse(&role);
@@ -253,7 +254,9 @@ pub async fn change_tenant_status(
         .ok_or(DomainError::NotFound)?;
     let next = domain::next_status(tenant.status, &input.action)
         .ok_or(DomainError::Refused("admin.error.transition"))?;
-    let reason = input.reason.trim().to_string();
+    let reason = text::check(&input.reason, TextRule::NOTE)
+        .map_err(|key| DomainError::field("reason", key))?
+        .to_string();
     if domain::needs_reason(next) && reason.is_empty() {
         return Err(DomainError::field("reason", "admin.error.reason_required"));
     }

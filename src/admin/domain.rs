@@ -3,17 +3,17 @@
 
 use crate::auth::PlatformRole;
 use crate::kernel::FieldErrors;
-use crate::tenants::domain::{TenantStatus, is_display_name, is_email};
+use crate::tenants::domain::{TenantStatus, display_name, email_address};
 
 /// A new staff account's fields as typed (the email's uniqueness is checked against the database
 /// after).
 pub fn validate_new_staff(name: &str, email: &str, role: &str) -> FieldErrors {
     let mut errors = FieldErrors::new();
-    if !is_display_name(name) {
-        errors.insert("name".into(), "members.error.name");
+    if let Err(key) = display_name(name, "members.error.name") {
+        errors.insert("name".into(), key);
     }
-    if !is_email(email) {
-        errors.insert("email".into(), "members.error.email");
+    if let Err(key) = email_address(email, "members.error.email") {
+        errors.insert("email".into(), key);
     }
     if PlatformRole::parse(role).is_none() {
         errors.insert("role".into(), "members.error.role");

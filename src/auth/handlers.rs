@@ -12,6 +12,7 @@ use super::{CurrentUser, MaybeUser, PlatformRole, SESSION_USER_KEY, repo};
 use crate::audit;
 use crate::db::SystemScope;
 use crate::error::{AppError, AppResult};
+use crate::kernel::text::{self, TextRule};
 use crate::state::AppState;
 use crate::web::forms::Form;
 use crate::web::lang::Lang;
@@ -84,7 +85,9 @@ pub async fn login(
         password_error: None,
         form_error: None,
     };
-    if email.is_empty() || !email.contains('@') {
+    if let Err(key) = text::check(&email, TextRule::EMAIL) {
+        page.email_error = Some(lang.t(key));
+    } else if email.is_empty() || !email.contains('@') {
         page.email_error = Some(lang.t("login.error.email_required"));
     }
     if form.password.is_empty() {

@@ -16,6 +16,7 @@ use super::repo;
 use crate::audit;
 use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult};
+use crate::kernel::text::{self, TextRule};
 use crate::tenants::{Access, repo as tenants};
 
 /// How the campaign's state table knows the actor: seller owner or operator, the account
@@ -76,7 +77,9 @@ pub async fn move_campaign(
     actor.require_active()?;
     let from = row.state;
     let t = input.transition;
-    let to = domain::next_state(from, t, role_of(actor)?, &input.reason)
+    let reason = text::check(&input.reason, TextRule::NOTE)
+        .map_err(|key| DomainError::field("reason", key))?;
+    let to = domain::next_state(from, t, role_of(actor)?, reason)
         .map_err(|e| DomainError::Refused(e.key()))?;
     if t == Transition::Submit && row.code.is_none() {
         let today = time::OffsetDateTime::now_utc().date();
@@ -89,7 +92,6 @@ pub async fn move_campaign(
         let code = domain::campaign_code(&tenant.slug, today, seq);
         repo::set_code(tx, tenant.id, id, &code).await?;
     }
-    let reason = input.reason.trim();
     repo::record_transition(
         tx,
         tenant.id,
@@ -223,7 +225,7 @@ pub struct DecideEntry {
     pub entry_id: Uuid,
     /// None when the request named no decision this knows (`Invalid` on the field `decision`).
     pub decision: Option<Decision>,
-    /// Why a creator is rejected (required then; kept trimmed, at most 1,000 characters).
+    /// Why a creator is rejected (required then; kept trimmed, a `TextRule::NOTE`).
     pub reason: String,
 }
 
@@ -267,7 +269,8 @@ pub async fn decide_entry(
     let decision = input
         .decision
         .ok_or_else(|| DomainError::field("decision", "shortlist.error.decision"))?;
-    let reason = domain::note_text(&input.reason);
+    let reason =
+        domain::note_text(&input.reason).map_err(|key| DomainError::field("reason", key))?;
     domain::check_decision(row.state, current.is_some(), decision, &reason).map_err(
         |e| match e {
             DecisionError::Closed => DomainError::Refused(e.key()),

@@ -11,6 +11,7 @@ use crate::kernel::FieldErrors;
 use crate::kernel::STYLES;
 use crate::kernel::counts::parse_count;
 use crate::kernel::markets::{CATEGORIES, MARKETS, SHOP_CURRENCIES};
+use crate::kernel::text::{self, TextRule};
 use crate::matching::domain::{AgeBucket, Format, Gender};
 use crate::tenants::domain::{is_shop_url, parse_percent};
 use crate::web::fmt::minor_units;
@@ -302,12 +303,10 @@ pub fn check_decision(
     Ok(())
 }
 
-/// The longest note or reason kept on a shortlist entry, in characters.
-pub const MAX_NOTE: usize = 1000;
-
-/// A free-text note or reason as it is kept: trimmed, and cut at [`MAX_NOTE`] characters.
-pub fn note_text(s: &str) -> String {
-    s.trim().chars().take(MAX_NOTE).collect()
+/// A free-text note or reason on a shortlist entry as it is kept: trimmed, a [`TextRule::NOTE`]
+/// (the message key when it breaks the rule: a control character, or too long).
+pub fn note_text(s: &str) -> Result<String, &'static str> {
+    text::check(s, TextRule::NOTE).map(str::to_string)
 }
 
 /// "LUMI-2611-03": the tenant's slug letters (upper-cased, non-alphanumerics removed, the first
@@ -492,11 +491,6 @@ pub struct Campaign {
     pub known_pitfalls: String,
 }
 
-const MAX_TITLE: usize = 200;
-const MAX_SKU: usize = 100;
-const MAX_URL: usize = 2000;
-const MAX_SHIP_FROM: usize = 200;
-const MAX_PITFALLS: usize = 5000;
 const MAX_INTEREST: usize = 64;
 const MAX_INTERESTS: usize = 20;
 const MAX_CREATORS_WANTED: i32 = 1000;
@@ -511,12 +505,12 @@ const MAX_COMMISSION_PERCENT: Decimal = Decimal::from_parts(80, 0, 0, false, 0);
 pub fn parse_draft(input: &CampaignInput, tenant_shops: &[Uuid]) -> Result<Campaign, FieldErrors> {
     let mut e = FieldErrors::new();
 
-    let title = text(&input.title, MAX_TITLE, "title", &mut e);
-    let product_name = text(&input.product_name, MAX_TITLE, "product_name", &mut e);
-    let sku = text(&input.sku, MAX_SKU, "sku", &mut e);
+    let title = text::field(&mut e, "title", &input.title, TextRule::LINE);
+    let product_name = text::field(&mut e, "product_name", &input.product_name, TextRule::LINE);
+    let sku = text::field(&mut e, "sku", &input.sku, TextRule::LINE);
     let product_url = optional(&input.product_url).and_then(|url| {
-        if url.len() > MAX_URL {
-            fail(&mut e, "product_url", "campaign.error.too_long")
+        if let Err(key) = text::check(url, TextRule::URL) {
+            fail(&mut e, "product_url", key)
         } else if is_shop_url(url) {
             Some(url.to_string())
         } else {
@@ -639,7 +633,7 @@ pub fn parse_draft(input: &CampaignInput, tenant_shops: &[Uuid]) -> Result<Campa
     let publish_from = date(&input.publish_from, "publish_from", &mut e);
     let publish_to = date(&input.publish_to, "publish_to", &mut e);
     let sample_needed = flag(&input.sample_needed, "sample_needed", &mut e);
-    let ship_from = text(&input.ship_from, MAX_SHIP_FROM, "ship_from", &mut e);
+    let ship_from = text::field(&mut e, "ship_from", &input.ship_from, TextRule::LINE);
     let roi_target = optional(&input.roi_target).and_then(|raw| {
         let raw = raw.trim_end_matches(['x', 'X', '×']).trim_end();
         match plain_amount(raw) {
@@ -648,11 +642,11 @@ pub fn parse_draft(input: &CampaignInput, tenant_shops: &[Uuid]) -> Result<Campa
             Err(_) => fail(&mut e, "roi_target", "campaign.error.roi_format"),
         }
     });
-    let known_pitfalls = text(
-        &input.known_pitfalls,
-        MAX_PITFALLS,
-        "known_pitfalls",
+    let known_pitfalls = text::field(
         &mut e,
+        "known_pitfalls",
+        &input.known_pitfalls,
+        TextRule::LONG,
     );
 
     if !e.is_empty() {
@@ -950,14 +944,6 @@ fn optional(raw: &str) -> Option<&str> {
     (!s.is_empty()).then_some(s)
 }
 
-fn text(raw: &str, max: usize, field: &str, e: &mut FieldErrors) -> String {
-    let s = raw.trim();
-    if s.chars().count() > max {
-        add(e, field, "campaign.error.too_long");
-    }
-    s.to_string()
-}
-
 fn currency(raw: &str, field: &str, e: &mut FieldErrors) -> Option<String> {
     let code = optional(raw)?.to_ascii_uppercase();
     if SHOP_CURRENCIES.contains(&code.as_str()) {
@@ -1098,7 +1084,9 @@ fn interests(raw: &[String], e: &mut FieldErrors) -> Vec<String> {
             .collect::<Vec<_>>()
             .join("_")
             .to_lowercase();
-        if tag.chars().count() > MAX_INTEREST {
+        if let Err(key) = text::check(&tag, TextRule::LINE) {
+            Err(key)
+        } else if tag.chars().count() > MAX_INTEREST {
             Err("campaign.error.interest_too_long")
         } else {
             Ok(tag)
@@ -1876,10 +1864,15 @@ mod tests {
     }
 
     #[test]
-    fn notes_are_trimmed_and_cut_at_a_thousand_characters() {
-        assert_eq!(note_text("  fine  "), "fine");
-        assert_eq!(note_text("   "), "");
-        let long = "好".repeat(MAX_NOTE + 5);
-        assert_eq!(note_text(&long).chars().count(), MAX_NOTE);
+    fn notes_are_trimmed_and_refused_when_too_long_or_holding_control_characters() {
+        assert_eq!(note_text("  fine  ").as_deref(), Ok("fine"));
+        assert_eq!(note_text("   ").as_deref(), Ok(""));
+        assert_eq!(
+            note_text(&"好".repeat(TextRule::NOTE.max)).map(|n| n.chars().count()),
+            Ok(TextRule::NOTE.max)
+        );
+        let long = "好".repeat(TextRule::NOTE.max + 1);
+        assert_eq!(note_text(&long), Err(TextRule::NOTE.too_long_key()));
+        assert_eq!(note_text("young\0"), Err(text::CONTROL_KEY));
     }
 }

@@ -16,6 +16,7 @@ use crate::campaigns::actions::{MoveCampaign, move_campaign};
 use crate::campaigns::domain::{CampaignState, Decision, Transition};
 use crate::error::{DomainError, DomainResult};
 use crate::kernel::FieldErrors;
+use crate::kernel::text::{self, TextRule};
 use crate::tenants::Access;
 
 /// A unique violation of these becomes the discount code's field error: two requests racing
@@ -168,6 +169,7 @@ pub async fn amend_terms(
     let today = time::OffsetDateTime::now_utc().date();
     let validated = domain::validate_terms(&input.terms, row.campaign().sample_needed, today);
     let mut errors: FieldErrors = validated.clone().err().unwrap_or_default();
+    text::fields(&mut errors, &[("reason", &input.reason, TextRule::NOTE)]);
     if amendment && reason.is_empty() {
         errors.insert("reason".into(), "contracts.error.reason_required");
     }
@@ -247,9 +249,6 @@ pub async fn record_collaboration_event(
             "contract.state_error.not_allowed_from",
         ));
     }
-    let from = row.state;
-    let to = domain::next_state(from, &input.event, row.campaign().sample_needed, false)
-        .map_err(|e| DomainError::Refused(e.key()))?;
     let (carrier, tracking_number) = match &input.event {
         ContractEvent::SampleShipped {
             carrier,
@@ -257,6 +256,16 @@ pub async fn record_collaboration_event(
         } => (carrier.trim(), tracking_number.trim()),
         _ => ("", ""),
     };
+    if let Some((field, key)) = text::first_fault(&[
+        ("carrier", carrier, TextRule::LINE),
+        ("tracking_number", tracking_number, TextRule::LINE),
+        ("reason", &input.reason, TextRule::NOTE),
+    ]) {
+        return Err(DomainError::field(&field, key));
+    }
+    let from = row.state;
+    let to = domain::next_state(from, &input.event, row.campaign().sample_needed, false)
+        .map_err(|e| DomainError::Refused(e.key()))?;
     repo::set_state(tx, tenant, id, to, carrier, tracking_number).await?;
     record_move(
         tx,

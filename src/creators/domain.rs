@@ -57,6 +57,9 @@ pub fn is_currency(s: &str) -> bool {
     s.len() == 3 && s.chars().all(|c| c.is_ascii_uppercase())
 }
 
+/// Rates stay below ten billion (no currency pair comes near), so they fit the rate column.
+const MAX_RATE: Decimal = Decimal::from_parts(1_410_065_408, 2, 0, false, 0);
+
 impl ReferenceRate {
     /// Reads the form's fields: a date `YYYY-MM-DD`, two different currency codes (any case,
     /// spaces around ignored), and a rate above zero with at most 8 decimals (thousands commas
@@ -91,7 +94,8 @@ impl ReferenceRate {
             .replace(',', "")
             .parse::<Decimal>()
             .ok()
-            .filter(|r| *r > Decimal::ZERO && r.scale() <= 8);
+            // `reference_rates.rate` is numeric(18,8): under 10^10.
+            .filter(|r| *r > Decimal::ZERO && r.scale() <= 8 && *r < MAX_RATE);
         if rate.is_none() {
             errors.insert("rate".into(), "rates.error.rate");
         }

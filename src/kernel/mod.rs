@@ -1,6 +1,6 @@
 //! The shared vocabulary every feature may use; it imports no feature: field errors, money and
-//! currencies, reference rates, markets and languages, content styles, time zones and the small
-//! parsers the importers and forms share.
+//! currencies, reference rates, markets and languages, content styles, time zones, the rules every typed
+//! text field follows, and the small parsers the importers and forms share.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +8,7 @@ pub mod counts;
 pub mod markets;
 pub mod money;
 pub mod rates;
+pub mod text;
 
 pub use money::{Currency, Money};
 

@@ -105,6 +105,14 @@ pub async fn send_shortlist(
     if picks.is_empty() {
         return Err(DomainError::field("pick", "matching.error.nothing_picked"));
     }
+    // Each note as kept, checked before anything is scored or written.
+    let notes = picks
+        .iter()
+        .map(|p| {
+            note_text(&p.note)
+                .map_err(|key| DomainError::field(&format!("note-{}", p.creator_id), key))
+        })
+        .collect::<DomainResult<Vec<String>>>()?;
     let not_a_candidate = || DomainError::field("pick", "matching.error.not_a_candidate");
     let ask = repo::ask_of(&row.campaign());
     let weights = repo::current_weights(tx).await?;
@@ -123,13 +131,12 @@ pub async fn send_shortlist(
         scored.push((pick, score));
     }
     let round = repo::next_round(tx, tenant_id, campaign_id).await?;
-    for (pick, score) in &scored {
-        let note = note_text(&pick.note);
+    for ((pick, score), note) in scored.iter().zip(&notes) {
         let entry = NewEntry {
             campaign_id,
             creator_id: pick.creator_id,
             round,
-            note: &note,
+            note,
             score,
             weights: &weights,
             created_by: actor.user_id,

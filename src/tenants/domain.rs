@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 
 use super::Access;
 use crate::kernel::markets::{CATEGORIES, MARKETS, SETTLEMENT_CURRENCIES, shop_currency};
+use crate::kernel::text::{self, TextRule};
 use crate::kernel::{Currency, FieldErrors};
 
 /// Where a seller stands with the agency: signed up and waiting, approved, or suspended (column
@@ -225,10 +226,10 @@ pub struct Profile {
 pub fn validate_profile(input: &ProfileInput) -> Result<Profile, FieldErrors> {
     let mut errors = FieldErrors::new();
     let legal_name = input.legal_name.trim().to_string();
-    if legal_name.chars().count() < 2 {
+    if let Err(key) = text::check(&legal_name, TextRule::LINE) {
+        errors.insert("legal_name".into(), key);
+    } else if legal_name.chars().count() < 2 {
         errors.insert("legal_name".into(), "profile.error.legal_name");
-    } else if legal_name.chars().count() > 200 {
-        errors.insert("legal_name".into(), "profile.error.too_long");
     }
     let licence = input.licence.trim().to_ascii_uppercase();
     if licence.is_empty() {
@@ -336,14 +337,16 @@ pub fn validate_profile(input: &ProfileInput) -> Result<Profile, FieldErrors> {
 pub fn validate_shop(row: &ShopInput) -> Result<ShopProfile, Vec<(&'static str, &'static str)>> {
     let mut errors = Vec::new();
     let name = row.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 120 {
-        errors.push(("name", "profile.error.shop_name"));
+    if let Err(key) = text::required(&name, TextRule::LINE, "profile.error.shop_name") {
+        errors.push(("name", key));
     }
     if !PLATFORMS.contains(&row.platform.as_str()) {
         errors.push(("platform", "profile.error.shop_platform"));
     }
     let url = row.url.trim().to_string();
-    if !is_shop_url(&url) {
+    if let Err(key) = text::check(&url, TextRule::URL) {
+        errors.push(("url", key));
+    } else if !is_shop_url(&url) {
         errors.push(("url", "profile.error.shop_url"));
     }
     if !crate::web::fmt::is_time_zone(row.time_zone.trim()) {
@@ -379,6 +382,7 @@ pub fn is_shop_url(s: &str) -> bool {
                 && u.host_str()
                     .is_some_and(|h| h.contains('.') && !h.starts_with('.') && !h.ends_with('.'))
                 && !s.contains(char::is_whitespace)
+                && text::check(s, TextRule::URL).is_ok()
         }
         Err(_) => false,
     }
@@ -422,20 +426,36 @@ pub fn may_edit_profile(access: Access, status: TenantStatus) -> bool {
     access == Access::Owner && status != TenantStatus::Suspended
 }
 
-/// A person's display name as typed: not empty, 80 characters at most.
+/// A person's display name as typed: not empty, a [`TextRule::SHORT`].
 pub fn is_display_name(name: &str) -> bool {
-    let name = name.trim();
-    !name.is_empty() && name.chars().count() <= 80
+    display_name(name, "").is_ok()
+}
+
+/// A person's display name trimmed, or the message key: `empty_key` when blank, else the text
+/// rule's (a control character, more than 80 characters).
+pub fn display_name<'a>(name: &'a str, empty_key: &'static str) -> Result<&'a str, &'static str> {
+    text::required(name, TextRule::SHORT, empty_key)
+}
+
+/// An e-mail address trimmed, or the message key: the text rule's (a control character, too
+/// long), else `bad_key` when it is not an address.
+pub fn email_address<'a>(email: &'a str, bad_key: &'static str) -> Result<&'a str, &'static str> {
+    let email = text::check(email, TextRule::EMAIL)?;
+    if is_email(email) {
+        Ok(email)
+    } else {
+        Err(bad_key)
+    }
 }
 
 /// A new member's fields (uniqueness is checked against the database after).
 pub fn validate_new_member(name: &str, email: &str, role: &str) -> FieldErrors {
     let mut errors = FieldErrors::new();
-    if !is_display_name(name) {
-        errors.insert("name".into(), "members.error.name");
+    if let Err(key) = display_name(name, "members.error.name") {
+        errors.insert("name".into(), key);
     }
-    if !is_email(email) {
-        errors.insert("email".into(), "members.error.email");
+    if let Err(key) = email_address(email, "members.error.email") {
+        errors.insert("email".into(), key);
     }
     if MemberRole::parse(role).is_none() {
         errors.insert("role".into(), "members.error.role");
@@ -465,20 +485,25 @@ pub struct SignupInput {
 /// Sign-up fields; uniqueness of the slug and email is checked against the database after.
 pub fn validate_signup(input: &SignupInput) -> FieldErrors {
     let mut errors = FieldErrors::new();
-    let company = input.company.trim();
-    if company.chars().count() < 2 || company.chars().count() > 80 {
-        errors.insert("company".into(), "signup.error.company");
+    match text::check(&input.company, TextRule::SHORT) {
+        Err(key) => {
+            errors.insert("company".into(), key);
+        }
+        Ok(company) if company.chars().count() < 2 => {
+            errors.insert("company".into(), "signup.error.company");
+        }
+        Ok(_) => {}
     }
     if !is_slug(input.slug.trim()) {
         errors.insert("slug".into(), "signup.error.slug");
     } else if RESERVED_SLUGS.contains(&input.slug.trim()) {
         errors.insert("slug".into(), "signup.error.slug_taken");
     }
-    if input.name.trim().is_empty() || input.name.trim().chars().count() > 80 {
-        errors.insert("name".into(), "signup.error.name");
+    if let Err(key) = display_name(&input.name, "signup.error.name") {
+        errors.insert("name".into(), key);
     }
-    if !is_email(&input.email) {
-        errors.insert("email".into(), "signup.error.email");
+    if let Err(key) = email_address(&input.email, "signup.error.email") {
+        errors.insert("email".into(), key);
     }
     validate_new_password(&input.password, &input.password_confirm, &mut errors);
     errors
@@ -486,10 +511,10 @@ pub fn validate_signup(input: &SignupInput) -> FieldErrors {
 
 /// At least 10 characters, typed the same twice.
 pub fn validate_new_password(password: &str, confirm: &str, errors: &mut FieldErrors) {
-    if password.chars().count() < 10 {
+    if let Err(key) = text::check_password(password) {
+        errors.insert("password".into(), key);
+    } else if password.chars().count() < 10 {
         errors.insert("password".into(), "password.error.too_short");
-    } else if password.chars().count() > 200 {
-        errors.insert("password".into(), "password.error.too_long");
     } else if password != confirm {
         errors.insert("password_confirm".into(), "password.error.mismatch");
     }
@@ -518,6 +543,7 @@ pub fn is_email(s: &str) -> bool {
         && !domain.ends_with('.')
         && !domain.contains('@')
         && !s.contains(char::is_whitespace)
+        && !s.contains(char::is_control)
 }
 
 #[cfg(test)]

@@ -26,9 +26,17 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot read the form: {e}")))?;
+        // A body over the limit (2 MB unless the route says otherwise) is the sender's fault: a
+        // message, never a 500. Other read failures are the connection's.
+        let body = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                let mut errors = FieldErrors::new();
+                errors.insert(String::new(), "error.form_too_large");
+                AppError::Invalid(errors)
+            } else {
+                AppError::Internal(anyhow::anyhow!("cannot read the form: {e}"))
+            }
+        })?;
         serde_html_form::from_bytes(&body).map(Form).map_err(|e| {
             tracing::debug!(error = %e, "a form body that does not fit its type");
             let mut errors = FieldErrors::new();

@@ -242,8 +242,12 @@ pub struct AttributeOrderLineForm {
 }
 
 impl AttributeOrderLineForm {
-    /// The action's input; None when the shop is unreadable (the line cannot be known).
+    /// The action's input; None when the shop is unreadable or a key holds a NUL (no stored line
+    /// can have one: PostgreSQL keeps none in text), so the line cannot be known.
     pub fn parse(self) -> Option<AttributeOrderLine> {
+        if self.order_key.contains('\0') || self.line_key.contains('\0') {
+            return None;
+        }
         Some(AttributeOrderLine {
             shop_id: self.shop_id.parse().ok()?,
             order_key: self.order_key,

@@ -19,10 +19,11 @@ use time_tz::Tz;
 
 use crate::kernel::FieldErrors;
 use crate::kernel::counts::parse_count;
+use crate::kernel::text::{self, TextRule};
 use crate::tracking::order_imports::parse::{local_to_utc, parse_time_text};
 use crate::tracking::windows::Metrics;
 
-pub const MAX_URL: usize = 2_000;
+pub const MAX_URL: usize = TextRule::URL.max;
 pub const MAX_VIDEO_ID: usize = 64;
 /// A watch time above this many seconds (over three years) is a typo.
 const MAX_WATCH_SECONDS: Decimal = Decimal::from_parts(100_000_000, 0, 0, false, 0);
@@ -137,6 +138,8 @@ pub fn validate_post(
     let url = input.url.trim().to_string();
     if url.is_empty() {
         errors.insert("url".into(), "performance.error.url_required");
+    } else if let Err(key) = text::check(&url, TextRule::URL) {
+        errors.insert("url".into(), key);
     } else if !is_post_url(&url) {
         errors.insert("url".into(), "performance.error.url_invalid");
     }

@@ -1,0 +1,844 @@
+//! Hostile form input (issue 12, item 5): every POST route a seller owner, an account manager and
+//! an admin can reach (and the public ones), each field set in turn to a NUL byte, 100 KB of text,
+//! control characters, a right-to-left mark, emoji, and negative, huge and unreadable numbers;
+//! then all fields at once. Never a 5xx; whatever answers 4xx stored nothing (every table but the
+//! login throttle compared before and after).
+//!
+//! The route list is checked against the routers in `src/` (read like `architecture.rs` reads the
+//! source), so a new POST route fails this test until it is listed here with its fields.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
+
+use crate::support::{ACCOUNT_MANAGER, ADMIN, OWNER_LUMI, TestApp, shown_link_path};
+
+const SLUG: &str = "lumi";
+
+/// The values every field gets in turn: (label, value).
+fn hostile_values() -> Vec<(&'static str, String)> {
+    vec![
+        ("NUL", "a\0b".to_string()),
+        ("100 KB", "长x".repeat(100 * 1024 / 4)),
+        ("SOH", "\u{1}".to_string()),
+        ("ESC", "\u{1b}[2J".to_string()),
+        ("RTL mark", "\u{202e}olleh".to_string()),
+        ("emoji", "🦊 👩‍👩‍👧".to_string()),
+        ("-1", "-1".to_string()),
+        ("i64 overflow", "99999999999999999999".to_string()),
+        ("1e400", "1e400".to_string()),
+        ("NaN", "NaN".to_string()),
+    ]
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    Owner,
+    AccountManager,
+    Admin,
+    Anonymous,
+}
+
+const EVERYONE: [Who; 4] = [Who::Owner, Who::AccountManager, Who::Admin, Who::Anonymous];
+
+/// How a route is posted: its path with real ids, its fields with a plausible value each, the role
+/// that may use it (each field is tried alone as that role), and the body's kind.
+struct Spec {
+    path: String,
+    fields: Vec<(&'static str, String)>,
+    who: Who,
+    /// A file upload: only its plain fields are tried (all at once), beside a tiny file.
+    multipart: bool,
+    /// Logging out ends the session: each post uses a fresh login.
+    fresh_login: bool,
+}
+
+impl Spec {
+    fn new(path: String, who: Who, fields: &[(&'static str, &str)]) -> Spec {
+        Spec {
+            path,
+            fields: fields.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
+            who,
+            multipart: false,
+            fresh_login: false,
+        }
+    }
+}
+
+/// Ids from the demo data the routes need.
+struct Ids {
+    draft: Uuid,
+    submitted: Uuid,
+    matching: Uuid,
+    shortlist_sent: Uuid,
+    contracting: Uuid,
+    entry: Uuid,
+    contracting_entry: Uuid,
+    accepted: Uuid,
+    post: Uuid,
+    creator: Uuid,
+    shop: Uuid,
+    order_import: Uuid,
+    viewer: Uuid,
+    finance: Uuid,
+    am: Uuid,
+    pending_tenant: Uuid,
+    token: String,
+}
+
+const CAMPAIGN_FIELDS: &[(&str, &str)] = &[
+    ("action", "draft"),
+    ("title", "Hostile input check"),
+    ("product_name", "Lumi 5L Air Fryer"),
+    ("sku", "LUMI-AF-5L"),
+    ("product_url", "https://shop.lumi-home.invalid/us/af5"),
+    ("category", "home_kitchen"),
+    ("unit_price", "59.90"),
+    ("unit_currency", "USD"),
+    ("markets", "US"),
+    ("languages", "en"),
+    ("format", "short_video"),
+    ("creators_wanted", "5"),
+    ("followers_min", "10000"),
+    ("followers_max", "500000"),
+    ("budget_min", "1000"),
+    ("budget_max", "5000"),
+    ("budget_currency", "USD"),
+    ("fee_cap", "800"),
+    ("fee_cap_currency", "USD"),
+    ("commission_rate", "10"),
+    ("age_buckets", "25-34"),
+    ("gender", "female"),
+    ("interests", "home_kitchen"),
+    ("styles", "unboxing"),
+    ("script_source", "agency"),
+    ("creative_freedom", "1"),
+    ("publish_from", "2030-01-10"),
+    ("publish_to", "2030-02-10"),
+    ("sample_needed", "1"),
+    ("ship_from", "Shenzhen"),
+    ("roi_target", "2"),
+    ("gmv_target", "20000"),
+    ("views_target", "100000"),
+    ("ctr_target", "2"),
+    ("known_pitfalls", "No price claims."),
+];
+
+const TERMS_FIELDS: &[(&str, &str)] = &[
+    ("fee_model", "fixed_plus_commission"),
+    ("fixed_fee", "300"),
+    ("fixed_fee_currency", "USD"),
+    ("commission_rate", "10"),
+    ("service_fee_rate", "12"),
+    ("videos", "1"),
+    ("live_sessions", "0"),
+    ("publish_deadline", "2030-03-01"),
+    ("min_days_live", "30"),
+    ("revisions_included", "1"),
+    ("usage_rights", "organic_only"),
+    ("paid_ads_until", ""),
+    ("sample_sku", "LUMI-AF-5L"),
+    ("sample_qty", "1"),
+    ("sample_cost", "20"),
+    ("sample_cost_currency", "USD"),
+    ("discount_code", "HOSTILE10"),
+];
+
+/// Two field lists as one.
+fn with<'a>(
+    base: &[(&'static str, &'a str)],
+    more: &[(&'static str, &'a str)],
+) -> Vec<(&'static str, &'a str)> {
+    base.iter().chain(more).copied().collect()
+}
+
+/// The spec of every POST route pattern this test knows; None for one it does not.
+fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
+    use Who::*;
+    let t = format!("/t/{SLUG}");
+    Some(match pattern {
+        "/login" => Spec::new(
+            "/login".into(),
+            Anonymous,
+            &[
+                ("email", "owner@lumi-home.example"),
+                ("password", "not-the-password"),
+                ("next", "/t/lumi/"),
+            ],
+        ),
+        "/logout" => Spec {
+            fresh_login: true,
+            ..Spec::new("/logout".into(), Owner, &[])
+        },
+        "/set-password/{token}" => Spec::new(
+            format!("/set-password/{}", ids.token),
+            Anonymous,
+            &[
+                ("password", "a-long-new-password"),
+                ("password_confirm", "a-long-new-password"),
+            ],
+        ),
+        "/account/password" => Spec::new(
+            "/account/password".into(),
+            Owner,
+            &[
+                ("current_password", "not-the-password"),
+                ("password", "a-long-new-password"),
+                ("password_confirm", "a-long-new-password"),
+            ],
+        ),
+        "/lang" => Spec::new(
+            "/lang".into(),
+            Owner,
+            &[("lang", "en"), ("next", "/t/lumi/")],
+        ),
+        "/signup" => Spec::new(
+            "/signup".into(),
+            Anonymous,
+            &[
+                ("company", "Hostile Test Co"),
+                ("slug", "hostile-test"),
+                ("name", "Hana Test"),
+                ("email", "hana@hostile-test.example"),
+                ("password", "a-long-new-password"),
+                ("password_confirm", "a-long-new-password"),
+            ],
+        ),
+        "/t/{tenant_slug}/settings/profile" => Spec::new(
+            format!("{t}/settings/profile"),
+            Owner,
+            &[
+                ("legal_name", "深圳市露米家居科技有限公司"),
+                ("licence", "91440300MA5G8K2X7Q"),
+                ("categories", "home_kitchen"),
+                ("markets", "US"),
+                ("fee_model", "fixed_plus_commission"),
+                ("service_fee", "12"),
+                ("settlement_currency", "CNY"),
+                ("time_zone", "Asia/Shanghai"),
+                ("action", "save"),
+                ("shop-0-id", &ids.shop.to_string()),
+                ("shop-0-name", "Lumi Home US · TikTok Shop"),
+                ("shop-0-platform", "tiktok_shop"),
+                ("shop-0-url", "https://shop.lumi-home.invalid/us"),
+                ("shop-0-time_zone", "America/Los_Angeles"),
+                ("shop-0-date_order", "MDY"),
+                ("shop-0-currency", "USD"),
+            ],
+        ),
+        "/t/{tenant_slug}/members" => Spec::new(
+            format!("{t}/members"),
+            Owner,
+            &[
+                ("name", "Nina Neu"),
+                ("email", "nina@lumi-home.example"),
+                ("role", "operator"),
+            ],
+        ),
+        "/t/{tenant_slug}/members/{user_id}/role" => Spec::new(
+            format!("{t}/members/{}/role", ids.viewer),
+            Owner,
+            &[("role", "viewer")],
+        ),
+        "/t/{tenant_slug}/members/{user_id}/reset-link" => {
+            Spec::new(format!("{t}/members/{}/reset-link", ids.viewer), Owner, &[])
+        }
+        "/t/{tenant_slug}/members/{user_id}/remove" => {
+            Spec::new(format!("{t}/members/{}/remove", ids.viewer), Owner, &[])
+        }
+        "/t/{tenant_slug}/campaigns" => Spec::new(format!("{t}/campaigns"), Owner, CAMPAIGN_FIELDS),
+        "/t/{tenant_slug}/campaigns/{id}" => Spec::new(
+            format!("{t}/campaigns/{}", ids.draft),
+            Owner,
+            CAMPAIGN_FIELDS,
+        ),
+        "/t/{tenant_slug}/campaigns/{id}/transition" => Spec::new(
+            format!("{t}/campaigns/{}/transition", ids.submitted),
+            Owner,
+            &[("transition", "cancel"), ("reason", "Plans changed")],
+        ),
+        "/t/{tenant_slug}/campaigns/{id}/shortlist/{entry}" => Spec::new(
+            format!(
+                "{t}/campaigns/{}/shortlist/{}",
+                ids.shortlist_sent, ids.entry
+            ),
+            Owner,
+            &[("decision", "reject"), ("reason", "Not our audience")],
+        ),
+        "/t/{tenant_slug}/campaigns/{id}/shortlist/another-round" => Spec::new(
+            format!(
+                "{t}/campaigns/{}/shortlist/another-round",
+                ids.shortlist_sent
+            ),
+            Owner,
+            &[],
+        ),
+        "/t/{tenant_slug}/campaigns/{id}/shortlist/proceed" => Spec::new(
+            format!("{t}/campaigns/{}/shortlist/proceed", ids.shortlist_sent),
+            Owner,
+            &[],
+        ),
+        "/t/{tenant_slug}/campaigns/{id}/matching" => {
+            let note = format!("note-{}", ids.creator);
+            let note: &'static str = Box::leak(note.into_boxed_str());
+            Spec::new(
+                format!("{t}/campaigns/{}/matching", ids.matching),
+                AccountManager,
+                &[
+                    ("pick", &ids.creator.to_string()),
+                    (note, "Strong kitchen audience"),
+                ],
+            )
+        }
+        "/t/{tenant_slug}/campaigns/{id}/collaborations" => Spec::new(
+            format!("{t}/campaigns/{}/collaborations", ids.contracting),
+            AccountManager,
+            &with(
+                &[("entry", &ids.contracting_entry.to_string())],
+                TERMS_FIELDS,
+            ),
+        ),
+        "/t/{tenant_slug}/collaborations/{id}/terms" => Spec::new(
+            format!("{t}/collaborations/{}/terms", ids.accepted),
+            AccountManager,
+            &with(&[("reason", "Second video added")], TERMS_FIELDS),
+        ),
+        "/t/{tenant_slug}/collaborations/{id}/event" => Spec::new(
+            format!("{t}/collaborations/{}/event", ids.accepted),
+            AccountManager,
+            &[
+                ("event", "sample_shipped"),
+                ("carrier", "SF Express"),
+                ("tracking_number", "SF1234567890"),
+                ("reason", ""),
+            ],
+        ),
+        "/t/{tenant_slug}/collaborations/{id}/posts" => Spec::new(
+            format!("{t}/collaborations/{}/posts", ids.accepted),
+            Owner,
+            &[
+                (
+                    "url",
+                    "https://www.tiktok.com/@lumi.fan/video/7301234567890123999",
+                ),
+                ("video_id", ""),
+                ("published_at", "2026-05-01T10:00"),
+            ],
+        ),
+        "/t/{tenant_slug}/posts/{id}/snapshots" => Spec::new(
+            format!("{t}/posts/{}/snapshots", ids.post),
+            Owner,
+            &[
+                ("captured_at", "2026-05-03T10:00"),
+                ("views", "12000"),
+                ("likes", "800"),
+                ("comments", "40"),
+                ("shares", "12"),
+                ("avg_watch_seconds", "9.5"),
+            ],
+        ),
+        "/t/{tenant_slug}/campaigns/{id}/snapshots/import" => Spec {
+            multipart: true,
+            ..Spec::new(
+                format!("{t}/campaigns/{}/snapshots/import", ids.contracting),
+                Owner,
+                &[],
+            )
+        },
+        "/t/{tenant_slug}/snapshot-imports/{id}/confirm" => Spec::new(
+            format!("{t}/snapshot-imports/{}/confirm", Uuid::now_v7()),
+            Owner,
+            &[],
+        ),
+        "/t/{tenant_slug}/snapshot-imports/{id}/cancel" => Spec::new(
+            format!("{t}/snapshot-imports/{}/cancel", Uuid::now_v7()),
+            Owner,
+            &[],
+        ),
+        "/t/{tenant_slug}/orders/imports" => Spec {
+            multipart: true,
+            ..Spec::new(
+                format!("{t}/orders/imports"),
+                Owner,
+                &[("shop_id", "none"), ("exported_at", "none")],
+            )
+        },
+        "/t/{tenant_slug}/orders/imports/{id}/{action}" => Spec::new(
+            format!("{t}/orders/imports/{}/cancel", ids.order_import),
+            Owner,
+            &[],
+        ),
+        "/t/{tenant_slug}/orders/attribute" => Spec::new(
+            format!("{t}/orders/attribute"),
+            Owner,
+            &[
+                ("shop_id", &ids.shop.to_string()),
+                ("order_key", "5770000000000000001"),
+                ("line_key", "1"),
+                ("collaboration_id", &ids.accepted.to_string()),
+            ],
+        ),
+        "/admin/matching-weights" => Spec::new(
+            "/admin/matching-weights".into(),
+            Admin,
+            &[
+                ("audience", "30"),
+                ("engagement", "20"),
+                ("category", "20"),
+                ("style", "10"),
+                ("price", "10"),
+                ("track_record", "10"),
+            ],
+        ),
+        "/admin/tenants/{id}/status" => Spec::new(
+            format!("/admin/tenants/{}/status", ids.pending_tenant),
+            Admin,
+            &[
+                ("action", "suspend"),
+                ("reason", "Licence could not be checked"),
+            ],
+        ),
+        "/admin/tenants/{id}/assignments" => Spec::new(
+            format!("/admin/tenants/{}/assignments", ids.pending_tenant),
+            Admin,
+            &[("am", &ids.am.to_string())],
+        ),
+        "/admin/staff" => Spec::new(
+            "/admin/staff".into(),
+            Admin,
+            &[
+                ("name", "Sam Staff"),
+                ("email", "sam@sextant.example"),
+                ("role", "finance"),
+            ],
+        ),
+        "/admin/staff/{id}" => Spec::new(
+            format!("/admin/staff/{}", ids.finance),
+            Admin,
+            &[("name", "Fay Finance"), ("role", "finance")],
+        ),
+        "/admin/staff/{id}/active" => Spec::new(
+            format!("/admin/staff/{}/active", ids.finance),
+            Admin,
+            &[("action", "deactivate")],
+        ),
+        "/admin/staff/{id}/reset-link" => Spec::new(
+            format!("/admin/staff/{}/reset-link", ids.finance),
+            Admin,
+            &[],
+        ),
+        "/admin/creators/import" => Spec {
+            multipart: true,
+            ..Spec::new("/admin/creators/import".into(), Admin, &[])
+        },
+        "/admin/creators/import/{id}/confirm" => Spec::new(
+            format!("/admin/creators/import/{}/confirm", Uuid::now_v7()),
+            Admin,
+            &[],
+        ),
+        "/admin/creators/import/{id}/cancel" => Spec::new(
+            format!("/admin/creators/import/{}/cancel", Uuid::now_v7()),
+            Admin,
+            &[],
+        ),
+        "/admin/rates" => Spec::new(
+            "/admin/rates".into(),
+            Admin,
+            &[
+                ("date", "2026-05-01"),
+                ("from", "USD"),
+                ("to", "CNY"),
+                ("rate", "7.1"),
+            ],
+        ),
+        _ => return None,
+    })
+}
+
+/// The order the routes are posted in: forms that change things before the moves that would close
+/// them (a campaign's shortlist before "another round", a member's role before removing them),
+/// logging out last.
+const ORDER: &[&str] = &[
+    "/login",
+    "/signup",
+    "/set-password/{token}",
+    "/account/password",
+    "/lang",
+    "/t/{tenant_slug}/settings/profile",
+    "/t/{tenant_slug}/members",
+    "/t/{tenant_slug}/members/{user_id}/role",
+    "/t/{tenant_slug}/members/{user_id}/reset-link",
+    "/t/{tenant_slug}/campaigns",
+    "/t/{tenant_slug}/campaigns/{id}",
+    "/t/{tenant_slug}/campaigns/{id}/transition",
+    "/t/{tenant_slug}/campaigns/{id}/shortlist/{entry}",
+    "/t/{tenant_slug}/campaigns/{id}/matching",
+    "/t/{tenant_slug}/campaigns/{id}/collaborations",
+    "/t/{tenant_slug}/collaborations/{id}/terms",
+    "/t/{tenant_slug}/collaborations/{id}/event",
+    "/t/{tenant_slug}/collaborations/{id}/posts",
+    "/t/{tenant_slug}/posts/{id}/snapshots",
+    "/t/{tenant_slug}/campaigns/{id}/snapshots/import",
+    "/t/{tenant_slug}/snapshot-imports/{id}/confirm",
+    "/t/{tenant_slug}/snapshot-imports/{id}/cancel",
+    "/t/{tenant_slug}/orders/imports",
+    "/t/{tenant_slug}/orders/attribute",
+    "/t/{tenant_slug}/orders/imports/{id}/{action}",
+    "/admin/matching-weights",
+    "/admin/tenants/{id}/status",
+    "/admin/tenants/{id}/assignments",
+    "/admin/staff",
+    "/admin/staff/{id}",
+    "/admin/staff/{id}/reset-link",
+    "/admin/staff/{id}/active",
+    "/admin/creators/import",
+    "/admin/creators/import/{id}/confirm",
+    "/admin/creators/import/{id}/cancel",
+    "/admin/rates",
+    "/t/{tenant_slug}/campaigns/{id}/shortlist/another-round",
+    "/t/{tenant_slug}/campaigns/{id}/shortlist/proceed",
+    "/t/{tenant_slug}/members/{user_id}/remove",
+    "/logout",
+];
+
+// ---------------------------------------------------------------------------------------------
+// The routes in the source
+// ---------------------------------------------------------------------------------------------
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).expect("read src") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every path routed with a POST handler in `src/`: each `.route("path", …)` call read up to its
+/// closing parenthesis.
+fn post_routes_in_source() -> BTreeSet<String> {
+    let mut files = Vec::new();
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut routes = BTreeSet::new();
+    for file in files {
+        let text = fs::read_to_string(&file).expect("read source");
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(".route(") {
+            let call = &rest[at + ".route(".len()..];
+            let (mut depth, mut in_string, mut end) = (1, false, call.len());
+            for (i, c) in call.char_indices() {
+                match c {
+                    '"' => in_string = !in_string,
+                    '(' if !in_string => depth += 1,
+                    ')' if !in_string => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = i;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let body = &call[..end];
+            if body.contains("post(")
+                && let Some(path) = body.split('"').nth(1)
+            {
+                routes.insert(path.to_string());
+            }
+            rest = &call[end..];
+        }
+    }
+    routes
+}
+
+#[test]
+fn every_post_route_in_the_source_is_in_the_hostile_input_list() {
+    let in_source = post_routes_in_source();
+    assert!(
+        in_source.contains("/login") && in_source.len() > 30,
+        "{in_source:?}"
+    );
+    let listed: BTreeSet<String> = ORDER.iter().map(|s| s.to_string()).collect();
+    let missing: Vec<_> = in_source.difference(&listed).collect();
+    let gone: Vec<_> = listed.difference(&in_source).collect();
+    assert!(
+        missing.is_empty() && gone.is_empty(),
+        "POST routes not in tests/it/hostile_input.rs: {missing:?}; listed but no longer routed: {gone:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The posting
+// ---------------------------------------------------------------------------------------------
+
+/// A digest of every table a form could write (the login throttle counts failures by design and
+/// the import staging belongs to the worker): per table its row count and a sum of row hashes.
+async fn fingerprint(conn: &mut PgConnection, tables: &[String]) -> Vec<(String, String)> {
+    let parts: Vec<String> = tables
+        .iter()
+        .map(|t| {
+            format!(
+                "(SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(x::text, 0)), 0)::text FROM {t} x)"
+            )
+        })
+        .collect();
+    // dynamic: the table list is read from the catalogue.
+    let sql = format!("SELECT ARRAY[{}]", parts.join(", "));
+    let digests: Vec<String> = sqlx::query_scalar(&sql)
+        .fetch_one(&mut *conn)
+        .await
+        .expect("fingerprint");
+    tables.iter().cloned().zip(digests).collect()
+}
+
+async fn tables(conn: &mut PgConnection) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' \
+         AND tablename NOT IN ('login_throttle', 'order_import_staging') ORDER BY tablename",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .expect("tables")
+}
+
+async fn ids(app: &TestApp, admin: &reqwest::Client) -> Ids {
+    let mut conn = app.owner_conn().await;
+    let tenant = app.tenant_id(SLUG).await;
+    async fn uuid(conn: &mut PgConnection, sql: &str, tenant: Uuid) -> Uuid {
+        sqlx::query_scalar(sql)
+            .bind(tenant)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+    let campaign = |state: &'static str| app.campaign_in(SLUG, state);
+    let shortlist_sent = campaign("shortlist_sent").await;
+    let contracting = campaign("contracting").await;
+    let entry: Uuid = sqlx::query_scalar(
+        "SELECT id FROM shortlist_entries WHERE campaign_id = $1 AND decision IS NULL \
+         ORDER BY id LIMIT 1",
+    )
+    .bind(shortlist_sent)
+    .fetch_one(&mut conn)
+    .await
+    .expect("an undecided entry");
+    let contracting_entry: Uuid = sqlx::query_scalar(
+        "SELECT id FROM shortlist_entries WHERE campaign_id = $1 ORDER BY decision NULLS LAST, id \
+         LIMIT 1",
+    )
+    .bind(contracting)
+    .fetch_one(&mut conn)
+    .await
+    .expect("an entry");
+    let finance = app.user_id(crate::support::FINANCE.0).await;
+    let am = app.user_id(ACCOUNT_MANAGER.0).await;
+    // A real one-time link, so set-password reaches its checks.
+    let res = app
+        .post_form(admin, &format!("/admin/staff/{finance}/reset-link"), &[])
+        .await;
+    let token = shown_link_path(&res.text().await.unwrap())
+        .trim_start_matches("/set-password/")
+        .to_string();
+    Ids {
+        draft: campaign("draft").await,
+        submitted: campaign("submitted").await,
+        matching: campaign("matching").await,
+        shortlist_sent,
+        contracting,
+        entry,
+        contracting_entry,
+        accepted: uuid(
+            &mut conn,
+            "SELECT c.id FROM collaborations c JOIN campaigns k ON k.tenant_id = c.tenant_id \
+             AND k.id = c.campaign_id WHERE c.tenant_id = $1 AND k.state = 'running' \
+             AND c.state = 'accepted' ORDER BY c.id LIMIT 1",
+            tenant,
+        )
+        .await,
+        post: uuid(
+            &mut conn,
+            "SELECT id FROM posts WHERE tenant_id = $1 ORDER BY id LIMIT 1",
+            tenant,
+        )
+        .await,
+        creator: sqlx::query_scalar("SELECT id FROM creators ORDER BY id LIMIT 1")
+            .fetch_one(&mut conn)
+            .await
+            .expect("a creator"),
+        shop: uuid(
+            &mut conn,
+            "SELECT id FROM shops WHERE tenant_id = $1 AND name LIKE '%US · TikTok%'",
+            tenant,
+        )
+        .await,
+        order_import: sqlx::query_scalar(
+            "SELECT id FROM order_imports WHERE tenant_id = $1 ORDER BY id LIMIT 1",
+        )
+        .bind(tenant)
+        .fetch_optional(&mut conn)
+        .await
+        .expect("order imports")
+        .unwrap_or_else(Uuid::now_v7),
+        viewer: app.user_id(crate::support::VIEWER_LUMI.0).await,
+        finance,
+        am,
+        pending_tenant: app.tenant_id("dawnlight").await,
+        token,
+    }
+}
+
+struct Run<'a> {
+    app: &'a TestApp,
+    conn: PgConnection,
+    tables: Vec<String>,
+    /// Logged-in clients by role (the anonymous one has no session).
+    clients: Vec<(Who, reqwest::Client)>,
+    failures: Vec<String>,
+    posts: usize,
+}
+
+impl Run<'_> {
+    async fn client_for(&self, who: Who, fresh_login: bool) -> reqwest::Client {
+        if fresh_login {
+            let (email, password) = match who {
+                Who::Owner => OWNER_LUMI,
+                Who::AccountManager => ACCOUNT_MANAGER,
+                Who::Admin => ADMIN,
+                Who::Anonymous => return self.app.client(),
+            };
+            return self.app.login(email, password).await;
+        }
+        self.clients
+            .iter()
+            .find(|(w, _)| *w == who)
+            .map(|(_, c)| c.clone())
+            .expect("client")
+    }
+
+    /// Posts one body and checks the answer: never a 5xx, and nothing stored on a 4xx.
+    async fn post(&mut self, spec: &Spec, who: Who, fields: &[(&str, String)], what: &str) {
+        let client = self.client_for(who, spec.fresh_login).await;
+        let before = fingerprint(&mut self.conn, &self.tables).await;
+        let url = self.app.url(&spec.path);
+        let res = if spec.multipart {
+            let mut form = reqwest::multipart::Form::new();
+            for (k, v) in fields {
+                form = form.text(k.to_string(), v.clone());
+            }
+            let file = reqwest::multipart::Part::bytes(b"a,b\n1,2\n".to_vec())
+                .file_name("hostile.csv")
+                .mime_str("text/csv")
+                .unwrap();
+            client
+                .post(url)
+                .multipart(form.part("file", file))
+                .send()
+                .await
+        } else {
+            client.post(url).form(fields).send().await
+        };
+        self.posts += 1;
+        let status = match res {
+            Ok(res) => res.status(),
+            Err(e) => {
+                self.failures
+                    .push(format!("POST {} as {who:?} ({what}): {e}", spec.path));
+                return;
+            }
+        };
+        if status.is_server_error() {
+            self.failures
+                .push(format!("POST {} as {who:?} ({what}): {status}", spec.path));
+        } else if status.is_client_error() {
+            let after = fingerprint(&mut self.conn, &self.tables).await;
+            let changed: Vec<&str> = before
+                .iter()
+                .zip(&after)
+                .filter(|(b, a)| b.1 != a.1)
+                .map(|(b, _)| b.0.as_str())
+                .collect();
+            if !changed.is_empty() {
+                self.failures.push(format!(
+                    "POST {} as {who:?} ({what}) answered {status} but changed {changed:?}",
+                    spec.path
+                ));
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn hostile_form_input_never_answers_5xx_and_a_refusal_stores_nothing() {
+    let app = TestApp::with_demo_campaigns().await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let admin = app.login(ADMIN.0, ADMIN.1).await;
+    let ids = ids(&app, &admin).await;
+    let mut conn = PgConnection::connect(&app.database_url).await.unwrap();
+    let tables = tables(&mut conn).await;
+    let mut run = Run {
+        app: &app,
+        conn,
+        tables,
+        clients: vec![
+            (Who::Owner, owner),
+            (Who::AccountManager, am),
+            (Who::Admin, admin),
+            // Hostile logins come from their own address, so the throttle they trip locks no
+            // one else out.
+            (Who::Anonymous, app.client_from_ip("127.0.0.9")),
+        ],
+        failures: Vec::new(),
+        posts: 0,
+    };
+    let values = hostile_values();
+    for pattern in ORDER {
+        let spec = spec(pattern, &ids).unwrap_or_else(|| panic!("no spec for {pattern}"));
+        // Each field alone, the others as a person would fill them, as the role the form is for.
+        if !spec.multipart {
+            for (i, (field, _)) in spec.fields.iter().enumerate() {
+                for (label, value) in &values {
+                    let mut fields = spec.fields.clone();
+                    fields[i].1 = value.clone();
+                    run.post(&spec, spec.who, &fields, &format!("{field} = {label}"))
+                        .await;
+                }
+            }
+        }
+        // Every field at once (a junk field when the form has none), as everyone.
+        for who in EVERYONE {
+            if spec.fresh_login && who == Who::Anonymous {
+                continue;
+            }
+            for (label, value) in &values {
+                let fields: Vec<(&str, String)> = if spec.fields.is_empty() {
+                    vec![("x", value.clone())]
+                } else {
+                    spec.fields
+                        .iter()
+                        .map(|(k, _)| (*k, value.clone()))
+                        .collect()
+                };
+                run.post(&spec, who, &fields, &format!("every field = {label}"))
+                    .await;
+            }
+        }
+    }
+    assert!(run.posts > 1000, "only {} posts", run.posts);
+    assert!(
+        run.failures.is_empty(),
+        "{} of {} hostile posts went wrong:\n{}",
+        run.failures.len(),
+        run.posts,
+        run.failures.join("\n")
+    );
+}
