@@ -92,6 +92,10 @@ pub fn router(state: AppState) -> Router {
         .layer(CsrfLayer::new())
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            web::same_scheme,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             web::render_error_pages,
         ))
         .layer(middleware::from_fn(web::security_headers))

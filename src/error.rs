@@ -71,8 +71,9 @@ pub enum AppError {
     /// 409: the request is well-formed but the current state refuses it (a message key).
     #[error("refused: {0}")]
     Refused(&'static str),
+    /// 503: the database (or the session store in it) cannot be reached right now.
     #[error("database unavailable: {0}")]
-    Unavailable(#[source] sqlx::Error),
+    Unavailable(#[source] anyhow::Error),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     #[error(transparent)]
@@ -85,13 +86,27 @@ impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::RowNotFound => AppError::NotFound,
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed => AppError::Unavailable(e),
+            e if database_unreachable(&e) => AppError::Unavailable(e.into()),
             other => AppError::Database(other),
         }
+    }
+}
+
+/// Whether `e` says the database cannot be reached right now (rather than that a query is wrong):
+/// no connection, a broken one, or the server shutting down, starting up or full.
+pub fn database_unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception), 57P01-57P03 (admin or crash shutdown, cannot
+        // connect now), 53300 (too many connections).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
     }
 }
 
@@ -110,8 +125,17 @@ impl From<DomainError> for AppError {
 }
 
 impl From<tower_sessions::session::Error> for AppError {
+    /// The session store is a table in the database: when its backend fails, the database is
+    /// away (the store hands over only the error's text), and the page is the friendly 503.
     fn from(e: tower_sessions::session::Error) -> Self {
-        AppError::Internal(anyhow::anyhow!("session store: {e}"))
+        use tower_sessions::session::Error as SessionError;
+        use tower_sessions::session_store::Error as StoreError;
+        match e {
+            SessionError::Store(StoreError::Backend(msg)) => {
+                AppError::Unavailable(anyhow::anyhow!("session store: {msg}"))
+            }
+            other => AppError::Internal(anyhow::anyhow!("session store: {other}")),
+        }
     }
 }
 

@@ -113,7 +113,7 @@ pub async fn all_staff(conn: &mut PgConnection) -> Result<Vec<StaffMember>, sqlx
     sqlx::query_as!(
         StaffMember,
         r#"SELECT id, display_name, email, platform_role AS "platform_role!: PlatformRole", active,
-         password_hash IS NOT NULL AS "has_password!"
+         has_password AS "has_password!"
          FROM users WHERE platform_role IS NOT NULL ORDER BY active DESC, platform_role, display_name"#,
     )
     .fetch_all(conn)
@@ -128,7 +128,7 @@ pub async fn staff_member(
     sqlx::query_as!(
         StaffMember,
         r#"SELECT id, display_name, email, platform_role AS "platform_role!: PlatformRole", active,
-         password_hash IS NOT NULL AS "has_password!"
+         has_password AS "has_password!"
          FROM users WHERE id = $1 AND platform_role IS NOT NULL"#,
         id,
     )

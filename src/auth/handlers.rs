@@ -99,7 +99,13 @@ pub async fn login(
 
     let keys = throttle::keys(&email, ip);
     let pool = state.db.pool();
-    if let Some(minutes) = throttle::minutes_locked(pool, &keys).await? {
+    let limits = Limits {
+        per_account_ip: state.config.login_max_failures,
+        per_ip: state.config.login_max_failures_per_ip,
+        minutes: state.config.login_lock_minutes,
+    };
+    // Counted before the password is checked: parallel guesses cannot slip under the limit.
+    if let Some(minutes) = throttle::count_attempt(pool, &keys, limits).await? {
         page.form_error = Some(lang.t_with(
             "login.error.throttled",
             &[("minutes", &minutes.to_string())],
@@ -107,27 +113,22 @@ pub async fn login(
         return render(page, StatusCode::TOO_MANY_REQUESTS);
     }
 
-    let row = repo::find_by_email(pool, &email).await?;
-    let stored = row
-        .as_ref()
-        .filter(|r| r.active)
-        .and_then(|r| r.password_hash.clone());
+    let (id, stored) = repo::login_candidate(pool, &email)
+        .await?
+        .map(|c| (Some(c.id), c.password_hash))
+        .unwrap_or_default();
+    // An unknown e-mail costs the same hash check as a wrong password.
     let ok = state.passwords.verify(stored, &form.password).await;
-    let user = match (ok, row) {
-        (true, Some(row)) => row.to_current(),
-        _ => {
-            let limits = Limits {
-                per_account_ip: state.config.login_max_failures,
-                per_ip: state.config.login_max_failures_per_ip,
-                minutes: state.config.login_lock_minutes,
-            };
-            throttle::record_failure(pool, &keys, limits).await?;
-            page.form_error = Some(lang.t("login.error.invalid"));
-            return render(page, StatusCode::UNAUTHORIZED);
-        }
+    let user = match id {
+        Some(id) if ok => repo::find_active_by_id(pool, id).await?,
+        _ => None,
+    };
+    let Some(user) = user else {
+        page.form_error = Some(lang.t("login.error.invalid"));
+        return render(page, StatusCode::UNAUTHORIZED);
     };
 
-    throttle::clear_account(pool, &keys).await?;
+    throttle::succeeded(pool, &keys).await?;
     // A new session id at login: a planted id is worthless.
     session.cycle_id().await?;
     session.insert(SESSION_USER_KEY, user.id).await?;

@@ -13,7 +13,9 @@ pub struct UserRow {
     pub id: Uuid,
     pub email: String,
     pub display_name: String,
-    pub password_hash: Option<String>,
+    /// Whether they have set a password (an invited person has not yet). The hash itself is
+    /// readable only through [`login_candidate`].
+    pub has_password: bool,
     pub platform_role: Option<PlatformRole>,
     pub active: bool,
 }
@@ -37,7 +39,7 @@ pub async fn find_by_email<'e>(
 ) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as!(
         UserRow,
-        r#"SELECT id, email, display_name, password_hash,
+        r#"SELECT id, email, display_name, has_password AS "has_password!",
          platform_role AS "platform_role: PlatformRole", active FROM users
          WHERE lower(email) = lower($1)"#,
         email.trim(),
@@ -46,16 +48,46 @@ pub async fn find_by_email<'e>(
     .await
 }
 
-/// A person's stored password hash (None: no such person, or no password yet).
+/// Whom a password is checked against: the active person with this e-mail and their stored hash
+/// (None while they have none).
+#[derive(Debug, Clone)]
+pub struct LoginCandidate {
+    pub id: Uuid,
+    pub password_hash: Option<String>,
+}
+
+/// The active person with this e-mail (any case) and their password hash, read through the
+/// database's `auth_login_candidate` (SECURITY DEFINER): neither role the app works as may read
+/// `users.password_hash` itself.
+pub async fn login_candidate<'e>(
+    db: impl PgExecutor<'e>,
+    email: &str,
+) -> Result<Option<LoginCandidate>, sqlx::Error> {
+    sqlx::query_as!(
+        LoginCandidate,
+        r#"SELECT id AS "id!", password_hash FROM auth_login_candidate($1)"#,
+        email.trim(),
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// An active person's stored password hash (None: no such active person, or no password yet),
+/// read through [`login_candidate`] by their e-mail.
 pub async fn password_hash_of(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<String>, sqlx::Error> {
-    let hash: Option<Option<String>> =
-        sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", id)
-            .fetch_optional(conn)
-            .await?;
-    Ok(hash.flatten())
+    let email = sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(email) = email else {
+        return Ok(None);
+    };
+    let candidate = login_candidate(conn, &email).await?;
+    Ok(candidate
+        .filter(|c| c.id == id)
+        .and_then(|c| c.password_hash))
 }
 
 #[tracing::instrument(skip(pool), err)]
@@ -65,7 +97,7 @@ pub async fn find_active_by_id(
 ) -> Result<Option<CurrentUser>, sqlx::Error> {
     let row = sqlx::query_as!(
         UserRow,
-        r#"SELECT id, email, display_name, password_hash,
+        r#"SELECT id, email, display_name, has_password AS "has_password!",
          platform_role AS "platform_role: PlatformRole", active FROM users
          WHERE id = $1 AND active"#,
         id,
@@ -243,57 +275,58 @@ pub async fn revoke_links(
     Ok(())
 }
 
-// The login throttle's counters (see `throttle` for the keys and limits).
+// The login throttle's counters (see `throttle` for the keys and limits). `failures` counts the
+// attempts of the current window, each counted before its password is checked.
 
-/// Seconds left on the longest pause among `keys`, or None when none is paused.
-pub async fn throttle_seconds_left(
+/// Counts one login attempt under `key` and answers the seconds left on the key's pause (None:
+/// this attempt may be checked). One statement, so parallel attempts on a key are counted one
+/// after another on its row: the `limit`+1st attempt within `minutes` pauses the key for
+/// `minutes`; an attempt during a pause is refused and not counted; a window older than `minutes`
+/// starts again at this attempt.
+pub async fn throttle_count_attempt(
     pool: &PgPool,
-    keys: &[String],
+    key: &str,
+    limit: i32,
+    minutes: i32,
 ) -> Result<Option<f64>, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"SELECT max(extract(epoch FROM locked_until - now()))::float8 AS "seconds_left?" FROM login_throttle
-         WHERE key = ANY($1) AND locked_until > now()"#,
-        keys,
+        r#"INSERT INTO login_throttle AS t (key, failures, window_started_at, locked_until)
+           VALUES ($1, 1, now(), CASE WHEN 1 > $2 THEN now() + make_interval(mins => $3::int) END)
+           ON CONFLICT (key) DO UPDATE SET
+             failures = CASE
+                 WHEN t.locked_until > now() THEN t.failures
+                 WHEN t.window_started_at <= now() - make_interval(mins => $3::int) THEN 1
+                 ELSE t.failures + 1 END,
+             window_started_at = CASE
+                 WHEN t.locked_until > now() THEN t.window_started_at
+                 WHEN t.window_started_at <= now() - make_interval(mins => $3::int) THEN now()
+                 ELSE t.window_started_at END,
+             locked_until = CASE
+                 WHEN t.locked_until > now() THEN t.locked_until
+                 WHEN t.window_started_at > now() - make_interval(mins => $3::int)
+                      AND t.failures + 1 > $2 THEN now() + make_interval(mins => $3::int)
+                 END
+           RETURNING extract(epoch FROM t.locked_until - now())::float8 AS "seconds_left?""#,
+        key,
+        limit,
+        minutes,
     )
     .fetch_one(pool)
     .await
 }
 
-/// Counts one failure under `key` (a new window once the last is `minutes` old) and pauses the
-/// key for `minutes` once it reaches `limit`.
-pub async fn throttle_count_failure(
-    pool: &PgPool,
-    key: &str,
-    limit: i32,
-    minutes: i32,
-) -> Result<(), sqlx::Error> {
+/// Gives back one counted attempt under `key` (it succeeded).
+pub async fn throttle_release(pool: &PgPool, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "INSERT INTO login_throttle AS t (key, failures, window_started_at) \
-         VALUES ($1, 1, now()) \
-         ON CONFLICT (key) DO UPDATE SET \
-           failures = CASE WHEN t.window_started_at < now() - make_interval(mins => $2::int) \
-                           THEN 1 ELSE t.failures + 1 END, \
-           window_started_at = CASE WHEN t.window_started_at < now() - make_interval(mins => $2::int) \
-                           THEN now() ELSE t.window_started_at END",
+        "UPDATE login_throttle SET failures = greatest(failures - 1, 0) WHERE key = $1",
         key,
-        minutes,
-    )
-    .execute(pool)
-    .await?;
-    sqlx::query!(
-        "UPDATE login_throttle SET locked_until = now() + make_interval(mins => $3::int), \
-         failures = 0, window_started_at = now() \
-         WHERE key = $1 AND failures >= $2",
-        key,
-        limit,
-        minutes,
     )
     .execute(pool)
     .await?;
     Ok(())
 }
 
-/// Forgets `key`'s failures.
+/// Forgets `key`'s attempts.
 pub async fn throttle_clear(pool: &PgPool, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query!("DELETE FROM login_throttle WHERE key = $1", key)
         .execute(pool)

@@ -1,7 +1,8 @@
 //! Login throttling with its counters in Postgres (app servers are stateless; `repo` holds the
-//! SQL). Two keys: the account with the ip (so a guesser is paused) and the ip alone (so one ip
-//! cannot spray many accounts). A real user on another ip is never locked out by someone else's
-//! failures.
+//! SQL). Every attempt is counted before its password is checked, atomically per key, so no
+//! number of parallel attempts gets more than the limit checked. Two keys: the account with the
+//! ip (so a guesser is paused) and the ip alone (so one ip cannot spray many accounts). A real
+//! user on another ip is never locked out by someone else's failures.
 
 use std::net::IpAddr;
 
@@ -31,27 +32,29 @@ pub fn minutes_shown(seconds: f64) -> i64 {
     ((seconds / 60.0).ceil() as i64).max(1)
 }
 
-/// Minutes left on a pause for any of the keys (rounded up), or None when login may be tried.
-pub async fn minutes_locked(pool: &PgPool, keys: &[String; 2]) -> Result<Option<i64>, sqlx::Error> {
-    let seconds = repo::throttle_seconds_left(pool, &keys[..]).await?;
-    Ok(seconds.map(minutes_shown))
-}
-
-/// Counts a failure under both keys; a key that reaches its limit within the window is paused.
-pub async fn record_failure(
+/// Counts this login attempt under both keys, before its password is checked (so parallel
+/// attempts cannot all slip under the limit): the minutes left on a pause (rounded up) when either
+/// key is paused, or None when the password may be checked. Each key counts in one statement.
+pub async fn count_attempt(
     pool: &PgPool,
     keys: &[String; 2],
     limits: Limits,
-) -> Result<(), sqlx::Error> {
+) -> Result<Option<i64>, sqlx::Error> {
+    let mut longest: Option<f64> = None;
     for (key, limit) in [(&keys[0], limits.per_account_ip), (&keys[1], limits.per_ip)] {
-        repo::throttle_count_failure(pool, key, limit, limits.minutes as i32).await?;
+        let left = repo::throttle_count_attempt(pool, key, limit, limits.minutes as i32).await?;
+        if let Some(seconds) = left {
+            longest = Some(longest.map_or(seconds, |l| l.max(seconds)));
+        }
     }
-    Ok(())
+    Ok(longest.map(minutes_shown))
 }
 
-/// A successful login forgets the account + ip failures (not the ip's).
-pub async fn clear_account(pool: &PgPool, keys: &[String; 2]) -> Result<(), sqlx::Error> {
-    repo::throttle_clear(pool, &keys[0]).await
+/// A successful login forgets the account + ip attempts and gives the ip its attempt back (the
+/// ip's limit is on failures, not on people logging in).
+pub async fn succeeded(pool: &PgPool, keys: &[String; 2]) -> Result<(), sqlx::Error> {
+    repo::throttle_clear(pool, &keys[0]).await?;
+    repo::throttle_release(pool, &keys[1]).await
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::domain::{
-    self, CampaignInput, CampaignState, Decision, DecisionError, Role, Transition,
+    self, CampaignInput, CampaignState, Decision, DecisionError, Role, Transition, TransitionError,
 };
 use super::repo;
 use crate::audit;
@@ -45,42 +45,93 @@ pub struct MoveCampaign {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct MoveForm {
-    /// A [`Transition`] code.
+    /// A [`Transition`] code; a person's move, never a system event.
     pub transition: String,
     pub reason: String,
 }
 
 impl MoveForm {
-    /// The move for the campaign; None when the transition is not one this knows.
-    pub fn into_input(self, campaign_id: Uuid) -> Option<MoveCampaign> {
-        Some(MoveCampaign {
+    /// The move for the campaign: `NotFound` when the transition is not one this knows, and
+    /// `Refused` (not allowed for you) for a system event, which no form may post.
+    pub fn into_input(self, campaign_id: Uuid) -> DomainResult<MoveCampaign> {
+        let transition = Transition::parse(&self.transition).ok_or(DomainError::NotFound)?;
+        if transition.is_system_event() {
+            return Err(DomainError::Refused(TransitionError::NotAllowedFor.key()));
+        }
+        Ok(MoveCampaign {
             campaign_id,
-            transition: Transition::parse(&self.transition)?,
+            transition,
             reason: self.reason,
         })
     }
 }
 
-/// Checks and records one state move of a campaign (the row is locked for it). Submitting
+/// Checks and records one state move a person asks for (the row is locked for it). Submitting
 /// assigns the campaign's code, which never changes afterwards. A move the state table does not
-/// allow is `Refused` with its reason's message key.
+/// allow is `Refused` with its reason's message key; so is a system event, whatever the actor
+/// (those go through [`record_system_event`]).
 pub async fn move_campaign(
     tx: &mut PgConnection,
     actor: &Actor,
     input: MoveCampaign,
 ) -> DomainResult<CampaignState> {
+    apply(
+        tx,
+        actor,
+        input.campaign_id,
+        input.transition,
+        Asker::Actor,
+        &input.reason,
+    )
+    .await
+}
+
+/// Records a system event on a campaign (SPEC §2: the first contract accepted, every
+/// collaboration published or rated) once the fact behind it is true; the caller checks the fact.
+/// The state table is asked as the system; `actor` is whoever caused the fact and is kept with
+/// the move. `Refused` when the campaign is not where the event leads from, or `event` is not a
+/// system event.
+pub async fn record_system_event(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    campaign_id: Uuid,
+    event: Transition,
+) -> DomainResult<CampaignState> {
+    apply(tx, actor, campaign_id, event, Asker::System, "").await
+}
+
+/// Who the state table is asked for: the acting person (their role), or the system.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Asker {
+    Actor,
+    System,
+}
+
+async fn apply(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    t: Transition,
+    asker: Asker,
+    reason: &str,
+) -> DomainResult<CampaignState> {
     let tenant = actor.tenant()?;
-    let id = input.campaign_id;
     let row = repo::get_for_update(tx, tenant.id, id)
         .await?
         .ok_or(DomainError::NotFound)?;
     actor.require_active()?;
+    if t.is_system_event() != (asker == Asker::System) {
+        return Err(DomainError::Refused(TransitionError::NotAllowedFor.key()));
+    }
+    let role = match asker {
+        Asker::Actor => role_of(actor)?,
+        Asker::System => Role::System,
+    };
     let from = row.state;
-    let t = input.transition;
-    let reason = text::check(&input.reason, TextRule::NOTE)
+    let reason = text::check(reason, TextRule::NOTE)
         .map_err(|key| DomainError::field("reason", key))?;
-    let to = domain::next_state(from, t, role_of(actor)?, reason)
-        .map_err(|e| DomainError::Refused(e.key()))?;
+    let to =
+        domain::next_state(from, t, role, reason).map_err(|e| DomainError::Refused(e.key()))?;
     if t == Transition::Submit && row.code.is_none() {
         let today = time::OffsetDateTime::now_utc().date();
         let sample = domain::campaign_code(&tenant.slug, today, 1);
@@ -400,7 +451,27 @@ mod tests {
         assert_eq!(moved.transition, Transition::Cancel);
         assert_eq!(moved.reason, "Budget");
         let unknown: MoveForm = serde_html_form::from_bytes(b"transition=open").unwrap();
-        assert!(unknown.into_input(id).is_none());
+        assert!(matches!(
+            unknown.into_input(id),
+            Err(crate::error::DomainError::NotFound)
+        ));
+        for event in [
+            "first_contract_accepted",
+            "all_published_or_ended",
+            "all_rated_or_ended",
+        ] {
+            let forged: MoveForm =
+                serde_html_form::from_bytes(format!("transition={event}").as_bytes()).unwrap();
+            assert!(
+                matches!(
+                    forged.into_input(id),
+                    Err(crate::error::DomainError::Refused(
+                        "campaign.transition_error.not_allowed_for"
+                    ))
+                ),
+                "{event} read as a person's move"
+            );
+        }
         let decided: DecisionForm =
             serde_html_form::from_bytes(b"decision=reject&reason=Young").unwrap();
         let decided = decided.into_input(id, id);

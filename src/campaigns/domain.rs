@@ -140,6 +140,18 @@ impl Transition {
         Self::ALL.into_iter().find(|t| t.code() == s)
     }
 
+    /// Whether the system records this move when a fact elsewhere makes it true (SPEC §2: the
+    /// first contract accepted, every collaboration published or rated). No person asks for
+    /// these; only the state table's `System` actor takes them.
+    pub fn is_system_event(&self) -> bool {
+        matches!(
+            self,
+            Transition::FirstContractAccepted
+                | Transition::AllPublishedOrEnded
+                | Transition::AllRatedOrEnded
+        )
+    }
+
     /// Catalogue key of the button that performs the transition.
     pub fn label_key(&self) -> &'static str {
         match self {
@@ -189,7 +201,7 @@ impl TransitionError {
 
 const SELLER: &[Role] = &[Role::SellerOwner, Role::SellerOperator];
 const STAFF: &[Role] = &[Role::AccountManager];
-const STAFF_OR_SYSTEM: &[Role] = &[Role::AccountManager, Role::System];
+const SYSTEM: &[Role] = &[Role::System];
 const CANCELLERS: &[Role] = &[Role::SellerOwner, Role::AccountManager];
 
 /// The SPEC §2 table: where a transition leads from a state, and who may take it.
@@ -203,9 +215,10 @@ fn rule(from: CampaignState, t: Transition) -> Option<(CampaignState, &'static [
         (S::ShortlistSent, T::RequestAnotherRound) => Some((S::Matching, SELLER)),
         // The caller checks that at least one candidate is approved.
         (S::ShortlistSent, T::ApproveShortlist) => Some((S::Contracting, SELLER)),
-        (S::Contracting, T::FirstContractAccepted) => Some((S::Running, STAFF_OR_SYSTEM)),
-        (S::Running, T::AllPublishedOrEnded) => Some((S::Evaluating, STAFF_OR_SYSTEM)),
-        (S::Evaluating, T::AllRatedOrEnded) => Some((S::Closed, STAFF_OR_SYSTEM)),
+        // Facts, not requests: only the system records them (`Transition::is_system_event`).
+        (S::Contracting, T::FirstContractAccepted) => Some((S::Running, SYSTEM)),
+        (S::Running, T::AllPublishedOrEnded) => Some((S::Evaluating, SYSTEM)),
+        (S::Evaluating, T::AllRatedOrEnded) => Some((S::Closed, SYSTEM)),
         (from, T::Cancel) if !from.is_final() => Some((S::Cancelled, CANCELLERS)),
         _ => None,
     }
@@ -1615,7 +1628,7 @@ mod tests {
 
     const SELLERS: &[Role] = &[A::SellerOwner, A::SellerOperator];
     const AM: &[Role] = &[A::AccountManager];
-    const AM_OR_SYSTEM: &[Role] = &[A::AccountManager, A::System];
+    const SYSTEM_ONLY: &[Role] = &[A::System];
     const OWNER_OR_AM: &[Role] = &[A::SellerOwner, A::AccountManager];
 
     /// The SPEC §2 table, written out independently of `rule`.
@@ -1639,15 +1652,15 @@ mod tests {
             S::Contracting,
             T::FirstContractAccepted,
             S::Running,
-            AM_OR_SYSTEM,
+            SYSTEM_ONLY,
         ),
         (
             S::Running,
             T::AllPublishedOrEnded,
             S::Evaluating,
-            AM_OR_SYSTEM,
+            SYSTEM_ONLY,
         ),
-        (S::Evaluating, T::AllRatedOrEnded, S::Closed, AM_OR_SYSTEM),
+        (S::Evaluating, T::AllRatedOrEnded, S::Closed, SYSTEM_ONLY),
         (S::Draft, T::Cancel, S::Cancelled, OWNER_OR_AM),
         (S::Submitted, T::Cancel, S::Cancelled, OWNER_OR_AM),
         (S::Matching, T::Cancel, S::Cancelled, OWNER_OR_AM),
@@ -1758,6 +1771,42 @@ mod tests {
         );
         assert!(allowed_transitions(S::Closed, A::AccountManager).is_empty());
         assert!(allowed_transitions(S::Draft, A::System).is_empty());
+    }
+
+    #[test]
+    fn system_events_are_taken_by_the_system_only_and_offered_to_no_person() {
+        let events: Vec<Transition> = Transition::ALL
+            .into_iter()
+            .filter(|t| t.is_system_event())
+            .collect();
+        assert_eq!(
+            events,
+            [
+                T::FirstContractAccepted,
+                T::AllPublishedOrEnded,
+                T::AllRatedOrEnded
+            ]
+        );
+        for (from, t, to, _) in TABLE.iter().filter(|row| row.1.is_system_event()) {
+            assert_eq!(next_state(*from, *t, A::System, ""), Ok(*to));
+            for person in [A::SellerOwner, A::SellerOperator, A::AccountManager] {
+                assert_eq!(
+                    next_state(*from, *t, person, ""),
+                    Err(TransitionError::NotAllowedFor),
+                    "{t:?} by {person:?}"
+                );
+            }
+        }
+        for from in CampaignState::ALL {
+            for person in [A::SellerOwner, A::SellerOperator, A::AccountManager] {
+                assert!(
+                    !allowed_transitions(from, person)
+                        .iter()
+                        .any(|t| t.is_system_event()),
+                    "{from:?} offers {person:?} a system event"
+                );
+            }
+        }
     }
 
     #[test]

@@ -534,20 +534,25 @@ pub async fn transition(
     repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, id).await?;
     ctx.require_active()?;
     ctx.require(&[Access::Owner, Access::Operator, Access::AccountManager])?;
-    let Some(input) = form.into_input(id) else {
-        return Err(AppError::NotFound);
-    };
+    // A system event is refused as it is read: no form posts one.
+    let input = form.into_input(id);
     // Moves with their own pages are not taken here.
-    if matches!(
-        input.transition,
-        Transition::Submit
-            | Transition::SendShortlist
-            | Transition::RequestAnotherRound
-            | Transition::ApproveShortlist
-    ) {
+    if let Ok(input) = &input
+        && matches!(
+            input.transition,
+            Transition::Submit
+                | Transition::SendShortlist
+                | Transition::RequestAnotherRound
+                | Transition::ApproveShortlist
+        )
+    {
         return Err(AppError::Forbidden);
     }
-    match actions::move_campaign(&mut ctx.tx, &ctx.actor, input).await {
+    let moved = match input {
+        Ok(input) => actions::move_campaign(&mut ctx.tx, &ctx.actor, input).await,
+        Err(e) => Err(e),
+    };
+    match moved {
         Ok(_) => {
             ctx.tx.commit().await?;
             flash(&session, "ok", "campaigns.moved").await?;

@@ -12,7 +12,7 @@ use super::domain::{self, ContractEvent, ContractState, Terms, TermsInput};
 use super::repo::{self, NewCollaboration, NewVersion, TransitionRecord};
 use crate::audit;
 use crate::auth::Actor;
-use crate::campaigns::actions::{MoveCampaign, move_campaign};
+use crate::campaigns::actions::record_system_event;
 use crate::campaigns::domain::{CampaignState, Decision, Transition};
 use crate::error::{DomainError, DomainResult};
 use crate::kernel::FieldErrors;
@@ -282,14 +282,11 @@ pub async fn record_collaboration_event(
             .await?
             .ok_or(DomainError::NotFound)?;
         if campaign.state == CampaignState::Contracting {
-            let moved = move_campaign(
+            let moved = record_system_event(
                 tx,
                 actor,
-                MoveCampaign {
-                    campaign_id: row.campaign_id,
-                    transition: Transition::FirstContractAccepted,
-                    reason: String::new(),
-                },
+                row.campaign_id,
+                Transition::FirstContractAccepted,
             )
             .await;
             match moved {

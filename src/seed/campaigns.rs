@@ -424,7 +424,7 @@ pub async fn seed_campaigns(
             _ => &[],
         };
         for t in later {
-            let moved = campaigns::move_campaign(conn, am, move_by(*t, "")).await;
+            let moved = campaigns::record_system_event(conn, am, id, *t).await;
             step("moving the campaign on", moved)?;
         }
     }

@@ -94,7 +94,7 @@ pub async fn add_member(
         )
     };
     let (user_id, needs_password) = match &existing {
-        Some(user) => (user.id, user.password_hash.is_none()),
+        Some(user) => (user.id, !user.has_password),
         None => (
             users::create_invited(tx, &email, &name, None)
                 .await

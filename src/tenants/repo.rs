@@ -215,7 +215,7 @@ pub async fn members(conn: &mut PgConnection, tenant_id: Uuid) -> Result<Vec<Mem
     sqlx::query_as!(
         Member,
         r#"SELECT m.user_id, u.display_name, u.email, m.role AS "role: MemberRole", m.created_at,
-         u.password_hash IS NOT NULL AS "has_password!"
+         u.has_password AS "has_password!"
          FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.tenant_id = $1
          ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'operator' THEN 1 ELSE 2 END, u.display_name"#,
@@ -372,7 +372,7 @@ pub async fn member(
     sqlx::query_as!(
         Member,
         r#"SELECT m.user_id, u.display_name, u.email, m.role AS "role: MemberRole", m.created_at,
-         u.password_hash IS NOT NULL AS "has_password!"
+         u.has_password AS "has_password!"
          FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.tenant_id = $1 AND m.user_id = $2"#,
         tenant_id,

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use askama::Template;
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Router};
@@ -21,6 +21,7 @@ use serde::Deserialize;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::config::Config;
 use crate::error::{ErrorDetail, ErrorPage};
 use crate::state::AppState;
 use front::Front;
@@ -58,6 +59,52 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     response
+}
+
+/// The scheme half of the cross-site check: `CsrfLayer` compares the `Origin`'s host and port
+/// with the request's, not its scheme. A state-changing request whose `Origin` (or, without one,
+/// `Referer`) names another scheme than this server's own ([`own_scheme`]) is refused, so a page
+/// on `https://host:port` cannot post to `http://host:port`, nor the other way round.
+pub async fn same_scheme(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        let headers = request.headers();
+        let claimed = headers
+            .get(header::ORIGIN)
+            .or_else(|| headers.get(header::REFERER))
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once("://"))
+            .map(|(scheme, _)| scheme.to_ascii_lowercase());
+        if claimed.is_some_and(|scheme| scheme != own_scheme(&state.config, headers)) {
+            return crate::error::AppError::Forbidden.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// The scheme this server is reached by: `SEXTANT_PUBLIC_URL`'s; else, with
+/// `SEXTANT_TRUST_PROXY`, the proxy's `X-Forwarded-Proto`; else https with
+/// `SEXTANT_COOKIE_SECURE` (served behind TLS), http without.
+pub fn own_scheme(config: &Config, headers: &HeaderMap) -> &'static str {
+    let https = if let Some((scheme, _)) = config
+        .public_url
+        .as_deref()
+        .and_then(|url| url.split_once("://"))
+    {
+        scheme.eq_ignore_ascii_case("https")
+    } else if let Some(proto) = config
+        .trust_proxy
+        .then(|| headers.get("x-forwarded-proto"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+    {
+        proto.trim().eq_ignore_ascii_case("https")
+    } else {
+        config.cookie_secure
+    };
+    if https { "https" } else { "http" }
 }
 
 #[derive(Template)]
@@ -357,11 +404,7 @@ where
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("localhost");
-        let scheme = if config.cookie_secure {
-            "https"
-        } else {
-            "http"
-        };
+        let scheme = own_scheme(&config, &parts.headers);
         Ok(PublicOrigin(format!("{scheme}://{host}")))
     }
 }
@@ -389,7 +432,28 @@ pub async fn set_lang(Form(form): Form<LangForm>) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{own_scheme, safe_next};
+    use crate::config::Config;
+    use axum::http::HeaderMap;
+
+    #[test]
+    fn the_own_scheme_comes_from_the_public_url_then_a_trusted_proxy_then_secure_cookies() {
+        let mut config = Config::for_tests("postgres://unused".into());
+        let mut proxied = HeaderMap::new();
+        proxied.insert("x-forwarded-proto", "https".parse().unwrap());
+        assert_eq!(own_scheme(&config, &HeaderMap::new()), "http");
+        // An untrusted header changes nothing.
+        assert_eq!(own_scheme(&config, &proxied), "http");
+        config.cookie_secure = true;
+        assert_eq!(own_scheme(&config, &HeaderMap::new()), "https");
+        config.cookie_secure = false;
+        config.trust_proxy = true;
+        assert_eq!(own_scheme(&config, &proxied), "https");
+        config.public_url = Some("http://sextant.example".into());
+        assert_eq!(own_scheme(&config, &proxied), "http");
+        config.public_url = Some("HTTPS://sextant.example/".into());
+        assert_eq!(own_scheme(&config, &HeaderMap::new()), "https");
+    }
 
     #[test]
     fn only_local_paths_are_followed() {

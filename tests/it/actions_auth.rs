@@ -27,10 +27,10 @@ async fn auth_tx(app: &TestApp) -> Tx {
 
 /// Whether `password` is now `email`'s password.
 async fn password_is(app: &TestApp, email: &str, password: &str) -> bool {
-    let row = users::find_by_email(app.db.pool(), email).await.unwrap();
+    let candidate = users::login_candidate(app.db.pool(), email).await.unwrap();
     app.state
         .passwords
-        .verify(row.and_then(|r| r.password_hash), password)
+        .verify(candidate.and_then(|c| c.password_hash), password)
         .await
 }
 

@@ -30,6 +30,7 @@ mod onboarding;
 mod orders;
 mod performance;
 mod rls;
+mod security;
 mod seed;
 mod seller_creators;
 mod support;
