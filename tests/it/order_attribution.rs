@@ -124,7 +124,15 @@ async fn payment_times_commission_bases_and_shopify_parts_are_kept_per_line() {
            90.00,9.00,80.00,8.00,05/03/2026 14:30:00,05/03/2026 14:31:00,/\n"
         + "577200000000000002,1729001,Lumi Lamp,50.00,GBP,1,No,Shipped,someone,Video,/,10%,\
            50.00,5.00,/,/,06/03/2026 09:00:00,/,/\n";
-    let id = upload_validated(&app, &owner, uk, "2026-03-20T10:00", "kept.csv", file.into()).await;
+    let id = upload_validated(
+        &app,
+        &owner,
+        uk,
+        "2026-03-20T10:00",
+        "kept.csv",
+        file.into(),
+    )
+    .await;
     import(&app, &owner, id).await;
     let shopify = shop_id(&app, "lumi", "lumihome.invalid · Shopify").await;
     let file = "Name,Email,Financial Status,Paid at,Currency,Subtotal,Shipping,Taxes,Total,\
@@ -177,10 +185,7 @@ async fn payment_times_commission_bases_and_shopify_parts_are_kept_per_line() {
     assert_eq!((second.1, second.3, second.4), (None, None, None));
     assert_eq!(second.2, d("50"));
     let order = by_key("#9001");
-    assert_eq!(
-        order.1,
-        Some(time::macros::datetime!(2026-05-01 08:05 UTC))
-    );
+    assert_eq!(order.1, Some(time::macros::datetime!(2026-05-01 08:05 UTC)));
     assert_eq!(
         (order.5, order.6, order.7, order.8),
         (d("100"), d("10"), d("7.5"), d("8.25"))
@@ -245,7 +250,8 @@ async fn payment_times_commission_bases_and_shopify_parts_are_kept_per_line() {
     let file = tiktok_header()
         + "577200000000000003,1729001,Lumi Lamp,20.00,GBP,1,No,Shipped,someone,Video,/,10%,\
            20.00,2.00,/,/,07/03/2026 09:00:00,/,/\n";
-    let lacking = upload_validated(&app, &owner, uk, "2026-03-21T10:00", "l.csv", file.into()).await;
+    let lacking =
+        upload_validated(&app, &owner, uk, "2026-03-21T10:00", "l.csv", file.into()).await;
     let page = app
         .get_ok(&owner, &format!("/t/lumi/orders/imports/{lacking}"))
         .await;
@@ -274,7 +280,12 @@ async fn two_collaborations(app: &TestApp, shop: Uuid) -> (Uuid, Uuid) {
     .unwrap();
     let mut ids = Vec::new();
     for (code, state, accepted, ended) in [
-        ("SPRING", "settled", "2026-01-01 00:00Z", Some("2026-03-15 00:00Z")),
+        (
+            "SPRING",
+            "settled",
+            "2026-01-01 00:00Z",
+            Some("2026-03-15 00:00Z"),
+        ),
         ("AUTUMN", "accepted", "2026-03-20 00:00Z", None),
     ] {
         let (campaign, collaboration) = (Uuid::now_v7(), Uuid::now_v7());
@@ -543,7 +554,10 @@ async fn reimports_say_already_imported_or_older_and_undo_takes_back_only_its_ow
         .get_ok(&owner, &format!("/t/lumi/orders/imports/{again}"))
         .await;
     assert!(page.contains("Already imported: 0 changed."), "{page}");
-    assert!(page.contains(r#"data-testid="lines-unchanged">6<"#), "{page}");
+    assert!(
+        page.contains(r#"data-testid="lines-unchanged">6<"#),
+        "{page}"
+    );
     assert!(page.contains(r#"data-testid="lines-new">0<"#), "{page}");
 
     // An export taken before the current one: it loses every line.
@@ -608,10 +622,10 @@ async fn reimports_say_already_imported_or_older_and_undo_takes_back_only_its_ow
     assert_eq!(left, vec![(order(6), "person".to_string())]);
     let audit = app.audit_of(&older.to_string()).await;
     assert!(
-        audit
-            .iter()
-            .any(|(a, _, after)| a == "orders.undo"
-                && after.as_ref().is_some_and(|x| x["attributions_removed"] == 4)),
+        audit.iter().any(|(a, _, after)| a == "orders.undo"
+            && after
+                .as_ref()
+                .is_some_and(|x| x["attributions_removed"] == 4)),
         "{audit:?}"
     );
     // Imported again, the rule attributes the lines afresh.

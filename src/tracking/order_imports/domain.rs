@@ -422,14 +422,20 @@ mod tests {
         vec![
             Candidate {
                 video_ids: vec!["v-spring".into()],
-                posts: Some((datetime!(2026-03-10 12:00 UTC), datetime!(2026-03-10 12:00 UTC))),
+                posts: Some((
+                    datetime!(2026-03-10 12:00 UTC),
+                    datetime!(2026-03-10 12:00 UTC),
+                )),
                 accepted_at: Some(datetime!(2026-03-01 0:00 UTC)),
                 ended_at: Some(datetime!(2026-05-01 0:00 UTC)),
                 ..candidate(1)
             },
             Candidate {
                 video_ids: vec!["v-autumn".into()],
-                posts: Some((datetime!(2026-09-05 12:00 UTC), datetime!(2026-09-05 12:00 UTC))),
+                posts: Some((
+                    datetime!(2026-09-05 12:00 UTC),
+                    datetime!(2026-09-05 12:00 UTC),
+                )),
                 accepted_at: Some(datetime!(2026-09-01 0:00 UTC)),
                 ..candidate(2)
             },
@@ -475,7 +481,11 @@ mod tests {
     #[test]
     fn a_creators_only_collaboration_takes_the_line_whenever_it_was_placed() {
         assert_eq!(
-            attribute(datetime!(2020-01-01 0:00 UTC), Some("other"), &[candidate(7)]),
+            attribute(
+                datetime!(2020-01-01 0:00 UTC),
+                Some("other"),
+                &[candidate(7)]
+            ),
             Ok((uuid::Uuid::from_u128(7), AttributedBy::SingleCollaboration))
         );
         assert_eq!(
@@ -513,7 +523,10 @@ mod tests {
     fn two_collaborations_holding_the_order_time_leave_the_line_to_a_person() {
         let mut both = spring_and_autumn();
         both[1].accepted_at = Some(datetime!(2026-02-01 0:00 UTC));
-        both[1].posts = Some((datetime!(2026-03-20 0:00 UTC), datetime!(2026-03-20 0:00 UTC)));
+        both[1].posts = Some((
+            datetime!(2026-03-20 0:00 UTC),
+            datetime!(2026-03-20 0:00 UTC),
+        ));
         assert_eq!(
             attribute(datetime!(2026-03-25 0:00 UTC), None, &both),
             Err(Unattributed::Ambiguous(2))
