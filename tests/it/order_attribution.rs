@@ -101,9 +101,10 @@ async fn the_rejected_rows_csv_downloads_whole_with_gzip_br_or_no_compression() 
         }
         let lines: Vec<&str> = csv.lines().collect();
         assert!(lines[0].starts_with('\u{feff}'), "BOM then the header");
-        assert_eq!(lines.len(), 1 + 10_000, "{accept:?}: every rejected row");
+        // Each bad row has three problems (the amount and both commission bases).
+        assert_eq!(lines.len(), 1 + 30_000, "{accept:?}: every rejected row");
         assert!(lines[1].starts_with("2,"), "{}", lines[1]);
-        assert!(lines[10_000].starts_with("10001,"), "{}", lines[10_000]);
+        assert!(lines[30_000].starts_with("10001,"), "{}", lines[30_000]);
     }
     // The server task did not panic: the app still answers.
     assert_eq!(
@@ -210,7 +211,7 @@ async fn payment_times_commission_bases_and_shopify_parts_are_kept_per_line() {
         .get_ok(&owner, &format!("/t/lumi/orders/imports/{id}"))
         .await;
     assert!(page.contains("data-testid=\"fields-note\""), "{page}");
-    assert!(page.contains("imported before payment times"), "{page}");
+    assert!(page.contains("本批次导入时尚未保存付款时间"), "{page}");
     let list = app.get_ok(&owner, "/t/lumi/orders/imports").await;
     assert_eq!(list.matches("data-testid=\"predates-fields\"").count(), 1);
 
@@ -256,7 +257,7 @@ async fn payment_times_commission_bases_and_shopify_parts_are_kept_per_line() {
         .get_ok(&owner, &format!("/t/lumi/orders/imports/{lacking}"))
         .await;
     assert!(
-        page.contains("This export carried no: Payment time, Actual Commission Base, Actual Commission Payment."),
+        page.contains("该导出文件没有：付款时间, 实际佣金基数, 实际佣金。"),
         "{page}"
     );
 }
@@ -441,7 +442,8 @@ async fn a_creator_with_two_collaborations_is_credited_by_content_post_window_th
         .nth(1)
         .and_then(|s| s.split("</p>").next())
         .unwrap_or_else(|| panic!("{page}"));
-    for (rule, n) in [("Post window", 1), ("Active period", 2), ("Content ID", 1)] {
+    // The page speaks the default language (zh-CN).
+    for (rule, n) in [("发布窗口", 1), ("合作期内", 2), ("内容 ID", 1)] {
         assert!(
             rules.contains(&format!("{rule} <span class=\"num\">{n}</span>")),
             "{rules}"
@@ -458,12 +460,11 @@ async fn a_creator_with_two_collaborations_is_credited_by_content_post_window_th
             .to_string()
     };
     assert!(
-        row(3).contains("None of this creator&#x27;s 2 collaborations ran at the order time")
-            || row(3).contains("None of this creator's 2 collaborations ran at the order time"),
+        row(3).contains("下单时该达人的 2 个合作都不在进行中"),
         "{}",
         row(3)
     );
-    assert!(row(6).contains("No creator username"), "{}", row(6));
+    assert!(row(6).contains("没有达人用户名或已知折扣码"), "{}", row(6));
 }
 
 #[tokio::test]
@@ -559,7 +560,7 @@ async fn reimports_say_already_imported_or_older_and_undo_takes_back_only_its_ow
     let page = app
         .get_ok(&owner, &format!("/t/lumi/orders/imports/{again}"))
         .await;
-    assert!(page.contains("Already imported: 0 changed."), "{page}");
+    assert!(page.contains("已导入过：0 行变更。"), "{page}");
     assert!(
         page.contains(r#"data-testid="lines-unchanged">6<"#),
         "{page}"
@@ -572,10 +573,7 @@ async fn reimports_say_already_imported_or_older_and_undo_takes_back_only_its_ow
     let page = app
         .get_ok(&owner, &format!("/t/lumi/orders/imports/{older}"))
         .await;
-    assert!(
-        page.contains("Older than the current export: 0 changed."),
-        "{page}"
-    );
+    assert!(page.contains("早于当前导出：0 行变更。"), "{page}");
     assert!(page.contains(r#"data-testid="lines-older">6<"#), "{page}");
     assert_eq!(attributions(&app).await, automatic);
 
