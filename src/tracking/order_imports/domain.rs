@@ -332,6 +332,9 @@ impl Candidate {
     }
 }
 
+/// Whether a collaboration's period holds an order time.
+type PeriodTest = fn(&Candidate, OffsetDateTime) -> bool;
+
 /// Why a line stays for a person to attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unattributed {
@@ -386,7 +389,7 @@ pub fn attribute(
         [one] => return Ok((one.collaboration_id, AttributedBy::SingleCollaboration)),
         _ => {}
     }
-    let rules: [(fn(&Candidate, OffsetDateTime) -> bool, AttributedBy); 2] = [
+    let rules: [(PeriodTest, AttributedBy); 2] = [
         (Candidate::post_window_holds, AttributedBy::PostWindow),
         (Candidate::active_at, AttributedBy::ActivePeriod),
     ];

@@ -485,8 +485,7 @@ fn staging_row(out: &mut Vec<u8>, order: &Order) -> u8 {
     field(out, line_key.unwrap_or(""));
     field(out, &time_text(order.created_at()));
     // The kept fields, in the column order of `repo::copy_in_staging` after `product_name`.
-    let kept: [(LineField, Option<String>); 8];
-    match order {
+    let kept: [(LineField, Option<String>); 8] = match order {
         Order::TikTok(o) => {
             opt_field(out, o.status.as_deref());
             field(out, &o.currency);
@@ -503,7 +502,7 @@ fn staging_row(out: &mut Vec<u8>, order: &Order) -> u8 {
                 decimal_text(o.actual_commission.or(o.est_commission)).as_deref(),
             );
             opt_field(out, o.product_name.as_deref());
-            kept = [
+            [
                 (LineField::PaidAt, o.paid_at.map(time_text)),
                 (
                     LineField::EstCommissionBase,
@@ -521,7 +520,7 @@ fn staging_row(out: &mut Vec<u8>, order: &Order) -> u8 {
                 (LineField::Discounts, None),
                 (LineField::Shipping, None),
                 (LineField::Tax, None),
-            ];
+            ]
         }
         Order::Shopify(o) => {
             let refunds = order.refunds();
@@ -548,7 +547,7 @@ fn staging_row(out: &mut Vec<u8>, order: &Order) -> u8 {
             opt_field(out, None);
             let joined: String = names.join("; ").chars().take(1_000).collect();
             opt_field(out, (!joined.is_empty()).then_some(joined.as_str()));
-            kept = [
+            [
                 (LineField::PaidAt, o.paid_at.map(time_text)),
                 (LineField::EstCommissionBase, None),
                 (LineField::ActualCommissionBase, None),
@@ -557,9 +556,9 @@ fn staging_row(out: &mut Vec<u8>, order: &Order) -> u8 {
                 (LineField::Discounts, Some(o.discount_amount.to_string())),
                 (LineField::Shipping, decimal_text(o.shipping)),
                 (LineField::Tax, decimal_text(o.taxes)),
-            ];
+            ]
         }
-    }
+    };
     let mut present = 0;
     for (i, (f, value)) in kept.iter().enumerate() {
         if value.is_some() {
