@@ -27,6 +27,7 @@ mod matching;
 mod members;
 mod negotiation;
 mod onboarding;
+mod order_attribution;
 mod orders;
 mod performance;
 mod rls;

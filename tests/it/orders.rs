@@ -10,10 +10,10 @@ use uuid::Uuid;
 
 use crate::support::*;
 
-const US_SHOP: &str = "Lumi Home US · TikTok Shop";
+pub(crate) const US_SHOP: &str = "Lumi Home US · TikTok Shop";
 const SHOPIFY_SHOP: &str = "lumihome.invalid · Shopify";
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
         "{}/tests/fixtures/orders/{name}",
         env!("CARGO_MANIFEST_DIR")
@@ -21,7 +21,7 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-async fn shop_id(app: &TestApp, slug: &str, name: &str) -> Uuid {
+pub(crate) async fn shop_id(app: &TestApp, slug: &str, name: &str) -> Uuid {
     let tenant = app.tenant_id(slug).await;
     let mut tx = app.db.tenant_tx(tenant, None).await.unwrap();
     let id = sqlx::query_scalar("SELECT id FROM shops WHERE name = $1")
@@ -33,7 +33,7 @@ async fn shop_id(app: &TestApp, slug: &str, name: &str) -> Uuid {
     id
 }
 
-async fn post_upload(
+pub(crate) async fn post_upload(
     app: &TestApp,
     client: &reqwest::Client,
     slug: &str,
@@ -55,7 +55,7 @@ async fn post_upload(
         .unwrap()
 }
 
-async fn state_of(app: &TestApp, id: Uuid) -> String {
+pub(crate) async fn state_of(app: &TestApp, id: Uuid) -> String {
     let mut tx = app
         .db
         .system_tx(sextant::db::SystemScope::ImportJob)
@@ -70,7 +70,7 @@ async fn state_of(app: &TestApp, id: Uuid) -> String {
     state
 }
 
-async fn wait_for(app: &TestApp, id: Uuid, wanted: &str) {
+pub(crate) async fn wait_for(app: &TestApp, id: Uuid, wanted: &str) {
     for _ in 0..200 {
         let state = state_of(app, id).await;
         if state == wanted {
@@ -89,7 +89,7 @@ async fn wait_for(app: &TestApp, id: Uuid, wanted: &str) {
 }
 
 /// Uploads a file and waits for its validation run; returns the import id.
-async fn upload_validated(
+pub(crate) async fn upload_validated(
     app: &TestApp,
     client: &reqwest::Client,
     shop: Uuid,
@@ -126,7 +126,7 @@ async fn upload_fixture(
     upload_validated(app, client, shop, exported_at, name, fixture(name)).await
 }
 
-async fn import(app: &TestApp, client: &reqwest::Client, id: Uuid) {
+pub(crate) async fn import(app: &TestApp, client: &reqwest::Client, id: Uuid) {
     let res = app
         .post_form(client, &format!("/t/lumi/orders/imports/{id}/confirm"), &[])
         .await;
@@ -629,7 +629,7 @@ async fn demo_orders_are_imported_and_attributed_and_a_person_attributes_the_res
             let row: (i64, i64, i64, i64) = sqlx::query_as(
                 "SELECT (SELECT count(*) FROM order_imports WHERE state = 'imported'), \
                    (SELECT count(*) FROM orders_current), \
-                   (SELECT count(*) FROM orders_current WHERE attributed_by IN ('creator', 'content')), \
+                   (SELECT count(*) FROM orders_current WHERE attributed_by IN ('content', 'single_collaboration', 'post_window', 'active_period')), \
                    (SELECT count(*) FROM orders_current WHERE attributed_by = 'discount_code')",
             )
             .fetch_one(&mut *tx)

@@ -551,6 +551,9 @@ mod tests {
             created_at: datetime!(2026-05-01 0:00 UTC),
             paid_at: None,
             refunded_amount: Decimal::ZERO,
+            subtotal: None,
+            shipping: None,
+            taxes: None,
             items: vec![],
         });
         let mut one = KpiInput::default();

@@ -206,16 +206,22 @@ async fn move_import(
     if to == ImportState::Cancelled {
         repo::clear_staging(tx, tenant.id, id).await?;
     }
+    let mut after = json!({
+        "state": to.code(),
+        "filename": row.filename,
+        "rows_good": row.rows_good,
+    });
+    if to == ImportState::Undone {
+        // What the batch attributed by itself goes with it; a person's attributions stay.
+        let removed = repo::remove_batch_attributions(tx, tenant.id, id).await?;
+        after["attributions_removed"] = json!(removed);
+    }
     audit::record(
         tx,
         actor
             .audit(command.audit_action(), "order_import", id)
             .before(json!({ "state": from.code() }))
-            .after(json!({
-                "state": to.code(),
-                "filename": row.filename,
-                "rows_good": row.rows_good,
-            })),
+            .after(after),
     )
     .await?;
     Ok(to)
@@ -307,4 +313,100 @@ pub async fn attribute_order_line(
     )
     .await?;
     Ok(before)
+}
+
+/// A person credits several order lines at once to one collaboration (the unattributed page's
+/// checkboxes).
+#[derive(Clone, Debug)]
+pub struct AttributeOrderLines {
+    /// (shop, order key, line key) of each line chosen.
+    pub lines: Vec<(Uuid, String, String)>,
+    /// None when the form named none readable.
+    pub collaboration_id: Option<Uuid>,
+}
+
+/// The bulk attribution form: `line` once per ticked box (`repo::line_ref`), one collaboration.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct AttributeOrderLinesForm {
+    pub line: Vec<String>,
+    pub collaboration_id: String,
+}
+
+impl AttributeOrderLinesForm {
+    /// The action's input; None when a line reference is unreadable.
+    pub fn parse(self) -> Option<AttributeOrderLines> {
+        Some(AttributeOrderLines {
+            lines: self
+                .line
+                .iter()
+                .map(|l| repo::parse_line_ref(l))
+                .collect::<Option<Vec<_>>>()?,
+            collaboration_id: self.collaboration_id.parse().ok(),
+        })
+    }
+}
+
+/// The most lines one bulk attribution takes (a page of the unattributed list is 100).
+pub const MAX_BULK_LINES: usize = 1_000;
+
+/// Credits every chosen line (current lines of the tenant) to one of its collaborations, like
+/// `attribute_order_line` for each, audited once with the count. No line chosen, or too many,
+/// is the `line` field's error; an unknown collaboration the `collaboration_id` field's; an
+/// unknown line is `NotFound` and nothing changes. Returns how many lines were credited.
+pub async fn attribute_order_lines(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: AttributeOrderLines,
+) -> DomainResult<usize> {
+    let tenant = actor.tenant()?;
+    require_editor(actor)?;
+    let mut errors = FieldErrors::new();
+    if input.lines.is_empty() {
+        errors.insert("line".into(), "orders.error.no_lines");
+    } else if input.lines.len() > MAX_BULK_LINES {
+        errors.insert("line".into(), "orders.error.too_many_lines");
+    }
+    let known = repo::collaborations(tx).await?;
+    let collaboration = input
+        .collaboration_id
+        .filter(|c| known.iter().any(|k| k.id == *c));
+    if collaboration.is_none() {
+        errors.insert(
+            "collaboration_id".into(),
+            "orders.error.collaboration_unknown",
+        );
+    }
+    let (Some(collaboration), true) = (collaboration, errors.is_empty()) else {
+        return Err(DomainError::Invalid(errors));
+    };
+    let mut lines = input.lines;
+    lines.sort();
+    lines.dedup();
+    for (shop_id, order_key, line_key) in &lines {
+        if !repo::order_exists(tx, *shop_id, order_key, line_key).await? {
+            return Err(DomainError::NotFound);
+        }
+        repo::attribute_by_person(
+            tx,
+            tenant.id,
+            *shop_id,
+            order_key,
+            line_key,
+            collaboration,
+            actor.user_id,
+        )
+        .await?;
+    }
+    audit::record(
+        tx,
+        actor
+            .audit("orders.attribute_many", "collaboration", collaboration)
+            .after(json!({
+                "lines": lines.len(),
+                "attributed_by": "person",
+            })),
+    )
+    .await?;
+    Ok(lines.len())
 }

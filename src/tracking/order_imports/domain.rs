@@ -158,9 +158,394 @@ pub fn fits_shop(format: OrderFormat, platform: &str) -> bool {
     )
 }
 
+/// A field of an order line kept for settlement (SPEC §9) and rating (§7) beside the amount:
+/// the `order_lines` column of the same name. A batch records which of them its file carried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineField {
+    PaidAt,
+    EstCommissionBase,
+    ActualCommissionBase,
+    ActualCommission,
+    Subtotal,
+    Discounts,
+    Shipping,
+    Tax,
+}
+
+impl LineField {
+    pub const ALL: [LineField; 8] = [
+        LineField::PaidAt,
+        LineField::EstCommissionBase,
+        LineField::ActualCommissionBase,
+        LineField::ActualCommission,
+        LineField::Subtotal,
+        LineField::Discounts,
+        LineField::Shipping,
+        LineField::Tax,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            LineField::PaidAt => "paid_at",
+            LineField::EstCommissionBase => "est_commission_base",
+            LineField::ActualCommissionBase => "actual_commission_base",
+            LineField::ActualCommission => "actual_commission",
+            LineField::Subtotal => "subtotal",
+            LineField::Discounts => "discounts",
+            LineField::Shipping => "shipping",
+            LineField::Tax => "tax",
+        }
+    }
+
+    /// The message key of its name (`orders.field.*`).
+    pub fn label_key(self) -> &'static str {
+        match self {
+            LineField::PaidAt => "orders.field.paid_at",
+            LineField::EstCommissionBase => "orders.field.est_commission_base",
+            LineField::ActualCommissionBase => "orders.field.actual_commission_base",
+            LineField::ActualCommission => "orders.field.actual_commission",
+            LineField::Subtotal => "orders.field.subtotal",
+            LineField::Discounts => "orders.field.discounts",
+            LineField::Shipping => "orders.field.shipping",
+            LineField::Tax => "orders.field.tax",
+        }
+    }
+
+    /// Its bit in a set of fields (`LineFields`).
+    pub fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    /// The fields an export of `format` can carry.
+    pub fn of_format(format: OrderFormat) -> &'static [LineField] {
+        match format {
+            OrderFormat::TikTokAffiliate => &[
+                LineField::PaidAt,
+                LineField::EstCommissionBase,
+                LineField::ActualCommissionBase,
+                LineField::ActualCommission,
+            ],
+            OrderFormat::Shopify => &[
+                LineField::PaidAt,
+                LineField::Subtotal,
+                LineField::Discounts,
+                LineField::Shipping,
+                LineField::Tax,
+            ],
+        }
+    }
+
+    /// The codes of the fields in the set `bits`.
+    pub fn codes(bits: u8) -> Vec<String> {
+        LineField::ALL
+            .into_iter()
+            .filter(|f| bits & f.bit() != 0)
+            .map(|f| f.code().to_string())
+            .collect()
+    }
+}
+
+/// What a batch's page says of the kept fields: None when its file carried every field its
+/// export can; `Predates` for a batch validated before they were kept (the backfill reads its
+/// stored file); else the fields no row of the file had.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldsNote {
+    Predates,
+    Lacks(Vec<LineField>),
+}
+
+pub fn fields_note(format: Option<OrderFormat>, carried: Option<&[String]>) -> Option<FieldsNote> {
+    let format = format?;
+    let Some(carried) = carried else {
+        return Some(FieldsNote::Predates);
+    };
+    let lacking: Vec<LineField> = LineField::of_format(format)
+        .iter()
+        .copied()
+        .filter(|f| !carried.iter().any(|c| c == f.code()))
+        .collect();
+    (!lacking.is_empty()).then_some(FieldsNote::Lacks(lacking))
+}
+
+/// Which rule credited an order line to a collaboration (the `order_attributions.attributed_by`
+/// column), in the order the rules are tried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttributedBy {
+    /// TikTok `Content ID` = the video id of one of the collaboration's posts.
+    Content,
+    /// Shopify: one of the order's discount codes is the collaboration's code.
+    DiscountCode,
+    /// The creator has this one collaboration with the tenant.
+    SingleCollaboration,
+    /// The order was placed within the post window of exactly one of the creator's
+    /// collaborations.
+    PostWindow,
+    /// The order was placed within the active period (contract accepted … ended) of exactly
+    /// one of the creator's collaborations.
+    ActivePeriod,
+    /// A person chose it.
+    Person,
+}
+
+impl AttributedBy {
+    pub fn code(self) -> &'static str {
+        match self {
+            AttributedBy::Content => "content",
+            AttributedBy::DiscountCode => "discount_code",
+            AttributedBy::SingleCollaboration => "single_collaboration",
+            AttributedBy::PostWindow => "post_window",
+            AttributedBy::ActivePeriod => "active_period",
+            AttributedBy::Person => "person",
+        }
+    }
+}
+
+/// How long after a post orders are still credited to it: the last metrics window (D30).
+pub const POST_WINDOW: time::Duration = time::Duration::days(30);
+
+/// One collaboration an order line could belong to: one of the tenant's collaborations with
+/// the creator named on the line (not proposed, not cancelled).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    pub collaboration_id: uuid::Uuid,
+    /// The video ids of its posts.
+    pub video_ids: Vec<String>,
+    /// When its first and its last post were published (None without posts).
+    pub posts: Option<(OffsetDateTime, OffsetDateTime)>,
+    /// When its contract was accepted (None if it never was) and when it ended (None while it
+    /// runs).
+    pub accepted_at: Option<OffsetDateTime>,
+    pub ended_at: Option<OffsetDateTime>,
+}
+
+impl Candidate {
+    /// From its first post to [`POST_WINDOW`] after its last one.
+    fn post_window_holds(&self, at: OffsetDateTime) -> bool {
+        self.posts
+            .is_some_and(|(first, last)| first <= at && at < last + POST_WINDOW)
+    }
+
+    /// From the contract's acceptance until it ended (or still).
+    fn active_at(&self, at: OffsetDateTime) -> bool {
+        self.accepted_at.is_some_and(|from| from <= at)
+            && self.ended_at.is_none_or(|until| at < until)
+    }
+}
+
+/// Whether a collaboration's period holds an order time.
+type PeriodTest = fn(&Candidate, OffsetDateTime) -> bool;
+
+/// Why a line stays for a person to attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unattributed {
+    /// The line names no creator (nor a known code).
+    NoCreator,
+    /// The creator has no collaboration with the tenant.
+    NoCollaboration,
+    /// Several collaborations hold the order time (how many).
+    Ambiguous(usize),
+    /// The creator has several collaborations and none holds the order time.
+    OutsideEveryPeriod(usize),
+}
+
+impl Unattributed {
+    /// The message key of the reason (`orders.reason.*`, with `count` where it has one).
+    pub fn key(self) -> &'static str {
+        match self {
+            Unattributed::NoCreator => "orders.reason.no_creator",
+            Unattributed::NoCollaboration => "orders.reason.no_collaboration",
+            Unattributed::Ambiguous(_) => "orders.reason.ambiguous",
+            Unattributed::OutsideEveryPeriod(_) => "orders.reason.outside",
+        }
+    }
+
+    pub fn count(self) -> usize {
+        match self {
+            Unattributed::Ambiguous(n) | Unattributed::OutsideEveryPeriod(n) => n,
+            _ => 0,
+        }
+    }
+}
+
+/// The attribution rule for a line that names a creator (SPEC §5), tried in order: the post
+/// whose video the line's `Content ID` names; the creator's only collaboration; the one
+/// collaboration whose post window holds the order time; the one whose active period holds
+/// it. Where a rule finds several, the line is ambiguous and waits for a person.
+pub fn attribute(
+    placed_at: OffsetDateTime,
+    content_id: Option<&str>,
+    candidates: &[Candidate],
+) -> Result<(uuid::Uuid, AttributedBy), Unattributed> {
+    if let Some(content) = content_id
+        && let [one] = candidates
+            .iter()
+            .filter(|c| c.video_ids.iter().any(|v| v == content))
+            .collect::<Vec<_>>()[..]
+    {
+        return Ok((one.collaboration_id, AttributedBy::Content));
+    }
+    match candidates {
+        [] => return Err(Unattributed::NoCollaboration),
+        [one] => return Ok((one.collaboration_id, AttributedBy::SingleCollaboration)),
+        _ => {}
+    }
+    let rules: [(PeriodTest, AttributedBy); 2] = [
+        (Candidate::post_window_holds, AttributedBy::PostWindow),
+        (Candidate::active_at, AttributedBy::ActivePeriod),
+    ];
+    for (holds, rule) in rules {
+        let matching: Vec<&Candidate> = candidates.iter().filter(|c| holds(c, placed_at)).collect();
+        match matching[..] {
+            [] => continue,
+            [one] => return Ok((one.collaboration_id, rule)),
+            _ => return Err(Unattributed::Ambiguous(matching.len())),
+        }
+    }
+    Err(Unattributed::OutsideEveryPeriod(candidates.len()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::macros::datetime;
+
+    fn candidate(n: u128) -> Candidate {
+        Candidate {
+            collaboration_id: uuid::Uuid::from_u128(n),
+            video_ids: vec![],
+            posts: None,
+            accepted_at: None,
+            ended_at: None,
+        }
+    }
+
+    /// A spring collaboration (accepted 1 March, posted 10 March, ended 1 May) and an autumn one
+    /// (accepted 1 September, posted 5 September, still running) with the same creator.
+    fn spring_and_autumn() -> Vec<Candidate> {
+        vec![
+            Candidate {
+                video_ids: vec!["v-spring".into()],
+                posts: Some((
+                    datetime!(2026-03-10 12:00 UTC),
+                    datetime!(2026-03-10 12:00 UTC),
+                )),
+                accepted_at: Some(datetime!(2026-03-01 0:00 UTC)),
+                ended_at: Some(datetime!(2026-05-01 0:00 UTC)),
+                ..candidate(1)
+            },
+            Candidate {
+                video_ids: vec!["v-autumn".into()],
+                posts: Some((
+                    datetime!(2026-09-05 12:00 UTC),
+                    datetime!(2026-09-05 12:00 UTC),
+                )),
+                accepted_at: Some(datetime!(2026-09-01 0:00 UTC)),
+                ..candidate(2)
+            },
+        ]
+    }
+
+    #[test]
+    fn a_batch_says_which_kept_fields_its_file_lacked_or_that_it_predates_them() {
+        let tiktok = Some(OrderFormat::TikTokAffiliate);
+        assert_eq!(fields_note(tiktok, None), Some(FieldsNote::Predates));
+        let all = LineField::codes(0xff);
+        assert_eq!(fields_note(tiktok, Some(&all)), None);
+        let some = LineField::codes(LineField::PaidAt.bit() | LineField::EstCommissionBase.bit());
+        assert_eq!(
+            fields_note(tiktok, Some(&some)),
+            Some(FieldsNote::Lacks(vec![
+                LineField::ActualCommissionBase,
+                LineField::ActualCommission
+            ]))
+        );
+        assert_eq!(
+            fields_note(Some(OrderFormat::Shopify), Some(&some)),
+            Some(FieldsNote::Lacks(vec![
+                LineField::Subtotal,
+                LineField::Discounts,
+                LineField::Shipping,
+                LineField::Tax
+            ]))
+        );
+        assert_eq!(fields_note(None, None), None);
+    }
+
+    #[test]
+    fn the_content_id_of_a_post_wins_over_every_period() {
+        let both = spring_and_autumn();
+        // Placed in autumn, but from the spring video.
+        assert_eq!(
+            attribute(datetime!(2026-09-20 0:00 UTC), Some("v-spring"), &both),
+            Ok((uuid::Uuid::from_u128(1), AttributedBy::Content))
+        );
+    }
+
+    #[test]
+    fn a_creators_only_collaboration_takes_the_line_whenever_it_was_placed() {
+        assert_eq!(
+            attribute(
+                datetime!(2020-01-01 0:00 UTC),
+                Some("other"),
+                &[candidate(7)]
+            ),
+            Ok((uuid::Uuid::from_u128(7), AttributedBy::SingleCollaboration))
+        );
+        assert_eq!(
+            attribute(datetime!(2020-01-01 0:00 UTC), None, &[]),
+            Err(Unattributed::NoCollaboration)
+        );
+    }
+
+    #[test]
+    fn with_two_collaborations_the_post_window_then_the_active_period_decides() {
+        let both = spring_and_autumn();
+        // Within 30 days of the spring post.
+        assert_eq!(
+            attribute(datetime!(2026-04-01 0:00 UTC), None, &both),
+            Ok((uuid::Uuid::from_u128(1), AttributedBy::PostWindow))
+        );
+        // Autumn accepted, not yet posted: its active period.
+        assert_eq!(
+            attribute(datetime!(2026-09-03 0:00 UTC), None, &both),
+            Ok((uuid::Uuid::from_u128(2), AttributedBy::ActivePeriod))
+        );
+        // Spring is over and autumn not accepted yet.
+        assert_eq!(
+            attribute(datetime!(2026-06-15 0:00 UTC), None, &both),
+            Err(Unattributed::OutsideEveryPeriod(2))
+        );
+        // The 30 days after the spring post end on 9 April at noon; spring ran until 1 May.
+        assert_eq!(
+            attribute(datetime!(2026-04-20 0:00 UTC), None, &both),
+            Ok((uuid::Uuid::from_u128(1), AttributedBy::ActivePeriod))
+        );
+    }
+
+    #[test]
+    fn two_collaborations_holding_the_order_time_leave_the_line_to_a_person() {
+        let mut both = spring_and_autumn();
+        both[1].accepted_at = Some(datetime!(2026-02-01 0:00 UTC));
+        both[1].posts = Some((
+            datetime!(2026-03-20 0:00 UTC),
+            datetime!(2026-03-20 0:00 UTC),
+        ));
+        assert_eq!(
+            attribute(datetime!(2026-03-25 0:00 UTC), None, &both),
+            Err(Unattributed::Ambiguous(2))
+        );
+        // Before either posted, both contracts were running.
+        assert_eq!(
+            attribute(datetime!(2026-03-05 0:00 UTC), None, &both),
+            Err(Unattributed::Ambiguous(2))
+        );
+        // The same video id on two posts is no tracked link either.
+        both[1].video_ids = vec!["v-spring".into()];
+        assert_eq!(
+            attribute(datetime!(2026-03-05 0:00 UTC), Some("v-spring"), &both),
+            Err(Unattributed::Ambiguous(2))
+        );
+    }
 
     #[test]
     fn the_export_time_is_a_local_minute_in_the_tenants_zone() {

@@ -12,7 +12,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::actions::{self, EDITORS, ExportFile, StoredExport};
-use super::domain::{ImportCommand, ImportState, LOCAL_MINUTE};
+use super::domain::{self, FieldsNote, ImportCommand, ImportState, LOCAL_MINUTE};
 use super::{ingest, repo};
 use crate::auth::{Actor, CurrentUser};
 use crate::error::{AppError, AppResult, DomainError};
@@ -32,6 +32,8 @@ use crate::web::{fmt, render_with};
 const UNATTRIBUTED_PAGE: i64 = 100;
 /// How far the unattributed lines are counted ("more than 1,000" past it).
 const UNATTRIBUTED_COUNTED: i64 = 1_000;
+/// Rejected rows read per query while the errors CSV streams.
+const ERRORS_CSV_PAGE: i64 = 5_000;
 
 pub struct ImportView {
     pub id: Uuid,
@@ -52,6 +54,14 @@ pub struct ImportView {
     /// Progress of the validation run in per mille; None while importing (indeterminate).
     pub permille: Option<i64>,
     pub failure: Option<String>,
+    /// What the import did line by line (new, changed, unchanged, older): None before it ran.
+    pub lines: Option<[String; 4]>,
+    /// "Already imported: 0 changed" / "Older than the current export: 0 changed" when the
+    /// import changed nothing.
+    pub result: Option<String>,
+    /// Which kept fields the batch lacks, or that it predates them.
+    pub fields_note: Option<String>,
+    pub predates_fields: bool,
 }
 
 fn view(lang: Lang, time_zone: &str, row: repo::ImportRow) -> ImportView {
@@ -63,7 +73,45 @@ fn view(lang: Lang, time_zone: &str, row: repo::ImportRow) -> ImportView {
         }
         _ => Some(0),
     };
+    let format = [OrderFormat::TikTokAffiliate, OrderFormat::Shopify]
+        .into_iter()
+        .find(|f| row.format.as_deref() == Some(f.code()));
+    let note = domain::fields_note(format, row.line_fields.as_deref());
+    let counts = (
+        row.lines_new,
+        row.lines_changed,
+        row.lines_unchanged,
+        row.lines_older,
+    );
+    let (lines, result) = match counts {
+        (Some(new), Some(changed), Some(unchanged), Some(older)) => (
+            Some([new, changed, unchanged, older].map(fmt::number)),
+            match (new + changed, unchanged, older) {
+                (0, u, 0) if u > 0 => Some(lang.t("orders.result_same")),
+                (0, 0, o) if o > 0 => Some(lang.t("orders.result_older")),
+                _ => None,
+            },
+        ),
+        _ => (None, None),
+    };
     ImportView {
+        lines,
+        result,
+        predates_fields: note == Some(FieldsNote::Predates),
+        fields_note: note.map(|n| match n {
+            FieldsNote::Predates => lang.t("orders.fields_predates"),
+            FieldsNote::Lacks(fields) => lang.t_with(
+                "orders.fields_lacks",
+                &[(
+                    "fields",
+                    &fields
+                        .iter()
+                        .map(|f| lang.t(f.label_key()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )],
+            ),
+        }),
         id: row.id,
         shop: row.shop_name,
         filename: row.filename,
@@ -392,6 +440,8 @@ struct ShowPage {
     can_edit: bool,
     errors: Vec<ErrorLine>,
     more_errors: i64,
+    /// (rule's name, lines) the import attributed by each rule.
+    rules: Vec<(String, String)>,
 }
 
 fn error_line(lang: Lang, e: repo::ErrorRow) -> ErrorLine {
@@ -414,6 +464,16 @@ pub async fn show(
     let row = load(&mut ctx, &id).await?;
     let shown = repo::errors(&mut ctx.tx, row.id, 0, ERRORS_SHOWN as i64).await?;
     let total = repo::error_count(&mut ctx.tx, row.id).await?;
+    let rules = repo::batch_attribution_counts(&mut ctx.tx, row.id)
+        .await?
+        .into_iter()
+        .map(|(rule, n)| {
+            (
+                lang.t(&format!("performance.attributed_by.{rule}")),
+                fmt::number(n),
+            )
+        })
+        .collect();
     let path = format!("/t/{}/orders/imports/{}", ctx.tenant.slug, row.id);
     let layout = layout(&state, &session, lang, &ctx, "orders.import_title", &path).await?;
     let can_edit = ctx.actor.require(EDITORS).is_ok();
@@ -425,6 +485,7 @@ pub async fn show(
             layout,
             import,
             can_edit,
+            rules,
             more_errors: (total - shown.len() as i64).max(0),
             errors: shown.into_iter().map(|e| error_line(lang, e)).collect(),
         },
@@ -485,20 +546,26 @@ pub async fn errors_csv(
     first.extend_from_slice(&header_row);
     let (db, tenant_id, user_id, import_id) =
         (state.db.clone(), ctx.tenant.id, ctx.user.id, row.id);
+    // The state is the seq to read after, None once the last page is out: a short page ends
+    // the stream without one more query. The whole body is fused, so a layer that polls again
+    // after the end (the compression layer does) gets `None`, not a panic.
     let pages = futures_util::stream::unfold(Some(0i64), move |after| {
         let db = db.clone();
         async move {
             let after = after?;
             let page = async {
                 let mut tx = db.tenant_tx(tenant_id, Some(user_id)).await?;
-                let rows = repo::errors(&mut tx, import_id, after, 5_000).await?;
+                let rows = repo::errors(&mut tx, import_id, after, ERRORS_CSV_PAGE).await?;
                 tx.commit().await?;
                 Ok::<_, sqlx::Error>(rows)
             };
             match page.await {
                 Ok(rows) if rows.is_empty() => None,
                 Ok(rows) => {
-                    let next = rows.last().map(|r| r.seq);
+                    let next = rows
+                        .last()
+                        .map(|r| r.seq)
+                        .filter(|_| rows.len() as i64 == ERRORS_CSV_PAGE);
                     let mut out = Vec::new();
                     for e in rows {
                         let e = error_line(lang, e);
@@ -515,10 +582,10 @@ pub async fn errors_csv(
             }
         }
     });
-    let body = futures_util::StreamExt::chain(
+    let body = futures_util::StreamExt::fuse(futures_util::StreamExt::chain(
         futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }),
         pages,
-    );
+    ));
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -592,6 +659,10 @@ pub struct UnattributedView {
     pub placed_at: String,
     pub amount: String,
     pub hint: String,
+    /// Why no rule attributed it.
+    pub reason: String,
+    /// The line's checkbox value (`repo::line_ref`).
+    pub line_ref: String,
 }
 
 #[derive(Template)]
@@ -647,10 +718,34 @@ pub async fn unattributed(
         fmt::number(counted)
     };
     let collaborations = repo::collaborations(&mut ctx.tx).await?;
+    let mut handles: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.creator_username.clone())
+        .collect();
+    handles.sort();
+    handles.dedup();
+    let candidates = repo::candidates_by_handle(&mut ctx.tx, tenant, Some(&handles)).await?;
     let zone = ctx.tenant.time_zone.clone();
     let rows = rows
         .into_iter()
         .map(|r| UnattributedView {
+            reason: {
+                let why = match &r.creator_username {
+                    None => Err(domain::Unattributed::NoCreator),
+                    Some(handle) => domain::attribute(
+                        r.placed_at,
+                        r.content_id.as_deref(),
+                        candidates.get(handle).map_or(&[][..], Vec::as_slice),
+                    ),
+                };
+                match why {
+                    Err(why) => lang.t_with(why.key(), &[("count", &why.count().to_string())]),
+                    // A rule fits now (a collaboration or post added since the import): a
+                    // person confirms it here.
+                    Ok(_) => lang.t("orders.reason.fits_now"),
+                }
+            },
+            line_ref: repo::line_ref(r.shop_id, &r.order_key, &r.line_key),
             shop_id: r.shop_id,
             shop: r.shop_name,
             placed_at: fmt::datetime(r.placed_at, &zone),
@@ -718,11 +813,43 @@ pub async fn attribute(
         actions::require_editor(&ctx.actor)?;
         return Err(AppError::NotFound);
     };
+    let done = actions::attribute_order_line(&mut ctx.tx, &ctx.actor, input)
+        .await
+        .map(drop);
+    back_to_unattributed(session, front, ctx, done, "orders.flash.attributed").await
+}
+
+/// A person credits the ticked order lines to one collaboration.
+pub async fn attribute_many(
+    session: Session,
+    front: Front,
+    mut ctx: TenantCtx,
+    Form(form): Form<actions::AttributeOrderLinesForm>,
+) -> AppResult<Response> {
+    let Some(input) = form.parse() else {
+        actions::require_editor(&ctx.actor)?;
+        return Err(AppError::NotFound);
+    };
+    let done = actions::attribute_order_lines(&mut ctx.tx, &ctx.actor, input)
+        .await
+        .map(drop);
+    back_to_unattributed(session, front, ctx, done, "orders.flash.attributed_many").await
+}
+
+/// After an attribution: committed and back to the list with `ok`; a field's problem flashed
+/// there for a browser (problem+json for a program).
+async fn back_to_unattributed(
+    session: Session,
+    front: Front,
+    ctx: TenantCtx,
+    done: Result<(), DomainError>,
+    ok: &str,
+) -> AppResult<Response> {
     let back = format!("/t/{}/orders/unattributed", ctx.tenant.slug);
-    match actions::attribute_order_line(&mut ctx.tx, &ctx.actor, input).await {
-        Ok(_) => {
+    match done {
+        Ok(()) => {
             ctx.tx.commit().await?;
-            flash(&session, "ok", "orders.flash.attributed").await?;
+            flash(&session, "ok", ok).await?;
             Ok(Redirect::to(&back).into_response())
         }
         Err(DomainError::Invalid(errors)) if !front.is_json() => {

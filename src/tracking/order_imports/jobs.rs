@@ -24,7 +24,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
-use super::domain::ImportState;
+use super::domain::{self, ImportState, LineField};
 use super::repo::{self, JobClaim as Claim};
 use super::{stream, xlsx};
 use crate::db::{Db, SystemScope};
@@ -64,6 +64,12 @@ impl ImportWorker {
         let worker = ImportWorker { wake: wake.clone() };
         let id = format!("{}-{}", std::process::id(), Uuid::now_v7());
         tokio::spawn(async move {
+            // Once per start: batches imported before the kept fields were get them now.
+            match backfill_line_fields(&db, &storage).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(batches = n, "order imports: kept fields backfilled"),
+                Err(e) => tracing::warn!(error = %e, "order imports: backfill stopped"),
+            }
             loop {
                 if db.pool().is_closed() {
                     break;
@@ -206,6 +212,8 @@ struct Summary {
     rows: usize,
     good: usize,
     rejected: usize,
+    /// The kept fields some good row had a value for (`LineField::bit`s).
+    line_fields: u8,
 }
 
 async fn validate(db: &Db, storage: &Storage, job: &Claim, worker: &str) -> anyhow::Result<()> {
@@ -269,6 +277,7 @@ async fn validate(db: &Db, storage: &Storage, job: &Claim, worker: &str) -> anyh
             rows: summary.rows as i64,
             good: summary.good as i64,
             rejected: summary.rejected as i64,
+            line_fields: LineField::codes(summary.line_fields),
         },
     )
     .await?;
@@ -362,6 +371,7 @@ struct CopyOut<'a> {
     good: usize,
     rejected_lines: HashSet<usize>,
     error_seq: u64,
+    line_fields: u8,
 }
 
 impl<'a> CopyOut<'a> {
@@ -374,6 +384,7 @@ impl<'a> CopyOut<'a> {
             good: 0,
             rejected_lines: HashSet::new(),
             error_seq: 0,
+            line_fields: 0,
         }
     }
 
@@ -382,7 +393,7 @@ impl<'a> CopyOut<'a> {
             Entry::Order(order) => {
                 self.good += 1;
                 self.staging.extend_from_slice(self.prefix.as_bytes());
-                staging_row(&mut self.staging, &order);
+                self.line_fields |= staging_row(&mut self.staging, &order);
                 if self.staging.len() >= COPY_BLOCK {
                     let block =
                         std::mem::replace(&mut self.staging, Vec::with_capacity(COPY_BLOCK + 4096));
@@ -421,6 +432,7 @@ impl<'a> CopyOut<'a> {
         Ok(Summary {
             good: self.good,
             rejected: self.rejected_lines.len(),
+            line_fields: self.line_fields,
             ..summary
         })
     }
@@ -464,14 +476,16 @@ fn decimal_text(d: Option<Decimal>) -> Option<String> {
     d.map(|d| d.to_string())
 }
 
-/// One staging row (after the tenant and import columns).
-fn staging_row(out: &mut Vec<u8>, order: &Order) {
+/// One staging row (after the tenant and import columns); returns the kept fields it has a
+/// value for (`LineField::bit`s).
+fn staging_row(out: &mut Vec<u8>, order: &Order) -> u8 {
     let (order_key, line_key) = order.key();
     field(out, &order.line().to_string());
     field(out, order_key);
     field(out, line_key.unwrap_or(""));
     field(out, &time_text(order.created_at()));
-    match order {
+    // The kept fields, in the column order of `repo::copy_in_staging` after `product_name`.
+    let kept: [(LineField, Option<String>); 8] = match order {
         Order::TikTok(o) => {
             opt_field(out, o.status.as_deref());
             field(out, &o.currency);
@@ -487,7 +501,26 @@ fn staging_row(out: &mut Vec<u8>, order: &Order) {
                 out,
                 decimal_text(o.actual_commission.or(o.est_commission)).as_deref(),
             );
-            opt(out, o.product_name.as_deref());
+            opt_field(out, o.product_name.as_deref());
+            [
+                (LineField::PaidAt, o.paid_at.map(time_text)),
+                (
+                    LineField::EstCommissionBase,
+                    decimal_text(o.est_commission_base),
+                ),
+                (
+                    LineField::ActualCommissionBase,
+                    decimal_text(o.actual_commission_base),
+                ),
+                (
+                    LineField::ActualCommission,
+                    decimal_text(o.actual_commission),
+                ),
+                (LineField::Subtotal, None),
+                (LineField::Discounts, None),
+                (LineField::Shipping, None),
+                (LineField::Tax, None),
+            ]
         }
         Order::Shopify(o) => {
             let refunds = order.refunds();
@@ -513,10 +546,28 @@ fn staging_row(out: &mut Vec<u8>, order: &Order) {
             opt_field(out, None);
             opt_field(out, None);
             let joined: String = names.join("; ").chars().take(1_000).collect();
-            opt(out, (!joined.is_empty()).then_some(joined.as_str()));
+            opt_field(out, (!joined.is_empty()).then_some(joined.as_str()));
+            [
+                (LineField::PaidAt, o.paid_at.map(time_text)),
+                (LineField::EstCommissionBase, None),
+                (LineField::ActualCommissionBase, None),
+                (LineField::ActualCommission, None),
+                (LineField::Subtotal, decimal_text(o.subtotal)),
+                (LineField::Discounts, Some(o.discount_amount.to_string())),
+                (LineField::Shipping, decimal_text(o.shipping)),
+                (LineField::Tax, decimal_text(o.taxes)),
+            ]
         }
+    };
+    let mut present = 0;
+    for (i, (f, value)) in kept.iter().enumerate() {
+        if value.is_some() {
+            present |= f.bit();
+        }
+        opt(out, value.as_deref());
+        out.push(if i + 1 == kept.len() { b'\n' } else { b'\t' });
     }
-    out.push(b'\n');
+    present
 }
 
 /// One error row (after the tenant and import columns).
@@ -547,9 +598,112 @@ async fn import(db: &Db, job: &Claim, worker: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     let inserted = repo::insert_order_lines(&mut tx, job, shop_id, exported_at).await?;
-    repo::attribute_batch(&mut tx, job.tenant_id, job.id).await?;
+    let counts = repo::line_counts(&mut tx, job, shop_id, exported_at).await?;
+    attribute_batch(&mut tx, job.tenant_id, job.id).await?;
     repo::clear_staging(&mut tx, job.tenant_id, job.id).await?;
-    repo::finish_import(&mut tx, job, worker, staged - inserted as i64).await?;
+    repo::finish_import(&mut tx, job, worker, staged - inserted as i64, &counts).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Automatic attributions recorded per statement.
+const ATTRIBUTIONS_PER_INSERT: usize = 20_000;
+
+/// Attributes the batch's lines nobody is credited with yet (an existing attribution, automatic
+/// or a person's, is kept: it is keyed by the line, so it survives newer exports). A line naming
+/// a creator goes by `domain::attribute` over the creator's collaborations; a Shopify order by
+/// its discount codes. What no rule settles stays for a person.
+async fn attribute_batch(
+    conn: &mut sqlx::PgConnection,
+    tenant_id: Uuid,
+    import_id: Uuid,
+) -> sqlx::Result<()> {
+    let candidates = repo::candidates_by_handle(conn, tenant_id, None).await?;
+    if !candidates.is_empty() {
+        let handles: Vec<String> = candidates.keys().cloned().collect();
+        let lines = repo::lines_to_attribute(conn, tenant_id, import_id, &handles).await?;
+        for chunk in lines.chunks(ATTRIBUTIONS_PER_INSERT) {
+            let mut new = repo::NewAttributions::default();
+            for line in chunk {
+                let of_creator = candidates
+                    .get(&line.creator_username)
+                    .map_or(&[][..], Vec::as_slice);
+                if let Ok((collaboration, rule)) =
+                    domain::attribute(line.placed_at, line.content_id.as_deref(), of_creator)
+                {
+                    new.shop_ids.push(line.shop_id);
+                    new.order_keys.push(line.order_key.clone());
+                    new.line_keys.push(line.line_key.clone());
+                    new.collaboration_ids.push(collaboration);
+                    new.rules.push(rule.code().to_string());
+                }
+            }
+            if !new.shop_ids.is_empty() {
+                repo::insert_attributions(conn, tenant_id, import_id, &new).await?;
+            }
+        }
+    }
+    repo::attribute_discount_codes(conn, tenant_id, import_id).await
+}
+
+/// Fills the kept fields (`LineField`) of the lines of batches imported before they were kept,
+/// from each batch's stored file, one batch per transaction; a batch done records which fields
+/// its file carried, so it is never read again (the backfill is idempotent, and several
+/// servers share the work). Returns how many batches it filled.
+pub async fn backfill_line_fields(db: &Db, storage: &Storage) -> anyhow::Result<usize> {
+    let mut filled = 0;
+    loop {
+        let mut tx = db.system_tx(SystemScope::ImportJob).await?;
+        let Some(batch) = repo::next_batch_without_fields(&mut tx).await? else {
+            tx.commit().await?;
+            return Ok(filled);
+        };
+        let fields = match reread_into_staging(&mut tx, storage, &batch).await {
+            Ok(fields) => {
+                repo::fill_line_fields(&mut tx, batch.tenant_id, batch.id).await?;
+                fields
+            }
+            Err(e) => {
+                // A file gone or unreadable gives nothing: the batch then says it lacks them.
+                tracing::warn!(error = %e, import = %batch.id, "order import backfill: file unreadable");
+                Vec::new()
+            }
+        };
+        repo::clear_staging(&mut tx, batch.tenant_id, batch.id).await?;
+        repo::set_line_fields(&mut tx, batch.tenant_id, batch.id, &fields).await?;
+        tx.commit().await?;
+        filled += 1;
+    }
+}
+
+/// Parses a batch's stored file again into staging (its good rows, as the validation run
+/// stages them); returns the kept fields the file carried.
+async fn reread_into_staging(
+    tx: &mut sqlx::PgConnection,
+    storage: &Storage,
+    batch: &repo::BatchWithoutFields,
+) -> anyhow::Result<Vec<String>> {
+    let zone = shop_zone(&batch.time_zone)
+        .ok_or_else(|| anyhow::anyhow!("unknown time zone {}", batch.time_zone))?;
+    let spool = storage.spool(&batch.storage_key).await?;
+    let file = spool.reopen()?;
+    let (send, mut receive) = mpsc::channel::<Block>(4);
+    let (tenant_id, import_id) = (batch.tenant_id, batch.id);
+    let parser = tokio::task::spawn_blocking(move || {
+        let counted = Counted {
+            inner: std::io::BufReader::with_capacity(1 << 16, file),
+            read: Arc::new(AtomicU64::new(0)),
+        };
+        parse_to_blocks(counted, zone, tenant_id, import_id, &send)
+    });
+    let mut staging = repo::copy_in_staging(tx).await?;
+    while let Some(block) = receive.recv().await {
+        // The rejected rows were reported when the batch was validated.
+        if let Block::Staging(b) = block {
+            staging.send(b).await?;
+        }
+    }
+    let summary = parser.await??;
+    staging.finish().await?;
+    Ok(LineField::codes(summary.line_fields))
 }

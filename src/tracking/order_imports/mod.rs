@@ -68,4 +68,8 @@ pub fn router() -> Router<AppState> {
             "/t/{tenant_slug}/orders/attribute",
             post(handlers::attribute),
         )
+        .route(
+            "/t/{tenant_slug}/orders/attribute-many",
+            post(handlers::attribute_many),
+        )
 }

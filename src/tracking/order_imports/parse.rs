@@ -103,6 +103,9 @@ pub enum Column {
     CreatedAt,
     PaidAt,
     RefundedAmount,
+    Subtotal,
+    Shipping,
+    Taxes,
     LineitemQuantity,
     LineitemName,
     LineitemPrice,
@@ -145,6 +148,9 @@ const SHOPIFY_COLUMNS: &[(Column, &str, bool)] = &[
     (Column::CreatedAt, "Created at", true),
     (Column::PaidAt, "Paid at", false),
     (Column::RefundedAmount, "Refunded Amount", false),
+    (Column::Subtotal, "Subtotal", false),
+    (Column::Shipping, "Shipping", false),
+    (Column::Taxes, "Taxes", false),
     (Column::LineitemQuantity, "Lineitem quantity", true),
     (Column::LineitemName, "Lineitem name", false),
     (Column::LineitemPrice, "Lineitem price", true),
@@ -320,6 +326,11 @@ pub struct ShopifyOrder {
     pub created_at: OffsetDateTime,
     pub paid_at: Option<OffsetDateTime>,
     pub refunded_amount: Decimal,
+    /// `Subtotal`, `Shipping` and `Taxes` as the export writes them (None when it has no such
+    /// column or the cell is empty).
+    pub subtotal: Option<Decimal>,
+    pub shipping: Option<Decimal>,
+    pub taxes: Option<Decimal>,
     pub items: Vec<ShopifyLineItem>,
 }
 
@@ -949,6 +960,9 @@ fn shopify_order<C: Cells + ?Sized>(row: &mut RowReader<'_, C>) -> Option<Shopif
     let created_at = row.require(Column::CreatedAt, |c| parse_time(c, zone));
     let paid_at = row.get(Column::PaidAt, |c| parse_time(c, zone));
     let refunded_amount = row.get(Column::RefundedAmount, |c| parse_money(c, ccy, false));
+    let subtotal = row.get(Column::Subtotal, |c| parse_money(c, ccy, false));
+    let shipping = row.get(Column::Shipping, |c| parse_money(c, ccy, false));
+    let taxes = row.get(Column::Taxes, |c| parse_money(c, ccy, false));
     if !row.errors.is_empty() {
         return None;
     }
@@ -963,6 +977,9 @@ fn shopify_order<C: Cells + ?Sized>(row: &mut RowReader<'_, C>) -> Option<Shopif
         created_at: created_at?,
         paid_at,
         refunded_amount: refunded_amount.unwrap_or_default(),
+        subtotal,
+        shipping,
+        taxes,
         items: Vec::new(),
     })
 }

@@ -2,12 +2,14 @@
 //! writes (tenant-scoped transactions), and the background job's statements (claims, heartbeats,
 //! the COPYs into staging and errors, the import itself; system scope `ImportJob`).
 
+use std::collections::HashMap;
+
 use sqlx::PgConnection;
 use sqlx::postgres::PgCopyIn;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::domain::ImportState;
+use super::domain::{Candidate, ImportState};
 use crate::storage::StoredObject;
 
 #[derive(Debug, Clone)]
@@ -46,6 +48,12 @@ pub struct ImportRow {
     pub failure: Option<String>,
     pub failure_detail: Option<String>,
     pub created_by: Option<String>,
+    /// Which kept fields the file carried (`domain::LineField` codes); None before they were.
+    pub line_fields: Option<Vec<String>>,
+    pub lines_new: Option<i64>,
+    pub lines_changed: Option<i64>,
+    pub lines_unchanged: Option<i64>,
+    pub lines_older: Option<i64>,
 }
 
 /// `query_as!` of `ImportRow`s: the imports with their shop, file and author, then `$tail`
@@ -57,7 +65,8 @@ macro_rules! import_rows {
             r#"SELECT i.id, s.name AS shop_name, u.filename, i.format, i.encoding,
                  i.state AS "state: ImportState", i.exported_at, i.created_at, i.rows_total,
                  i.rows_good, i.rows_rejected, i.duplicate_rows, i.bytes_total, i.bytes_done,
-                 i.failure, i.failure_detail, p.display_name AS "created_by?"
+                 i.failure, i.failure_detail, p.display_name AS "created_by?", i.line_fields,
+                 i.lines_new, i.lines_changed, i.lines_unchanged, i.lines_older
                FROM order_imports i
                JOIN shops s ON s.tenant_id = i.tenant_id AND s.id = i.shop_id
                JOIN uploads u ON u.tenant_id = i.tenant_id AND u.id = i.upload_id
@@ -242,6 +251,7 @@ pub struct UnattributedRow {
     pub creator_username: Option<String>,
     pub discount_code: Option<String>,
     pub product_name: Option<String>,
+    pub content_id: Option<String>,
 }
 
 /// A query macro (`$m`, with its row type when it takes one) over the current order lines nobody
@@ -293,7 +303,7 @@ pub async fn unattributed(
         UnattributedRow,
         r#"SELECT l.shop_id, s.name AS shop_name, l.order_key, l.line_key, l.placed_at,
              l.currency::text AS "currency!", l.amount, l.creator_username, l.discount_code,
-             l.product_name"#,
+             l.product_name, l.content_id"#,
         "JOIN shops s ON s.tenant_id = l.tenant_id AND s.id = l.shop_id",
         "ORDER BY l.placed_at DESC, l.order_key, l.line_key LIMIT $2 OFFSET $3",
         tenant_id,
@@ -340,6 +350,23 @@ pub async fn collaborations(conn: &mut PgConnection) -> sqlx::Result<Vec<Collabo
     .await
 }
 
+/// How many lines an import attributed by itself, by rule (`attributed_by` codes).
+pub async fn batch_attribution_counts(
+    conn: &mut PgConnection,
+    import_id: Uuid,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    Ok(sqlx::query!(
+        r#"SELECT attributed_by, count(*) AS "lines!" FROM order_attributions
+           WHERE import_id = $1 GROUP BY attributed_by ORDER BY attributed_by"#,
+        import_id,
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.attributed_by, r.lines))
+    .collect())
+}
+
 /// Whether the order line is a current one of this tenant.
 pub async fn order_exists(
     conn: &mut PgConnection,
@@ -356,6 +383,32 @@ pub async fn order_exists(
     )
     .fetch_one(conn)
     .await
+}
+
+/// How a page names one order line in a form field: shop, order key and line key, each
+/// percent-encoded, joined by `:` (`parse_line_ref` reads it back).
+pub fn line_ref(shop_id: Uuid, order_key: &str, line_key: &str) -> String {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    format!(
+        "{shop_id}:{}:{}",
+        utf8_percent_encode(order_key, NON_ALPHANUMERIC),
+        utf8_percent_encode(line_key, NON_ALPHANUMERIC)
+    )
+}
+
+pub fn parse_line_ref(value: &str) -> Option<(Uuid, String, String)> {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .ok()
+            .map(|c| c.into_owned())
+    };
+    let mut parts = value.split(':');
+    let (shop, order, line) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((shop.parse().ok()?, decode(order)?, decode(line)?))
 }
 
 /// A person credits an order line to a collaboration (replacing any earlier attribution).
@@ -383,7 +436,7 @@ pub async fn attribute_by_person(
          VALUES ($1, $2, $3, $4, $5, 'person', $6) \
          ON CONFLICT (tenant_id, shop_id, order_key, line_key) DO UPDATE SET \
            collaboration_id = EXCLUDED.collaboration_id, attributed_by = 'person', \
-           attributed_user = EXCLUDED.attributed_user, attributed_at = now()",
+           attributed_user = EXCLUDED.attributed_user, attributed_at = now(), import_id = NULL",
         tenant_id,
         shop_id,
         order_key,
@@ -576,9 +629,80 @@ pub async fn copy_in_staging(conn: &mut PgConnection) -> sqlx::Result<PgCopyIn<&
         "COPY order_import_staging (tenant_id, import_id, line, order_key, line_key, \
          placed_at, status, currency, amount, quantity, refunded_amount, fully_refunded, \
          creator_username, content_id, discount_code, commission_rate, commission, \
-         product_name) FROM STDIN",
+         product_name, paid_at, est_commission_base, actual_commission_base, actual_commission, \
+         subtotal, discounts, shipping, tax) FROM STDIN",
     )
     .await
+}
+
+/// A batch whose lines were imported before the kept fields were (`line_fields` NULL), with its
+/// stored file and its shop's zone.
+#[derive(Debug)]
+pub struct BatchWithoutFields {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub storage_key: String,
+    pub time_zone: String,
+}
+
+/// Takes the oldest batch with lines (imported or undone) that has not recorded its kept
+/// fields, locked for this transaction (another server takes the next).
+pub async fn next_batch_without_fields(
+    conn: &mut PgConnection,
+) -> sqlx::Result<Option<BatchWithoutFields>> {
+    sqlx::query_as!(
+        BatchWithoutFields,
+        "SELECT i.tenant_id, i.id, u.storage_key, s.time_zone FROM order_imports i \
+         JOIN uploads u ON u.tenant_id = i.tenant_id AND u.id = i.upload_id \
+         JOIN shops s ON s.tenant_id = i.tenant_id AND s.id = i.shop_id \
+         WHERE i.line_fields IS NULL AND i.state IN ('imported', 'undone') \
+         ORDER BY i.created_at LIMIT 1 FOR UPDATE OF i SKIP LOCKED"
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Copies the kept fields from the batch's re-staged rows onto its lines (the last row of a
+/// key in the file, as the import took it).
+pub async fn fill_line_fields(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    import_id: Uuid,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        "UPDATE order_lines l SET paid_at = s.paid_at, \
+           est_commission_base = s.est_commission_base, \
+           actual_commission_base = s.actual_commission_base, \
+           actual_commission = s.actual_commission, subtotal = s.subtotal, \
+           discounts = s.discounts, shipping = s.shipping, tax = s.tax \
+         FROM (SELECT DISTINCT ON (order_key, line_key) * FROM order_import_staging \
+               WHERE tenant_id = $1 AND import_id = $2 \
+               ORDER BY order_key, line_key, line DESC) s \
+         WHERE l.tenant_id = $1 AND l.import_id = $2 AND l.order_key = s.order_key \
+           AND l.line_key = s.line_key",
+        tenant_id,
+        import_id,
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+pub async fn set_line_fields(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    import_id: Uuid,
+    fields: &[String],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE order_imports SET line_fields = $3 WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        import_id,
+        fields,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Opens the COPY of rejected rows' problems into `order_import_errors`.
@@ -598,6 +722,8 @@ pub struct ValidationSummary<'a> {
     pub rows: i64,
     pub good: i64,
     pub rejected: i64,
+    /// The kept fields some good row had a value for (`domain::LineField` codes).
+    pub line_fields: Vec<String>,
 }
 
 /// Ends a validation run (only while `worker` holds the job and it is still validating).
@@ -610,8 +736,8 @@ pub async fn finish_validation(
     sqlx::query!(
         "UPDATE order_imports SET state = 'validated', format = $4, encoding = $5, \
            rows_total = $6, rows_done = $6, rows_good = $7, rows_rejected = $8, \
-           bytes_done = bytes_total, job_worker = NULL, job_heartbeat_at = NULL, \
-           job_attempts = 0, updated_at = now() \
+           line_fields = $9, bytes_done = bytes_total, job_worker = NULL, \
+           job_heartbeat_at = NULL, job_attempts = 0, updated_at = now() \
          WHERE tenant_id = $1 AND id = $2 AND job_worker = $3 AND state = 'validating'",
         job.tenant_id,
         job.id,
@@ -621,6 +747,7 @@ pub async fn finish_validation(
         summary.rows,
         summary.good,
         summary.rejected,
+        &summary.line_fields,
     )
     .execute(conn)
     .await?;
@@ -693,11 +820,14 @@ pub async fn insert_order_lines(
         "INSERT INTO order_lines (tenant_id, import_id, shop_id, order_key, line_key, \
            exported_at, placed_at, status, currency, amount, quantity, refunded_amount, \
            fully_refunded, creator_username, content_id, discount_code, commission_rate, \
-           commission, product_name) \
+           commission, product_name, paid_at, est_commission_base, actual_commission_base, \
+           actual_commission, subtotal, discounts, shipping, tax) \
          SELECT DISTINCT ON (s.order_key, s.line_key) s.tenant_id, s.import_id, $3, \
            s.order_key, s.line_key, $4, s.placed_at, s.status, s.currency, s.amount, \
            s.quantity, s.refunded_amount, s.fully_refunded, s.creator_username, s.content_id, \
-           s.discount_code, s.commission_rate, s.commission, s.product_name \
+           s.discount_code, s.commission_rate, s.commission, s.product_name, s.paid_at, \
+           s.est_commission_base, s.actual_commission_base, s.actual_commission, s.subtotal, \
+           s.discounts, s.shipping, s.tax \
          FROM order_import_staging s WHERE s.tenant_id = $1 AND s.import_id = $2 \
          ORDER BY s.order_key, s.line_key, s.line DESC",
         job.tenant_id,
@@ -716,69 +846,233 @@ pub async fn finish_import(
     job: &JobClaim,
     worker: &str,
     duplicate_rows: i64,
+    counts: &LineCounts,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE order_imports SET state = 'imported', imported_at = now(), \
-           duplicate_rows = $4, job_worker = NULL, job_heartbeat_at = NULL, updated_at = now() \
+           duplicate_rows = $4, lines_new = $5, lines_changed = $6, lines_unchanged = $7, \
+           lines_older = $8, job_worker = NULL, job_heartbeat_at = NULL, updated_at = now() \
          WHERE tenant_id = $1 AND id = $2 AND job_worker = $3",
         job.tenant_id,
         job.id,
         worker,
         duplicate_rows,
+        counts.new,
+        counts.changed,
+        counts.unchanged,
+        counts.older,
     )
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Attributes the batch's lines that have no attribution yet (an existing one, automatic or by
-/// a person, is kept: it is keyed by the line, so it survives newer exports).
-/// - TikTok: `Content ID` = a post's video id of the creator (`content`); else the creator's
-///   only collaboration in this tenant, or, when there are several, the only live one (of a
-///   running or evaluating campaign, not ended) (`creator`). Anything still ambiguous stays
-///   unattributed for a person to decide.
-/// - Shopify: any of the order's discount codes = a collaboration's code, case-insensitive.
-pub async fn attribute_batch(
+/// What an import did to each of its lines, against the current line of the same key among the
+/// other imported batches: a key not there before, a line that differs, one identical to it,
+/// and one an import of a later export outranks (it does not count).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineCounts {
+    pub new: i64,
+    pub changed: i64,
+    pub unchanged: i64,
+    pub older: i64,
+}
+
+/// Counts the batch's lines (already in `order_lines`) by what they did; see `LineCounts`.
+pub async fn line_counts(
+    conn: &mut PgConnection,
+    job: &JobClaim,
+    shop_id: Uuid,
+    exported_at: OffsetDateTime,
+) -> sqlx::Result<LineCounts> {
+    let row = sqlx::query!(
+        r#"WITH cur AS (
+             SELECT DISTINCT ON (n.order_key, n.line_key) n.*
+               FROM order_lines n JOIN order_imports j ON j.tenant_id = n.tenant_id
+                 AND j.id = n.import_id AND j.state = 'imported'
+              WHERE n.tenant_id = $1 AND n.shop_id = $3 AND n.import_id <> $2
+              ORDER BY n.order_key, n.line_key, n.exported_at DESC, j.created_at DESC)
+           SELECT count(*) FILTER (WHERE c.order_key IS NULL) AS "new!",
+             count(*) FILTER (WHERE c.exported_at > $4) AS "older!",
+             count(*) FILTER (WHERE c.exported_at <= $4 AND (l.placed_at, l.status, l.currency,
+               l.amount, l.quantity, l.refunded_amount, l.fully_refunded, l.creator_username,
+               l.content_id, l.discount_code, l.commission_rate, l.commission, l.product_name,
+               l.paid_at, l.est_commission_base, l.actual_commission_base, l.actual_commission,
+               l.subtotal, l.discounts, l.shipping, l.tax)
+               IS NOT DISTINCT FROM (c.placed_at, c.status, c.currency, c.amount, c.quantity,
+               c.refunded_amount, c.fully_refunded, c.creator_username, c.content_id,
+               c.discount_code, c.commission_rate, c.commission, c.product_name, c.paid_at,
+               c.est_commission_base, c.actual_commission_base, c.actual_commission,
+               c.subtotal, c.discounts, c.shipping, c.tax)) AS "unchanged!",
+             count(*) AS "all!"
+           FROM order_lines l LEFT JOIN cur c ON c.order_key = l.order_key
+             AND c.line_key = l.line_key
+           WHERE l.tenant_id = $1 AND l.import_id = $2"#,
+        job.tenant_id,
+        job.id,
+        shop_id,
+        exported_at,
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(LineCounts {
+        new: row.new,
+        older: row.older,
+        unchanged: row.unchanged,
+        changed: row.all - row.new - row.older - row.unchanged,
+    })
+}
+
+/// A collaboration of the tenant with a creator, as the attribution rule sees it
+/// (`domain::Candidate`), with the creator's handle.
+#[derive(Debug, Clone)]
+pub struct CandidateRow {
+    pub handle: String,
+    pub collaboration_id: Uuid,
+    pub video_ids: Vec<String>,
+    pub first_post: Option<OffsetDateTime>,
+    pub last_post: Option<OffsetDateTime>,
+    pub accepted_at: Option<OffsetDateTime>,
+    pub ended_at: Option<OffsetDateTime>,
+}
+
+/// The tenant's collaborations (not proposed or cancelled) with the creators of `handles`
+/// (every creator when None): their posts, when the contract was accepted (its creation when no
+/// acceptance is recorded) and when it ended (settled or breached).
+pub async fn attribution_candidates(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    handles: Option<&[String]>,
+) -> sqlx::Result<Vec<CandidateRow>> {
+    sqlx::query_as!(
+        CandidateRow,
+        r#"SELECT cr.handle, c.id AS collaboration_id,
+             coalesce(p.video_ids, '{}') AS "video_ids!", p.first_post, p.last_post,
+             coalesce(t.accepted_at, c.created_at) AS accepted_at, t.ended_at
+           FROM collaborations c JOIN creators cr ON cr.id = c.creator_id
+           LEFT JOIN LATERAL (
+             SELECT array_agg(p.video_id) FILTER (WHERE p.video_id IS NOT NULL) AS video_ids,
+               min(p.published_at) AS first_post, max(p.published_at) AS last_post
+             FROM posts p WHERE p.tenant_id = c.tenant_id AND p.collaboration_id = c.id) p
+             ON true
+           LEFT JOIN LATERAL (
+             SELECT min(x.at) FILTER (WHERE x.to_state = 'accepted') AS accepted_at,
+               min(x.at) FILTER (WHERE x.to_state IN ('settled', 'breached')) AS ended_at
+             FROM contract_transitions x
+             WHERE x.tenant_id = c.tenant_id AND x.collaboration_id = c.id) t ON true
+           WHERE c.tenant_id = $1 AND c.state NOT IN ('proposed', 'cancelled')
+             AND ($2::text[] IS NULL OR cr.handle = ANY ($2))
+           ORDER BY cr.handle, c.created_at"#,
+        tenant_id,
+        handles,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The candidates of `attribution_candidates` as the rule takes them, by creator handle.
+pub async fn candidates_by_handle(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    handles: Option<&[String]>,
+) -> sqlx::Result<HashMap<String, Vec<Candidate>>> {
+    let mut by_handle: HashMap<String, Vec<Candidate>> = HashMap::new();
+    for row in attribution_candidates(conn, tenant_id, handles).await? {
+        by_handle.entry(row.handle).or_default().push(Candidate {
+            collaboration_id: row.collaboration_id,
+            video_ids: row.video_ids,
+            posts: row.first_post.zip(row.last_post),
+            accepted_at: row.accepted_at,
+            ended_at: row.ended_at,
+        });
+    }
+    Ok(by_handle)
+}
+
+/// A line of a batch naming a creator who has collaborations with the tenant, not attributed yet.
+#[derive(Debug, Clone)]
+pub struct LineToAttribute {
+    pub shop_id: Uuid,
+    pub order_key: String,
+    pub line_key: String,
+    pub placed_at: OffsetDateTime,
+    pub creator_username: String,
+    pub content_id: Option<String>,
+}
+
+pub async fn lines_to_attribute(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    import_id: Uuid,
+    handles: &[String],
+) -> sqlx::Result<Vec<LineToAttribute>> {
+    sqlx::query_as!(
+        LineToAttribute,
+        r#"SELECT l.shop_id, l.order_key, l.line_key, l.placed_at,
+             l.creator_username AS "creator_username!", l.content_id
+           FROM order_lines l
+           WHERE l.tenant_id = $1 AND l.import_id = $2 AND l.creator_username = ANY ($3)
+             AND NOT EXISTS (SELECT 1 FROM order_attributions a WHERE a.tenant_id = l.tenant_id
+               AND a.shop_id = l.shop_id AND a.order_key = l.order_key
+               AND a.line_key = l.line_key)"#,
+        tenant_id,
+        import_id,
+        handles,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Automatic attributions the import of a batch decided, one per line.
+#[derive(Debug, Default)]
+pub struct NewAttributions {
+    pub shop_ids: Vec<Uuid>,
+    pub order_keys: Vec<String>,
+    pub line_keys: Vec<String>,
+    pub collaboration_ids: Vec<Uuid>,
+    pub rules: Vec<String>,
+}
+
+/// Records the batch's automatic attributions (a line attributed meanwhile keeps its own).
+pub async fn insert_attributions(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    import_id: Uuid,
+    new: &NewAttributions,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        "INSERT INTO order_attributions (tenant_id, shop_id, order_key, line_key, \
+           collaboration_id, attributed_by, import_id) \
+         SELECT $1, x.shop_id, x.order_key, x.line_key, x.collaboration_id, x.rule, $2 \
+         FROM UNNEST($3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::text[]) \
+           AS x (shop_id, order_key, line_key, collaboration_id, rule) \
+         ON CONFLICT (tenant_id, shop_id, order_key, line_key) DO NOTHING",
+        tenant_id,
+        import_id,
+        &new.shop_ids,
+        &new.order_keys,
+        &new.line_keys,
+        &new.collaboration_ids,
+        &new.rules,
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Shopify: the batch's lines with one of the order's discount codes = a collaboration's code
+/// (case-insensitive; codes are unique in a tenant) are attributed to it (`discount_code`),
+/// unless already attributed.
+pub async fn attribute_discount_codes(
     conn: &mut PgConnection,
     tenant_id: Uuid,
     import_id: Uuid,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "WITH cc AS ( \
-           SELECT cr.handle, array_agg(c.id) AS ids, \
-             array_agg(c.id) FILTER (WHERE k.state IN ('running', 'evaluating') \
-               AND c.state NOT IN ('proposed', 'breached', 'rated', 'settled')) AS live \
-           FROM collaborations c JOIN creators cr ON cr.id = c.creator_id \
-           JOIN campaigns k ON k.tenant_id = c.tenant_id AND k.id = c.campaign_id \
-           WHERE c.tenant_id = $1 AND c.state <> 'cancelled' GROUP BY cr.handle), \
-         pv AS ( \
-           SELECT p.video_id, p.collaboration_id, cr.handle FROM posts p \
-           JOIN collaborations c ON c.tenant_id = p.tenant_id AND c.id = p.collaboration_id \
-           JOIN creators cr ON cr.id = c.creator_id \
-           WHERE p.tenant_id = $1 AND p.video_id IS NOT NULL) \
-         INSERT INTO order_attributions (tenant_id, shop_id, order_key, line_key, \
-           collaboration_id, attributed_by) \
-         SELECT l.tenant_id, l.shop_id, l.order_key, l.line_key, \
-           coalesce(pv.collaboration_id, \
-             CASE WHEN cardinality(cc.ids) = 1 THEN cc.ids[1] ELSE cc.live[1] END), \
-           CASE WHEN pv.collaboration_id IS NOT NULL THEN 'content' ELSE 'creator' END \
-         FROM order_lines l \
-         JOIN cc ON cc.handle = l.creator_username \
-         LEFT JOIN pv ON pv.video_id = l.content_id AND pv.handle = l.creator_username \
-         WHERE l.tenant_id = $1 AND l.import_id = $2 \
-           AND (pv.collaboration_id IS NOT NULL OR cardinality(cc.ids) = 1 \
-             OR coalesce(cardinality(cc.live), 0) = 1) \
-         ON CONFLICT (tenant_id, shop_id, order_key, line_key) DO NOTHING",
-        tenant_id,
-        import_id,
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
         "INSERT INTO order_attributions (tenant_id, shop_id, order_key, line_key, \
-           collaboration_id, attributed_by) \
+           collaboration_id, attributed_by, import_id) \
          SELECT DISTINCT ON (l.order_key, l.line_key) l.tenant_id, l.shop_id, l.order_key, \
-           l.line_key, c.id, 'discount_code' \
+           l.line_key, c.id, 'discount_code', l.import_id \
          FROM order_lines l \
          JOIN collaborations c ON c.tenant_id = l.tenant_id \
            AND lower(c.discount_code) = ANY (string_to_array(lower(l.discount_code), ',')) \
@@ -792,4 +1086,42 @@ pub async fn attribute_batch(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Takes back the automatic attributions an undone batch made (a person's stay): a line no
+/// other imported batch holds loses its attribution; one another batch still holds (the same
+/// export imported again, an older one) keeps it, now as that batch's (the earliest imported),
+/// so undoing that one takes it back in turn. Returns how many were removed.
+pub async fn remove_batch_attributions(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    import_id: Uuid,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"WITH mine AS (
+             SELECT a.shop_id, a.order_key, a.line_key, (
+                 SELECT l.import_id FROM order_lines l JOIN order_imports i
+                   ON i.tenant_id = l.tenant_id AND i.id = l.import_id AND i.state = 'imported'
+                  WHERE l.tenant_id = a.tenant_id AND l.shop_id = a.shop_id
+                    AND l.order_key = a.order_key AND l.line_key = a.line_key
+                    AND l.import_id <> $2
+                  ORDER BY i.imported_at NULLS LAST, i.created_at LIMIT 1) AS heir
+             FROM order_attributions a
+             WHERE a.tenant_id = $1 AND a.import_id = $2 AND a.attributed_by <> 'person'),
+           gone AS (
+             DELETE FROM order_attributions a USING mine m
+             WHERE a.tenant_id = $1 AND a.shop_id = m.shop_id AND a.order_key = m.order_key
+               AND a.line_key = m.line_key AND m.heir IS NULL
+             RETURNING 1),
+           kept AS (
+             UPDATE order_attributions a SET import_id = m.heir FROM mine m
+             WHERE a.tenant_id = $1 AND a.shop_id = m.shop_id AND a.order_key = m.order_key
+               AND a.line_key = m.line_key AND m.heir IS NOT NULL
+             RETURNING 1)
+           SELECT (SELECT count(*) FROM gone) AS "removed!""#,
+        tenant_id,
+        import_id,
+    )
+    .fetch_one(conn)
+    .await
 }
