@@ -168,7 +168,7 @@ mod tests {
             "tab\there",
             "line\nbreak",
             "\u{7f}",
-            "\u{85}",
+            "a\u{85}b",
         ] {
             assert_eq!(check(bad, TextRule::LINE), Err(CONTROL_KEY), "{bad:?}");
         }
