@@ -376,3 +376,105 @@ async fn clicks_per_local_day_follow_the_log_and_the_tenants_time_zone() {
         vec![("2026-05-01".to_string(), 3, 2, 2, 1)]
     );
 }
+
+/// (visitor, bot, over_rate) of every logged click of a link, after the writer's flush.
+async fn logged_rates(app: &TestApp, link: &Link) -> Vec<(Vec<u8>, bool, bool)> {
+    sextant::tracking::links::clicks(&app.state)
+        .flush()
+        .await
+        .unwrap();
+    let mut tx = app.db.tenant_tx(link.tenant_id, None).await.unwrap();
+    sqlx::query_as(
+        "SELECT visitor, bot, over_rate FROM link_clicks WHERE collaboration_id = $1 ORDER BY at, id",
+    )
+    .bind(link.collaboration_id)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap()
+}
+
+/// (counted, flagged over the rate) per visitor, in order of their first click.
+fn per_visitor(rows: &[(Vec<u8>, bool, bool)]) -> Vec<(usize, usize)> {
+    let mut visitors: Vec<(&[u8], usize, usize)> = Vec::new();
+    for (visitor, bot, over) in rows {
+        let at = match visitors.iter().position(|v| v.0 == visitor.as_slice()) {
+            Some(at) => at,
+            None => {
+                visitors.push((visitor, 0, 0));
+                visitors.len() - 1
+            }
+        };
+        assert!(
+            !*over || *bot,
+            "a click over the rate is flagged like a bot"
+        );
+        visitors[at].1 += usize::from(!bot);
+        visitors[at].2 += usize::from(*over);
+    }
+    visitors.into_iter().map(|v| (v.1, v.2)).collect()
+}
+
+#[tokio::test]
+async fn fifteen_quick_clicks_from_one_visitor_redirect_all_count_ten_and_flag_five() {
+    let app = with_collaborations().await;
+    let link = a_link(&app, "lumi").await;
+    let (fast, calm) = (
+        app.client_from_ip("127.0.0.4"),
+        app.client_from_ip("127.0.0.5"),
+    );
+    for _ in 0..15 {
+        let res = click(&fast, &app, &link.slug, BROWSER).await;
+        assert_eq!(res.status(), StatusCode::FOUND, "still redirected");
+    }
+    for _ in 0..2 {
+        let res = click(&calm, &app, &link.slug, BROWSER).await;
+        assert_eq!(res.status(), StatusCode::FOUND);
+    }
+    let rows = logged_rates(&app, &link).await;
+    assert_eq!(rows.len(), 17, "every redirect is logged");
+    assert_eq!(per_visitor(&rows), [(10, 5), (2, 0)]);
+    // The counts that leave bots out leave these out too.
+    let mut tx = app.db.tenant_tx(link.tenant_id, None).await.unwrap();
+    let (total, clicks, bots): (i64, i64, i64) = sqlx::query_as(
+        "SELECT sum(total)::bigint, sum(clicks)::bigint, sum(bots)::bigint FROM link_click_days \
+         WHERE collaboration_id = $1",
+    )
+    .bind(link.collaboration_id)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!((total, clicks, bots), (17, 12, 5));
+}
+
+#[tokio::test]
+async fn two_app_servers_over_one_database_still_count_at_most_ten_a_minute_per_visitor() {
+    let app = with_collaborations().await;
+    let link = a_link(&app, "lumi").await;
+    let db = sextant::db::Db::connect(&app.database_url, 5)
+        .await
+        .unwrap();
+    let second = TestApp::serve_with(
+        db,
+        app.database_url.clone(),
+        sextant::config::Config::for_tests(app.database_url.clone()),
+    )
+    .await;
+    // The second server is up once it redirects (its slug table loads on the first miss).
+    let visitor = app.client_from_ip("127.0.0.6");
+    for round in 0..8 {
+        for server in [&app, &second] {
+            let res = click(&visitor, server, &link.slug, BROWSER).await;
+            assert_eq!(res.status(), StatusCode::FOUND, "round {round}");
+        }
+    }
+    // Both writers flush at once; their own timers may have written some batches already.
+    let (a, b) = tokio::join!(
+        sextant::tracking::links::clicks(&app.state).flush(),
+        sextant::tracking::links::clicks(&second.state).flush(),
+    );
+    a.unwrap();
+    b.unwrap();
+    let rows = logged_rates(&app, &link).await;
+    assert_eq!(rows.len(), 16);
+    assert_eq!(per_visitor(&rows), [(10, 6)]);
+}
