@@ -19,6 +19,7 @@ mod contracts;
 mod creators;
 mod embedded;
 mod health;
+mod hostile_imports;
 mod i18n;
 mod links;
 mod matching;
