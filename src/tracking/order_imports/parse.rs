@@ -760,7 +760,10 @@ impl Layout {
             format: chosen.format,
             positions: chosen.positions,
             width: headers.len(),
-            named: names.iter().rposition(|n| !n.is_empty()).map_or(0, |p| p + 1),
+            named: names
+                .iter()
+                .rposition(|n| !n.is_empty())
+                .map_or(0, |p| p + 1),
             ignored,
         })
     }
