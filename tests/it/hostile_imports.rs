@@ -695,8 +695,9 @@ async fn hostile_creator_pool_files_get_a_message_and_store_nothing() {
     let app = TestApp::with_demo().await;
     let staff = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
     let imports = || async {
+        let mut conn = app.owner_conn().await;
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM creator_imports")
-            .fetch_one(app.db.pool())
+            .fetch_one(&mut conn)
             .await
             .unwrap();
         n

@@ -1872,12 +1872,13 @@ mod tests {
                 Problem::BadQuantity,
                 Problem::BadFlag,
                 Problem::BadRate,
-                Problem::BadDate
+                // Month first in a day-first file: the shop's setting and the file disagree.
+                Problem::WrongDateOrder(DateOrder::Dmy)
             ]
         );
         let bad_date = errors
             .iter()
-            .find(|e| e.line == 4 && e.problem == Problem::BadDate)
+            .find(|e| e.line == 4 && e.problem == Problem::WrongDateOrder(DateOrder::Dmy))
             .expect("a date error");
         assert_eq!(
             (
