@@ -53,7 +53,14 @@ pub async fn upload_creator_import(
     let errors: Vec<serde_json::Value> = parsed
         .errors
         .iter()
-        .map(|e| json!({ "line": e.line, "column": e.column, "value": e.value, "key": e.problem.key() }))
+        .map(|e| {
+            let mut error = json!({ "line": e.line, "column": e.column, "value": e.value, "key": e.problem.key() });
+            if let import::Problem::CutShort { cells, of } = e.problem {
+                error["cells"] = json!(cells);
+                error["of"] = json!(of);
+            }
+            error
+        })
         .collect();
     let error_lines: BTreeSet<usize> = parsed.errors.iter().map(|e| e.line).collect();
     let id = Uuid::now_v7();

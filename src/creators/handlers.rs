@@ -398,7 +398,13 @@ pub async fn upload(
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Ok(Some(field)) = multipart.next_field().await {
         if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("upload.csv").to_string();
+            let name: String = field
+                .file_name()
+                .unwrap_or("upload.csv")
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(255)
+                .collect();
             let bytes = field.bytes().await.map_err(|_| AppError::Forbidden);
             match bytes {
                 Ok(b) => file = Some((name, b.to_vec())),
@@ -465,7 +471,13 @@ fn error_lines(lang: Lang, errors: &serde_json::Value, limit: usize) -> Vec<Erro
                     line: e["line"].as_i64().unwrap_or(0),
                     column: e["column"].as_str().unwrap_or("").to_string(),
                     value: e["value"].as_str().unwrap_or("").to_string(),
-                    message: lang.t(e["key"].as_str().unwrap_or("creators.import.error.unknown")),
+                    message: lang.t_with(
+                        e["key"].as_str().unwrap_or("creators.import.error.unknown"),
+                        &[
+                            ("cells", &e["cells"].to_string()),
+                            ("of", &e["of"].to_string()),
+                        ],
+                    ),
                 })
                 .collect()
         })

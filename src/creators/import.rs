@@ -10,6 +10,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 // The tracking importer reads its numbers with the same parser.
 use crate::kernel::counts::parse_count;
 pub(crate) use crate::kernel::counts::plain_decimal;
+use crate::kernel::money::Currency;
 
 /// Canonical column → the headers accepted for it. Headers are compared trimmed, case-insensitive,
 /// ignoring spaces, underscores and hyphens, with full-width parentheses read as ASCII ones.
@@ -97,15 +98,26 @@ pub struct CreatorRecord {
 pub enum Problem {
     // The whole file.
     EmptyFile,
+    /// A header and nothing under it.
+    NoRows,
     NotCsv,
     MissingHandleColumn,
     MissingFollowersColumn,
     DuplicateColumn,
     // One row.
     TooManyColumns,
+    /// Fewer cells than the header: the row was cut off (`cells` of `of`).
+    CutShort {
+        cells: usize,
+        of: usize,
+    },
+    /// A NUL byte or another control character (tab and line breaks aside) in a cell.
+    ControlCharacter,
     MissingHandle,
     BadHandle,
-    DuplicateHandle { first_line: usize },
+    DuplicateHandle {
+        first_line: usize,
+    },
     MissingFollowers,
     BadNumber,
     NegativeNumber,
@@ -127,11 +139,14 @@ impl Problem {
     pub fn key(&self) -> &'static str {
         match self {
             Problem::EmptyFile => "creators.import.error.empty_file",
+            Problem::NoRows => "creators.import.error.no_rows",
             Problem::NotCsv => "creators.import.error.not_csv",
             Problem::MissingHandleColumn => "creators.import.error.missing_handle_column",
             Problem::MissingFollowersColumn => "creators.import.error.missing_followers_column",
             Problem::DuplicateColumn => "creators.import.error.duplicate_column",
             Problem::TooManyColumns => "creators.import.error.too_many_columns",
+            Problem::CutShort { .. } => "creators.import.error.cut_short",
+            Problem::ControlCharacter => "creators.import.error.control_character",
             Problem::MissingHandle => "creators.import.error.missing_handle",
             Problem::BadHandle => "creators.import.error.bad_handle",
             Problem::DuplicateHandle { .. } => "creators.import.error.duplicate_handle",
@@ -230,7 +245,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
         });
     }
     let (text, encoding) = decode(bytes);
-    if text.contains('\0') {
+    if looks_binary(bytes, &text) {
         return Err(FileError {
             problem: Problem::NotCsv,
             detail: "binary".to_string(),
@@ -254,7 +269,16 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
             .delimiter(delimiter)
             .from_reader(text.as_bytes());
         match read_header(&mut reader) {
-            Ok(header) => return Ok(read_rows(&text, reader, &header, encoding)),
+            Ok(header) => {
+                let parsed = read_rows(&text, reader, &header, encoding);
+                if parsed.total_rows == 0 {
+                    return Err(FileError {
+                        problem: Problem::NoRows,
+                        detail: String::new(),
+                    });
+                }
+                return Ok(parsed);
+            }
             Err((error, recognised)) => {
                 if best.as_ref().is_none_or(|(_, r)| recognised > *r) {
                     best = Some((error, recognised));
@@ -285,6 +309,8 @@ pub fn parse_share(s: &str) -> Option<f64> {
 
 struct Header {
     width: usize,
+    /// Cells up to the last named header: a row with fewer was cut short.
+    named: usize,
     index: HashMap<&'static str, usize>,
     ignored: Vec<String>,
 }
@@ -360,6 +386,12 @@ fn read_header(reader: &mut Reader<'_>) -> Result<Header, (FileError, usize)> {
     }
     Ok(Header {
         width: record.len(),
+        named: record
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !normalize_header(h).is_empty())
+            .last()
+            .map_or(0, |(p, _)| p + 1),
         index,
         ignored,
     })
@@ -598,6 +630,30 @@ fn read_row(
         errors: Vec::new(),
         present: BTreeSet::new(),
     };
+    if cells.len() < header.named {
+        return Err(vec![RowError {
+            line,
+            column: None,
+            value: String::new(),
+            problem: Problem::CutShort {
+                cells: cells.len(),
+                of: header.named,
+            },
+        }]);
+    }
+    if let Some(position) = cells.iter().position(has_control) {
+        let column = header
+            .index
+            .iter()
+            .find(|(_, p)| **p == position)
+            .map(|(c, _)| *c);
+        row.errors.push(RowError {
+            line,
+            column,
+            value: clip(&cells[position]),
+            problem: Problem::ControlCharacter,
+        });
+    }
     if cells.len() > header.width {
         // Trailing empty cells are Excel's habit; only data beyond the header means misaligned cells.
         let extra: Vec<&str> = cells
@@ -772,6 +828,63 @@ pub(crate) fn normalize_header(raw: &str) -> String {
         .collect()
 }
 
+/// Magic numbers of files people attach by mistake: images, PDFs, archives.
+const BINARY_MAGIC: &[&[u8]] = &[
+    b"\x89PNG",
+    b"\xFF\xD8\xFF",
+    b"GIF8",
+    b"%PDF",
+    b"\x1F\x8B",
+    b"7z\xBC\xAF",
+    b"Rar!",
+    b"RIFF",
+    b"\x00\x00\x01\x00",
+];
+
+/// Whether an upload's first block (`bytes`, decoded as `text`) is binary rather than text: a
+/// known magic number, a NUL in its first line, or more than one character in 20 that is a
+/// control character or undecodable. A NUL in one cell of a text file is that row's problem,
+/// not the file's.
+pub(crate) fn looks_binary(bytes: &[u8], text: &str) -> bool {
+    if BINARY_MAGIC.iter().any(|m| bytes.starts_with(m)) {
+        return true;
+    }
+    let first_line = text
+        .trim_start_matches(['\u{feff}', '\r', '\n'])
+        .split(['\r', '\n'])
+        .next()
+        .unwrap_or("");
+    if first_line.contains('\0') {
+        return true;
+    }
+    let (mut chars, mut odd) = (0usize, 0usize);
+    for c in text.chars() {
+        chars += 1;
+        if c == '\u{FFFD}' || is_control(c) {
+            odd += 1;
+        }
+    }
+    odd * 20 > chars
+}
+
+/// A control character no export writes in a cell: C0 (tab, line feed and carriage return
+/// aside), DEL and C1.
+pub(crate) fn is_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// Whether text holds a control character (`is_control`); a byte scan, as it runs on every row.
+pub(crate) fn has_control(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| match b {
+        b'\t' | b'\n' | b'\r' => false,
+        0..=0x1f | 0x7f => true,
+        // C1 controls (U+0080–U+009F) are 0xC2 0x80–0x9F in UTF-8.
+        0xc2 => matches!(bytes.get(i + 1), Some(0x80..=0x9f)),
+        _ => false,
+    })
+}
+
 /// XLSX/XLS uploads are common ("I saved it in Excel"); naming them beats "no handle column".
 pub(crate) fn spreadsheet_kind(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"PK\x03\x04") {
@@ -852,14 +965,20 @@ fn gender_key(raw: &str) -> Option<String> {
     Some(key.to_string())
 }
 
+/// An ISO 4217 currency code, upper case (`RMB`, 人民币 and 美元 read as CNY and USD); None for
+/// any other text, `XYZ` included, and for ISO's "no currency" and "testing" codes.
 pub(crate) fn currency_code(raw: &str) -> Option<String> {
     let t = raw.trim();
     match t.to_uppercase().as_str() {
         "RMB" | "人民币" => return Some("CNY".to_string()),
         "美元" => return Some("USD".to_string()),
+        "XXX" | "XTS" => return None,
         _ => {}
     }
-    (t.len() == 3 && t.bytes().all(|b| b.is_ascii_alphabetic())).then(|| t.to_ascii_uppercase())
+    if t.len() != 3 {
+        return None;
+    }
+    Currency::parse(t).ok().map(|c| c.code().to_string())
 }
 
 // Longest first, so "US$" is not read as "US" + "$".
@@ -990,11 +1109,21 @@ fn is_unsigned_decimal(s: &str) -> bool {
         && s.bytes().filter(|&b| b == b'.').count() <= 1
 }
 
+/// A value echoed in an error report: cut to a readable length, control characters shown as
+/// their symbols (␀ for NUL), so the report itself can always be stored.
 pub(crate) fn clip(value: &str) -> String {
+    let visible = |c: char| match c {
+        '\u{0}'..='\u{1f}' if is_control(c) => {
+            char::from_u32(0x2400 + c as u32).unwrap_or('\u{FFFD}')
+        }
+        '\u{7f}' => '\u{2421}',
+        c if is_control(c) => '\u{FFFD}',
+        c => c,
+    };
     if value.chars().count() <= MAX_ECHO {
-        value.to_string()
+        value.chars().map(visible).collect()
     } else {
-        let mut cut: String = value.chars().take(MAX_ECHO).collect();
+        let mut cut: String = value.chars().take(MAX_ECHO).map(visible).collect();
         cut.push('…');
         cut
     }
@@ -1355,12 +1484,13 @@ mod tests {
     }
 
     #[test]
-    fn cells_beyond_the_header_are_too_many_columns_and_short_rows_read_as_blank() {
+    fn cells_beyond_the_header_are_too_many_columns_and_short_rows_are_cut_short() {
         let bytes = csv(&[
             "handle,followers,country",
             "extra,10,US,oops",
             "trailing,10,US,,",
             "short,10",
+            "blank,10,",
         ]);
         let parsed = parse(&bytes).expect("parses");
         let extra: Vec<&RowError> = parsed.errors.iter().filter(|e| e.line == 2).collect();
@@ -1370,7 +1500,53 @@ mod tests {
             (None, "oops", &Problem::TooManyColumns)
         );
         assert_eq!(record(&parsed, "trailing").country.as_deref(), Some("US"));
-        assert_eq!(record(&parsed, "short").country, None);
+        assert_eq!(
+            problems_on(&parsed, 4),
+            [Problem::CutShort { cells: 2, of: 3 }]
+        );
+        assert!(parsed.records.iter().all(|r| r.handle != "short"));
+        assert_eq!(record(&parsed, "blank").country, None);
+        // A header ending in empty names needs no cells under them.
+        let parsed = parse(&csv(&["handle,followers,,", "mia,10"])).expect("parses");
+        assert_eq!(parsed.records.len(), 1);
+    }
+
+    #[test]
+    fn a_header_without_rows_is_refused() {
+        for bytes in [&b"handle,followers"[..], b"handle,followers\r\n,\r\n\r\n"] {
+            assert_eq!(
+                parse(bytes).map_err(|e| e.problem).err(),
+                Some(Problem::NoRows)
+            );
+        }
+    }
+
+    #[test]
+    fn a_control_character_in_a_cell_rejects_its_row_and_is_shown_visibly() {
+        let parsed = parse(&csv(&[
+            "handle,followers,display_name",
+            "mia,10,Mia",
+            "nul,10,Bad\0name",
+        ]))
+        .expect("parses");
+        assert_eq!(parsed.records.len(), 1);
+        assert_eq!(problems_on(&parsed, 3), [Problem::ControlCharacter]);
+        assert_eq!(parsed.errors[0].column, Some("display_name"));
+        assert_eq!(parsed.errors[0].value, "Bad\u{2400}name");
+    }
+
+    #[test]
+    fn quote_currencies_must_be_iso_4217() {
+        let parsed = parse(&csv(&[
+            "handle,followers,quote_video,quote_currency",
+            "ok,10,100,usd",
+            "xyz,10,100,XYZ",
+            "abc,10,100,ABC",
+        ]))
+        .expect("parses");
+        assert_eq!(record(&parsed, "ok").quote_currency.as_deref(), Some("USD"));
+        assert_eq!(problems_on(&parsed, 3), [Problem::BadCurrency]);
+        assert_eq!(problems_on(&parsed, 4), [Problem::BadCurrency]);
     }
 
     #[test]
@@ -1487,6 +1663,9 @@ mod tests {
             Problem::MissingFollowersColumn,
             Problem::DuplicateColumn,
             Problem::TooManyColumns,
+            Problem::CutShort { cells: 1, of: 2 },
+            Problem::ControlCharacter,
+            Problem::NoRows,
             Problem::MissingHandle,
             Problem::BadHandle,
             Problem::DuplicateHandle { first_line: 1 },

@@ -119,32 +119,18 @@ impl Db {
     /// A transaction in a named system scope (role `sextant_system`, which bypasses RLS). Opening
     /// a staff cross-tenant scope writes an audit entry in the same transaction.
     pub async fn system_tx(&self, scope: SystemScope) -> Result<Tx, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query!(
-            "SELECT set_config('role', 'sextant_system', true) AS role, \
-             set_config('app.scope', $1, true) AS scope",
-            scope.name(),
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        if let SystemScope::StaffCrossTenant {
-            actor,
-            actor_label,
-            page,
-        } = &scope
-        {
-            crate::audit::record(
-                &mut tx,
-                crate::audit::Entry::new(
-                    "scope.open",
-                    "staff_cross_tenant",
-                    Some(page.to_string()),
-                )
-                .actor(Some(*actor), actor_label.clone()),
-            )
-            .await?;
-        }
-        Ok(tx)
+        let tx = self.pool.begin().await?;
+        enter_scope(tx, scope).await
+    }
+
+    /// A system-scope transaction on a connection the caller holds: the order import's COPYs,
+    /// which close their connection rather than hand it back to the pool when a COPY fails.
+    pub async fn system_tx_on(
+        conn: &mut PgConnection,
+        scope: SystemScope,
+    ) -> Result<Transaction<'_, Postgres>, sqlx::Error> {
+        let tx = conn.begin().await?;
+        enter_scope(tx, scope).await
     }
 
     /// Whether the database answers (healthz).
@@ -226,4 +212,32 @@ pub async fn create_database_if_missing(server_url: &str, database: &str) -> any
     }
     conn.close().await?;
     Ok(())
+}
+
+/// Sets `scope` on a transaction just begun (and audits a staff cross-tenant one in it).
+async fn enter_scope(
+    mut tx: Transaction<'_, Postgres>,
+    scope: SystemScope,
+) -> Result<Transaction<'_, Postgres>, sqlx::Error> {
+    sqlx::query!(
+        "SELECT set_config('role', 'sextant_system', true) AS role, \
+         set_config('app.scope', $1, true) AS scope",
+        scope.name(),
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if let SystemScope::StaffCrossTenant {
+        actor,
+        actor_label,
+        page,
+    } = &scope
+    {
+        crate::audit::record(
+            &mut tx,
+            crate::audit::Entry::new("scope.open", "staff_cross_tenant", Some(page.to_string()))
+                .actor(Some(*actor), actor_label.clone()),
+        )
+        .await?;
+    }
+    Ok(tx)
 }

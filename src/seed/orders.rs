@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::db::{Db, SystemScope};
 use crate::storage::Storage;
 use crate::tracking::order_imports::ingest;
+use crate::tracking::order_imports::parse::DateOrder;
 
 /// Days of orders the demo exports cover (SPEC issue: 60+).
 const DAYS: i64 = 70;
@@ -76,19 +77,33 @@ pub fn amount_text(cents: i64) -> String {
 
 /// `DD/MM/YYYY HH:MM:SS`, day first, without a zone.
 pub fn day_first(at: PrimitiveDateTime) -> String {
+    slash_date(at, DateOrder::Dmy)
+}
+
+/// A slash date as a shop's export writes it (`DD/MM/YYYY HH:MM:SS`, `MM/DD/…` or
+/// `YYYY/MM/DD …`), without a zone.
+pub fn slash_date(at: PrimitiveDateTime, order: DateOrder) -> String {
+    let (y, m, d) = (at.year(), u8::from(at.month()), at.day());
+    let date = match order {
+        DateOrder::Dmy => format!("{d:02}/{m:02}/{y}"),
+        DateOrder::Mdy => format!("{m:02}/{d:02}/{y}"),
+        DateOrder::Ymd => format!("{y}/{m:02}/{d:02}"),
+    };
     format!(
-        "{:02}/{:02}/{} {:02}:{:02}:{:02}",
-        at.day(),
-        u8::from(at.month()),
-        at.year(),
+        "{date} {:02}:{:02}:{:02}",
         at.hour(),
         at.minute(),
         at.second()
     )
 }
 
-/// The cells of one row, as text ("/" for empty).
+/// The cells of one row, as text ("/" for empty), dates day first.
 pub fn tiktok_cells(row: &TikTokRow<'_>) -> [String; 19] {
+    tiktok_cells_in(row, DateOrder::Dmy)
+}
+
+/// The cells of one row, dates in a shop's export date order.
+pub fn tiktok_cells_in(row: &TikTokRow<'_>, order: DateOrder) -> [String; 19] {
     let amount = amount_text(row.amount_cents);
     let commission = amount_text(row.amount_cents * i64::from(row.rate_percent) / 100);
     [
@@ -112,8 +127,8 @@ pub fn tiktok_cells(row: &TikTokRow<'_>) -> [String; 19] {
         commission,
         "/".to_string(),
         "/".to_string(),
-        day_first(row.created),
-        day_first(row.created + Duration::minutes(1)),
+        slash_date(row.created, order),
+        slash_date(row.created + Duration::minutes(1), order),
         "/".to_string(),
     ]
 }
@@ -124,6 +139,15 @@ pub fn write_tiktok_header(out: &mut csv::Writer<impl Write>) -> csv::Result<()>
 
 pub fn write_tiktok_row(out: &mut csv::Writer<impl Write>, row: &TikTokRow<'_>) -> csv::Result<()> {
     out.write_record(tiktok_cells(row))
+}
+
+/// A row with its dates in a shop's export date order.
+pub fn write_tiktok_row_in(
+    out: &mut csv::Writer<impl Write>,
+    row: &TikTokRow<'_>,
+    order: DateOrder,
+) -> csv::Result<()> {
+    out.write_record(tiktok_cells_in(row, order))
 }
 
 /// A TikTok affiliate export as a workbook (constant memory: rows go to disk as written).
@@ -170,6 +194,8 @@ struct DemoShop {
     id: Uuid,
     platform: String,
     currency: String,
+    /// How its exports write slash dates (`shops.date_order`).
+    date_order: String,
 }
 
 const PRODUCTS: &[(&str, i64)] = &[
@@ -196,7 +222,7 @@ pub async fn seed_orders(db: &Db) -> anyhow::Result<()> {
     .fetch_all(&mut *tx)
     .await?;
     let shops: Vec<DemoShop> = sqlx::query_as(
-        "SELECT tenant_id, id, platform, currency::text AS currency FROM shops \
+        "SELECT tenant_id, id, platform, currency::text AS currency, date_order FROM shops \
          WHERE platform IN ('tiktok_shop', 'shopify') ORDER BY tenant_id, name",
     )
     .fetch_all(&mut *tx)
@@ -285,6 +311,7 @@ fn write_demo_tiktok(
     let mut out = csv::Writer::from_writer(std::io::BufWriter::new(file));
     write_tiktok_header(&mut out)?;
     let shop_seed = mix(&[u64::from_le_bytes(shop.id.as_bytes()[..8].try_into()?)]);
+    let order = DateOrder::parse(&shop.date_order).unwrap_or_default();
     for day in 0..DAYS {
         for (index, collab) in collabs.iter().enumerate() {
             let seed = mix(&[shop_seed, index as u64, day as u64]);
@@ -293,7 +320,7 @@ fn write_demo_tiktok(
                 let (product, price) = PRODUCTS[(pick % PRODUCTS.len() as u64) as usize];
                 let quantity = 1 + (pick >> 8) % 2;
                 let refunded = (pick >> 16).is_multiple_of(9);
-                write_tiktok_row(
+                write_tiktok_row_in(
                     &mut out,
                     &TikTokRow {
                         order_id: 577_000_000_000_000_000 + pick % 1_000_000_000_000,
@@ -319,6 +346,7 @@ fn write_demo_tiktok(
                         rate_percent: 10 + (index as u32 % 3) * 5,
                         created: order_time(today, day, pick >> 32),
                     },
+                    order,
                 )?;
             }
         }
@@ -413,5 +441,7 @@ mod tests {
             time::macros::time!(14:30),
         );
         assert_eq!(day_first(at), "05/03/2026 14:30:00");
+        assert_eq!(slash_date(at, DateOrder::Mdy), "03/05/2026 14:30:00");
+        assert_eq!(slash_date(at, DateOrder::Ymd), "2026/03/05 14:30:00");
     }
 }

@@ -20,6 +20,7 @@ mod creators;
 mod deployment;
 mod embedded;
 mod health;
+mod hostile_imports;
 mod hostile_input;
 mod i18n;
 mod links;

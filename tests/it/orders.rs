@@ -213,7 +213,7 @@ async fn an_export_is_validated_then_imported_and_the_same_file_twice_changes_no
     // 1,234.50 + 25.00 + 99.90; nothing refunded yet.
     assert_eq!(totals(&app).await, (3, dec("1359.40"), dec("0")));
 
-    // Day-first date in the shop's zone: 05/03/2026 14:30 Los Angeles = 22:30 UTC.
+    // The US shop writes month first, in its zone: 03/05/2026 14:30 Los Angeles = 22:30 UTC.
     let tenant = app.tenant_id("lumi").await;
     let mut tx = app.db.tenant_tx(tenant, None).await.unwrap();
     let (placed, rate): (time::OffsetDateTime, Option<Decimal>) = sqlx::query_as(
@@ -567,21 +567,21 @@ async fn an_xlsx_export_built_here_imports_like_a_csv() {
             "1729001",
             1234.5,
             "No",
-            "05/03/2026 14:30:00",
+            "03/05/2026 14:30:00",
         ),
         (
             "577009000000000002",
             "1729002",
             25.0,
             "Yes",
-            "06/03/2026 09:00:00",
+            "03/06/2026 09:00:00",
         ),
         (
             "577009000000000003",
             "1729001",
             -3.0,
             "No",
-            "06/03/2026 09:00:00",
+            "03/06/2026 09:00:00",
         ),
     ];
     for (r, (order, sku, amount, refunded, at)) in rows.iter().enumerate() {
@@ -860,7 +860,7 @@ fn live_export(first: u64, n: u64, amount: &str) -> Vec<u8> {
     for i in 0..n {
         out.push_str(&format!(
             "{},1729001,Lumi Lamp,{amount},USD,1,No,Completed,,LIVE,/,15%,{amount},1.50,/,/,\
-             {:02}/04/2026 {:02}:{:02}:00,/,/\n",
+             04/{:02}/2026 {:02}:{:02}:00,/,/\n",
             first + i,
             1 + i % 28,
             i % 24,

@@ -7,6 +7,7 @@
 
 use serde_json::json;
 use sqlx::PgConnection;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::domain::{self, ImportCommand, ImportState, NOT_ALLOWED};
@@ -34,7 +35,8 @@ pub fn require_editor(actor: &Actor) -> DomainResult<()> {
 pub struct QueueOrderImport {
     /// The shop chosen; None when the form named none readable.
     pub shop_id: Option<Uuid>,
-    /// When the export was taken: a local minute (`2026-03-20T10:00`) in the tenant's zone.
+    /// When the export was taken: a local minute (`2026-03-20T10:00`) in the tenant's zone;
+    /// empty to take the latest time in the file.
     pub exported_at: String,
     pub file: ExportFile,
 }
@@ -64,9 +66,11 @@ pub struct StoredExport {
     pub header: Result<OrderFormat, FileError>,
 }
 
-/// Checks the form (a shop of this tenant, a readable export time, an export that fits the
-/// shop) and records the upload and its import, queued for the validation run; returns the
-/// import's id. Every field's problem comes back at once (`Invalid`), and nothing is recorded;
+/// Checks the form (a shop of this tenant, a readable export time not in the future, an export
+/// that fits the shop) and records the upload and its import, queued for the validation run;
+/// returns the import's id. An empty export time is taken from the file: the validation run
+/// sets it to the latest time any good row carries (created, paid, commission paid), a time
+/// the export was certainly taken after; until then it is the upload's time. Every field's problem comes back at once (`Invalid`), and nothing is recorded;
 /// the caller then deletes the stored file and, after committing a success, wakes the worker.
 pub async fn queue_order_import(
     tx: &mut PgConnection,
@@ -83,9 +87,21 @@ pub async fn queue_order_import(
     if shop.is_none() {
         errors.insert("shop_id".into(), "orders.error.shop_unknown");
     }
-    let exported_at = domain::exported_at(&input.exported_at, &tenant.time_zone);
-    if exported_at.is_none() {
-        errors.insert("exported_at".into(), "orders.error.exported_at_format");
+    let now = OffsetDateTime::now_utc();
+    let from_file = input.exported_at.trim().is_empty();
+    let exported_at = if from_file {
+        Some(now)
+    } else {
+        domain::exported_at(&input.exported_at, &tenant.time_zone)
+    };
+    match exported_at {
+        None => {
+            errors.insert("exported_at".into(), "orders.error.exported_at_format");
+        }
+        Some(at) if at > now + domain::CLOCK_SKEW => {
+            errors.insert("exported_at".into(), "orders.error.exported_at_future");
+        }
+        Some(_) => {}
     }
     let mut format = None;
     match (&input.file, shop) {
@@ -131,6 +147,7 @@ pub async fn queue_order_import(
             stored,
             format: format.code(),
             exported_at,
+            exported_at_from_file: from_file,
             by: actor.user_id,
         },
     )

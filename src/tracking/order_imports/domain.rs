@@ -13,6 +13,10 @@ use crate::tracking::order_imports::parse::{OrderFormat, local_to_utc, shop_zone
 pub const LOCAL_MINUTE: &[time::format_description::BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]");
 
+/// How far past the server's clock an export time may be (another machine's clock, a minute
+/// typed ahead); later is a typo that would freeze its orders against every real export.
+pub const CLOCK_SKEW: time::Duration = time::Duration::minutes(10);
+
 /// When the export was taken, from the form's local minute in `time_zone`; None when either is
 /// unreadable.
 pub fn exported_at(local: &str, time_zone: &str) -> Option<OffsetDateTime> {

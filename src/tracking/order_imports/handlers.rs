@@ -62,6 +62,53 @@ pub struct ImportView {
     /// Which kept fields the batch lacks, or that it predates them.
     pub fields_note: Option<String>,
     pub predates_fields: bool,
+    /// "Every date read both ways; read as …": the order's message, when it was assumed.
+    pub dates_note: Option<String>,
+    /// The export time was the latest time in the file (the form left it empty).
+    pub exported_at_from_file: bool,
+    /// Keys on more than one good row, with their lines (the first ones found), as messages.
+    pub repeated: Vec<String>,
+    /// What the list of repeated keys means, with how many rows the import leaves out.
+    pub repeated_help: String,
+}
+
+/// Keys repeated in the file, each as its message: "order 5761… appears on lines 12 and 40;
+/// line 40 is kept".
+fn repeated_keys(lang: Lang, value: &serde_json::Value) -> Vec<String> {
+    let Some(list) = value.as_array() else {
+        return Vec::new();
+    };
+    list.iter()
+        .map(|k| {
+            let lines: Vec<String> = k["lines"]
+                .as_array()
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|n| n.as_i64())
+                        .map(|n| n.to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let kept = lines.last().cloned().unwrap_or_default();
+            let lines = lines.join(", ");
+            let order = k["order"].as_str().unwrap_or_default();
+            match k["line_key"].as_str().filter(|s| !s.is_empty()) {
+                Some(sku) => lang.t_with(
+                    "orders.repeated_line",
+                    &[
+                        ("order", order),
+                        ("sku", sku),
+                        ("lines", &lines),
+                        ("kept", &kept),
+                    ],
+                ),
+                None => lang.t_with(
+                    "orders.repeated_order",
+                    &[("order", order), ("lines", &lines), ("kept", &kept)],
+                ),
+            }
+        })
+        .collect()
 }
 
 fn view(lang: Lang, time_zone: &str, row: repo::ImportRow) -> ImportView {
@@ -133,6 +180,18 @@ fn view(lang: Lang, time_zone: &str, row: repo::ImportRow) -> ImportView {
         failure: row.failure.map(|k| {
             ingest::problem_message(lang, &k, row.failure_detail.as_deref().unwrap_or(""))
         }),
+        dates_note: row.dates_read_both_ways.map(|order| {
+            lang.t_with(
+                "orders.dates_both_ways",
+                &[("order", &lang.t(&format!("date_order.{order}")))],
+            )
+        }),
+        exported_at_from_file: row.exported_at_from_file,
+        repeated: repeated_keys(lang, &row.repeated_keys),
+        repeated_help: lang.t_with(
+            "orders.repeated_help",
+            &[("count", &fmt::number(row.duplicate_rows))],
+        ),
         state: row.state,
     }
 }
@@ -146,6 +205,8 @@ struct IndexPage {
     imports: Vec<ImportView>,
     shop_id: String,
     exported_at: String,
+    /// The latest export time the picker offers (a local minute).
+    exported_max: String,
     errors: FormErrors,
 }
 
@@ -198,14 +259,15 @@ async fn index_page(
         .into_iter()
         .map(|r| view(lang, &zone, r))
         .collect();
-    let exported_at = exported_at.unwrap_or_else(|| {
-        let now = OffsetDateTime::now_utc();
-        shop_zone(&zone)
-            .map(|z| time_tz::OffsetDateTimeExt::to_timezone(&now, z))
-            .unwrap_or(now)
-            .format(LOCAL_MINUTE)
-            .unwrap_or_default()
-    });
+    // Empty unless a refused upload is shown again: the file's latest time is the default.
+    let exported_at = exported_at.unwrap_or_default();
+    // The picker offers nothing later than now (the action refuses it too).
+    let now = OffsetDateTime::now_utc() + super::domain::CLOCK_SKEW;
+    let exported_max = shop_zone(&zone)
+        .map(|z| time_tz::OffsetDateTimeExt::to_timezone(&now, z))
+        .unwrap_or(now)
+        .format(LOCAL_MINUTE)
+        .unwrap_or_default();
     let path = format!("/t/{}/orders/imports", ctx.tenant.slug);
     let layout = layout(state, session, lang, &ctx, "orders.title", &path).await?;
     let can_edit = ctx.actor.require(EDITORS).is_ok();
@@ -219,6 +281,7 @@ async fn index_page(
             imports,
             shop_id,
             exported_at,
+            exported_max,
             errors,
         },
     )
@@ -279,7 +342,12 @@ pub async fn upload(
             Some("file") if file.is_none() => {
                 let filename = field
                     .file_name()
-                    .map(|n| n.chars().take(255).collect::<String>())
+                    .map(|n| {
+                        n.chars()
+                            .filter(|c| !c.is_control())
+                            .take(255)
+                            .collect::<String>()
+                    })
                     .unwrap_or_default();
                 let content_type = field.content_type().map(str::to_string);
                 let writer = state

@@ -12,13 +12,14 @@ use super::domain::ImportState;
 use super::{jobs, repo};
 use crate::db::{Db, SystemScope};
 use crate::storage::{Storage, StoredObject};
-use crate::tracking::order_imports::parse::{FileError, OrderFormat, OrderReader};
+use crate::tracking::order_imports::parse::{FileError, OrderFormat, OrderReader, Problem};
 use crate::tracking::order_imports::xlsx;
 
 /// How much of a CSV is read to check its header.
 const HEADER_PREFIX: u64 = 256 * 1024;
 
-/// Reads just the header of a stored export: which export it is, or why it is none.
+/// Reads just the header of a stored export and sees a row under it: which export it is, or
+/// why it is none (a header alone is `NoRows`).
 pub async fn check_header(
     storage: &Storage,
     key: &str,
@@ -31,12 +32,26 @@ pub async fn check_header(
         let file = spool.reopen()?;
         return Ok(tokio::task::spawn_blocking(move || {
             let mut book = xlsx::open_workbook(std::io::BufReader::new(file))?;
-            let reader = xlsx::XlsxOrderReader::new(&mut book, zone)?;
-            Ok(reader.format())
+            let mut reader = xlsx::XlsxOrderReader::new(&mut book, zone)?;
+            let format = reader.format();
+            match reader.next() {
+                None => Err(FileError::new(Problem::NoRows, "")),
+                Some(_) => Ok(format),
+            }
         })
         .await?);
     }
-    Ok(OrderReader::new(Cursor::new(prefix), zone).map(|r| r.format()))
+    // The first rows of the prefix: one entry (an order, a rejection, even a row cut off where
+    // the prefix ends) shows the file has rows.
+    Ok(
+        OrderReader::new(Cursor::new(prefix), zone).and_then(|mut reader| {
+            let format = reader.format();
+            match reader.next() {
+                None => Err(FileError::new(Problem::NoRows, "")),
+                Some(_) => Ok(format),
+            }
+        }),
+    )
 }
 
 /// Stores a local file as an order export of `shop_id`, checks its header, queues it, runs the
@@ -53,10 +68,10 @@ pub async fn import_file(
     import: bool,
 ) -> anyhow::Result<Uuid> {
     let mut tx = db.system_tx(SystemScope::ImportJob).await?;
-    let zone_name = repo::shop_time_zone(&mut tx, tenant_id, shop_id).await?;
+    let clock = repo::shop_clock(&mut tx, tenant_id, shop_id).await?;
     tx.commit().await?;
-    let zone = crate::tracking::order_imports::parse::shop_zone(&zone_name)
-        .ok_or_else(|| anyhow::anyhow!("shop time zone {zone_name} unknown"))?;
+    let zone = crate::tracking::order_imports::parse::shop_zone(&clock.time_zone)
+        .ok_or_else(|| anyhow::anyhow!("shop time zone {} unknown", clock.time_zone))?;
     let upload_id = Uuid::now_v7();
     let stored: StoredObject = storage
         .put_file(&Storage::key(tenant_id, "orders", upload_id), path)
@@ -80,6 +95,7 @@ pub async fn import_file(
             stored: &stored,
             format: format.code(),
             exported_at,
+            exported_at_from_file: false,
             by: None,
         },
     )
@@ -110,6 +126,8 @@ pub async fn import_file(
 
 /// A problem's message in `lang`, its detail filling whichever argument the message has.
 pub fn problem_message(lang: crate::web::lang::Lang, key: &str, detail: &str) -> String {
+    // A row cut short carries "cells/of".
+    let (cells, of) = detail.split_once('/').unwrap_or((detail, ""));
     lang.t_with(
         key,
         &[
@@ -117,6 +135,8 @@ pub fn problem_message(lang: crate::web::lang::Lang, key: &str, detail: &str) ->
             ("columns", detail),
             ("detail", detail),
             ("line", detail),
+            ("cells", cells),
+            ("of", of),
         ],
     )
 }

@@ -12,7 +12,8 @@
 //! an import's transaction never committed, so nothing of it is there). After [`MAX_ATTEMPTS`]
 //! claims of one phase the job fails with a message instead of looping.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::io::{Read, Seek};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,7 +31,7 @@ use super::{stream, xlsx};
 use crate::db::{Db, SystemScope};
 use crate::storage::Storage;
 use crate::tracking::order_imports::parse::{
-    Entry, FileError, Order, OrderFormat, OrderReader, Problem, RowError, shop_zone,
+    DateOrder, Entry, FileError, Order, OrderFormat, OrderReader, Problem, RowError, shop_zone,
 };
 
 /// A heartbeat older than this means the worker died.
@@ -44,6 +45,10 @@ const IDLE_POLL: Duration = Duration::from_secs(2);
 const COPY_BLOCK: usize = 1 << 20;
 /// Progress is written at most this often.
 const PROGRESS_EVERY: Duration = Duration::from_millis(500);
+/// Repeated keys listed in the validation report (all are counted).
+const REPEATED_LISTED: usize = 100;
+/// Lines listed for one repeated key.
+const REPEATED_LINES: usize = 20;
 
 /// Failure message keys (the `failure` column; `failure_detail` holds the argument).
 pub const FAILED_GAVE_UP: &str = "orders.failure.gave_up";
@@ -214,6 +219,32 @@ struct Summary {
     rejected: usize,
     /// The kept fields some good row had a value for (`LineField::bit`s).
     line_fields: u8,
+    /// Every slash date read both ways: the order assumed.
+    dates_read_both_ways: Option<DateOrder>,
+    /// The first keys found on more than one good row.
+    repeated: Vec<RepeatedKey>,
+    /// Good rows whose key a later good row has (the import keeps the later one).
+    duplicate_rows: usize,
+    /// The latest time of any good row (created, paid, commission paid), not after the run's
+    /// clock allowance: what the export time defaults to.
+    latest: Option<OffsetDateTime>,
+}
+
+/// A key found on more than one good row, with those rows' lines.
+#[derive(Debug)]
+struct RepeatedKey {
+    order: String,
+    line_key: Option<String>,
+    lines: Vec<usize>,
+}
+
+/// How the validation run reads the shop's times.
+#[derive(Clone, Copy)]
+struct Clock {
+    zone: &'static time_tz::Tz,
+    order: DateOrder,
+    /// Times after this are not taken as the export time.
+    not_after: OffsetDateTime,
 }
 
 async fn validate(db: &Db, storage: &Storage, job: &Claim, worker: &str) -> anyhow::Result<()> {
@@ -225,10 +256,77 @@ async fn validate(db: &Db, storage: &Storage, job: &Claim, worker: &str) -> anyh
     let Some(zone) = shop_zone(&file.time_zone) else {
         return fail(db, job, worker, FAILED_UNKNOWN_ZONE, &file.time_zone).await;
     };
+    let clock = Clock {
+        zone,
+        order: DateOrder::parse(&file.date_order).unwrap_or_default(),
+        not_after: OffsetDateTime::now_utc() + super::domain::CLOCK_SKEW,
+    };
     let spool = storage.spool(&file.storage_key).await?;
 
-    let mut staging_tx = db.system_tx(SystemScope::ImportJob).await?;
-    let mut errors_tx = db.system_tx(SystemScope::ImportJob).await?;
+    // Each COPY runs on a connection of its own that goes back to the pool only after a
+    // clean commit: when anything fails while a COPY is open, the connection is closed, never
+    // handed to the next caller in the middle of a COPY.
+    let mut staging_conn = db.pool().acquire().await?;
+    let mut errors_conn = db.pool().acquire().await?;
+    let copied = copy_validation(
+        db,
+        job,
+        spool.reopen()?,
+        clock,
+        &mut staging_conn,
+        &mut errors_conn,
+    )
+    .await;
+    let summary = match copied {
+        Ok(summary) => summary,
+        Err(e) => {
+            drop(staging_conn.detach());
+            drop(errors_conn.detach());
+            return Err(e);
+        }
+    };
+    drop((staging_conn, errors_conn));
+
+    let repeated: Vec<serde_json::Value> = summary
+        .repeated
+        .iter()
+        .map(|r| serde_json::json!({ "order": r.order, "line_key": r.line_key, "lines": r.lines }))
+        .collect();
+    let mut tx = db.system_tx(SystemScope::ImportJob).await?;
+    repo::finish_validation(
+        &mut tx,
+        job,
+        worker,
+        &repo::ValidationSummary {
+            format: summary.format.map(OrderFormat::code),
+            encoding: summary.encoding,
+            rows: summary.rows as i64,
+            good: summary.good as i64,
+            rejected: summary.rejected as i64,
+            line_fields: LineField::codes(summary.line_fields),
+            dates_read_both_ways: summary.dates_read_both_ways.map(DateOrder::code),
+            repeated_keys: serde_json::Value::Array(repeated),
+            duplicate_rows: summary.duplicate_rows as i64,
+            exported_at: summary.latest.filter(|_| file.exported_at_from_file),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The validation run's COPYs: good rows into staging, problems into errors, each in a
+/// transaction on the connection given; committed only when both COPYs finished.
+async fn copy_validation(
+    db: &Db,
+    job: &Claim,
+    file: std::fs::File,
+    clock: Clock,
+    staging_conn: &mut sqlx::PgConnection,
+    errors_conn: &mut sqlx::PgConnection,
+) -> anyhow::Result<Summary> {
+    let mut staging_tx = Db::system_tx_on(staging_conn, SystemScope::ImportJob).await?;
+    let mut errors_tx = Db::system_tx_on(errors_conn, SystemScope::ImportJob).await?;
     repo::clear_staging(&mut staging_tx, job.tenant_id, job.id).await?;
     repo::clear_errors(&mut errors_tx, job.tenant_id, job.id).await?;
 
@@ -236,14 +334,13 @@ async fn validate(db: &Db, storage: &Storage, job: &Claim, worker: &str) -> anyh
     let (send, mut receive) = mpsc::channel::<Block>(4);
     let parser = {
         let read_bytes = read_bytes.clone();
-        let file = spool.reopen()?;
         let (tenant_id, import_id) = (job.tenant_id, job.id);
         tokio::task::spawn_blocking(move || {
             let counted = Counted {
                 inner: std::io::BufReader::with_capacity(1 << 16, file),
                 read: read_bytes,
             };
-            parse_to_blocks(counted, zone, tenant_id, import_id, &send)
+            parse_to_blocks(counted, clock, tenant_id, import_id, &send)
         })
     };
 
@@ -265,24 +362,7 @@ async fn validate(db: &Db, storage: &Storage, job: &Claim, worker: &str) -> anyh
     errors.finish().await?;
     staging_tx.commit().await?;
     errors_tx.commit().await?;
-
-    let mut tx = db.system_tx(SystemScope::ImportJob).await?;
-    repo::finish_validation(
-        &mut tx,
-        job,
-        worker,
-        &repo::ValidationSummary {
-            format: summary.format.map(OrderFormat::code),
-            encoding: summary.encoding,
-            rows: summary.rows as i64,
-            good: summary.good as i64,
-            rejected: summary.rejected as i64,
-            line_fields: LineField::codes(summary.line_fields),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    Ok(summary)
 }
 
 async fn progress(db: &Db, job: &Claim, bytes: u64) -> Result<(), sqlx::Error> {
@@ -319,7 +399,7 @@ pub fn is_workbook(prefix: &[u8]) -> bool {
 /// Runs in a blocking thread: reads the whole file and sends COPY blocks.
 fn parse_to_blocks<R: Read + Seek>(
     mut file: Counted<R>,
-    zone: &'static time_tz::Tz,
+    clock: Clock,
     tenant_id: Uuid,
     import_id: Uuid,
     send: &mpsc::Sender<Block>,
@@ -327,40 +407,70 @@ fn parse_to_blocks<R: Read + Seek>(
     let mut magic = [0u8; 4];
     let n = file.read(&mut magic)?;
     file.seek(std::io::SeekFrom::Start(0))?;
-    let mut out = CopyOut::new(tenant_id, import_id, send);
-    if is_workbook(&magic[..n]) {
+    let mut out = CopyOut::new(tenant_id, import_id, clock.not_after, send);
+    let summary = if is_workbook(&magic[..n]) {
         let mut book = xlsx::open_workbook(file)?;
-        let mut reader = xlsx::XlsxOrderReader::new(&mut book, zone)?;
+        let mut reader = xlsx::XlsxOrderReader::new(&mut book, clock.zone)?.date_order(clock.order);
         let format = reader.format();
         for entry in reader.by_ref() {
             out.entry(entry?)?;
         }
-        let rows = reader.rows_read();
-        out.finish(Summary {
+        Summary {
             format: Some(format),
             encoding: "XLSX",
-            rows,
+            rows: reader.rows_read(),
+            dates_read_both_ways: reader.dates_read_both_ways(),
             ..Summary::default()
-        })
+        }
     } else {
         let encoding = stream::detect_encoding(&mut file)?;
         file.seek(std::io::SeekFrom::Start(0))?;
         file.read.store(0, Ordering::Relaxed);
-        let mut reader = OrderReader::with_encoding(file, zone, Some(encoding))?;
+        let mut reader =
+            OrderReader::with_encoding(file, clock.zone, Some(encoding))?.date_order(clock.order);
         let format = reader.format();
         let label = reader.encoding();
         for entry in reader.by_ref() {
             out.entry(entry?)?;
         }
-        let rows = reader.rows_read();
-        out.finish(Summary {
+        Summary {
             format: Some(format),
             encoding: label,
-            rows,
+            rows: reader.rows_read(),
+            dates_read_both_ways: reader.dates_read_both_ways(),
             ..Summary::default()
-        })
+        }
+    };
+    if summary.rows == 0 {
+        return Err(FileError::new(Problem::NoRows, "").into());
+    }
+    out.finish(summary)
+}
+
+/// A hasher for keys that are hashes already.
+#[derive(Default)]
+struct KeyHash(u64);
+
+impl Hasher for KeyHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
+
+/// The keys of the good rows seen, as 64-bit hashes (a million keys in about 16 MB; two keys
+/// sharing a hash, about one chance in 10^7 for a million rows, would list a key as repeated
+/// that is not), with the line each was first seen on.
+type SeenKeys = HashMap<u64, u32, BuildHasherDefault<KeyHash>>;
 
 /// Buffers staging rows and errors as COPY text and sends them in blocks.
 struct CopyOut<'a> {
@@ -372,10 +482,23 @@ struct CopyOut<'a> {
     rejected_lines: HashSet<usize>,
     error_seq: u64,
     line_fields: u8,
+    hasher: RandomState,
+    seen: SeenKeys,
+    /// Hash → index in `repeated`, for the listed keys.
+    listed: HashMap<u64, usize, BuildHasherDefault<KeyHash>>,
+    repeated: Vec<RepeatedKey>,
+    duplicate_rows: usize,
+    not_after: OffsetDateTime,
+    latest: Option<OffsetDateTime>,
 }
 
 impl<'a> CopyOut<'a> {
-    fn new(tenant_id: Uuid, import_id: Uuid, send: &'a mpsc::Sender<Block>) -> Self {
+    fn new(
+        tenant_id: Uuid,
+        import_id: Uuid,
+        not_after: OffsetDateTime,
+        send: &'a mpsc::Sender<Block>,
+    ) -> Self {
         CopyOut {
             prefix: format!("{tenant_id}\t{import_id}\t"),
             staging: Vec::with_capacity(COPY_BLOCK + 4096),
@@ -385,6 +508,52 @@ impl<'a> CopyOut<'a> {
             rejected_lines: HashSet::new(),
             error_seq: 0,
             line_fields: 0,
+            hasher: RandomState::new(),
+            seen: SeenKeys::default(),
+            listed: HashMap::default(),
+            repeated: Vec::new(),
+            duplicate_rows: 0,
+            not_after,
+            latest: None,
+        }
+    }
+
+    /// Notes the order's key (a key seen before is a repeat, the later line wins, as the
+    /// import's merge does) and its times.
+    fn track(&mut self, order: &Order) {
+        let (order_key, line_key) = order.key();
+        let line = order.line();
+        let hash = self.hasher.hash_one((order_key, line_key));
+        let first = *self
+            .seen
+            .entry(hash)
+            .or_insert(u32::try_from(line).unwrap_or(u32::MAX));
+        if first as usize != line {
+            self.duplicate_rows += 1;
+            match self.listed.get(&hash) {
+                Some(&i) if self.repeated[i].lines.len() < REPEATED_LINES => {
+                    self.repeated[i].lines.push(line);
+                }
+                Some(_) => {}
+                None if self.repeated.len() < REPEATED_LISTED => {
+                    self.listed.insert(hash, self.repeated.len());
+                    self.repeated.push(RepeatedKey {
+                        order: order_key.to_string(),
+                        line_key: line_key.map(str::to_string),
+                        lines: vec![first as usize, line],
+                    });
+                }
+                None => {}
+            }
+        }
+        let times = match order {
+            Order::TikTok(o) => [Some(o.created_at), o.paid_at, o.commission_paid_at],
+            Order::Shopify(o) => [Some(o.created_at), o.paid_at, None],
+        };
+        for at in times.into_iter().flatten() {
+            if at <= self.not_after && self.latest.is_none_or(|l| at > l) {
+                self.latest = Some(at);
+            }
         }
     }
 
@@ -392,6 +561,7 @@ impl<'a> CopyOut<'a> {
         match entry {
             Entry::Order(order) => {
                 self.good += 1;
+                self.track(&order);
                 self.staging.extend_from_slice(self.prefix.as_bytes());
                 self.line_fields |= staging_row(&mut self.staging, &order);
                 if self.staging.len() >= COPY_BLOCK {
@@ -433,6 +603,9 @@ impl<'a> CopyOut<'a> {
             good: self.good,
             rejected: self.rejected_lines.len(),
             line_fields: self.line_fields,
+            repeated: self.repeated,
+            duplicate_rows: self.duplicate_rows,
+            latest: self.latest,
             ..summary
         })
     }
@@ -446,6 +619,8 @@ fn text(out: &mut Vec<u8>, value: &str) {
             b'\t' => out.extend_from_slice(b"\\t"),
             b'\n' => out.extend_from_slice(b"\\n"),
             b'\r' => out.extend_from_slice(b"\\r"),
+            // No text Postgres stores holds a NUL; the parser rejects such rows, this is a guard.
+            b'\0' => {}
             _ => out.push(b),
         }
     }
@@ -579,6 +754,7 @@ fn error_row(out: &mut Vec<u8>, seq: u64, error: &RowError) {
     field(out, error.problem.key());
     let detail = match error.problem {
         Problem::OrderRejected { line } => line.to_string(),
+        Problem::CutShort { cells, of } => format!("{cells}/{of}"),
         _ => String::new(),
     };
     text(out, &detail);
@@ -661,15 +837,18 @@ pub async fn backfill_line_fields(db: &Db, storage: &Storage) -> anyhow::Result<
         let fields = match reread_into_staging(&mut tx, storage, &batch).await {
             Ok(fields) => {
                 repo::fill_line_fields(&mut tx, batch.tenant_id, batch.id).await?;
+                repo::clear_staging(&mut tx, batch.tenant_id, batch.id).await?;
                 fields
             }
             Err(e) => {
                 // A file gone or unreadable gives nothing: the batch then says it lacks them.
+                // What the attempt staged goes with its transaction.
                 tracing::warn!(error = %e, import = %batch.id, "order import backfill: file unreadable");
+                tx.rollback().await?;
+                tx = db.system_tx(SystemScope::ImportJob).await?;
                 Vec::new()
             }
         };
-        repo::clear_staging(&mut tx, batch.tenant_id, batch.id).await?;
         repo::set_line_fields(&mut tx, batch.tenant_id, batch.id, &fields).await?;
         tx.commit().await?;
         filled += 1;
@@ -685,6 +864,11 @@ async fn reread_into_staging(
 ) -> anyhow::Result<Vec<String>> {
     let zone = shop_zone(&batch.time_zone)
         .ok_or_else(|| anyhow::anyhow!("unknown time zone {}", batch.time_zone))?;
+    let clock = Clock {
+        zone,
+        order: DateOrder::parse(&batch.date_order).unwrap_or_default(),
+        not_after: OffsetDateTime::now_utc() + super::domain::CLOCK_SKEW,
+    };
     let spool = storage.spool(&batch.storage_key).await?;
     let file = spool.reopen()?;
     let (send, mut receive) = mpsc::channel::<Block>(4);
@@ -694,16 +878,28 @@ async fn reread_into_staging(
             inner: std::io::BufReader::with_capacity(1 << 16, file),
             read: Arc::new(AtomicU64::new(0)),
         };
-        parse_to_blocks(counted, zone, tenant_id, import_id, &send)
+        parse_to_blocks(counted, clock, tenant_id, import_id, &send)
     });
     let mut staging = repo::copy_in_staging(tx).await?;
+    let mut sent: Result<(), sqlx::Error> = Ok(());
     while let Some(block) = receive.recv().await {
         // The rejected rows were reported when the batch was validated.
-        if let Block::Staging(b) = block {
-            staging.send(b).await?;
+        if let (Block::Staging(b), Ok(())) = (block, &sent) {
+            sent = staging.send(b).await.map(drop);
         }
     }
-    let summary = parser.await??;
+    let parsed = parser.await;
+    let summary = sent
+        .map_err(anyhow::Error::from)
+        .and_then(|()| parsed.map_err(anyhow::Error::from).and_then(|r| r));
+    let summary = match summary {
+        Ok(summary) => summary,
+        Err(e) => {
+            // A COPY left open would poison the connection: end it before anything else.
+            staging.abort("order import backfill stopped").await.ok();
+            return Err(e);
+        }
+    };
     staging.finish().await?;
     Ok(LineField::codes(summary.line_fields))
 }

@@ -73,6 +73,37 @@ impl OrderFormat {
     }
 }
 
+/// How a shop's exports write slash dates (`shops.date_order`): `DD/MM/YYYY` (SPEC §5's
+/// default), `MM/DD/YYYY` (US shops) or `YYYY/MM/DD`. ISO dates (`2026-05-01`) read the same in
+/// every order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum DateOrder {
+    #[default]
+    Dmy,
+    Mdy,
+    Ymd,
+}
+
+impl DateOrder {
+    /// `DMY`, `MDY` or `YMD`, as `shops.date_order` stores it; None for anything else.
+    pub fn parse(code: &str) -> Option<DateOrder> {
+        match code {
+            "DMY" => Some(DateOrder::Dmy),
+            "MDY" => Some(DateOrder::Mdy),
+            "YMD" => Some(DateOrder::Ymd),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            DateOrder::Dmy => "DMY",
+            DateOrder::Mdy => "MDY",
+            DateOrder::Ymd => "YMD",
+        }
+    }
+}
+
 /// A column of either export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Column {
@@ -176,6 +207,10 @@ pub enum Problem {
     UnknownFormat,
     DuplicateColumn,
     Unreadable,
+    /// A header and nothing under it.
+    NoRows,
+    /// Neither delimited text nor an XLSX workbook (an image, an archive, random bytes).
+    Binary,
     // One row.
     MissingValue,
     BadNumber,
@@ -183,6 +218,9 @@ pub enum Problem {
     BadCurrency,
     BadRate,
     BadDate,
+    /// A slash date that is no date in the shop's export date order (a 13th month, 31 April),
+    /// though the other order would read it: the file and the shop's setting disagree.
+    WrongDateOrder(DateOrder),
     BadQuantity,
     BadFlag,
     BadId,
@@ -191,6 +229,13 @@ pub enum Problem {
     BadUsername,
     TooLong,
     TooManyColumns,
+    /// Fewer cells than the header: the row was cut off (`cells` of `of`).
+    CutShort {
+        cells: usize,
+        of: usize,
+    },
+    /// A NUL byte or another control character (tab and line breaks aside) in a cell.
+    ControlCharacter,
     BadEncoding,
     /// A Shopify line-item row whose order's first row is not just above it.
     OrphanLineItem,
@@ -209,12 +254,17 @@ impl Problem {
             Problem::UnknownFormat => "tracking.orders.error.unknown_format",
             Problem::DuplicateColumn => "tracking.orders.error.duplicate_column",
             Problem::Unreadable => "tracking.orders.error.unreadable",
+            Problem::NoRows => "tracking.orders.error.no_rows",
+            Problem::Binary => "tracking.orders.error.binary",
             Problem::MissingValue => "tracking.orders.error.missing_value",
             Problem::BadNumber => "tracking.orders.error.bad_number",
             Problem::NegativeAmount => "tracking.orders.error.negative_amount",
             Problem::BadCurrency => "tracking.orders.error.bad_currency",
             Problem::BadRate => "tracking.orders.error.bad_rate",
             Problem::BadDate => "tracking.orders.error.bad_date",
+            Problem::WrongDateOrder(DateOrder::Dmy) => "tracking.orders.error.not_dmy",
+            Problem::WrongDateOrder(DateOrder::Mdy) => "tracking.orders.error.not_mdy",
+            Problem::WrongDateOrder(DateOrder::Ymd) => "tracking.orders.error.not_ymd",
             Problem::BadQuantity => "tracking.orders.error.bad_quantity",
             Problem::BadFlag => "tracking.orders.error.bad_flag",
             Problem::BadId => "tracking.orders.error.bad_id",
@@ -222,6 +272,8 @@ impl Problem {
             Problem::BadUsername => "tracking.orders.error.bad_username",
             Problem::TooLong => "tracking.orders.error.too_long",
             Problem::TooManyColumns => "tracking.orders.error.too_many_columns",
+            Problem::CutShort { .. } => "tracking.orders.error.cut_short",
+            Problem::ControlCharacter => "tracking.orders.error.control_character",
             Problem::BadEncoding => "tracking.orders.error.bad_encoding",
             Problem::OrphanLineItem => "tracking.orders.error.orphan_line_item",
             Problem::OrderRejected { .. } => "tracking.orders.error.order_rejected",
@@ -517,7 +569,7 @@ impl<R: Read> OrderReader<R> {
             .map_err(|e| FileError::new(Problem::Unreadable, e.to_string()))?
             .map_err(|not_text| match not_text {
                 NotText::Empty => FileError::new(Problem::EmptyFile, ""),
-                NotText::Binary => FileError::new(Problem::NotCsv, "binary"),
+                NotText::Binary => FileError::new(Problem::Binary, ""),
                 NotText::Spreadsheet(kind) => FileError::new(Problem::NotCsv, kind),
             })?;
         let mut csv = csv::ReaderBuilder::new()
@@ -566,6 +618,17 @@ impl<R: Read> OrderReader<R> {
     pub fn rows_read(&self) -> usize {
         self.normalizer.rows
     }
+
+    /// Reads slash dates in `order` (the shop's export date order) instead of day first.
+    pub fn date_order(mut self, order: DateOrder) -> Self {
+        self.normalizer.date_order = order;
+        self
+    }
+
+    /// The order assumed when every slash date read so far was a date both ways.
+    pub fn dates_read_both_ways(&self) -> Option<DateOrder> {
+        self.normalizer.assumed_order()
+    }
 }
 
 impl<R: Read> Iterator for OrderReader<R> {
@@ -612,6 +675,15 @@ pub(crate) trait Cells {
     fn garbled(&self) -> Option<&str> {
         None
     }
+    /// Whether fewer cells than the header means the row was cut off: so in a CSV; a workbook
+    /// leaves trailing empty cells out, so its short rows are whole.
+    fn short_is_cut(&self) -> bool {
+        false
+    }
+    /// The position of the first cell holding a control character (tab and line breaks aside).
+    fn control(&self) -> Option<usize> {
+        (0..self.width()).find(|&i| matches!(self.cell(i), Cell::Text(s) if import::has_control(s)))
+    }
 }
 
 impl Cells for csv::StringRecord {
@@ -629,6 +701,17 @@ impl Cells for csv::StringRecord {
         }
         self.iter().find(|c| c.contains('\u{FFFD}'))
     }
+
+    fn short_is_cut(&self) -> bool {
+        true
+    }
+
+    fn control(&self) -> Option<usize> {
+        if !import::has_control(self.as_slice()) {
+            return None;
+        }
+        self.iter().position(import::has_control)
+    }
 }
 
 /// Which export a header row is, and where each of its columns sits.
@@ -637,6 +720,8 @@ pub(crate) struct Layout {
     pub(crate) format: OrderFormat,
     positions: [Option<usize>; COLUMN_COUNT],
     width: usize,
+    /// Cells up to the last named header: a CSV row with fewer was cut short.
+    named: usize,
     pub(crate) ignored: Vec<String>,
 }
 
@@ -686,12 +771,25 @@ impl Layout {
             format: chosen.format,
             positions: chosen.positions,
             width: headers.len(),
+            named: names
+                .iter()
+                .rposition(|n| !n.is_empty())
+                .map_or(0, |p| p + 1),
             ignored,
         })
     }
 
     fn position(&self, column: Column) -> Option<usize> {
         self.positions[column as usize]
+    }
+
+    /// The column at `position`, None for an ignored one.
+    fn column_at(&self, position: usize) -> Option<Column> {
+        self.format
+            .columns()
+            .iter()
+            .map(|(column, _, _)| *column)
+            .find(|c| self.position(*c) == Some(position))
     }
 }
 
@@ -737,6 +835,8 @@ impl Candidate {
 pub(crate) struct Normalizer {
     pub(crate) layout: Layout,
     zone: &'static Tz,
+    pub(crate) date_order: DateOrder,
+    dates: DateTally,
     pending: Option<PendingOrder>,
     out: VecDeque<Entry>,
     pub(crate) rows: usize,
@@ -758,6 +858,8 @@ impl Normalizer {
         Normalizer {
             layout,
             zone,
+            date_order: DateOrder::default(),
+            dates: DateTally::default(),
             pending: None,
             out: VecDeque::new(),
             rows: 0,
@@ -792,6 +894,13 @@ impl Normalizer {
         }
     }
 
+    /// The order assumed when the file's slash dates all read as dates both ways (day and month
+    /// both 12 or less), so nothing in the file confirms the shop's export date order.
+    pub(crate) fn assumed_order(&self) -> Option<DateOrder> {
+        (self.dates.slash > 0 && self.dates.decisive == 0 && self.date_order != DateOrder::Ymd)
+            .then_some(self.date_order)
+    }
+
     pub(crate) fn push<C: Cells + ?Sized>(&mut self, cells: &C, line: usize) {
         // Excel writes ",,,," for rows it thinks are used; they carry nothing.
         if (0..cells.width()).all(|i| is_blank(cells.cell(i))) {
@@ -802,18 +911,32 @@ impl Normalizer {
             cells,
             layout: &self.layout,
             zone: self.zone,
+            date_order: self.date_order,
+            dates: DateTally::default(),
             line,
             order: None,
             errors: Vec::new(),
         };
-        row.check_shape();
+        if !row.check_shape() {
+            let name = match row.cell(Column::Name) {
+                Cell::Empty => None,
+                cell => parse_id(cell).ok(),
+            };
+            let errors = row.errors;
+            self.push_cut_short(name, line, errors);
+            return;
+        }
         match self.layout.format {
-            OrderFormat::TikTokAffiliate => match tiktok_line(&mut row) {
-                Some(order) if row.errors.is_empty() => {
-                    self.out.push_back(Entry::Order(Order::TikTok(order)));
+            OrderFormat::TikTokAffiliate => {
+                let line = tiktok_line(&mut row);
+                self.dates.add(row.dates);
+                match line {
+                    Some(order) if row.errors.is_empty() => {
+                        self.out.push_back(Entry::Order(Order::TikTok(order)));
+                    }
+                    _ => self.out.extend(row.errors.into_iter().map(Entry::Rejected)),
                 }
-                _ => self.out.extend(row.errors.into_iter().map(Entry::Rejected)),
-            },
+            }
             OrderFormat::Shopify => {
                 let Some(name) = row.require(Column::Name, parse_id) else {
                     self.out.extend(row.errors.into_iter().map(Entry::Rejected));
@@ -833,6 +956,7 @@ impl Normalizer {
                     }
                 }
                 let item = shopify_item(&mut row);
+                self.dates.add(row.dates);
                 if let Some(pending) = self.pending.as_mut() {
                     pending.lines.push(line);
                     pending.errors.append(&mut row.errors);
@@ -842,6 +966,25 @@ impl Normalizer {
                 }
             }
         }
+    }
+
+    /// A row cut off before its last cell: its one problem is that. A Shopify row of the order
+    /// being read rejects that order; any other ends it.
+    fn push_cut_short(&mut self, name: Option<String>, line: usize, mut errors: Vec<RowError>) {
+        if self.layout.format == OrderFormat::Shopify {
+            match self.pending.as_mut() {
+                Some(pending) if name.as_deref() == Some(pending.name.as_str()) => {
+                    for error in &mut errors {
+                        error.order.clone_from(&name);
+                    }
+                    pending.lines.push(line);
+                    pending.errors.append(&mut errors);
+                    return;
+                }
+                _ => self.finish(),
+            }
+        }
+        self.out.extend(errors.into_iter().map(Entry::Rejected));
     }
 
     /// The input ended: the last Shopify order is complete.
@@ -883,7 +1026,6 @@ impl PendingOrder {
 }
 
 fn tiktok_line<C: Cells + ?Sized>(row: &mut RowReader<'_, C>) -> Option<TikTokOrderLine> {
-    let zone = row.zone;
     let order_id = row.require(Column::OrderId, parse_id);
     row.order.clone_from(&order_id);
     let sku_id = row.require(Column::SkuId, parse_id);
@@ -903,9 +1045,9 @@ fn tiktok_line<C: Cells + ?Sized>(row: &mut RowReader<'_, C>) -> Option<TikTokOr
     let actual_commission_base =
         row.get(Column::ActualCommissionBase, |c| parse_money(c, ccy, false));
     let actual_commission = row.get(Column::ActualCommission, |c| parse_money(c, ccy, true));
-    let created_at = row.require(Column::TimeCreated, |c| parse_time(c, zone));
-    let paid_at = row.get(Column::PaymentTime, |c| parse_time(c, zone));
-    let commission_paid_at = row.get(Column::CommissionPaidTime, |c| parse_time(c, zone));
+    let created_at = row.time(Column::TimeCreated, true);
+    let paid_at = row.time(Column::PaymentTime, false);
+    let commission_paid_at = row.time(Column::CommissionPaidTime, false);
     Some(TikTokOrderLine {
         line: row.line,
         order_id: order_id?,
@@ -938,7 +1080,6 @@ fn shopify_order<C: Cells + ?Sized>(row: &mut RowReader<'_, C>) -> Option<Shopif
         row.fail(Some(Column::Name), name, Problem::OrphanLineItem);
         return None;
     }
-    let zone = row.zone;
     let currency = row.require(Column::Currency, parse_currency);
     let ccy = currency.as_deref();
     let total = row.require(Column::Total, |c| parse_money(c, ccy, false));
@@ -957,8 +1098,8 @@ fn shopify_order<C: Cells + ?Sized>(row: &mut RowReader<'_, C>) -> Option<Shopif
         })
         .unwrap_or_default();
     let discount_amount = row.get(Column::DiscountAmount, |c| parse_money(c, ccy, false));
-    let created_at = row.require(Column::CreatedAt, |c| parse_time(c, zone));
-    let paid_at = row.get(Column::PaidAt, |c| parse_time(c, zone));
+    let created_at = row.time(Column::CreatedAt, true);
+    let paid_at = row.time(Column::PaidAt, false);
     let refunded_amount = row.get(Column::RefundedAmount, |c| parse_money(c, ccy, false));
     let subtotal = row.get(Column::Subtotal, |c| parse_money(c, ccy, false));
     let shipping = row.get(Column::Shipping, |c| parse_money(c, ccy, false));
@@ -1004,6 +1145,9 @@ struct RowReader<'c, C: Cells + ?Sized> {
     cells: &'c C,
     layout: &'c Layout,
     zone: &'static Tz,
+    date_order: DateOrder,
+    /// How the row's slash dates read.
+    dates: DateTally,
     line: usize,
     order: Option<String>,
     errors: Vec<RowError>,
@@ -1052,6 +1196,26 @@ impl<'c, C: Cells + ?Sized> RowReader<'c, C> {
         self.get(column, parse)
     }
 
+    /// A time cell, read in the shop's zone and export date order; its reading is tallied.
+    fn time(&mut self, column: Column, required: bool) -> Option<OffsetDateTime> {
+        let (zone, order) = (self.zone, self.date_order);
+        let mut reading = Reading::Other;
+        let parse = |cell: Cell<'_>| {
+            let (at, how) = parse_time_in(cell, zone, order)?;
+            reading = how;
+            Ok(at)
+        };
+        let at = if required {
+            self.require(column, parse)
+        } else {
+            self.get(column, parse)
+        };
+        if at.is_some() {
+            self.dates.count(reading);
+        }
+        at
+    }
+
     fn fail(&mut self, column: Option<Column>, value: String, problem: Problem) {
         self.errors.push(RowError {
             line: self.line,
@@ -1063,8 +1227,15 @@ impl<'c, C: Cells + ?Sized> RowReader<'c, C> {
     }
 
     /// Data beyond the header means cells slid sideways (an unquoted comma); undecodable bytes
-    /// mean the file's encoding was guessed wrong. Either way no cell of the row can be trusted.
-    fn check_shape(&mut self) {
+    /// mean the file's encoding was guessed wrong; a control character (a NUL byte) is no text
+    /// an export writes. Either way no cell of the row can be trusted. False when the row was
+    /// cut short: then that is its one problem.
+    fn check_shape(&mut self) -> bool {
+        let (width, of) = (self.cells.width(), self.layout.named);
+        if width < of && self.cells.short_is_cut() {
+            self.fail(None, String::new(), Problem::CutShort { cells: width, of });
+            return false;
+        }
         let extra: Vec<String> = (self.layout.width..self.cells.width())
             .map(|i| self.cells.cell(i))
             .filter(|c| !is_blank(*c))
@@ -1080,6 +1251,46 @@ impl<'c, C: Cells + ?Sized> RowReader<'c, C> {
         if let Some(cell) = self.cells.garbled() {
             self.fail(None, import::clip(cell), Problem::BadEncoding);
         }
+        if let Some(position) = self.cells.control() {
+            let column = self.layout.column_at(position);
+            let value = shown(self.cells.cell(position));
+            self.fail(column, value, Problem::ControlCharacter);
+        }
+        true
+    }
+}
+
+/// How a time cell read: not as a slash date, as a slash date only the shop's order reads, or
+/// as one both day-first and month-first read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    Other,
+    Decisive,
+    BothWays,
+}
+
+/// Slash dates read, and how many of them only the shop's export date order reads.
+#[derive(Debug, Clone, Copy, Default)]
+struct DateTally {
+    slash: u64,
+    decisive: u64,
+}
+
+impl DateTally {
+    fn count(&mut self, reading: Reading) {
+        match reading {
+            Reading::Other => {}
+            Reading::Decisive => {
+                self.slash += 1;
+                self.decisive += 1;
+            }
+            Reading::BothWays => self.slash += 1,
+        }
+    }
+
+    fn add(&mut self, other: DateTally) {
+        self.slash += other.slash;
+        self.decisive += other.decisive;
     }
 }
 
@@ -1175,6 +1386,10 @@ fn parse_money(
     if amount.is_sign_negative() && !amount.is_zero() && !allow_negative {
         return Err(Problem::NegativeAmount);
     }
+    // numeric(18,2) holds 16 digits before the point; a workbook's number cell can hold more.
+    if amount.abs() >= Decimal::from(10_i64.pow(16)) {
+        return Err(Problem::BadNumber);
+    }
     Ok(amount)
 }
 
@@ -1246,6 +1461,17 @@ fn parse_username(cell: Cell<'_>) -> Result<String, Problem> {
     }
 }
 
+fn parse_time_in(
+    cell: Cell<'_>,
+    zone: &Tz,
+    order: DateOrder,
+) -> Result<(OffsetDateTime, Reading), Problem> {
+    match cell {
+        Cell::Text(s) => read_time_text(s, zone, order),
+        other => parse_time(other, zone).map(|at| (at, Reading::Other)),
+    }
+}
+
 fn parse_time(cell: Cell<'_>, zone: &Tz) -> Result<OffsetDateTime, Problem> {
     let local = match cell {
         Cell::Text(s) => return parse_time_text(s, zone).ok_or(Problem::BadDate),
@@ -1260,30 +1486,76 @@ fn parse_time(cell: Cell<'_>, zone: &Tz) -> Result<OffsetDateTime, Problem> {
         .ok_or(Problem::BadDate)
 }
 
-/// An order time as the exports write it, in UTC:
-/// - day-first `DD/MM/YYYY HH:MM:SS` (TikTok; one-digit day, month and hour, and a missing
-///   seconds or time part, as Excel re-saves it, accepted) in the shop's zone;
+/// An order time as the exports write it, day first (SPEC §5's default), in UTC; see
+/// [`read_time_text`].
+pub fn parse_time_text(text: &str, zone: &Tz) -> Option<OffsetDateTime> {
+    read_time_text(text, zone, DateOrder::Dmy)
+        .ok()
+        .map(|(at, _)| at)
+}
+
+/// An order time as the exports write it, in UTC, and how it read:
+/// - a slash date in the shop's export date order: `DD/MM/YYYY HH:MM:SS` (TikTok; one-digit day,
+///   month and hour, and a missing seconds or time part, as Excel re-saves it, accepted),
+///   `MM/DD/YYYY …` or `YYYY/MM/DD …`, in the shop's zone. A date that is none in that order
+///   but would be one in the other (`31/05/2026` in a month-first shop) is `WrongDateOrder`;
 /// - `YYYY-MM-DD HH:MM:SS ±HHMM` (Shopify; `T`, `±HH:MM`, `Z` or `UTC` too), in the shop's zone
 ///   when no offset is written.
-pub fn parse_time_text(text: &str, zone: &Tz) -> Option<OffsetDateTime> {
-    let mut scan = Scan::new(text.trim());
-    let (local, offset) = if text.contains('/') {
-        let day = scan.number(1, 2)?;
-        scan.expect(b'/')?;
-        let month = scan.number(1, 2)?;
-        scan.expect(b'/')?;
-        let year = scan.number(4, 4)?;
-        (scan.date_time(year, month, day)?, None)
-    } else {
-        let year = scan.number(4, 4)?;
-        scan.expect(b'-')?;
-        let month = scan.number(1, 2)?;
-        scan.expect(b'-')?;
-        let day = scan.number(1, 2)?;
-        let local = scan.date_time(year, month, day)?;
-        scan.skip_spaces();
-        (local, scan.offset()?)
+pub(crate) fn read_time_text(
+    text: &str,
+    zone: &Tz,
+    order: DateOrder,
+) -> Result<(OffsetDateTime, Reading), Problem> {
+    let text = text.trim();
+    if !text.contains('/') {
+        return iso_time(text, zone)
+            .map(|at| (at, Reading::Other))
+            .ok_or(Problem::BadDate);
+    }
+    let mut scan = Scan::new(text);
+    let Some(((a, a_len), (b, _), (c, c_len))) = slash_parts(&mut scan) else {
+        return Err(Problem::BadDate);
     };
+    // (year, month, day) in the shop's order, and in the other order a slash date is written in.
+    let (read, swapped) = match (a_len, c_len, order) {
+        (4, 1..=2, DateOrder::Ymd) => ((a, b, c), None),
+        (1..=2, 4, DateOrder::Dmy) => ((c, b, a), Some((c, a, b))),
+        (1..=2, 4, DateOrder::Mdy) => ((c, a, b), Some((c, b, a))),
+        (1..=2, 4, DateOrder::Ymd) if is_date((c, b, a)) || is_date((c, a, b)) => {
+            return Err(Problem::WrongDateOrder(order));
+        }
+        _ => return Err(Problem::BadDate),
+    };
+    if !is_date(read) {
+        return Err(match swapped {
+            Some(other) if is_date(other) => Problem::WrongDateOrder(order),
+            _ => Problem::BadDate,
+        });
+    }
+    let (year, month, day) = read;
+    let local = scan.date_time(year, month, day).ok_or(Problem::BadDate)?;
+    if !scan.done() {
+        return Err(Problem::BadDate);
+    }
+    let reading = match swapped {
+        Some(other) if is_date(other) => Reading::BothWays,
+        Some(_) => Reading::Decisive,
+        None => Reading::Other,
+    };
+    Ok((local_to_utc(local, zone), reading))
+}
+
+/// `YYYY-MM-DD HH:MM:SS ±HHMM` (or without the time or the offset), in UTC.
+fn iso_time(text: &str, zone: &Tz) -> Option<OffsetDateTime> {
+    let mut scan = Scan::new(text);
+    let year = scan.number(4, 4)?;
+    scan.expect(b'-')?;
+    let month = scan.number(1, 2)?;
+    scan.expect(b'-')?;
+    let day = scan.number(1, 2)?;
+    let local = scan.date_time(year, month, day)?;
+    scan.skip_spaces();
+    let offset = scan.offset()?;
     if !scan.done() || !YEARS.contains(&local.year()) {
         return None;
     }
@@ -1293,6 +1565,30 @@ pub fn parse_time_text(text: &str, zone: &Tz) -> Option<OffsetDateTime> {
             .checked_to_offset(UtcOffset::UTC),
         None => Some(local_to_utc(local, zone)),
     }
+}
+
+/// A slash date's three numbers, each with its count of digits (the year has four).
+type SlashParts = ((u32, usize), (u32, usize), (u32, usize));
+
+fn slash_parts(scan: &mut Scan<'_>) -> Option<SlashParts> {
+    let first = scan.counted_number(4)?;
+    scan.expect(b'/')?;
+    let second = scan.counted_number(2)?;
+    scan.expect(b'/')?;
+    let third = scan.counted_number(4)?;
+    Some((first, second, third))
+}
+
+/// (year, month, day) is a calendar date in the years orders are read in.
+fn is_date((year, month, day): (u32, u32, u32)) -> bool {
+    let Ok(year) = i32::try_from(year) else {
+        return false;
+    };
+    let (Ok(month), Ok(day)) = (u8::try_from(month), u8::try_from(day)) else {
+        return false;
+    };
+    YEARS.contains(&year)
+        && Month::try_from(month).is_ok_and(|m| Date::from_calendar_date(year, m, day).is_ok())
 }
 
 /// A wall-clock time in `zone`, in UTC. In the hour skipped when clocks go forward the time is
@@ -1362,6 +1658,13 @@ impl<'a> Scan<'a> {
 
     fn done(&self) -> bool {
         self.i == self.s.len()
+    }
+
+    /// A number of 1 to `max` digits, with how many digits it had.
+    fn counted_number(&mut self, max: usize) -> Option<(u32, usize)> {
+        let start = self.i;
+        let n = self.number(1, max)?;
+        Some((n, self.i - start))
     }
 
     fn number(&mut self, min: usize, max: usize) -> Option<u32> {
@@ -1586,12 +1889,13 @@ mod tests {
                 Problem::BadQuantity,
                 Problem::BadFlag,
                 Problem::BadRate,
-                Problem::BadDate
+                // Month first in a day-first file: the shop's setting and the file disagree.
+                Problem::WrongDateOrder(DateOrder::Dmy)
             ]
         );
         let bad_date = errors
             .iter()
-            .find(|e| e.line == 4 && e.problem == Problem::BadDate)
+            .find(|e| e.line == 4 && e.problem == Problem::WrongDateOrder(DateOrder::Dmy))
             .expect("a date error");
         assert_eq!(
             (
@@ -1876,6 +2180,196 @@ mod tests {
         }
     }
 
+    fn read_in(bytes: &[u8], order: DateOrder) -> (Option<DateOrder>, Vec<Order>, Vec<RowError>) {
+        let mut reader = OrderReader::new(bytes, zone("UTC"))
+            .expect("a readable export")
+            .date_order(order);
+        let mut orders = Vec::new();
+        let mut errors = Vec::new();
+        for entry in reader.by_ref() {
+            match entry.expect("no I/O error") {
+                Entry::Order(o) => orders.push(o),
+                Entry::Rejected(e) => errors.push(e),
+            }
+        }
+        (reader.dates_read_both_ways(), orders, errors)
+    }
+
+    const SHORT_HEADER: &str =
+        "Order ID,SKU ID,Payment Amount,Currency,Creator Username,Time Created";
+
+    #[test]
+    fn slash_dates_follow_the_shops_export_date_order() {
+        let utc = zone("UTC");
+        let read = |text, order| read_time_text(text, utc, order).map(|(at, _)| at);
+        assert_eq!(
+            read("03/05/2026 14:30:00", DateOrder::Mdy),
+            Ok(datetime!(2026-03-05 14:30:00 UTC))
+        );
+        assert_eq!(
+            read("05/03/2026 14:30:00", DateOrder::Dmy),
+            Ok(datetime!(2026-03-05 14:30:00 UTC))
+        );
+        assert_eq!(
+            read("2026/03/05 14:30", DateOrder::Ymd),
+            Ok(datetime!(2026-03-05 14:30:00 UTC))
+        );
+        // ISO dates read the same whatever the order.
+        for order in [DateOrder::Dmy, DateOrder::Mdy, DateOrder::Ymd] {
+            assert_eq!(
+                read("2026-03-05 14:30:00 +0100", order),
+                Ok(datetime!(2026-03-05 13:30:00 UTC))
+            );
+        }
+        // A date only the other order reads contradicts the shop's setting.
+        assert_eq!(
+            read("31/05/2026", DateOrder::Mdy),
+            Err(Problem::WrongDateOrder(DateOrder::Mdy))
+        );
+        assert_eq!(
+            read("05/31/2026", DateOrder::Dmy),
+            Err(Problem::WrongDateOrder(DateOrder::Dmy))
+        );
+        assert_eq!(
+            read("05/03/2026", DateOrder::Ymd),
+            Err(Problem::WrongDateOrder(DateOrder::Ymd))
+        );
+        // No date either way: a 13th month, 31 April, 30 February.
+        for bad in ["13/13/2026", "31/04/2026", "30/02/2026", "2026/05/03"] {
+            assert_eq!(read(bad, DateOrder::Dmy), Err(Problem::BadDate), "{bad}");
+        }
+        assert_eq!(read("04/31/2026", DateOrder::Mdy), Err(Problem::BadDate));
+    }
+
+    #[test]
+    fn a_file_whose_dates_all_read_both_ways_is_flagged_with_the_order_assumed() {
+        let both = file(&[
+            SHORT_HEADER,
+            "A,1,1.00,USD,mia,03/05/2026 10:00",
+            "B,1,1.00,USD,mia,12/11/2026 10:00",
+        ]);
+        let (assumed, orders, errors) = read_in(&both, DateOrder::Mdy);
+        assert!(errors.is_empty(), "{errors:#?}");
+        assert_eq!(assumed, Some(DateOrder::Mdy));
+        assert_eq!(orders[0].created_at(), datetime!(2026-03-05 10:00 UTC));
+        let decided = file(&[
+            SHORT_HEADER,
+            "A,1,1.00,USD,mia,03/05/2026 10:00",
+            "B,1,1.00,USD,mia,12/25/2026 10:00",
+        ]);
+        let (assumed, orders, _) = read_in(&decided, DateOrder::Mdy);
+        assert_eq!((assumed, orders.len()), (None, 2));
+        // ISO dates say nothing about slash dates; there are none to flag.
+        let iso = file(&[SHORT_HEADER, "A,1,1.00,USD,mia,2026-05-03 10:00"]);
+        assert_eq!(read_in(&iso, DateOrder::Mdy).0, None);
+    }
+
+    #[test]
+    fn a_row_contradicting_the_date_order_is_rejected_on_its_line() {
+        let bytes = file(&[
+            SHORT_HEADER,
+            "A,1,1.00,USD,mia,03/05/2026 10:00",
+            "B,1,1.00,USD,mia,25/12/2026 10:00",
+        ]);
+        let (_, orders, errors) = read_in(&bytes, DateOrder::Mdy);
+        assert_eq!(orders.len(), 1);
+        assert_eq!(
+            problems_on(&errors, 3),
+            [Problem::WrongDateOrder(DateOrder::Mdy)]
+        );
+        assert_eq!(errors[0].column, Some(Column::TimeCreated));
+        assert_eq!(errors[0].value, "25/12/2026 10:00");
+    }
+
+    #[test]
+    fn a_row_with_fewer_cells_than_the_header_is_reported_cut_short() {
+        let bytes = file(&[SHORT_HEADER, "A,1,1.00,USD,mia,01/05/2026", "B,1,1.00"]);
+        let (_, orders, errors) = read_all(&bytes, "UTC");
+        assert_eq!(orders.len(), 1);
+        assert_eq!(
+            problems_on(&errors, 3),
+            [Problem::CutShort { cells: 3, of: 6 }]
+        );
+        let shopify = file(&[
+            "Name,Currency,Total,Created at,Lineitem quantity,Lineitem price",
+            "#1,USD,2.00,2026-05-01 10:00 +0000,1,1.00",
+            "#1,,,,1",
+            "#2,USD,2.00,2026-05-01 10:00 +0000,2,1.00",
+        ]);
+        let (_, orders, errors) = read_all(&shopify, "UTC");
+        assert_eq!(orders.iter().map(|o| o.key().0).collect::<Vec<_>>(), ["#2"]);
+        assert_eq!(
+            problems_on(&errors, 3),
+            [Problem::CutShort { cells: 5, of: 6 }]
+        );
+        assert_eq!(
+            problems_on(&errors, 2),
+            [Problem::OrderRejected { line: 3 }]
+        );
+    }
+
+    #[test]
+    fn a_nul_or_control_character_in_a_cell_rejects_its_row_naming_the_column() {
+        let bytes = file(&[
+            "Order ID,SKU ID,Payment Amount,Currency,Creator Username,Time Created,Product Name",
+            "A,1,1.00,USD,mia,01/05/2026,Lamp",
+            "B,1,1.00,USD,mia,01/05/2026,La\0mp",
+            "C,1,1.00,USD,mia,01/05/2026,Bell\u{7}",
+            "D,1,1.00,USD,mia,01/05/2026,\"Two\nlines\tand a tab\"",
+        ]);
+        let (_, orders, errors) = read_all(&bytes, "UTC");
+        let ids: Vec<&str> = orders.iter().map(|o| o.key().0).collect();
+        assert_eq!(ids, ["A", "D"]);
+        assert_eq!(problems_on(&errors, 3), [Problem::ControlCharacter]);
+        assert_eq!(errors[0].column, Some(Column::ProductName));
+        assert_eq!(errors[0].value, "La\u{2400}mp");
+        assert_eq!(problems_on(&errors, 4), [Problem::ControlCharacter]);
+    }
+
+    #[test]
+    fn currency_codes_outside_iso_4217_are_row_errors() {
+        let bytes = file(&[
+            SHORT_HEADER,
+            "A,1,1.00,usd,mia,01/05/2026",
+            "B,1,1.00,XYZ,mia,01/05/2026",
+            "C,1,1.00,ABC,mia,01/05/2026",
+            "D,1,1.00,RMB,mia,01/05/2026",
+        ]);
+        let (_, orders, errors) = read_all(&bytes, "UTC");
+        let currencies: Vec<&str> = orders.iter().map(Order::currency).collect();
+        assert_eq!(currencies, ["USD", "CNY"]);
+        for (line, code) in [(3, "XYZ"), (4, "ABC")] {
+            let error = errors.iter().find(|e| e.line == line).expect("an error");
+            assert_eq!(
+                (error.column, error.value.as_str(), error.problem),
+                (Some(Column::Currency), code, Problem::BadCurrency)
+            );
+        }
+    }
+
+    #[test]
+    fn images_and_random_bytes_are_neither_csv_nor_xlsx() {
+        let png =
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let random: Vec<u8> = (0..4096)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed >> 24) as u8
+            })
+            .collect();
+        for bytes in [&png[..], &random] {
+            assert_eq!(
+                OrderReader::new(bytes, zone("UTC"))
+                    .err()
+                    .map(|e| e.problem),
+                Some(Problem::Binary)
+            );
+        }
+    }
+
     #[test]
     fn dst_gaps_move_forward_and_repeated_hours_take_the_earlier_instant() {
         let new_york = zone("America/New_York");
@@ -1999,6 +2493,13 @@ mod tests {
             Problem::BadEncoding,
             Problem::OrphanLineItem,
             Problem::OrderRejected { line: 1 },
+            Problem::NoRows,
+            Problem::Binary,
+            Problem::WrongDateOrder(DateOrder::Dmy),
+            Problem::WrongDateOrder(DateOrder::Mdy),
+            Problem::WrongDateOrder(DateOrder::Ymd),
+            Problem::CutShort { cells: 1, of: 2 },
+            Problem::ControlCharacter,
         ];
         let keys: std::collections::BTreeSet<&str> = all.iter().map(Problem::key).collect();
         assert_eq!(keys.len(), all.len());

@@ -54,6 +54,9 @@ pub struct ImportRow {
     pub lines_changed: Option<i64>,
     pub lines_unchanged: Option<i64>,
     pub lines_older: Option<i64>,
+    pub dates_read_both_ways: Option<String>,
+    pub repeated_keys: serde_json::Value,
+    pub exported_at_from_file: bool,
 }
 
 /// `query_as!` of `ImportRow`s: the imports with their shop, file and author, then `$tail`
@@ -66,7 +69,8 @@ macro_rules! import_rows {
                  i.state AS "state: ImportState", i.exported_at, i.created_at, i.rows_total,
                  i.rows_good, i.rows_rejected, i.duplicate_rows, i.bytes_total, i.bytes_done,
                  i.failure, i.failure_detail, p.display_name AS "created_by?", i.line_fields,
-                 i.lines_new, i.lines_changed, i.lines_unchanged, i.lines_older
+                 i.lines_new, i.lines_changed, i.lines_unchanged, i.lines_older,
+                 i.dates_read_both_ways, i.repeated_keys, i.exported_at_from_file
                FROM order_imports i
                JOIN shops s ON s.tenant_id = i.tenant_id AND s.id = i.shop_id
                JOIN uploads u ON u.tenant_id = i.tenant_id AND u.id = i.upload_id
@@ -98,6 +102,9 @@ pub struct NewImport<'a> {
     pub stored: &'a StoredObject,
     pub format: &'a str,
     pub exported_at: OffsetDateTime,
+    /// The form left the export time empty: `exported_at` is the upload's time until the
+    /// validation run puts the latest time in the file there.
+    pub exported_at_from_file: bool,
     pub by: Option<Uuid>,
 }
 
@@ -120,7 +127,8 @@ pub async fn create_import(conn: &mut PgConnection, new: &NewImport<'_>) -> sqlx
     let id = Uuid::now_v7();
     sqlx::query!(
         "INSERT INTO order_imports (tenant_id, id, shop_id, upload_id, format, exported_at, \
-           bytes_total, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+           bytes_total, created_by, exported_at_from_file) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         new.tenant_id,
         id,
         new.shop_id,
@@ -129,6 +137,7 @@ pub async fn create_import(conn: &mut PgConnection, new: &NewImport<'_>) -> sqlx
         new.exported_at,
         new.stored.bytes as i64,
         new.by,
+        new.exported_at_from_file,
     )
     .execute(&mut *conn)
     .await?;
@@ -186,14 +195,23 @@ pub async fn import_for_move(
     .await
 }
 
-/// The time zone of a shop of the tenant (the seeder's and benchmark's imports).
-pub async fn shop_time_zone(
+/// How a shop's exports write times: its time zone and export date order.
+#[derive(Debug, Clone)]
+pub struct ShopClock {
+    pub time_zone: String,
+    pub date_order: String,
+}
+
+/// The time zone and export date order of a shop of the tenant (the seeder's and benchmark's
+/// imports).
+pub async fn shop_clock(
     conn: &mut PgConnection,
     tenant_id: Uuid,
     shop_id: Uuid,
-) -> sqlx::Result<String> {
-    sqlx::query_scalar!(
-        "SELECT time_zone FROM shops WHERE tenant_id = $1 AND id = $2",
+) -> sqlx::Result<ShopClock> {
+    sqlx::query_as!(
+        ShopClock,
+        "SELECT time_zone, date_order FROM shops WHERE tenant_id = $1 AND id = $2",
         tenant_id,
         shop_id,
     )
@@ -580,18 +598,22 @@ pub async fn clear_errors(
     Ok(())
 }
 
-/// The stored file of a job and the time zone of its shop.
+/// The stored file of a job, the time zone and export date order of its shop, and whether the
+/// export time is to be taken from the file.
 #[derive(Debug)]
 pub struct JobFile {
     pub storage_key: String,
     pub bytes: i64,
     pub time_zone: String,
+    pub date_order: String,
+    pub exported_at_from_file: bool,
 }
 
 pub async fn job_file(conn: &mut PgConnection, job: &JobClaim) -> sqlx::Result<JobFile> {
     sqlx::query_as!(
         JobFile,
-        "SELECT u.storage_key, u.bytes, s.time_zone FROM order_imports i \
+        "SELECT u.storage_key, u.bytes, s.time_zone, s.date_order, i.exported_at_from_file \
+         FROM order_imports i \
          JOIN uploads u ON u.tenant_id = i.tenant_id AND u.id = i.upload_id \
          JOIN shops s ON s.tenant_id = i.tenant_id AND s.id = i.shop_id \
          WHERE i.tenant_id = $1 AND i.id = $2",
@@ -643,6 +665,7 @@ pub struct BatchWithoutFields {
     pub id: Uuid,
     pub storage_key: String,
     pub time_zone: String,
+    pub date_order: String,
 }
 
 /// Takes the oldest batch with lines (imported or undone) that has not recorded its kept
@@ -652,7 +675,8 @@ pub async fn next_batch_without_fields(
 ) -> sqlx::Result<Option<BatchWithoutFields>> {
     sqlx::query_as!(
         BatchWithoutFields,
-        "SELECT i.tenant_id, i.id, u.storage_key, s.time_zone FROM order_imports i \
+        "SELECT i.tenant_id, i.id, u.storage_key, s.time_zone, s.date_order \
+         FROM order_imports i \
          JOIN uploads u ON u.tenant_id = i.tenant_id AND u.id = i.upload_id \
          JOIN shops s ON s.tenant_id = i.tenant_id AND s.id = i.shop_id \
          WHERE i.line_fields IS NULL AND i.state IN ('imported', 'undone') \
@@ -724,6 +748,14 @@ pub struct ValidationSummary<'a> {
     pub rejected: i64,
     /// The kept fields some good row had a value for (`domain::LineField` codes).
     pub line_fields: Vec<String>,
+    /// The export date order assumed when every slash date read both ways ("DMY", "MDY").
+    pub dates_read_both_ways: Option<&'a str>,
+    /// The first repeated keys with their lines (see the migration), and the good rows an
+    /// import leaves out because a later line has their key.
+    pub repeated_keys: serde_json::Value,
+    pub duplicate_rows: i64,
+    /// The export time taken from the file (when the form left it empty).
+    pub exported_at: Option<OffsetDateTime>,
 }
 
 /// Ends a validation run (only while `worker` holds the job and it is still validating).
@@ -736,8 +768,10 @@ pub async fn finish_validation(
     sqlx::query!(
         "UPDATE order_imports SET state = 'validated', format = $4, encoding = $5, \
            rows_total = $6, rows_done = $6, rows_good = $7, rows_rejected = $8, \
-           line_fields = $9, bytes_done = bytes_total, job_worker = NULL, \
-           job_heartbeat_at = NULL, job_attempts = 0, updated_at = now() \
+           line_fields = $9, dates_read_both_ways = $10, repeated_keys = $11, \
+           duplicate_rows = $12, exported_at = coalesce($13, exported_at), \
+           bytes_done = bytes_total, job_worker = NULL, job_heartbeat_at = NULL, \
+           job_attempts = 0, updated_at = now() \
          WHERE tenant_id = $1 AND id = $2 AND job_worker = $3 AND state = 'validating'",
         job.tenant_id,
         job.id,
@@ -748,6 +782,10 @@ pub async fn finish_validation(
         summary.good,
         summary.rejected,
         &summary.line_fields,
+        summary.dates_read_both_ways,
+        summary.repeated_keys,
+        summary.duplicate_rows,
+        summary.exported_at,
     )
     .execute(conn)
     .await?;

@@ -42,7 +42,7 @@ pub fn open<R: Read>(
         return Ok(Err(NotText::Spreadsheet(kind)));
     }
     let (text, label) = import::decode(&prefix);
-    if text.contains('\0') {
+    if import::looks_binary(&prefix, &text) {
         return Ok(Err(NotText::Binary));
     }
     if text

@@ -10,7 +10,7 @@ use time::{Date, Month, PrimitiveDateTime, Time};
 use time_tz::Tz;
 
 use super::parse::{
-    Cell, Cells, Entry, FileError, Layout, Normalizer, OrderFormat, Problem, cell_text,
+    Cell, Cells, DateOrder, Entry, FileError, Layout, Normalizer, OrderFormat, Problem, cell_text,
 };
 
 /// Excel's last column is XFD (16,384); a cell beyond it is a corrupt file, not data.
@@ -76,6 +76,17 @@ impl<'a, RS: Read + Seek> XlsxOrderReader<'a, RS> {
 
     pub fn rows_read(&self) -> usize {
         self.normalizer.rows
+    }
+
+    /// Reads text slash dates in `order` (the shop's export date order) instead of day first.
+    pub fn date_order(mut self, order: DateOrder) -> Self {
+        self.normalizer.date_order = order;
+        self
+    }
+
+    /// The order assumed when every slash date read so far was a date both ways.
+    pub fn dates_read_both_ways(&self) -> Option<DateOrder> {
+        self.normalizer.assumed_order()
     }
 }
 
