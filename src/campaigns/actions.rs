@@ -128,8 +128,8 @@ async fn apply(
         Asker::System => Role::System,
     };
     let from = row.state;
-    let reason = text::check(reason, TextRule::NOTE)
-        .map_err(|key| DomainError::field("reason", key))?;
+    let reason =
+        text::check(reason, TextRule::NOTE).map_err(|key| DomainError::field("reason", key))?;
     let to =
         domain::next_state(from, t, role, reason).map_err(|e| DomainError::Refused(e.key()))?;
     if t == Transition::Submit && row.code.is_none() {
