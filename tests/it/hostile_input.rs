@@ -144,6 +144,10 @@ const TERMS_FIELDS: &[(&str, &str)] = &[
     ("sample_qty", "1"),
     ("sample_cost", "20"),
     ("sample_cost_currency", "USD"),
+    ("sample_shipping", "8"),
+    ("other_costs", "15"),
+    ("other_costs_currency", "USD"),
+    ("other_costs_label", "Studio props"),
     ("discount_code", "HOSTILE10"),
 ];
 
@@ -381,6 +385,14 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
                 ("collaboration_id", &ids.accepted.to_string()),
             ],
         ),
+        "/t/{tenant_slug}/orders/attribute-many" => Spec::new(
+            format!("{t}/orders/attribute-many"),
+            Owner,
+            &[
+                ("line", &format!("{}:5770000000000000001:1", ids.shop)),
+                ("collaboration_id", &ids.accepted.to_string()),
+            ],
+        ),
         "/admin/matching-weights" => Spec::new(
             "/admin/matching-weights".into(),
             Admin,
@@ -486,6 +498,7 @@ const ORDER: &[&str] = &[
     "/t/{tenant_slug}/snapshot-imports/{id}/cancel",
     "/t/{tenant_slug}/orders/imports",
     "/t/{tenant_slug}/orders/attribute",
+    "/t/{tenant_slug}/orders/attribute-many",
     "/t/{tenant_slug}/orders/imports/{id}/{action}",
     "/admin/matching-weights",
     "/admin/tenants/{id}/status",
