@@ -983,3 +983,50 @@ async fn the_unattributed_list_pages_through_exactly_the_current_unattributed_li
     );
     assert_eq!(listed_orders(&html).len(), 60);
 }
+
+/// The import checks once per statement, not once per line, that its lines name a batch
+/// (migration 20261204000019): a line of no batch is still refused, and a batch that has lines
+/// still cannot be deleted, both as the foreign key refused them (23503).
+#[tokio::test]
+async fn an_order_line_needs_its_batch_and_a_batch_with_lines_cannot_be_deleted() {
+    let app = TestApp::with_demo().await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let shop = shop_id(&app, "lumi", US_SHOP).await;
+    let batch = upload_fixture(&app, &owner, shop, "2026-03-20T10:00", "tiktok_v1.csv").await;
+    import(&app, &owner, batch).await;
+    let tenant = app.tenant_id("lumi").await;
+    let fk_violation = |e: sqlx::Error| {
+        e.as_database_error()
+            .and_then(|d| d.code())
+            .map(|c| c.into_owned())
+    };
+
+    let mut tx = app.db.tenant_tx(tenant, None).await.unwrap();
+    let orphan = sqlx::query(
+        "INSERT INTO order_lines (tenant_id, import_id, shop_id, order_key, exported_at, \
+           placed_at, currency, amount) \
+         VALUES ($1, $2, $3, 'no-batch', now(), now(), 'USD', 1)",
+    )
+    .bind(tenant)
+    .bind(Uuid::now_v7())
+    .bind(shop)
+    .execute(&mut *tx)
+    .await
+    .unwrap_err();
+    assert_eq!(fk_violation(orphan).as_deref(), Some("23503"));
+    tx.rollback().await.unwrap();
+
+    let mut conn = app.owner_conn().await;
+    let delete = sqlx::query("DELETE FROM order_imports WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant)
+        .bind(batch)
+        .execute(&mut conn)
+        .await
+        .unwrap_err();
+    assert_eq!(fk_violation(delete).as_deref(), Some("23503"));
+    assert_eq!(
+        totals(&app).await.0,
+        3,
+        "the batch's lines are all still there"
+    );
+}

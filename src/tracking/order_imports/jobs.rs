@@ -765,8 +765,7 @@ fn error_row(out: &mut Vec<u8>, seq: u64, error: &RowError) {
 async fn import(db: &Db, job: &Claim, worker: &str) -> anyhow::Result<()> {
     let mut tx = db.system_tx(SystemScope::ImportJob).await?;
     let (shop_id, exported_at, rows_good) = repo::lock_importing(&mut tx, job).await?;
-    let staged = repo::staged_count(&mut tx, job).await?;
-    if staged != rows_good {
+    if rows_good > 0 && !repo::has_staged_rows(&mut tx, job).await? {
         // The staged rows were lost (the database crashed: the table is unlogged). Validate
         // the stored file again; the person imports once the report is back.
         repo::requeue(&mut tx, job).await?;
@@ -777,7 +776,7 @@ async fn import(db: &Db, job: &Claim, worker: &str) -> anyhow::Result<()> {
     let counts = repo::line_counts(&mut tx, job, shop_id, exported_at).await?;
     attribute_batch(&mut tx, job.tenant_id, job.id).await?;
     repo::clear_staging(&mut tx, job.tenant_id, job.id).await?;
-    repo::finish_import(&mut tx, job, worker, staged - inserted as i64, &counts).await?;
+    repo::finish_import(&mut tx, job, worker, rows_good - inserted as i64, &counts).await?;
     tx.commit().await?;
     Ok(())
 }

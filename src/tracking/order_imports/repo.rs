@@ -821,10 +821,13 @@ pub async fn lock_importing(
     Ok((row.shop_id, row.exported_at, row.rows_good))
 }
 
-pub async fn staged_count(conn: &mut PgConnection, job: &JobClaim) -> sqlx::Result<i64> {
+/// Whether the import has staged rows at all. A database crash empties the unlogged staging
+/// table whole, so the rows are either all there or all gone: one row tells, without counting
+/// a million.
+pub async fn has_staged_rows(conn: &mut PgConnection, job: &JobClaim) -> sqlx::Result<bool> {
     sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM order_import_staging
-           WHERE tenant_id = $1 AND import_id = $2"#,
+        r#"SELECT EXISTS (SELECT 1 FROM order_import_staging
+           WHERE tenant_id = $1 AND import_id = $2) AS "staged!""#,
         job.tenant_id,
         job.id,
     )
