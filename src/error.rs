@@ -36,6 +36,17 @@ pub type DomainResult<T> = Result<T, DomainError>;
 
 impl DomainError {
     /// One field's error.
+    /// What a page shows when it renders itself again after this error: a refusal's reason,
+    /// or the message of the first field that failed (forms whose one free-text field sits
+    /// beside the buttons, like a state move's reason). None for the rest.
+    pub fn page_message(&self) -> Option<&'static str> {
+        match self {
+            DomainError::Refused(key) => Some(key),
+            DomainError::Invalid(errors) => errors.values().next().copied(),
+            _ => None,
+        }
+    }
+
     pub fn field(name: &str, key: &'static str) -> DomainError {
         let mut errors = FieldErrors::new();
         errors.insert(name.to_string(), key);

@@ -558,20 +558,23 @@ pub async fn transition(
             flash(&session, "ok", "campaigns.moved").await?;
             Ok(Redirect::to(&format!("/t/{}/campaigns/{id}", ctx.tenant.slug)).into_response())
         }
-        Err(DomainError::Refused(key)) if !front.is_json() => {
-            // Nothing was changed; show the page again with the reason for the refusal.
-            let ctx = ctx.reopen(&state.db).await?;
-            show_page(
-                &state,
-                &session,
-                lang,
-                ctx,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(key),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match e.page_message() {
+            // Nothing was changed; show the page again with the reason for the refusal (or
+            // what is wrong with the reason typed).
+            Some(key) if !front.is_json() => {
+                let ctx = ctx.reopen(&state.db).await?;
+                show_page(
+                    &state,
+                    &session,
+                    lang,
+                    ctx,
+                    id,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(key),
+                )
+                .await
+            }
+            _ => Err(e.into()),
+        },
     }
 }

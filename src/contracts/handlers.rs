@@ -531,11 +531,13 @@ pub async fn event(
                     .into_response(),
             )
         }
-        Err(DomainError::Refused(key)) if !front.is_json() => {
-            let ctx = ctx.reopen(&state.db).await?;
-            page(&state, &session, lang, &origin, ctx, id, Some(key)).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match e.page_message() {
+            Some(key) if !front.is_json() => {
+                let ctx = ctx.reopen(&state.db).await?;
+                page(&state, &session, lang, &origin, ctx, id, Some(key)).await
+            }
+            _ => Err(e.into()),
+        },
     }
 }
 

@@ -285,6 +285,13 @@ async fn the_state_table_is_enforced_and_every_move_is_recorded() {
     let res = move_to(owner.clone(), "cancel", "  ").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("取消需求时请填写原因。"));
+    // A reason with a control character is shown on the campaign's page, beside its moves.
+    let res = move_to(owner.clone(), "cancel", "Product\u{0}delayed").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("data-testid=\"campaign-heading\""), "{body}");
+    assert!(body.contains("含有不可见的控制字符"), "{body}");
+    assert_ne!(state_of(&app, &id).await, "cancelled");
     assert_eq!(
         move_to(owner.clone(), "cancel", "Product delayed")
             .await
