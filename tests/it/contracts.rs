@@ -218,6 +218,21 @@ async fn an_approved_creator_becomes_a_collaboration_with_a_discount_code_and_a_
         app.status_of(&operator, &format!("{collab}/terms")).await,
         StatusCode::FORBIDDEN
     );
+    // A reason with a control character is shown on the collaboration's page, nothing recorded.
+    let res = app
+        .post_form(
+            &am,
+            &format!("{collab}/event"),
+            &[("event", "cancel"), ("reason", "Out\u{1b}of stock")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("data-testid=\"collaboration-heading\""),
+        "{body}"
+    );
+    assert!(body.contains("含有不可见的控制字符"), "{body}");
     // In English too.
     let en = operator
         .get(app.url(&collab))
