@@ -18,7 +18,7 @@ use crate::auth::{Actor, CurrentUser};
 use crate::error::{AppError, AppResult, DomainError};
 use crate::kernel::FieldErrors;
 use crate::state::AppState;
-use crate::storage::{ObjectWriter, Storage, StoredObject};
+use crate::storage::{Storage, StoredObject, StreamError};
 use crate::tenants::TenantCtx;
 use crate::tracking::order_imports::parse::{OrderFormat, shop_zone};
 use crate::web::forms::{Form, FormErrors};
@@ -350,14 +350,14 @@ pub async fn upload(
                     })
                     .unwrap_or_default();
                 let content_type = field.content_type().map(str::to_string);
-                let writer = state
-                    .storage
-                    .writer(&key)
-                    .await
-                    .map_err(anyhow::Error::from)?;
-                match stream_field(field, writer).await {
+                // The body limit on the route stops a larger file first (a broken upload).
+                let limit = super::MAX_UPLOAD_BYTES as u64;
+                match state.storage.store_stream(&key, field, limit).await {
                     Ok(stored) => file = Some((filename, content_type, stored)),
-                    Err(message_key) => not_stored = Some(message_key),
+                    Err(StreamError::Broken | StreamError::TooLarge) => {
+                        not_stored = Some("orders.error.upload_broken")
+                    }
+                    Err(StreamError::Storage(_)) => not_stored = Some("orders.error.storage"),
                 }
             }
             _ => {}
@@ -467,30 +467,6 @@ fn upload_messages(
         errors.add(field, message);
     }
     errors
-}
-
-/// Streams one multipart field into storage; on failure the partial object is removed and the
-/// message key says why.
-async fn stream_field(
-    mut field: axum::extract::multipart::Field<'_>,
-    mut writer: ObjectWriter,
-) -> Result<crate::storage::StoredObject, &'static str> {
-    loop {
-        match field.chunk().await {
-            Ok(Some(chunk)) => {
-                if writer.write(&chunk).await.is_err() {
-                    writer.abort().await;
-                    return Err("orders.error.storage");
-                }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                writer.abort().await;
-                return Err("orders.error.upload_broken");
-            }
-        }
-    }
-    writer.finish().await.map_err(|_| "orders.error.storage")
 }
 
 async fn load(ctx: &mut TenantCtx, id: &str) -> AppResult<repo::ImportRow> {
