@@ -9,6 +9,7 @@ pub mod markets;
 pub mod money;
 pub mod rates;
 pub mod text;
+pub mod tier;
 
 pub use money::{Currency, Money};
 

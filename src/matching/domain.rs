@@ -128,43 +128,7 @@ impl Format {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Tier {
-    S,
-    A,
-    B,
-    C,
-}
-
-impl Tier {
-    pub const ALL: [Tier; 4] = [Tier::S, Tier::A, Tier::B, Tier::C];
-
-    pub fn code(&self) -> &'static str {
-        match self {
-            Tier::S => "S",
-            Tier::A => "A",
-            Tier::B => "B",
-            Tier::C => "C",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        let s = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|t| t.code().eq_ignore_ascii_case(s))
-    }
-
-    /// The tier's worth in the track-record component.
-    pub fn value(&self) -> f64 {
-        match self {
-            Tier::S => 1.0,
-            Tier::A => 0.8,
-            Tier::B => 0.5,
-            Tier::C => 0.2,
-        }
-    }
-}
+pub use crate::kernel::tier::Tier;
 
 /// One creator as matching sees it.
 #[derive(Debug, Clone, PartialEq)]
