@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::state::{AppState, Runtime};
 use crate::tracking::{self, links, order_imports};
-use crate::{admin, auth, campaigns, contracts, creators, matching, tenants, web};
+use crate::{admin, auth, campaigns, contracts, creators, evidence, matching, tenants, web};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "sextant_session";
@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tracking::posts::router())
         .merge(tracking::dashboards::router())
         .merge(order_imports::router())
+        .merge(evidence::router())
         .nest("/static", web::static_files(web::static_dir()))
         .fallback(web::not_found)
         .layer(sessions)

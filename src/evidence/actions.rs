@@ -1,15 +1,23 @@
 //! Storing an evidence file.
 
 use bytes::Bytes;
+use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::domain;
+use super::repo::{self, NewEvidence};
+use crate::audit;
 use crate::auth::actor::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::storage::Storage;
+use crate::tenants::Access;
 
 /// At most this many bytes per file.
 pub const MAX_EVIDENCE_BYTES: usize = 10 * 1024 * 1024;
+
+/// Who may attach evidence: whoever may record a fulfilment event (viewers only look).
+pub const UPLOADERS: &[Access] = &[Access::Owner, Access::Operator, Access::AccountManager];
 
 /// One evidence file as a form sent it.
 #[derive(Debug, Clone)]
@@ -18,17 +26,72 @@ pub struct EvidenceUpload {
     pub bytes: Bytes,
 }
 
+/// The file's type, or the field error on `evidence` saying why it is refused (empty, too big,
+/// not an image or PDF): for actions that check every field before storing anything.
+pub fn check_evidence(file: &EvidenceUpload) -> DomainResult<domain::EvidenceType> {
+    domain::check(&file.bytes).map_err(|key| DomainError::field("evidence", key))
+}
+
 /// Checks the file by its content (PNG, JPEG, WebP or PDF, ≤ 10 MB), keeps it in object storage
 /// and records it in `uploads` (purpose `evidence`) in the caller's transaction; answers the
-/// upload's id. A refused file is `Invalid` on the field `evidence`.
+/// upload's id. A refused file is `Invalid` on the field `evidence`, and nothing is kept.
 pub async fn store_evidence(
-    _tx: &mut PgConnection,
-    _storage: &Storage,
-    _actor: &Actor,
-    _file: EvidenceUpload,
+    tx: &mut PgConnection,
+    storage: &Storage,
+    actor: &Actor,
+    file: EvidenceUpload,
 ) -> DomainResult<Uuid> {
-    Err(DomainError::field(
-        "evidence",
-        "evidence.error.unsupported_type",
-    ))
+    let tenant = actor.tenant_id()?;
+    actor.require(UPLOADERS)?;
+    actor.require_active()?;
+    let kind = check_evidence(&file)?;
+    let filename = domain::clean_filename(&file.filename, kind);
+    let id = Uuid::now_v7();
+    let key = Storage::key(tenant, "evidence", id);
+    let stored = put(storage, &key, &file.bytes)
+        .await
+        .map_err(|e| DomainError::Internal(e.into()))?;
+    let new = NewEvidence {
+        tenant_id: tenant,
+        id,
+        filename: &filename,
+        content_type: kind.content_type(),
+        bytes: stored.bytes as i64,
+        sha256: &stored.sha256,
+        storage_key: &stored.key,
+        uploaded_by: actor.user_id,
+    };
+    if let Err(e) = repo::insert(tx, &new).await {
+        if let Err(e) = storage.delete(&key).await {
+            tracing::warn!(error = %e, key, "evidence: could not delete an unrecorded file");
+        }
+        return Err(e.into());
+    }
+    audit::record(
+        tx,
+        actor.audit("evidence.store", "upload", id).after(json!({
+            "filename": filename,
+            "content_type": kind.content_type(),
+            "bytes": stored.bytes,
+            "sha256": stored.sha256,
+        })),
+    )
+    .await?;
+    Ok(id)
+}
+
+async fn put(
+    storage: &Storage,
+    key: &str,
+    bytes: &[u8],
+) -> Result<crate::storage::StoredObject, crate::storage::StorageError> {
+    let mut writer = storage.writer(key).await?;
+    // Parts of at most 5 MiB, the size object storage takes one at a time.
+    for chunk in bytes.chunks(5 << 20) {
+        if let Err(e) = writer.write(chunk).await {
+            writer.abort().await;
+            return Err(e);
+        }
+    }
+    writer.finish().await
 }

@@ -19,6 +19,7 @@ mod contracts;
 mod creators;
 mod deployment;
 mod embedded;
+mod evidence;
 mod health;
 mod hostile_imports;
 mod hostile_input;
