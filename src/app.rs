@@ -21,14 +21,16 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::state::{AppState, Runtime};
 use crate::tracking::{self, links, order_imports};
-use crate::{admin, auth, campaigns, contracts, creators, evidence, matching, tenants, web};
+use crate::{
+    admin, auth, campaigns, contracts, creators, evidence, fulfilment, matching, tenants, web,
+};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "sextant_session";
 
 /// The shared state. Each feature with running parts starts them on the current runtime and
 /// registers them: the click writer and tracked-link refresher (`links`), the creator pool
-/// projection (`matching`), the order import worker (`order_imports`). Stop the click writer with
+/// projection (`matching`), the order import worker (`order_imports`), the late/no-publish job (`fulfilment`). Stop the click writer with
 /// `links::clicks(&state).shutdown()`, which flushes.
 pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
     let static_dir = web::static_dir();
@@ -39,6 +41,7 @@ pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
     links::start(&db, &config, &mut runtime);
     matching::start(&db, &mut runtime);
     order_imports::start(&db, &storage, &mut runtime);
+    fulfilment::start(&db);
     AppState::new(
         db,
         Arc::new(config),
@@ -87,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tracking::dashboards::router())
         .merge(order_imports::router())
         .merge(evidence::router())
+        .merge(fulfilment::router())
         .nest("/static", web::static_files(web::static_dir()))
         .fallback(web::not_found)
         .layer(sessions)

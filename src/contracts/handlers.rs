@@ -312,6 +312,8 @@ struct CollabPage {
     error: Option<String>,
     /// Posts, windows, clicks, orders and KPIs (`tracking::kpis::sections`), already rendered.
     performance: String,
+    /// The fulfilment records section (its own feature renders it).
+    fulfilment: String,
 }
 
 fn terms_facts(lang: Lang, t: &Terms) -> Vec<(String, String)> {
@@ -401,6 +403,8 @@ async fn page(
         .ok_or(AppError::NotFound)?;
     let all = repo::versions(&mut ctx.tx, ctx.tenant.id, id).await?;
     let performance = crate::tracking::kpis::sections::collaboration(&mut ctx, id, lang).await?;
+    let fulfilment =
+        crate::fulfilment::section::collaboration(&mut ctx, id, lang, None, None).await?;
     ctx.tx.commit().await?;
     let parsed: Vec<(i32, Terms, Option<String>, time::OffsetDateTime)> = all
         .into_iter()
@@ -477,6 +481,7 @@ async fn page(
             can_amend: ctx.access == Access::AccountManager && domain::terms_changeable(row.state),
             error: error.map(|k| lang.t(k)),
             performance,
+            fulfilment,
         },
     )
 }

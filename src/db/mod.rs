@@ -30,6 +30,8 @@ pub enum SystemScope {
     ClickWriter,
     /// Background import jobs.
     ImportJob,
+    /// The late/no-publish job finding collaborations past their deadline in every tenant.
+    FulfilmentJob,
     /// `sextant seed-demo` and `create-admin`.
     Cli,
     /// Staff working on the agency's creator pool and its imports (no tenant's data).
@@ -49,6 +51,7 @@ impl SystemScope {
             SystemScope::RedirectLookup => "redirect_lookup",
             SystemScope::ClickWriter => "click_writer",
             SystemScope::ImportJob => "import_job",
+            SystemScope::FulfilmentJob => "fulfilment_job",
             SystemScope::Cli => "cli",
             SystemScope::CreatorPool => "creator_pool",
             SystemScope::StaffCrossTenant { .. } => "staff_cross_tenant",

@@ -3,6 +3,7 @@
 
 pub mod campaigns;
 pub mod creators;
+pub mod fulfilment;
 pub mod orders;
 pub mod performance;
 
@@ -373,6 +374,7 @@ pub async fn seed_demo_with(
     tx.commit().await?;
     if size.creators > 0 && size.campaigns {
         orders::seed_orders(db).await?;
+        fulfilment::seed_fulfilment(db).await?;
     }
     Ok(report)
 }

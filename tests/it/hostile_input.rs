@@ -82,6 +82,7 @@ struct Ids {
     creator: Uuid,
     shop: Uuid,
     order_import: Uuid,
+    fulfilment_record: Uuid,
     viewer: Uuid,
     finance: Uuid,
     am: Uuid,
@@ -370,6 +371,28 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
                 &[("shop_id", "none"), ("exported_at", "none")],
             )
         },
+        "/t/{tenant_slug}/collaborations/{id}/fulfilment" => Spec {
+            multipart: true,
+            ..Spec::new(
+                format!("{t}/collaborations/{}/fulfilment", ids.accepted),
+                Owner,
+                &[
+                    ("kind", "slow_response"),
+                    ("severity", "minor"),
+                    ("note", "Answered after four days"),
+                    ("occurred_on", ""),
+                ],
+            )
+        },
+        "/t/{tenant_slug}/fulfilment/{id}/correct" => Spec::new(
+            format!("{t}/fulfilment/{}/correct", ids.fulfilment_record),
+            Owner,
+            &[
+                ("action", "withdraw"),
+                ("note", ""),
+                ("reason", "Agreed with the creator"),
+            ],
+        ),
         "/t/{tenant_slug}/orders/imports/{id}/{action}" => Spec::new(
             format!("{t}/orders/imports/{}/cancel", ids.order_import),
             Owner,
@@ -500,6 +523,8 @@ const ORDER: &[&str] = &[
     "/t/{tenant_slug}/orders/attribute",
     "/t/{tenant_slug}/orders/attribute-many",
     "/t/{tenant_slug}/orders/imports/{id}/{action}",
+    "/t/{tenant_slug}/collaborations/{id}/fulfilment",
+    "/t/{tenant_slug}/fulfilment/{id}/correct",
     "/admin/matching-weights",
     "/admin/tenants/{id}/status",
     "/admin/tenants/{id}/assignments",
@@ -707,6 +732,15 @@ async fn ids(app: &TestApp, admin: &reqwest::Client) -> Ids {
         .fetch_optional(&mut conn)
         .await
         .expect("order imports")
+        .unwrap_or_else(Uuid::now_v7),
+        // A record that counts (the demo records some).
+        fulfilment_record: sqlx::query_scalar(
+            "SELECT id FROM counting_fulfilment_records WHERE tenant_id = $1 ORDER BY id LIMIT 1",
+        )
+        .bind(tenant)
+        .fetch_optional(&mut conn)
+        .await
+        .expect("fulfilment records")
         .unwrap_or_else(Uuid::now_v7),
         viewer: app.user_id(crate::support::VIEWER_LUMI.0).await,
         finance,

@@ -20,6 +20,7 @@ mod creators;
 mod deployment;
 mod embedded;
 mod evidence;
+mod fulfilment;
 mod health;
 mod hostile_imports;
 mod hostile_input;
