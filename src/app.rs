@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::state::{AppState, Runtime};
 use crate::tracking::{self, links, order_imports};
-use crate::{admin, auth, campaigns, contracts, creators, matching, tenants, web};
+use crate::{admin, auth, campaigns, contracts, creators, matching, ratings, tenants, web};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "sextant_session";
@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(matching::router())
         .merge(tracking::posts::router())
         .merge(tracking::dashboards::router())
+        .merge(ratings::consistency::router())
         .merge(order_imports::router())
         .nest("/static", web::static_files(web::static_dir()))
         .fallback(web::not_found)
