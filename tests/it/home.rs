@@ -148,7 +148,7 @@ async fn the_owner_sees_every_kind_of_item_with_its_link() {
     assert!(due.contains(&format!("href=\"/t/lumi/collaborations/{}/rating\"", s.evaluating)));
     // Tracking: the days until the window is final, the link to the collaboration.
     assert!(due.contains(&format!("href=\"/t/lumi/collaborations/{}\"", s.tracking)));
-    assert!(due.contains("4 天后截止"), "{due}");
+    assert!(due.contains(">4</span> 天后截止"), "{due}");
 
     // The owner is not asked to rate r1, and has submitted r2.
     assert!(html.contains("data-testid=\"needs-mine-empty\""));

@@ -105,6 +105,46 @@ fn draw_bars(svg: &mut String, bars: &[(String, f64)]) -> Result<(), Box<dyn std
     Ok(())
 }
 
+fn draw(svg: &mut String, points: &[(Date, f64)]) -> Result<(), Box<dyn std::error::Error>> {
+    let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let first = points.first().map(|p| p.0);
+    let days = |d: Date| first.map_or(0, |f| (d - f).whole_days() as i32);
+    let span = points.last().map_or(1, |p| days(p.0).max(1));
+    let top = points.iter().map(|p| p.1).fold(0.0_f64, f64::max).max(1.0) * 1.1;
+    let label = |size: u32| (FontFamily::Name(FONT), size).into_font();
+    let mut chart = ChartBuilder::on(&root)
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0..span, 0.0..top)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(238, 238, 238))
+        .bold_line_style(RGBColor(220, 220, 220))
+        .x_labels(6)
+        .y_labels(5)
+        .label_style(label(12))
+        .x_label_formatter(&|x: &i32| {
+            first
+                .and_then(|f| f.checked_add(time::Duration::days(i64::from(*x))))
+                .map(|d| format!("{:02}-{:02}", u8::from(d.month()), d.day()))
+                .unwrap_or_default()
+        })
+        .y_label_formatter(&|y: &f64| short_number(*y))
+        .draw()?;
+    chart.draw_series(LineSeries::new(
+        points.iter().map(|p| (days(p.0), p.1)),
+        ShapeStyle {
+            color: RGBColor(37, 99, 235).to_rgba(),
+            filled: false,
+            stroke_width: 2,
+        },
+    ))?;
+    root.present()?;
+    Ok(())
+}
+
 /// 1234 → `1.2K`, 3400000 → `3.4M`: axis labels that fit.
 pub fn short_number(v: f64) -> String {
     let a = v.abs();
