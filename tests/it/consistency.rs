@@ -113,7 +113,6 @@ pub mod fixtures {
     }
 
     /// A submission; version > 1 corrects the rater's previous version.
-    #[allow(clippy::too_many_arguments)]
     pub async fn submit(
         conn: &mut PgConnection,
         tenant: Uuid,
