@@ -22,7 +22,8 @@ use crate::db::Db;
 use crate::state::{AppState, Runtime};
 use crate::tracking::{self, links, order_imports};
 use crate::{
-    admin, auth, campaigns, contracts, creators, evidence, fulfilment, matching, tenants, web,
+    admin, auth, campaigns, contracts, creators, evidence, fulfilment, matching, ratings, tenants,
+    web,
 };
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -88,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .merge(matching::router())
         .merge(tracking::posts::router())
         .merge(tracking::dashboards::router())
+        .merge(ratings::consistency::router())
         .merge(order_imports::router())
         .merge(evidence::router())
         .merge(fulfilment::router())

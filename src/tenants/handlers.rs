@@ -7,6 +7,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::domain::TenantStatus;
+use super::home::Needs;
 use super::{Access, TenantCtx, repo};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -35,6 +36,8 @@ struct DashboardPage {
     status: TenantStatus,
     status_reason: String,
     profile_complete: bool,
+    /// What needs the person now; None until the tenant is active.
+    needs: Option<Needs>,
 }
 
 pub async fn dashboard(
@@ -45,6 +48,12 @@ pub async fn dashboard(
 ) -> AppResult<Response> {
     let shops = repo::shops(&mut ctx.tx, ctx.tenant.id).await?;
     let members = repo::members(&mut ctx.tx, ctx.tenant.id).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let needs = if ctx.tenant.status.is_active() {
+        Some(Needs::load(&mut ctx.tx, ctx.tenant.id, ctx.user.id, ctx.access, now).await?)
+    } else {
+        None
+    };
     ctx.tx.commit().await?;
     let path = format!("/t/{}/", ctx.tenant.slug);
     let layout = Layout::for_user(
@@ -62,7 +71,7 @@ pub async fn dashboard(
         tenant_name: ctx.tenant.display_name.clone(),
         status_key: ctx.tenant.status.label_key().to_string(),
         time_zone: ctx.tenant.time_zone.clone(),
-        local_now: fmt::datetime(time::OffsetDateTime::now_utc(), &ctx.tenant.time_zone),
+        local_now: fmt::datetime(now, &ctx.tenant.time_zone),
         currency: ctx.tenant.settlement_currency.clone(),
         shop_count: shops.len(),
         member_count: members.len(),
@@ -71,6 +80,7 @@ pub async fn dashboard(
         status: ctx.tenant.status,
         status_reason: ctx.tenant.status_reason.clone().unwrap_or_default(),
         profile_complete: ctx.tenant.profile_completed_at.is_some(),
+        needs,
     })
 }
 

@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod domain;
 pub mod handlers;
+pub mod home;
 pub mod members;
 pub mod profile;
 pub mod repo;

@@ -156,6 +156,7 @@ impl Layout {
                 item(format!("{base}/creators"), "nav.creators");
                 item(format!("{base}/shops"), "nav.shops");
                 item(format!("{base}/orders/imports"), "nav.orders");
+                item(format!("{base}/ratings/consistency"), "nav.ratings");
             }
             if access == Access::Owner {
                 if active {

@@ -1,4 +1,4 @@
-//! Daily charts as server-rendered SVG (plotters' SVG backend): no script, an accessible
+//! Daily charts (and small bar charts) as server-rendered SVG (plotters' SVG backend): no script, an accessible
 //! `<title>` and `<desc>`, text in a font stack with CJK faces so both languages read.
 
 use plotters::prelude::*;
@@ -22,7 +22,21 @@ fn escape(s: &str) -> String {
 pub fn daily_line(id: &str, title: &str, desc: &str, points: &[(Date, f64)]) -> String {
     let mut svg = String::new();
     let drawn = draw(&mut svg, points);
-    if drawn.is_err() || svg.is_empty() {
+    accessible(svg, drawn.is_ok(), id, title, desc)
+}
+
+/// A bar chart of a few labelled values (e.g. how often each level was given). `id` makes the
+/// title's id unique on the page.
+pub fn bars(id: &str, title: &str, desc: &str, bars: &[(String, f64)]) -> String {
+    let mut svg = String::new();
+    let drawn = draw_bars(&mut svg, bars);
+    accessible(svg, drawn.is_ok(), id, title, desc)
+}
+
+/// Gives a drawn chart its accessible name (`<title>`, `<desc>`, role) — or an empty frame with
+/// the name when drawing failed.
+fn accessible(mut svg: String, drawn: bool, id: &str, title: &str, desc: &str) -> String {
+    if !drawn || svg.is_empty() {
         svg = format!(
             "<svg width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" \
              xmlns=\"http://www.w3.org/2000/svg\"></svg>"
@@ -47,6 +61,48 @@ pub fn daily_line(id: &str, title: &str, desc: &str, points: &[(Date, f64)]) -> 
         }
         None => svg,
     }
+}
+
+fn draw_bars(svg: &mut String, bars: &[(String, f64)]) -> Result<(), Box<dyn std::error::Error>> {
+    let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let top = bars.iter().map(|b| b.1).fold(0.0_f64, f64::max).max(1.0) * 1.1;
+    let count = bars.len().max(1) as i32;
+    let label = |size: u32| (FontFamily::Name(FONT), size).into_font();
+    let mut chart = ChartBuilder::on(&root)
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(56)
+        .build_cartesian_2d((0..count).into_segmented(), 0.0..top)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(RGBColor(238, 238, 238))
+        .bold_line_style(RGBColor(220, 220, 220))
+        .y_labels(5)
+        .label_style(label(12))
+        .x_label_formatter(&|x: &SegmentValue<i32>| match x {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
+                .ok()
+                .and_then(|i| bars.get(i))
+                .map(|b| b.0.clone())
+                .unwrap_or_default(),
+            SegmentValue::Last => String::new(),
+        })
+        .y_label_formatter(&|y: &f64| short_number(*y))
+        .draw()?;
+    let fill = RGBColor(37, 99, 235).filled();
+    chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
+        let i = i as i32;
+        let mut bar = Rectangle::new(
+            [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), b.1)],
+            fill,
+        );
+        bar.set_margin(0, 0, 12, 12);
+        bar
+    }))?;
+    root.present()?;
+    Ok(())
 }
 
 fn draw(svg: &mut String, points: &[(Date, f64)]) -> Result<(), Box<dyn std::error::Error>> {
@@ -129,6 +185,15 @@ mod tests {
         assert!(!svg.contains("style="), "CSP forbids inline style");
         let empty = daily_line("gmv", "t", "d", &[]);
         assert!(empty.contains("<title"));
+        let bars = bars(
+            "levels",
+            "levels <1–5>",
+            "desc",
+            &[("1".into(), 0.0), ("5".into(), 3.0)],
+        );
+        assert!(bars.starts_with("<svg"));
+        assert!(bars.contains("<title id=\"chart-levels-title\">levels &lt;1–5&gt;</title>"));
+        assert!(!bars.contains("style="), "CSP forbids inline style");
     }
 
     #[test]

@@ -1,0 +1,184 @@
+//! "What needs me now" on the tenant's home (issue 14 item 8): ratings due with the days until
+//! the evaluation window is final, ratings waiting for the signed-in person's score, open
+//! ratings short of raters, blacklist proposals waiting for the owner and open low-score
+//! warnings. Each item says where it is done.
+
+pub mod repo;
+
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+
+use super::Access;
+use crate::kernel::tier::{Tier, TierBadge};
+use crate::tracking::windows::Window;
+use repo::{CreatorItem, DueRating, OpenRating};
+
+/// How many items each list shows at most (the oldest first).
+const LIMIT: i64 = 20;
+/// Raters a rating asks for (SPEC §7: two blind raters).
+const RATERS_WANTED: i64 = 2;
+
+/// Where a due rating stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueWhen {
+    /// The evaluation window becomes final in this many days (rounded up, at least 1).
+    InDays(i64),
+    /// The window is final: the rating can be opened.
+    Final,
+    /// No post yet, so no window to wait for.
+    NoPosts,
+}
+
+/// When the evaluation window of a collaboration's posts is final, as of `now`. A collaboration
+/// already moved to evaluating is final whatever its posts say.
+pub fn due_when(row: &DueRating, now: OffsetDateTime) -> DueWhen {
+    if row.state == "evaluating" {
+        return DueWhen::Final;
+    }
+    let Some(published) = row.last_published_at else {
+        return DueWhen::NoPosts;
+    };
+    let window = Window::from_code(&row.evaluation_window).unwrap_or(Window::D14);
+    if window.is_final(published, now) {
+        return DueWhen::Final;
+    }
+    let left = window.boundary(published) - now;
+    let seconds = left.whole_seconds().max(1);
+    DueWhen::InDays((seconds + 86_399) / 86_400)
+}
+
+pub struct DueItem {
+    pub row: DueRating,
+    pub when: DueWhen,
+}
+
+impl DueItem {
+    pub fn days(&self) -> i64 {
+        match self.when {
+            DueWhen::InDays(d) => d,
+            _ => 0,
+        }
+    }
+    pub fn is_final(&self) -> bool {
+        self.when == DueWhen::Final
+    }
+    pub fn has_posts(&self) -> bool {
+        self.when != DueWhen::NoPosts
+    }
+}
+
+pub struct CreatorNeed {
+    pub row: CreatorItem,
+    pub badge: TierBadge,
+}
+
+fn with_badges(rows: Vec<CreatorItem>) -> Vec<CreatorNeed> {
+    rows.into_iter()
+        .map(|row| CreatorNeed {
+            badge: TierBadge::new(row.tier.as_deref().and_then(Tier::parse), false),
+            row,
+        })
+        .collect()
+}
+
+/// Everything the home page lists for one person.
+pub struct Needs {
+    pub due: Vec<DueItem>,
+    /// None when the person does not rate (a viewer).
+    pub mine: Option<Vec<OpenRating>>,
+    /// None unless the person assigns raters (owner, operator).
+    pub lacking: Option<Vec<OpenRating>>,
+    pub proposals: Vec<CreatorNeed>,
+    pub warnings: Vec<CreatorNeed>,
+}
+
+impl Needs {
+    pub async fn load(
+        conn: &mut PgConnection,
+        tenant: uuid::Uuid,
+        user: uuid::Uuid,
+        access: Access,
+        now: OffsetDateTime,
+    ) -> Result<Needs, sqlx::Error> {
+        let due = repo::ratings_due(conn, tenant, LIMIT)
+            .await?
+            .into_iter()
+            .map(|row| DueItem {
+                when: due_when(&row, now),
+                row,
+            })
+            .collect();
+        let mine = match access {
+            Access::Viewer => None,
+            _ => Some(repo::waiting_for_rater(conn, tenant, user, LIMIT).await?),
+        };
+        let lacking = match access {
+            Access::Owner | Access::Operator => {
+                Some(repo::lacking_raters(conn, tenant, RATERS_WANTED, LIMIT).await?)
+            }
+            _ => None,
+        };
+        let proposals = with_badges(repo::blacklist_proposals(conn, tenant, LIMIT).await?);
+        let warnings = with_badges(repo::low_score_warnings(conn, tenant, LIMIT).await?);
+        Ok(Needs {
+            due,
+            mine,
+            lacking,
+            proposals,
+            warnings,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+    use uuid::Uuid;
+
+    fn row(state: &str, published: Option<OffsetDateTime>, window: &str) -> DueRating {
+        DueRating {
+            collaboration_id: Uuid::nil(),
+            creator_id: Uuid::nil(),
+            creator_handle: "x".into(),
+            campaign_title: "c".into(),
+            state: state.into(),
+            last_published_at: published,
+            evaluation_window: window.into(),
+        }
+    }
+
+    #[test]
+    fn days_until_the_window_is_final_round_up() {
+        let published = datetime!(2026-11-01 10:00 UTC);
+        // D14 boundary: 11-15 10:00. From 11-10 12:00: 4 days 22 hours → 5 days.
+        let r = row("tracking", Some(published), "d14");
+        assert_eq!(
+            due_when(&r, datetime!(2026-11-10 12:00 UTC)),
+            DueWhen::InDays(5)
+        );
+        // At the boundary itself the window is not final yet (a snapshot may still come).
+        assert_eq!(
+            due_when(&r, datetime!(2026-11-15 10:00 UTC)),
+            DueWhen::InDays(1)
+        );
+        assert_eq!(
+            due_when(&r, datetime!(2026-11-15 10:00:01 UTC)),
+            DueWhen::Final
+        );
+        // D1 setting.
+        let r = row("tracking", Some(published), "d1");
+        assert_eq!(
+            due_when(&r, datetime!(2026-11-01 11:00 UTC)),
+            DueWhen::InDays(1)
+        );
+        assert_eq!(
+            due_when(&row("tracking", None, "d14"), published),
+            DueWhen::NoPosts
+        );
+        assert_eq!(
+            due_when(&row("evaluating", Some(published), "d30"), published),
+            DueWhen::Final
+        );
+    }
+}

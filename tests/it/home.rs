@@ -1,0 +1,210 @@
+//! What needs me now on the tenant's home (issue 14 item 8): ratings due, ratings waiting for my
+//! score, open ratings short of raters, blacklist proposals and low-score warnings — each with the
+//! link to where it is done, by role, and never another tenant's.
+
+use serde_json::json;
+use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
+
+use crate::consistency::fixtures::*;
+use crate::support::*;
+
+struct Seeded {
+    tracking: Uuid,
+    evaluating: Uuid,
+    lacking: Uuid,
+    both_assigned: Uuid,
+    proposed_creator: Uuid,
+    warned_creator: Uuid,
+}
+
+async fn set_state(conn: &mut PgConnection, collaboration: Uuid, state: &str) {
+    sqlx::query("UPDATE collaborations SET state = $2 WHERE id = $1")
+        .bind(collaboration)
+        .bind(state)
+        .execute(conn)
+        .await
+        .unwrap();
+}
+
+async fn seed(app: &TestApp) -> Seeded {
+    let tenant = app.tenant_id("lumi").await;
+    let owner = app.user_id(OWNER_LUMI.0).await;
+    let operator = app.user_id(OPERATOR_LUMI.0).await;
+    let mut conn = app.owner_conn().await;
+    // Only the collaborations this test puts in place are due.
+    sqlx::query(
+        "UPDATE collaborations SET state = 'rated'
+          WHERE tenant_id = $1 AND state IN ('tracking', 'evaluating')",
+    )
+    .bind(tenant)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let without_posts: Vec<(Uuid, Uuid, Uuid)> = sqlx::query_as(
+        "SELECT id, creator_id, campaign_id FROM collaborations l WHERE tenant_id = $1
+            AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.tenant_id = l.tenant_id
+                                                   AND p.collaboration_id = l.id)
+          ORDER BY created_at, id",
+    )
+    .bind(tenant)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(without_posts.len() >= 4);
+    // Tracking, its one post published 10 days ago: the D14 window is final in 4 days.
+    let tracking = without_posts[0];
+    set_state(&mut conn, tracking.0, "tracking").await;
+    sqlx::query(
+        "INSERT INTO posts (tenant_id, id, collaboration_id, url, published_at)
+         VALUES ($1, $2, $3, $4, now() - interval '10 days')",
+    )
+    .bind(tenant)
+    .bind(Uuid::now_v7())
+    .bind(tracking.0)
+    .bind(format!("https://www.tiktok.com/@x/video/{}", tracking.0.as_u128() % 1_000_000_007))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let evaluating = without_posts[1];
+    set_state(&mut conn, evaluating.0, "evaluating").await;
+
+    let template = template(&mut conn, tenant).await;
+    // An open rating with only the operator asked: short of raters; waiting for the operator.
+    let lacking = without_posts[2];
+    let r1 = rating(&mut conn, tenant, lacking, template, None, (None, None)).await;
+    assign(&mut conn, tenant, r1, operator).await;
+    // Both asked, the owner has submitted: waiting for the operator only.
+    let both = without_posts[3];
+    let r2 = rating(&mut conn, tenant, both, template, None, (None, None)).await;
+    assign(&mut conn, tenant, r2, owner).await;
+    assign(&mut conn, tenant, r2, operator).await;
+    submit(
+        &mut conn,
+        tenant,
+        r2,
+        (owner, "林晓 Lin Xiao"),
+        1,
+        json!({"q1": 3, "q2": 3, "conv": 3}),
+        "50".parse().unwrap(),
+    )
+    .await;
+
+    let proposed_creator = tracking.1;
+    sqlx::query(
+        "INSERT INTO blacklist_entries (tenant_id, id, creator_id, status, reason, proposed_by_label)
+         VALUES ($1, $2, $3, 'proposed', 'Nothing posted by the deadline', 'system')",
+    )
+    .bind(tenant)
+    .bind(Uuid::now_v7())
+    .bind(proposed_creator)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let warned_creator = evaluating.1;
+    sqlx::query(
+        "INSERT INTO creator_tiers (tenant_id, creator_id, tier, computed_tier, score, rated_count,
+             low_score_warning)
+         VALUES ($1, $2, 'B', 'B', 41.50, 1, true)",
+    )
+    .bind(tenant)
+    .bind(warned_creator)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.ok();
+    Seeded {
+        tracking: tracking.0,
+        evaluating: evaluating.0,
+        lacking: lacking.0,
+        both_assigned: both.0,
+        proposed_creator,
+        warned_creator,
+    }
+}
+
+/// The `<ul>` of one section (by its data-testid), or "" when it is not on the page.
+fn section<'a>(html: &'a str, testid: &str) -> &'a str {
+    let marker = format!("data-testid=\"{testid}\"");
+    match html.find(&marker) {
+        Some(start) => {
+            let end = html[start..].find("</ul>").map_or(html.len(), |e| start + e);
+            &html[start..end]
+        }
+        None => "",
+    }
+}
+
+#[tokio::test]
+async fn the_owner_sees_every_kind_of_item_with_its_link() {
+    let app = TestApp::with_demo_campaigns().await;
+    let s = seed(&app).await;
+    let client = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let html = app.get_ok(&client, "/t/lumi/").await;
+
+    let due = section(&html, "needs-due");
+    assert_eq!(due.matches("data-testid=\"need-due\"").count(), 2, "{due}");
+    // Evaluating: the window is final, the link opens the rating.
+    assert!(due.contains(&format!("href=\"/t/lumi/collaborations/{}/rating\"", s.evaluating)));
+    // Tracking: the days until the window is final, the link to the collaboration.
+    assert!(due.contains(&format!("href=\"/t/lumi/collaborations/{}\"", s.tracking)));
+    assert!(due.contains(">4</span> 天后截止"), "{due}");
+
+    // The owner is not asked to rate r1, and has submitted r2.
+    assert!(html.contains("data-testid=\"needs-mine-empty\""));
+    let lacking = section(&html, "needs-lacking");
+    assert!(lacking.contains(&format!("href=\"/t/lumi/collaborations/{}/rating\"", s.lacking)));
+    assert!(lacking.contains("1/2"));
+    assert!(!lacking.contains(&s.both_assigned.to_string()));
+
+    let proposals = section(&html, "needs-proposals");
+    assert!(proposals.contains(&format!("href=\"/t/lumi/creators/{}\"", s.proposed_creator)));
+    assert!(proposals.contains("Nothing posted by the deadline"));
+    let warnings = section(&html, "needs-warnings");
+    assert!(warnings.contains(&format!("href=\"/t/lumi/creators/{}\"", s.warned_creator)));
+    assert!(warnings.contains("data-tier=\"B\""));
+    assert!(warnings.contains("41.50"));
+}
+
+#[tokio::test]
+async fn a_rater_sees_what_waits_for_their_score_and_a_viewer_sees_without_being_asked() {
+    let app = TestApp::with_demo_campaigns().await;
+    let s = seed(&app).await;
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let html = app.get_ok(&operator, "/t/lumi/").await;
+    let mine = section(&html, "needs-mine");
+    assert_eq!(mine.matches("data-testid=\"need-mine\"").count(), 2);
+    for c in [s.lacking, s.both_assigned] {
+        assert!(mine.contains(&format!("href=\"/t/lumi/collaborations/{c}/rating\"")));
+    }
+    // Operators assign raters, so they see the short one too.
+    assert!(section(&html, "needs-lacking").contains(&s.lacking.to_string()));
+
+    let viewer = app.login(VIEWER_LUMI.0, VIEWER_LUMI.1).await;
+    let html = app.get_ok(&viewer, "/t/lumi/").await;
+    assert!(!html.contains("needs-mine"), "a viewer is not asked for a score");
+    assert!(!html.contains("needs-lacking"));
+    assert!(section(&html, "needs-due").contains(&s.tracking.to_string()));
+    assert!(section(&html, "needs-proposals").contains(&s.proposed_creator.to_string()));
+    assert!(section(&html, "needs-warnings").contains(&s.warned_creator.to_string()));
+}
+
+#[tokio::test]
+async fn another_tenants_home_shows_none_of_it() {
+    let app = TestApp::with_demo_campaigns().await;
+    let s = seed(&app).await;
+    let client = app.login(OWNER_NORDPEAK.0, OWNER_NORDPEAK.1).await;
+    let html = app.get_ok(&client, "/t/nordpeak/").await;
+    for id in [
+        s.tracking,
+        s.evaluating,
+        s.lacking,
+        s.both_assigned,
+    ] {
+        assert!(!html.contains(&id.to_string()));
+    }
+    assert!(html.contains("data-testid=\"needs-proposals-empty\""));
+    assert!(html.contains("data-testid=\"needs-warnings-empty\""));
+    assert!(html.contains("data-testid=\"needs-lacking-empty\""));
+    assert!(html.contains("data-testid=\"needs-mine-empty\""));
+}
