@@ -39,6 +39,7 @@ pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
     links::start(&db, &config, &mut runtime);
     matching::start(&db, &mut runtime);
     order_imports::start(&db, &storage, &mut runtime);
+    crate::tiers::job::spawn(db.clone());
     AppState::new(
         db,
         Arc::new(config),
