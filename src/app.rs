@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tracking::posts::router())
         .merge(tracking::dashboards::router())
         .merge(order_imports::router())
+        .merge(crate::tiers::router())
         .nest("/static", web::static_files(web::static_dir()))
         .fallback(web::not_found)
         .layer(sessions)

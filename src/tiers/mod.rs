@@ -9,3 +9,27 @@ pub mod actions;
 pub mod domain;
 pub mod job;
 pub mod repo;
+pub mod chart;
+pub mod handlers;
+pub mod sections;
+
+use axum::Router;
+use axum::routing::post;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/t/{tenant_slug}/creators/{id}/tier",
+            post(handlers::override_tier),
+        )
+        .route(
+            "/t/{tenant_slug}/blacklist/{id}",
+            post(handlers::decide_blacklist),
+        )
+        .route(
+            "/admin/creators/{id}/platform-blacklist",
+            post(handlers::platform_blacklist),
+        )
+}
