@@ -43,6 +43,7 @@ pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
     matching::start(&db, &mut runtime);
     order_imports::start(&db, &storage, &mut runtime);
     fulfilment::start(&db);
+    crate::tiers::job::spawn(db.clone());
     AppState::new(
         db,
         Arc::new(config),
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(order_imports::router())
         .merge(evidence::router())
         .merge(fulfilment::router())
+        .merge(crate::tiers::router())
         .nest("/static", web::static_files(web::static_dir()))
         .fallback(web::not_found)
         .layer(sessions)

@@ -241,6 +241,8 @@ struct CreatorPage {
     quote_video: String,
     quote_live: String,
     refreshed: String,
+    /// The platform tier and blacklist (`tiers::sections::platform_section`), rendered.
+    platform_tier: String,
 }
 
 fn share_list(v: &serde_json::Value) -> Vec<(String, String)> {
@@ -268,6 +270,7 @@ pub async fn show(
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
     let mut tx = pool_scope(&state, &user).await?;
     let c = repo::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let platform_tier = crate::tiers::sections::platform_section(&mut tx, id, lang, None).await?;
     tx.commit().await?;
     let engagement = Engagement::of(c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares);
     let money = |q: Option<Decimal>| quote_text(q, c.quote_currency.as_deref());
@@ -297,6 +300,7 @@ pub async fn show(
             .last_refreshed_at
             .map(|t| fmt::datetime(t, crate::kernel::STAFF_TIME_ZONE))
             .unwrap_or_else(|| "—".into()),
+        platform_tier,
         c,
     };
     render_with(StatusCode::OK, &page)

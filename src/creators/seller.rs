@@ -32,6 +32,7 @@ use crate::campaigns::domain::Decision;
 use crate::contracts::domain::{ContractState, Terms};
 use crate::error::{AppError, AppResult};
 use crate::kernel::markets::{CATEGORIES, MARKETS};
+use crate::kernel::tier::TierBadge;
 use crate::state::AppState;
 use crate::tenants::{Access, Tenant, TenantCtx};
 use crate::web::lang::Lang;
@@ -130,12 +131,16 @@ pub struct ListRow {
     pub collaborations: i64,
     pub last_collaboration: Option<LastCollaboration>,
     pub last_offered: String,
+    /// The creator's tier with this tenant (`templates/_tier_badge.html`).
+    pub badge: TierBadge,
 }
 
 #[derive(Template)]
 #[template(path = "creators/seller_index.html")]
 struct ListPage {
     layout: Layout,
+    /// The tier distribution chart with its table (`tiers::sections::distribution`), rendered.
+    distribution: String,
     slug: String,
     q: String,
     sort: &'static str,
@@ -206,12 +211,17 @@ pub async fn index(
         filter.page,
     )
     .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let badges = crate::tiers::sections::badges(&mut ctx.tx, ctx.tenant.id, &ids).await?;
+    let distribution =
+        crate::tiers::sections::distribution(&mut ctx.tx, ctx.tenant.id, lang).await?;
     ctx.tx.commit().await?;
 
     let tz = ctx.tenant.time_zone.clone();
     let rows = rows
         .into_iter()
         .map(|r| ListRow {
+            badge: badges.get(&r.id).copied().unwrap_or_default(),
             id: r.id,
             name: r.display_name,
             active: r.active,
@@ -281,6 +291,7 @@ pub async fn index(
         StatusCode::OK,
         &ListPage {
             layout,
+            distribution,
             q: filter.q.clone(),
             sort: filter.sort.code(),
             dir: if filter.desc { "desc" } else { "asc" },
@@ -473,6 +484,11 @@ struct CreatorPage {
     is_am: bool,
     /// History with KPIs across this tenant's campaigns (`tracking::kpis::sections`), rendered.
     performance: String,
+    /// The creator's tier with this tenant (`templates/_tier_badge.html`).
+    badge: TierBadge,
+    /// Tier, reason, recommendation, history, blacklist and the owner's forms
+    /// (`tiers::sections::seller_section`), rendered.
+    tier_section: String,
 }
 
 /// The creator a path segment names — its id, or `@handle` (the shortlist card links by handle)
@@ -510,6 +526,21 @@ pub async fn show(
     let offers = repo::offers(&mut ctx.tx, ctx.tenant.id, id).await?;
     let collaborations = repo::collaborations_with(&mut ctx.tx, ctx.tenant.id, id).await?;
     let performance = crate::tracking::kpis::sections::creator_history(&mut ctx, id, lang).await?;
+    let badge = crate::tiers::sections::badges(&mut ctx.tx, ctx.tenant.id, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    let tier_section = crate::tiers::sections::seller_section(
+        &mut ctx.tx,
+        ctx.tenant.id,
+        &slug,
+        &ctx.tenant.time_zone.clone(),
+        id,
+        lang,
+        ctx.access == Access::Owner,
+        Default::default(),
+    )
+    .await?;
     ctx.tx.commit().await?;
 
     let tz = ctx.tenant.time_zone.as_str();
@@ -557,6 +588,8 @@ pub async fn show(
             is_am: ctx.access == Access::AccountManager,
             slug,
             performance,
+            badge,
+            tier_section,
         },
     )
 }

@@ -34,6 +34,8 @@ pub enum SystemScope {
     FulfilmentJob,
     /// `sextant seed-demo` and `create-admin`.
     Cli,
+    /// The tier job: every tenant's tiers once a day, the platform tier (`tiers::job`).
+    TierJob,
     /// Staff working on the agency's creator pool and its imports (no tenant's data).
     CreatorPool,
     /// A staff member's cross-tenant page (admin console, finance); opening it is audited.
@@ -53,6 +55,7 @@ impl SystemScope {
             SystemScope::ImportJob => "import_job",
             SystemScope::FulfilmentJob => "fulfilment_job",
             SystemScope::Cli => "cli",
+            SystemScope::TierJob => "tier_job",
             SystemScope::CreatorPool => "creator_pool",
             SystemScope::StaffCrossTenant { .. } => "staff_cross_tenant",
         }

@@ -88,6 +88,9 @@ struct Ids {
     am: Uuid,
     pending_tenant: Uuid,
     token: String,
+    /// A creator working with the tenant, with a proposed blacklist entry.
+    tier_creator: Uuid,
+    blacklist_entry: Uuid,
 }
 
 const CAMPAIGN_FIELDS: &[(&str, &str)] = &[
@@ -479,6 +482,21 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
             Admin,
             &[],
         ),
+        "/t/{tenant_slug}/creators/{id}/tier" => Spec::new(
+            format!("{t}/creators/{}/tier", ids.tier_creator),
+            Owner,
+            &[("tier", "A"), ("reason", "Strong repeat results")],
+        ),
+        "/t/{tenant_slug}/blacklist/{id}" => Spec::new(
+            format!("{t}/blacklist/{}", ids.blacklist_entry),
+            Owner,
+            &[("decision", "dismiss"), ("reason", "Was a misunderstanding")],
+        ),
+        "/admin/creators/{id}/platform-blacklist" => Spec::new(
+            format!("/admin/creators/{}/platform-blacklist", ids.creator),
+            Admin,
+            &[("action", "add"), ("reason", "Fake followers")],
+        ),
         "/admin/rates" => Spec::new(
             "/admin/rates".into(),
             Admin,
@@ -536,6 +554,9 @@ const ORDER: &[&str] = &[
     "/admin/creators/import/{id}/confirm",
     "/admin/creators/import/{id}/cancel",
     "/admin/rates",
+    "/admin/creators/{id}/platform-blacklist",
+    "/t/{tenant_slug}/creators/{id}/tier",
+    "/t/{tenant_slug}/blacklist/{id}",
     "/t/{tenant_slug}/campaigns/{id}/shortlist/another-round",
     "/t/{tenant_slug}/campaigns/{id}/shortlist/proceed",
     "/t/{tenant_slug}/members/{user_id}/remove",
@@ -686,6 +707,22 @@ async fn ids(app: &TestApp, admin: &reqwest::Client) -> Ids {
     .expect("an entry");
     let finance = app.user_id(crate::support::FINANCE.0).await;
     let am = app.user_id(ACCOUNT_MANAGER.0).await;
+    let tier_creator = uuid(
+        &mut conn,
+        "SELECT creator_id FROM collaborations WHERE tenant_id = $1 ORDER BY id LIMIT 1",
+        tenant,
+    )
+    .await;
+    let blacklist_entry: Uuid = sqlx::query_scalar(
+        "INSERT INTO blacklist_entries (tenant_id, id, creator_id, status, reason, \
+         proposed_by_label) VALUES ($1, gen_random_uuid(), $2, 'proposed', 'Severe record', \
+         'hostile input test') RETURNING id",
+    )
+    .bind(tenant)
+    .bind(tier_creator)
+    .fetch_one(&mut conn)
+    .await
+    .expect("a blacklist entry");
     // A real one-time link, so set-password reaches its checks.
     let res = app
         .post_form(admin, &format!("/admin/staff/{finance}/reset-link"), &[])
@@ -747,6 +784,8 @@ async fn ids(app: &TestApp, admin: &reqwest::Client) -> Ids {
         am,
         pending_tenant: app.tenant_id("dawnlight").await,
         token,
+        tier_creator,
+        blacklist_entry,
     }
 }
 

@@ -41,3 +41,4 @@ mod seed;
 mod seller_creators;
 mod support;
 mod tenancy;
+mod tiers;
