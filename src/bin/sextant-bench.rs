@@ -206,7 +206,41 @@ async fn matching(url: &str, creators: usize, runs: usize) -> Result<()> {
             .execute(&mut conn)
             .await?;
     }
+    // Tiers and blacklists in the score (issue 14): the benchmark tenant has tiered one creator
+    // in ten (S/A/B/C evenly) and blacklisted one in 200; the platform has tiered one in five
+    // and blacklisted one in 500.
+    let tenant = uuid::Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO tenants (id, slug, display_name, status) VALUES ($1, 'bench-tiers', 'Bench', 'active')",
+    )
+    .bind(tenant)
+    .execute(&mut conn)
+    .await?;
+    for sql in [
+        "INSERT INTO creator_tiers (tenant_id, creator_id, tier, computed_tier, rated_count, low_score_warning) \
+         SELECT $1, id, (ARRAY['S','A','B','C'])[1 + abs(hashtext(id::text || 't')) % 4], \
+                (ARRAY['S','A','B','C'])[1 + abs(hashtext(id::text || 't')) % 4], 2, \
+                abs(hashtext(id::text || 'w')) % 10 = 0 \
+           FROM creators WHERE abs(hashtext(id::text)) % 10 = 0",
+        "INSERT INTO blacklist_entries (tenant_id, id, creator_id, status, reason, proposed_by_label) \
+         SELECT $1, gen_random_uuid(), id, 'confirmed', 'bench', 'bench' \
+           FROM creators WHERE abs(hashtext(id::text || 'b')) % 200 = 0",
+    ] {
+        sqlx::query(sql).bind(tenant).execute(&mut conn).await?;
+    }
+    conn.execute(
+        "INSERT INTO platform_tiers (creator_id, tier, rated_count) \
+         SELECT id, (ARRAY['S','A','B','C'])[1 + abs(hashtext(id::text || 'p')) % 4], 3 \
+           FROM creators WHERE abs(hashtext(id::text || 'q')) % 5 = 0",
+    )
+    .await?;
+    conn.execute(
+        "UPDATE creators SET platform_blacklisted = true WHERE abs(hashtext(id::text || 'x')) % 500 = 0",
+    )
+    .await?;
     conn.execute("ANALYZE creators").await?;
+    conn.execute("ANALYZE creator_tiers").await?;
+    conn.execute("ANALYZE platform_tiers").await?;
     let filled = fill.elapsed().as_secs_f64();
 
     // The ranking runs like the page does: through the app's pool (role sextant_app), inside a
@@ -216,7 +250,6 @@ async fn matching(url: &str, creators: usize, runs: usize) -> Result<()> {
     let cache = PoolCache::default();
     let ask = benchmark_ask();
     let weights = Weights::default();
-    let tenant = uuid::Uuid::now_v7();
     let campaign = uuid::Uuid::now_v7();
     let rates = ReferenceRates::load(&mut conn).await?;
     let markets = ask.markets.clone();

@@ -286,6 +286,7 @@ pub async fn convertible_currencies(
 #[derive(Debug, Clone)]
 pub struct EntryRow {
     pub id: Uuid,
+    pub creator_id: Uuid,
     pub round: i32,
     pub note: String,
     pub score: rust_decimal::Decimal,
@@ -315,7 +316,7 @@ pub async fn shortlist_entries(
 ) -> Result<Vec<EntryRow>, sqlx::Error> {
     sqlx::query_as!(
         EntryRow,
-        r#"SELECT e.id, e.round, e.note, e.score, e.breakdown, e.decision AS "decision: Decision",
+        r#"SELECT e.id, e.creator_id, e.round, e.note, e.score, e.breakdown, e.decision AS "decision: Decision",
            e.decision_reason, c.handle,
            c.display_name, c.followers, c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares,
            c.quote_video, c.quote_currency::text AS "quote_currency?", c.profile_url, c.audience_age,

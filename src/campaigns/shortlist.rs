@@ -13,6 +13,7 @@ use super::actions::{self, ApproveShortlist, DecisionForm, RequestAnotherRound};
 use super::domain::{CampaignState, Decision};
 use super::repo;
 use crate::error::{AppError, AppResult, DomainError, DomainResult};
+use crate::kernel::tier::TierBadge;
 use crate::state::AppState;
 use crate::tenants::{Access, TenantCtx};
 use crate::web::forms::Form;
@@ -40,6 +41,8 @@ pub struct Card {
     pub decision: Option<Decision>,
     pub reason: String,
     pub collaboration: String,
+    /// The creator's tier with this tenant.
+    pub badge: TierBadge,
 }
 
 impl Card {
@@ -73,9 +76,21 @@ async fn load_cards(
     only: Option<Uuid>,
 ) -> AppResult<Vec<Card>> {
     let entries = repo::shortlist_entries(&mut ctx.tx, ctx.tenant.id, campaign_id, only).await?;
+    let ids: Vec<Uuid> = entries.iter().map(|e| e.creator_id).collect();
+    let badges = crate::matching::repo::tier_badges(&mut ctx.tx, ctx.tenant.id, &ids).await?;
+    // Agency staff see the score as frozen; the seller sees it with the track-record component
+    // from its own tier alone (SPEC §8), frozen beside it (entries sent before tiers existed
+    // have no platform tier in them and show the one score).
+    let staff = ctx.access == Access::AccountManager;
     Ok(entries
         .into_iter()
         .map(|e| {
+            let seen = if staff {
+                None
+            } else {
+                e.breakdown["seller"]["total"].as_f64()
+            };
+            let score = seen.map_or_else(|| format!("{:.1}", e.score), |t| format!("{t:.1}"));
             let views = e.avg_views.max(0) as f64;
             let er = if views > 0.0 {
                 (e.avg_likes + e.avg_comments + e.avg_shares) as f64 / views
@@ -110,7 +125,8 @@ async fn load_cards(
                     (Some(q), Some(c)) => fmt::money(q, &c),
                     _ => "—".into(),
                 },
-                score: format!("{:.1}", e.score),
+                score,
+                badge: badges.get(&e.creator_id).copied().unwrap_or_default(),
                 note: e.note,
                 profile_url: e.profile_url.unwrap_or_default(),
                 top_ages: ages

@@ -18,6 +18,7 @@ use crate::db::{SystemScope, Tx};
 use crate::error::{AppError, AppResult, DomainError};
 use crate::kernel::FieldErrors;
 use crate::kernel::markets::{CATEGORIES, MARKETS};
+use crate::kernel::tier::TierBadge;
 use crate::state::AppState;
 use crate::web::forms::{Form, FormErrors};
 use crate::web::front::Front;
@@ -76,6 +77,8 @@ pub struct ListRow {
     pub active: bool,
     pub blocked: bool,
     pub refreshed: String,
+    /// The platform tier (staff only).
+    pub badge: TierBadge,
 }
 
 /// A link that keeps the current filters and changes one thing (sort or page).
@@ -133,6 +136,8 @@ pub async fn index(
 ) -> AppResult<Response> {
     let mut tx = pool_scope(&state, &user).await?;
     let (rows, total) = repo::list(&mut tx, &filter).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let badges = crate::matching::repo::platform_tier_badges(&mut tx, &ids).await?;
     tx.commit().await?;
     let sort = if filter.sort.is_empty() {
         "followers"
@@ -186,6 +191,7 @@ pub async fn index(
                 .unwrap_or_else(|| "—".into()),
             active: r.active,
             blocked: r.platform_blacklisted,
+            badge: badges.get(&r.id).copied().unwrap_or_default(),
             handle: r.handle,
             display_name: r.display_name,
         })

@@ -119,7 +119,7 @@ pub async fn send_shortlist(
     let rates = ReferenceRates::load(tx).await?;
     let offered = repo::offered(tx, tenant_id, campaign_id).await?;
     let ids: Vec<Uuid> = picks.iter().map(|p| p.creator_id).collect();
-    let pool = repo::facts_of(tx, &ids).await?;
+    let pool = repo::facts_of(tx, tenant_id, &ids).await?;
     // Every pick is scored before anything is written: one that is not a candidate sends none.
     let mut scored = Vec::with_capacity(picks.len());
     for pick in &picks {
@@ -128,16 +128,18 @@ pub async fn send_shortlist(
             .find(|f| f.id == pick.creator_id && !offered.contains(&pick.creator_id))
             .ok_or_else(not_a_candidate)?;
         let score = domain::score(facts, &ask, &weights, &rates).map_err(|_| not_a_candidate())?;
-        scored.push((pick, score));
+        let seller = domain::seller_view(&score, facts.tenant_tier, &weights);
+        scored.push((pick, score, seller));
     }
     let round = repo::next_round(tx, tenant_id, campaign_id).await?;
-    for ((pick, score), note) in scored.iter().zip(&notes) {
+    for ((pick, score, seller), note) in scored.iter().zip(&notes) {
         let entry = NewEntry {
             campaign_id,
             creator_id: pick.creator_id,
             round,
             note,
             score,
+            seller,
             weights: &weights,
             created_by: actor.user_id,
         };
@@ -164,7 +166,7 @@ pub async fn send_shortlist(
         },
     )
     .await?;
-    let creators: Vec<Uuid> = scored.iter().map(|(p, _)| p.creator_id).collect();
+    let creators: Vec<Uuid> = scored.iter().map(|(p, _, _)| p.creator_id).collect();
     let sent: Vec<String> = creators.iter().map(Uuid::to_string).collect();
     audit::record(
         tx,

@@ -630,6 +630,22 @@ pub(crate) fn track_record_of(tenant: Option<Tier>, platform: Option<Tier>) -> f
     (value(tenant) + value(platform)) / 2.0
 }
 
+/// The score as the seller may see it (SPEC §8: "a seller sees the track-record component from
+/// its own tier alone"): the track-record component is the tenant tier's value alone (the
+/// middle when not tiered), its points and the total follow; everything else as scored. So
+/// neither the component nor the total reveals the platform tier.
+pub fn seller_view(score: &MatchScore, tenant_tier: Option<Tier>, weights: &Weights) -> MatchScore {
+    let mut s = score.clone();
+    let w = weights.track_record;
+    let w = if w.is_finite() && w > 0.0 { w } else { 0.0 };
+    let component = unit(track_record_of(tenant_tier, tenant_tier));
+    let points = w * component;
+    s.total = score.total - score.breakdown.points.track_record + points;
+    s.breakdown.components.track_record = component;
+    s.breakdown.points.track_record = points;
+    s
+}
+
 fn warnings(c: &CreatorFacts, quote_unknown: bool) -> Vec<Warning> {
     let mut out = Vec::new();
     if c.avg_views > 0 && (c.avg_likes.max(0) as f64 / c.avg_views as f64) < LOW_LIKE_VIEW_RATIO {
@@ -1301,6 +1317,28 @@ pub(crate) mod tests {
         a.gender = None;
         let c = ok(&creator(), &a).breakdown.components;
         assert!(close(c.audience, 0.4 * 0.5), "{c:?}");
+    }
+
+    #[test]
+    fn the_seller_view_counts_the_tenant_tier_alone() {
+        let w = Weights::default();
+        for tenant in [None, Some(Tier::S), Some(Tier::C)] {
+            for platform in [None, Some(Tier::S), Some(Tier::A), Some(Tier::C)] {
+                let mut c = creator();
+                c.tenant_tier = tenant;
+                c.platform_tier = platform;
+                let full = ok(&c, &ask());
+                let seen = seller_view(&full, tenant, &w);
+                let alone = tenant.map_or(NO_TIER_VALUE, |t| t.value());
+                assert_eq!(seen.breakdown.components.track_record, alone);
+                assert!((seen.breakdown.points.track_record - w.track_record * alone).abs() < 1e-9);
+                // The same whatever the platform tier.
+                c.platform_tier = None;
+                let other = seller_view(&ok(&c, &ask()), tenant, &w);
+                assert!((seen.total - other.total).abs() < 1e-9);
+                assert_eq!(seen.breakdown.components, other.breakdown.components);
+            }
+        }
     }
 
     #[test]

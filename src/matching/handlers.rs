@@ -16,6 +16,7 @@ use super::pool;
 use super::repo::{self, CandidateInfo, ReferenceRates};
 use crate::campaigns::repo as campaigns;
 use crate::error::{AppError, AppResult, DomainError};
+use crate::kernel::tier::TierBadge;
 use crate::state::AppState;
 use crate::tenants::{Access, TenantCtx};
 use crate::web::forms::Form;
@@ -44,6 +45,7 @@ pub struct CandidateRow {
     pub total: String,
     pub bars: Vec<Bar>,
     pub warnings: Vec<String>,
+    pub badge: TierBadge,
 }
 
 #[derive(Template)]
@@ -121,7 +123,7 @@ async fn page(
 ) -> AppResult<Response> {
     let (row, weights, ranked) = ranked(state, &mut ctx, campaign_id).await?;
     let ids: Vec<Uuid> = ranked.iter().map(|(id, _)| *id).collect();
-    let names: HashMap<Uuid, CandidateInfo> = repo::candidate_infos(&mut ctx.tx, &ids)
+    let names: HashMap<Uuid, CandidateInfo> = repo::candidate_infos(&mut ctx.tx, ctx.tenant.id, &ids)
         .await?
         .into_iter()
         .map(|c| (c.id, c))
@@ -132,6 +134,7 @@ async fn page(
         .iter()
         .filter_map(|(id, s)| {
             let info = names.get(id)?.clone();
+            let badge = info.badge();
             let (handle, name, followers, quote, ccy) = (
                 info.handle,
                 info.display_name,
@@ -153,6 +156,7 @@ async fn page(
                 total: format!("{:.1}", s.total),
                 bars: bars(lang, s, &weights),
                 warnings: s.warnings.iter().map(|w| lang.t(w.key())).collect(),
+                badge,
             })
         })
         .collect();

@@ -11,9 +11,12 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::domain::{AgeBucket, CampaignAsk, CreatorFacts, Format, Gender, MatchScore, Weights};
+use super::domain::{
+    AgeBucket, CampaignAsk, CreatorFacts, Format, Gender, MatchScore, Tier, Weights,
+};
 use crate::campaigns::domain::Campaign;
 use crate::kernel::rates::Rates;
+use crate::kernel::tier::TierBadge;
 
 /// Latest reference rates by pair; converts directly, through the inverse pair, or through USD
 /// (these are reference figures for comparison, labelled so; settlement uses its own rates).
@@ -109,6 +112,10 @@ pub(crate) struct CreatorFactsRow {
     sample_posting_rate: Option<Decimal>,
     has_violation_notes: bool,
     platform_blacklisted: bool,
+    platform_tier: Option<String>,
+    tenant_tier: Option<String>,
+    low_score_warning: bool,
+    blacklisted_by_tenant: bool,
 }
 
 fn pairs(v: &serde_json::Value) -> Vec<(String, f64)> {
@@ -150,28 +157,66 @@ impl From<CreatorFactsRow> for CreatorFacts {
             quote_currency: r.quote_currency,
             sample_posting_rate: r.sample_posting_rate.and_then(|d| d.to_f64()),
             has_violation_notes: r.has_violation_notes,
-            // The tenant's blocklist and tiers arrive with rating and tiering (issues to come).
-            blacklisted_by_tenant: false,
+            blacklisted_by_tenant: r.blacklisted_by_tenant,
             blacklisted_by_platform: r.platform_blacklisted,
-            open_low_score_warning: false,
-            tenant_tier: None,
-            platform_tier: None,
+            open_low_score_warning: r.low_score_warning,
+            tenant_tier: r.tenant_tier.as_deref().and_then(Tier::parse),
+            platform_tier: r.platform_tier.as_deref().and_then(Tier::parse),
         }
     }
 }
 
 /// A checked query reading [`CreatorFactsRow`]s: the creator columns matching reads (creators as
-/// `c`), then `$rest` (the `FROM` clause on), one literal so the whole text stays checked at
-/// build time.
+/// `c`, with the platform tier), then `$rest` (from `WHERE` on), one literal so the whole text
+/// stays checked at build time.
+///
+/// `tenant;` reads the tenant's standing too (`$1` is the tenant): its tier and open low-score
+/// warning, its confirmed blacklist entry, and past violation notes: the creator's own notes or
+/// one of the tenant's counting fulfilment records of kind `compliance_issue` or severity
+/// `severe`. `pool;` reads none of it (the in-memory projection is the platform's; a tenant's
+/// standing reaches it through the overlay).
 macro_rules! creator_facts {
-    ($rest:tt $(, $arg:expr)* $(,)?) => {
+    (tenant; $rest:tt $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             CreatorFactsRow,
-            r#"SELECT c.id, c.active, c.markets, c.languages, c.followers, c.avg_views,
-               c.avg_likes, c.avg_comments, c.avg_shares, c.categories, c.styles, c.audience_age,
-               c.audience_gender, c.audience_countries, c.quote_video, c.quote_live,
+            r#"SELECT c.id AS "id!", c.active AS "active!", c.markets AS "markets!",
+               c.languages AS "languages!", c.followers AS "followers!", c.avg_views AS "avg_views!",
+               c.avg_likes AS "avg_likes!", c.avg_comments AS "avg_comments!",
+               c.avg_shares AS "avg_shares!", c.categories AS "categories!", c.styles AS "styles!",
+               c.audience_age AS "audience_age!", c.audience_gender AS "audience_gender!",
+               c.audience_countries AS "audience_countries!", c.quote_video, c.quote_live,
                c.quote_currency::text AS "quote_currency?", c.sample_posting_rate,
-               coalesce(c.violation_notes, '') <> '' AS "has_violation_notes!", c.platform_blacklisted "#
+               (coalesce(c.violation_notes, '') <> '' OR EXISTS (
+                   SELECT 1 FROM counting_fulfilment_records r
+                    WHERE r.tenant_id = $1 AND r.creator_id = c.id
+                      AND (r.kind = 'compliance_issue' OR r.severity = 'severe')))
+                 AS "has_violation_notes!",
+               c.platform_blacklisted AS "platform_blacklisted!", p.tier::text AS "platform_tier?",
+               t.tier::text AS "tenant_tier?", coalesce(t.low_score_warning, false) AS "low_score_warning!",
+               EXISTS (SELECT 1 FROM blacklist_entries b
+                        WHERE b.tenant_id = $1 AND b.creator_id = c.id AND b.status = 'confirmed')
+                 AS "blacklisted_by_tenant!"
+               FROM creators c LEFT JOIN platform_tiers p ON p.creator_id = c.id
+               LEFT JOIN creator_tiers t ON t.tenant_id = $1 AND t.creator_id = c.id "#
+                + $rest
+            $(, $arg)*
+        )
+    };
+    (pool; $rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            CreatorFactsRow,
+            r#"SELECT c.id AS "id!", c.active AS "active!", c.markets AS "markets!",
+               c.languages AS "languages!", c.followers AS "followers!", c.avg_views AS "avg_views!",
+               c.avg_likes AS "avg_likes!", c.avg_comments AS "avg_comments!",
+               c.avg_shares AS "avg_shares!", c.categories AS "categories!", c.styles AS "styles!",
+               c.audience_age AS "audience_age!", c.audience_gender AS "audience_gender!",
+               c.audience_countries AS "audience_countries!", c.quote_video, c.quote_live,
+               c.quote_currency::text AS "quote_currency?", c.sample_posting_rate,
+               coalesce(c.violation_notes, '') <> '' AS "has_violation_notes!",
+               c.platform_blacklisted AS "platform_blacklisted!", p.tier::text AS "platform_tier?",
+               NULL::text AS "tenant_tier?", false AS "low_score_warning!",
+               false AS "blacklisted_by_tenant!"
+               FROM creators c LEFT JOIN platform_tiers p ON p.creator_id = c.id "#
                 + $rest
             $(, $arg)*
         )
@@ -191,16 +236,17 @@ pub async fn candidates(
         .iter()
         .map(|m| m.trim().to_uppercase())
         .collect();
-    let rows = creator_facts!(
-        "FROM creators c \
-         WHERE c.active AND NOT c.platform_blacklisted AND c.markets && $1 \
-           AND c.followers BETWEEN $2 AND $3 \
+    let rows = creator_facts!(tenant;
+        "WHERE c.active AND NOT c.platform_blacklisted AND c.markets && $2 \
+           AND c.followers BETWEEN $3 AND $4 \
+           AND NOT EXISTS (SELECT 1 FROM blacklist_entries x \
+                 WHERE x.tenant_id = $1 AND x.creator_id = c.id AND x.status = 'confirmed') \
            AND NOT EXISTS (SELECT 1 FROM shortlist_entries e \
-                 WHERE e.tenant_id = $4 AND e.campaign_id = $5 AND e.creator_id = c.id)",
+                 WHERE e.tenant_id = $1 AND e.campaign_id = $5 AND e.creator_id = c.id)",
+        tenant_id,
         &markets,
         ask.followers_min,
         ask.followers_max,
-        tenant_id,
         campaign_id,
     )
     .fetch_all(conn)
@@ -223,19 +269,24 @@ pub async fn offered(
     .await
 }
 
-/// Every creator in the pool as matching sees it (for checking the fast path against the
-/// reference).
-pub async fn all_facts(conn: &mut PgConnection) -> Result<Vec<CreatorFacts>, sqlx::Error> {
-    let rows = creator_facts!("FROM creators c").fetch_all(conn).await?;
+/// Every creator in the pool as matching sees it for a tenant (for checking the fast path
+/// against the reference).
+pub async fn all_facts(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+) -> Result<Vec<CreatorFacts>, sqlx::Error> {
+    let rows = creator_facts!(tenant; "", tenant_id).fetch_all(conn).await?;
     Ok(rows.into_iter().map(CreatorFacts::from).collect())
 }
 
-/// One creator's facts (to freeze a score when a shortlist is sent).
+/// These creators' facts as the tenant sees them (the exact pass of a ranking, and freezing a
+/// score when a shortlist is sent).
 pub async fn facts_of(
     conn: &mut PgConnection,
+    tenant_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<CreatorFacts>, sqlx::Error> {
-    let rows = creator_facts!("FROM creators c WHERE c.id = ANY($1)", ids)
+    let rows = creator_facts!(tenant; "WHERE c.id = ANY($2)", tenant_id, ids)
         .fetch_all(conn)
         .await?;
     Ok(rows.into_iter().map(CreatorFacts::from).collect())
@@ -276,11 +327,54 @@ pub async fn each_pool_creator(
     mut each: impl FnMut(&CreatorFacts),
 ) -> Result<(), sqlx::Error> {
     let mut rows =
-        creator_facts!("FROM creators c WHERE c.active AND NOT c.platform_blacklisted").fetch(conn);
+        creator_facts!(pool; "WHERE c.active AND NOT c.platform_blacklisted").fetch(conn);
     while let Some(row) = rows.try_next().await? {
         each(&CreatorFacts::from(row));
     }
     Ok(())
+}
+
+/// The current version of every tenant's overlay (tiers and blacklists), as this transaction
+/// sees it (it moves on every change to `creator_tiers` or `blacklist_entries`).
+pub async fn overlay_version(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!("SELECT version FROM cache_versions WHERE name = 'tenant_overlay'")
+        .fetch_one(conn)
+        .await
+}
+
+/// One creator the tenant has a standing with that moves its score or filters it.
+#[derive(Debug, Clone)]
+pub struct OverlayRow {
+    pub creator_id: Uuid,
+    pub tier: Option<Tier>,
+    pub blacklisted: bool,
+}
+
+/// The tenant's tiers and confirmed blacklist entries, one row per creator that has either.
+pub async fn tenant_overlay(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+) -> Result<Vec<OverlayRow>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT coalesce(t.creator_id, b.creator_id) AS "creator_id!", t.tier::text AS "tier?",
+                  b.creator_id IS NOT NULL AS "blacklisted!"
+             FROM (SELECT creator_id, tier FROM creator_tiers
+                    WHERE tenant_id = $1 AND tier IS NOT NULL) t
+             FULL JOIN (SELECT DISTINCT creator_id FROM blacklist_entries
+                         WHERE tenant_id = $1 AND status = 'confirmed') b
+               ON b.creator_id = t.creator_id"#,
+        tenant_id,
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| OverlayRow {
+            creator_id: r.creator_id,
+            tier: r.tier.as_deref().and_then(Tier::parse),
+            blacklisted: r.blacklisted,
+        })
+        .collect())
 }
 
 /// Drops a connection opened outside the pool to the application's role, so row-level security
@@ -290,7 +384,7 @@ pub async fn act_as_app(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// A candidate's name and quote, for the matching page's rows.
+/// A candidate's name and quote, and its tier with the tenant, for the matching page's rows.
 #[derive(Debug, Clone)]
 pub struct CandidateInfo {
     pub id: Uuid,
@@ -299,20 +393,76 @@ pub struct CandidateInfo {
     pub followers: i64,
     pub quote_video: Option<Decimal>,
     pub quote_currency: Option<String>,
+    pub tier: Option<String>,
+    pub blocked: bool,
+}
+
+impl CandidateInfo {
+    /// The badge of the creator's standing with the tenant.
+    pub fn badge(&self) -> TierBadge {
+        TierBadge::new(self.tier.as_deref().and_then(Tier::parse), self.blocked)
+    }
 }
 
 pub async fn candidate_infos(
     conn: &mut PgConnection,
+    tenant_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<CandidateInfo>, sqlx::Error> {
     sqlx::query_as!(
         CandidateInfo,
-        r#"SELECT id, handle, display_name, followers, quote_video, quote_currency::text AS "quote_currency?"
-         FROM creators WHERE id = ANY($1)"#,
+        r#"SELECT c.id AS "id!", c.handle AS "handle!", c.display_name AS "display_name!",
+                  c.followers AS "followers!", c.quote_video,
+                  c.quote_currency::text AS "quote_currency?", t.tier::text AS "tier?",
+                  (c.platform_blacklisted OR EXISTS (SELECT 1 FROM blacklist_entries b
+                       WHERE b.tenant_id = $1 AND b.creator_id = c.id AND b.status = 'confirmed'))
+                    AS "blocked!"
+             FROM creators c
+             LEFT JOIN creator_tiers t ON t.tenant_id = $1 AND t.creator_id = c.id
+            WHERE c.id = ANY($2)"#,
+        tenant_id,
         ids,
     )
     .fetch_all(conn)
     .await
+}
+
+/// The badges of these creators' standing with the tenant (its tier; blocked by its confirmed
+/// blacklist entry or the platform's), for every page that lists creators of a tenant.
+pub async fn tier_badges(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, TierBadge>, sqlx::Error> {
+    Ok(candidate_infos(conn, tenant_id, ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.badge()))
+        .collect())
+}
+
+/// The badges of these creators' platform standing (the platform tier; blocked on the platform
+/// blacklist): staff pages only (SPEC §8).
+pub async fn platform_tier_badges(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, TierBadge>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT c.id AS "id!", p.tier::text AS "tier?",
+                  c.platform_blacklisted AS "platform_blacklisted!"
+             FROM creators c LEFT JOIN platform_tiers p ON p.creator_id = c.id
+            WHERE c.id = ANY($1)"#,
+        ids,
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let tier = r.tier.as_deref().and_then(Tier::parse);
+            (r.id, TierBadge::new(tier, r.platform_blacklisted))
+        })
+        .collect())
 }
 
 // --- Weights ----------------------------------------------------------------------------------
@@ -380,6 +530,8 @@ pub struct NewEntry<'a> {
     pub round: i32,
     pub note: &'a str,
     pub score: &'a MatchScore,
+    /// The score as the seller sees it ([`super::domain::seller_view`]).
+    pub seller: &'a MatchScore,
     pub weights: &'a Weights,
     pub created_by: Option<Uuid>,
 }
@@ -400,7 +552,7 @@ pub async fn insert_entry(
         entry.round,
         entry.note,
         format!("{:.2}", entry.score.total),
-        json!({ "score": entry.score, "weights": entry.weights }),
+        json!({ "score": entry.score, "seller": entry.seller, "weights": entry.weights }),
         entry.created_by,
     )
     .execute(conn)

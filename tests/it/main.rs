@@ -29,6 +29,7 @@ mod hostile_input;
 mod i18n;
 mod links;
 mod matching;
+mod matching_tiers;
 mod members;
 mod negotiation;
 mod onboarding;

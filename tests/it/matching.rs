@@ -310,11 +310,11 @@ async fn the_fast_path_agrees_with_the_reference_score() {
         campaigns: false,
     })
     .await;
-    let mut conn = app.db.pool().acquire().await.unwrap();
-    let rates = repo::ReferenceRates::load(&mut conn).await.unwrap();
-    let all = repo::all_facts(&mut conn).await.unwrap();
-    drop(conn);
     let lumi = app.tenant_id("lumi").await;
+    let mut conn = app.db.tenant_tx(lumi, None).await.unwrap();
+    let rates = repo::ReferenceRates::load(&mut conn).await.unwrap();
+    let all = repo::all_facts(&mut conn, lumi).await.unwrap();
+    drop(conn);
     let weights = domain::Weights::default();
     let asks = [
         (

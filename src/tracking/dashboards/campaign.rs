@@ -21,6 +21,7 @@ use crate::campaigns::domain::Campaign;
 use crate::contracts::domain::ContractState;
 use crate::error::{AppError, AppResult};
 use crate::kernel::rates::Rates;
+use crate::kernel::tier::TierBadge;
 use crate::matching::repo::ReferenceRates;
 use crate::state::AppState;
 use crate::tenants::TenantCtx;
@@ -69,6 +70,8 @@ pub struct CreatorRow {
     pub posts: i64,
     pub kpis: Kpis,
     pub view: KpiView,
+    /// The creator's tier with this tenant.
+    pub badge: TierBadge,
 }
 
 pub struct SortHeader {
@@ -210,8 +213,14 @@ pub async fn show(
             view: kpis::view(lang, &k, &targets),
             kpis: k,
             handle: t.handle,
+            badge: TierBadge::default(),
         })
         .collect();
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.creator_id).collect();
+    let badges = crate::matching::repo::tier_badges(&mut ctx.tx, ctx.tenant.id, &ids).await?;
+    for r in &mut rows {
+        r.badge = badges.get(&r.creator_id).copied().unwrap_or_default();
+    }
     kpis::sort_rows(&mut rows, key, desc, |r| (r.handle.as_str(), &r.kpis));
     let window_rows = rows
         .iter()
