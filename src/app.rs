@@ -39,6 +39,7 @@ pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
     links::start(&db, &config, &mut runtime);
     matching::start(&db, &mut runtime);
     order_imports::start(&db, &storage, &mut runtime);
+    crate::ratings::start(&db);
     AppState::new(
         db,
         Arc::new(config),
@@ -80,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tenants::router())
         .merge(campaigns::router())
         .merge(contracts::router())
+        .merge(crate::ratings::router())
         .merge(admin::router())
         .merge(creators::router())
         .merge(matching::router())

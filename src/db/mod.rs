@@ -32,6 +32,8 @@ pub enum SystemScope {
     ImportJob,
     /// `sextant seed-demo` and `create-admin`.
     Cli,
+    /// The rating job (collaborations to evaluating, ratings opened, campaigns moved on).
+    RatingJob,
     /// Staff working on the agency's creator pool and its imports (no tenant's data).
     CreatorPool,
     /// A staff member's cross-tenant page (admin console, finance); opening it is audited.
@@ -51,6 +53,7 @@ impl SystemScope {
             SystemScope::ImportJob => "import_job",
             SystemScope::Cli => "cli",
             SystemScope::CreatorPool => "creator_pool",
+            SystemScope::RatingJob => "rating_job",
             SystemScope::StaffCrossTenant { .. } => "staff_cross_tenant",
         }
     }
