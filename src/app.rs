@@ -44,6 +44,7 @@ pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
     order_imports::start(&db, &storage, &mut runtime);
     fulfilment::start(&db);
     crate::tiers::job::spawn(db.clone());
+    crate::ratings::start(&db);
     AppState::new(
         db,
         Arc::new(config),
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tenants::router())
         .merge(campaigns::router())
         .merge(contracts::router())
+        .merge(crate::ratings::router())
         .merge(admin::router())
         .merge(creators::router())
         .merge(matching::router())

@@ -112,6 +112,8 @@ pub async fn create_collaboration(
             "no free tracked-link slug after {LINK_SLUG_TRIES} tries"
         )));
     }
+    let mut terms = terms;
+    terms.creator_quote = repo::creator_quote(tx, tenant, id).await?;
     repo::insert_first_version(tx, tenant, id, &json!(terms), actor.user_id).await?;
     audit::record(
         tx,
@@ -173,10 +175,11 @@ pub async fn amend_terms(
     if amendment && reason.is_empty() {
         errors.insert("reason".into(), "contracts.error.reason_required");
     }
-    let terms = match validated {
+    let mut terms = match validated {
         Ok(terms) if errors.is_empty() => terms,
         _ => return Err(DomainError::Invalid(errors)),
     };
+    terms.creator_quote = repo::creator_quote(tx, tenant, id).await?;
     if terms.discount_code != row.discount_code
         && repo::discount_code_taken(tx, tenant, &terms.discount_code, Some(id)).await?
     {

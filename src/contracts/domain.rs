@@ -221,6 +221,18 @@ pub struct Terms {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_costs: Option<OtherCosts>,
     pub discount_code: String,
+    /// The creator's quote when this version was made (ROI for rating prices the contracted
+    /// deliverables of commission-only terms with it); absent from versions before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator_quote: Option<CreatorQuote>,
+}
+
+/// A creator's quote, frozen into a contract version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatorQuote {
+    pub video: Option<Decimal>,
+    pub live: Option<Decimal>,
+    pub currency: Option<String>,
 }
 
 /// An amount stored beside its currency code, as money (None when either is missing).
@@ -484,6 +496,7 @@ pub fn validate_terms(
         sample,
         other_costs,
         discount_code,
+        creator_quote: None,
     })
 }
 

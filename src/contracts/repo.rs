@@ -356,3 +356,21 @@ pub async fn record_transition(
     .await?;
     Ok(())
 }
+
+/// The quote of the collaboration's creator now (frozen into each new contract version).
+pub async fn creator_quote(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    collaboration: Uuid,
+) -> Result<Option<super::domain::CreatorQuote>, sqlx::Error> {
+    sqlx::query_as!(
+        super::domain::CreatorQuote,
+        r#"SELECT c.quote_video AS video, c.quote_live AS live, c.quote_currency::text AS currency
+             FROM collaborations l JOIN creators c ON c.id = l.creator_id
+            WHERE l.tenant_id = $1 AND l.id = $2"#,
+        tenant,
+        collaboration
+    )
+    .fetch_optional(conn)
+    .await
+}

@@ -36,6 +36,8 @@ pub enum SystemScope {
     Cli,
     /// The tier job: every tenant's tiers once a day, the platform tier (`tiers::job`).
     TierJob,
+    /// The rating job (collaborations to evaluating, ratings opened, campaigns moved on).
+    RatingJob,
     /// Staff working on the agency's creator pool and its imports (no tenant's data).
     CreatorPool,
     /// A staff member's cross-tenant page (admin console, finance); opening it is audited.
@@ -57,6 +59,7 @@ impl SystemScope {
             SystemScope::Cli => "cli",
             SystemScope::TierJob => "tier_job",
             SystemScope::CreatorPool => "creator_pool",
+            SystemScope::RatingJob => "rating_job",
             SystemScope::StaffCrossTenant { .. } => "staff_cross_tenant",
         }
     }

@@ -1,5 +1,50 @@
 //! Post-campaign ratings (SPEC §7): scorecard templates, the rating of a collaboration by blind
 //! raters on a weighted, anchored scorecard, and (in `consistency`) calibration and the raters'
-//! consistency report.
+//! consistency report. `domain` holds the rules, `actions` the changes, `repo` the SQL,
+//! `handlers` the rating page, `jobs` the automatic moves.
 
+pub mod actions;
 pub mod consistency;
+pub mod domain;
+pub mod handlers;
+pub mod jobs;
+pub mod repo;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::db::Db;
+use crate::state::AppState;
+
+/// Starts the rating job.
+pub fn start(db: &Db) {
+    jobs::spawn(db.clone());
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/t/{tenant_slug}/collaborations/{id}/rating",
+            get(handlers::show),
+        )
+        .route(
+            "/t/{tenant_slug}/collaborations/{id}/rating/open",
+            post(handlers::open),
+        )
+        .route(
+            "/t/{tenant_slug}/collaborations/{id}/rating/raters",
+            post(handlers::raters),
+        )
+        .route(
+            "/t/{tenant_slug}/collaborations/{id}/rating/submit",
+            post(handlers::submit),
+        )
+        .route(
+            "/t/{tenant_slug}/collaborations/{id}/rating/correct",
+            post(handlers::correct),
+        )
+        .route(
+            "/t/{tenant_slug}/collaborations/{id}/rating/close",
+            post(handlers::close),
+        )
+}

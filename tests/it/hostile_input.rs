@@ -93,6 +93,15 @@ struct Ids {
     blacklist_entry: Uuid,
 }
 
+const RATING_FIELDS: &[(&str, &str)] = &[
+    ("level_content_quality", "4"),
+    ("level_audience_match", "3"),
+    ("level_communication", "5"),
+    ("level_compliance", "4"),
+    ("justification", ""),
+    ("comment", "Clear demo of the product"),
+];
+
 const CAMPAIGN_FIELDS: &[(&str, &str)] = &[
     ("action", "draft"),
     ("title", "Hostile input check"),
@@ -324,6 +333,31 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
                 ("reason", ""),
             ],
         ),
+        "/t/{tenant_slug}/collaborations/{id}/rating/open" => Spec::new(
+            format!("{t}/collaborations/{}/rating/open", ids.accepted),
+            Owner,
+            &[("override_reason", "The creator's post went viral early")],
+        ),
+        "/t/{tenant_slug}/collaborations/{id}/rating/raters" => Spec::new(
+            format!("{t}/collaborations/{}/rating/raters", ids.accepted),
+            Owner,
+            &[("rater", &ids.viewer.to_string())],
+        ),
+        "/t/{tenant_slug}/collaborations/{id}/rating/submit" => Spec::new(
+            format!("{t}/collaborations/{}/rating/submit", ids.accepted),
+            Owner,
+            RATING_FIELDS,
+        ),
+        "/t/{tenant_slug}/collaborations/{id}/rating/correct" => Spec::new(
+            format!("{t}/collaborations/{}/rating/correct", ids.accepted),
+            Owner,
+            &with(&[("reason", "Misread the comments")], RATING_FIELDS),
+        ),
+        "/t/{tenant_slug}/collaborations/{id}/rating/close" => Spec::new(
+            format!("{t}/collaborations/{}/rating/close", ids.accepted),
+            Owner,
+            &[("reason", "The second rater left")],
+        ),
         "/t/{tenant_slug}/collaborations/{id}/posts" => Spec::new(
             format!("{t}/collaborations/{}/posts", ids.accepted),
             Owner,
@@ -533,6 +567,11 @@ const ORDER: &[&str] = &[
     "/t/{tenant_slug}/collaborations/{id}/terms",
     "/t/{tenant_slug}/collaborations/{id}/event",
     "/t/{tenant_slug}/collaborations/{id}/posts",
+    "/t/{tenant_slug}/collaborations/{id}/rating/open",
+    "/t/{tenant_slug}/collaborations/{id}/rating/raters",
+    "/t/{tenant_slug}/collaborations/{id}/rating/submit",
+    "/t/{tenant_slug}/collaborations/{id}/rating/correct",
+    "/t/{tenant_slug}/collaborations/{id}/rating/close",
     "/t/{tenant_slug}/posts/{id}/snapshots",
     "/t/{tenant_slug}/campaigns/{id}/snapshots/import",
     "/t/{tenant_slug}/snapshot-imports/{id}/confirm",

@@ -36,6 +36,7 @@ mod onboarding;
 mod order_attribution;
 mod orders;
 mod performance;
+mod ratings;
 mod rls;
 mod security;
 mod seed;

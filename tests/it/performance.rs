@@ -41,6 +41,7 @@ fn terms(deadline: Date, code: &str) -> serde_json::Value {
         sample: None,
         other_costs: None,
         discount_code: code.into(),
+        creator_quote: None,
     })
     .unwrap()
 }

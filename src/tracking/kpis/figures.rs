@@ -95,7 +95,8 @@ pub fn input_of(t: &CollabTotals, orders: &[&OrderTotals]) -> KpiInput {
     input
 }
 
-fn add_costs(input: &mut KpiInput, terms: &Terms, posts: i64, sample_shipped: bool) {
+/// Adds what the terms cost to `input` (the rules above); ROI for rating uses it too.
+pub fn add_costs(input: &mut KpiInput, terms: &Terms, posts: i64, sample_shipped: bool) {
     let mut fixed = Amounts::new();
     if terms.fee_model.has_fixed_fee()
         && let (Some(fee), Some(currency)) = (terms.fixed_fee, terms.fixed_fee_currency.as_deref())
@@ -497,6 +498,7 @@ mod tests {
             }),
             other_costs: None,
             discount_code: "MIA10".into(),
+            creator_quote: None,
         };
         let mut input = KpiInput {
             gmv: Amounts::of(d("1000"), "USD"),

@@ -171,6 +171,31 @@ pub async fn order_totals(
     by_scope!(scope, order_totals_query, tenant; fetch_all(conn))
 }
 
+/// A collaboration's attributed orders placed up to `until` (ROI for rating freezes net GMV at
+/// the last post's evaluation-window boundary), summed per currency.
+pub async fn order_totals_until(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    collaboration: Uuid,
+    until: OffsetDateTime,
+) -> Result<Vec<OrderTotals>, sqlx::Error> {
+    query_with_refunds!(
+        OrderTotals,
+        r#"SELECT o.collaboration_id AS "collaboration_id!", o.currency::text AS "currency!",
+                  count(DISTINCT (o.shop_id, o.order_key)) AS "orders!",
+                  coalesce(sum(o.amount), 0) AS "gmv!", coalesce(sum("#,
+        r#"), 0) AS "refunds!"
+             FROM orders_attributed o
+            WHERE o.tenant_id = $1 AND o.collaboration_id = $2 AND o.placed_at <= $3
+            GROUP BY 1, 2"#;
+        tenant,
+        collaboration,
+        until
+    )
+    .fetch_all(conn)
+    .await
+}
+
 /// One attributed order line, for the collaboration page.
 #[derive(Debug, Clone)]
 pub struct OrderLine {

@@ -1,0 +1,646 @@
+//! The scorecard's rules (SPEC §7) as plain functions: the default template with its anchored
+//! rubric (the unified scoring guide), template validation, a dimension's points and the total,
+//! the conversion and fulfilment levels, ROI for rating (r) and the raters' levels as typed.
+//!
+//! Decisions where the SPEC is silent:
+//! - levels, points and totals are f64 inside (they are scores, not money) and stored rounded to
+//!   two decimals; money (net GMV, cost) stays `Decimal`;
+//! - r is computed in `Decimal` and kept to six decimals (the column's scale); a negative net GMV
+//!   cannot happen (it is floored at 0 before);
+//! - a subjective level is an integer 1..=5; the form's field of a dimension is `level_<code>`.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use serde::{Deserialize, Serialize};
+
+use crate::kernel::FieldErrors;
+
+/// How a dimension gets its level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Objective,
+    Subjective,
+}
+
+/// The computed rule of an objective dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Formula {
+    Conversion,
+    Fulfilment,
+}
+
+/// A text in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Texts<T> {
+    #[serde(rename = "zh-CN")]
+    pub zh_cn: T,
+    pub en: T,
+}
+
+impl<T> Texts<T> {
+    /// The text in the page's language (`zh-CN` or anything else → English).
+    pub fn get(&self, lang: &str) -> &T {
+        if lang.starts_with("zh") {
+            &self.zh_cn
+        } else {
+            &self.en
+        }
+    }
+}
+
+/// One row of a scorecard template (the shape of `scorecard_templates.dimensions`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dimension {
+    pub code: String,
+    pub weight: u32,
+    pub kind: Kind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formula: Option<Formula>,
+    pub label: Texts<String>,
+    /// Subjective: what a 1, 2, 3, 4 and 5 look like.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rubric: Option<Texts<Vec<String>>>,
+    /// What the page shows beside the dimension as a hint (`audience`: the creator's audience).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+pub const MIN_LEVEL: u8 = 1;
+pub const MAX_LEVEL: u8 = 5;
+
+fn texts(zh: [&str; 5], en: [&str; 5]) -> Option<Texts<Vec<String>>> {
+    Some(Texts {
+        zh_cn: zh.iter().map(|s| s.to_string()).collect(),
+        en: en.iter().map(|s| s.to_string()).collect(),
+    })
+}
+
+fn label(zh: &str, en: &str) -> Texts<String> {
+    Texts {
+        zh_cn: zh.into(),
+        en: en.into(),
+    }
+}
+
+/// The SPEC §7 default template, with its anchored rubric in both languages.
+pub fn default_template() -> Vec<Dimension> {
+    vec![
+        Dimension {
+            code: "content_quality".into(),
+            weight: 16,
+            kind: Kind::Subjective,
+            formula: None,
+            label: label("内容质量", "Content quality"),
+            rubric: texts(
+                [
+                    "内容不可用：画面或声音有明显问题，未展示产品或与简报无关，需要重拍。",
+                    "勉强可用：画质粗糙、节奏拖沓，产品出现但卖点没讲清，开头三秒没有钩子。",
+                    "合格：画质清楚，按简报展示了产品和主要卖点，结构完整但缺少亮点。",
+                    "优秀：开头有钩子，卖点讲得清楚可信，剪辑节奏好，看得出用心，可直接投放。",
+                    "标杆：创意出色且贴合品牌，真实使用场景打动人，可作为以后简报的范例；打 5 分需说明具体亮点。",
+                ],
+                [
+                    "Unusable: clear picture or sound problems, product not shown or off-brief; needs a reshoot.",
+                    "Barely usable: rough picture, slow pacing; the product appears but its selling points are unclear and the first three seconds have no hook.",
+                    "Acceptable: clear picture, shows the product and its main selling points as briefed; complete but unremarkable.",
+                    "Strong: a hook in the opening, selling points explained clearly and credibly, good editing rhythm; ready to run as an ad.",
+                    "Benchmark: an outstanding idea that fits the brand, a real use that persuades; an example for future briefs. Say what stood out when giving a 5.",
+                ],
+            ),
+            hint: None,
+        },
+        Dimension {
+            code: "conversion".into(),
+            weight: 40,
+            kind: Kind::Objective,
+            formula: Some(Formula::Conversion),
+            label: label("转化", "Conversion"),
+            rubric: None,
+            hint: None,
+        },
+        Dimension {
+            code: "audience_match".into(),
+            weight: 12,
+            kind: Kind::Subjective,
+            formula: None,
+            label: label("受众匹配", "Audience match"),
+            rubric: texts(
+                [
+                    "受众与目标市场基本不符：国家、语言或年龄段都不对，评论区几乎没有潜在买家。",
+                    "少部分重合：只有一小部分观众属于目标市场或目标人群，评论多为无关内容。",
+                    "大体匹配：主要观众在目标市场，人群部分契合，评论中有少量购买意向。",
+                    "匹配良好：观众的市场、语言和人群都与产品一致，评论中常见询价和购买意向。",
+                    "高度精准：观众几乎都是目标买家，评论区大量询问链接、尺码或价格；请结合受众数据说明。",
+                ],
+                [
+                    "Wrong audience: country, language or age group do not fit; hardly any potential buyers in the comments.",
+                    "Small overlap: only a small part of the viewers is in the target market or group; comments mostly unrelated.",
+                    "Broad match: most viewers are in the target market and partly the target group; a few comments show purchase intent.",
+                    "Good match: market, language and group fit the product; questions about price and where to buy are common.",
+                    "Precise: nearly every viewer is a target buyer; many comments ask for the link, sizes or price. Refer to the audience data.",
+                ],
+            ),
+            hint: Some("audience".into()),
+        },
+        Dimension {
+            code: "fulfilment".into(),
+            weight: 16,
+            kind: Kind::Objective,
+            formula: Some(Formula::Fulfilment),
+            label: label("履约", "Fulfilment"),
+            rubric: None,
+            hint: None,
+        },
+        Dimension {
+            code: "communication".into(),
+            weight: 8,
+            kind: Kind::Subjective,
+            formula: None,
+            label: label("沟通配合", "Communication"),
+            rubric: texts(
+                [
+                    "难以联系：多次不回复或失联，需要反复催促，影响了排期。",
+                    "回复慢：常常超过两天才回复，需要多次提醒，修改意见执行不到位。",
+                    "正常：一两天内回复，按要求修改，没有额外问题也没有主动配合。",
+                    "顺畅：当天回复，主动确认细节和时间，修改及时准确。",
+                    "非常省心：主动沟通进度并提出有用建议，问题在发生前就解决了；打 5 分需举出实例。",
+                ],
+                [
+                    "Hard to reach: repeatedly silent or unreachable, needed chasing; the schedule slipped.",
+                    "Slow: often more than two days to answer, needed reminders, revisions only partly done.",
+                    "Normal: answers within a day or two, revises as asked, nothing extra.",
+                    "Smooth: answers the same day, confirms details and dates unprompted, revises quickly and accurately.",
+                    "Effortless: reports progress unasked and suggests useful ideas; problems solved before they arose. Give an example for a 5.",
+                ],
+            ),
+            hint: None,
+        },
+        Dimension {
+            code: "compliance".into(),
+            weight: 8,
+            kind: Kind::Subjective,
+            formula: None,
+            label: label("合规与本地化", "Compliance & localisation"),
+            rubric: texts(
+                [
+                    "严重问题：虚假或夸大宣传、违反平台规则或触犯当地文化禁忌，内容需下架。",
+                    "有明显问题：个别说法不合规或不符合当地习惯，需要修改后才能使用。",
+                    "基本合规：没有违规说法，语言和场景基本本地化，但有生硬之处。",
+                    "合规且地道：说法准确有据，语言、场景和习惯都贴合当地市场。",
+                    "典范：完全合规，本地化自然到位，还主动规避了我们没想到的风险；打 5 分需说明。",
+                ],
+                [
+                    "Serious problem: false or exaggerated claims, platform rules broken or a local taboo touched; the post must come down.",
+                    "Clear problems: some claims non-compliant or off for the local market; usable only after changes.",
+                    "Compliant: no violating claims, language and setting mostly localised, some awkward spots.",
+                    "Compliant and natural: accurate, supported claims; language, setting and habits fit the local market.",
+                    "Exemplary: fully compliant, naturally localised, and avoided risks we had not thought of. Explain a 5.",
+                ],
+            ),
+            hint: None,
+        },
+    ]
+}
+
+/// Why a template cannot be used (message keys).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error("weights must sum to 100")]
+    WeightsNot100,
+    #[error("dimension codes must be unique and not empty")]
+    BadCode,
+    #[error("a subjective dimension needs 5 rubric texts per language")]
+    Rubric,
+    #[error("an objective dimension needs a known formula")]
+    Formula,
+}
+
+/// Weights sum to 100, codes unique, subjective dimensions with 5 non-empty rubric texts in each
+/// language, objective ones with a formula.
+pub fn validate_template(dimensions: &[Dimension]) -> Result<(), TemplateError> {
+    let sum: u64 = dimensions.iter().map(|d| u64::from(d.weight)).sum();
+    if sum != 100 {
+        return Err(TemplateError::WeightsNot100);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for d in dimensions {
+        if d.code.trim().is_empty() || !seen.insert(d.code.as_str()) {
+            return Err(TemplateError::BadCode);
+        }
+        match d.kind {
+            Kind::Subjective => {
+                let ok = d.rubric.as_ref().is_some_and(|r| {
+                    [&r.zh_cn, &r.en]
+                        .iter()
+                        .all(|t| t.len() == 5 && t.iter().all(|s| !s.trim().is_empty()))
+                });
+                if !ok {
+                    return Err(TemplateError::Rubric);
+                }
+            }
+            Kind::Objective => {
+                if d.formula.is_none() {
+                    return Err(TemplateError::Formula);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A dimension's points: (level − 1) / 4 × 100, the level clamped to 1..=5.
+pub fn points(level: f64) -> f64 {
+    let level = if level.is_finite() { level } else { 1.0 };
+    (level.clamp(1.0, 5.0) - 1.0) / 4.0 * 100.0
+}
+
+/// Σ weight × points / 100 over the template (a missing level counts as 1), in 0..=100.
+pub fn total(dimensions: &[Dimension], levels: &BTreeMap<String, f64>) -> f64 {
+    let sum: f64 = dimensions
+        .iter()
+        .map(|d| f64::from(d.weight) * points(levels.get(&d.code).copied().unwrap_or(1.0)) / 100.0)
+        .sum();
+    sum.clamp(0.0, 100.0)
+}
+
+/// The conversion level from r = ROI / target: 1 + 3r up to the target, 4 + (r − 1)/2 up to three
+/// times it, 5 above.
+pub fn conversion_level(r: f64) -> f64 {
+    if !r.is_finite() {
+        return if r > 0.0 { 5.0 } else { 1.0 };
+    }
+    let r = r.max(0.0);
+    if r <= 1.0 {
+        1.0 + 3.0 * r
+    } else if r <= 3.0 {
+        4.0 + (r - 1.0) / 2.0
+    } else {
+        5.0
+    }
+}
+
+/// The fulfilment level: 5 − the policy's points of the records that count, floor 1.
+pub fn fulfilment_level(deducted: Decimal) -> f64 {
+    (5.0 - deducted.to_f64().unwrap_or(0.0)).clamp(1.0, 5.0)
+}
+
+/// r = net GMV / (target × cost); with no cost: 0 without sales, 3 with sales.
+pub fn roi_ratio(net_gmv: Decimal, target: Decimal, cost: Decimal) -> Decimal {
+    let net = net_gmv.max(Decimal::ZERO);
+    if cost <= Decimal::ZERO {
+        return if net > Decimal::ZERO {
+            Decimal::from(3)
+        } else {
+            Decimal::ZERO
+        };
+    }
+    target
+        .checked_mul(cost)
+        .filter(|d| *d > Decimal::ZERO)
+        .and_then(|d| net.checked_div(d))
+        .map(|r| r.round_dp(6))
+        .unwrap_or(Decimal::ZERO)
+}
+
+/// What the cost for rating is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostBasis {
+    /// The contract's fixed fee.
+    Fixed,
+    /// Commission-only: the creator's quote frozen in the contract version.
+    NotionalFrozen,
+    /// Commission-only, older contract version: the creator's current quote.
+    NotionalCurrent,
+}
+
+impl CostBasis {
+    pub fn code(self) -> &'static str {
+        match self {
+            CostBasis::Fixed => "fixed",
+            CostBasis::NotionalFrozen => "notional_frozen",
+            CostBasis::NotionalCurrent => "notional_current",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CostBasis> {
+        [
+            CostBasis::Fixed,
+            CostBasis::NotionalFrozen,
+            CostBasis::NotionalCurrent,
+        ]
+        .into_iter()
+        .find(|b| b.code() == s)
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            CostBasis::Fixed => "rating.cost_basis.fixed",
+            CostBasis::NotionalFrozen => "rating.cost_basis.notional_frozen",
+            CostBasis::NotionalCurrent => "rating.cost_basis.notional_current",
+        }
+    }
+}
+
+/// The notional fee of commission-only terms: videos × per-video quote + LIVE × live quote (a
+/// missing quote counts 0).
+pub fn notional_fee(
+    videos: u32,
+    live_sessions: u32,
+    quote_video: Option<Decimal>,
+    quote_live: Option<Decimal>,
+) -> Decimal {
+    let part = |n: u32, q: Option<Decimal>| {
+        q.and_then(|q| q.checked_mul(Decimal::from(n)))
+            .unwrap_or(Decimal::ZERO)
+    };
+    part(videos, quote_video).saturating_add(part(live_sessions, quote_live))
+}
+
+/// A score as stored (two decimals).
+pub fn stored(score: f64) -> Decimal {
+    Decimal::from_f64(score.clamp(0.0, 100.0))
+        .unwrap_or(Decimal::ZERO)
+        .round_dp(2)
+}
+
+/// The form field of a dimension's level.
+pub fn level_field(code: &str) -> String {
+    format!("level_{code}")
+}
+
+/// The subjective levels as typed, each an integer 1..=5; every wrong or missing one is its
+/// field's error.
+pub fn parse_levels(
+    dimensions: &[Dimension],
+    typed: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, u8>, FieldErrors> {
+    let mut levels = BTreeMap::new();
+    let mut errors = FieldErrors::new();
+    for d in dimensions.iter().filter(|d| d.kind == Kind::Subjective) {
+        let raw = typed.get(&d.code).map(|s| s.trim()).unwrap_or("");
+        if raw.is_empty() {
+            errors.insert(level_field(&d.code), "rating.error.level_missing");
+            continue;
+        }
+        match raw.parse::<u8>() {
+            Ok(l) if (MIN_LEVEL..=MAX_LEVEL).contains(&l) => {
+                levels.insert(d.code.clone(), l);
+            }
+            _ => {
+                errors.insert(level_field(&d.code), "rating.error.level_range");
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(levels)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Every subjective level is the top one (then a justification is required).
+pub fn all_top(dimensions: &[Dimension], levels: &BTreeMap<String, u8>) -> bool {
+    let mut any = false;
+    for d in dimensions.iter().filter(|d| d.kind == Kind::Subjective) {
+        any = true;
+        if levels.get(&d.code) != Some(&MAX_LEVEL) {
+            return false;
+        }
+    }
+    any
+}
+
+/// The objective levels frozen when the rating opened, with the subjective ones given: every
+/// dimension's level.
+pub fn all_levels(
+    objective: &BTreeMap<String, f64>,
+    subjective: &BTreeMap<String, u8>,
+) -> BTreeMap<String, f64> {
+    let mut levels = objective.clone();
+    for (code, level) in subjective {
+        levels.insert(code.clone(), f64::from(*level));
+    }
+    levels
+}
+
+/// The objective levels of a template from r and the deducted points.
+pub fn objective_levels(
+    dimensions: &[Dimension],
+    r: Decimal,
+    deducted: Decimal,
+) -> BTreeMap<String, f64> {
+    dimensions
+        .iter()
+        .filter_map(|d| {
+            let level = match d.formula? {
+                Formula::Conversion => conversion_level(r.to_f64().unwrap_or(0.0)),
+                Formula::Fulfilment => fulfilment_level(deducted),
+            };
+            Some((d.code.clone(), (level * 10_000.0).round() / 10_000.0))
+        })
+        .collect()
+}
+
+/// The mean of the raters' totals.
+pub fn mean(totals: &[Decimal]) -> Option<Decimal> {
+    if totals.is_empty() {
+        return None;
+    }
+    let sum: Decimal = totals.iter().copied().sum();
+    Some((sum / Decimal::from(totals.len())).round_dp(2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_default_template_is_valid_and_as_the_spec_table() {
+        let t = default_template();
+        assert_eq!(validate_template(&t), Ok(()));
+        let shape: Vec<(&str, u32, Kind)> = t
+            .iter()
+            .map(|d| (d.code.as_str(), d.weight, d.kind))
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                ("content_quality", 16, Kind::Subjective),
+                ("conversion", 40, Kind::Objective),
+                ("audience_match", 12, Kind::Subjective),
+                ("fulfilment", 16, Kind::Objective),
+                ("communication", 8, Kind::Subjective),
+                ("compliance", 8, Kind::Subjective),
+            ]
+        );
+        // It round-trips through the stored JSON shape.
+        let json = serde_json::to_value(&t).unwrap();
+        assert_eq!(json[0]["rubric"]["zh-CN"].as_array().unwrap().len(), 5);
+        let back: Vec<Dimension> = serde_json::from_value(json).unwrap();
+        assert_eq!(back, t);
+    }
+
+    #[test]
+    fn broken_templates_are_rejected() {
+        let mut t = default_template();
+        t[0].code = "conversion".into();
+        assert_eq!(validate_template(&t), Err(TemplateError::BadCode));
+        let mut t = default_template();
+        t[0].rubric.as_mut().unwrap().en[2] = " ".into();
+        assert_eq!(validate_template(&t), Err(TemplateError::Rubric));
+        let mut t = default_template();
+        t[1].formula = None;
+        assert_eq!(validate_template(&t), Err(TemplateError::Formula));
+    }
+
+    #[test]
+    fn conversion_curve_anchors() {
+        assert_eq!(conversion_level(0.0), 1.0);
+        assert_eq!(conversion_level(1.0), 4.0);
+        assert_eq!(conversion_level(3.0), 5.0);
+        assert_eq!(conversion_level(10.0), 5.0);
+        assert_eq!(conversion_level(2.0), 4.5);
+        assert_eq!(conversion_level(f64::NAN), 1.0);
+    }
+
+    #[test]
+    fn cost_zero_gives_zero_without_sales_and_three_with() {
+        assert_eq!(
+            roi_ratio(Decimal::ZERO, Decimal::from(2), Decimal::ZERO),
+            Decimal::ZERO
+        );
+        assert_eq!(
+            roi_ratio(Decimal::from(5), Decimal::from(2), Decimal::ZERO),
+            Decimal::from(3)
+        );
+        assert_eq!(
+            roi_ratio(Decimal::from(400), Decimal::from(2), Decimal::from(100)),
+            Decimal::from(2)
+        );
+    }
+
+    #[test]
+    fn fulfilment_level_floors_at_one() {
+        assert_eq!(fulfilment_level(Decimal::ZERO), 5.0);
+        assert_eq!(fulfilment_level(Decimal::new(15, 1)), 3.5);
+        assert_eq!(fulfilment_level(Decimal::from(9)), 1.0);
+    }
+
+    #[test]
+    fn levels_as_typed() {
+        let t = default_template();
+        let mut typed: BTreeMap<String, String> = [
+            ("content_quality", "5"),
+            ("audience_match", "6"),
+            ("communication", ""),
+            ("compliance", "2.5"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let errors = parse_levels(&t, &typed).unwrap_err();
+        assert_eq!(
+            errors.keys().cloned().collect::<Vec<_>>(),
+            vec![
+                "level_audience_match",
+                "level_communication",
+                "level_compliance"
+            ]
+        );
+        for code in ["audience_match", "communication", "compliance"] {
+            typed.insert(code.into(), "5".into());
+        }
+        let levels = parse_levels(&t, &typed).unwrap();
+        assert!(all_top(&t, &levels));
+        typed.insert("compliance".into(), "4".into());
+        assert!(!all_top(&t, &parse_levels(&t, &typed).unwrap()));
+    }
+
+    fn valid_template() -> impl Strategy<Value = Vec<Dimension>> {
+        // Weights: cut 100 into 1..8 parts at random points.
+        (1usize..8)
+            .prop_flat_map(|n| (Just(n), prop::collection::vec(0u32..=100, n - 1)))
+            .prop_map(|(n, mut cuts)| {
+                cuts.push(0);
+                cuts.push(100);
+                cuts.sort_unstable();
+                (0..n)
+                    .map(|i| Dimension {
+                        code: format!("d{i}"),
+                        weight: cuts[i + 1] - cuts[i],
+                        kind: if i % 2 == 0 {
+                            Kind::Subjective
+                        } else {
+                            Kind::Objective
+                        },
+                        formula: (i % 2 == 1).then_some(Formula::Conversion),
+                        label: label("维度", "Dimension"),
+                        rubric: (i % 2 == 0).then(|| Texts {
+                            zh_cn: vec!["x".into(); 5],
+                            en: vec!["x".into(); 5],
+                        }),
+                        hint: None,
+                    })
+                    .collect()
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn totals_stay_within_0_and_100(
+            t in valid_template(),
+            levels in prop::collection::vec(-10.0f64..20.0, 8),
+        ) {
+            prop_assert_eq!(validate_template(&t), Ok(()));
+            let map: BTreeMap<String, f64> =
+                t.iter().zip(&levels).map(|(d, l)| (d.code.clone(), *l)).collect();
+            let total = total(&t, &map);
+            prop_assert!((0.0..=100.0).contains(&total));
+            // All at 1 → 0; all at 5 → 100.
+            let ones = t.iter().map(|d| (d.code.clone(), 1.0)).collect();
+            let fives = t.iter().map(|d| (d.code.clone(), 5.0)).collect();
+            prop_assert!(super::total(&t, &ones).abs() < 1e-9);
+            prop_assert!((super::total(&t, &fives) - 100.0).abs() < 1e-9);
+        }
+
+        #[test]
+        fn weights_not_summing_to_100_are_rejected(t in valid_template(), delta in 1u32..50, up in any::<bool>()) {
+            let mut t = t;
+            if up || t[0].weight < delta {
+                t[0].weight += delta;
+            } else {
+                t[0].weight -= delta;
+            }
+            prop_assert_eq!(validate_template(&t), Err(TemplateError::WeightsNot100));
+        }
+
+        #[test]
+        fn points_formula(level in 1.0f64..=5.0) {
+            prop_assert!((points(level) - (level - 1.0) / 4.0 * 100.0).abs() < 1e-9);
+            prop_assert!((0.0..=100.0).contains(&points(level)));
+        }
+
+        #[test]
+        fn the_conversion_curve_is_monotone_and_continuous(a in 0.0f64..10.0, b in 0.0f64..10.0) {
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            prop_assert!(conversion_level(lo) <= conversion_level(hi));
+            prop_assert!((1.0..=5.0).contains(&conversion_level(a)));
+            let eps = 1e-9;
+            prop_assert!((conversion_level(1.0 - eps) - conversion_level(1.0 + eps)).abs() < 1e-6);
+            prop_assert!((conversion_level(3.0 - eps) - conversion_level(3.0 + eps)).abs() < 1e-6);
+        }
+
+        #[test]
+        fn cost_zero_cases(net in 0i64..1_000_000, target in 1i64..10) {
+            let r = roi_ratio(Decimal::from(net), Decimal::from(target), Decimal::ZERO);
+            prop_assert_eq!(r, if net > 0 { Decimal::from(3) } else { Decimal::ZERO });
+            prop_assert!(conversion_level(r.to_f64().unwrap()) <= 5.0);
+        }
+    }
+}
