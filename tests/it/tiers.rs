@@ -503,28 +503,25 @@ async fn the_platform_tier_and_blacklist_are_for_staff_only() {
         .await;
     assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains(r#"data-testid="error-reason""#));
-    let flag = |c: &mut PgConnection| {
-        let c = c;
-        async move {
-            sqlx::query_scalar::<_, bool>("SELECT platform_blacklisted FROM creators WHERE id = $1")
-                .bind(creator)
-                .fetch_one(c)
-                .await
-                .unwrap()
-        }
-    };
-    assert!(!flag(&mut c).await);
+    async fn flag(c: &mut PgConnection, creator: Uuid) -> bool {
+        sqlx::query_scalar::<_, bool>("SELECT platform_blacklisted FROM creators WHERE id = $1")
+            .bind(creator)
+            .fetch_one(c)
+            .await
+            .unwrap()
+    }
+    assert!(!flag(&mut c, creator).await);
 
     let res = app
         .post_form(&admin, &path, &[("action", "add"), ("reason", "Bought followers")])
         .await;
     assert!(res.status().is_redirection(), "{}", res.status());
-    assert!(flag(&mut c).await);
+    assert!(flag(&mut c, creator).await);
     let res = app
         .post_form(&admin, &path, &[("action", "lift"), ("reason", "Appeal upheld")])
         .await;
     assert!(res.status().is_redirection());
-    assert!(!flag(&mut c).await);
+    assert!(!flag(&mut c, creator).await);
     let statuses: Vec<String> = sqlx::query_scalar(
         "SELECT status FROM platform_blacklist_entries WHERE creator_id = $1",
     )
