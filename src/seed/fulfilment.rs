@@ -24,7 +24,7 @@ pub async fn seed_fulfilment(db: &Db) -> anyhow::Result<()> {
     let mut tx = db.system_tx(SystemScope::Cli).await?;
     let rows: Vec<(String, Uuid)> = sqlx::query_as(
         "SELECT t.slug, l.id FROM collaborations l JOIN tenants t ON t.id = l.tenant_id \
-          WHERE t.status = 'active' AND l.state NOT IN ('proposed', 'cancelled') \
+          WHERE t.status = 'active' AND l.state NOT IN ('proposed', 'accepted', 'cancelled') \
             AND NOT EXISTS (SELECT 1 FROM fulfilment_records r WHERE r.tenant_id = l.tenant_id) \
           ORDER BY t.slug, l.created_at, l.id",
     )
