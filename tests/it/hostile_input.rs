@@ -682,8 +682,8 @@ fn every_post_route_in_the_source_is_in_the_hostile_input_list() {
 // ---------------------------------------------------------------------------------------------
 
 /// A digest of every table a form could write (the login throttle counts failures by design, the
-/// import staging belongs to the worker, the tier job's bookkeeping to the job, and an audited access is no stored input): per table its
-/// row count and the sum of its rows' `xmin` — an insert changes the count, an update writes a
+/// import staging belongs to the worker, the tier job's bookkeeping to the job, and an audited
+/// access is no stored input): per table its row count and the sum of its rows' `xmin` — an insert changes the count, an update writes a
 /// new row version with a new `xmin`, a delete changes the count (and a delete with an insert in
 /// one transaction changes the sum). Cheap enough for every post (hashing every row's text took
 /// seconds once the demo had its clicks).
