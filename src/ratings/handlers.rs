@@ -43,6 +43,8 @@ pub struct DimensionRow {
     pub objective: bool,
     /// Objective: the computed level and where it came from.
     pub level: String,
+    /// Objective: the level as stored, for the page's script to total exactly as the server.
+    pub level_exact: String,
     pub numbers: String,
     pub hint: Option<String>,
     pub choices: Vec<LevelChoice>,
@@ -305,6 +307,7 @@ async fn page(
                     weight: d.weight,
                     objective: true,
                     level: format!("{:.2}", objective.get(&d.code).copied().unwrap_or(1.0)),
+                    level_exact: objective.get(&d.code).copied().unwrap_or(1.0).to_string(),
                     numbers: match d.formula {
                         Some(domain::Formula::Conversion) => lang.t_with(
                             "rating.numbers.conversion",
@@ -327,6 +330,7 @@ async fn page(
                     weight: d.weight,
                     objective: false,
                     level: String::new(),
+                    level_exact: String::new(),
                     numbers: String::new(),
                     hint: d.hint.as_ref().map(|h| lang.t(&format!("rating.hint.{h}"))),
                     choices: d
