@@ -264,6 +264,11 @@ async fn evidence_two_blind_raters_and_the_creator_moves_up_in_tier_and_in_match
     owner.wait_for_path(&rating_path).await;
     owner.click("[data-testid=open-rating]").await;
     owner.wait_for("form[action$='/rating/raters']").await;
+    let deductions = owner.text_of("[data-testid=deductions]").await;
+    assert!(
+        deductions.contains("Answered the brief after four days"),
+        "the record is listed among the deductions, for everyone on the page: {deductions}"
+    );
     let owner_id = app.user_id(OWNER_LUMI.0).await;
     let operator_id = app.user_id(OPERATOR_LUMI.0).await;
     for id in [owner_id, operator_id] {
@@ -275,11 +280,6 @@ async fn evidence_two_blind_raters_and_the_creator_moves_up_in_tier_and_in_match
     owner.wait_for("[data-testid=scorecard]").await;
     let raters = owner.text_of("[data-testid=raters]").await;
     assert_eq!(raters.lines().count(), 2, "{raters}");
-    let deductions = owner.text_of("[data-testid=deductions]").await;
-    assert!(
-        deductions.contains("Answered the brief after four days"),
-        "the record is listed among the deductions: {deductions}"
-    );
 
     // 3. The owner rates: the total follows the levels picked, the justification box appears
     //    only at all-top.
