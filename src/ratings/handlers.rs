@@ -239,7 +239,8 @@ async fn page(
         view.completed = completed;
         view.i_am_rater = raters.iter().any(|r| r.user_id == user);
         view.i_submitted = i_submitted;
-        view.show_scores = i_submitted || (completed && !view.i_am_rater) || completed;
+        // Blind: a rater sees the others' scores once they submitted; everyone once it is complete.
+        view.show_scores = i_submitted || completed;
         view.others_submitted = subs.iter().filter(|s| s.rater_id != user).count();
         view.can_assign = !completed && matches!(ctx.access, Access::Owner | Access::Operator);
         view.can_close = !completed && is_owner && subs.len() == 1;
