@@ -176,7 +176,9 @@ async fn evidence_two_blind_raters_and_the_creator_moves_up_in_tier_and_in_match
     let creator_path = format!("/t/{SLUG}/creators/{}", f.creator);
     let matching_path = format!("/t/{SLUG}/campaigns/{}/matching", f.matching);
 
-    // 0. Before: the creator's place in another campaign's matching, and its tier.
+    // 0. Before: the creator's place in another campaign's matching (as the account manager),
+    //    and its tier (as the owner). This browser is the owner's session from here on, and the
+    //    account manager's again at the end.
     let owner = Browser::start("en").await;
     owner
         .login(&app, ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1)
