@@ -43,6 +43,8 @@ pub struct DimensionRow {
     pub objective: bool,
     /// Objective: the computed level and where it came from.
     pub level: String,
+    /// Objective: the level as stored, for the page's script to total exactly as the server.
+    pub level_exact: String,
     pub numbers: String,
     pub hint: Option<String>,
     pub choices: Vec<LevelChoice>,
@@ -239,7 +241,8 @@ async fn page(
         view.completed = completed;
         view.i_am_rater = raters.iter().any(|r| r.user_id == user);
         view.i_submitted = i_submitted;
-        view.show_scores = i_submitted || (completed && !view.i_am_rater) || completed;
+        // Blind: a rater sees the others' scores once they submitted; everyone once it is complete.
+        view.show_scores = i_submitted || completed;
         view.others_submitted = subs.iter().filter(|s| s.rater_id != user).count();
         view.can_assign = !completed && matches!(ctx.access, Access::Owner | Access::Operator);
         view.can_close = !completed && is_owner && subs.len() == 1;
@@ -324,6 +327,7 @@ async fn page(
                     weight: d.weight,
                     objective: true,
                     level: format!("{:.2}", objective.get(&d.code).copied().unwrap_or(1.0)),
+                    level_exact: objective.get(&d.code).copied().unwrap_or(1.0).to_string(),
                     numbers: match d.formula {
                         Some(domain::Formula::Conversion) => lang.t_with(
                             "rating.numbers.conversion",
@@ -346,6 +350,7 @@ async fn page(
                     weight: d.weight,
                     objective: false,
                     level: String::new(),
+                    level_exact: String::new(),
                     numbers: String::new(),
                     hint: d.hint.as_ref().map(|h| lang.t(&format!("rating.hint.{h}"))),
                     choices: d

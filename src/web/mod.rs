@@ -331,11 +331,15 @@ pub fn static_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static")
 }
 
-/// A short hash of the stylesheet, so a changed file gets a new URL under immutable caching.
+/// A short hash of the stylesheet and our own scripts, so a changed file gets a new URL under
+/// immutable caching (htmx carries its version in its name).
 pub fn asset_version(dir: &std::path::Path) -> String {
     use sha2::{Digest, Sha256};
-    let css = std::fs::read(dir.join("css/sextant.css")).unwrap_or_default();
-    Sha256::digest(&css)
+    let mut hash = Sha256::new();
+    for file in ["css/sextant.css", "js/rating.js"] {
+        hash.update(std::fs::read(dir.join(file)).unwrap_or_default());
+    }
+    hash.finalize()
         .iter()
         .take(5)
         .map(|b| format!("{b:02x}"))
