@@ -278,12 +278,11 @@ pub fn override_holds(
     }
 }
 
+/// Looks a message key up and fills its `%{name}` arguments.
+pub type Translate<'a> = &'a dyn Fn(&str, &[(&str, &str)]) -> String;
+
 /// The reason in words, in the page's language (`t` looks a key up, `t_with` fills it).
-pub fn reason_text(
-    reason: &Reason,
-    t: &dyn Fn(&str) -> String,
-    t_with: &dyn Fn(&str, &[(&str, &str)]) -> String,
-) -> String {
+pub fn reason_text(reason: &Reason, t: &dyn Fn(&str) -> String, t_with: Translate<'_>) -> String {
     let mut parts = Vec::new();
     match reason.score {
         Some(score) if reason.rated > 0 => parts.push(t_with(

@@ -14,7 +14,7 @@ use super::repo;
 use crate::db::{Db, SystemScope};
 
 /// The advisory lock's key ("tiers" in ASCII).
-pub const LOCK_KEY: i64 = 0x7469_6572_73;
+pub const LOCK_KEY: i64 = 0x74_69_65_72_73;
 const DAILY: &str = "tiers_daily";
 
 /// What a tick did.
