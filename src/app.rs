@@ -42,9 +42,11 @@ pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
     links::start(&db, &config, &mut runtime);
     matching::start(&db, &mut runtime);
     order_imports::start(&db, &storage, &mut runtime);
-    fulfilment::start(&db);
-    crate::tiers::job::spawn(db.clone());
-    crate::ratings::start(&db);
+    if config.clock_jobs {
+        fulfilment::start(&db);
+        crate::tiers::job::spawn(db.clone());
+        crate::ratings::start(&db);
+    }
     AppState::new(
         db,
         Arc::new(config),

@@ -34,6 +34,10 @@ pub struct Config {
     /// `SEXTANT_S3_BUCKET` (+ `_ENDPOINT`, `_REGION`, `_ACCESS_KEY_ID`, `_SECRET_ACCESS_KEY`):
     /// keep uploads in an S3-compatible bucket instead of `SEXTANT_DATA_DIR/objects`.
     pub s3: Option<S3Settings>,
+    /// `SEXTANT_CLOCK_JOBS` (default on; `0`/`false` turns them off): the jobs that act on the
+    /// clock — late/no-publish records, collaborations and campaigns moving on as windows become
+    /// final, ratings opening, the daily tiers. Tests leave them off and call each job's `tick`.
+    pub clock_jobs: bool,
 }
 
 /// An S3-compatible bucket for uploads.
@@ -85,6 +89,10 @@ impl Config {
             login_max_failures_per_ip: number("SEXTANT_LOGIN_MAX_FAILURES_PER_IP", 50)?,
             login_lock_minutes: number("SEXTANT_LOGIN_LOCK_MINUTES", 15)?,
             s3: S3Settings::from_env(),
+            clock_jobs: !matches!(
+                env("SEXTANT_CLOCK_JOBS").as_deref(),
+                Some("0" | "false" | "off" | "no")
+            ),
         })
     }
 
@@ -103,6 +111,7 @@ impl Config {
             login_max_failures_per_ip: 50,
             login_lock_minutes: 15,
             s3: None,
+            clock_jobs: false,
         }
     }
 }
