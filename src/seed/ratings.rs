@@ -12,7 +12,8 @@
 //! The past campaigns, collaborations, posts, snapshots and contract moves are written directly
 //! (they happened long ago); orders go through the importer; ratings, submissions, tiers and the
 //! blacklist decision go through their actions. Idempotent: past campaigns are made once, a
-//! collaboration with a rating is left alone, an export already imported is not imported again,
+//! collaboration with a rating is left alone (unless the rating job opened it and nobody has
+//! scored it yet), an export already imported is not imported again,
 //! and only proposed blacklist entries are decided.
 
 use std::collections::BTreeMap;
@@ -31,6 +32,7 @@ use crate::auth::{Actor, CurrentUser};
 use crate::campaigns::domain::Campaign;
 use crate::contracts::domain::Terms;
 use crate::db::Db;
+use crate::error::DomainError;
 use crate::ratings::actions::{
     self as ratings, AssignRaters, CloseWithOne, OpenRating, SubmitScorecard,
 };
@@ -293,7 +295,10 @@ async fn seed_tenant(
           WHERE l.tenant_id = $1 AND l.state = 'evaluating' \
             AND (k.id = $2 OR k.code LIKE $3) \
             AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.tenant_id = l.tenant_id \
-                              AND r.collaboration_id = l.id) \
+                              AND r.collaboration_id = l.id AND (r.state <> 'open' \
+                                   OR EXISTS (SELECT 1 FROM rating_submissions s \
+                                               WHERE s.tenant_id = r.tenant_id \
+                                                 AND s.rating_id = r.id))) \
           ORDER BY p.published_at, l.id",
     )
     .bind(tenant.id)
@@ -361,7 +366,7 @@ async fn seed_tenant(
     Ok(())
 }
 
-/// Opens the rating, asks both raters, and submits their scorecards (the operator first); a
+/// Opens the rating (or takes the one the rating job opened), asks both raters, and submits their scorecards (the operator first); a
 /// booking without the operator is closed by the owner with one rater.
 async fn rate(
     tx: &mut PgConnection,
@@ -381,7 +386,10 @@ async fn rate(
         },
     )
     .await;
-    step("opening a rating", opened)?;
+    // The rating job of a running server may have opened it already: rate that one.
+    if !matches!(opened, Err(DomainError::Refused("rating.error.exists"))) {
+        step("opening a rating", opened)?;
+    }
     let raters: Vec<Uuid> = [operator, owner]
         .iter()
         .filter(|a| booking.operator.is_some() || a.user_id == owner.user_id)
