@@ -199,12 +199,37 @@ async fn the_full_demo_is_rated_through_the_actions_into_every_tier_once() {
     assert!(tiered >= 3, "{tiered}");
     drop(tx);
 
+    // The pages open on that data: a past campaign, its collaboration and rating, the
+    // creator it rated (with the tier), the creators list.
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+    let (campaign, collaboration, creator): (uuid::Uuid, uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "SELECT k.id, l.id, l.creator_id FROM campaigns k JOIN collaborations l \
+             ON l.tenant_id = k.tenant_id AND l.campaign_id = k.id \
+          WHERE k.code = 'LUMI-PAST-01' ORDER BY l.created_at LIMIT 1",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    drop(tx);
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    for path in [
+        format!("/t/lumi/campaigns/{campaign}"),
+        format!("/t/lumi/collaborations/{collaboration}"),
+        format!("/t/lumi/collaborations/{collaboration}/rating"),
+        format!("/t/lumi/creators/{creator}"),
+        "/t/lumi/creators".to_string(),
+        "/t/lumi/".to_string(),
+    ] {
+        app.get_ok(&owner, &path).await;
+    }
+
     // Seeding again adds no rating, submission, tier change, campaign or import.
     let before = rating_rows(&app).await;
     sextant::seed::seed_demo_with(&app.db, &app.state.passwords, sextant::seed::DemoSize::FULL)
         .await
         .unwrap();
     assert_eq!(rating_rows(&app).await, before, "a second run adds nothing");
+    // The passwords still work.
     let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
     let page = app.get_ok(&owner, "/t/lumi/ratings/consistency").await;
     // Enough collaborations with two raters for the report's agreement figure.
