@@ -805,3 +805,36 @@ async fn import_orders(
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ratings::domain::roi_ratio;
+
+    #[test]
+    fn the_gmv_for_r_gives_r_back_under_the_terms() {
+        let terms: Terms = serde_json::from_value(serde_json::json!({
+            "fee_model": "fixed_plus_commission", "fixed_fee": "500", "fixed_fee_currency": "USD",
+            "commission_rate": "0.12", "service_fee_rate": "0.10", "videos": 1,
+            "live_sessions": 0, "publish_deadline": "2026-01-10", "min_days_live": 30,
+            "revisions_included": 1, "usage_rights": "organic_only", "paid_ads_until": null,
+            "sample": null, "discount_code": "X"
+        }))
+        .unwrap();
+        for r in [0.1, 0.4, 0.7, 1.2, 2.0] {
+            let g = gmv_for(r, &terms, 2.5);
+            // cost = (1 + 10%)(500 + 12% of G)
+            let cost = 1.1 * (500.0 + 0.12 * g);
+            let back = roi_ratio(
+                Decimal::try_from(g).unwrap(),
+                Decimal::try_from(2.5).unwrap(),
+                Decimal::try_from(cost).unwrap(),
+            );
+            assert!(
+                (back.to_f64().unwrap() - r).abs() < 1e-3,
+                "{r} → {g} → {back}"
+            );
+        }
+        assert_eq!(gmv_for(0.0, &terms, 2.5), 0.0);
+    }
+}
