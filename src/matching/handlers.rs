@@ -123,12 +123,11 @@ async fn page(
 ) -> AppResult<Response> {
     let (row, weights, ranked) = ranked(state, &mut ctx, campaign_id).await?;
     let ids: Vec<Uuid> = ranked.iter().map(|(id, _)| *id).collect();
-    let names: HashMap<Uuid, CandidateInfo> =
-        repo::candidate_infos(&mut ctx.tx, ctx.tenant.id, &ids)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect();
+    let names: HashMap<Uuid, CandidateInfo> = repo::candidate_infos(&mut ctx.tx, ctx.tenant.id, &ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
     ctx.tx.commit().await?;
     let campaign = row.campaign();
     let rows = ranked

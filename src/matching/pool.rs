@@ -285,10 +285,7 @@ impl Projection {
         let mut marks: Vec<(u32, Mark)> = rows
             .iter()
             .filter_map(|o| {
-                let i = self
-                    .rows
-                    .binary_search_by_key(&o.creator_id, |r| r.id)
-                    .ok()?;
+                let i = self.rows.binary_search_by_key(&o.creator_id, |r| r.id).ok()?;
                 Some((i as u32, mark_of(o.tier, o.blacklisted)))
             })
             .collect();
@@ -905,13 +902,7 @@ mod tests {
 
     #[test]
     fn tier_indexes_round_trip() {
-        for t in [
-            None,
-            Some(Tier::S),
-            Some(Tier::A),
-            Some(Tier::B),
-            Some(Tier::C),
-        ] {
+        for t in [None, Some(Tier::S), Some(Tier::A), Some(Tier::B), Some(Tier::C)] {
             assert_eq!(tier_of_index(tier_index(t)), t);
             assert_eq!(mark_of(t, true) & TIER_BITS, tier_index(t));
             assert_ne!(mark_of(t, true) & BLACKLISTED, 0);

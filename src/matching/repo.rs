@@ -275,9 +275,7 @@ pub async fn all_facts(
     conn: &mut PgConnection,
     tenant_id: Uuid,
 ) -> Result<Vec<CreatorFacts>, sqlx::Error> {
-    let rows = creator_facts!(tenant; "", tenant_id)
-        .fetch_all(conn)
-        .await?;
+    let rows = creator_facts!(tenant; "", tenant_id).fetch_all(conn).await?;
     Ok(rows.into_iter().map(CreatorFacts::from).collect())
 }
 

@@ -108,8 +108,8 @@ pub async fn open_rating(
     }
     let posts = crate::tracking::posts::repo::posts_of(tx, tenant.id, facts.id).await?;
     let published: Vec<OffsetDateTime> = posts.iter().map(|p| p.published_at).collect();
-    let window =
-        Window::from_code(&repo::evaluation_window(tx, tenant.id).await?).unwrap_or(Window::D14);
+    let window = Window::from_code(&repo::evaluation_window(tx, tenant.id).await?)
+        .unwrap_or(Window::D14);
     let is_final = windows::evaluation_final(window, published.iter().copied(), input.now);
     let state_ok = match facts.state {
         ContractState::Tracking | ContractState::Evaluating => true,
@@ -131,8 +131,7 @@ pub async fn open_rating(
     } else {
         Some(reason)
     };
-    let campaign: Campaign =
-        serde_json::from_value(facts.campaign_data.clone()).unwrap_or_default();
+    let campaign: Campaign = serde_json::from_value(facts.campaign_data.clone()).unwrap_or_default();
     let roi_target = campaign
         .roi_target
         .filter(|t| *t > Decimal::ZERO)
@@ -147,8 +146,8 @@ pub async fn open_rating(
     let terms: Terms = serde_json::from_value(facts.terms.clone())
         .map_err(|e| DomainError::Internal(anyhow::anyhow!("bad terms: {e}")))?;
     let frozen_quote = facts.terms.get("creator_quote").filter(|q| !q.is_null());
-    let orders =
-        crate::tracking::kpis::repo::order_totals_until(tx, tenant.id, facts.id, boundary).await?;
+    let orders = crate::tracking::kpis::repo::order_totals_until(tx, tenant.id, facts.id, boundary)
+        .await?;
     let mut kpi_input = KpiInput::default();
     for o in &orders {
         kpi_input.orders = kpi_input.orders.saturating_add(o.orders);
@@ -168,15 +167,9 @@ pub async fn open_rating(
     } else {
         let (video, live, quote_currency, basis) = match frozen_quote {
             Some(q) => (
-                q.get("video")
-                    .and_then(|v| v.as_str())
-                    .and_then(|s| s.parse().ok()),
-                q.get("live")
-                    .and_then(|v| v.as_str())
-                    .and_then(|s| s.parse().ok()),
-                q.get("currency")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string),
+                q.get("video").and_then(|v| v.as_str()).and_then(|s| s.parse().ok()),
+                q.get("live").and_then(|v| v.as_str()).and_then(|s| s.parse().ok()),
+                q.get("currency").and_then(|v| v.as_str()).map(str::to_string),
                 CostBasis::NotionalFrozen,
             ),
             None => (
@@ -352,11 +345,7 @@ fn check_scorecard(
         errors.extend(e.iter().map(|(k, v)| (k.clone(), *v)));
     }
     let mut texts = vec![
-        (
-            "justification",
-            input.justification.as_str(),
-            TextRule::NOTE,
-        ),
+        ("justification", input.justification.as_str(), TextRule::NOTE),
         ("comment", input.comment.as_str(), TextRule::NOTE),
     ];
     texts.extend(extra.iter().map(|(f, v)| (*f, *v, TextRule::NOTE)));
@@ -498,11 +487,7 @@ pub async fn close_with_one_rater(
     if rating.state != "open" {
         return Err(DomainError::Refused("rating.error.closed"));
     }
-    if repo::current_submissions(tx, tenant, rating.id)
-        .await?
-        .len()
-        != 1
-    {
+    if repo::current_submissions(tx, tenant, rating.id).await?.len() != 1 {
         return Err(DomainError::Refused("rating.error.needs_one_submission"));
     }
     audit::record(
@@ -634,12 +619,10 @@ async fn complete(
     .await?;
     audit::record(
         tx,
-        actor
-            .audit("rating.complete", "rating", rating.id)
-            .after(json!({
-                "raw_score": raw, "final_score": final_score, "calibrated_score": calibrated_score,
-                "closed_with_one": closed_with_one,
-            })),
+        actor.audit("rating.complete", "rating", rating.id).after(json!({
+            "raw_score": raw, "final_score": final_score, "calibrated_score": calibrated_score,
+            "closed_with_one": closed_with_one,
+        })),
     )
     .await?;
     // An early (override) rating may complete before the collaboration reached evaluating.

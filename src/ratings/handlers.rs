@@ -156,11 +156,8 @@ async fn page(
     )
     .unwrap_or(crate::tracking::windows::Window::D14);
     let last = posts.iter().map(|p| p.published_at).max();
-    let window_final = crate::tracking::windows::evaluation_final(
-        window,
-        posts.iter().map(|p| p.published_at),
-        now,
-    );
+    let window_final =
+        crate::tracking::windows::evaluation_final(window, posts.iter().map(|p| p.published_at), now);
     let is_owner = ctx.access == Access::Owner;
     let may_rate = matches!(
         ctx.access,
@@ -248,44 +245,27 @@ async fn page(
         let basis = CostBasis::parse(&rating.cost_basis).unwrap_or(CostBasis::Fixed);
         view.current_quote_note = basis == CostBasis::NotionalCurrent;
         view.facts = vec![
-            (
-                lang.t("rating.fact.net_gmv"),
-                fmt::money(rating.net_gmv, &cur),
-            ),
+            (lang.t("rating.fact.net_gmv"), fmt::money(rating.net_gmv, &cur)),
             (lang.t("rating.fact.cost"), fmt::money(rating.cost, &cur)),
             (lang.t("rating.fact.cost_basis"), lang.t(basis.label_key())),
             (lang.t("rating.fact.roi_target"), number(rating.roi_target)),
-            (
-                lang.t("rating.fact.r"),
-                number(rating.roi_ratio.round_dp(3)),
-            ),
-            (
-                lang.t("rating.fact.window_final_at"),
-                view.window_final_at.clone(),
-            ),
-            (
-                lang.t("rating.fact.opened"),
-                format!(
-                    "{} · {}",
-                    fmt::datetime(rating.opened_at, &tz),
-                    rating.opened_by_label
-                ),
-            ),
+            (lang.t("rating.fact.r"), number(rating.roi_ratio.round_dp(3))),
+            (lang.t("rating.fact.window_final_at"), view.window_final_at.clone()),
+            (lang.t("rating.fact.opened"), format!(
+                "{} · {}",
+                fmt::datetime(rating.opened_at, &tz),
+                rating.opened_by_label
+            )),
         ];
         if rating.inputs["converted"].as_bool() == Some(true) {
-            view.facts
-                .push((lang.t("rating.fact.converted"), lang.t("rating.converted")));
+            view.facts.push((lang.t("rating.fact.converted"), lang.t("rating.converted")));
         }
         if let Some(reason) = &rating.override_reason {
-            view.facts
-                .push((lang.t("rating.fact.override_reason"), reason.clone()));
+            view.facts.push((lang.t("rating.fact.override_reason"), reason.clone()));
         }
         let objective: BTreeMap<String, f64> =
             serde_json::from_value(rating.inputs["levels"].clone()).unwrap_or_default();
-        let deducted = rating.inputs["deducted"]
-            .as_str()
-            .unwrap_or("0")
-            .to_string();
+        let deducted = rating.inputs["deducted"].as_str().unwrap_or("0").to_string();
         view.deductions = rating.inputs["deductions"]
             .as_array()
             .map(|list| {

@@ -589,7 +589,5 @@ pub async fn platform_blacklist(
 
 /// The recommendation stored on a row, typed.
 pub fn recommendation_of(row: &TierRow) -> Option<Recommendation> {
-    row.recommendation
-        .as_deref()
-        .and_then(Recommendation::parse)
+    row.recommendation.as_deref().and_then(Recommendation::parse)
 }

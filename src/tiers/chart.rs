@@ -60,10 +60,7 @@ fn draw(svg: &mut String, data: &[(&str, i64)]) -> Result<(), Box<dyn std::error
         .draw()?;
     chart.draw_series(data.iter().enumerate().map(|(i, d)| {
         let x = i as i32;
-        Rectangle::new(
-            [(x, 0.0), (x + 1, d.1 as f64)],
-            RGBColor(37, 99, 235).filled(),
-        )
+        Rectangle::new([(x, 0.0), (x + 1, d.1 as f64)], RGBColor(37, 99, 235).filled())
     }))?;
     root.present()?;
     Ok(())

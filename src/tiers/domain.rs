@@ -106,9 +106,7 @@ pub fn standing(
         rated_count: rated.len() as i64,
         score: tier_score(&items),
         any_breached: rated.iter().any(|r| r.breached),
-        d14_pending: rated
-            .iter()
-            .any(|r| r.d14_final_at.is_some_and(|d| d > now)),
+        d14_pending: rated.iter().any(|r| r.d14_final_at.is_some_and(|d| d > now)),
         latest_score: latest.map(|r| r.score),
         latest_roi: latest.map(|r| r.roi_ratio),
         major_event_on: major_events
@@ -237,8 +235,8 @@ pub fn decide(s: &Standing, th: &Thresholds) -> Outcome {
     if s.blacklisted {
         notes.push(Note::Blacklisted);
     }
-    let low_score_warning =
-        s.latest_score.is_some_and(|x| x < th.b) || s.latest_roi.is_some_and(|r| r < LOW_ROI_RATIO);
+    let low_score_warning = s.latest_score.is_some_and(|x| x < th.b)
+        || s.latest_roi.is_some_and(|r| r < LOW_ROI_RATIO);
     Outcome {
         tier,
         reason: Reason {
@@ -412,10 +410,7 @@ mod tests {
         let o = decide(&standing(&[r], &[], false, NOW), &Thresholds::default());
         assert_eq!(o.tier, Some(Tier::C));
         assert!(o.reason.notes.contains(&Note::Breached));
-        assert_eq!(
-            recommend(o.tier, Some(0.0), false),
-            Some(Recommendation::DoNotRebook)
-        );
+        assert_eq!(recommend(o.tier, Some(0.0), false), Some(Recommendation::DoNotRebook));
     }
 
     #[test]
@@ -435,18 +430,9 @@ mod tests {
     fn recommendation_follows_tier_and_latest_roi() {
         use Recommendation::*;
         assert_eq!(recommend(Some(Tier::S), Some(1.0), false), Some(Rebook));
-        assert_eq!(
-            recommend(Some(Tier::A), Some(0.99), false),
-            Some(RebookAdjusted)
-        );
-        assert_eq!(
-            recommend(Some(Tier::B), Some(3.0), false),
-            Some(RebookAdjusted)
-        );
-        assert_eq!(
-            recommend(Some(Tier::C), Some(3.0), false),
-            Some(DoNotRebook)
-        );
+        assert_eq!(recommend(Some(Tier::A), Some(0.99), false), Some(RebookAdjusted));
+        assert_eq!(recommend(Some(Tier::B), Some(3.0), false), Some(RebookAdjusted));
+        assert_eq!(recommend(Some(Tier::C), Some(3.0), false), Some(DoNotRebook));
         assert_eq!(recommend(None, None, false), None);
     }
 
@@ -455,13 +441,7 @@ mod tests {
         let th = Thresholds::default();
         let mut newer = rated(90.0, 5);
         let older = rated(10.0, 100);
-        assert!(
-            !decide(
-                &standing(&[newer.clone(), older.clone()], &[], false, NOW),
-                &th
-            )
-            .low_score_warning
-        );
+        assert!(!decide(&standing(&[newer.clone(), older.clone()], &[], false, NOW), &th).low_score_warning);
         newer.roi_ratio = 0.49;
         assert!(decide(&standing(&[newer, older], &[], false, NOW), &th).low_score_warning);
     }
@@ -483,10 +463,7 @@ mod tests {
         );
         let t = |k: &str| k.to_string();
         let tw = |k: &str, args: &[(&str, &str)]| {
-            format!(
-                "{k}({})",
-                args.iter().map(|(_, v)| *v).collect::<Vec<_>>().join(",")
-            )
+            format!("{k}({})", args.iter().map(|(_, v)| *v).collect::<Vec<_>>().join(","))
         };
         assert_eq!(
             reason_text(&o.reason, &t, &tw),

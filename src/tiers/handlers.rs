@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::actions::{self, BlacklistDecision, DecideBlacklist, OverrideTier, PlatformBlacklist};
+use super::actions::{
+    self, BlacklistDecision, DecideBlacklist, OverrideTier, PlatformBlacklist,
+};
 use super::sections::{self, FormState};
 use crate::auth::{Actor, CurrentUser};
 use crate::db::SystemScope;

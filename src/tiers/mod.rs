@@ -6,11 +6,11 @@
 //! `repo` (all SQL); `job` runs the daily pass and the platform refresh.
 
 pub mod actions;
-pub mod chart;
 pub mod domain;
-pub mod handlers;
 pub mod job;
 pub mod repo;
+pub mod chart;
+pub mod handlers;
 pub mod sections;
 
 use axum::Router;

@@ -745,10 +745,7 @@ pub async fn badges(
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.id, r.tier, r.blocked))
-        .collect())
+    Ok(rows.into_iter().map(|r| (r.id, r.tier, r.blocked)).collect())
 }
 
 /// How many of the tenant's tiered creators are in each tier (blocked ones counted apart).

@@ -127,10 +127,7 @@ pub async fn seller_section(
     let history = repo::tenant_history(conn, tenant, creator).await?;
     let entries = repo::entries_of(conn, tenant, creator).await?;
     let blocked = entries.iter().any(|e| e.status == "confirmed");
-    let tier = row
-        .as_ref()
-        .and_then(|r| r.tier.as_deref())
-        .and_then(Tier::parse);
+    let tier = row.as_ref().and_then(|r| r.tier.as_deref()).and_then(Tier::parse);
     let section = SellerSection {
         layout: lang,
         slug: slug.to_string(),
@@ -144,10 +141,9 @@ pub async fn seller_section(
             .as_ref()
             .and_then(|r| r.score)
             .map_or_else(|| "—".into(), |s| format!("{s:.1}")),
-        reason: row.as_ref().map_or_else(
-            || lang.t("tiers.reason.no_ratings"),
-            |r| reason_words(lang, &r.reason),
-        ),
+        reason: row
+            .as_ref()
+            .map_or_else(|| lang.t("tiers.reason.no_ratings"), |r| reason_words(lang, &r.reason)),
         recommendation: row
             .as_ref()
             .and_then(super::actions::recommendation_of)
@@ -160,10 +156,7 @@ pub async fn seller_section(
             r.override_tier.as_ref().map(|t| {
                 lang.t_with(
                     "tiers.override.current",
-                    &[
-                        ("tier", t),
-                        ("reason", r.override_reason.as_deref().unwrap_or("")),
-                    ],
+                    &[("tier", t), ("reason", r.override_reason.as_deref().unwrap_or(""))],
                 )
             })
         }),
@@ -289,10 +282,9 @@ pub async fn platform_section(
             .as_ref()
             .and_then(|r| r.score)
             .map_or_else(|| "—".into(), |s| format!("{s:.1}")),
-        reason: row.as_ref().map_or_else(
-            || lang.t("tiers.platform.none"),
-            |r| reason_words(lang, &r.reason),
-        ),
+        reason: row
+            .as_ref()
+            .map_or_else(|| lang.t("tiers.platform.none"), |r| reason_words(lang, &r.reason)),
         history: history_views(lang, history, tz),
         blacklisted: entries.iter().any(|e| e.status == "active"),
         entries,

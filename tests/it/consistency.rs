@@ -92,11 +92,7 @@ pub mod fixtures {
         .bind(collaboration.1)
         .bind(collaboration.2)
         .bind(template)
-        .bind(if completed_at.is_some() {
-            "completed"
-        } else {
-            "open"
-        })
+        .bind(if completed_at.is_some() { "completed" } else { "open" })
         .bind(raw)
         .bind(calibrated)
         .bind(completed_at)
@@ -107,15 +103,13 @@ pub mod fixtures {
     }
 
     pub async fn assign(conn: &mut PgConnection, tenant: Uuid, rating: Uuid, user: Uuid) {
-        sqlx::query(
-            "INSERT INTO rating_raters (tenant_id, rating_id, user_id) VALUES ($1, $2, $3)",
-        )
-        .bind(tenant)
-        .bind(rating)
-        .bind(user)
-        .execute(conn)
-        .await
-        .unwrap();
+        sqlx::query("INSERT INTO rating_raters (tenant_id, rating_id, user_id) VALUES ($1, $2, $3)")
+            .bind(tenant)
+            .bind(rating)
+            .bind(user)
+            .execute(conn)
+            .await
+            .unwrap();
     }
 
     /// A submission; version > 1 corrects the rater's previous version.
@@ -210,10 +204,7 @@ async fn seed_two_raters(app: &TestApp) -> Vec<(Uuid, Uuid, Uuid)> {
 
 fn cell<'a>(row: &'a str, testid: &str) -> &'a str {
     let marker = format!("data-testid=\"{testid}\">");
-    let start = row
-        .find(&marker)
-        .unwrap_or_else(|| panic!("{testid} in row"))
-        + marker.len();
+    let start = row.find(&marker).unwrap_or_else(|| panic!("{testid} in row")) + marker.len();
     let end = row[start..].find('<').unwrap() + start;
     row[start..end].trim()
 }
@@ -443,12 +434,10 @@ async fn a_first_rating_keeps_its_raw_levels_and_another_tenants_rating_is_not_f
     tx.commit().await.unwrap();
     assert_eq!(
         got,
-        vec![
-            sextant::ratings::consistency::actions::CalibratedSubmission {
-                submission_id: s,
-                total: d("55.00"),
-            }
-        ]
+        vec![sextant::ratings::consistency::actions::CalibratedSubmission {
+            submission_id: s,
+            total: d("55.00"),
+        }]
     );
 
     // Nordpeak's transaction cannot reach Lumi's rating.

@@ -62,10 +62,7 @@ async fn seed(app: &TestApp) -> Seeded {
     .bind(tenant)
     .bind(Uuid::now_v7())
     .bind(tracking.0)
-    .bind(format!(
-        "https://www.tiktok.com/@x/video/{}",
-        tracking.0.as_u128() % 1_000_000_007
-    ))
+    .bind(format!("https://www.tiktok.com/@x/video/{}", tracking.0.as_u128() % 1_000_000_007))
     .execute(&mut conn)
     .await
     .unwrap();
@@ -131,9 +128,7 @@ fn section<'a>(html: &'a str, testid: &str) -> &'a str {
     let marker = format!("data-testid=\"{testid}\"");
     match html.find(&marker) {
         Some(start) => {
-            let end = html[start..]
-                .find("</ul>")
-                .map_or(html.len(), |e| start + e);
+            let end = html[start..].find("</ul>").map_or(html.len(), |e| start + e);
             &html[start..end]
         }
         None => "",
@@ -150,10 +145,7 @@ async fn the_owner_sees_every_kind_of_item_with_its_link() {
     let due = section(&html, "needs-due");
     assert_eq!(due.matches("data-testid=\"need-due\"").count(), 2, "{due}");
     // Evaluating: the window is final, the link opens the rating.
-    assert!(due.contains(&format!(
-        "href=\"/t/lumi/collaborations/{}/rating\"",
-        s.evaluating
-    )));
+    assert!(due.contains(&format!("href=\"/t/lumi/collaborations/{}/rating\"", s.evaluating)));
     // Tracking: the days until the window is final, the link to the collaboration.
     assert!(due.contains(&format!("href=\"/t/lumi/collaborations/{}\"", s.tracking)));
     assert!(due.contains(">4</span> 天后截止"), "{due}");
@@ -161,10 +153,7 @@ async fn the_owner_sees_every_kind_of_item_with_its_link() {
     // The owner is not asked to rate r1, and has submitted r2.
     assert!(html.contains("data-testid=\"needs-mine-empty\""));
     let lacking = section(&html, "needs-lacking");
-    assert!(lacking.contains(&format!(
-        "href=\"/t/lumi/collaborations/{}/rating\"",
-        s.lacking
-    )));
+    assert!(lacking.contains(&format!("href=\"/t/lumi/collaborations/{}/rating\"", s.lacking)));
     assert!(lacking.contains("1/2"));
     assert!(!lacking.contains(&s.both_assigned.to_string()));
 
@@ -193,10 +182,7 @@ async fn a_rater_sees_what_waits_for_their_score_and_a_viewer_sees_without_being
 
     let viewer = app.login(VIEWER_LUMI.0, VIEWER_LUMI.1).await;
     let html = app.get_ok(&viewer, "/t/lumi/").await;
-    assert!(
-        !html.contains("needs-mine"),
-        "a viewer is not asked for a score"
-    );
+    assert!(!html.contains("needs-mine"), "a viewer is not asked for a score");
     assert!(!html.contains("needs-lacking"));
     assert!(section(&html, "needs-due").contains(&s.tracking.to_string()));
     assert!(section(&html, "needs-proposals").contains(&s.proposed_creator.to_string()));
@@ -209,7 +195,12 @@ async fn another_tenants_home_shows_none_of_it() {
     let s = seed(&app).await;
     let client = app.login(OWNER_NORDPEAK.0, OWNER_NORDPEAK.1).await;
     let html = app.get_ok(&client, "/t/nordpeak/").await;
-    for id in [s.tracking, s.evaluating, s.lacking, s.both_assigned] {
+    for id in [
+        s.tracking,
+        s.evaluating,
+        s.lacking,
+        s.both_assigned,
+    ] {
         assert!(!html.contains(&id.to_string()));
     }
     assert!(html.contains("data-testid=\"needs-proposals-empty\""));

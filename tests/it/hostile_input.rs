@@ -524,10 +524,7 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
         "/t/{tenant_slug}/blacklist/{id}" => Spec::new(
             format!("{t}/blacklist/{}", ids.blacklist_entry),
             Owner,
-            &[
-                ("decision", "dismiss"),
-                ("reason", "Was a misunderstanding"),
-            ],
+            &[("decision", "dismiss"), ("reason", "Was a misunderstanding")],
         ),
         "/admin/creators/{id}/platform-blacklist" => Spec::new(
             format!("/admin/creators/{}/platform-blacklist", ids.creator),

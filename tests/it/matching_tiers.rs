@@ -120,15 +120,7 @@ async fn ranked(
     let rates = repo::ReferenceRates::load(&mut tx).await.unwrap();
     let campaign = Uuid::now_v7();
     let fast = pool::rank(
-        cache,
-        &app.db,
-        &mut tx,
-        tenant,
-        campaign,
-        &ask(),
-        &weights,
-        &rates,
-        limit,
+        cache, &app.db, &mut tx, tenant, campaign, &ask(), &weights, &rates, limit,
     )
     .await
     .unwrap();
@@ -174,10 +166,7 @@ async fn a_tenant_tier_moves_a_creator_and_the_track_record_term_averages_both_t
 
     // Untiered twins tie on score; the older id comes first.
     let before = ranked(&app, &cache, lumi, 10).await;
-    assert_eq!(
-        (position(&before, c_twin), position(&before, s_twin)),
-        (Some(0), Some(1))
-    );
+    assert_eq!((position(&before, c_twin), position(&before, s_twin)), (Some(0), Some(1)));
     assert_eq!(
         score_of(&before, c_twin).total,
         score_of(&before, s_twin).total
@@ -187,15 +176,9 @@ async fn a_tenant_tier_moves_a_creator_and_the_track_record_term_averages_both_t
     let v = overlay_version(&app).await;
     set_tier(&app, lumi, c_twin, Some("C"), false).await;
     set_tier(&app, lumi, s_twin, Some("S"), false).await;
-    assert!(
-        overlay_version(&app).await > v,
-        "a tier change moves the overlay's version"
-    );
+    assert!(overlay_version(&app).await > v, "a tier change moves the overlay's version");
     let after = ranked(&app, &cache, lumi, 10).await;
-    assert_eq!(
-        (position(&after, s_twin), position(&after, c_twin)),
-        (Some(0), Some(1))
-    );
+    assert_eq!((position(&after, s_twin), position(&after, c_twin)), (Some(0), Some(1)));
     let s = score_of(&after, s_twin);
     let c = score_of(&after, c_twin);
     // (tenant + platform) / 2, the platform tier not set yet (the middle, 0.5).
@@ -209,17 +192,11 @@ async fn a_tenant_tier_moves_a_creator_and_the_track_record_term_averages_both_t
     set_platform_tier(&app, s_twin, "C").await;
     let platform = ranked(&app, &cache, lumi, 10).await;
     assert_eq!(
-        score_of(&platform, c_twin)
-            .breakdown
-            .components
-            .track_record,
+        score_of(&platform, c_twin).breakdown.components.track_record,
         (Tier::C.value() + Tier::S.value()) / 2.0
     );
     assert_eq!(
-        score_of(&platform, s_twin)
-            .breakdown
-            .components
-            .track_record,
+        score_of(&platform, s_twin).breakdown.components.track_record,
         (Tier::S.value() + Tier::C.value()) / 2.0
     );
     // Equal now on every component: the tie breaks on id again.
@@ -249,10 +226,7 @@ async fn a_blacklisted_creator_leaves_the_tenants_candidates_or_everyones() {
     assert_eq!(position(&r, blocked_by_lumi), None);
     assert!(position(&r, proposed).is_some());
     let r = ranked(&app, &cache, nordpeak, 10).await;
-    assert!(
-        position(&r, blocked_by_lumi).is_some(),
-        "another tenant's blacklist"
-    );
+    assert!(position(&r, blocked_by_lumi).is_some(), "another tenant's blacklist");
 
     platform_blacklist(&app, blocked_everywhere).await;
     for tenant in [lumi, nordpeak] {
@@ -264,11 +238,7 @@ async fn a_blacklisted_creator_leaves_the_tenants_candidates_or_everyones() {
     let pool = repo::candidates(&mut tx, lumi, Uuid::now_v7(), &ask())
         .await
         .unwrap();
-    assert!(
-        !pool
-            .iter()
-            .any(|f| f.id == blocked_by_lumi || f.id == blocked_everywhere)
-    );
+    assert!(!pool.iter().any(|f| f.id == blocked_by_lumi || f.id == blocked_everywhere));
     assert!(pool.iter().any(|f| f.id == proposed));
 }
 
@@ -283,21 +253,11 @@ async fn another_tenants_tiers_never_move_this_tenants_ranking() {
     let before = ranked(&app, &cache, lumi, 30).await;
     // Nordpeak tiers every creator Lumi sees: the best C, the rest S, and blacklists one.
     for (i, (id, _)) in before.iter().enumerate() {
-        set_tier(
-            &app,
-            nordpeak,
-            *id,
-            Some(if i < 2 { "C" } else { "S" }),
-            true,
-        )
-        .await;
+        set_tier(&app, nordpeak, *id, Some(if i < 2 { "C" } else { "S" }), true).await;
     }
     blacklist(&app, nordpeak, before[5].0, "confirmed").await;
     let after = ranked(&app, &cache, lumi, 30).await;
-    assert_eq!(
-        after, before,
-        "Lumi's ranking, scores and warnings unchanged"
-    );
+    assert_eq!(after, before, "Lumi's ranking, scores and warnings unchanged");
     let theirs = ranked(&app, &cache, nordpeak, 30).await;
     assert_ne!(theirs, before, "Nordpeak's own tiers do move its ranking");
     assert_eq!(
@@ -320,9 +280,7 @@ async fn another_tenants_tiers_never_move_this_tenants_ranking() {
 
 /// The slice of `page` from the element marked `marker` to the next `</tr>` or `</article>`.
 fn row<'a>(page: &'a str, marker: &str) -> &'a str {
-    let at = page
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker} on the page"));
+    let at = page.find(marker).unwrap_or_else(|| panic!("{marker} on the page"));
     let rest = &page[at..];
     let end = ["</tr>", "</article>"]
         .iter()
@@ -418,26 +376,14 @@ async fn the_campaign_dashboard_badges_each_creator_with_the_tenants_tier() {
     set_tier(&app, lumi, creator, Some("B"), false).await;
     let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
     let page = app
-        .get_ok(
-            &operator,
-            &format!("/t/lumi/campaigns/{campaign}/dashboard"),
-        )
+        .get_ok(&operator, &format!("/t/lumi/campaigns/{campaign}/dashboard"))
         .await;
     let line = row(&page, &format!(r#"data-handle="{handle}""#));
-    assert!(
-        line.contains(r#"data-testid="tier-badge" data-tier="B""#),
-        "{line}"
-    );
+    assert!(line.contains(r#"data-testid="tier-badge" data-tier="B""#), "{line}");
     blacklist(&app, lumi, creator, "confirmed").await;
     let page = app
-        .get_ok(
-            &operator,
-            &format!("/t/lumi/campaigns/{campaign}/dashboard"),
-        )
+        .get_ok(&operator, &format!("/t/lumi/campaigns/{campaign}/dashboard"))
         .await;
     let line = row(&page, &format!(r#"data-handle="{handle}""#));
-    assert!(
-        line.contains("tier-blocked") && line.contains("已拉黑"),
-        "{line}"
-    );
+    assert!(line.contains("tier-blocked") && line.contains("已拉黑"), "{line}");
 }

@@ -47,14 +47,12 @@ async fn fixture() -> Fixture {
         .execute(&mut c)
         .await
         .unwrap();
-    sqlx::query(
-        "UPDATE collaborations SET state = 'cancelled' WHERE campaign_id = $1 AND id <> $2",
-    )
-    .bind(campaign)
-    .bind(collab)
-    .execute(&mut c)
-    .await
-    .unwrap();
+    sqlx::query("UPDATE collaborations SET state = 'cancelled' WHERE campaign_id = $1 AND id <> $2")
+        .bind(campaign)
+        .bind(collab)
+        .execute(&mut c)
+        .await
+        .unwrap();
     Fixture {
         app,
         collab,
@@ -139,9 +137,7 @@ macro_rules! act {
 
 /// The job has moved the fixture to evaluating and opened its rating; owner and operator asked.
 async fn opened_with_raters(f: &Fixture) {
-    jobs::tick(&f.app.db, OffsetDateTime::now_utc())
-        .await
-        .unwrap();
+    jobs::tick(&f.app.db, OffsetDateTime::now_utc()).await.unwrap();
     let owner = f.app.actor(OWNER_LUMI.0, SLUG).await;
     let ids = vec![
         f.app.user_id(OWNER_LUMI.0).await,
@@ -166,10 +162,7 @@ async fn the_job_moves_a_final_collaboration_to_evaluating_and_opens_its_rating_
     let early = f.published + Duration::days(3);
     let done = jobs::tick(&f.app.db, early).await.unwrap();
     assert_eq!(done.to_evaluating, 0);
-    assert_eq!(
-        state_of(&f.app, "collaborations", f.collab).await,
-        "tracking"
-    );
+    assert_eq!(state_of(&f.app, "collaborations", f.collab).await, "tracking");
     let now = OffsetDateTime::now_utc();
     let first = jobs::tick(&f.app.db, now).await.unwrap();
     assert!(first.to_evaluating >= 1, "{first:?}");
@@ -178,10 +171,7 @@ async fn the_job_moves_a_final_collaboration_to_evaluating_and_opens_its_rating_
         state_of(&f.app, "collaborations", f.collab).await,
         "evaluating"
     );
-    assert_eq!(
-        state_of(&f.app, "campaigns", f.campaign).await,
-        "evaluating"
-    );
+    assert_eq!(state_of(&f.app, "campaigns", f.campaign).await, "evaluating");
     let ratings = "SELECT count(*) FROM ratings WHERE collaboration_id = $1";
     assert_eq!(count(&f.app, ratings, f.collab).await, 1);
     let second = jobs::tick(&f.app.db, now).await.unwrap();
@@ -201,10 +191,7 @@ async fn rating_before_the_window_is_final_needs_the_owners_override_with_a_reas
     let operator = f.app.actor(OPERATOR_LUMI.0, SLUG).await;
     let r = act!(f.app, operator, open_rating, open("A reason"));
     assert!(
-        matches!(
-            r,
-            Err(DomainError::Refused("rating.error.window_not_final"))
-        ),
+        matches!(r, Err(DomainError::Refused("rating.error.window_not_final"))),
         "{r:?}"
     );
     let owner = f.app.actor(OWNER_LUMI.0, SLUG).await;
@@ -215,13 +202,8 @@ async fn rating_before_the_window_is_final_needs_the_owners_override_with_a_reas
     );
     let ratings = "SELECT count(*) FROM ratings WHERE collaboration_id = $1";
     assert_eq!(count(&f.app, ratings, f.collab).await, 0);
-    let id = act!(
-        f.app,
-        owner,
-        open_rating,
-        open("Launch review with the brand")
-    )
-    .expect("the owner's override");
+    let id = act!(f.app, owner, open_rating, open("Launch review with the brand"))
+        .expect("the owner's override");
     let audit = f.app.audit_of(&id.to_string()).await;
     assert_eq!(audit[0].0, "rating.open");
     assert_eq!(
@@ -230,10 +212,7 @@ async fn rating_before_the_window_is_final_needs_the_owners_override_with_a_reas
     );
     // One rating per collaboration.
     let r = act!(f.app, owner, open_rating, open("Again"));
-    assert!(matches!(
-        r,
-        Err(DomainError::Refused("rating.error.exists"))
-    ));
+    assert!(matches!(r, Err(DomainError::Refused("rating.error.exists"))));
 }
 
 #[tokio::test]
@@ -361,19 +340,17 @@ async fn raters_are_blind_until_they_submit_and_two_complete_the_rating_and_clos
     assert!(second.completed);
     let after = f.app.get_ok(&owner_client, &path).await;
     assert!(after.contains(r#"data-testid="submissions""#));
-    assert_eq!(
-        after.matches(r#"data-testid="submission-total""#).count(),
-        2
-    );
+    assert_eq!(after.matches(r#"data-testid="submission-total""#).count(), 2);
     assert_eq!(state_of(&f.app, "collaborations", f.collab).await, "rated");
     assert_eq!(state_of(&f.app, "campaigns", f.campaign).await, "closed");
     let mut c = f.app.owner_conn().await;
-    let (raw, final_score): (rust_decimal::Decimal, rust_decimal::Decimal) =
-        sqlx::query_as("SELECT raw_score, final_score FROM ratings WHERE collaboration_id = $1")
-            .bind(f.collab)
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
+    let (raw, final_score): (rust_decimal::Decimal, rust_decimal::Decimal) = sqlx::query_as(
+        "SELECT raw_score, final_score FROM ratings WHERE collaboration_id = $1",
+    )
+    .bind(f.collab)
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
     let mean = ((first.total + second.total) / rust_decimal::Decimal::from(2)).round_dp(2);
     assert_eq!(raw, mean);
     assert_eq!(final_score, mean);
@@ -395,24 +372,9 @@ async fn a_correction_is_a_new_version_and_submissions_cannot_be_changed_in_plac
             reason: "Oops".into(),
         }
     );
-    assert!(matches!(
-        r,
-        Err(DomainError::Refused("rating.error.not_submitted"))
-    ));
-    act!(
-        f.app,
-        owner,
-        submit_scorecard,
-        scorecard(f.collab, GOOD, "")
-    )
-    .unwrap();
-    act!(
-        f.app,
-        operator,
-        submit_scorecard,
-        scorecard(f.collab, GOOD, "")
-    )
-    .unwrap();
+    assert!(matches!(r, Err(DomainError::Refused("rating.error.not_submitted"))));
+    act!(f.app, owner, submit_scorecard, scorecard(f.collab, GOOD, "")).unwrap();
+    act!(f.app, operator, submit_scorecard, scorecard(f.collab, GOOD, "")).unwrap();
     // A correction needs its reason.
     let r = act!(
         f.app,
@@ -488,12 +450,7 @@ async fn the_owner_closes_with_one_rater_and_viewers_and_strangers_cannot_rate()
     let viewer = f.app.actor(VIEWER_LUMI.0, SLUG).await;
     let operator = f.app.actor(OPERATOR_LUMI.0, SLUG).await;
     // A viewer is not a rater and cannot be asked.
-    let r = act!(
-        f.app,
-        viewer,
-        submit_scorecard,
-        scorecard(f.collab, GOOD, "")
-    );
+    let r = act!(f.app, viewer, submit_scorecard, scorecard(f.collab, GOOD, ""));
     assert!(matches!(r, Err(DomainError::Forbidden)), "{r:?}");
     let r = act!(
         f.app,
@@ -526,13 +483,7 @@ async fn the_owner_closes_with_one_rater_and_viewers_and_strangers_cannot_rate()
         r,
         Err(DomainError::Refused("rating.error.needs_one_submission"))
     ));
-    act!(
-        f.app,
-        operator,
-        submit_scorecard,
-        scorecard(f.collab, GOOD, "")
-    )
-    .unwrap();
+    act!(f.app, operator, submit_scorecard, scorecard(f.collab, GOOD, "")).unwrap();
     let r = act!(f.app, operator, close_with_one_rater, close());
     assert!(matches!(r, Err(DomainError::Forbidden)));
     act!(f.app, owner, close_with_one_rater, close()).unwrap();
@@ -560,10 +511,7 @@ async fn another_tenant_gets_404_on_every_rating_route() {
     );
     for (route, form) in [
         ("open", vec![("override_reason", "x")]),
-        (
-            "raters",
-            vec![("rater", "00000000-0000-0000-0000-000000000000")],
-        ),
+        ("raters", vec![("rater", "00000000-0000-0000-0000-000000000000")]),
         (
             "submit",
             vec![
@@ -573,10 +521,7 @@ async fn another_tenant_gets_404_on_every_rating_route() {
                 ("level_compliance", "3"),
             ],
         ),
-        (
-            "correct",
-            vec![("level_content_quality", "3"), ("reason", "x")],
-        ),
+        ("correct", vec![("level_content_quality", "3"), ("reason", "x")]),
         ("close", vec![("reason", "x")]),
     ] {
         let res = f

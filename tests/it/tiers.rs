@@ -128,9 +128,7 @@ async fn history_len(c: &mut PgConnection, tenant: Uuid, creator: Uuid) -> i64 {
 
 async fn refresh(app: &TestApp, actor: &Actor, creator: Uuid, cause: TierCause) {
     let mut tx = app.tx_for(actor).await;
-    refresh_creator(&mut tx, actor, creator, cause)
-        .await
-        .unwrap();
+    refresh_creator(&mut tx, actor, creator, cause).await.unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -201,11 +199,7 @@ async fn the_owner_overrides_until_the_next_rating_and_nobody_else_may() {
     rate(&mut c, tenant, creator, 70.0, 20.0, 1.0).await;
     refresh(&app, &owner, creator, TierCause::Rating).await;
     assert_eq!(
-        tier_row(&mut c, tenant, creator)
-            .await
-            .unwrap()
-            .tier
-            .as_deref(),
+        tier_row(&mut c, tenant, creator).await.unwrap().tier.as_deref(),
         Some("A")
     );
 
@@ -260,11 +254,7 @@ async fn the_owner_overrides_until_the_next_rating_and_nobody_else_may() {
         .unwrap();
     sys.commit().await.unwrap();
     assert_eq!(
-        tier_row(&mut c, tenant, creator)
-            .await
-            .unwrap()
-            .tier
-            .as_deref(),
+        tier_row(&mut c, tenant, creator).await.unwrap().tier.as_deref(),
         Some("C")
     );
 
@@ -307,11 +297,7 @@ async fn bad_override_input_on_the_page_shows_the_message_and_stores_nothing() {
 
     // A good one redirects back and holds.
     let res = app
-        .post_form(
-            &client,
-            &path,
-            &[("tier", "S"), ("reason", "Known for years")],
-        )
+        .post_form(&client, &path, &[("tier", "S"), ("reason", "Known for years")])
         .await;
     assert!(res.status().is_redirection(), "{}", res.status());
     assert_eq!(
@@ -341,10 +327,7 @@ async fn a_confirmed_blacklist_entry_blocks_and_says_do_not_rebook() {
     rate(&mut c, tenant, creator, 82.0, 30.0, 2.0).await;
     refresh(&app, &owner, creator, TierCause::Rating).await;
 
-    let system = Actor::system("fulfilment").within(
-        owner.tenant().unwrap().clone(),
-        sextant::tenants::Access::Operator,
-    );
+    let system = Actor::system("fulfilment").within(owner.tenant().unwrap().clone(), sextant::tenants::Access::Operator);
     let mut tx = app.tx_for(&system).await;
     let propose = || ProposeBlacklist {
         creator_id: creator,
@@ -357,9 +340,7 @@ async fn a_confirmed_blacklist_entry_blocks_and_says_do_not_rebook() {
         .expect("a new entry");
     // No duplicate open entry.
     assert_eq!(
-        propose_blacklist(&mut tx, &system, propose())
-            .await
-            .unwrap(),
+        propose_blacklist(&mut tx, &system, propose()).await.unwrap(),
         None
     );
     tx.commit().await.unwrap();
@@ -491,12 +472,9 @@ async fn the_platform_tier_and_blacklist_are_for_staff_only() {
     rate(&mut c, tenant, creator, 66.0, 1.0, 1.0).await;
     refresh(&app, &owner, creator, TierCause::Rating).await;
     // The refresh marked the creator; the job's next tick computes the platform tier.
-    match job::tick(
-        &app.db,
-        OffsetDateTime::now_utc() - time::Duration::days(400),
-    )
-    .await
-    .unwrap()
+    match job::tick(&app.db, OffsetDateTime::now_utc() - time::Duration::days(400))
+        .await
+        .unwrap()
     {
         Tick::Ran { marked, .. } => assert!(marked >= 1),
         Tick::Busy => panic!("busy"),
@@ -524,12 +502,7 @@ async fn the_platform_tier_and_blacklist_are_for_staff_only() {
         .post_form(&admin, &path, &[("action", "add"), ("reason", " ")])
         .await;
     assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains(r#"data-testid="error-reason""#)
-    );
+    assert!(res.text().await.unwrap().contains(r#"data-testid="error-reason""#));
     async fn flag(c: &mut PgConnection, creator: Uuid) -> bool {
         sqlx::query_scalar::<_, bool>("SELECT platform_blacklisted FROM creators WHERE id = $1")
             .bind(creator)
@@ -540,29 +513,22 @@ async fn the_platform_tier_and_blacklist_are_for_staff_only() {
     assert!(!flag(&mut c, creator).await);
 
     let res = app
-        .post_form(
-            &admin,
-            &path,
-            &[("action", "add"), ("reason", "Bought followers")],
-        )
+        .post_form(&admin, &path, &[("action", "add"), ("reason", "Bought followers")])
         .await;
     assert!(res.status().is_redirection(), "{}", res.status());
     assert!(flag(&mut c, creator).await);
     let res = app
-        .post_form(
-            &admin,
-            &path,
-            &[("action", "lift"), ("reason", "Appeal upheld")],
-        )
+        .post_form(&admin, &path, &[("action", "lift"), ("reason", "Appeal upheld")])
         .await;
     assert!(res.status().is_redirection());
     assert!(!flag(&mut c, creator).await);
-    let statuses: Vec<String> =
-        sqlx::query_scalar("SELECT status FROM platform_blacklist_entries WHERE creator_id = $1")
-            .bind(creator)
-            .fetch_all(&mut c)
-            .await
-            .unwrap();
+    let statuses: Vec<String> = sqlx::query_scalar(
+        "SELECT status FROM platform_blacklist_entries WHERE creator_id = $1",
+    )
+    .bind(creator)
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
     assert_eq!(statuses, ["lifted"]);
 }
 

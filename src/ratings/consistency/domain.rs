@@ -22,13 +22,8 @@ pub const BLEND_HALF: f64 = 10.0;
 pub enum Agreement {
     /// Fewer than two collaborations have two raters, or every total is the same (no expected
     /// disagreement): alpha is undefined and never shown as a number.
-    NotEnoughData {
-        units: usize,
-    },
-    Alpha {
-        alpha: f64,
-        units: usize,
-    },
+    NotEnoughData { units: usize },
+    Alpha { alpha: f64, units: usize },
 }
 
 impl Agreement {
@@ -59,12 +54,7 @@ impl Agreement {
 pub fn krippendorff_interval(units: &[Vec<f64>]) -> Agreement {
     let pairable: Vec<Vec<f64>> = units
         .iter()
-        .map(|u| {
-            u.iter()
-                .copied()
-                .filter(|v| v.is_finite())
-                .collect::<Vec<_>>()
-        })
+        .map(|u| u.iter().copied().filter(|v| v.is_finite()).collect::<Vec<_>>())
         .filter(|u| u.len() >= 2)
         .collect();
     let count = pairable.len();
@@ -609,7 +599,8 @@ mod tests {
                 subjective: true,
             },
         ];
-        let levels: BTreeMap<String, f64> = [("a".to_string(), 4.0), ("b".to_string(), 5.0)].into();
+        let levels: BTreeMap<String, f64> =
+            [("a".to_string(), 4.0), ("b".to_string(), 5.0)].into();
         // 40 · 3/4 + 60 · 4/4 = 30 + 60.
         assert!(close(total_of(&dims, &levels), 90.0));
     }

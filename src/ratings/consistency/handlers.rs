@@ -183,9 +183,7 @@ pub async fn show(
         })
         .collect();
     let (alpha, units) = match agreement {
-        Agreement::Alpha { alpha, units } if alpha.is_finite() => {
-            (Some(format!("{alpha:.3}")), units)
-        }
+        Agreement::Alpha { alpha, units } if alpha.is_finite() => (Some(format!("{alpha:.3}")), units),
         other => (None, other.units()),
     };
 

@@ -12,5 +12,8 @@ use axum::routing::get;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/t/{tenant_slug}/ratings/consistency", get(handlers::show))
+    Router::new().route(
+        "/t/{tenant_slug}/ratings/consistency",
+        get(handlers::show),
+    )
 }

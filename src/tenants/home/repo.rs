@@ -7,6 +7,7 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+
 /// A collaboration past publishing that has no rating yet.
 #[derive(Debug, Clone)]
 pub struct DueRating {

@@ -95,10 +95,7 @@ fn draw_bars(svg: &mut String, bars: &[(String, f64)]) -> Result<(), Box<dyn std
     chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
         let i = i as i32;
         let mut bar = Rectangle::new(
-            [
-                (SegmentValue::Exact(i), 0.0),
-                (SegmentValue::Exact(i + 1), b.1),
-            ],
+            [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), b.1)],
             fill,
         );
         bar.set_margin(0, 0, 12, 12);
