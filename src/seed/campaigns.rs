@@ -1,6 +1,10 @@
 //! Demo campaigns: one in every state for each working demo tenant, with shortlists (scores
 //! frozen), decisions and collaborations where the state has them. Idempotent: a campaign with
 //! the same demo title is left as it is.
+//!
+//! The closed campaign ([`CLOSED_TITLE`]) is left here in evaluating, its collaborations waiting
+//! for their ratings (their posts are old enough for the evaluation window to be final);
+//! `seed::ratings` rates them through the rating actions, which close it.
 
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -60,7 +64,7 @@ const PLAN: &[(&str, &str, usize, usize, Option<&str>)] = &[
         2,
         Some("published"),
     ),
-    ("closed", "去年双十一 / Last 11.11", 2, 2, Some("rated")),
+    ("closed", CLOSED_TITLE, 2, 2, Some("evaluating")),
     (
         "cancelled",
         "取消的直播专场 / Cancelled LIVE special",
@@ -69,6 +73,9 @@ const PLAN: &[(&str, &str, usize, usize, Option<&str>)] = &[
         None,
     ),
 ];
+
+/// The demo campaign that ends closed once `seed::ratings` has rated its collaborations.
+pub const CLOSED_TITLE: &str = "去年双十一 / Last 11.11";
 
 fn input(tenant_slug: &str, shop: Uuid, title: &str, markets: &[&str], n: usize) -> CampaignInput {
     let today = time::OffsetDateTime::now_utc().date();
@@ -152,7 +159,7 @@ impl Cast {
 }
 
 /// A demo step that the product's own rules must accept; a refusal is a bug in the demo plan.
-fn step<T>(what: &str, r: Result<T, DomainError>) -> anyhow::Result<T> {
+pub(super) fn step<T>(what: &str, r: Result<T, DomainError>) -> anyhow::Result<T> {
     r.map_err(|e| anyhow::anyhow!("demo: {what} was refused: {e:?}"))
 }
 
@@ -171,7 +178,6 @@ fn events_to(target: &str) -> Vec<ContractEvent> {
         ("published", ContractEvent::PostAdded),
         ("tracking", ContractEvent::TrackingStarted),
         ("evaluating", ContractEvent::WindowFinal),
-        ("rated", ContractEvent::RatingCompleted),
     ];
     let mut out = Vec::new();
     if target == "proposed" {
@@ -416,11 +422,10 @@ pub async fn seed_campaigns(
                 }
             }
         }
-        // What the background rules will do once they exist: every collaboration published (or
-        // rated) moves the campaign on.
+        // What the background rules do: every collaboration published moves the campaign on to
+        // evaluating. The closed campaign closes when its ratings complete (`seed::ratings`).
         let later: &[Transition] = match *state {
-            "evaluating" => &[Transition::AllPublishedOrEnded],
-            "closed" => &[Transition::AllPublishedOrEnded, Transition::AllRatedOrEnded],
+            "evaluating" | "closed" => &[Transition::AllPublishedOrEnded],
             _ => &[],
         };
         for t in later {

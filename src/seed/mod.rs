@@ -6,6 +6,7 @@ pub mod creators;
 pub mod fulfilment;
 pub mod orders;
 pub mod performance;
+pub mod ratings;
 
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -237,7 +238,18 @@ impl DemoSize {
         creators: 0,
         campaigns: false,
     };
+
+    /// Whether the demo gets its rating history (`ratings`: past campaigns, ratings, tiers and
+    /// the confirmed blacklist entry): the full demo does. The smaller demos that tests start
+    /// from leave it out, so that their own ratings fixtures start from a tenant nobody has
+    /// rated yet (their closed demo campaign stays in evaluating, its ratings due).
+    pub fn rating_history(&self) -> bool {
+        self.campaigns && self.creators >= RATING_HISTORY_MIN_CREATORS
+    }
 }
+
+/// The smallest pool that gets the demo's rating history (the full demo's).
+pub const RATING_HISTORY_MIN_CREATORS: usize = 1_000;
 
 /// Demo reference rates (labelled as reference rates wherever they are used).
 const REFERENCE_RATES: &[(&str, &str, &str)] = &[
@@ -375,6 +387,9 @@ pub async fn seed_demo_with(
     if size.creators > 0 && size.campaigns {
         orders::seed_orders(db).await?;
         fulfilment::seed_fulfilment(db).await?;
+        if size.rating_history() {
+            ratings::seed_ratings(db).await?;
+        }
     }
     Ok(report)
 }

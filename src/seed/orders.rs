@@ -1,4 +1,5 @@
-//! Demo orders: for every demo tenant's running and evaluating campaigns, export files written
+//! Demo orders: for every demo tenant's running and evaluating campaigns (their collaborations
+//! not yet waiting for a rating or rated: those are `seed::ratings`'s), export files written
 //! in the shops' real formats (TikTok Shop affiliate orders CSV; Shopify orders CSV with the
 //! collaborations' discount codes), with the exports' quirks, some refunds and 70 days of orders,
 //! loaded through the real importer (storage → validation run → import). The files are
@@ -216,7 +217,8 @@ pub async fn seed_orders(db: &Db) -> anyhow::Result<()> {
              AND p.collaboration_id = c.id) AS video_id, c.discount_code FROM collaborations c \
          JOIN campaigns k ON k.tenant_id = c.tenant_id AND k.id = c.campaign_id \
          JOIN creators cr ON cr.id = c.creator_id \
-         WHERE k.state IN ('running', 'evaluating') AND c.state NOT IN ('proposed', 'cancelled') \
+         WHERE k.state IN ('running', 'evaluating') \
+           AND c.state NOT IN ('proposed', 'cancelled', 'evaluating', 'rated', 'settled', 'breached') \
          ORDER BY c.tenant_id, c.id",
     )
     .fetch_all(&mut *tx)

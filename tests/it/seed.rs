@@ -51,3 +51,187 @@ async fn the_demos_changes_appear_on_the_tenants_audit_page() {
     assert!(page.contains(&format!("campaign {running}")));
     assert!(page.contains("am@sextant.example") && page.contains(OWNER_LUMI.0));
 }
+
+/// What the demo's rating history added: rows that a second run must not add to.
+async fn rating_rows(app: &TestApp) -> (i64, i64, i64, i64, i64) {
+    let mut c = app.owner_conn().await;
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM ratings), (SELECT count(*) FROM rating_submissions), \
+                (SELECT count(*) FROM creator_tier_history), (SELECT count(*) FROM campaigns), \
+                (SELECT count(*) FROM order_imports)",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_full_demo_is_rated_through_the_actions_into_every_tier_once() {
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize::FULL).await;
+    let lumi = app.tenant_id("lumi").await;
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+
+    // Creators in every tier, and some warned.
+    let tiers: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT tier::text FROM creator_tiers WHERE tier IS NOT NULL ORDER BY 1",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(tiers, ["A", "B", "C", "S"], "lumi has every tier");
+    let warned: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM creator_tiers WHERE low_score_warning")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    assert!(warned >= 1, "some creators carry a low-score warning");
+
+    // The severe compliance issue's proposal, confirmed by the owner.
+    let confirmed: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT u.email FROM blacklist_entries b LEFT JOIN users u ON u.id = b.decided_by \
+          WHERE b.status = 'confirmed'",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    assert!(!confirmed.is_empty(), "a confirmed blacklist entry");
+    assert!(confirmed.iter().all(|e| e.as_deref() == Some(OWNER_LUMI.0)));
+
+    // Two raters with different habits: the generous operator, the strict owner (first
+    // submissions, as the consistency report counts them).
+    let raters: Vec<(String, f64, i64)> = sqlx::query_as(
+        "SELECT rater_label, avg(total)::float8, count(*) FROM rating_submissions \
+          WHERE version = 1 GROUP BY rater_label ORDER BY rater_label",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    let mean_of = |who: &str| {
+        raters
+            .iter()
+            .find(|(label, _, _)| label == who)
+            .unwrap_or_else(|| panic!("{who} rated: {raters:?}"))
+    };
+    let (generous, strict) = (mean_of(OPERATOR_LUMI.0), mean_of(OWNER_LUMI.0));
+    assert!(generous.2 >= 5 && strict.2 >= 5, "{raters:?}");
+    assert!(
+        generous.1 - strict.1 >= 15.0,
+        "means differ clearly: {raters:?}"
+    );
+    let all_top_justified: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM rating_submissions WHERE justification IS NOT NULL",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert!(all_top_justified >= 1, "the operator's all-5 cards say why");
+
+    // Re-bookings: a creator rated two or three times, at different ages; ROI differs.
+    let (most, spread_days): (i64, f64) = sqlx::query_as(
+        "SELECT count(*), extract(epoch FROM max(age_from) - min(age_from))::float8 / 86400 \
+           FROM ratings WHERE state = 'completed' GROUP BY creator_id ORDER BY 1 DESC, 2 DESC \
+          LIMIT 1",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert!(
+        most >= 2 && spread_days > 60.0,
+        "{most} ratings over {spread_days} days"
+    );
+    let rois: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT round(roi_ratio, 1)) FROM ratings WHERE state = 'completed'",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert!(rois >= 4, "ROI differs between collaborations: {rois}");
+
+    // One rating closed by the owner with one rater: its calibrated score counts.
+    let (one_final, one_calibrated): (rust_decimal::Decimal, Option<rust_decimal::Decimal>) =
+        sqlx::query_as(
+            "SELECT final_score, calibrated_score FROM ratings \
+              WHERE state = 'completed' AND closed_with_one",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(Some(one_final), one_calibrated);
+
+    // The demo's closed campaign is closed, each collaboration rated with a completed rating.
+    let (state, collabs, rated): (String, i64, i64) = sqlx::query_as(
+        "SELECT k.state, count(l.id), count(r.id) FILTER (WHERE l.state = 'rated') \
+           FROM campaigns k JOIN collaborations l ON l.tenant_id = k.tenant_id AND l.campaign_id = k.id \
+           LEFT JOIN ratings r ON r.tenant_id = l.tenant_id AND r.collaboration_id = l.id \
+                AND r.state = 'completed' \
+          WHERE k.code = 'LUMI-DEMO-08' GROUP BY k.state",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(
+        (state.as_str(), rated),
+        ("closed", collabs),
+        "{collabs} collaborations"
+    );
+    assert!(collabs >= 2);
+    // Every past campaign closed too; nothing waits for a rating among them.
+    let open: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM campaigns WHERE code LIKE 'LUMI-PAST-%' AND state <> 'closed'",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(open, 0);
+    drop(tx);
+
+    // Nordpeak, lighter, rated too.
+    let nordpeak = app.tenant_id("nordpeak").await;
+    let mut tx = app.db.tenant_tx(nordpeak, None).await.unwrap();
+    let (closed, tiered): (String, i64) = sqlx::query_as(
+        "SELECT (SELECT state FROM campaigns WHERE code = 'NORD-DEMO-08'), \
+                (SELECT count(*) FROM creator_tiers WHERE tier IS NOT NULL)",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(closed, "closed");
+    assert!(tiered >= 3, "{tiered}");
+    drop(tx);
+
+    // The pages open on that data: a past campaign, its collaboration and rating, the
+    // creator it rated (with the tier), the creators list.
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+    let (campaign, collaboration, creator): (uuid::Uuid, uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "SELECT k.id, l.id, l.creator_id FROM campaigns k JOIN collaborations l \
+             ON l.tenant_id = k.tenant_id AND l.campaign_id = k.id \
+          WHERE k.code = 'LUMI-PAST-01' ORDER BY l.created_at LIMIT 1",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    drop(tx);
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    for path in [
+        format!("/t/lumi/campaigns/{campaign}"),
+        format!("/t/lumi/collaborations/{collaboration}"),
+        format!("/t/lumi/collaborations/{collaboration}/rating"),
+        format!("/t/lumi/creators/{creator}"),
+        "/t/lumi/creators".to_string(),
+        "/t/lumi/".to_string(),
+    ] {
+        app.get_ok(&owner, &path).await;
+    }
+
+    // Seeding again adds no rating, submission, tier change, campaign or import.
+    let before = rating_rows(&app).await;
+    sextant::seed::seed_demo_with(&app.db, &app.state.passwords, sextant::seed::DemoSize::FULL)
+        .await
+        .unwrap();
+    assert_eq!(rating_rows(&app).await, before, "a second run adds nothing");
+    // The passwords still work.
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let page = app.get_ok(&owner, "/t/lumi/ratings/consistency").await;
+    // Enough collaborations with two raters for the report's agreement figure.
+    assert!(page.contains("data-testid=\"alpha\"") && !page.contains("NaN"));
+}
