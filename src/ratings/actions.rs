@@ -20,9 +20,12 @@ use crate::campaigns::domain::{Campaign, CampaignState, Transition};
 use crate::contracts::actions::{TransitionCollaboration, transition_collaboration};
 use crate::contracts::domain::{ContractEvent, ContractState, Terms};
 use crate::error::{DomainError, DomainResult};
+use crate::evidence::actions::{EvidenceUpload, check_evidence, store_evidence};
+use crate::evidence::form::MAX_EVIDENCE_FILES;
 use crate::kernel::FieldErrors;
 use crate::kernel::text::{self, TextRule};
 use crate::matching::repo::ReferenceRates;
+use crate::storage::Storage;
 use crate::tenants::Access;
 use crate::tiers::actions::{TierCause, refresh_creator};
 use crate::tracking::kpis::domain::{self as kpi, KpiInput};
@@ -586,6 +589,58 @@ pub async fn correct_submission(
         total: checked.total,
         completed: rating.state == "completed",
     })
+}
+
+/// A rater's evidence files (screenshots, a PDF) for their scorecard.
+#[derive(Debug, Clone, Default)]
+pub struct AttachScorecardEvidence {
+    pub collaboration_id: Uuid,
+    pub files: Vec<EvidenceUpload>,
+}
+
+/// Checks evidence files before anything is stored: at most [`MAX_EVIDENCE_FILES`], each an
+/// image or a PDF within the size limit; the message is on the field `evidence`.
+pub fn check_scorecard_evidence(files: &[EvidenceUpload]) -> DomainResult<()> {
+    if files.len() > MAX_EVIDENCE_FILES {
+        return Err(DomainError::field("evidence", "evidence.error.too_many"));
+    }
+    files.iter().try_for_each(|f| check_evidence(f).map(|_| ()))
+}
+
+/// Keeps a rater's evidence beside their current submission (right after submitting or
+/// correcting it, in the same transaction): every file is checked before any is stored, so a
+/// refused file keeps none of them.
+pub async fn attach_scorecard_evidence(
+    tx: &mut PgConnection,
+    storage: &Storage,
+    actor: &Actor,
+    input: AttachScorecardEvidence,
+) -> DomainResult<usize> {
+    if input.files.is_empty() {
+        return Ok(0);
+    }
+    let tenant = actor.tenant_id()?;
+    let (rating, user) = rater_of(tx, actor, input.collaboration_id).await?;
+    check_scorecard_evidence(&input.files)?;
+    let current = repo::current_submissions(tx, tenant, rating.id).await?;
+    let mine = current
+        .iter()
+        .find(|s| s.rater_id == user)
+        .ok_or(DomainError::Refused("rating.error.not_submitted"))?;
+    let mut uploads = Vec::with_capacity(input.files.len());
+    for file in input.files {
+        let upload = store_evidence(tx, storage, actor, file).await?;
+        repo::attach_file(tx, tenant, mine.id, upload).await?;
+        uploads.push(upload);
+    }
+    audit::record(
+        tx,
+        actor
+            .audit("rating.evidence", "rating", rating.id)
+            .after(json!({ "submission": mine.id, "uploads": uploads })),
+    )
+    .await?;
+    Ok(uploads.len())
 }
 
 /// Completes a rating (both paths): calibration, raw and final score, the collaboration to

@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -17,11 +18,14 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::actions::{
-    self, AssignRaters, CloseWithOne, CorrectSubmission, OpenRating, SubmitScorecard,
+    self, AssignRaters, AttachScorecardEvidence, CloseWithOne, CorrectSubmission, OpenRating,
+    SubmitScorecard,
 };
 use super::domain::{self, CostBasis, Kind};
 use super::repo;
 use crate::error::{AppError, AppResult, DomainError};
+use crate::evidence::actions::EvidenceUpload;
+use crate::evidence::form::read_evidence_form;
 use crate::state::AppState;
 use crate::tenants::{Access, TenantCtx};
 use crate::web::forms::{Form, FormErrors};
@@ -60,6 +64,8 @@ pub struct SubmissionView {
     pub correction_reason: String,
     pub at: String,
     pub mine: bool,
+    /// Evidence files: (upload id, file name).
+    pub files: Vec<(Uuid, String)>,
 }
 
 pub struct RaterView {
@@ -387,6 +393,7 @@ async fn page(
             })
             .collect();
         if view.show_scores {
+            let files = repo::submission_files(&mut ctx.tx, tenant, rating.id).await?;
             view.submissions = subs
                 .iter()
                 .map(|s| {
@@ -411,6 +418,11 @@ async fn page(
                         correction_reason: s.correction_reason.clone().unwrap_or_default(),
                         at: fmt::datetime(s.submitted_at, &tz),
                         mine: s.rater_id == user,
+                        files: files
+                            .iter()
+                            .filter(|f| f.rater_id == s.rater_id)
+                            .map(|f| (f.upload_id, f.filename.clone()))
+                            .collect(),
                     }
                 })
                 .collect();
@@ -564,25 +576,93 @@ fn typed_of(s: &SubmitScorecard, reason: String) -> Typed {
     }
 }
 
+/// A scorecard as posted: multipart with evidence files (the page's form), or urlencoded
+/// without files (a script, an old page).
+struct PostedScorecard {
+    fields: BTreeMap<String, String>,
+    files: Vec<EvidenceUpload>,
+    files_error: Option<&'static str>,
+}
+
+async fn posted_scorecard(state: &AppState, request: Request) -> AppResult<PostedScorecard> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        let Ok(body) = Multipart::from_request(request, state).await else {
+            return Ok(PostedScorecard {
+                fields: BTreeMap::new(),
+                files: Vec::new(),
+                files_error: Some("evidence.error.upload_broken"),
+            });
+        };
+        let form = read_evidence_form(body, "evidence").await;
+        Ok(PostedScorecard {
+            fields: form.fields.into_iter().collect(),
+            files: form.files,
+            files_error: form.files_error,
+        })
+    } else {
+        let Form(fields) = Form::<BTreeMap<String, String>>::from_request(request, state).await?;
+        Ok(PostedScorecard {
+            fields,
+            files: Vec::new(),
+            files_error: None,
+        })
+    }
+}
+
+/// The files checked first (nothing is stored when one is refused), then the scorecard, then
+/// the files kept beside it — all in the page's transaction.
+async fn with_evidence<T>(
+    state: &AppState,
+    ctx: &mut TenantCtx,
+    id: Uuid,
+    posted: PostedScorecard,
+    scorecard: impl AsyncFnOnce(&mut TenantCtx) -> Result<T, DomainError>,
+) -> Result<T, DomainError> {
+    if let Some(key) = posted.files_error {
+        return Err(DomainError::field("evidence", key));
+    }
+    actions::check_scorecard_evidence(&posted.files)?;
+    let done = scorecard(ctx).await?;
+    actions::attach_scorecard_evidence(
+        &mut ctx.tx,
+        &state.storage,
+        &ctx.actor,
+        AttachScorecardEvidence {
+            collaboration_id: id,
+            files: posted.files,
+        },
+    )
+    .await?;
+    Ok(done)
+}
+
 pub async fn submit(
     State(state): State<AppState>,
     (session, lang): (Session, Lang),
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
-    Form(form): Form<BTreeMap<String, String>>,
+    request: Request,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let input = scorecard_of(&form, id);
+    let posted = posted_scorecard(&state, request).await?;
+    let input = scorecard_of(&posted.fields, id);
     let typed = typed_of(&input, String::new());
-    let result = actions::submit_scorecard(&mut ctx.tx, &ctx.actor, input)
-        .await
-        .map(|s| {
-            if s.completed {
-                "rating.flash.completed"
-            } else {
-                "rating.flash.submitted"
-            }
-        });
+    let result = with_evidence(&state, &mut ctx, id, posted, async |ctx: &mut TenantCtx| {
+        actions::submit_scorecard(&mut ctx.tx, &ctx.actor, input).await
+    })
+    .await
+    .map(|s| {
+        if s.completed {
+            "rating.flash.completed"
+        } else {
+            "rating.flash.submitted"
+        }
+    });
     after(&state, &session, lang, ctx, id, result, typed).await
 }
 
@@ -591,17 +671,21 @@ pub async fn correct(
     (session, lang): (Session, Lang),
     Path((_slug, id)): Path<(String, String)>,
     mut ctx: TenantCtx,
-    Form(form): Form<BTreeMap<String, String>>,
+    request: Request,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let scorecard = scorecard_of(&form, id);
-    let reason = form.get("reason").cloned().unwrap_or_default();
+    let posted = posted_scorecard(&state, request).await?;
+    let scorecard = scorecard_of(&posted.fields, id);
+    let reason = posted.fields.get("reason").cloned().unwrap_or_default();
     let typed = typed_of(&scorecard, reason.clone());
-    let result = actions::correct_submission(
-        &mut ctx.tx,
-        &ctx.actor,
-        CorrectSubmission { scorecard, reason },
-    )
+    let result = with_evidence(&state, &mut ctx, id, posted, async |ctx: &mut TenantCtx| {
+        actions::correct_submission(
+            &mut ctx.tx,
+            &ctx.actor,
+            CorrectSubmission { scorecard, reason },
+        )
+        .await
+    })
     .await
     .map(|_| "rating.flash.corrected");
     after(&state, &session, lang, ctx, id, result, typed).await

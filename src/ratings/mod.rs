@@ -11,9 +11,12 @@ pub mod jobs;
 pub mod repo;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::routing::{get, post};
 
 use crate::db::Db;
+use crate::evidence::form::EVIDENCE_BODY_LIMIT;
 use crate::state::AppState;
 
 /// Starts the rating job.
@@ -37,11 +40,11 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/t/{tenant_slug}/collaborations/{id}/rating/submit",
-            post(handlers::submit),
+            post(handlers::submit.layer(DefaultBodyLimit::max(EVIDENCE_BODY_LIMIT))),
         )
         .route(
             "/t/{tenant_slug}/collaborations/{id}/rating/correct",
-            post(handlers::correct),
+            post(handlers::correct.layer(DefaultBodyLimit::max(EVIDENCE_BODY_LIMIT))),
         )
         .route(
             "/t/{tenant_slug}/collaborations/{id}/rating/close",

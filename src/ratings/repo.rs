@@ -422,6 +422,33 @@ pub async fn attach_file(
     Ok(())
 }
 
+/// An evidence file a rater kept with any version of their scorecard.
+pub struct SubmissionFile {
+    pub rater_id: Uuid,
+    pub upload_id: Uuid,
+    pub filename: String,
+}
+
+pub async fn submission_files(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    rating: Uuid,
+) -> Result<Vec<SubmissionFile>, sqlx::Error> {
+    sqlx::query_as!(
+        SubmissionFile,
+        "SELECT s.rater_id, u.id AS upload_id, u.filename
+           FROM rating_submission_files f
+           JOIN rating_submissions s ON s.tenant_id = f.tenant_id AND s.id = f.submission_id
+           JOIN uploads u ON u.tenant_id = f.tenant_id AND u.id = f.upload_id
+          WHERE f.tenant_id = $1 AND s.rating_id = $2
+          ORDER BY u.created_at, u.id",
+        tenant,
+        rating
+    )
+    .fetch_all(conn)
+    .await
+}
+
 pub struct Outcome {
     pub raw_score: Decimal,
     pub final_score: Decimal,

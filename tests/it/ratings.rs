@@ -587,3 +587,98 @@ async fn another_tenant_gets_404_on_every_rating_route() {
     }
     assert_eq!(submissions(&f.app, f.collab).await, 0);
 }
+
+#[tokio::test]
+async fn a_rater_keeps_evidence_with_the_scorecard_and_a_renamed_text_file_stores_nothing() {
+    use reqwest::multipart::{Form, Part};
+    let f = fixture().await;
+    opened_with_raters(&f).await;
+    let path = format!("/t/{SLUG}/collaborations/{}/rating", f.collab);
+    let submit = format!("{path}/submit");
+    let operator = f.app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let card = |file: Part| {
+        Form::new()
+            .text("level_content_quality", "2")
+            .text("level_audience_match", "3")
+            .text("level_communication", "2")
+            .text("level_compliance", "3")
+            .text("comment", "Answered late twice, see the chat")
+            .part("evidence", file)
+    };
+    let page_form = f.app.get_ok(&operator, &path).await;
+    assert!(page_form.contains(r#"enctype="multipart/form-data""#));
+    assert!(page_form.contains(r#"name="evidence""#));
+
+    // A text file named .png: the message next to the field, and neither the scorecard nor the
+    // file is kept.
+    let fake = Part::bytes(b"just some text, not a screenshot".to_vec())
+        .file_name("chat.png")
+        .mime_str("image/png")
+        .unwrap();
+    let res = operator
+        .post(f.app.url(&submit))
+        .multipart(card(fake))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(r#"data-field="evidence""#), "{html}");
+    assert_eq!(submissions(&f.app, f.collab).await, 0);
+    let files = "SELECT count(*) FROM rating_submission_files f JOIN rating_submissions s \
+                 ON s.id = f.submission_id JOIN ratings r ON r.id = s.rating_id \
+                 WHERE r.collaboration_id = $1";
+    assert_eq!(count(&f.app, files, f.collab).await, 0);
+
+    // A real PNG: the scorecard and its file.
+    let png = sextant::seed::fulfilment::demo_png(8, 8);
+    let part = Part::bytes(png.clone())
+        .file_name("chat.png")
+        .mime_str("image/png")
+        .unwrap();
+    let res = operator
+        .post(f.app.url(&submit))
+        .multipart(card(part))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(submissions(&f.app, f.collab).await, 1);
+    assert_eq!(count(&f.app, files, f.collab).await, 1);
+
+    // The owner, who has not scored yet, sees none of it.
+    let owner = f.app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let blind = f.app.get_ok(&owner, &path).await;
+    assert!(!blind.contains("submission-file"));
+    assert!(!blind.contains("chat.png"));
+
+    // The owner scores (a plain form, no files): the rating completes and the file shows.
+    let res = f
+        .app
+        .post_form(
+            &owner,
+            &submit,
+            &[
+                ("level_content_quality", "3"),
+                ("level_audience_match", "3"),
+                ("level_communication", "3"),
+                ("level_compliance", "3"),
+            ],
+        )
+        .await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let done = f.app.get_ok(&owner, &path).await;
+    let at = done
+        .find(&format!("href=\"/t/{SLUG}/evidence/"))
+        .expect("the operator's file is linked");
+    let href = &done[at + 6..];
+    let href = &href[..href.find('"').unwrap()];
+    let file = owner.get(f.app.url(href)).send().await.unwrap();
+    assert_eq!(file.status(), reqwest::StatusCode::OK);
+    assert_eq!(file.headers()["content-type"], "image/png");
+    assert_eq!(file.bytes().await.unwrap().as_ref(), png.as_slice());
+    // Another tenant's user: 404 for the file.
+    let other = f.app.login(OWNER_NORDPEAK.0, OWNER_NORDPEAK.1).await;
+    let res = other.get(f.app.url(href)).send().await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
+}
