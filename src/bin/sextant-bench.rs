@@ -751,7 +751,6 @@ async fn dashboard(
     other_orders: usize,
     runs: usize,
 ) -> Result<()> {
-
     sextant::db::migrate(url).await?;
     let db = sextant::db::Db::connect(url, 20).await?;
     let passwords = sextant::auth::password::PasswordService::fast_for_tests()?;
@@ -914,14 +913,19 @@ impl PageClient {
 
 /// Fills one tenant for the tier pass: `creators` creators with `ratings` completed ratings
 /// between them (see the module's comment); answers the tenant.
-async fn fill_tiers(conn: &mut PgConnection, creators: usize, ratings: usize) -> Result<uuid::Uuid> {
+async fn fill_tiers(
+    conn: &mut PgConnection,
+    creators: usize,
+    ratings: usize,
+) -> Result<uuid::Uuid> {
     if creators < 2 || ratings < creators {
         bail!("tiers needs at least 2 creators and as many ratings as creators");
     }
     let tenant = uuid::Uuid::now_v7();
     // Seeding only: foreign keys are not checked while the rows go in (the rows are consistent
     // by construction), which halves the fill.
-    conn.execute("SET session_replication_role = replica").await?;
+    conn.execute("SET session_replication_role = replica")
+        .await?;
     sqlx::query(
         "INSERT INTO tenants (id, slug, display_name, status) VALUES ($1, 'bench-tiers', 'Bench', 'active')",
     )
@@ -1013,7 +1017,8 @@ async fn fill_tiers(conn: &mut PgConnection, creators: usize, ratings: usize) ->
             .with_context(|| sql.chars().take(60).collect::<String>())?;
     }
     conn.execute("DROP TABLE bench_rated").await?;
-    conn.execute("SET session_replication_role = DEFAULT").await?;
+    conn.execute("SET session_replication_role = DEFAULT")
+        .await?;
     conn.execute("VACUUM ANALYZE").await?;
     conn.execute("CHECKPOINT").await?;
     Ok(tenant)
@@ -1051,16 +1056,15 @@ async fn tiers(url: &str, creators: usize, ratings: usize, runs: usize) -> Resul
     for _ in 0..3 {
         let mut tx = db.system_tx(SystemScope::TierJob).await?;
         let t = Instant::now();
-        let rows = sextant::tiers::repo::aggregate(
-            &mut tx,
-            Some(tenant),
-            None,
-            OffsetDateTime::now_utc(),
-        )
-        .await?;
+        let rows =
+            sextant::tiers::repo::aggregate(&mut tx, Some(tenant), None, OffsetDateTime::now_utc())
+                .await?;
         agg_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         if rows.len() != creators {
-            bail!("the aggregate has {} rows for {creators} creators", rows.len());
+            bail!(
+                "the aggregate has {} rows for {creators} creators",
+                rows.len()
+            );
         }
     }
     println!("aggregate_query_median_ms={:.0}", median(agg_ms));
@@ -1105,11 +1109,10 @@ async fn tiers(url: &str, creators: usize, ratings: usize, runs: usize) -> Resul
         );
         added_last = added;
     }
-    let tiers: Vec<(Option<String>, i64)> = sqlx::query_as(
-        "SELECT tier::text, count(*) FROM creator_tiers GROUP BY 1 ORDER BY 1",
-    )
-    .fetch_all(&mut conn)
-    .await?;
+    let tiers: Vec<(Option<String>, i64)> =
+        sqlx::query_as("SELECT tier::text, count(*) FROM creator_tiers GROUP BY 1 ORDER BY 1")
+            .fetch_all(&mut conn)
+            .await?;
     let shown: Vec<String> = tiers
         .iter()
         .map(|(t, n)| format!("{}={n}", t.as_deref().unwrap_or("none")))
@@ -1168,10 +1171,11 @@ async fn rating_page(url: &str, runs: usize) -> Result<()> {
         },
     )
     .await?;
-    let collab: uuid::Uuid = sqlx::query_scalar("SELECT id FROM collaborations WHERE campaign_id = $1")
-        .bind(campaign)
-        .fetch_one(&mut conn)
-        .await?;
+    let collab: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM collaborations WHERE campaign_id = $1")
+            .bind(campaign)
+            .fetch_one(&mut conn)
+            .await?;
     let counts: (i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM posts WHERE collaboration_id = $1), \
                 (SELECT count(*) FROM metric_snapshots s JOIN posts p ON p.id = s.post_id \
