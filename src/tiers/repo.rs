@@ -54,34 +54,25 @@ pub async fn aggregate(
                AND ($2::uuid[] IS NULL OR l.creator_id = ANY($2))
                AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.tenant_id = l.tenant_id
                        AND r.collaboration_id = l.id AND r.state = 'completed')
-        ), by_creator AS (
-            -- A hash aggregate: no ordered aggregate, so no sort of every rating by creator
-            -- (and none per creator). The latest rating is the greatest (age, completion, score,
-            -- ROI) array: completion NULL (breached) below any moment, as in DESC NULLS LAST.
-            SELECT creator_id,
-                   count(*) AS rated,
-                   sum(w * score) / nullif(sum(w), 0) AS score,
-                   bool_or(breached) AS breached,
-                   coalesce(bool_or(d14_final_at > $3), false) AS d14_pending,
-                   max(ARRAY[extract(epoch FROM age_from)::float8,
-                             coalesce(extract(epoch FROM completed_at)::float8, '-infinity'),
-                             score, roi]) AS latest,
-                   max(completed_at) AS last_completed_at
-              FROM (SELECT *, power(0.5::float8, greatest(0::float8,
-                           extract(epoch FROM ($3::timestamptz - age_from))::float8)
-                           / (86400.0 * 180.0)) AS w
-                      FROM rated) weighted
-             GROUP BY creator_id
+        ), weighted AS (
+            SELECT *, power(0.5::float8, greatest(0::float8,
+                       extract(epoch FROM ($3::timestamptz - age_from))::float8)
+                       / (86400.0 * 180.0)) AS w
+              FROM rated
         )
         SELECT creator_id AS "creator_id!",
-               rated AS "rated!",
-               score,
-               breached AS "breached!",
-               d14_pending AS "d14_pending!",
-               latest[3] AS latest_score,
-               latest[4] AS latest_roi,
-               last_completed_at
-          FROM by_creator
+               count(*) AS "rated!",
+               -- Rounded to 1e-9: a float quotient such as 60 × w / w may come out as
+               -- 59.99999999999999 on one day and 60.00000000000001 the next, and flip a tier
+               -- at its line.
+               round((sum(w * score) / nullif(sum(w), 0))::numeric, 9)::float8 AS score,
+               bool_or(breached) AS "breached!",
+               coalesce(bool_or(d14_final_at > $3), false) AS "d14_pending!",
+               (array_agg(score ORDER BY age_from DESC, completed_at DESC NULLS LAST))[1] AS latest_score,
+               (array_agg(roi ORDER BY age_from DESC, completed_at DESC NULLS LAST))[1] AS latest_roi,
+               max(completed_at) AS last_completed_at
+          FROM weighted
+         GROUP BY creator_id
         "#,
         tenant,
         creators as Option<&[Uuid]>,
