@@ -13,6 +13,17 @@
 //!   inserted directly); then times `GET /t/{slug}/campaigns/{id}/dashboard` through the app's
 //!   router (`tower::ServiceExt::oneshot`, a session logged in through `POST /login`) and
 //!   reports the median.
+//! - `sextant-bench tiers [--creators N] [--ratings M] [--runs R]`: one tenant whose N creators
+//!   have M completed ratings between them (ages over two years, scores around a per-creator
+//!   level, one creator in 100 with a breached collaboration, one in 50 with a major or severe
+//!   fulfilment record, one in 500 blacklisted, one in 100 with the owner's override; inserted
+//!   directly), then times `tiers::actions::recompute_tenant` in the tier job's system
+//!   transaction: R runs each rolled back (every tier written), then one committed and one more
+//!   with nothing changed, which must write no history rows.
+//! - `sextant-bench rating-page [--runs R]`: a collaboration of the demo tenant with 3 posts × 90
+//!   daily snapshots and 500 attributed order lines, its rating opened with the real action, 3
+//!   raters assigned and 2 scorecards submitted; then times
+//!   `GET /t/{slug}/collaborations/{id}/rating` like `dashboard` times its page.
 //! - `sextant-bench import [--rows N] [--xlsx-rows M]`: writes an N-row TikTok affiliate orders
 //!   CSV in /tmp, then stores, validates and imports it exactly as the upload page does (the
 //!   storage layer, the job's validation run, the one-transaction import) and reports rows/s end
@@ -81,11 +92,12 @@ async fn main() -> Result<()> {
     let usage = "usage: sextant-bench matching --creators N [--runs R] | \
                  redirect [--seconds S] [--connections C] | \
                  dashboard [--collaborations N] [--days D] [--other-orders O] [--runs R] | \
-                 import [--rows N] [--xlsx-rows M]";
+                 import [--rows N] [--xlsx-rows M] | \
+                 tiers [--creators N] [--ratings M] [--runs R] | rating-page [--runs R]";
     let command = args.get(1).cloned().unwrap_or_default();
     if !matches!(
         command.as_str(),
-        "matching" | "redirect" | "dashboard" | "import"
+        "matching" | "redirect" | "dashboard" | "import" | "tiers" | "rating-page"
     ) {
         bail!(usage);
     }
@@ -155,6 +167,16 @@ async fn main() -> Result<()> {
             )
             .await
         }
+        "tiers" => {
+            tiers(
+                &url,
+                number("--creators", "100000")?,
+                number("--ratings", "1000000")?,
+                number("--runs", "5")?,
+            )
+            .await
+        }
+        "rating-page" => rating_page(&url, number("--runs", "21")?).await,
         _ => {
             redirect(
                 &url,
@@ -524,14 +546,30 @@ async fn redirect(url: &str, seconds: usize, connections: usize) -> Result<()> {
     Ok(())
 }
 
-/// Fills a campaign of the demo tenant `lumi` with `collaborations` creators, each with one post,
-/// `days` daily snapshots, clicks (one in ten a bot) and a few attributed orders.
-async fn fill_dashboard(
-    conn: &mut PgConnection,
+/// What `fill_campaign` puts in a campaign of the demo tenant.
+struct CampaignFill {
     collaborations: usize,
+    /// Posts per collaboration (post p published `days + p` days ago).
+    posts: usize,
+    /// Daily snapshots per post, and days of clicks (5 a day) per collaboration.
     days: usize,
+    /// Attributed order lines per collaboration.
+    orders: usize,
+    /// Order lines of the tenant nobody is credited with.
     other_orders: usize,
-) -> Result<uuid::Uuid> {
+}
+
+/// Fills a campaign of the demo tenant `lumi` with `collaborations` creators in `tracking`, each
+/// with `posts` posts of `days` daily snapshots, clicks (one in ten a bot) and `orders`
+/// attributed order lines (one in five in GBP, one in five fully refunded).
+async fn fill_campaign(conn: &mut PgConnection, fill: &CampaignFill) -> Result<uuid::Uuid> {
+    let CampaignFill {
+        collaborations,
+        posts,
+        days,
+        orders,
+        other_orders,
+    } = *fill;
     let (tenant, shop): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
         "SELECT t.id, s.id FROM tenants t JOIN shops s ON s.tenant_id = t.id \
          WHERE t.slug = 'lumi' ORDER BY s.name LIMIT 1",
@@ -578,7 +616,7 @@ async fn fill_dashboard(
     let terms = |i: usize| {
         serde_json::json!({
             "fee_model": "fixed_plus_commission", "fixed_fee": "500", "fixed_fee_currency": "USD",
-            "commission_rate": "0.1", "service_fee_rate": "0.1", "videos": 1, "live_sessions": 0,
+            "commission_rate": "0.1", "service_fee_rate": "0.1", "videos": posts, "live_sessions": 0,
             "publish_deadline": "2030-01-01", "min_days_live": 30, "revisions_included": 2,
             "usage_rights": "organic_only", "paid_ads_until": null,
             "sample": { "sku": "BENCH", "qty": 1, "cost": "20", "cost_currency": "USD" },
@@ -615,33 +653,33 @@ async fn fill_dashboard(
         .bind(terms(i))
         .execute(&mut *conn)
         .await?;
-        let post = uuid::Uuid::now_v7();
-        sqlx::query(
-            "INSERT INTO posts (tenant_id, id, collaboration_id, url, video_id, published_at) \
-             VALUES ($1, $2, $3, $4, $5, now() - make_interval(days => $6))",
-        )
-        .bind(tenant)
-        .bind(post)
-        .bind(collab)
-        .bind(format!(
-            "https://www.tiktok.com/@bench/video/{}",
-            7_300_000_000_000_000_000u64 + i as u64
-        ))
-        .bind(format!("{}", 7_300_000_000_000_000_000u64 + i as u64))
-        .bind(days as i32)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
-            "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, comments, shares, source) \
-             SELECT $1, gen_random_uuid(), $2, p.published_at + make_interval(days => d), \
-                    (1000 * d + 50000 * (1 - exp(-d / 3.0)))::bigint, 40 * d, 3 * d, d, 'demo' \
-               FROM posts p, generate_series(1, $3) AS d WHERE p.tenant_id = $1 AND p.id = $2",
-        )
-        .bind(tenant)
-        .bind(post)
-        .bind(days as i32)
-        .execute(&mut *conn)
-        .await?;
+        for p in 0..posts {
+            let post = uuid::Uuid::now_v7();
+            let video = 7_300_000_000_000_000_000u64 + (i * posts + p) as u64;
+            sqlx::query(
+                "INSERT INTO posts (tenant_id, id, collaboration_id, url, video_id, published_at) \
+                 VALUES ($1, $2, $3, $4, $5, now() - make_interval(days => $6))",
+            )
+            .bind(tenant)
+            .bind(post)
+            .bind(collab)
+            .bind(format!("https://www.tiktok.com/@bench/video/{video}"))
+            .bind(format!("{video}"))
+            .bind((days + p) as i32)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, comments, shares, source) \
+                 SELECT $1, gen_random_uuid(), $2, p.published_at + make_interval(days => d), \
+                        (1000 * d + 50000 * (1 - exp(-d / 3.0)))::bigint, 40 * d, 3 * d, d, 'demo' \
+                   FROM posts p, generate_series(1, $3) AS d WHERE p.tenant_id = $1 AND p.id = $2",
+            )
+            .bind(tenant)
+            .bind(post)
+            .bind(days as i32)
+            .execute(&mut *conn)
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO link_clicks (tenant_id, collaboration_id, at, visitor, bot, unique_click) \
              SELECT $1, $2, now() - make_interval(hours => g), decode(md5(g::text), 'hex'), \
@@ -652,33 +690,32 @@ async fn fill_dashboard(
         .bind((days * 5) as i32)
         .execute(&mut *conn)
         .await?;
-        for n in 0..5 {
-            let key = format!("B{i}-{n}");
-            sqlx::query(
-                "INSERT INTO order_lines (tenant_id, import_id, shop_id, order_key, line_key, exported_at, \
-                   placed_at, currency, amount, fully_refunded) \
-                 VALUES ($1, $2, $3, $4, 'S', now(), now() - make_interval(days => $5), $6, 49.90, $7)",
-            )
-            .bind(tenant)
-            .bind(import)
-            .bind(shop)
-            .bind(&key)
-            .bind((n * 7 % days.max(1)) as i32)
-            .bind(if n == 4 { "GBP" } else { "USD" })
-            .bind(n == 3)
-            .execute(&mut *conn)
-            .await?;
-            sqlx::query(
-                "INSERT INTO order_attributions (tenant_id, shop_id, order_key, line_key, collaboration_id, attributed_by) \
-                 VALUES ($1, $2, $3, 'S', $4, 'creator')",
-            )
-            .bind(tenant)
-            .bind(shop)
-            .bind(&key)
-            .bind(collab)
-            .execute(&mut *conn)
-            .await?;
-        }
+        sqlx::query(
+            "INSERT INTO order_lines (tenant_id, import_id, shop_id, order_key, line_key, exported_at, \
+               placed_at, currency, amount, fully_refunded) \
+             SELECT $1, $2, $3, $4 || n, 'S', now(), now() - make_interval(days => n * 7 % $5), \
+                    CASE WHEN n % 5 = 4 THEN 'GBP' ELSE 'USD' END, 49.90, n % 5 = 3 \
+               FROM generate_series(0, $6 - 1) AS n",
+        )
+        .bind(tenant)
+        .bind(import)
+        .bind(shop)
+        .bind(format!("B{i}-"))
+        .bind(days.max(1) as i32)
+        .bind(orders as i32)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO order_attributions (tenant_id, shop_id, order_key, line_key, collaboration_id, attributed_by) \
+             SELECT $1, $2, $3 || n, 'S', $4, 'creator' FROM generate_series(0, $5 - 1) AS n",
+        )
+        .bind(tenant)
+        .bind(shop)
+        .bind(format!("B{i}-"))
+        .bind(collab)
+        .bind(orders as i32)
+        .execute(&mut *conn)
+        .await?;
     }
     // The rest of the shop's sales: the dashboard must not have to look at them.
     sqlx::query(
@@ -714,17 +751,23 @@ async fn dashboard(
     other_orders: usize,
     runs: usize,
 ) -> Result<()> {
-    use axum::body::Body;
-    use axum::http::{Request, StatusCode, header};
-    use tower::ServiceExt;
-
     sextant::db::migrate(url).await?;
     let db = sextant::db::Db::connect(url, 20).await?;
     let passwords = sextant::auth::password::PasswordService::fast_for_tests()?;
     sextant::seed::seed_demo_with(&db, &passwords, sextant::seed::DemoSize::PEOPLE).await?;
     let mut conn = PgConnection::connect(url).await.context("bench database")?;
     let fill = Instant::now();
-    let campaign = fill_dashboard(&mut conn, collaborations, days, other_orders).await?;
+    let campaign = fill_campaign(
+        &mut conn,
+        &CampaignFill {
+            collaborations,
+            posts: 1,
+            days,
+            orders: 5,
+            other_orders,
+        },
+    )
+    .await?;
     let snapshots: i64 = sqlx::query_scalar("SELECT count(*) FROM metric_snapshots")
         .fetch_one(&mut conn)
         .await?;
@@ -763,64 +806,463 @@ async fn dashboard(
         println!("queries: {}", shown.join(" "));
     }
 
-    let mut config = sextant::config::Config::for_tests(url.to_string());
-    let data_dir =
-        std::path::PathBuf::from(format!("/tmp/sextant-bench-data-{}", std::process::id()));
-    std::fs::create_dir_all(&data_dir)?;
-    config.data_dir = data_dir.clone();
-    let state = sextant::app::state(db.clone(), config, passwords);
-    let app = sextant::app::router(state);
-    let login = Request::post("/login")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(
-            "email=owner%40lumi-home.example&password=owner-demo-2026",
-        ))?;
-    let res = app.clone().oneshot(login).await?;
-    let cookie = res
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(sextant::app::SESSION_COOKIE))
-        .and_then(|v| v.split(';').next())
-        .map(str::to_string)
-        .context("logging in gave no session cookie")?;
+    let page = PageClient::new(url, &db, passwords).await?;
     let path = format!("/t/lumi/campaigns/{campaign}/dashboard?sort=roi&dir=desc");
-    let mut times = Vec::new();
-    let mut bytes = 0;
-    // One warm-up (connections, templates, rates), then the timed runs.
-    for run in 0..=runs.max(1) {
-        let request = Request::get(&path)
-            .header(header::COOKIE, &cookie)
-            .header(header::ACCEPT_LANGUAGE, "zh-CN")
-            .body(Body::empty())?;
-        let t = Instant::now();
-        let res = app.clone().oneshot(request).await?;
-        let status = res.status();
-        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
-        let ms = t.elapsed().as_secs_f64() * 1000.0;
-        if status != StatusCode::OK {
-            bail!("the dashboard answered {status}");
-        }
-        bytes = body.len();
-        if run > 0 {
-            times.push(ms);
-        }
-    }
-    let mut sorted = times.clone();
-    sorted.sort_by(f64::total_cmp);
+    let (times, bytes) = page.time(&path, runs).await?;
+    let (min, max) = min_max(&times);
     println!(
         "dashboard: collaborations={collaborations} days={days} other_orders={other_orders} snapshots={snapshots} fill_s={filled:.1} runs={}",
         times.len()
     );
     println!(
-        "dashboard_median_ms={:.1} min_ms={:.1} max_ms={:.1} page_bytes={bytes}",
+        "dashboard_median_ms={:.1} min_ms={min:.1} max_ms={max:.1} page_bytes={bytes}",
         median(times),
-        sorted.first().copied().unwrap_or(0.0),
-        sorted.last().copied().unwrap_or(0.0)
     );
     db.close().await;
-    std::fs::remove_dir_all(&data_dir).ok();
+    page.finish();
+    Ok(())
+}
+
+fn min_max(v: &[f64]) -> (f64, f64) {
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if v.is_empty() { (0.0, 0.0) } else { (min, max) }
+}
+
+/// The app's router on the bench database with the demo owner of `lumi` logged in: pages are
+/// requested through it (`tower::ServiceExt::oneshot`) end to end.
+struct PageClient {
+    app: axum::Router,
+    cookie: String,
+    data_dir: std::path::PathBuf,
+}
+
+impl PageClient {
+    async fn new(
+        url: &str,
+        db: &sextant::db::Db,
+        passwords: sextant::auth::password::PasswordService,
+    ) -> Result<PageClient> {
+        use axum::body::Body;
+        use axum::http::{Request, header};
+        use tower::ServiceExt;
+
+        let mut config = sextant::config::Config::for_tests(url.to_string());
+        let data_dir =
+            std::path::PathBuf::from(format!("/tmp/sextant-bench-data-{}", std::process::id()));
+        std::fs::create_dir_all(&data_dir)?;
+        config.data_dir = data_dir.clone();
+        let state = sextant::app::state(db.clone(), config, passwords);
+        let app = sextant::app::router(state);
+        let login = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(
+                "email=owner%40lumi-home.example&password=owner-demo-2026",
+            ))?;
+        let res = app.clone().oneshot(login).await?;
+        let cookie = res
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(sextant::app::SESSION_COOKIE))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_string)
+            .context("logging in gave no session cookie")?;
+        Ok(PageClient {
+            app,
+            cookie,
+            data_dir,
+        })
+    }
+
+    /// `GET path` once to warm up (connections, templates, rates), then `runs` times, each timed
+    /// until the whole body is read; answers the times in ms and the page's size.
+    async fn time(&self, path: &str, runs: usize) -> Result<(Vec<f64>, usize)> {
+        use axum::body::Body;
+        use axum::http::{Request, StatusCode, header};
+        use tower::ServiceExt;
+
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        for run in 0..=runs.max(1) {
+            let request = Request::get(path)
+                .header(header::COOKIE, &self.cookie)
+                .header(header::ACCEPT_LANGUAGE, "zh-CN")
+                .body(Body::empty())?;
+            let t = Instant::now();
+            let res = self.app.clone().oneshot(request).await?;
+            let status = res.status();
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            if status != StatusCode::OK {
+                bail!("{path} answered {status}");
+            }
+            bytes = body.len();
+            if run > 0 {
+                times.push(ms);
+            }
+        }
+        Ok((times, bytes))
+    }
+
+    fn finish(self) {
+        std::fs::remove_dir_all(&self.data_dir).ok();
+    }
+}
+
+/// Fills one tenant for the tier pass: `creators` creators with `ratings` completed ratings
+/// between them (see the module's comment); answers the tenant.
+async fn fill_tiers(
+    conn: &mut PgConnection,
+    creators: usize,
+    ratings: usize,
+) -> Result<uuid::Uuid> {
+    if creators < 2 || ratings < creators {
+        bail!("tiers needs at least 2 creators and as many ratings as creators");
+    }
+    let tenant = uuid::Uuid::now_v7();
+    // Seeding only: foreign keys are not checked while the rows go in (the rows are consistent
+    // by construction), which halves the fill.
+    conn.execute("SET session_replication_role = replica")
+        .await?;
+    sqlx::query(
+        "INSERT INTO tenants (id, slug, display_name, status) VALUES ($1, 'bench-tiers', 'Bench', 'active')",
+    )
+    .bind(tenant)
+    .execute(&mut *conn)
+    .await?;
+    let (n, mean) = (creators as i32, (ratings / creators) as i32);
+    let extra = (ratings - creators * (ratings / creators)) as i32;
+    // Creator g: id md5('tc' || g); creators 2p and 2p+1 have mean ± d ratings (d < mean, so
+    // at least one each), the first `extra` one more: exactly `ratings` in all. Rating j of a
+    // creator is its collaboration in campaign j. A creator's scores scatter ±15 around its own
+    // level (30–89); ages spread over two years.
+    let statements = [
+        "INSERT INTO creators (id, handle, display_name, followers) \
+         SELECT md5('tc' || g)::uuid, 'tiers.c' || g, 'Tier bench ' || g, 10000 + g \
+           FROM generate_series(0, $2 - 1) AS g",
+        "CREATE TEMP TABLE bench_rated AS \
+         SELECT c.g, md5('tc' || c.g)::uuid AS creator_id, j, \
+                md5('tl' || c.g || '-' || j)::uuid AS collab_id, \
+                abs(hashtext(c.g || '-' || j)) AS h \
+           FROM (SELECT g, $3 + CASE WHEN g = $2 - 1 AND $2 % 2 = 1 THEN 0 \
+                                     WHEN g % 2 = 0 THEN abs(hashtext('d' || g / 2)) % $3 \
+                                     ELSE -(abs(hashtext('d' || g / 2)) % $3) END \
+                           + CASE WHEN g < $4 THEN 1 ELSE 0 END AS cnt \
+                   FROM generate_series(0, $2 - 1) AS g) c, \
+                generate_series(0, c.cnt - 1) AS j",
+        "INSERT INTO campaigns (tenant_id, id, code, state, title, data) \
+         SELECT $1, md5('tk' || j)::uuid, 'TIERS-' || j, 'closed', 'Tier bench ' || j, '{}' \
+           FROM generate_series(0, 2 * $3 + 1) AS j",
+        "INSERT INTO scorecard_templates (tenant_id, id, version, dimensions) \
+         VALUES ($1, md5('tt')::uuid, 1, '[]')",
+        "INSERT INTO deduction_policies (tenant_id, id, version, rules) \
+         VALUES ($1, md5('td')::uuid, 1, '[]')",
+        "INSERT INTO collaborations (tenant_id, id, campaign_id, creator_id, state, discount_code, link_slug) \
+         SELECT $1, collab_id, md5('tk' || j)::uuid, creator_id, 'rated', 'T' || g || '-' || j, \
+                'tier' || g || '-' || j FROM bench_rated",
+        "INSERT INTO ratings (tenant_id, id, collaboration_id, creator_id, campaign_id, template_id, \
+                state, opened_at, opened_by_label, window_final_at, d14_final_at, age_from, currency, \
+                net_gmv, cost, roi_target, roi_ratio, cost_basis, inputs, raw_score, final_score, \
+                completed_at) \
+         SELECT $1, md5('tr' || g || '-' || j)::uuid, collab_id, creator_id, md5('tk' || j)::uuid, \
+                md5('tt')::uuid, 'completed', a - interval '1 day', 'bench', a + interval '14 days', \
+                a + interval '14 days', a, 'USD', 2 * 500 * roi, 500, 2, roi, 'fixed', '{}', s, s, \
+                least(a + interval '20 days', now() - interval '1 hour') \
+           FROM (SELECT *, now() - make_interval(days => h % 730, hours => h % 24) AS a, \
+                        greatest(0, least(100, 30 + abs(hashtext('lv' || g)) % 60 + h % 31 - 15))::numeric(5,2) AS s, \
+                        ((h / 7) % 300 / 100.0)::numeric(12,6) AS roi \
+                   FROM bench_rated) x",
+        // One creator in 100: a breached collaboration (score 0, age from its deadline).
+        "INSERT INTO collaborations (tenant_id, id, campaign_id, creator_id, state, discount_code, link_slug) \
+         SELECT $1, md5('tb' || g)::uuid, md5('tk' || (2 * $3 + 1))::uuid, md5('tc' || g)::uuid, \
+                'breached', 'TB' || g, 'tierb' || g FROM generate_series(0, $2 - 1) AS g WHERE g % 100 = 7",
+        "INSERT INTO contract_versions (tenant_id, collaboration_id, version, terms) \
+         SELECT $1, md5('tb' || g)::uuid, 1, \
+                jsonb_build_object('publish_deadline', (current_date - (g % 400))::text) \
+           FROM generate_series(0, $2 - 1) AS g WHERE g % 100 = 7",
+        // One in 50: a major or severe fulfilment record within the last year (one in five of
+        // them corrected away by a later record).
+        "INSERT INTO fulfilment_records (tenant_id, id, collaboration_id, creator_id, kind, severity, \
+                occurred_at, policy_version, points, recorded_by_label) \
+         SELECT $1, md5('tf' || g)::uuid, md5('tl' || g || '-0')::uuid, md5('tc' || g)::uuid, \
+                'script_deviation', CASE WHEN g % 3 = 0 THEN 'severe' ELSE 'major' END, \
+                now() - make_interval(days => g % 360), 1, 10, 'bench' \
+           FROM generate_series(0, $2 - 1) AS g WHERE g % 50 = 3",
+        "INSERT INTO fulfilment_records (tenant_id, id, collaboration_id, creator_id, kind, severity, \
+                occurred_at, policy_version, points, recorded_by_label, supersedes, withdrawn, \
+                correction_reason) \
+         SELECT $1, md5('tg' || g)::uuid, md5('tl' || g || '-0')::uuid, md5('tc' || g)::uuid, \
+                'script_deviation', 'minor', now() - make_interval(days => g % 360), 1, 0, 'bench', \
+                md5('tf' || g)::uuid, true, 'bench' \
+           FROM generate_series(0, $2 - 1) AS g WHERE g % 250 = 3",
+        // One in 500: on the tenant's blacklist.
+        "INSERT INTO blacklist_entries (tenant_id, id, creator_id, status, reason, proposed_by_label) \
+         SELECT $1, md5('tx' || g)::uuid, md5('tc' || g)::uuid, 'confirmed', 'bench', 'bench' \
+           FROM generate_series(0, $2 - 1) AS g WHERE g % 500 = 11",
+        // One in 100: the owner's override, set yesterday.
+        "INSERT INTO creator_tiers (tenant_id, creator_id, override_tier, override_reason, override_at) \
+         SELECT $1, md5('tc' || g)::uuid, 'S', 'bench', now() - interval '1 day' \
+           FROM generate_series(0, $2 - 1) AS g WHERE g % 100 = 13",
+    ];
+    for sql in statements {
+        sqlx::query(sql)
+            .bind(tenant)
+            .bind(n)
+            .bind(mean)
+            .bind(extra)
+            .execute(&mut *conn)
+            .await
+            .with_context(|| sql.chars().take(60).collect::<String>())?;
+    }
+    conn.execute("DROP TABLE bench_rated").await?;
+    conn.execute("SET session_replication_role = DEFAULT")
+        .await?;
+    conn.execute("VACUUM ANALYZE").await?;
+    conn.execute("CHECKPOINT").await?;
+    Ok(tenant)
+}
+
+async fn tiers(url: &str, creators: usize, ratings: usize, runs: usize) -> Result<()> {
+    use sextant::db::SystemScope;
+    use sextant::tiers::actions::recompute_tenant;
+    use time::OffsetDateTime;
+
+    sextant::db::migrate(url).await?;
+    let mut conn = PgConnection::connect(url).await.context("bench database")?;
+    let fill = Instant::now();
+    let tenant = fill_tiers(&mut conn, creators, ratings).await?;
+    let filled = fill.elapsed().as_secs_f64();
+    let count = |sql: &'static str| {
+        let url = url.to_string();
+        async move {
+            let mut c = PgConnection::connect(&url).await?;
+            let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut c).await?;
+            Ok::<_, anyhow::Error>(n)
+        }
+    };
+    let rated = count("SELECT count(*) FROM ratings WHERE state = 'completed'").await?;
+    let breached = count("SELECT count(*) FROM collaborations WHERE state = 'breached'").await?;
+    let records = count("SELECT count(*) FROM counting_fulfilment_records").await?;
+    println!(
+        "tiers: creators={creators} completed_ratings={rated} breached={breached} \
+         counting_major_records={records} fill_s={filled:.1}"
+    );
+
+    let db = sextant::db::Db::connect(url, 4).await?;
+    // The pass's aggregate query alone (where most of the time goes), as the job runs it.
+    let mut agg_ms = Vec::new();
+    for _ in 0..3 {
+        let mut tx = db.system_tx(SystemScope::TierJob).await?;
+        let t = Instant::now();
+        let rows =
+            sextant::tiers::repo::aggregate(&mut tx, Some(tenant), None, OffsetDateTime::now_utc())
+                .await?;
+        agg_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        if rows.len() != creators {
+            bail!(
+                "the aggregate has {} rows for {creators} creators",
+                rows.len()
+            );
+        }
+    }
+    println!("aggregate_query_median_ms={:.0}", median(agg_ms));
+
+    // Every tier written: each run rolled back, so each starts from the same state.
+    let mut times = Vec::new();
+    let mut summary = None;
+    for _ in 0..runs.max(1) {
+        let mut tx = db.system_tx(SystemScope::TierJob).await?;
+        let t = Instant::now();
+        let s = recompute_tenant(&mut tx, tenant, OffsetDateTime::now_utc()).await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        tx.rollback().await?;
+        summary = Some(s);
+    }
+    let s = summary.unwrap_or_default();
+    let (min, max) = min_max(&times);
+    println!(
+        "recompute_all_written: runs={} median_ms={:.0} min_ms={min:.0} max_ms={max:.0} \
+         creators={} rows_written={} history_rows={}",
+        times.len(),
+        median(times),
+        s.creators,
+        s.written,
+        s.changed_tier
+    );
+
+    // Committed once, then again with nothing changed.
+    let history = "SELECT count(*) FROM creator_tier_history";
+    let mut added_last = 0;
+    for round in ["first_commit", "nothing_changed"] {
+        let before = count(history).await?;
+        let mut tx = db.system_tx(SystemScope::TierJob).await?;
+        let t = Instant::now();
+        let s = recompute_tenant(&mut tx, tenant, OffsetDateTime::now_utc()).await?;
+        tx.commit().await?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let added = count(history).await? - before;
+        println!(
+            "recompute_{round}: ms={ms:.0} (with commit) rows_written={} history_rows_added={added}",
+            s.written
+        );
+        added_last = added;
+    }
+    let tiers: Vec<(Option<String>, i64)> =
+        sqlx::query_as("SELECT tier::text, count(*) FROM creator_tiers GROUP BY 1 ORDER BY 1")
+            .fetch_all(&mut conn)
+            .await?;
+    let shown: Vec<String> = tiers
+        .iter()
+        .map(|(t, n)| format!("{}={n}", t.as_deref().unwrap_or("none")))
+        .collect();
+    println!("tiers_after: {}", shown.join(" "));
+    db.close().await;
+    if added_last != 0 {
+        bail!("a pass with nothing changed added {added_last} history rows");
+    }
+    Ok(())
+}
+
+/// A demo person acting in a tenant (owner, operator, or the assigned account manager).
+async fn actor_for(db: &sextant::db::Db, email: &str, slug: &str) -> Result<sextant::auth::Actor> {
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")
+        .bind(email)
+        .fetch_one(db.pool())
+        .await
+        .with_context(|| format!("user {email}"))?;
+    let user = sextant::auth::repo::find_active_by_id(db.pool(), id)
+        .await?
+        .with_context(|| format!("active user {email}"))?;
+    let found = sextant::tenants::repo::tenant_access(db.pool(), slug, id)
+        .await?
+        .with_context(|| format!("{email} in {slug}"))?;
+    let access = match (user.platform_role, found.member_role) {
+        (Some(sextant::auth::PlatformRole::AccountManager), _) if found.assigned => {
+            sextant::tenants::Access::AccountManager
+        }
+        (None, Some(role)) => role.access(),
+        _ => bail!("{email} has no access to {slug}"),
+    };
+    Ok(sextant::auth::Actor::in_tenant(&user, found.tenant, access))
+}
+
+async fn rating_page(url: &str, runs: usize) -> Result<()> {
+    use sextant::ratings::actions::{
+        AssignRaters, OpenRating, SubmitScorecard, assign_raters, open_rating, submit_scorecard,
+    };
+    use sextant::ratings::domain::{Kind, default_template};
+
+    sextant::db::migrate(url).await?;
+    let db = sextant::db::Db::connect(url, 20).await?;
+    let passwords = sextant::auth::password::PasswordService::fast_for_tests()?;
+    sextant::seed::seed_demo_with(&db, &passwords, sextant::seed::DemoSize::PEOPLE).await?;
+    let mut conn = PgConnection::connect(url).await.context("bench database")?;
+    let fill = Instant::now();
+    let campaign = fill_campaign(
+        &mut conn,
+        &CampaignFill {
+            collaborations: 1,
+            posts: 3,
+            days: 90,
+            orders: 500,
+            other_orders: 0,
+        },
+    )
+    .await?;
+    let collab: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM collaborations WHERE campaign_id = $1")
+            .bind(campaign)
+            .fetch_one(&mut conn)
+            .await?;
+    let counts: (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM posts WHERE collaboration_id = $1), \
+                (SELECT count(*) FROM metric_snapshots s JOIN posts p ON p.id = s.post_id \
+                  WHERE p.collaboration_id = $1), \
+                (SELECT count(*) FROM order_attributions WHERE collaboration_id = $1)",
+    )
+    .bind(collab)
+    .fetch_one(&mut conn)
+    .await?;
+    let filled = fill.elapsed().as_secs_f64();
+
+    // The rating, through the real actions: opened by the owner (inputs frozen from the posts and
+    // orders), three raters asked, two scorecards in (the second completes it).
+    let owner = actor_for(&db, "owner@lumi-home.example", "lumi").await?;
+    let operator = actor_for(&db, "operator@lumi-home.example", "lumi").await?;
+    let tenant = owner.tenant_id()?;
+    let mut tx = db.tenant_tx(tenant, owner.user_id).await?;
+    let eligible = sextant::ratings::repo::eligible_raters(&mut tx, tenant).await?;
+    let third = eligible
+        .iter()
+        .map(|e| e.user_id)
+        .find(|u| Some(*u) != owner.user_id && Some(*u) != operator.user_id)
+        .context("the demo tenant has a third person who may rate")?;
+    let t = Instant::now();
+    open_rating(
+        &mut tx,
+        &owner,
+        OpenRating {
+            collaboration_id: collab,
+            override_reason: String::new(),
+            now: time::OffsetDateTime::now_utc(),
+        },
+    )
+    .await?;
+    let open_ms = t.elapsed().as_secs_f64() * 1000.0;
+    assign_raters(
+        &mut tx,
+        &owner,
+        AssignRaters {
+            collaboration_id: collab,
+            user_ids: [owner.user_id, operator.user_id, Some(third)]
+                .into_iter()
+                .flatten()
+                .collect(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    for (actor, level) in [(&operator, "3"), (&owner, "4")] {
+        let levels = default_template()
+            .into_iter()
+            .filter(|d| d.kind == Kind::Subjective)
+            .map(|d| (d.code, level.to_string()))
+            .collect();
+        let mut tx = db.tenant_tx(tenant, actor.user_id).await?;
+        submit_scorecard(
+            &mut tx,
+            actor,
+            SubmitScorecard {
+                collaboration_id: collab,
+                levels,
+                justification: String::new(),
+                comment: "Bench: clear hook, product shown late.".into(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    conn.execute("VACUUM ANALYZE").await?;
+
+    let page = PageClient::new(url, &db, passwords).await?;
+    let path = format!("/t/lumi/collaborations/{collab}/rating");
+    let (times, bytes) = page.time(&path, runs).await?;
+    let (min, max) = min_max(&times);
+    println!(
+        "rating_page: posts={} snapshots={} orders_attributed={} raters=3 submitted=2 fill_s={filled:.1} open_rating_ms={open_ms:.1} runs={}",
+        counts.0,
+        counts.1,
+        counts.2,
+        times.len()
+    );
+    println!(
+        "rating_page_median_ms={:.1} min_ms={min:.1} max_ms={max:.1} page_bytes={bytes}",
+        median(times)
+    );
+    db.close().await;
+    page.finish();
     Ok(())
 }
 

@@ -62,7 +62,10 @@ pub async fn aggregate(
         )
         SELECT creator_id AS "creator_id!",
                count(*) AS "rated!",
-               sum(w * score) / nullif(sum(w), 0) AS score,
+               -- Rounded to 1e-9: a float quotient such as 60 × w / w may come out as
+               -- 59.99999999999999 on one day and 60.00000000000001 the next, and flip a tier
+               -- at its line.
+               round((sum(w * score) / nullif(sum(w), 0))::numeric, 9)::float8 AS score,
                bool_or(breached) AS "breached!",
                coalesce(bool_or(d14_final_at > $3), false) AS "d14_pending!",
                (array_agg(score ORDER BY age_from DESC, completed_at DESC NULLS LAST))[1] AS latest_score,
