@@ -1109,6 +1109,32 @@ async fn tiers(url: &str, creators: usize, ratings: usize, runs: usize) -> Resul
         );
         added_last = added;
     }
+    // Where a pass's reads go (after the commit: every creator has a stored row); the rest of a
+    // pass is the decision in Rust and the writes.
+    {
+        use sextant::tiers::repo;
+        let mut tx = db.system_tx(SystemScope::TierJob).await?;
+        let now = OffsetDateTime::now_utc();
+        let mut parts = Vec::new();
+        let t = Instant::now();
+        repo::aggregate(&mut tx, Some(tenant), None, now).await?;
+        parts.push(("aggregate", t.elapsed()));
+        let t = Instant::now();
+        repo::major_events(&mut tx, Some(tenant), None, now).await?;
+        parts.push(("major_events", t.elapsed()));
+        let t = Instant::now();
+        repo::blacklisted(&mut tx, tenant, None).await?;
+        parts.push(("blacklisted", t.elapsed()));
+        let t = Instant::now();
+        repo::tenant_rows(&mut tx, tenant, None).await?;
+        parts.push(("stored_rows", t.elapsed()));
+        tx.rollback().await?;
+        let shown: Vec<String> = parts
+            .iter()
+            .map(|(name, d)| format!("{name}_ms={:.0}", d.as_secs_f64() * 1000.0))
+            .collect();
+        println!("pass reads: {}", shown.join(" "));
+    }
     let tiers: Vec<(Option<String>, i64)> =
         sqlx::query_as("SELECT tier::text, count(*) FROM creator_tiers GROUP BY 1 ORDER BY 1")
             .fetch_all(&mut conn)
