@@ -26,6 +26,7 @@ use super::repo;
 use crate::error::{AppError, AppResult, DomainError};
 use crate::evidence::actions::EvidenceUpload;
 use crate::evidence::form::read_evidence_form;
+use crate::fulfilment::domain::{Kind as EventKind, Severity};
 use crate::state::AppState;
 use crate::tenants::{Access, TenantCtx};
 use crate::web::forms::{Form, FormErrors};
@@ -128,12 +129,9 @@ struct Typed {
     override_reason: String,
 }
 
-/// A fulfilment kind's or severity's label (helper F's catalogue keys), or its code meanwhile.
-fn label_or_code(lang: Lang, prefix: &str, code: Option<&str>) -> String {
-    let code = code.unwrap_or("");
-    let key = format!("{prefix}.{code}");
-    let text = lang.t(&key);
-    if text == key { code.to_string() } else { text }
+/// A stored fulfilment kind's or severity's label (the code itself if it is not one we know).
+fn fulfilment_label(lang: Lang, key: Option<&'static str>, code: Option<&str>) -> String {
+    key.map_or_else(|| code.unwrap_or_default().to_string(), |k| lang.t(k))
 }
 
 fn number(d: Decimal) -> String {
@@ -301,8 +299,22 @@ async fn page(
                     .map(|d| {
                         format!(
                             "{} · {} · −{} {}",
-                            label_or_code(lang, "fulfilment.kind", d["kind"].as_str()),
-                            label_or_code(lang, "fulfilment.severity", d["severity"].as_str()),
+                            fulfilment_label(
+                                lang,
+                                d["kind"]
+                                    .as_str()
+                                    .and_then(EventKind::parse)
+                                    .map(EventKind::label_key),
+                                d["kind"].as_str()
+                            ),
+                            fulfilment_label(
+                                lang,
+                                d["severity"]
+                                    .as_str()
+                                    .and_then(Severity::parse)
+                                    .map(Severity::label_key),
+                                d["severity"].as_str()
+                            ),
                             d["points"].as_str().unwrap_or("0"),
                             d["note"].as_str().unwrap_or("")
                         )
