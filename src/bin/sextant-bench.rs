@@ -263,6 +263,7 @@ async fn matching(url: &str, creators: usize, runs: usize) -> Result<()> {
     conn.execute("ANALYZE creators").await?;
     conn.execute("ANALYZE creator_tiers").await?;
     conn.execute("ANALYZE platform_tiers").await?;
+    conn.execute("ANALYZE blacklist_entries").await?;
     let filled = fill.elapsed().as_secs_f64();
 
     // The ranking runs like the page does: through the app's pool (role sextant_app), inside a
@@ -282,6 +283,7 @@ async fn matching(url: &str, creators: usize, runs: usize) -> Result<()> {
             &cache, &db, &mut tx, tenant, campaign, &ask, &weights, &rates, 50,
         )
         .await?
+        .0
     };
     let load_ms = t.elapsed().as_secs_f64() * 1000.0;
     let projection = cache.at_least(&db, 0).await?;
@@ -291,6 +293,8 @@ async fn matching(url: &str, creators: usize, runs: usize) -> Result<()> {
     let (mut sql_ms, mut rank_ms) = (Vec::new(), Vec::new());
     let mut candidates_n = 0;
     let mut returned = 0;
+    let mut trace = pool::RankTrace::default();
+    let mut traces = Vec::new();
     for _ in 0..runs.max(1) {
         let t = Instant::now();
         let rows: Vec<(uuid::Uuid,)> = sqlx::query_as(
@@ -307,12 +311,14 @@ async fn matching(url: &str, creators: usize, runs: usize) -> Result<()> {
 
         let t = Instant::now();
         let mut tx = db.tenant_tx(tenant, None).await?;
-        let ranked = pool::rank(
+        let (ranked, traced) = pool::rank(
             &cache, &db, &mut tx, tenant, campaign, &ask, &weights, &rates, 50,
         )
         .await?;
+        trace = traced;
         tx.commit().await?;
         rank_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        traces.push(trace);
         if ranked != first {
             bail!("two rankings of the same pool differ");
         }
@@ -322,6 +328,19 @@ async fn matching(url: &str, creators: usize, runs: usize) -> Result<()> {
     println!("candidates_after_sql_filter={candidates_n} returned={returned}");
     println!("bare_sql_filter_median_ms={:.1}", median(sql_ms));
     println!("ranking_top50_median_ms={:.1}", median(rank_ms));
+    let part = |f: fn(&pool::RankTrace) -> std::time::Duration| {
+        median(traces.iter().map(|t| f(t).as_secs_f64() * 1000.0).collect())
+    };
+    println!(
+        "  phases (medians): cache_ms={:.1} offered_ms={:.1} in_memory_ms={:.1} facts_ms={:.1} \
+         exact_ms={:.1} shortlisted={}",
+        part(|t| t.cache),
+        part(|t| t.offered),
+        part(|t| t.in_memory),
+        part(|t| t.facts),
+        part(|t| t.exact),
+        trace.shortlisted
+    );
     println!(
         "first_ranking_with_projection_load_ms={load_ms:.0} projection_rows={projected} projection_heap_mib={projection_mib:.1}"
     );
@@ -1091,6 +1110,7 @@ async fn tiers(url: &str, creators: usize, ratings: usize, runs: usize) -> Resul
         s.written,
         s.changed_tier
     );
+    println!("  last run's phases: {}", phases(&s.timings));
 
     // Committed once, then again with nothing changed.
     let history = "SELECT count(*) FROM creator_tier_history";
@@ -1107,6 +1127,7 @@ async fn tiers(url: &str, creators: usize, ratings: usize, runs: usize) -> Resul
             "recompute_{round}: ms={ms:.0} (with commit) rows_written={} history_rows_added={added}",
             s.written
         );
+        println!("  phases: {}", phases(&s.timings));
         added_last = added;
     }
     // Where a pass's reads go (after the commit: every creator has a stored row); the rest of a
@@ -1149,6 +1170,19 @@ async fn tiers(url: &str, creators: usize, ratings: usize, runs: usize) -> Resul
         bail!("a pass with nothing changed added {added_last} history rows");
     }
     Ok(())
+}
+
+/// A tier pass's phases in milliseconds.
+fn phases(t: &sextant::tiers::actions::PassTimings) -> String {
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    format!(
+        "aggregate_ms={:.0} other_reads_ms={:.0} decide_ms={:.0} upsert_ms={:.0} history_ms={:.0}",
+        ms(t.aggregate),
+        ms(t.other_reads),
+        ms(t.decide),
+        ms(t.upsert),
+        ms(t.history)
+    )
 }
 
 /// A demo person acting in a tenant (owner, operator, or the assigned account manager).

@@ -108,7 +108,8 @@ async fn ranked(
         &rates,
         SHOWN,
     )
-    .await?;
+    .await?
+    .0;
     Ok((row, weights, ranked))
 }
 

@@ -173,7 +173,9 @@ impl From<CreatorFactsRow> for CreatorFacts {
 /// `tenant;` reads the tenant's standing too (`$1` is the tenant): its tier and open low-score
 /// warning, its confirmed blacklist entry, and past violation notes: the creator's own notes or
 /// one of the tenant's counting fulfilment records of kind `compliance_issue` or severity
-/// `severe`. `pool;` reads none of it (the in-memory projection is the platform's; a tenant's
+/// `severe`. Each is a join on an index per creator (a creator has at most one proposed or
+/// confirmed entry: `blacklist_entries_open_key`), so reading a shortlist's few dozen creators
+/// never reads the tenant's whole blacklist or record history. `pool;` reads none of it (the in-memory projection is the platform's; a tenant's
 /// standing reaches it through the overlay).
 macro_rules! creator_facts {
     (tenant; $rest:tt $(, $arg:expr)* $(,)?) => {
@@ -186,18 +188,20 @@ macro_rules! creator_facts {
                c.audience_age AS "audience_age!", c.audience_gender AS "audience_gender!",
                c.audience_countries AS "audience_countries!", c.quote_video, c.quote_live,
                c.quote_currency::text AS "quote_currency?", c.sample_posting_rate,
-               (coalesce(c.violation_notes, '') <> '' OR EXISTS (
-                   SELECT 1 FROM counting_fulfilment_records r
-                    WHERE r.tenant_id = $1 AND r.creator_id = c.id
-                      AND (r.kind = 'compliance_issue' OR r.severity = 'severe')))
+               (coalesce(c.violation_notes, '') <> '' OR f.hit IS NOT NULL)
                  AS "has_violation_notes!",
                c.platform_blacklisted AS "platform_blacklisted!", p.tier::text AS "platform_tier?",
                t.tier::text AS "tenant_tier?", coalesce(t.low_score_warning, false) AS "low_score_warning!",
-               EXISTS (SELECT 1 FROM blacklist_entries b
-                        WHERE b.tenant_id = $1 AND b.creator_id = c.id AND b.status = 'confirmed')
-                 AS "blacklisted_by_tenant!"
+               coalesce(b.status = 'confirmed', false) AS "blacklisted_by_tenant!"
                FROM creators c LEFT JOIN platform_tiers p ON p.creator_id = c.id
-               LEFT JOIN creator_tiers t ON t.tenant_id = $1 AND t.creator_id = c.id "#
+               LEFT JOIN creator_tiers t ON t.tenant_id = $1 AND t.creator_id = c.id
+               LEFT JOIN blacklist_entries b ON b.tenant_id = $1 AND b.creator_id = c.id
+                    AND b.status IN ('proposed', 'confirmed')
+               LEFT JOIN LATERAL (
+                   SELECT true AS hit FROM counting_fulfilment_records r
+                    WHERE r.tenant_id = $1 AND r.creator_id = c.id
+                      AND (r.kind = 'compliance_issue' OR r.severity = 'severe')
+                    LIMIT 1) f ON true "#
                 + $rest
             $(, $arg)*
         )

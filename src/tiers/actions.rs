@@ -11,6 +11,7 @@
 //! a minute (and every creator's once a day).
 
 use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
@@ -64,6 +65,19 @@ pub struct PassSummary {
     pub creators: usize,
     pub written: usize,
     pub changed_tier: usize,
+    /// Where the pass's time went (the tier job logs it; the benchmark prints it).
+    pub timings: PassTimings,
+}
+
+/// The phases of a pass: the reads (the aggregate and the rest), the decision in Rust, the tier
+/// rows' upsert, the history rows' insert.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassTimings {
+    pub aggregate: Duration,
+    pub other_reads: Duration,
+    pub decide: Duration,
+    pub upsert: Duration,
+    pub history: Duration,
 }
 
 fn to_f64(d: Decimal) -> f64 {
@@ -174,12 +188,21 @@ async fn pass(
     cause: &str,
     actor: (Option<Uuid>, &str),
 ) -> DomainResult<PassSummary> {
+    let mut timings = PassTimings::default();
+    let mut clock = Instant::now();
+    let mut lap = move || {
+        let now = Instant::now();
+        let d = now - clock;
+        clock = now;
+        d
+    };
     let th = thresholds(conn, scope).await?;
     let tenant = match scope {
         Scope::Tenant(t) => Some(t),
         Scope::Platform => None,
     };
     let aggregates = repo::aggregate(conn, tenant, only, now).await?;
+    timings.aggregate = lap();
     let majors: HashMap<Uuid, OffsetDateTime> = repo::major_events(conn, tenant, only, now)
         .await?
         .into_iter()
@@ -197,6 +220,7 @@ async fn pass(
     .into_iter()
     .map(|r| (r.creator_id, r))
     .collect();
+    timings.other_reads = lap();
     let aggregates: HashMap<Uuid, Aggregate> =
         aggregates.into_iter().map(|a| (a.creator_id, a)).collect();
 
@@ -230,7 +254,7 @@ async fn pass(
         }
         let from = prev.and_then(|p| p.tier.clone());
         if from != row.tier {
-            history.id.push(Uuid::new_v4());
+            history.id.push(Uuid::now_v7());
             history.creator.push(id);
             history.from.push(from);
             history.to.push(row.tier.clone());
@@ -241,12 +265,14 @@ async fn pass(
     }
     summary.written = columns.creator.len();
     summary.changed_tier = history.id.len();
+    timings.decide = lap();
     if !columns.is_empty() {
         match scope {
             Scope::Tenant(t) => repo::upsert_tenant(conn, t, &columns, now).await?,
             Scope::Platform => repo::upsert_platform(conn, &columns, now).await?,
         }
     }
+    timings.upsert = lap();
     if !history.is_empty() {
         match scope {
             Scope::Tenant(t) => {
@@ -255,6 +281,8 @@ async fn pass(
             Scope::Platform => repo::insert_platform_history(conn, &history, cause, now).await?,
         }
     }
+    timings.history = lap();
+    summary.timings = timings;
     Ok(summary)
 }
 

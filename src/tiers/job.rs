@@ -37,9 +37,13 @@ pub async fn tick(db: &Db, now: OffsetDateTime) -> anyhow::Result<Tick> {
     let daily = repo::claim_day(&mut tx, DAILY, now.date()).await?;
     if daily {
         for tenant in repo::tenant_ids(&mut tx).await? {
-            recompute_tenant(&mut tx, tenant, now).await?;
+            let s = recompute_tenant(&mut tx, tenant, now).await?;
+            tracing::info!(%tenant, creators = s.creators, written = s.written,
+                changed = s.changed_tier, timings = ?s.timings, "tiers: daily pass");
         }
-        recompute_platform(&mut tx, None, now, "daily").await?;
+        let s = recompute_platform(&mut tx, None, now, "daily").await?;
+        tracing::info!(creators = s.creators, written = s.written, changed = s.changed_tier,
+            timings = ?s.timings, "platform tiers: daily pass");
     } else if !marked.is_empty() {
         recompute_platform(&mut tx, Some(&marked), now, "refresh").await?;
     }

@@ -387,7 +387,8 @@ async fn the_fast_path_agrees_with_the_reference_score() {
                 limit,
             )
             .await
-            .unwrap();
+            .unwrap()
+            .0;
             drop(tx);
             let reference = domain::rank(&all, &ask, &weights, &rates, limit);
             assert_eq!(
@@ -610,6 +611,7 @@ async fn the_in_memory_pool_follows_every_change_to_the_creators() {
             )
             .await
             .unwrap()
+            .0
             .into_iter()
             .map(|(id, _)| id)
             .collect::<Vec<_>>()

@@ -131,7 +131,8 @@ async fn ranked(
         limit,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .0;
     let all = repo::all_facts(&mut tx, tenant).await.unwrap();
     assert_eq!(
         fast,

@@ -659,27 +659,67 @@ async fn the_sql_aggregate_agrees_with_the_domain_rules() {
         let creator = fresh_creator(&mut c, tenant, 10 + n).await;
         let count = 1 + (rng.next() * (campaigns.min(5) as f64)) as usize;
         let mut items = Vec::new();
+        // The latest rating's score and ROI ratio (as stored: 6 decimals).
+        let mut latest = (f64::INFINITY, 0.0, 0.0);
         for _ in 0..count {
             let score = (rng.next() * 10_000.0).round() / 100.0;
             let days = rng.next() * 900.0;
-            rate(&mut c, tenant, creator, score, days, rng.next() * 3.0).await;
+            let roi = rng.next() * 3.0;
+            rate(&mut c, tenant, creator, score, days, roi).await;
             items.push((score, days));
+            if days < latest.0 {
+                latest = (days, score, (roi * 1e6).round() / 1e6);
+            }
         }
-        expected.push((creator, domain::tier_score(&items).unwrap(), count));
+        expected.push((
+            creator,
+            domain::tier_score(&items).unwrap(),
+            count,
+            latest.1,
+            latest.2,
+        ));
     }
     let now = OffsetDateTime::now_utc();
     let ids: Vec<Uuid> = expected.iter().map(|e| e.0).collect();
     let got = repo::aggregate(&mut c, Some(tenant), Some(&ids), now)
         .await
         .unwrap();
-    for (creator, score, count) in expected {
+    for (creator, score, count, latest_score, latest_roi) in expected {
         let row = got.iter().find(|r| r.creator_id == creator).unwrap();
         assert_eq!(row.rated, count as i64);
+        assert_eq!(
+            row.latest_score,
+            Some(latest_score),
+            "{creator}: latest score"
+        );
+        assert!(
+            (row.latest_roi.unwrap() - latest_roi).abs() < 1e-9,
+            "{creator}: latest ROI {:?} vs {latest_roi}",
+            row.latest_roi
+        );
+        assert!(!row.breached && !row.d14_pending);
         // The test's ages are measured from its own clock: a second apart at most.
         assert!(
             (row.score.unwrap() - score).abs() < 1e-3,
             "{creator}: sql {:?} vs domain {score}",
             row.score
         );
+    }
+    // The mean does not drift with the clock: a pass a month later reads the same score (the
+    // weights all decay together), so a daily pass with nothing changed rewrites nothing.
+    let later = repo::aggregate(
+        &mut c,
+        Some(tenant),
+        Some(&ids),
+        now + time::Duration::days(30),
+    )
+    .await
+    .unwrap();
+    for row in &got {
+        let again = later
+            .iter()
+            .find(|r| r.creator_id == row.creator_id)
+            .unwrap();
+        assert_eq!(again.score, row.score, "{}", row.creator_id);
     }
 }
