@@ -1,6 +1,7 @@
-//! What needs me now on the tenant's home (issue 14 item 8): ratings due, ratings waiting for my
-//! score, open ratings short of raters, blacklist proposals and low-score warnings — each with the
-//! link to where it is done, by role, and never another tenant's.
+//! What needs me now on the tenant's home: shortlists waiting for the seller, posts overdue,
+//! imports that need attention (issue 13 item 1); ratings due, ratings waiting for my score, open
+//! ratings short of raters, blacklist proposals and low-score warnings (issue 14 item 8) — each
+//! with the link to where it is done, by role, and never another tenant's.
 
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
@@ -237,4 +238,197 @@ async fn another_tenants_home_shows_none_of_it() {
     assert!(html.contains("data-testid=\"needs-warnings-empty\""));
     assert!(html.contains("data-testid=\"needs-lacking-empty\""));
     assert!(html.contains("data-testid=\"needs-mine-empty\""));
+}
+
+/// No collaboration of the tenant has a publishing deadline (tests then set their own).
+pub async fn clear_deadlines(conn: &mut PgConnection, tenant: Uuid) {
+    sqlx::query(
+        "UPDATE contract_versions SET terms = terms - 'publish_deadline' WHERE tenant_id = $1",
+    )
+    .bind(tenant)
+    .execute(conn)
+    .await
+    .unwrap();
+}
+
+/// The demo's shortlist waiting longest for the seller: its campaign and undecided creators.
+pub async fn waiting_shortlist(conn: &mut PgConnection, tenant: Uuid) -> (Uuid, i64) {
+    sqlx::query_as(
+        "SELECT e.campaign_id, count(*) FROM shortlist_entries e
+           JOIN campaigns c ON c.tenant_id = e.tenant_id AND c.id = e.campaign_id
+          WHERE e.tenant_id = $1 AND e.decision IS NULL AND c.state = 'shortlist_sent'
+          GROUP BY e.campaign_id ORDER BY min(e.sent_at) LIMIT 1",
+    )
+    .bind(tenant)
+    .fetch_one(conn)
+    .await
+    .expect("the demo sends lumi a shortlist")
+}
+
+/// A collaboration of lumi's not yet published and without posts, its current terms' publishing
+/// deadline set `days_ago` days before today in the tenant's time zone.
+pub async fn deadline_passed(conn: &mut PgConnection, tenant: Uuid, days_ago: i32) -> Uuid {
+    let id: Uuid = sqlx::query_scalar(
+        "SELECT l.id FROM collaborations l WHERE l.tenant_id = $1
+            AND l.state IN ('accepted', 'sample_shipped', 'sample_delivered', 'in_review')
+            AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.tenant_id = l.tenant_id
+                                                   AND p.collaboration_id = l.id)
+          ORDER BY l.created_at, l.id LIMIT 1",
+    )
+    .bind(tenant)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("a demo collaboration before publishing");
+    sqlx::query(
+        "UPDATE contract_versions v
+            SET terms = jsonb_set(v.terms, '{publish_deadline}',
+                  to_jsonb(((now() AT TIME ZONE t.time_zone)::date - $3)::text))
+           FROM collaborations l, tenants t
+          WHERE l.tenant_id = $1 AND l.id = $2 AND t.id = l.tenant_id
+            AND v.tenant_id = l.tenant_id AND v.collaboration_id = l.id
+            AND v.version = l.current_version",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(days_ago)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn the_seller_sees_shortlists_to_decide_overdue_posts_and_imports_that_need_them() {
+    let app = TestApp::with_demo_campaigns().await;
+    let tenant = app.tenant_id("lumi").await;
+    let mut conn = app.owner_conn().await;
+    // Only what this test puts in place is overdue.
+    clear_deadlines(&mut conn, tenant).await;
+    let overdue = deadline_passed(&mut conn, tenant, 3).await;
+    let (campaign, waiting) = waiting_shortlist(&mut conn, tenant).await;
+    let validated: Uuid = sqlx::query_scalar(
+        "UPDATE order_imports SET state = 'validated'
+          WHERE (tenant_id, id) = (SELECT tenant_id, id FROM order_imports
+                                    WHERE tenant_id = $1 AND state = 'imported'
+                                    ORDER BY created_at LIMIT 1)
+          RETURNING id",
+    )
+    .bind(tenant)
+    .fetch_one(&mut conn)
+    .await
+    .expect("the demo imports lumi's orders");
+    let unattributed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM orders_current WHERE tenant_id = $1 AND collaboration_id IS NULL",
+    )
+    .bind(tenant)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+
+    let client = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let html = app.get_ok(&client, "/t/lumi/").await;
+
+    let shortlists = section(&html, "needs-shortlists");
+    assert_eq!(
+        shortlists.matches("data-testid=\"need-shortlist\"").count(),
+        1,
+        "{shortlists}"
+    );
+    let link = format!("/t/lumi/campaigns/{campaign}/shortlist");
+    assert!(
+        shortlists.contains(&format!("href=\"{link}\"")),
+        "{shortlists}"
+    );
+    assert!(
+        shortlists.contains(&format!(
+            "待决定 <span class=\"num\">{waiting}</span> 位达人"
+        )),
+        "{shortlists}"
+    );
+    // The link leads to the shortlist the seller decides on.
+    let page = app.get_ok(&client, &link).await;
+    assert!(page.contains("推荐名单"), "{page}");
+
+    let posts = section(&html, "needs-overdue");
+    assert_eq!(
+        posts.matches("data-testid=\"need-overdue\"").count(),
+        1,
+        "{posts}"
+    );
+    let link = format!("/t/lumi/collaborations/{overdue}");
+    assert!(posts.contains(&format!("href=\"{link}\"")), "{posts}");
+    assert!(
+        posts.contains("已逾期 <span class=\"num\">3</span> 天"),
+        "{posts}"
+    );
+    app.get_ok(&client, &link).await;
+
+    let imports = section(&html, "needs-imports");
+    let link = format!("/t/lumi/orders/imports/{validated}");
+    assert!(imports.contains(&format!("href=\"{link}\"")), "{imports}");
+    assert!(imports.contains("已校验——请确认导入或取消"), "{imports}");
+    app.get_ok(&client, &link).await;
+    if unattributed > 0 {
+        assert!(
+            imports.contains(&format!(
+                "href=\"/t/lumi/orders/unattributed\"><span class=\"num\">{unattributed}</span>"
+            )),
+            "{imports}"
+        );
+    } else {
+        assert!(!imports.contains("need-unattributed"));
+    }
+
+    // In English too.
+    let html = app.get_ok_in(&client, "/t/lumi/", "en").await;
+    assert!(html.contains("Shortlists waiting for your decision"));
+    assert!(section(&html, "needs-overdue").contains("Overdue by <span class=\"num\">3</span>"));
+
+    // Another tenant's home shows none of it.
+    let other = app.login(OWNER_NORDPEAK.0, OWNER_NORDPEAK.1).await;
+    let html = app.get_ok(&other, "/t/nordpeak/").await;
+    for id in [campaign, overdue, validated] {
+        assert!(!html.contains(&id.to_string()));
+    }
+}
+
+#[tokio::test]
+async fn a_post_is_overdue_only_after_its_deadline_day_and_only_until_something_is_published() {
+    let app = TestApp::with_demo_campaigns().await;
+    let tenant = app.tenant_id("lumi").await;
+    let mut conn = app.owner_conn().await;
+    clear_deadlines(&mut conn, tenant).await;
+    // Due today (in the tenant's time zone): not overdue yet.
+    let due_today = deadline_passed(&mut conn, tenant, 0).await;
+    let client = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let html = app.get_ok(&client, "/t/lumi/").await;
+    assert!(
+        html.contains("data-testid=\"needs-overdue-empty\""),
+        "{html}"
+    );
+    // A day later it is.
+    deadline_passed(&mut conn, tenant, 1).await;
+    let html = app.get_ok(&client, "/t/lumi/").await;
+    let posts = section(&html, "needs-overdue");
+    assert!(posts.contains(&due_today.to_string()), "{posts}");
+    assert!(
+        posts.contains("已逾期 <span class=\"num\">1</span> 天"),
+        "{posts}"
+    );
+    // Once a post is in, it leaves the list.
+    sqlx::query(
+        "INSERT INTO posts (tenant_id, id, collaboration_id, url, published_at)
+         VALUES ($1, $2, $3, 'https://www.tiktok.com/@x/video/7', now())",
+    )
+    .bind(tenant)
+    .bind(Uuid::now_v7())
+    .bind(due_today)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let html = app.get_ok(&client, "/t/lumi/").await;
+    assert!(
+        html.contains("data-testid=\"needs-overdue-empty\""),
+        "{html}"
+    );
 }

@@ -14,6 +14,7 @@ mod architecture;
 mod auth;
 mod browser;
 mod browser_dashboard;
+mod browser_home;
 mod browser_ratings;
 mod campaigns;
 mod consistency;

@@ -189,6 +189,47 @@ async fn the_job_moves_a_final_collaboration_to_evaluating_and_opens_its_rating_
     assert_eq!(count(&f.app, ratings, f.collab).await, 1);
 }
 
+/// SPEC §2 (issue 13 item 3): running → evaluating by the job only when every collaboration is
+/// published or ended — one still unpublished keeps the campaign running.
+#[tokio::test]
+async fn a_campaign_moves_to_evaluating_only_when_no_collaboration_is_left_unpublished() {
+    let f = fixture().await;
+    let mut c = f.app.owner_conn().await;
+    let sibling: Uuid = sqlx::query_scalar(
+        "UPDATE collaborations SET state = 'accepted'
+          WHERE id = (SELECT id FROM collaborations WHERE campaign_id = $1 AND id <> $2
+                       ORDER BY id LIMIT 1)
+          RETURNING id",
+    )
+    .bind(f.campaign)
+    .bind(f.collab)
+    .fetch_one(&mut c)
+    .await
+    .expect("a second collaboration in the campaign");
+    let now = OffsetDateTime::now_utc();
+    jobs::tick(&f.app.db, now).await.unwrap();
+    // Its own collaboration moved on; the campaign waits for the unpublished one.
+    assert_eq!(
+        state_of(&f.app, "collaborations", f.collab).await,
+        "evaluating"
+    );
+    assert_eq!(state_of(&f.app, "campaigns", f.campaign).await, "running");
+    let again = jobs::tick(&f.app.db, now).await.unwrap();
+    assert_eq!(again.campaigns_evaluating, 0, "{again:?}");
+    // Published: now every collaboration is published or ended.
+    sqlx::query("UPDATE collaborations SET state = 'published' WHERE id = $1")
+        .bind(sibling)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let moved = jobs::tick(&f.app.db, now).await.unwrap();
+    assert_eq!(moved.campaigns_evaluating, 1, "{moved:?}");
+    assert_eq!(
+        state_of(&f.app, "campaigns", f.campaign).await,
+        "evaluating"
+    );
+}
+
 #[tokio::test]
 async fn rating_before_the_window_is_final_needs_the_owners_override_with_a_reason() {
     let f = fixture().await;

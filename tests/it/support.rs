@@ -282,6 +282,18 @@ impl TestApp {
         res.text().await.unwrap()
     }
 
+    /// `get_ok` with the browser asking for `lang` (Accept-Language).
+    pub async fn get_ok_in(&self, client: &reqwest::Client, path: &str, lang: &str) -> String {
+        let res = client
+            .get(self.url(path))
+            .header("Accept-Language", lang)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "GET {path} ({lang})");
+        res.text().await.unwrap()
+    }
+
     pub async fn status_of(&self, client: &reqwest::Client, path: &str) -> reqwest::StatusCode {
         client.get(self.url(path)).send().await.unwrap().status()
     }

@@ -1,7 +1,9 @@
-//! "What needs me now" on the tenant's home (issue 14 item 8): ratings due with the days until
-//! the evaluation window is final, ratings waiting for the signed-in person's score, open
-//! ratings short of raters, blacklist proposals waiting for the owner and open low-score
-//! warnings. Each item says where it is done.
+//! "What needs me now" on the tenant's home: shortlists waiting for the seller's decision, posts
+//! overdue against their deadlines, order imports that need attention and orders nobody is
+//! credited with (issue 13 item 1); ratings due with the days until the evaluation window is
+//! final, ratings waiting for the signed-in person's score, open ratings short of raters,
+//! blacklist proposals waiting for the owner and open low-score warnings (issue 14 item 8).
+//! Each item links to where it is done.
 
 pub mod repo;
 
@@ -10,13 +12,18 @@ use time::OffsetDateTime;
 
 use super::Access;
 use crate::kernel::tier::{Tier, TierBadge};
+use crate::tracking::order_imports::repo::{self as imports_repo, ImportRow};
 use crate::tracking::windows::Window;
-use repo::{CreatorItem, DueRating, OpenRating};
+use repo::{CreatorItem, DueRating, OpenRating, OverduePost, WaitingShortlist};
 
 /// How many items each list shows at most (the oldest first).
 const LIMIT: i64 = 20;
 /// Raters a rating asks for (SPEC §7: two blind raters).
 const RATERS_WANTED: i64 = 2;
+/// A failed import stays on the home this long (it is still on the imports page after).
+const FAILED_IMPORT_DAYS: i64 = 30;
+/// Unattributed order lines are counted up to this many ("more than" past it).
+const UNATTRIBUTED_CAP: i64 = 999;
 
 /// Where a due rating stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,8 +88,18 @@ fn with_badges(rows: Vec<CreatorItem>) -> Vec<CreatorNeed> {
         .collect()
 }
 
+/// How many order lines nobody is credited with, counted up to a cap.
+pub struct Unattributed {
+    pub count: i64,
+    pub more: bool,
+}
+
 /// Everything the home page lists for one person.
 pub struct Needs {
+    pub shortlists: Vec<WaitingShortlist>,
+    pub overdue: Vec<OverduePost>,
+    pub imports: Vec<ImportRow>,
+    pub unattributed: Unattributed,
     pub due: Vec<DueItem>,
     /// None when the person does not rate (a viewer).
     pub mine: Option<Vec<OpenRating>>,
@@ -100,6 +117,19 @@ impl Needs {
         access: Access,
         now: OffsetDateTime,
     ) -> Result<Needs, sqlx::Error> {
+        let shortlists = repo::shortlists_waiting(conn, tenant, LIMIT).await?;
+        let overdue = repo::posts_overdue(conn, tenant, now, LIMIT).await?;
+        let imports = imports_repo::needing_attention(
+            conn,
+            now - time::Duration::days(FAILED_IMPORT_DAYS),
+            LIMIT,
+        )
+        .await?;
+        let n = imports_repo::unattributed_count(conn, tenant, UNATTRIBUTED_CAP).await?;
+        let unattributed = Unattributed {
+            count: n.min(UNATTRIBUTED_CAP),
+            more: n > UNATTRIBUTED_CAP,
+        };
         let due = repo::ratings_due(conn, tenant, LIMIT)
             .await?
             .into_iter()
@@ -121,6 +151,10 @@ impl Needs {
         let proposals = with_badges(repo::blacklist_proposals(conn, tenant, LIMIT).await?);
         let warnings = with_badges(repo::low_score_warnings(conn, tenant, LIMIT).await?);
         Ok(Needs {
+            shortlists,
+            overdue,
+            imports,
+            unattributed,
             due,
             mine,
             lacking,

@@ -1,11 +1,92 @@
-//! SQL of the tenant home's "what needs me now" lists (issue 14 item 8): collaborations whose
-//! rating is due, ratings waiting for a rater, ratings short of raters, blacklist proposals and
-//! low-score warnings. Read straight from the rating and tier tables; nothing here writes.
+//! SQL of the tenant home's "what needs me now" lists: shortlists waiting for the seller's
+//! decision, posts overdue against their deadlines, order imports that need attention (issue 13
+//! item 1), collaborations whose rating is due, ratings waiting for a rater, ratings short of
+//! raters, blacklist proposals and low-score warnings (issue 14 item 8). Nothing here writes.
 
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
+
+/// A campaign whose shortlist has creators the seller has not decided on yet.
+#[derive(Debug, Clone)]
+pub struct WaitingShortlist {
+    pub campaign_id: Uuid,
+    pub campaign_title: String,
+    pub waiting: i64,
+    pub sent_at: OffsetDateTime,
+}
+
+/// Shortlists sent to the seller with undecided creators, the longest waiting first.
+pub async fn shortlists_waiting(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    limit: i64,
+) -> Result<Vec<WaitingShortlist>, sqlx::Error> {
+    sqlx::query_as!(
+        WaitingShortlist,
+        r#"SELECT c.id AS campaign_id, c.title AS campaign_title, count(*) AS "waiting!",
+                  min(e.sent_at) AS "sent_at!"
+             FROM shortlist_entries e
+             JOIN campaigns c ON c.tenant_id = e.tenant_id AND c.id = e.campaign_id
+            WHERE e.tenant_id = $1 AND e.decision IS NULL AND c.state = 'shortlist_sent'
+            GROUP BY c.id, c.title
+            ORDER BY 4, c.id
+            LIMIT $2"#,
+        tenant,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A collaboration past its publishing deadline with nothing published.
+#[derive(Debug, Clone)]
+pub struct OverduePost {
+    pub collaboration_id: Uuid,
+    pub creator_handle: String,
+    pub campaign_title: String,
+    pub deadline: Date,
+    /// Whole days since the deadline, in the tenant's time zone (at least 1).
+    pub days_overdue: i32,
+}
+
+/// Collaborations not yet published (accepted up to content review) whose current terms'
+/// publishing deadline is before today in the tenant's time zone and that have no post, the
+/// most overdue first.
+pub async fn posts_overdue(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    now: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<OverduePost>, sqlx::Error> {
+    sqlx::query_as!(
+        OverduePost,
+        r#"SELECT l.id AS collaboration_id, cr.handle AS creator_handle, c.title AS campaign_title,
+                  d.deadline AS "deadline!", (d.today - d.deadline) AS "days_overdue!"
+             FROM collaborations l
+             JOIN tenants t ON t.id = l.tenant_id
+             JOIN creators cr ON cr.id = l.creator_id
+             JOIN campaigns c ON c.tenant_id = l.tenant_id AND c.id = l.campaign_id
+             JOIN contract_versions v ON v.tenant_id = l.tenant_id
+                  AND v.collaboration_id = l.id AND v.version = l.current_version
+             CROSS JOIN LATERAL (
+                 SELECT nullif(v.terms->>'publish_deadline', '')::date AS deadline,
+                        ($2::timestamptz AT TIME ZONE t.time_zone)::date AS today) d
+            WHERE l.tenant_id = $1
+              AND l.state IN ('accepted', 'sample_shipped', 'sample_delivered', 'in_review')
+              AND d.deadline < d.today
+              AND NOT EXISTS (SELECT 1 FROM posts p
+                               WHERE p.tenant_id = l.tenant_id AND p.collaboration_id = l.id)
+            ORDER BY d.deadline, l.id
+            LIMIT $3"#,
+        tenant,
+        now,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
 
 /// A collaboration past publishing that has no rating yet.
 #[derive(Debug, Clone)]

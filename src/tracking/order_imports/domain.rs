@@ -85,6 +85,10 @@ impl ImportState {
     }
 
     /// A job is working on it (the page polls its progress).
+    pub fn is_failed(self) -> bool {
+        self == ImportState::Failed
+    }
+
     pub fn is_running(self) -> bool {
         matches!(
             self,

@@ -87,6 +87,23 @@ pub async fn recent_imports(conn: &mut PgConnection) -> sqlx::Result<Vec<ImportR
         .await
 }
 
+/// Imports that wait on a person, oldest first: validated but neither imported nor cancelled,
+/// or failed since `failed_since` (the tenant's transaction scopes them).
+pub async fn needing_attention(
+    conn: &mut PgConnection,
+    failed_since: OffsetDateTime,
+    limit: i64,
+) -> sqlx::Result<Vec<ImportRow>> {
+    import_rows!(
+        "WHERE i.state = 'validated' OR (i.state = 'failed' AND i.updated_at >= $1) \
+         ORDER BY i.created_at, i.id LIMIT $2",
+        failed_since,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
 pub async fn import(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<ImportRow>> {
     import_rows!("WHERE i.id = $1", id)
         .fetch_optional(conn)
