@@ -66,6 +66,11 @@ async fn all_tenants(
 #[template(path = "admin/index.html")]
 struct AdminPage {
     layout: Layout,
+    /// What needs an admin now: sellers waiting for approval, account managers with no
+    /// tenant, creator pool imports waiting to be confirmed.
+    pending: Vec<TenantSummary>,
+    unassigned: Vec<repo::StaffMember>,
+    pool_imports: Vec<crate::creators::repo::ImportRow>,
     tenants: Vec<TenantSummary>,
     staff: Vec<repo::StaffMember>,
 }
@@ -80,11 +85,23 @@ pub async fn admin_console(
     let tenants = all_tenants(&state, &user, "admin_console").await?;
     let mut tx = state.db.system_tx(SystemScope::Auth).await?;
     let staff = repo::all_staff(&mut tx).await?;
+    let unassigned = repo::unassigned_account_managers(&mut tx).await?;
     tx.commit().await?;
+    let mut tx = state.db.system_tx(SystemScope::CreatorPool).await?;
+    let pool_imports = crate::creators::repo::imports_awaiting_confirmation(&mut tx).await?;
+    tx.commit().await?;
+    let pending = tenants
+        .iter()
+        .filter(|t| t.status.is_pending())
+        .cloned()
+        .collect();
     let layout =
         Layout::for_user(&state, &session, lang, &user, None, "admin.title", "/admin").await?;
     render(&AdminPage {
         layout,
+        pending,
+        unassigned,
+        pool_imports,
         tenants,
         staff,
     })

@@ -10,6 +10,7 @@ use crate::tenants::domain::TenantStatus;
 use crate::web::fmt;
 
 /// One tenant on the admin console and the finance home.
+#[derive(Clone)]
 pub struct TenantSummary {
     pub id: Uuid,
     pub slug: String,
@@ -115,6 +116,23 @@ pub async fn all_staff(conn: &mut PgConnection) -> Result<Vec<StaffMember>, sqlx
         r#"SELECT id, display_name, email, platform_role AS "platform_role!: PlatformRole", active,
          has_password AS "has_password!"
          FROM users WHERE platform_role IS NOT NULL ORDER BY active DESC, platform_role, display_name"#,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Active account managers assigned to no tenant (the admin console's home).
+pub async fn unassigned_account_managers(
+    conn: &mut PgConnection,
+) -> Result<Vec<StaffMember>, sqlx::Error> {
+    sqlx::query_as!(
+        StaffMember,
+        r#"SELECT id, display_name, email, platform_role AS "platform_role!: PlatformRole", active,
+         has_password AS "has_password!"
+         FROM users u
+         WHERE platform_role = 'account_manager' AND active
+           AND NOT EXISTS (SELECT 1 FROM am_assignments a WHERE a.user_id = u.id)
+         ORDER BY display_name, id"#,
     )
     .fetch_all(conn)
     .await

@@ -318,14 +318,31 @@ pub struct ImportRow {
     pub uploader: String,
 }
 
+/// The 20 latest creator pool imports, newest first.
 pub async fn recent_imports(conn: &mut PgConnection) -> Result<Vec<ImportRow>, sqlx::Error> {
+    latest_imports(conn, false).await
+}
+
+/// The latest creator pool imports checked and waiting for a person to confirm or cancel.
+pub async fn imports_awaiting_confirmation(
+    conn: &mut PgConnection,
+) -> Result<Vec<ImportRow>, sqlx::Error> {
+    latest_imports(conn, true).await
+}
+
+async fn latest_imports(
+    conn: &mut PgConnection,
+    validated_only: bool,
+) -> Result<Vec<ImportRow>, sqlx::Error> {
     sqlx::query_as!(
         ImportRow,
         r#"SELECT i.id, i.filename, i.encoding, i.total_rows, i.good_rows, i.error_rows, i.errors,
              i.status AS "status: ImportStatus", i.created, i.updated, i.created_at,
              u.email AS uploader
            FROM creator_imports i JOIN users u ON u.id = i.uploaded_by
-           ORDER BY i.created_at DESC LIMIT 20"#
+           WHERE NOT $1 OR i.status = 'validated'
+           ORDER BY i.created_at DESC LIMIT 20"#,
+        validated_only
     )
     .fetch_all(conn)
     .await

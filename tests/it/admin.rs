@@ -415,3 +415,114 @@ async fn only_admins_open_the_admin_console() {
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{email}");
     }
 }
+
+/// The admin console's home says what needs an admin now (issue 13 item 1): sellers waiting
+/// for approval, account managers with no seller, creator pool imports waiting to be confirmed —
+/// each linked to where it is done, and each leaving the list once done (the demo's own pending
+/// sellers may stay).
+#[tokio::test]
+async fn the_admin_home_lists_pending_sellers_unassigned_account_managers_and_pool_imports() {
+    let app = TestApp::with_demo().await;
+    let admin = app.login(ADMIN.0, ADMIN.1).await;
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/staff",
+            &[
+                ("name", "孙小美 Sun"),
+                ("email", "sun@sextant.example"),
+                ("role", "account_manager"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let sun = app.user_id("sun@sextant.example").await;
+    let admin_id = app.user_id(ADMIN.0).await;
+    let pending = uuid::Uuid::now_v7();
+    let import = uuid::Uuid::now_v7();
+    let mut c = app.owner_conn().await;
+    sqlx::query(
+        "INSERT INTO tenants (id, slug, display_name, status) \
+         VALUES ($1, 'waiting-co', '等审核 Waiting Co', 'pending')",
+    )
+    .bind(pending)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO creator_imports (id, uploaded_by, filename, encoding, content, total_rows, \
+         good_rows, error_rows) VALUES ($1, $2, 'pool-december.csv', 'utf-8', '\\x', 12, 11, 1)",
+    )
+    .bind(import)
+    .bind(admin_id)
+    .execute(&mut c)
+    .await
+    .unwrap();
+
+    let html = app.get_ok(&admin, "/admin").await;
+    let section = |id: &str| {
+        let marker = format!("data-testid=\"{id}\"");
+        let start = html.find(&marker).unwrap_or_else(|| panic!("no {id}"));
+        let end = html[start..]
+            .find("</ul>")
+            .map_or(html.len(), |e| start + e);
+        html[start..end].to_string()
+    };
+    let tenants = section("needs-pending");
+    assert!(
+        tenants.contains(&format!("href=\"/admin/tenants/{pending}\"")),
+        "{tenants}"
+    );
+    assert!(!tenants.contains("lumi"), "only sellers waiting: {tenants}");
+    let staff = section("needs-unassigned");
+    assert!(
+        staff.contains(&format!("href=\"/admin/staff/{sun}\"")),
+        "{staff}"
+    );
+    assert!(
+        !staff.contains("am@sextant.example"),
+        "the demo AM has sellers: {staff}"
+    );
+    let imports = section("needs-pool-imports");
+    assert!(
+        imports.contains(&format!("href=\"/admin/creators/import/{import}\"")),
+        "{imports}"
+    );
+    assert!(imports.contains("<span class=\"num\">11</span>/<span class=\"num\">12</span>"));
+    for link in [
+        format!("/admin/tenants/{pending}"),
+        format!("/admin/staff/{sun}"),
+        format!("/admin/creators/import/{import}"),
+    ] {
+        app.get_ok(&admin, &link).await;
+    }
+
+    // Done: approved, assigned, cancelled — the lists are empty.
+    for sql in [
+        "UPDATE tenants SET status = 'active' WHERE id = $1",
+        "UPDATE creator_imports SET status = 'cancelled' WHERE id = $1",
+    ] {
+        let id = if sql.contains("tenants") {
+            pending
+        } else {
+            import
+        };
+        sqlx::query(sql).bind(id).execute(&mut c).await.unwrap();
+    }
+    let lumi = app.tenant_id("lumi").await;
+    sqlx::query("INSERT INTO am_assignments (tenant_id, user_id) VALUES ($1, $2)")
+        .bind(lumi)
+        .bind(sun)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let html = app.get_ok(&admin, "/admin").await;
+    let needs = &html[..html.find("</section>").expect("the needs section")];
+    for id in [pending, sun, import] {
+        assert!(!needs.contains(&id.to_string()), "{id} still listed");
+    }
+
+    // Only admins see the console.
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    assert_ne!(app.status_of(&am, "/admin").await, StatusCode::OK);
+}
