@@ -266,7 +266,8 @@ pub async fn waiting_shortlist(conn: &mut PgConnection, tenant: Uuid) -> (Uuid, 
 }
 
 /// A collaboration of lumi's not yet published and without posts, its current terms' publishing
-/// deadline set `days_ago` days before today in the tenant's time zone.
+/// deadline set `days_ago` days before today in its shop's time zone (else the tenant's: the
+/// zone a deadline day ends in).
 pub async fn deadline_passed(conn: &mut PgConnection, tenant: Uuid, days_ago: i32) -> Uuid {
     let id: Uuid = sqlx::query_scalar(
         "SELECT l.id FROM collaborations l WHERE l.tenant_id = $1
@@ -282,11 +283,15 @@ pub async fn deadline_passed(conn: &mut PgConnection, tenant: Uuid, days_ago: i3
     sqlx::query(
         "UPDATE contract_versions v
             SET terms = jsonb_set(v.terms, '{publish_deadline}',
-                  to_jsonb(((now() AT TIME ZONE t.time_zone)::date - $3)::text))
-           FROM collaborations l, tenants t
-          WHERE l.tenant_id = $1 AND l.id = $2 AND t.id = l.tenant_id
-            AND v.tenant_id = l.tenant_id AND v.collaboration_id = l.id
-            AND v.version = l.current_version",
+                  to_jsonb(((now() AT TIME ZONE z.zone)::date - $3)::text))
+           FROM (SELECT l.tenant_id, l.id, l.current_version,
+                        coalesce(s.time_zone, t.time_zone) AS zone
+                   FROM collaborations l JOIN tenants t ON t.id = l.tenant_id
+                   JOIN campaigns c ON c.tenant_id = l.tenant_id AND c.id = l.campaign_id
+                   LEFT JOIN shops s ON s.tenant_id = c.tenant_id AND s.id = c.shop_id
+                  WHERE l.tenant_id = $1 AND l.id = $2) z
+          WHERE v.tenant_id = z.tenant_id AND v.collaboration_id = z.id
+            AND v.version = z.current_version",
     )
     .bind(tenant)
     .bind(id)

@@ -13,8 +13,9 @@ use time::OffsetDateTime;
 use super::Access;
 use crate::kernel::tier::{Tier, TierBadge};
 use crate::tracking::order_imports::repo::{self as imports_repo, ImportRow};
+use crate::tracking::posts::domain::{days_late, deadline_end};
 use crate::tracking::windows::Window;
-use repo::{CreatorItem, DueRating, OpenRating, OverduePost, WaitingShortlist};
+use repo::{CreatorItem, DeadlinePending, DueRating, OpenRating, WaitingShortlist};
 
 /// How many items each list shows at most (the oldest first).
 const LIMIT: i64 = 20;
@@ -88,6 +89,31 @@ fn with_badges(rows: Vec<CreatorItem>) -> Vec<CreatorNeed> {
         .collect()
 }
 
+/// A collaboration past its publishing deadline with nothing published.
+pub struct OverduePost {
+    pub row: DeadlinePending,
+    /// Whole days since the deadline day, in its zone (at least 1).
+    pub days_overdue: i64,
+}
+
+/// The collaborations overdue at `now` by the posts' rule: a post is due when the deadline day
+/// ends in the shop's zone (`posts::domain::deadline_end`), the days counted as a post
+/// published now would be late (`days_late`).
+pub fn overdue_at(rows: Vec<DeadlinePending>, now: OffsetDateTime) -> Vec<OverduePost> {
+    rows.into_iter()
+        .filter_map(|row| {
+            let zone =
+                time_tz::timezones::get_by_name(&row.zone).unwrap_or(time_tz::timezones::db::UTC);
+            if now < deadline_end(row.deadline, zone) {
+                return None;
+            }
+            let days_overdue = days_late(now, row.deadline, zone).unwrap_or(1);
+            Some(OverduePost { row, days_overdue })
+        })
+        .take(LIMIT as usize)
+        .collect()
+}
+
 /// How many order lines nobody is credited with, counted up to a cap.
 pub struct Unattributed {
     pub count: i64,
@@ -118,7 +144,11 @@ impl Needs {
         now: OffsetDateTime,
     ) -> Result<Needs, sqlx::Error> {
         let shortlists = repo::shortlists_waiting(conn, tenant, LIMIT).await?;
-        let overdue = repo::posts_overdue(conn, tenant, now, LIMIT).await?;
+        // Every zone's deadline day has ended by UTC's next day: the rule picks among these.
+        let overdue = overdue_at(
+            repo::deadlines_passing(conn, tenant, now.date(), 10 * LIMIT).await?,
+            now,
+        );
         let imports = imports_repo::needing_attention(
             conn,
             now - time::Duration::days(FAILED_IMPORT_DAYS),
@@ -180,6 +210,33 @@ mod tests {
             last_published_at: published,
             evaluation_window: window.into(),
         }
+    }
+
+    fn pending(deadline: time::Date, zone: &str) -> DeadlinePending {
+        DeadlinePending {
+            collaboration_id: Uuid::nil(),
+            creator_handle: "x".into(),
+            campaign_title: "c".into(),
+            deadline,
+            zone: zone.into(),
+        }
+    }
+
+    #[test]
+    fn a_post_is_overdue_once_its_deadline_day_ends_in_the_shops_zone() {
+        use time::macros::date;
+        let rows = || vec![pending(date!(2026 - 11 - 10), "Asia/Shanghai")];
+        // 23:59:59 on the deadline day in Shanghai (UTC+8): not overdue yet.
+        assert!(overdue_at(rows(), datetime!(2026-11-10 15:59:59 UTC)).is_empty());
+        let at_midnight = overdue_at(rows(), datetime!(2026-11-10 16:00 UTC));
+        assert_eq!(at_midnight[0].days_overdue, 1);
+        // 23:00 on the 13th in Shanghai: three days.
+        let later = overdue_at(rows(), datetime!(2026-11-13 15:00 UTC));
+        assert_eq!(later[0].days_overdue, 3);
+        // An unknown zone counts as UTC.
+        let utc = || vec![pending(date!(2026 - 11 - 10), "Not/AZone")];
+        assert!(overdue_at(utc(), datetime!(2026-11-10 23:59 UTC)).is_empty());
+        assert_eq!(overdue_at(utc(), datetime!(2026-11-11 00:00 UTC)).len(), 1);
     }
 
     #[test]

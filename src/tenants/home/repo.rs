@@ -40,48 +40,48 @@ pub async fn shortlists_waiting(
     .await
 }
 
-/// A collaboration past its publishing deadline with nothing published.
+/// A collaboration not yet published, without a post, whose current terms have a publishing
+/// deadline; the zone its deadline day ends in (the shop's, else the tenant's).
 #[derive(Debug, Clone)]
-pub struct OverduePost {
+pub struct DeadlinePending {
     pub collaboration_id: Uuid,
     pub creator_handle: String,
     pub campaign_title: String,
     pub deadline: Date,
-    /// Whole days since the deadline, in the tenant's time zone (at least 1).
-    pub days_overdue: i32,
+    pub zone: String,
 }
 
-/// Collaborations not yet published (accepted up to content review) whose current terms'
-/// publishing deadline is before today in the tenant's time zone and that have no post, the
-/// most overdue first.
-pub async fn posts_overdue(
+/// Collaborations from accepted up to content review with no post and a deadline on or before
+/// `by` (UTC's date: a deadline day ends no earlier than 10:00 UTC that day in any zone; the
+/// caller applies the rule, `posts::domain::deadline_end`), the earliest deadline first.
+pub async fn deadlines_passing(
     conn: &mut PgConnection,
     tenant: Uuid,
-    now: OffsetDateTime,
+    by: Date,
     limit: i64,
-) -> Result<Vec<OverduePost>, sqlx::Error> {
+) -> Result<Vec<DeadlinePending>, sqlx::Error> {
     sqlx::query_as!(
-        OverduePost,
+        DeadlinePending,
         r#"SELECT l.id AS collaboration_id, cr.handle AS creator_handle, c.title AS campaign_title,
-                  d.deadline AS "deadline!", (d.today - d.deadline) AS "days_overdue!"
+                  d.deadline AS "deadline!", coalesce(s.time_zone, t.time_zone) AS "zone!"
              FROM collaborations l
              JOIN tenants t ON t.id = l.tenant_id
              JOIN creators cr ON cr.id = l.creator_id
              JOIN campaigns c ON c.tenant_id = l.tenant_id AND c.id = l.campaign_id
+             LEFT JOIN shops s ON s.tenant_id = c.tenant_id AND s.id = c.shop_id
              JOIN contract_versions v ON v.tenant_id = l.tenant_id
                   AND v.collaboration_id = l.id AND v.version = l.current_version
              CROSS JOIN LATERAL (
-                 SELECT nullif(v.terms->>'publish_deadline', '')::date AS deadline,
-                        ($2::timestamptz AT TIME ZONE t.time_zone)::date AS today) d
+                 SELECT nullif(v.terms->>'publish_deadline', '')::date AS deadline) d
             WHERE l.tenant_id = $1
               AND l.state IN ('accepted', 'sample_shipped', 'sample_delivered', 'in_review')
-              AND d.deadline < d.today
+              AND d.deadline <= $2
               AND NOT EXISTS (SELECT 1 FROM posts p
                                WHERE p.tenant_id = l.tenant_id AND p.collaboration_id = l.id)
             ORDER BY d.deadline, l.id
             LIMIT $3"#,
         tenant,
-        now,
+        by,
         limit
     )
     .fetch_all(conn)
