@@ -526,3 +526,68 @@ async fn the_admin_home_lists_pending_sellers_unassigned_account_managers_and_po
     let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
     assert_ne!(app.status_of(&am, "/admin").await, StatusCode::OK);
 }
+
+/// The account manager's queue collects every kind of item (issue 13 item 1): a request to
+/// start matching, a sample to ship, a post overdue, an import that needs attention — each with
+/// the link to where it is done (sending a shortlist and setting up terms are in
+/// `matching::the_work_queue_lists_what_waits_on_the_account_manager_oldest_first`).
+#[tokio::test]
+async fn the_account_managers_queue_lists_every_kind_of_item_with_its_link() {
+    let app = TestApp::with_demo_campaigns().await;
+    let tenant = app.tenant_id("lumi").await;
+    let mut c = app.owner_conn().await;
+    crate::home::clear_deadlines(&mut c, tenant).await;
+    let overdue = crate::home::deadline_passed(&mut c, tenant, 2).await;
+    let submitted: uuid::Uuid = sqlx::query_scalar(
+        "SELECT id FROM campaigns WHERE tenant_id = $1 AND state = 'submitted' LIMIT 1",
+    )
+    .bind(tenant)
+    .fetch_one(&mut c)
+    .await
+    .expect("the demo has a submitted request");
+    let sample: uuid::Uuid = sqlx::query_scalar(
+        "SELECT l.id FROM collaborations l
+           JOIN campaigns k ON k.tenant_id = l.tenant_id AND k.id = l.campaign_id
+          WHERE l.tenant_id = $1 AND l.state = 'accepted'
+            AND coalesce((k.data->>'sample_needed')::boolean, false)
+          LIMIT 1",
+    )
+    .bind(tenant)
+    .fetch_one(&mut c)
+    .await
+    .expect("the demo has an accepted collaboration that needs a sample");
+    let import: uuid::Uuid = sqlx::query_scalar(
+        "UPDATE order_imports SET state = 'failed', failure = 'bench'
+          WHERE (tenant_id, id) = (SELECT tenant_id, id FROM order_imports
+                                    WHERE tenant_id = $1 ORDER BY created_at LIMIT 1)
+          RETURNING id",
+    )
+    .bind(tenant)
+    .fetch_one(&mut c)
+    .await
+    .expect("the demo imports lumi's orders");
+
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let queue = app.get_ok(&am, "/am").await;
+    // The rows linking to `href` (a collaboration may wait for a sample and be overdue too).
+    let rows_of = |href: &str| -> Vec<String> {
+        queue
+            .match_indices(&format!("href=\"{href}\""))
+            .map(|(at, _)| {
+                let start = queue[..at].rfind("<tr>").unwrap();
+                let end = at + queue[at..].find("</tr>").unwrap();
+                queue[start..end].to_string()
+            })
+            .collect()
+    };
+    for (href, kind) in [
+        (format!("/t/lumi/campaigns/{submitted}"), "开始撮合"),
+        (format!("/t/lumi/collaborations/{sample}"), "寄送样品"),
+        (format!("/t/lumi/collaborations/{overdue}"), "逾期未发布"),
+        (format!("/t/lumi/orders/imports/{import}"), "订单导入待处理"),
+    ] {
+        let rows = rows_of(&href);
+        assert!(rows.iter().any(|r| r.contains(kind)), "{kind}: {rows:?}");
+        app.get_ok(&am, &href).await;
+    }
+}
