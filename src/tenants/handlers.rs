@@ -7,7 +7,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::domain::TenantStatus;
-use super::home::Needs;
+use super::home::{HomeOf, Needs};
 use super::{Access, TenantCtx, repo};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -50,7 +50,15 @@ pub async fn dashboard(
     let members = repo::members(&mut ctx.tx, ctx.tenant.id).await?;
     let now = time::OffsetDateTime::now_utc();
     let needs = if ctx.tenant.status.is_active() {
-        Some(Needs::load(&mut ctx.tx, ctx.tenant.id, ctx.user.id, ctx.access, now).await?)
+        let of = HomeOf {
+            tenant: ctx.tenant.id,
+            zone: &ctx.tenant.time_zone,
+            settlement_currency: &ctx.tenant.settlement_currency,
+            user: ctx.user.id,
+            access: ctx.access,
+            lang,
+        };
+        Some(Needs::load(&mut ctx.tx, of, now).await?)
     } else {
         None
     };

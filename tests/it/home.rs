@@ -437,3 +437,66 @@ async fn a_post_is_overdue_only_after_its_deadline_day_and_only_until_something_
         "{html}"
     );
 }
+
+/// The text of the `n`-th (0-based) element opening with `open` after `from` in `html`.
+fn nth_text(html: &str, from: usize, open: &str, n: usize) -> String {
+    let mut at = from;
+    for _ in 0..=n {
+        at += html[at..].find(open).expect(open) + open.len();
+    }
+    let start = at + html[at..].find('>').unwrap() + 1;
+    html[start..start + html[start..].find('<').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn running_campaigns_show_roi_against_target_as_their_overview_does() {
+    let app = TestApp::with_demo_campaigns().await;
+    let tenant = app.tenant_id("lumi").await;
+    let mut conn = app.owner_conn().await;
+    let running: Vec<(Uuid,)> = sqlx::query_as(
+        "SELECT id FROM campaigns WHERE tenant_id = $1 AND state = 'running' ORDER BY created_at, id",
+    )
+    .bind(tenant)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(!running.is_empty(), "the demo runs a campaign for lumi");
+    let client = app.login(VIEWER_LUMI.0, VIEWER_LUMI.1).await;
+    let home = app.get_ok(&client, "/t/lumi/").await;
+    let table = section(&home, "running-campaigns");
+    assert_eq!(
+        table.matches("data-testid=\"running-campaign\"").count(),
+        running.len(),
+        "{table}"
+    );
+    for (id,) in running {
+        let link = format!("/t/lumi/campaigns/{id}/dashboard");
+        let at = table
+            .find(&format!("href=\"{link}\""))
+            .unwrap_or_else(|| panic!("{link} in {table}"));
+        let row = &table[table[..at].rfind("<tr").unwrap()..];
+        // ROI, its target and the GMV, exactly as the overview's big numbers show them.
+        let (roi, target, gmv) = (
+            nth_text(row, 0, "<td class=\"num\"", 0),
+            nth_text(row, 0, "<td class=\"num\"", 1),
+            nth_text(row, 0, "<td class=\"num\"", 2),
+        );
+        let overview = app.get_ok(&client, &link).await;
+        let big = overview.find("data-testid=\"headlines\"").unwrap();
+        assert_eq!(gmv, nth_text(&overview, big, "stat-value num", 0));
+        assert_eq!(roi, nth_text(&overview, big, "stat-value num", 1));
+        // The ROI box (the second big number) says the same target.
+        let boxes: Vec<&str> = overview[big..]
+            .split("<div class=\"stat headline")
+            .collect();
+        let roi_box = &boxes[2][..boxes[2].find("</div>").unwrap()];
+        assert!(
+            roi_box.contains(&format!(": {target}</span>")),
+            "{target} vs {roi_box}"
+        );
+    }
+    // Another tenant's home lists none of lumi's.
+    let other = app.login(OWNER_NORDPEAK.0, OWNER_NORDPEAK.1).await;
+    let html = app.get_ok(&other, "/t/nordpeak/").await;
+    assert!(!html.contains("/t/lumi/campaigns/"));
+}

@@ -11,10 +11,16 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 use super::Access;
+use crate::campaigns::domain::Campaign;
 use crate::kernel::tier::{Tier, TierBadge};
+use crate::matching::repo::ReferenceRates;
+use crate::tracking::kpis::figures::{self as kpis, Headline};
+use crate::tracking::kpis::repo::{self as kpis_repo, Scope};
 use crate::tracking::order_imports::repo::{self as imports_repo, ImportRow};
 use crate::tracking::posts::domain::{days_late, deadline_end};
+use crate::tracking::posts::repo as posts_repo;
 use crate::tracking::windows::Window;
+use crate::web::lang::Lang;
 use repo::{CreatorItem, DeadlinePending, DueRating, OpenRating, WaitingShortlist};
 
 /// How many items each list shows at most (the oldest first).
@@ -114,6 +120,61 @@ pub fn overdue_at(rows: Vec<DeadlinePending>, now: OffsetDateTime) -> Vec<Overdu
         .collect()
 }
 
+/// How many running campaigns the home shows (each is computed as on its overview).
+const RUNNING_LIMIT: i64 = 10;
+
+/// A running campaign with its ROI against target, computed exactly as its overview does.
+pub struct RunningItem {
+    pub campaign_id: uuid::Uuid,
+    pub title: String,
+    pub roi: Headline,
+    pub gmv: Headline,
+}
+
+/// The running campaigns' ROI and GMV against their targets (`kpis::headlines`, as on the
+/// campaign overview).
+async fn running(
+    conn: &mut PgConnection,
+    tenant: uuid::Uuid,
+    zone: &str,
+    settlement_currency: &str,
+    lang: Lang,
+) -> Result<Vec<RunningItem>, sqlx::Error> {
+    let campaigns = repo::running_campaigns(conn, tenant, RUNNING_LIMIT).await?;
+    if campaigns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rates = ReferenceRates::load(conn).await?;
+    let mut items = Vec::with_capacity(campaigns.len());
+    for c in campaigns {
+        let Some(facts) = posts_repo::campaign(conn, tenant, zone, c.id).await? else {
+            continue;
+        };
+        let totals = kpis_repo::totals(conn, tenant, Scope::Campaign(c.id)).await?;
+        let orders = kpis_repo::order_totals(conn, tenant, Scope::Campaign(c.id)).await?;
+        let campaign: Campaign = serde_json::from_value(facts.data).unwrap_or_default();
+        let currency = kpis::report_currency(
+            &campaign,
+            facts.shop_currency.as_deref(),
+            settlement_currency,
+        );
+        let targets = kpis::targets(&campaign, &currency);
+        let total = kpis::compute_all(totals, &orders, &currency, &rates).total;
+        // The overview's four big numbers, in its order: GMV, ROI, views, CTR.
+        let mut four = kpis::headlines(lang, &total, &targets).into_iter();
+        let (Some(gmv), Some(roi)) = (four.next(), four.next()) else {
+            continue;
+        };
+        items.push(RunningItem {
+            campaign_id: c.id,
+            title: c.title,
+            roi,
+            gmv,
+        });
+    }
+    Ok(items)
+}
+
 /// How many order lines nobody is credited with, counted up to a cap.
 pub struct Unattributed {
     pub count: i64,
@@ -133,16 +194,33 @@ pub struct Needs {
     pub lacking: Option<Vec<OpenRating>>,
     pub proposals: Vec<CreatorNeed>,
     pub warnings: Vec<CreatorNeed>,
+    /// Then: running campaigns with their ROI against target.
+    pub running: Vec<RunningItem>,
+}
+
+/// Whose home it is: the tenant (its zone and settlement currency), the person and their
+/// access, the page's language.
+pub struct HomeOf<'a> {
+    pub tenant: uuid::Uuid,
+    pub zone: &'a str,
+    pub settlement_currency: &'a str,
+    pub user: uuid::Uuid,
+    pub access: Access,
+    pub lang: Lang,
 }
 
 impl Needs {
     pub async fn load(
         conn: &mut PgConnection,
-        tenant: uuid::Uuid,
-        user: uuid::Uuid,
-        access: Access,
+        of: HomeOf<'_>,
         now: OffsetDateTime,
     ) -> Result<Needs, sqlx::Error> {
+        let HomeOf {
+            tenant,
+            user,
+            access,
+            ..
+        } = of;
         let shortlists = repo::shortlists_waiting(conn, tenant, LIMIT).await?;
         // Every zone's deadline day has ended by UTC's next day: the rule picks among these.
         let overdue = overdue_at(
@@ -180,7 +258,9 @@ impl Needs {
         };
         let proposals = with_badges(repo::blacklist_proposals(conn, tenant, LIMIT).await?);
         let warnings = with_badges(repo::low_score_warnings(conn, tenant, LIMIT).await?);
+        let running = running(conn, tenant, of.zone, of.settlement_currency, of.lang).await?;
         Ok(Needs {
+            running,
             shortlists,
             overdue,
             imports,

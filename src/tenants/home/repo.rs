@@ -40,6 +40,30 @@ pub async fn shortlists_waiting(
     .await
 }
 
+/// A running campaign (its figures are computed as on its overview).
+#[derive(Debug, Clone)]
+pub struct RunningCampaign {
+    pub id: Uuid,
+    pub title: String,
+}
+
+/// The tenant's running campaigns, the longest running first.
+pub async fn running_campaigns(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    limit: i64,
+) -> Result<Vec<RunningCampaign>, sqlx::Error> {
+    sqlx::query_as!(
+        RunningCampaign,
+        "SELECT id, title FROM campaigns WHERE tenant_id = $1 AND state = 'running' \
+         ORDER BY created_at, id LIMIT $2",
+        tenant,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
 /// A collaboration not yet published, without a post, whose current terms have a publishing
 /// deadline; the zone its deadline day ends in (the shop's, else the tenant's).
 #[derive(Debug, Clone)]
