@@ -303,3 +303,25 @@ fn session_cookie(res: &reqwest::Response) -> Option<String> {
         .find(|v| v.starts_with("sextant_session="))
         .map(|v| v.split(';').next().unwrap_or_default().to_string())
 }
+
+/// Getting in (issue 13 item 9): the login page leads a new seller to sign-up, in both
+/// languages.
+#[tokio::test]
+async fn the_login_page_links_to_sign_up() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    for (lang, words, heading) in [
+        ("zh-CN", "新卖家？", "注册卖家账号"),
+        ("en", "New seller?", "Sign up as a seller"),
+    ] {
+        let login = app.get_ok_in(&client, "/login", lang).await;
+        let at = login
+            .find("data-testid=\"signup-link\"")
+            .expect("a sign-up link");
+        let line = &login[at..at + login[at..].find("</p>").unwrap()];
+        assert!(line.contains(words), "{line}");
+        assert!(line.contains("href=\"/signup\""), "{line}");
+        let signup = app.get_ok_in(&client, "/signup", lang).await;
+        assert!(signup.contains(heading), "{lang}");
+    }
+}
