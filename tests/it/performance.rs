@@ -1528,3 +1528,69 @@ async fn a_program_adding_a_bad_post_gets_problem_json_and_htmx_gets_the_form_ba
     assert!(field_error(&html, "url"), "{html}");
     assert_eq!(post_count(&app).await, before);
 }
+
+/// Charts you can read (issue 13 item 6): a campaign whose GMV is 0 while order lines wait for
+/// an attribution says how many, linked to the page where they are attributed; a campaign with
+/// GMV does not.
+#[tokio::test]
+async fn an_overview_with_gmv_0_points_at_the_unattributed_orders() {
+    let app = TestApp::with_demo_campaigns().await;
+    let tenant = app.tenant_id("lumi").await;
+    let mut c = app.owner_conn().await;
+    // One more line nobody is credited with, whatever the demo left.
+    sqlx::query(
+        "DELETE FROM order_attributions WHERE (tenant_id, shop_id, order_key, line_key) =
+           (SELECT tenant_id, shop_id, order_key, line_key FROM order_attributions
+             WHERE tenant_id = $1 ORDER BY attributed_at, order_key LIMIT 1)",
+    )
+    .bind(tenant)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    let unattributed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM orders_current WHERE tenant_id = $1 AND collaboration_id IS NULL",
+    )
+    .bind(tenant)
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert!(unattributed > 0);
+    let quiet: Uuid = sqlx::query_scalar(
+        "SELECT id FROM campaigns WHERE tenant_id = $1 AND state = 'contracting' LIMIT 1",
+    )
+    .bind(tenant)
+    .fetch_one(&mut c)
+    .await
+    .expect("a campaign without orders yet");
+    let busy: Uuid = sqlx::query_scalar(
+        "SELECT l.campaign_id FROM orders_current o
+           JOIN collaborations l ON l.tenant_id = o.tenant_id AND l.id = o.collaboration_id
+          WHERE o.tenant_id = $1 AND o.amount > 0
+          GROUP BY l.campaign_id ORDER BY count(*) DESC LIMIT 1",
+    )
+    .bind(tenant)
+    .fetch_one(&mut c)
+    .await
+    .expect("a campaign with attributed orders");
+
+    let client = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let page = app
+        .get_ok(&client, &format!("/t/lumi/campaigns/{quiet}/dashboard"))
+        .await;
+    let at = page
+        .find("data-testid=\"unattributed-hint\"")
+        .expect("the hint on a GMV-0 overview");
+    let hint = &page[at..at + page[at..].find("</p>").unwrap()];
+    assert!(
+        hint.contains("href=\"/t/lumi/orders/unattributed\""),
+        "{hint}"
+    );
+    assert!(
+        hint.contains(&format!("有 {unattributed} 条订单未归属到任何合作：去归属")),
+        "{hint}"
+    );
+    let page = app
+        .get_ok(&client, &format!("/t/lumi/campaigns/{busy}/dashboard"))
+        .await;
+    assert!(!page.contains("unattributed-hint"));
+}

@@ -16,7 +16,7 @@ use crate::kernel::tier::{Tier, TierBadge};
 use crate::matching::repo::ReferenceRates;
 use crate::tracking::kpis::figures::{self as kpis, Headline};
 use crate::tracking::kpis::repo::{self as kpis_repo, Scope};
-use crate::tracking::order_imports::repo::{self as imports_repo, ImportRow};
+use crate::tracking::order_imports::repo::{self as imports_repo, ImportRow, UNATTRIBUTED_CAP};
 use crate::tracking::posts::domain::{days_late, deadline_end};
 use crate::tracking::posts::repo as posts_repo;
 use crate::tracking::windows::Window;
@@ -29,8 +29,6 @@ const LIMIT: i64 = 20;
 const RATERS_WANTED: i64 = 2;
 /// A failed import stays on the home this long (it is still on the imports page after).
 const FAILED_IMPORT_DAYS: i64 = 30;
-/// Unattributed order lines are counted up to this many ("more than" past it).
-const UNATTRIBUTED_CAP: i64 = 999;
 
 /// Where a due rating stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -31,6 +31,7 @@ use crate::tracking::kpis::figures::{
     self as kpis, Headline, KpiView, WindowCell, compute_all, group_candidates, window_cells,
 };
 use crate::tracking::kpis::repo::{self as kpis_repo, Scope};
+use crate::tracking::order_imports::repo::{self as imports_repo, UNATTRIBUTED_CAP};
 use crate::tracking::posts::repo as posts_repo;
 use crate::tracking::windows::Window;
 use crate::web::lang::Lang;
@@ -112,6 +113,8 @@ struct DashboardPage {
     window_rows: Vec<WindowRow>,
     charts: Vec<ChartView>,
     can_import: bool,
+    /// "N orders are not attributed…" when the campaign's GMV is 0 and some are.
+    unattributed_hint: Option<String>,
 }
 
 fn href(slug: &str, campaign: Uuid, key: SortKey, desc: bool) -> String {
@@ -196,6 +199,20 @@ pub async fn show(
     );
     let targets = kpis::targets(&campaign, &currency);
     let computed = compute_all(totals, &orders, &currency, &rates);
+    // GMV 0 while order lines wait for an attribution: say so, and where to attribute them.
+    let unattributed_hint = if computed.total.gmv.value.is_zero() {
+        let n = imports_repo::unattributed_count(&mut ctx.tx, tenant, UNATTRIBUTED_CAP).await?;
+        (n > 0).then(|| {
+            let count = if n > UNATTRIBUTED_CAP {
+                format!("{UNATTRIBUTED_CAP}+")
+            } else {
+                n.to_string()
+            };
+            lang.t_with("performance.dashboard.unattributed", &[("count", &count)])
+        })
+    } else {
+        None
+    };
     let now = OffsetDateTime::now_utc();
     let grouped = group_candidates(&candidates);
     let (key, desc) = sort_of(query.as_deref());
@@ -316,6 +333,7 @@ pub async fn show(
         window_rows,
         charts,
         can_import,
+        unattributed_hint,
         slug,
     };
     render_with(StatusCode::OK, &page)

@@ -349,6 +349,9 @@ pub async fn unattributed(
     .await
 }
 
+/// Where pages that mention unattributed lines stop counting ("999+").
+pub const UNATTRIBUTED_CAP: i64 = 999;
+
 /// How many lines are unattributed, counted up to `cap + 1` (past the cap, "more than cap").
 pub async fn unattributed_count(
     conn: &mut PgConnection,
