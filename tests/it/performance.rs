@@ -1530,8 +1530,8 @@ async fn a_program_adding_a_bad_post_gets_problem_json_and_htmx_gets_the_form_ba
 }
 
 /// Charts you can read (issue 13 item 6): a campaign whose GMV is 0 while order lines wait for
-/// an attribution says how many, linked to the page where they are attributed; a campaign with
-/// GMV does not.
+/// an attribution says how many, linked to the page where they are attributed, and its empty
+/// charts say "no data yet"; a campaign with GMV does neither.
 #[tokio::test]
 async fn an_overview_with_gmv_0_points_at_the_unattributed_orders() {
     let app = TestApp::with_demo_campaigns().await;
@@ -1589,8 +1589,19 @@ async fn an_overview_with_gmv_0_points_at_the_unattributed_orders() {
         hint.contains(&format!("有 {unattributed} 条订单未归属到任何合作：去归属")),
         "{hint}"
     );
+    // No post yet: each daily chart says there is nothing to draw instead of a blank frame.
+    for chart in ["views", "clicks", "gmv"] {
+        assert!(
+            page.contains(&format!("data-testid=\"chart-{chart}-empty\"")),
+            "{chart}"
+        );
+        assert!(!page.contains(&format!("data-testid=\"chart-{chart}\"")));
+    }
+    assert!(page.contains("暂无数据"));
     let page = app
         .get_ok(&client, &format!("/t/lumi/campaigns/{busy}/dashboard"))
         .await;
     assert!(!page.contains("unattributed-hint"));
+    assert!(page.contains("data-testid=\"chart-gmv\""));
+    assert!(!page.contains("chart-gmv-empty"));
 }
