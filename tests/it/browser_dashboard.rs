@@ -61,6 +61,22 @@ async fn a_seller_opens_the_campaign_overview_sees_charts_sorts_creators_and_a_l
         assert!(!title.trim().is_empty(), "chart {id} has a title");
         assert!(chart.find(Locator::Css("path, polyline")).await.is_ok());
     }
+    // Axis text reads at 1280 px wide (issue 13 item 6): every label at least 11 px on screen,
+    // the SVG's font size times the scale it is drawn at.
+    let smallest = browser
+        .client
+        .execute(
+            "const px = [...document.querySelectorAll('svg.chart-svg text')]
+               .filter(t => t.textContent.trim() !== '')
+               .map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a);
+             return px.length ? Math.min(...px) : 0;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!(smallest >= 11.0, "axis text drawn at {smallest:.1} px");
     let rows = browser
         .client
         .find_all(Locator::Css("[data-testid=creator-table] tbody tr"))

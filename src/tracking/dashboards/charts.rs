@@ -5,8 +5,11 @@ use plotters::prelude::*;
 use plotters::style::FontFamily;
 use time::Date;
 
-const WIDTH: u32 = 640;
-const HEIGHT: u32 = 240;
+/// Drawn at about this size (a column of the charts grid is 280–340 px at 1280 px wide, wider on
+/// a phone in one column), so the 13 px axis text stays at least 11 px on screen.
+const WIDTH: u32 = 300;
+const HEIGHT: u32 = 180;
+const LABEL_PX: u32 = 13;
 /// The UX font stack, CJK faces before the generic family.
 const FONT: &str =
     "-apple-system, PingFang SC, Microsoft YaHei, Noto Sans CJK SC, Segoe UI, Roboto, sans-serif";
@@ -72,7 +75,7 @@ fn draw_bars(svg: &mut String, bars: &[(String, f64)]) -> Result<(), Box<dyn std
     let mut chart = ChartBuilder::on(&root)
         .margin(8)
         .x_label_area_size(28)
-        .y_label_area_size(56)
+        .y_label_area_size(48)
         .build_cartesian_2d((0..count).into_segmented(), 0.0..top)?;
     chart
         .configure_mesh()
@@ -80,7 +83,7 @@ fn draw_bars(svg: &mut String, bars: &[(String, f64)]) -> Result<(), Box<dyn std
         .light_line_style(RGBColor(238, 238, 238))
         .bold_line_style(RGBColor(220, 220, 220))
         .y_labels(5)
-        .label_style(label(12))
+        .label_style(label(LABEL_PX))
         .x_label_formatter(&|x: &SegmentValue<i32>| match x {
             SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
                 .ok()
@@ -119,15 +122,15 @@ fn draw(svg: &mut String, points: &[(Date, f64)]) -> Result<(), Box<dyn std::err
     let mut chart = ChartBuilder::on(&root)
         .margin(8)
         .x_label_area_size(28)
-        .y_label_area_size(56)
+        .y_label_area_size(48)
         .build_cartesian_2d(0..span, 0.0..top)?;
     chart
         .configure_mesh()
         .light_line_style(RGBColor(238, 238, 238))
         .bold_line_style(RGBColor(220, 220, 220))
-        .x_labels(6)
+        .x_labels(4)
         .y_labels(5)
-        .label_style(label(12))
+        .label_style(label(LABEL_PX))
         .x_label_formatter(&|x: &i32| {
             first
                 .and_then(|f| f.checked_add(time::Duration::days(i64::from(*x))))
