@@ -212,3 +212,70 @@ pub async fn add_reference_rate(
     .await?;
     Ok(rate)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Pool upkeep: deactivating and reactivating a creator (staff).
+
+#[derive(Debug, Clone, Default)]
+pub struct SetCreatorActive {
+    pub creator_id: Uuid,
+    /// false: deactivate (the creator leaves matching; its history stays); true: reactivate.
+    pub active: bool,
+    pub reason: String,
+}
+
+/// Deactivates or reactivates a creator of the pool, with a reason: a row of its status
+/// history and an audit entry. Refused when it is already so. System scope (the pool).
+pub async fn set_creator_active(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    input: SetCreatorActive,
+) -> DomainResult<()> {
+    require_pool_staff(actor)?;
+    let Some(was_active) = repo::is_active(conn, input.creator_id).await? else {
+        return Err(DomainError::NotFound);
+    };
+    let reason =
+        match crate::kernel::text::check(&input.reason, crate::kernel::text::TextRule::NOTE) {
+            Ok("") => Err("creators.error.reason_required"),
+            Ok(s) => Ok(s.to_string()),
+            Err(key) => Err(key),
+        };
+    let reason = reason.map_err(|key| {
+        let mut errors = crate::kernel::FieldErrors::new();
+        errors.insert("reason".to_string(), key);
+        DomainError::Invalid(errors)
+    })?;
+    if was_active == input.active {
+        return Err(DomainError::Refused(if input.active {
+            "creators.error.already_active"
+        } else {
+            "creators.error.already_inactive"
+        }));
+    }
+    repo::set_active(
+        conn,
+        input.creator_id,
+        input.active,
+        &reason,
+        (actor.user_id, &actor.label),
+    )
+    .await?;
+    audit::record(
+        conn,
+        actor
+            .audit(
+                if input.active {
+                    "creator.reactivate"
+                } else {
+                    "creator.deactivate"
+                },
+                "creator",
+                input.creator_id,
+            )
+            .before(json!({ "active": was_active }))
+            .after(json!({ "active": input.active, "reason": reason })),
+    )
+    .await?;
+    Ok(())
+}

@@ -249,6 +249,125 @@ struct CreatorPage {
     refreshed: String,
     /// The platform tier and blacklist (`tiers::sections::platform_section`), rendered.
     platform_tier: String,
+    /// Active or not, the form to change it, and its history (`status_section`), rendered.
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "creators/_status.html")]
+struct StatusSection {
+    layout: Lang,
+    creator: Uuid,
+    active: bool,
+    reason: String,
+    error: Option<String>,
+    reason_error: Option<String>,
+    /// (when, who, activated/deactivated, reason), newest first.
+    history: Vec<(String, String, String, String)>,
+}
+
+/// What went wrong with a status change, for the section.
+#[derive(Default)]
+struct StatusProblem {
+    reason: String,
+    error: Option<String>,
+    reason_error: Option<String>,
+}
+
+/// The creator's pool status section: active or not, the form to change it with a reason, and
+/// the history of changes.
+async fn status_section(
+    conn: &mut sqlx::PgConnection,
+    creator: Uuid,
+    active: bool,
+    lang: Lang,
+    problem: StatusProblem,
+) -> AppResult<String> {
+    let history = repo::status_changes(conn, creator)
+        .await?
+        .into_iter()
+        .map(|h| {
+            (
+                fmt::datetime(h.at, crate::kernel::STAFF_TIME_ZONE),
+                h.actor_label,
+                lang.t(if h.active {
+                    "creators.status.reactivated"
+                } else {
+                    "creators.status.deactivated"
+                }),
+                h.reason,
+            )
+        })
+        .collect();
+    Ok(StatusSection {
+        layout: lang,
+        creator,
+        active,
+        reason: problem.reason,
+        error: problem.error,
+        reason_error: problem.reason_error,
+        history,
+    }
+    .render()
+    .map_err(anyhow::Error::from)?)
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct StatusForm {
+    action: String,
+    reason: String,
+}
+
+/// `POST /admin/creators/{id}/status`: staff deactivate a creator (it leaves matching) or
+/// reactivate it, with a reason.
+pub async fn set_status(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> AppResult<Response> {
+    let creator: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    let actor = Actor::user(&user);
+    actions::require_pool_staff(&actor)?;
+    let active = match form.action.trim() {
+        "deactivate" => false,
+        "reactivate" => true,
+        _ => return Err(AppError::NotFound),
+    };
+    let mut tx = pool_scope(&state, &user).await?;
+    let input = actions::SetCreatorActive {
+        creator_id: creator,
+        active,
+        reason: form.reason.clone(),
+    };
+    let mut problem = StatusProblem {
+        reason: form.reason,
+        ..Default::default()
+    };
+    match actions::set_creator_active(&mut tx, &actor, input).await {
+        Ok(()) => {
+            tx.commit().await?;
+            flash(&session, "ok", "creators.status.saved").await?;
+            return Ok(Redirect::to(&format!("/admin/creators/{creator}")).into_response());
+        }
+        Err(DomainError::Invalid(errors)) => {
+            problem.reason_error = errors.get("reason").map(|k| lang.t(k));
+        }
+        Err(e @ DomainError::Refused(_)) => problem.error = e.page_message().map(|k| lang.t(k)),
+        Err(e) => return Err(e.into()),
+    }
+    drop(tx);
+    let mut tx = pool_scope(&state, &user).await?;
+    let now_active = repo::is_active(&mut tx, creator)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let section = status_section(&mut tx, creator, now_active, lang, problem).await?;
+    tx.commit().await?;
+    crate::tiers::handlers::creator_section_again(&state, &session, lang, &user, creator, section)
+        .await
 }
 
 fn share_list(v: &serde_json::Value) -> Vec<(String, String)> {
@@ -277,6 +396,7 @@ pub async fn show(
     let mut tx = pool_scope(&state, &user).await?;
     let c = repo::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let platform_tier = crate::tiers::sections::platform_section(&mut tx, id, lang, None).await?;
+    let status = status_section(&mut tx, id, c.active, lang, StatusProblem::default()).await?;
     tx.commit().await?;
     let engagement = Engagement::of(c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares);
     let money = |q: Option<Decimal>| quote_text(q, c.quote_currency.as_deref());
@@ -307,6 +427,7 @@ pub async fn show(
             .map(|t| fmt::datetime(t, crate::kernel::STAFF_TIME_ZONE))
             .unwrap_or_else(|| "—".into()),
         platform_tier,
+        status,
         c,
     };
     render_with(StatusCode::OK, &page)

@@ -777,3 +777,62 @@ pub async fn collaborations_with(
     .fetch_all(conn)
     .await
 }
+
+// --- Pool upkeep ------------------------------------------------------------------------------
+
+/// Whether the creator is active (None: no such creator).
+pub async fn is_active(conn: &mut PgConnection, id: Uuid) -> Result<Option<bool>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT active FROM creators WHERE id = $1", id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Sets the creator's `active` and appends the change to its status history.
+pub async fn set_active(
+    conn: &mut PgConnection,
+    id: Uuid,
+    active: bool,
+    reason: &str,
+    actor: (Option<Uuid>, &str),
+) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE creators SET active = $2 WHERE id = $1", id, active)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!(
+        "INSERT INTO creator_status_changes (id, creator_id, active, reason, actor_id, actor_label) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        Uuid::now_v7(),
+        id,
+        active,
+        reason,
+        actor.0,
+        actor.1,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One change of a creator's status.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    pub active: bool,
+    pub reason: String,
+    pub actor_label: String,
+    pub at: OffsetDateTime,
+}
+
+/// The creator's status changes, newest first.
+pub async fn status_changes(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Vec<StatusChange>, sqlx::Error> {
+    sqlx::query_as!(
+        StatusChange,
+        "SELECT active, reason, actor_label, at FROM creator_status_changes \
+         WHERE creator_id = $1 ORDER BY at DESC, id DESC",
+        id
+    )
+    .fetch_all(conn)
+    .await
+}

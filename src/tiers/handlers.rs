@@ -216,9 +216,21 @@ pub async fn platform_blacklist(
     let mut tx = state.db.system_tx(SystemScope::CreatorPool).await?;
     let section = sections::platform_section(&mut tx, creator, lang, error).await?;
     tx.commit().await?;
+    creator_section_again(&state, &session, lang, &user, creator, section).await
+}
+
+/// A section of the staff creator page alone, with what failed (422), linking back to the page.
+pub(crate) async fn creator_section_again(
+    state: &AppState,
+    session: &Session,
+    lang: Lang,
+    user: &CurrentUser,
+    creator: uuid::Uuid,
+    section: String,
+) -> AppResult<Response> {
     let path = format!("/admin/creators/{creator}");
     let layout =
-        Layout::for_user(&state, &session, lang, &user, None, "creators.title", &path).await?;
+        Layout::for_user(state, session, lang, user, None, "creators.title", &path).await?;
     render_with(
         StatusCode::UNPROCESSABLE_ENTITY,
         &SectionPage {

@@ -411,3 +411,112 @@ async fn reference_rates_are_validated_and_saved_with_an_audit_entry() {
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].0, "reference_rate.set");
 }
+
+/// Creator pool upkeep (issue 13 item 10): an account manager deactivates a creator with a
+/// reason — it leaves the matching page, its page says so with the change in its history, and
+/// it is audited; a missing reason is the field's message and changes nothing; reactivating
+/// brings it back; sellers cannot.
+#[tokio::test]
+async fn an_account_manager_deactivates_a_creator_who_leaves_matching_and_comes_back() {
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize {
+        creators: 200,
+        campaigns: false,
+    })
+    .await;
+    let path = crate::matching::campaign_in_matching(&app).await;
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let matching = format!("{path}/matching");
+    let creator = crate::matching::candidate_ids(&app.get_ok(&am, &matching).await)[0].clone();
+    let status = format!("/admin/creators/{creator}/status");
+    let page_path = format!("/admin/creators/{creator}");
+
+    // No reason: the message next to the field, nothing changed.
+    let res = app
+        .post_form(&am, &status, &[("action", "deactivate"), ("reason", "  ")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"status-reason-error\""), "{html}");
+    assert!(html.contains("请说明原因"), "{html}");
+    assert!(crate::matching::candidate_ids(&app.get_ok(&am, &matching).await).contains(&creator));
+
+    let res = app
+        .post_form(
+            &am,
+            &status,
+            &[
+                ("action", "deactivate"),
+                ("reason", "Account closed by TikTok"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        !crate::matching::candidate_ids(&app.get_ok(&am, &matching).await).contains(&creator),
+        "a deactivated creator leaves the matching page"
+    );
+    let page = app.get_ok(&am, &page_path).await;
+    let section = &page[page.find("data-testid=\"pool-status\"").unwrap()..];
+    assert!(section.contains("停用"), "{section}");
+    assert!(section.contains("Account closed by TikTok"), "{section}");
+    assert!(section.contains("data-testid=\"pool-status-change\""));
+    let audit = app.audit_of(&creator).await;
+    assert!(
+        audit.iter().any(|a| a.0 == "creator.deactivate"),
+        "{audit:?}"
+    );
+    // Twice: refused, nothing added.
+    let res = app
+        .post_form(
+            &am,
+            &status,
+            &[("action", "deactivate"), ("reason", "Again")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("该达人已停用"));
+
+    // A seller cannot touch the pool.
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let res = app
+        .post_form(
+            &owner,
+            &status,
+            &[("action", "reactivate"), ("reason", "Mine")],
+        )
+        .await;
+    assert_ne!(res.status(), StatusCode::SEE_OTHER);
+
+    let res = app
+        .post_form(
+            &am,
+            &status,
+            &[("action", "reactivate"), ("reason", "Back online")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(crate::matching::candidate_ids(&app.get_ok(&am, &matching).await).contains(&creator));
+    let page = app.get_ok(&am, &page_path).await;
+    assert_eq!(
+        page.matches("data-testid=\"pool-status-change\"").count(),
+        2
+    );
+    // The history is appended, never changed (even by the database's owner).
+    let mut c = app.owner_conn().await;
+    for sql in [
+        "UPDATE creator_status_changes SET reason = 'rewritten'",
+        "DELETE FROM creator_status_changes",
+    ] {
+        let err = sqlx::query(sql).execute(&mut c).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    // An unknown creator is not found.
+    let res = app
+        .post_form(
+            &am,
+            &format!("/admin/creators/{}/status", uuid::Uuid::now_v7()),
+            &[("action", "deactivate"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}

@@ -534,6 +534,11 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
             Admin,
             &[("action", "add"), ("reason", "Fake followers")],
         ),
+        "/admin/creators/{id}/status" => Spec::new(
+            format!("/admin/creators/{}/status", ids.creator),
+            Admin,
+            &[("action", "deactivate"), ("reason", "Stopped posting")],
+        ),
         "/admin/rates" => Spec::new(
             "/admin/rates".into(),
             Admin,
@@ -597,6 +602,7 @@ const ORDER: &[&str] = &[
     "/admin/creators/import/{id}/cancel",
     "/admin/rates",
     "/admin/creators/{id}/platform-blacklist",
+    "/admin/creators/{id}/status",
     "/t/{tenant_slug}/creators/{id}/tier",
     "/t/{tenant_slug}/blacklist/{id}",
     "/t/{tenant_slug}/campaigns/{id}/shortlist/another-round",
