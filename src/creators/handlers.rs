@@ -366,8 +366,10 @@ pub async fn set_status(
         .ok_or(AppError::NotFound)?;
     let section = status_section(&mut tx, creator, now_active, lang, problem).await?;
     tx.commit().await?;
-    crate::tiers::handlers::creator_section_again(&state, &session, lang, &user, creator, section)
-        .await
+    let path = format!("/admin/creators/{creator}");
+    let layout =
+        Layout::for_user(&state, &session, lang, &user, None, "creators.title", &path).await?;
+    crate::web::section_again(layout, path, lang.t("creators.title"), section)
 }
 
 fn share_list(v: &serde_json::Value) -> Vec<(String, String)> {

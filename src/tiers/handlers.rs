@@ -3,9 +3,7 @@
 //! the creator's page; bad input shows the section again with the message next to the field
 //! (422), nothing stored.
 
-use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -20,7 +18,7 @@ use crate::tenants::{Access, TenantCtx};
 use crate::web::forms::Form;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
-use crate::web::{parse_id, render_with};
+use crate::web::{parse_id, section_again};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -41,15 +39,6 @@ pub struct DecisionForm {
 pub struct PlatformForm {
     pub action: String,
     pub reason: String,
-}
-
-#[derive(Template)]
-#[template(path = "tiers/page.html")]
-struct SectionPage {
-    layout: Layout,
-    back: String,
-    back_label: String,
-    section: String,
 }
 
 /// The seller's tier section alone, with what failed (422).
@@ -87,15 +76,7 @@ async fn seller_again(
         &path,
     )
     .await?;
-    render_with(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &SectionPage {
-            layout,
-            back: path,
-            back_label: lang.t("seller_creators.title"),
-            section,
-        },
-    )
+    section_again(layout, path, lang.t("seller_creators.title"), section)
 }
 
 /// `POST /t/{tenant_slug}/creators/{id}/tier`: the owner overrides the tier.
@@ -216,28 +197,8 @@ pub async fn platform_blacklist(
     let mut tx = state.db.system_tx(SystemScope::CreatorPool).await?;
     let section = sections::platform_section(&mut tx, creator, lang, error).await?;
     tx.commit().await?;
-    creator_section_again(&state, &session, lang, &user, creator, section).await
-}
-
-/// A section of the staff creator page alone, with what failed (422), linking back to the page.
-pub(crate) async fn creator_section_again(
-    state: &AppState,
-    session: &Session,
-    lang: Lang,
-    user: &CurrentUser,
-    creator: uuid::Uuid,
-    section: String,
-) -> AppResult<Response> {
     let path = format!("/admin/creators/{creator}");
     let layout =
-        Layout::for_user(state, session, lang, user, None, "creators.title", &path).await?;
-    render_with(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &SectionPage {
-            layout,
-            back: path,
-            back_label: lang.t("creators.title"),
-            section,
-        },
-    )
+        Layout::for_user(&state, &session, lang, &user, None, "creators.title", &path).await?;
+    section_again(layout, path, lang.t("creators.title"), section)
 }

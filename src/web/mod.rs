@@ -233,6 +233,35 @@ pub fn render<T: Template>(page: &T) -> crate::error::AppResult<Response> {
 }
 
 /// Renders a page template with a status (422 for a form with errors, …).
+/// One section of a page alone (what a failed form inside it answers, 422), with a link back to
+/// the page it belongs to.
+#[derive(Template)]
+#[template(path = "section_page.html")]
+struct SectionPage {
+    layout: layout::Layout,
+    back: String,
+    back_label: String,
+    section: String,
+}
+
+/// [`SectionPage`]: `section` (rendered) under `layout`, linking back to `back`, as a 422.
+pub fn section_again(
+    layout: layout::Layout,
+    back: String,
+    back_label: String,
+    section: String,
+) -> crate::error::AppResult<Response> {
+    render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &SectionPage {
+            layout,
+            back,
+            back_label,
+            section,
+        },
+    )
+}
+
 pub fn render_with<T: Template>(status: StatusCode, page: &T) -> crate::error::AppResult<Response> {
     Ok((status, Html(page.render().map_err(anyhow::Error::from)?)).into_response())
 }
