@@ -770,11 +770,7 @@ async fn dashboard(
     other_orders: usize,
     runs: usize,
 ) -> Result<()> {
-    sextant::db::migrate(url).await?;
-    let db = sextant::db::Db::connect(url, 20).await?;
-    let passwords = sextant::auth::password::PasswordService::fast_for_tests()?;
-    sextant::seed::seed_demo_with(&db, &passwords, sextant::seed::DemoSize::PEOPLE).await?;
-    let mut conn = PgConnection::connect(url).await.context("bench database")?;
+    let (db, passwords, mut conn) = demo_people(url).await?;
     let fill = Instant::now();
     let campaign = fill_campaign(
         &mut conn,
@@ -1172,6 +1168,23 @@ async fn tiers(url: &str, creators: usize, ratings: usize, runs: usize) -> Resul
     Ok(())
 }
 
+/// The scratch database migrated with the demo's people and tenants (no campaigns): the app's
+/// pool, the password service they were hashed with, and a connection of its own for filling.
+async fn demo_people(
+    url: &str,
+) -> Result<(
+    sextant::db::Db,
+    sextant::auth::password::PasswordService,
+    PgConnection,
+)> {
+    sextant::db::migrate(url).await?;
+    let db = sextant::db::Db::connect(url, 20).await?;
+    let passwords = sextant::auth::password::PasswordService::fast_for_tests()?;
+    sextant::seed::seed_demo_with(&db, &passwords, sextant::seed::DemoSize::PEOPLE).await?;
+    let conn = PgConnection::connect(url).await.context("bench database")?;
+    Ok((db, passwords, conn))
+}
+
 /// A tier pass's phases in milliseconds.
 fn phases(t: &sextant::tiers::actions::PassTimings) -> String {
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
@@ -1214,11 +1227,7 @@ async fn rating_page(url: &str, runs: usize) -> Result<()> {
     };
     use sextant::ratings::domain::{Kind, default_template};
 
-    sextant::db::migrate(url).await?;
-    let db = sextant::db::Db::connect(url, 20).await?;
-    let passwords = sextant::auth::password::PasswordService::fast_for_tests()?;
-    sextant::seed::seed_demo_with(&db, &passwords, sextant::seed::DemoSize::PEOPLE).await?;
-    let mut conn = PgConnection::connect(url).await.context("bench database")?;
+    let (db, passwords, mut conn) = demo_people(url).await?;
     let fill = Instant::now();
     let campaign = fill_campaign(
         &mut conn,

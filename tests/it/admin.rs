@@ -4,22 +4,33 @@ use reqwest::StatusCode;
 
 use crate::support::*;
 
-#[tokio::test]
-async fn an_admin_creates_an_account_manager_who_sets_a_password_and_works_the_queue() {
-    let app = TestApp::with_demo().await;
-    let admin = app.login(ADMIN.0, ADMIN.1).await;
+/// An admin creates an account manager through the staff form (200, the invitation shown).
+async fn new_account_manager(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    name: &str,
+    email: &str,
+) -> reqwest::Response {
     let res = app
         .post_form(
-            &admin,
+            admin,
             "/admin/staff",
             &[
-                ("name", "钱多多 Qian"),
-                ("email", "qian@sextant.example"),
+                ("name", name),
+                ("email", email),
                 ("role", "account_manager"),
             ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+    res
+}
+
+#[tokio::test]
+async fn an_admin_creates_an_account_manager_who_sets_a_password_and_works_the_queue() {
+    let app = TestApp::with_demo().await;
+    let admin = app.login(ADMIN.0, ADMIN.1).await;
+    let res = new_account_manager(&app, &admin, "钱多多 Qian", "qian@sextant.example").await;
     let link = shown_link_path(&res.text().await.unwrap());
     let res = app
         .post_form(
@@ -424,18 +435,7 @@ async fn only_admins_open_the_admin_console() {
 async fn the_admin_home_lists_pending_sellers_unassigned_account_managers_and_pool_imports() {
     let app = TestApp::with_demo().await;
     let admin = app.login(ADMIN.0, ADMIN.1).await;
-    let res = app
-        .post_form(
-            &admin,
-            "/admin/staff",
-            &[
-                ("name", "孙小美 Sun"),
-                ("email", "sun@sextant.example"),
-                ("role", "account_manager"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    new_account_manager(&app, &admin, "孙小美 Sun", "sun@sextant.example").await;
     let sun = app.user_id("sun@sextant.example").await;
     let admin_id = app.user_id(ADMIN.0).await;
     let pending = uuid::Uuid::now_v7();

@@ -56,19 +56,7 @@ async fn fixture(app: &TestApp) -> Fixture {
     .fetch_one(&mut c)
     .await
     .expect("a running demo collaboration with a post");
-    sqlx::query("UPDATE collaborations SET state = 'tracking' WHERE id = $1")
-        .bind(collab)
-        .execute(&mut c)
-        .await
-        .unwrap();
-    sqlx::query(
-        "UPDATE collaborations SET state = 'cancelled' WHERE campaign_id = $1 AND id <> $2",
-    )
-    .bind(campaign)
-    .bind(collab)
-    .execute(&mut c)
-    .await
-    .unwrap();
+    crate::ratings::last_of_its_campaign(&mut c, collab, campaign).await;
     let rival = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO creators SELECT (jsonb_populate_record(NULL::creators, to_jsonb(c) || \

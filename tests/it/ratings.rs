@@ -41,10 +41,21 @@ async fn fixture() -> Fixture {
     .fetch_one(&mut c)
     .await
     .expect("a running collaboration with a post");
-    // Fixture: the collaboration tracking, its siblings ended, so it is the campaign's last.
+    last_of_its_campaign(&mut c, collab, campaign).await;
+    Fixture {
+        app,
+        collab,
+        campaign,
+        published,
+    }
+}
+
+/// Puts the collaboration in `tracking` and ends (cancels) its siblings, so that it is the last
+/// one of its campaign.
+pub(crate) async fn last_of_its_campaign(c: &mut sqlx::PgConnection, collab: Uuid, campaign: Uuid) {
     sqlx::query("UPDATE collaborations SET state = 'tracking' WHERE id = $1")
         .bind(collab)
-        .execute(&mut c)
+        .execute(&mut *c)
         .await
         .unwrap();
     sqlx::query(
@@ -52,15 +63,9 @@ async fn fixture() -> Fixture {
     )
     .bind(campaign)
     .bind(collab)
-    .execute(&mut c)
+    .execute(&mut *c)
     .await
     .unwrap();
-    Fixture {
-        app,
-        collab,
-        campaign,
-        published,
-    }
 }
 
 async fn state_of(app: &TestApp, table: &str, id: Uuid) -> String {
