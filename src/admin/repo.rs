@@ -260,8 +260,10 @@ impl TenantDetail {
         self.status.label_key()
     }
 
-    pub fn markets(&self) -> String {
-        self.target_markets.join(", ")
+    /// Target markets in words.
+    pub fn markets(&self, lang: &crate::web::lang::Lang) -> String {
+        use crate::web::labels::{List, labels};
+        labels(*lang, List::Market, &self.target_markets)
     }
 }
 

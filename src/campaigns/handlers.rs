@@ -14,6 +14,7 @@ use super::repo;
 use crate::error::{AppError, AppResult, DomainError};
 use crate::kernel::FieldErrors;
 use crate::kernel::STYLES;
+use crate::kernel::counts::{parse_count, plain_decimal};
 use crate::kernel::markets::LANGUAGES;
 use crate::kernel::markets::{CATEGORIES, MARKETS, SHOP_CURRENCIES};
 use crate::matching::domain::AgeBucket;
@@ -21,6 +22,7 @@ use crate::state::AppState;
 use crate::tenants::{Access, TenantCtx, repo as tenants};
 use crate::web::forms::{Choice, Form, FormErrors, choices};
 use crate::web::front::Front;
+use crate::web::labels::{List, labels};
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::{fmt, render_with};
@@ -275,7 +277,7 @@ pub async fn index(
             code: r.code.unwrap_or_else(|| "—".into()),
             title: r.title,
             state: r.state,
-            markets: r.markets.join(" "),
+            markets: labels(lang, List::Market, &r.markets),
             created: fmt::datetime(r.created_at, &ctx.tenant.time_zone),
         })
         .collect();
@@ -313,6 +315,8 @@ pub struct HistoryRow {
 #[template(path = "campaigns/show.html")]
 struct ShowPage {
     layout: Layout,
+    /// The campaign's tabs, rendered (`campaigns::tabs`).
+    tabs: String,
     slug: String,
     id: Uuid,
     code: String,
@@ -343,6 +347,30 @@ fn facts(lang: Lang, i: &CampaignInput, shop_name: &str) -> Vec<(String, String)
         }
     };
     let range = |a: &str, b: &str| format!("{} – {}", or_dash(a), or_dash(b));
+    // What was typed, in the one format of every page when it reads as a number; as typed when
+    // not (a draft may hold anything).
+    let count = |s: &str| parse_count(s);
+    let amount = |s: &str| plain_decimal(s);
+    let money_or_typed = |s: &str, currency: &str| match amount(s) {
+        Some(v) if !currency.is_empty() => fmt::money(v, currency),
+        _ => or_dash(s),
+    };
+    let counts = |a: &str, b: &str| match (count(a), count(b)) {
+        (x, y) if (x.is_some() || a.trim().is_empty()) && (y.is_some() || b.trim().is_empty()) => {
+            fmt::number_range(x, y)
+        }
+        _ => range(a, b),
+    };
+    let amounts = |a: &str, b: &str, currency: &str| match (amount(a), amount(b)) {
+        (x, y)
+            if !currency.is_empty()
+                && (x.is_some() || a.trim().is_empty())
+                && (y.is_some() || b.trim().is_empty()) =>
+        {
+            fmt::money_range(x, y, currency)
+        }
+        _ => format!("{} {currency}", range(a, b)),
+    };
     vec![
         (
             lang.t("campaigns.field.product"),
@@ -354,11 +382,17 @@ fn facts(lang: Lang, i: &CampaignInput, shop_name: &str) -> Vec<(String, String)
         ),
         (
             lang.t("campaigns.field.unit_price"),
-            format!("{} {}", or_dash(&i.unit_price), i.unit_currency),
+            money_or_typed(&i.unit_price, &i.unit_currency),
         ),
         (lang.t("campaigns.field.shop"), or_dash(shop_name)),
-        (lang.t("campaigns.field.markets"), join(&i.markets)),
-        (lang.t("campaigns.field.languages"), join(&i.languages)),
+        (
+            lang.t("campaigns.field.markets"),
+            labels(lang, List::Market, &i.markets),
+        ),
+        (
+            lang.t("campaigns.field.languages"),
+            labels(lang, List::Language, &i.languages),
+        ),
         (
             lang.t("campaigns.field.format"),
             if i.format.is_empty() {
@@ -373,19 +407,15 @@ fn facts(lang: Lang, i: &CampaignInput, shop_name: &str) -> Vec<(String, String)
         ),
         (
             lang.t("campaigns.field.followers"),
-            range(&i.followers_min, &i.followers_max),
+            counts(&i.followers_min, &i.followers_max),
         ),
         (
             lang.t("campaigns.field.budget"),
-            format!(
-                "{} {}",
-                range(&i.budget_min, &i.budget_max),
-                i.budget_currency
-            ),
+            amounts(&i.budget_min, &i.budget_max, &i.budget_currency),
         ),
         (
             lang.t("campaigns.field.fee_cap"),
-            format!("{} {}", or_dash(&i.fee_cap), i.fee_cap_currency),
+            money_or_typed(&i.fee_cap, &i.fee_cap_currency),
         ),
         (
             lang.t("campaigns.field.commission_rate"),
@@ -393,10 +423,24 @@ fn facts(lang: Lang, i: &CampaignInput, shop_name: &str) -> Vec<(String, String)
         ),
         (
             lang.t("campaigns.field.audience"),
-            format!("{} · {}", join(&i.age_buckets), or_dash(&i.gender)),
+            format!(
+                "{} · {}",
+                join(&i.age_buckets),
+                match i.gender.trim() {
+                    "" => lang.t("campaign.gender.any"),
+                    g @ ("female" | "male") => lang.t(&format!("campaign.gender.{g}")),
+                    g => g.to_string(),
+                }
+            ),
         ),
-        (lang.t("campaigns.field.interests"), join(&i.interests)),
-        (lang.t("campaigns.field.styles"), join(&i.styles)),
+        (
+            lang.t("campaigns.field.interests"),
+            labels(lang, List::Category, &i.interests),
+        ),
+        (
+            lang.t("campaigns.field.styles"),
+            labels(lang, List::Style, &i.styles),
+        ),
         (
             lang.t("campaigns.field.publish_window"),
             range(&i.publish_from, &i.publish_to),
@@ -414,9 +458,9 @@ fn facts(lang: Lang, i: &CampaignInput, shop_name: &str) -> Vec<(String, String)
             lang.t("campaigns.field.other_targets"),
             format!(
                 "GMV {} · {} {} · CTR {}%",
-                or_dash(&i.gmv_target),
+                money_or_typed(&i.gmv_target, &i.unit_currency),
                 lang.t("campaigns.field.views"),
-                or_dash(&i.views_target),
+                count(&i.views_target).map_or_else(|| or_dash(&i.views_target), fmt::number),
                 or_dash(&i.ctr_target)
             ),
         ),
@@ -481,6 +525,13 @@ async fn show_page(
     .await?;
     let page = ShowPage {
         layout,
+        tabs: super::tabs::render(
+            lang,
+            &ctx.tenant.slug,
+            id,
+            ctx.access,
+            super::tabs::Tab::Brief,
+        ),
         slug: ctx.tenant.slug.clone(),
         id,
         code: row.code.clone().unwrap_or_default(),

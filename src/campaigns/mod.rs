@@ -5,6 +5,7 @@ pub mod domain;
 pub mod handlers;
 pub mod repo;
 pub mod shortlist;
+pub mod tabs;
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -56,6 +56,8 @@ impl Card {
 #[template(path = "campaigns/shortlist.html")]
 struct ShortlistPage {
     layout: Layout,
+    /// The campaign's tabs, rendered (`campaigns::tabs`).
+    tabs: String,
     slug: String,
     campaign_id: Uuid,
     code: String,
@@ -189,6 +191,13 @@ async fn page(
         status,
         &ShortlistPage {
             layout,
+            tabs: super::tabs::render(
+                lang,
+                &ctx.tenant.slug,
+                campaign_id,
+                ctx.access,
+                super::tabs::Tab::Shortlist,
+            ),
             slug: ctx.tenant.slug.clone(),
             campaign_id,
             code: row.code.clone().unwrap_or_default(),

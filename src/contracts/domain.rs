@@ -2222,7 +2222,11 @@ mod tests {
         assert_eq!(
             diff_terms(&before, &after),
             vec![
-                ("fixed_fee", "USD 1,200.00".into(), "USD 1,500.00".into()),
+                (
+                    "fixed_fee",
+                    "USD\u{a0}1,200.00".into(),
+                    "USD\u{a0}1,500.00".into()
+                ),
                 ("commission_rate", "12.5%".into(), "15%".into()),
                 ("publish_deadline", "2026-04-15".into(), "2026-04-30".into()),
                 ("sample_qty", "1".into(), "2".into()),

@@ -678,3 +678,95 @@ mod tests {
         );
     }
 }
+
+/// A row of a campaign's collaborations list.
+struct CollabListRow {
+    id: Uuid,
+    handle: String,
+    state: ContractState,
+    fee: String,
+    deadline: String,
+    posts: String,
+    code: String,
+}
+
+#[derive(Template)]
+#[template(path = "contracts/campaign_list.html")]
+struct CampaignCollabsPage {
+    layout: Layout,
+    slug: String,
+    campaign_id: Uuid,
+    code: String,
+    title: String,
+    tabs: String,
+    rows: Vec<CollabListRow>,
+}
+
+/// `GET /t/{slug}/campaigns/{id}/collaborations`: the campaign's collaborations tab — each
+/// creator with its state, fixed fee, deadline and posts, linked to its collaboration page.
+pub async fn campaign_list(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    Path((_slug, id)): Path<(String, String)>,
+    mut ctx: TenantCtx,
+) -> AppResult<Response> {
+    let campaign_id = parse_id(&id)?;
+    let campaign = crate::campaigns::repo::get(&mut ctx.tx, ctx.tenant.id, campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    ctx.require_active()?;
+    let rows = repo::of_campaign(&mut ctx.tx, ctx.tenant.id, campaign_id).await?;
+    ctx.tx.commit().await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let terms: Option<Terms> = serde_json::from_value(r.terms).ok();
+            CollabListRow {
+                id: r.id,
+                handle: r.handle,
+                state: r.state,
+                fee: terms
+                    .as_ref()
+                    .and_then(|t| Some(fmt::money(t.fixed_fee?, t.fixed_fee_currency.as_deref()?)))
+                    .unwrap_or_else(|| "—".into()),
+                deadline: terms
+                    .as_ref()
+                    .map_or_else(|| "—".into(), |t| t.publish_deadline.to_string()),
+                posts: fmt::number(r.posts),
+                code: terms.map_or_else(|| "—".into(), |t| t.discount_code),
+            }
+        })
+        .collect();
+    let slug = ctx.tenant.slug.clone();
+    let path = format!("/t/{slug}/campaigns/{campaign_id}/collaborations");
+    let layout = Layout::for_user(
+        &state,
+        &session,
+        lang,
+        &ctx.user,
+        Some((&ctx.tenant, ctx.access)),
+        "campaigns.collaborations.title",
+        &path,
+    )
+    .await?;
+    let tabs = crate::campaigns::tabs::render(
+        lang,
+        &slug,
+        campaign_id,
+        ctx.access,
+        crate::campaigns::tabs::Tab::Collaborations,
+    );
+    render_with(
+        StatusCode::OK,
+        &CampaignCollabsPage {
+            layout,
+            slug,
+            campaign_id,
+            code: campaign.code.unwrap_or_default(),
+            title: campaign.title,
+            tabs,
+            rows,
+        },
+    )
+}

@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/t/{tenant_slug}/campaigns/{id}/collaborations",
-            post(handlers::create),
+            get(handlers::campaign_list).post(handlers::create),
         )
         .route("/t/{tenant_slug}/collaborations/{id}", get(handlers::show))
         .route(

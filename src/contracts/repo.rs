@@ -374,3 +374,38 @@ pub async fn creator_quote(
     .fetch_optional(conn)
     .await
 }
+
+/// One collaboration of a campaign as its list shows it: the creator, the state, the current
+/// terms and how many posts are registered.
+#[derive(Debug, Clone)]
+pub struct CampaignCollabRow {
+    pub id: Uuid,
+    pub handle: String,
+    pub state: ContractState,
+    pub terms: serde_json::Value,
+    pub posts: i64,
+}
+
+/// The campaign's collaborations, by creator handle.
+pub async fn of_campaign(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    campaign: Uuid,
+) -> Result<Vec<CampaignCollabRow>, sqlx::Error> {
+    sqlx::query_as!(
+        CampaignCollabRow,
+        r#"SELECT l.id, c.handle, l.state AS "state: ContractState", v.terms,
+             (SELECT count(*) FROM posts p
+               WHERE p.tenant_id = l.tenant_id AND p.collaboration_id = l.id) AS "posts!"
+           FROM collaborations l
+           JOIN creators c ON c.id = l.creator_id
+           JOIN contract_versions v ON v.tenant_id = l.tenant_id AND v.collaboration_id = l.id
+                                   AND v.version = l.current_version
+           WHERE l.tenant_id = $1 AND l.campaign_id = $2
+           ORDER BY c.handle"#,
+        tenant,
+        campaign,
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -22,6 +22,7 @@ use crate::kernel::tier::TierBadge;
 use crate::state::AppState;
 use crate::web::forms::{Form, FormErrors};
 use crate::web::front::Front;
+use crate::web::labels::{List, label, labels};
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::{ERRORS_SHOWN, ErrorLine, fmt, render_with};
@@ -177,7 +178,7 @@ pub async fn index(
         .into_iter()
         .map(|r| ListRow {
             id: r.id,
-            markets: r.markets.join(" "),
+            markets: labels(lang, List::Market, &r.markets),
             followers: fmt::number(r.followers),
             avg_views: fmt::number(r.avg_views),
             er: format!("{:.1}%", r.er * 100.0),
@@ -243,6 +244,10 @@ struct CreatorPage {
     like_view: String,
     low_like_view: bool,
     followers: String,
+    /// Country, markets, languages, categories and styles in words.
+    country: String,
+    lists: [String; 4],
+    averages: String,
     shares: Vec<(String, Vec<(String, String)>)>,
     quote_video: String,
     quote_live: String,
@@ -372,18 +377,24 @@ pub async fn set_status(
     crate::web::section_again(layout, path, lang.t("creators.title"), section)
 }
 
-fn share_list(v: &serde_json::Value) -> Vec<(String, String)> {
-    let mut out: Vec<(String, f64)> = v
+/// Audience shares (`{"18-24": 0.42, …}`) as percentages, largest first, with genders and
+/// markets in words.
+pub(super) fn audience_shares(lang: Lang, shares: &serde_json::Value) -> Vec<(String, String)> {
+    let mut out: Vec<(&String, f64)> = shares
         .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_f64().unwrap_or(0.0)))
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k, v.as_f64().unwrap_or(0.0)))
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     out.into_iter()
-        .map(|(k, v)| (k, format!("{:.0}%", v * 100.0)))
+        .map(|(k, v)| {
+            let label = match k.as_str() {
+                "female" | "male" => lang.t(&format!("campaign.gender.{k}")),
+                m => label(lang, List::Market, m),
+            };
+            (label, format!("{:.0}%", v * 100.0))
+        })
         .collect()
 }
 
@@ -411,15 +422,31 @@ pub async fn show(
         like_view: engagement.like_view,
         low_like_view: engagement.low_like_view,
         followers: fmt::number(c.followers),
+        country: c
+            .country
+            .as_deref()
+            .map_or_else(|| "—".into(), |v| label(lang, List::Market, v)),
+        lists: [
+            labels(lang, List::Market, &c.markets),
+            labels(lang, List::Language, &c.languages),
+            labels(lang, List::Category, &c.categories),
+            labels(lang, List::Style, &c.styles),
+        ],
+        averages: [c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares]
+            .map(fmt::number)
+            .join(" / "),
         shares: vec![
-            (lang.t("creators.audience_age"), share_list(&c.audience_age)),
+            (
+                lang.t("creators.audience_age"),
+                audience_shares(lang, &c.audience_age),
+            ),
             (
                 lang.t("creators.audience_gender"),
-                share_list(&c.audience_gender),
+                audience_shares(lang, &c.audience_gender),
             ),
             (
                 lang.t("creators.audience_countries"),
-                share_list(&c.audience_countries),
+                audience_shares(lang, &c.audience_countries),
             ),
         ],
         quote_video: money(c.quote_video),

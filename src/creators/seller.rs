@@ -25,16 +25,16 @@ use time::OffsetDateTime;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::handlers::{Engagement, STYLES, SortLink, quote_text};
+use super::handlers::{Engagement, SortLink, audience_shares, quote_text};
 use super::repo::{self, CreatorDetail, PAGE_SIZE, SellerSort as Sort};
 use crate::auth::CurrentUser;
 use crate::campaigns::domain::Decision;
 use crate::contracts::domain::{ContractState, Terms};
 use crate::error::{AppError, AppResult};
-use crate::kernel::markets::{CATEGORIES, MARKETS};
 use crate::kernel::tier::TierBadge;
 use crate::state::AppState;
 use crate::tenants::{Access, Tenant, TenantCtx};
+use crate::web::labels::{List, label, labels};
 use crate::web::lang::Lang;
 use crate::web::layout::Layout;
 use crate::web::{fmt, render_with};
@@ -225,7 +225,7 @@ pub async fn index(
             id: r.id,
             name: r.display_name,
             active: r.active,
-            markets: r.markets.join(" "),
+            markets: labels(lang, List::Market, &r.markets),
             followers: fmt::number(r.followers),
             score: score_text(r.latest_score),
             warnings: warning_labels(lang, r.warnings.as_ref()),
@@ -335,46 +335,6 @@ pub struct PublicProfile {
     pub audience: Vec<(String, Vec<(String, String)>)>,
 }
 
-/// Codes in words where the catalogue has them (`known`), else as they are.
-fn labelled(lang: Lang, prefix: &str, known: &[&str], codes: &[String]) -> String {
-    if codes.is_empty() {
-        return "—".into();
-    }
-    codes
-        .iter()
-        .map(|c| {
-            if known.contains(&c.as_str()) {
-                lang.t(&format!("{prefix}.{c}"))
-            } else {
-                c.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(lang.t("seller_creators.list_separator").as_str())
-}
-
-/// Audience shares (`{"18-24": 0.42, …}`) as percentages, largest first, with genders and
-/// markets in words.
-fn audience_shares(lang: Lang, shares: &serde_json::Value) -> Vec<(String, String)> {
-    let mut out: Vec<(&String, f64)> = shares
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| (k, v.as_f64().unwrap_or(0.0)))
-        .collect();
-    out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    out.into_iter()
-        .map(|(k, v)| {
-            let label = match k.as_str() {
-                "female" | "male" => lang.t(&format!("campaign.gender.{k}")),
-                m if MARKETS.contains(&m) => lang.t(&format!("market.{m}")),
-                _ => k.clone(),
-            };
-            (label, format!("{:.0}%", v * 100.0))
-        })
-        .collect()
-}
-
 impl PublicProfile {
     fn of(lang: Lang, c: CreatorDetail, time_zone: &str) -> PublicProfile {
         let engagement = Engagement::of(c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares);
@@ -383,15 +343,14 @@ impl PublicProfile {
             id: c.id,
             active: c.active,
             profile_url: c.profile_url.clone(),
-            country: c.country.clone().unwrap_or_else(|| "—".into()),
-            markets: labelled(lang, "market", MARKETS, &c.markets),
-            languages: if c.languages.is_empty() {
-                "—".into()
-            } else {
-                c.languages.join(" ")
-            },
-            categories: labelled(lang, "category", CATEGORIES, &c.categories),
-            styles: labelled(lang, "style", STYLES, &c.styles),
+            country: c
+                .country
+                .as_deref()
+                .map_or_else(|| "—".into(), |v| label(lang, List::Market, v)),
+            markets: labels(lang, List::Market, &c.markets),
+            languages: labels(lang, List::Language, &c.languages),
+            categories: labels(lang, List::Category, &c.categories),
+            styles: labels(lang, List::Style, &c.styles),
             followers: fmt::number(c.followers),
             averages: [c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares]
                 .map(fmt::number)

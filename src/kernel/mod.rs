@@ -28,5 +28,28 @@ pub const STYLES: &[&str] = &[
     "live_selling",
 ];
 
+/// Order statuses as the shops' exports write them, in lower snake case: Shopify's financial
+/// status and TikTok Shop's order status (`To ship` → `to_ship`). Others show as written.
+pub const ORDER_STATUSES: &[&str] = &[
+    "pending",
+    "authorized",
+    "partially_paid",
+    "paid",
+    "partially_refunded",
+    "refunded",
+    "voided",
+    "expired",
+    "unpaid",
+    "awaiting_shipment",
+    "to_ship",
+    "awaiting_collection",
+    "shipped",
+    "in_transit",
+    "delivered",
+    "completed",
+    "canceled",
+    "cancelled",
+];
+
 /// Staff pages show times in the agency's zone.
 pub const STAFF_TIME_ZONE: &str = "Asia/Shanghai";

@@ -21,6 +21,7 @@ use crate::state::AppState;
 use crate::tenants::{Access, TenantCtx};
 use crate::web::forms::Form;
 use crate::web::front::Front;
+use crate::web::labels::{List, labels};
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
 use crate::web::{fmt, render_with};
@@ -52,6 +53,8 @@ pub struct CandidateRow {
 #[template(path = "matching/page.html")]
 struct MatchingPage {
     layout: Layout,
+    /// The campaign's tabs, rendered (`campaigns::tabs`).
+    tabs: String,
     slug: String,
     campaign_id: Uuid,
     code: String,
@@ -165,15 +168,11 @@ async fn page(
     let asks = vec![
         (
             lang.t("campaigns.field.markets"),
-            campaign.markets.join(", "),
+            labels(lang, List::Market, &campaign.markets),
         ),
         (
             lang.t("campaigns.field.followers"),
-            format!(
-                "{} – {}",
-                campaign.followers_min.map(fmt::number).unwrap_or_default(),
-                campaign.followers_max.map(fmt::number).unwrap_or_default()
-            ),
+            fmt::number_range(campaign.followers_min, campaign.followers_max),
         ),
         (
             lang.t("campaigns.field.budget"),
@@ -182,10 +181,8 @@ async fn page(
                 campaign.budget_max,
                 campaign.budget_currency.as_deref(),
             ) {
-                (Some(a), Some(b), Some(c)) => {
-                    format!("{} – {}", fmt::money(a, c), fmt::money(b, c))
-                }
-                _ => "—".into(),
+                (None, None, _) | (_, _, None) => "—".into(),
+                (a, b, Some(c)) => fmt::money_range(a, b, c),
             },
         ),
         (
@@ -224,6 +221,13 @@ async fn page(
         status,
         &MatchingPage {
             layout,
+            tabs: crate::campaigns::tabs::render(
+                lang,
+                &ctx.tenant.slug,
+                campaign_id,
+                ctx.access,
+                crate::campaigns::tabs::Tab::Matching,
+            ),
             slug: ctx.tenant.slug.clone(),
             campaign_id,
             code: row.code.clone().unwrap_or_default(),

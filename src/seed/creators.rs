@@ -200,7 +200,7 @@ pub async fn insert_creators(
         };
         let row = [
             handle.clone(),
-            format!("{}{} {}", &first[..1].to_uppercase(), &first[1..], topic),
+            format!("{} {}", capitalized(first), capitalized(topic)),
             format!("https://www.tiktok.invalid/@{handle}"),
             home.0.to_string(),
             markets.join(","),
@@ -252,4 +252,12 @@ pub async fn insert_creators(
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// `isla` → `Isla` (names in the demo are ASCII).
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_ascii_uppercase().to_string() + chars.as_str()
+    })
 }

@@ -114,7 +114,7 @@ pub async fn seed_fulfilment(db: &Db) -> anyhow::Result<()> {
                 severity: "severe".into(),
                 note:
                     "视频中宣称“100% 杀菌”，平台判定为违规宣传。/ Claimed \"kills 100% of germs\"; \
-                       the platform flagged it."
+                       the platform flagged the claim."
                         .into(),
                 occurred_on: String::new(),
                 files: Vec::new(),

@@ -214,7 +214,7 @@ const TENANTS: [DemoTenant; 4] = [
         }],
         people: &[("owner@toyfort.example", "吴强 Wu Qiang", "owner")],
         status: "suspended",
-        status_reason: Some("服务协议到期未续签 / Service agreement expired, not renewed"),
+        status_reason: Some("服务协议到期未续签 / Service agreement ran out, not renewed"),
         profile_complete: true,
     },
 ];

@@ -4,6 +4,7 @@
 pub mod fmt;
 pub mod forms;
 pub mod front;
+pub mod labels;
 pub mod lang;
 pub mod layout;
 

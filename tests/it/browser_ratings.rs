@@ -96,6 +96,26 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no element {css}: {e}"))
     }
 
+    /// Waits until an element matching `css` has `wanted` in its text, on the page that follows a
+    /// click: an element of the page being left goes stale under the reader, so it reads again.
+    async fn wait_for_containing(&self, css: &str, wanted: &str) -> fantoccini::elements::Element {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        let mut last = String::new();
+        while std::time::Instant::now() < deadline {
+            if let Ok(found) = self.client.find_all(Locator::Css(css)).await {
+                for el in found {
+                    match el.text().await {
+                        Ok(text) if text.contains(wanted) => return el,
+                        Ok(text) => last = text,
+                        Err(_) => {}
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no {css} with {wanted:?}; last saw {last:?}");
+    }
+
     async fn has(&self, css: &str) -> bool {
         self.client.find(Locator::Css(css)).await.is_ok()
     }
@@ -211,12 +231,12 @@ async fn evidence_two_blind_raters_and_the_creator_moves_up_in_tier_and_in_match
         .await
         .unwrap();
     owner.click("[data-testid=record-fulfilment]").await;
-    let record = owner.wait_for("[data-testid=fulfilment-record]").await;
-    let text = record.text().await.unwrap();
-    assert!(
-        text.contains("Answered the brief after four days"),
-        "{text}"
-    );
+    let record = owner
+        .wait_for_containing(
+            "[data-testid=fulfilment-record]",
+            "Answered the brief after four days",
+        )
+        .await;
     let link = record
         .find(Locator::Css(&format!("a[href^='/t/{SLUG}/evidence/']")))
         .await

@@ -350,7 +350,7 @@ async fn other_agreed_costs_are_a_versioned_term_checked_like_money_and_shown_on
     let collab = location(&res);
     let page = app.get_ok(&am, &collab).await;
     assert!(
-        page.contains("<dt>其他约定费用</dt><dd>Translator · USD 300.00</dd>"),
+        page.contains("<dt>其他约定费用</dt><dd>Translator · USD\u{a0}300.00</dd>"),
         "shown with the terms"
     );
     // After acceptance a changed amount is an amendment, kept as a version with its change.
@@ -366,9 +366,9 @@ async fn other_agreed_costs_are_a_versioned_term_checked_like_money_and_shown_on
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let page = app.get_ok(&am, &collab).await;
-    assert!(page.contains("<dt>其他约定费用</dt><dd>Translator · USD 450.00</dd>"));
+    assert!(page.contains("<dt>其他约定费用</dt><dd>Translator · USD\u{a0}450.00</dd>"));
     assert!(
-        page.contains("Translator · USD 300.00 → Translator · USD 450.00"),
+        page.contains("Translator · USD\u{a0}300.00 → Translator · USD\u{a0}450.00"),
         "the version's change"
     );
 }

@@ -750,13 +750,13 @@ async fn kpis_match_hand_computed_numbers_on_the_collaboration_page_and_the_dash
         ">100<",
         "3.00%",
         ">2<",
-        "USD 500.00",
-        "USD 200.00",
-        "USD 300.00",
-        "USD 143.00",
+        "USD\u{a0}500.00",
+        "USD\u{a0}200.00",
+        "USD\u{a0}300.00",
+        "USD\u{a0}143.00",
         "2.10",
-        "USD 0.48",
-        "USD 14.30",
+        "USD\u{a0}0.48",
+        "USD\u{a0}14.30",
     ] {
         assert!(row.contains(expected), "{expected} in {row}");
     }
@@ -776,7 +776,12 @@ async fn kpis_match_hand_computed_numbers_on_the_collaboration_page_and_the_dash
         )
         .await;
     let total = first_row(&dash, "campaign-kpis");
-    for expected in ["≈ USD 600.00", "≈ USD 400.00", "≈ USD 154.00", "≈ 2.60"] {
+    for expected in [
+        "≈ USD\u{a0}600.00",
+        "≈ USD\u{a0}400.00",
+        "≈ USD\u{a0}154.00",
+        "≈ 2.60",
+    ] {
         assert!(total.contains(expected), "{expected} in {total}");
     }
     assert!(dash.contains(r#"data-testid="converted-note""#));
@@ -807,7 +812,7 @@ async fn sample_shipping_and_other_agreed_costs_raise_cost_and_lower_roi_by_exac
     let collab = format!("/t/lumi/collaborations/{}", f.b);
     let before = first_row(&app.get_ok(&owner, &collab).await, "collaboration-kpis");
     assert!(
-        before.contains("USD 143.00") && before.contains("2.10"),
+        before.contains("USD\u{a0}143.00") && before.contains("2.10"),
         "{before}"
     );
     // Version 2 of b's terms: a sample with USD 20 shipping (no cost of its own), shipped, and
@@ -838,16 +843,21 @@ async fn sample_shipping_and_other_agreed_costs_raise_cost_and_lower_roi_by_exac
     .unwrap();
     let page = app.get_ok(&owner, &collab).await;
     let after = first_row(&page, "collaboration-kpis");
-    for expected in ["USD 200.00", ">1.5 <", "USD 0.67", "USD 20.00"] {
+    for expected in [
+        "USD\u{a0}200.00",
+        ">1.5 <",
+        "USD\u{a0}0.67",
+        "USD\u{a0}20.00",
+    ] {
         assert!(after.contains(expected), "{expected} in {after}");
     }
     // The page shows both terms.
     assert!(
-        page.contains("<dt>其他约定费用</dt><dd>Translator · USD 37.00</dd>"),
+        page.contains("<dt>其他约定费用</dt><dd>Translator · USD\u{a0}37.00</dd>"),
         "other costs shown"
     );
     assert!(
-        page.contains("<dt>样品运费</dt><dd>USD 20.00</dd>"),
+        page.contains("<dt>样品运费</dt><dd>USD\u{a0}20.00</dd>"),
         "shipping shown"
     );
     // The campaign total moves by the same 57 (154 → 211).
@@ -858,7 +868,7 @@ async fn sample_shipping_and_other_agreed_costs_raise_cost_and_lower_roi_by_exac
         )
         .await;
     let total = first_row(&dash, "campaign-kpis");
-    assert!(total.contains("≈ USD 211.00"), "{total}");
+    assert!(total.contains("≈ USD\u{a0}211.00"), "{total}");
 }
 
 /// The creator handles of the per-creator table, top to bottom.
@@ -957,7 +967,7 @@ async fn the_dashboard_sorts_by_every_kpi_and_ignores_garbage_in_both_languages(
         .await;
     let row = first_row(&history, "creator-history");
     assert!(
-        row.contains("LUMI-PERF-01") && row.contains("USD 500.00"),
+        row.contains("LUMI-PERF-01") && row.contains("USD\u{a0}500.00"),
         "{row}"
     );
 }

@@ -371,7 +371,7 @@ async fn the_creator_page_shows_this_sellers_history_and_never_another_tenants()
         .await;
     assert!(page.contains(&format!(r#"href="/t/lumi/collaborations/{collab}""#)));
     assert!(
-        page.contains("USD 600.00 + 佣金 12%"),
+        page.contains("USD\u{a0}600.00 + 佣金 12%"),
         "the fee of the terms"
     );
     assert!(page.contains("已通过"));

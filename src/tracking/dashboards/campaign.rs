@@ -99,6 +99,8 @@ pub struct ChartView {
 #[template(path = "performance/dashboard.html")]
 struct DashboardPage {
     layout: Layout,
+    /// The campaign's tabs, rendered (`campaigns::tabs`).
+    tabs: String,
     slug: String,
     campaign_id: Uuid,
     heading: String,
@@ -306,6 +308,13 @@ pub async fn show(
         chart("gmv", "gmv", "performance.chart.gmv", true),
     ];
     let total = kpis::view(lang, &computed.total, &targets);
+    let tabs = crate::campaigns::tabs::render(
+        lang,
+        &slug,
+        id,
+        ctx.access,
+        crate::campaigns::tabs::Tab::Overview,
+    );
     let (layout, _) = crate::tracking::posts::views::page_layout(
         &state,
         &session,
@@ -316,6 +325,7 @@ pub async fn show(
     .await?;
     let page = DashboardPage {
         layout,
+        tabs,
         heading: format!(
             "{} {}",
             campaign_row.code.clone().unwrap_or_default(),

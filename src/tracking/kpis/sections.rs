@@ -16,6 +16,7 @@ use crate::tenants::TenantCtx;
 use crate::tracking::posts::repo as posts_repo;
 use crate::tracking::posts::views::late_text;
 use crate::web::fmt;
+use crate::web::labels::{List, label};
 use crate::web::lang::Lang;
 
 pub struct PostLine {
@@ -127,7 +128,10 @@ pub async fn collaboration(ctx: &mut TenantCtx, id: Uuid, lang: Lang) -> AppResu
                     format!("{} / {}", o.order_key, o.line_key)
                 },
                 placed: fmt::datetime(o.placed_at, &zone),
-                status: o.status.unwrap_or_default(),
+                status: o
+                    .status
+                    .map(|s| label(lang, List::OrderStatus, &s))
+                    .unwrap_or_default(),
                 amount: fmt::money(o.amount, &o.currency),
                 refunds: fmt::money(o.refunds, &o.currency),
                 attributed_by: o

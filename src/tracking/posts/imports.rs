@@ -43,6 +43,8 @@ pub struct RecentImport {
 #[template(path = "performance/import.html")]
 struct FormPage {
     layout: Layout,
+    /// The campaign's tabs, rendered (`campaigns::tabs`).
+    tabs: String,
     slug: String,
     campaign_id: Uuid,
     campaign: String,
@@ -63,11 +65,19 @@ async fn form_page(
 ) -> AppResult<Response> {
     let rows = repo::recent_snapshot_imports(&mut ctx.tx, ctx.tenant.id, campaign.id).await?;
     let tz = ctx.tenant.time_zone.clone();
+    let tabs = crate::campaigns::tabs::render(
+        lang,
+        &ctx.tenant.slug,
+        campaign.id,
+        ctx.access,
+        crate::campaigns::tabs::Tab::Imports,
+    );
     let (layout, slug) = page_layout(state, session, lang, ctx, "performance.import.title").await?;
     render_with(
         status,
         &FormPage {
             layout,
+            tabs,
             slug,
             campaign_id: campaign.id,
             campaign: format!(

@@ -1,0 +1,130 @@
+//! Codes in words: every market, category, content style, language, platform, fee model and
+//! order status a page shows goes through here, so no page shows a raw code (UX.md: "codes are
+//! never shown raw"). A code nobody listed (an order status a shop's export invented) shows as
+//! the file wrote it.
+
+use crate::kernel::markets::{CATEGORIES, LANGUAGES, MARKETS};
+use crate::kernel::{ORDER_STATUSES, STYLES};
+use crate::tenants::domain::{FEE_MODELS, PLATFORMS};
+use crate::web::lang::Lang;
+
+/// The catalogue's code lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    Market,
+    Category,
+    Style,
+    Language,
+    Platform,
+    FeeModel,
+    OrderStatus,
+}
+
+impl List {
+    pub const ALL: [List; 7] = [
+        List::Market,
+        List::Category,
+        List::Style,
+        List::Language,
+        List::Platform,
+        List::FeeModel,
+        List::OrderStatus,
+    ];
+
+    /// The codes of the list.
+    pub fn codes(self) -> &'static [&'static str] {
+        match self {
+            List::Market => MARKETS,
+            List::Category => CATEGORIES,
+            List::Style => STYLES,
+            List::Language => LANGUAGES,
+            List::Platform => PLATFORMS,
+            List::FeeModel => FEE_MODELS,
+            List::OrderStatus => ORDER_STATUSES,
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            List::Market => "market",
+            List::Category => "category",
+            List::Style => "style",
+            List::Language => "language",
+            List::Platform => "platform",
+            List::FeeModel => "fee_model",
+            List::OrderStatus => "order_status",
+        }
+    }
+
+    /// How a code is written in this list: order statuses as the exports write them
+    /// (`Completed`, `To ship`, `partially_refunded`) are one code in lower snake case.
+    fn normalized(self, code: &str) -> String {
+        match self {
+            List::OrderStatus => code.trim().to_lowercase().replace([' ', '-'], "_"),
+            _ => code.to_string(),
+        }
+    }
+}
+
+/// The code in words, in the page's language; an unlisted code as it is.
+pub fn label(lang: Lang, list: List, code: &str) -> String {
+    let normalized = list.normalized(code);
+    if list.codes().contains(&normalized.as_str()) {
+        lang.t(&format!("{}.{normalized}", list.prefix()))
+    } else {
+        code.to_string()
+    }
+}
+
+/// Several codes in words, joined as the language lists things (`美国、英国`, `US, UK`); `—`
+/// for none.
+pub fn labels<S: AsRef<str>>(lang: Lang, list: List, codes: &[S]) -> String {
+    if codes.is_empty() {
+        return "—".into();
+    }
+    codes
+        .iter()
+        .map(|c| label(lang, list, c.as_ref()))
+        .collect::<Vec<_>>()
+        .join(lang.t("seller_creators.list_separator").as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_of_every_list_has_words_in_both_languages() {
+        for list in List::ALL {
+            for code in list.codes() {
+                for lang in [Lang::ZhCn, Lang::En] {
+                    let key = format!("{}.{code}", list.prefix());
+                    let words = lang.t(&key);
+                    assert!(
+                        words != key && !words.is_empty(),
+                        "{key} has no {lang:?} label"
+                    );
+                    assert_ne!(words, *code, "{key} in {lang:?} is the code itself");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn codes_read_as_words_and_unknown_ones_as_written() {
+        assert_eq!(label(Lang::ZhCn, List::Style, "real_shot"), "实拍演示");
+        assert_eq!(label(Lang::En, List::Language, "en"), "English");
+        assert_eq!(
+            labels(Lang::ZhCn, List::Category, &["home_decor", "toys"]),
+            "家居装饰、玩具"
+        );
+        assert_eq!(labels::<&str>(Lang::En, List::Market, &[]), "—");
+        assert_eq!(
+            label(Lang::ZhCn, List::OrderStatus, "partially_refunded"),
+            label(Lang::ZhCn, List::OrderStatus, "Partially refunded")
+        );
+        assert_eq!(label(Lang::En, List::OrderStatus, "To ship"), "To ship");
+        assert_eq!(label(Lang::ZhCn, List::OrderStatus, "Completed"), "已完成");
+        assert_eq!(label(Lang::ZhCn, List::OrderStatus, "On hold"), "On hold");
+    }
+}
