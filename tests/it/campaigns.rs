@@ -354,12 +354,55 @@ async fn another_tenant_gets_404_on_every_campaign_route_and_viewers_only_read()
     let path = location(&res);
     let id = path.rsplit('/').next().unwrap().to_string();
 
+    // Every tab of the campaign opens already for a draft (tabs in every state, not buttons
+    // that depend on it), each page with the strip and its own tab marked.
+    let page = app.get_ok(&operator, &path).await;
+    let strip = &page[page
+        .find(r#"data-testid="campaign-tabs""#)
+        .expect("the tabs")..];
+    let strip = &strip[..strip.find("</nav>").unwrap()];
+    let tabs: Vec<String> = strip
+        .split(r#"href=""#)
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_string())
+        .collect();
+    assert_eq!(
+        tabs,
+        [
+            "/dashboard",
+            "",
+            "/shortlist",
+            "/collaborations",
+            "/snapshots/import"
+        ]
+        .map(|tail| format!("{path}{tail}")),
+        "an operator's tabs"
+    );
+    for tab in &tabs {
+        let body = app.get_ok(&operator, tab).await;
+        assert!(
+            body.contains(&format!(r#"href="{tab}" data-tab="#))
+                && body.contains(r#"aria-current="page">"#),
+            "{tab} shows the tabs"
+        );
+    }
+    let collaborations = app
+        .get_ok(&operator, &format!("{path}/collaborations"))
+        .await;
+    assert!(collaborations.contains(r#"data-testid="empty-state""#));
+
     let stranger = app.login(OWNER_NORDPEAK.0, OWNER_NORDPEAK.1).await;
     for p in [
         path.clone(),
         format!("{path}/edit"),
+        format!("{path}/collaborations"),
         format!("/t/nordpeak/campaigns/{id}"),
         format!("/t/nordpeak/campaigns/{id}/edit"),
+        format!("/t/nordpeak/campaigns/{id}/collaborations"),
+        format!(
+            "/t/nordpeak/campaigns/{}/collaborations",
+            uuid::Uuid::now_v7()
+        ),
     ] {
         assert_eq!(
             app.status_of(&stranger, &p).await,

@@ -372,3 +372,58 @@ async fn other_agreed_costs_are_a_versioned_term_checked_like_money_and_shown_on
         "the version's change"
     );
 }
+
+#[tokio::test]
+async fn the_collaborations_tab_lists_each_creator_with_its_state_terms_and_posts() {
+    let app = TestApp::with_demo_campaigns().await;
+    let campaign = app.campaign_in("lumi", "running").await;
+    let mut conn = app.owner_conn().await;
+    let expected: Vec<(uuid::Uuid, String, String, i64)> = sqlx::query_as(
+        "SELECT l.id, c.handle, l.state, (SELECT count(*) FROM posts p WHERE p.collaboration_id = l.id) \
+         FROM collaborations l JOIN creators c ON c.id = l.creator_id \
+         WHERE l.campaign_id = $1 ORDER BY c.handle",
+    )
+    .bind(campaign)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(
+        !expected.is_empty(),
+        "a running demo campaign has collaborations"
+    );
+
+    let viewer = app.login(VIEWER_LUMI.0, VIEWER_LUMI.1).await;
+    let page = app
+        .get_ok_in(
+            &viewer,
+            &format!("/t/lumi/campaigns/{campaign}/collaborations"),
+            "en",
+        )
+        .await;
+    let table = &page[page
+        .find(r#"data-testid="campaign-collaborations""#)
+        .expect("the list")..];
+    let rows: Vec<&str> = table.split("<tr data-collaboration=").skip(1).collect();
+    assert_eq!(rows.len(), expected.len());
+    for (row, (id, handle, state, posts)) in rows.iter().zip(&expected) {
+        assert!(
+            row.starts_with(&format!("\"{id}\"")),
+            "in handle order: {row}"
+        );
+        assert!(row.contains(&format!(
+            r#"href="/t/lumi/collaborations/{id}">@{handle}</a>"#
+        )));
+        assert!(row.contains(&format!("state-{state}")), "{row}");
+        assert!(
+            row.contains(&format!(r#"<td class="num">{posts}</td>"#)),
+            "{row}"
+        );
+        assert!(
+            row.contains("USD\u{a0}"),
+            "the fixed fee with its currency: {row}"
+        );
+    }
+    // A viewer reads the tabs but has no imports tab (it cannot import).
+    assert!(page.contains(r#"data-tab="collaborations" aria-current="page""#));
+    assert!(!page.contains(r#"data-tab="imports""#));
+}
