@@ -243,66 +243,6 @@ pub async fn edit(
     show_form(&state, &session, lang, ctx, view).await
 }
 
-pub struct ListRow {
-    pub id: Uuid,
-    pub code: String,
-    pub title: String,
-    pub state: CampaignState,
-    pub markets: String,
-    pub created: String,
-}
-
-#[derive(Template)]
-#[template(path = "campaigns/index.html")]
-struct ListPage {
-    layout: Layout,
-    slug: String,
-    can_create: bool,
-    rows: Vec<ListRow>,
-}
-
-pub async fn index(
-    State(state): State<AppState>,
-    session: Session,
-    lang: Lang,
-    mut ctx: TenantCtx,
-) -> AppResult<Response> {
-    ctx.require_active()?;
-    let rows = repo::list(&mut ctx.tx, ctx.tenant.id).await?;
-    ctx.tx.commit().await?;
-    let rows = rows
-        .into_iter()
-        .map(|r| ListRow {
-            id: r.id,
-            code: r.code.unwrap_or_else(|| "—".into()),
-            title: r.title,
-            state: r.state,
-            markets: labels(lang, List::Market, &r.markets),
-            created: fmt::datetime(r.created_at, &ctx.tenant.time_zone),
-        })
-        .collect();
-    let path = format!("/t/{}/campaigns", ctx.tenant.slug);
-    let layout = Layout::for_user(
-        &state,
-        &session,
-        lang,
-        &ctx.user,
-        Some((&ctx.tenant, ctx.access)),
-        "campaigns.title",
-        &path,
-    )
-    .await?;
-    render_with(
-        StatusCode::OK,
-        &ListPage {
-            layout,
-            slug: ctx.tenant.slug.clone(),
-            can_create: matches!(ctx.access, Access::Owner | Access::Operator),
-            rows,
-        },
-    )
-}
-
 pub struct HistoryRow {
     pub at: String,
     pub from: CampaignState,

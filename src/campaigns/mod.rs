@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod domain;
 pub mod handlers;
+pub mod list;
 pub mod repo;
 pub mod shortlist;
 pub mod tabs;
@@ -16,7 +17,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/t/{tenant_slug}/campaigns",
-            get(handlers::index).post(handlers::create),
+            get(list::index).post(handlers::create),
         )
         .route("/t/{tenant_slug}/campaigns/new", get(handlers::new))
         .route(

@@ -7,6 +7,7 @@ pub mod front;
 pub mod labels;
 pub mod lang;
 pub mod layout;
+pub mod listing;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;

@@ -268,6 +268,17 @@ impl Browser {
             .unwrap();
     }
 
+    /// Clicks an element after scrolling it to the middle of the window (a sticky footer
+    /// covers the bottom edge, where WebDriver would otherwise leave it).
+    pub async fn click_centred(&self, el: &fantoccini::elements::Element) {
+        let arg = serde_json::to_value(el).unwrap();
+        self.client
+            .execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
+            .await
+            .unwrap();
+        el.click().await.unwrap();
+    }
+
     pub async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_string()
     }
@@ -534,7 +545,7 @@ async fn request_shortlist_review_another_round_and_a_printable_contract() {
         .unwrap();
     assert!(picks.len() >= 3, "candidates listed");
     for pick in picks.iter().take(3) {
-        pick.click().await.unwrap();
+        b.click_centred(pick).await;
     }
     b.click("[data-testid=send-shortlist]").await;
     b.wait_for_text("[data-testid=campaign-state]", "候选名单已发送")

@@ -15,6 +15,7 @@ mod auth;
 mod browser;
 mod browser_dashboard;
 mod browser_home;
+mod browser_lists;
 mod browser_pages;
 mod browser_pool;
 mod browser_ratings;

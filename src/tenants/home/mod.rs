@@ -11,14 +11,12 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 use super::Access;
-use crate::campaigns::domain::Campaign;
 use crate::kernel::tier::{Tier, TierBadge};
 use crate::matching::repo::ReferenceRates;
+use crate::tracking::kpis::campaign::figures as campaign_figures;
 use crate::tracking::kpis::figures::{self as kpis, Headline};
-use crate::tracking::kpis::repo::{self as kpis_repo, Scope};
 use crate::tracking::order_imports::repo::{self as imports_repo, ImportRow, UNATTRIBUTED_CAP};
 use crate::tracking::posts::domain::{days_late, deadline_end};
-use crate::tracking::posts::repo as posts_repo;
 use crate::tracking::windows::Window;
 use crate::web::lang::Lang;
 use repo::{CreatorItem, DeadlinePending, DueRating, OpenRating, WaitingShortlist};
@@ -145,19 +143,12 @@ async fn running(
     let rates = ReferenceRates::load(conn).await?;
     let mut items = Vec::with_capacity(campaigns.len());
     for c in campaigns {
-        let Some(facts) = posts_repo::campaign(conn, tenant, zone, c.id).await? else {
+        let Some(figures) =
+            campaign_figures(conn, tenant, zone, settlement_currency, &rates, c.id).await?
+        else {
             continue;
         };
-        let totals = kpis_repo::totals(conn, tenant, Scope::Campaign(c.id)).await?;
-        let orders = kpis_repo::order_totals(conn, tenant, Scope::Campaign(c.id)).await?;
-        let campaign: Campaign = serde_json::from_value(facts.data).unwrap_or_default();
-        let currency = kpis::report_currency(
-            &campaign,
-            facts.shop_currency.as_deref(),
-            settlement_currency,
-        );
-        let targets = kpis::targets(&campaign, &currency);
-        let total = kpis::compute_all(totals, &orders, &currency, &rates).total;
+        let (total, targets) = (figures.total, figures.targets);
         // The overview's four big numbers, in its order: GMV, ROI, views, CTR.
         let mut four = kpis::headlines(lang, &total, &targets).into_iter();
         let (Some(gmv), Some(roi)) = (four.next(), four.next()) else {
