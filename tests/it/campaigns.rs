@@ -520,3 +520,39 @@ async fn the_demo_has_campaigns_in_every_state_for_each_working_tenant_and_resee
     .unwrap();
     assert_eq!(bad_urls, 0, "demo URLs never leave the machine");
 }
+
+#[tokio::test]
+async fn the_campaign_list_ignores_filters_and_sorts_it_does_not_know_and_pages_stay_in_range() {
+    let app = TestApp::with_demo_campaigns().await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let rows = |page: &str| page.matches("<tr data-id=").count();
+    let everything = rows(&app.get_ok_in(&owner, "/t/lumi/campaigns", "en").await);
+    assert!(everything > 1);
+    for garbage in [
+        "?status=exploded&market=XX&period=forever",
+        "?sort=%27%3Bdrop&dir=up&page=-4",
+        "?page=999999",
+        "?status=&market=&period=&sort=&dir=&page=",
+    ] {
+        let page = app
+            .get_ok_in(&owner, &format!("/t/lumi/campaigns{garbage}"), "en")
+            .await;
+        assert_eq!(rows(&page), everything, "{garbage}");
+    }
+    // A known filter narrows; one that matches nothing says so and offers to clear.
+    let running = app
+        .get_ok_in(&owner, "/t/lumi/campaigns?status=running", "en")
+        .await;
+    assert!(rows(&running) >= 1 && rows(&running) < everything);
+    let none = app
+        .get_ok_in(&owner, "/t/lumi/campaigns?market=JP&status=draft", "en")
+        .await;
+    assert_eq!(rows(&none), 0);
+    assert!(none.contains(r#"data-testid="no-match""#));
+    // Another tenant's list holds none of Lumi's campaigns.
+    let nordpeak = app.login(OWNER_NORDPEAK.0, OWNER_NORDPEAK.1).await;
+    let theirs = app
+        .get_ok_in(&nordpeak, "/t/nordpeak/campaigns", "en")
+        .await;
+    assert!(!theirs.contains("LUMI-"), "only Nordpeak's campaigns");
+}

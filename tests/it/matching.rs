@@ -651,3 +651,61 @@ async fn the_in_memory_pool_follows_every_change_to_the_creators() {
     tx.commit().await.unwrap();
     assert_eq!(rank(campaign).await[0], newcomer);
 }
+
+#[tokio::test]
+async fn the_matching_page_ignores_a_view_it_does_not_know_and_keeps_real_picks() {
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize {
+        creators: 300,
+        campaigns: false,
+    })
+    .await;
+    let path = campaign_in_matching(&app).await;
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let first = app.get_ok(&am, &format!("{path}/matching")).await;
+    let ids = candidate_ids(&first);
+    assert!(!ids.is_empty());
+    for garbage in [
+        "?go=sort%3Dnope%26page%3D-1&tier=Z".to_string(),
+        "?page=abc&dir=sideways&pick=not-a-uuid&note-xyz=hello".to_string(),
+        format!(
+            "?pick={}&pick={}&note-{}=%3Cscript%3E",
+            ids[0], ids[0], ids[0]
+        ),
+    ] {
+        let page = app.get_ok(&am, &format!("{path}/matching{garbage}")).await;
+        assert_eq!(
+            candidate_ids(&page),
+            ids,
+            "{garbage}: the first page, ranked"
+        );
+    }
+    // The repeated pick counts once; its note comes back escaped, never as markup.
+    let page = app
+        .get_ok(
+            &am,
+            &format!(
+                "{path}/matching?pick={}&pick={}&note-{}=%3Cscript%3E",
+                ids[0], ids[0], ids[0]
+            ),
+        )
+        .await;
+    assert!(page.contains(r#"data-testid="selected-count">1<"#));
+    let field = &page[page.find(&format!(r#"id="note-{}""#, ids[0])).unwrap()..];
+    let value = &field[field.find("value=\"").unwrap() + 7..];
+    let value = &value[..value.find('"').unwrap()];
+    assert!(
+        value.starts_with('&') && value.contains("script"),
+        "escaped: {value}"
+    );
+    // Another tenant's account manager view: 404 for a campaign id that is not its tenant's.
+    let id = path.rsplit('/').next().unwrap();
+    let stranger = app.login(OWNER_NORDPEAK.0, OWNER_NORDPEAK.1).await;
+    assert_eq!(
+        app.status_of(
+            &stranger,
+            &format!("/t/nordpeak/campaigns/{id}/matching?page=2")
+        )
+        .await,
+        StatusCode::NOT_FOUND
+    );
+}
