@@ -389,6 +389,19 @@ fn terms_facts(lang: Lang, t: &Terms) -> Vec<(String, String)> {
 }
 
 /// The collaboration page; with `error` (a message key) it comes back after a refused event, 422.
+/// What the collaboration page shows besides the collaboration: a message at the top, and the
+/// page of its orders.
+struct Shown<'a> {
+    error: Option<&'a str>,
+    orders_page: i64,
+}
+
+#[derive(Deserialize)]
+pub struct CollabQuery {
+    #[serde(default)]
+    orders_page: Option<String>,
+}
+
 async fn page(
     state: &AppState,
     session: &Session,
@@ -396,13 +409,15 @@ async fn page(
     origin: &PublicOrigin,
     mut ctx: TenantCtx,
     id: Uuid,
-    error: Option<&str>,
+    shown: Shown<'_>,
 ) -> AppResult<Response> {
+    let Shown { error, orders_page } = shown;
     let row = repo::collaboration(&mut ctx.tx, ctx.tenant.id, id, false)
         .await?
         .ok_or(AppError::NotFound)?;
     let all = repo::versions(&mut ctx.tx, ctx.tenant.id, id).await?;
-    let performance = crate::tracking::kpis::sections::collaboration(&mut ctx, id, lang).await?;
+    let performance =
+        crate::tracking::kpis::sections::collaboration(&mut ctx, id, lang, orders_page).await?;
     let fulfilment =
         crate::fulfilment::section::collaboration(&mut ctx, id, lang, None, None).await?;
     ctx.tx.commit().await?;
@@ -492,11 +507,21 @@ pub async fn show(
     lang: Lang,
     origin: PublicOrigin,
     Path((_slug, id)): Path<(String, String)>,
+    Query(q): Query<CollabQuery>,
     ctx: TenantCtx,
 ) -> AppResult<Response> {
     ctx.require_active()?;
     let id = parse_id(&id)?;
-    page(&state, &session, lang, &origin, ctx, id, None).await
+    // Unreadable page numbers read as the first page.
+    let orders_page = q
+        .orders_page
+        .and_then(|p| p.trim().parse::<i64>().ok())
+        .unwrap_or(1);
+    let shown = Shown {
+        error: None,
+        orders_page,
+    };
+    page(&state, &session, lang, &origin, ctx, id, shown).await
 }
 
 /// The account manager records what happened: the creator's answer, the sample, a cancellation
@@ -539,7 +564,11 @@ pub async fn event(
         Err(e) => match e.page_message() {
             Some(key) if !front.is_json() => {
                 let ctx = ctx.reopen(&state.db).await?;
-                page(&state, &session, lang, &origin, ctx, id, Some(key)).await
+                let shown = Shown {
+                    error: Some(key),
+                    orders_page: 1,
+                };
+                page(&state, &session, lang, &origin, ctx, id, shown).await
             }
             _ => Err(e.into()),
         },

@@ -427,3 +427,73 @@ async fn the_collaborations_tab_lists_each_creator_with_its_state_terms_and_post
     assert!(page.contains(r#"data-tab="collaborations" aria-current="page""#));
     assert!(!page.contains(r#"data-tab="imports""#));
 }
+
+#[tokio::test]
+async fn the_collaboration_page_puts_its_actions_first_and_pages_its_orders() {
+    let app = TestApp::with_demo_campaigns().await;
+    let lumi = app.tenant_id("lumi").await;
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+    // The demo collaboration with the most attributed order lines.
+    let (collab, lines): (uuid::Uuid, i64) = sqlx::query_as(
+        "SELECT collaboration_id, count(*) FROM order_attributions \
+         GROUP BY collaboration_id ORDER BY count(*) DESC LIMIT 1",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    drop(tx);
+    assert!(
+        lines > 40,
+        "a collaboration with more than two pages of orders: {lines}"
+    );
+    let path = format!("/t/lumi/collaborations/{collab}");
+    let rows = |page: &str| {
+        let table = &page[page.find(r#"data-testid="orders""#).unwrap()..];
+        let table = &table[..table.find("</table>").unwrap()];
+        table.matches("<tr><td><code>").count()
+    };
+
+    // The account manager's actions come before the terms, not after 50 order rows.
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let page = app.get_ok_in(&am, &path, "en").await;
+    let actions = page
+        .find(r#"data-testid="collaboration-actions""#)
+        .expect("actions");
+    assert!(actions < page.find(r#"class="facts""#).unwrap());
+    assert!(actions < page.find(r#"data-testid="orders""#).unwrap());
+    assert_eq!(rows(&page), 20, "a page of 20 lines");
+    assert!(page.contains(&format!(r#"href="{path}?orders_page=2#orders""#)));
+    assert!(!page.contains(r#"rel="prev""#));
+
+    let second = app
+        .get_ok_in(&am, &format!("{path}?orders_page=2"), "en")
+        .await;
+    assert_eq!(rows(&second), 20);
+    assert!(second.contains(&format!(r#"href="{path}?orders_page=1#orders""#)));
+    let first_order = |p: &str| {
+        let t = &p[p.find(r#"data-testid="orders""#).unwrap()..];
+        let start = t.find("<tr><td><code>").unwrap() + "<tr><td><code>".len();
+        t[start..start + t[start..].find('<').unwrap()].to_string()
+    };
+    assert_ne!(first_order(&page), first_order(&second), "another slice");
+
+    // The last page holds the rest and no next link; past the end there are no rows.
+    let last = (lines + 19) / 20;
+    let end = app
+        .get_ok_in(&am, &format!("{path}?orders_page={last}"), "en")
+        .await;
+    assert_eq!(rows(&end) as i64, lines - (last - 1) * 20);
+    assert!(!end.contains(r#"data-testid="orders-next""#));
+    // Unreadable page numbers are the first page.
+    for garbage in ["abc", "-3", "0", ""] {
+        let p = app
+            .get_ok_in(&am, &format!("{path}?orders_page={garbage}"), "en")
+            .await;
+        assert_eq!(first_order(&p), first_order(&page), "{garbage}");
+    }
+    // A seller's viewer sees the orders, without the actions.
+    let viewer = app.login(VIEWER_LUMI.0, VIEWER_LUMI.1).await;
+    let seen = app.get_ok_in(&viewer, &path, "en").await;
+    assert!(!seen.contains(r#"data-testid="collaboration-actions""#));
+    assert_eq!(rows(&seen), 20);
+}

@@ -1615,3 +1615,43 @@ async fn an_overview_with_gmv_0_points_at_the_unattributed_orders() {
     assert!(page.contains("data-testid=\"chart-gmv\""));
     assert!(!page.contains("chart-gmv-empty"));
 }
+
+#[tokio::test]
+async fn a_post_page_draws_its_views_per_day_with_the_snapshot_table_behind_a_toggle() {
+    let app = TestApp::with_demo_campaigns().await;
+    let lumi = app.tenant_id("lumi").await;
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+    let (post, snapshots, days): (uuid::Uuid, i64, i64) = sqlx::query_as(
+        "SELECT s.post_id, count(*), count(DISTINCT (s.captured_at AT TIME ZONE 'UTC')::date) \
+         FROM metric_snapshots s GROUP BY s.post_id ORDER BY count(*) DESC LIMIT 1",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    drop(tx);
+    assert!(days > 1);
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let page = app
+        .get_ok_in(&owner, &format!("/t/lumi/posts/{post}"), "en")
+        .await;
+    let figure = &page[page.find(r#"data-testid="post-chart""#).expect("a chart")..];
+    let figure = &figure[..figure.find("</figure>").unwrap()];
+    assert!(
+        figure.contains("<svg") && figure.contains("Views per day"),
+        "{figure}"
+    );
+    let toggle = &page[page
+        .find(r#"<details data-testid="snapshots-table">"#)
+        .expect("a toggle")..];
+    assert!(toggle.contains(&format!("Snapshot table ({snapshots})")));
+    assert_eq!(
+        toggle[..toggle.find("</details>").unwrap()]
+            .matches("<tr><td class=\"num\">")
+            .count() as i64,
+        snapshots
+    );
+    assert!(
+        page.find(r#"data-testid="post-chart""#) < page.find(r#"data-testid="snapshots-table""#),
+        "the chart first"
+    );
+}

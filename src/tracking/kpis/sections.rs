@@ -52,14 +52,25 @@ struct CollaborationSection {
     posts: Vec<PostLine>,
     window_labels: Vec<String>,
     orders: Vec<OrderView>,
+    /// The orders' page and the neighbouring pages that exist.
+    orders_page: i64,
+    orders_prev: Option<i64>,
+    orders_next: Option<i64>,
     rates_note: String,
 }
 
-/// Shown orders per collaboration page (the totals count them all).
-const ORDERS_SHOWN: i64 = 50;
+/// Order lines on a page of the collaboration page's orders (the totals count them all).
+pub const ORDERS_PER_PAGE: i64 = 20;
 
-/// The collaboration page's performance section, in the tenant transaction of the page.
-pub async fn collaboration(ctx: &mut TenantCtx, id: Uuid, lang: Lang) -> AppResult<String> {
+/// The collaboration page's performance section, in the tenant transaction of the page, with
+/// page `orders_page` (1-based) of its order lines.
+pub async fn collaboration(
+    ctx: &mut TenantCtx,
+    id: Uuid,
+    lang: Lang,
+    orders_page: i64,
+) -> AppResult<String> {
+    let orders_page = orders_page.clamp(1, 10_000);
     let tenant = ctx.tenant.id;
     let collab = posts_repo::collaboration(&mut ctx.tx, tenant, &ctx.tenant.time_zone, id, false)
         .await?
@@ -69,7 +80,18 @@ pub async fn collaboration(ctx: &mut TenantCtx, id: Uuid, lang: Lang) -> AppResu
     let orders = repo::order_totals(&mut ctx.tx, tenant, Scope::Collaboration(id)).await?;
     let candidates = repo::window_candidates(&mut ctx.tx, tenant, Scope::Collaboration(id)).await?;
     let posts = posts_repo::posts_of(&mut ctx.tx, tenant, id).await?;
-    let lines = repo::order_lines(&mut ctx.tx, tenant, id, ORDERS_SHOWN).await?;
+    // Up to this page and one line more, to know whether a next page exists.
+    let mut lines =
+        repo::order_lines(&mut ctx.tx, tenant, id, orders_page * ORDERS_PER_PAGE + 1).await?;
+    let orders_next =
+        (lines.len() as i64 > orders_page * ORDERS_PER_PAGE).then_some(orders_page + 1);
+    let skip = ((orders_page - 1) * ORDERS_PER_PAGE) as usize;
+    lines = lines
+        .into_iter()
+        .skip(skip)
+        .take(ORDERS_PER_PAGE as usize)
+        .collect();
+    let orders_prev = (orders_page > 1).then_some(orders_page - 1);
     let rates = ReferenceRates::load(&mut ctx.tx).await?;
     let campaign: Campaign =
         serde_json::from_value(collab.campaign_data.clone()).unwrap_or_default();
@@ -119,6 +141,9 @@ pub async fn collaboration(ctx: &mut TenantCtx, id: Uuid, lang: Lang) -> AppResu
             .iter()
             .map(|w| lang.t(w.key()))
             .collect(),
+        orders_page,
+        orders_prev,
+        orders_next,
         orders: lines
             .into_iter()
             .map(|o| OrderView {

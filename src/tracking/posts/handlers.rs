@@ -212,6 +212,8 @@ struct PostPage {
     zone: String,
     windows: Vec<WindowView>,
     snapshots: Vec<SnapshotView>,
+    /// Views by day (the day's last snapshot) as an SVG line; empty without snapshots.
+    chart: String,
     can_write: bool,
     input: SnapshotInput,
     fields: Vec<(&'static str, String, String)>,
@@ -249,6 +251,27 @@ pub(super) fn to_snapshot(r: &repo::SnapshotRow) -> Snapshot {
     }
 }
 
+/// The post's views by day in the shop's zone, each day's last snapshot, as a line chart.
+fn views_chart(lang: Lang, rows: &[repo::SnapshotRow], zone: &str) -> String {
+    use time_tz::OffsetDateTimeExt;
+    let tz = super::zone_of(zone);
+    let mut by_day: std::collections::BTreeMap<time::Date, (OffsetDateTime, f64)> =
+        std::collections::BTreeMap::new();
+    for r in rows {
+        let day = r.captured_at.to_timezone(tz).date();
+        let entry = by_day.entry(day).or_insert((r.captured_at, r.views as f64));
+        if r.captured_at >= entry.0 {
+            *entry = (r.captured_at, r.views as f64);
+        }
+    }
+    if by_day.is_empty() {
+        return String::new();
+    }
+    let points: Vec<(time::Date, f64)> = by_day.into_iter().map(|(d, (_, v))| (d, v)).collect();
+    let title = lang.t("performance.post.chart_title");
+    crate::tracking::dashboards::charts::daily_line("post-views", &title, &title, &points)
+}
+
 /// A post's page; with snapshot errors it comes back with 422.
 async fn post_page(
     state: &AppState,
@@ -265,8 +288,10 @@ async fn post_page(
     let now = OffsetDateTime::now_utc();
     let snapshots: Vec<Snapshot> = rows.iter().map(to_snapshot).collect();
     let can_write = can_write(&ctx).is_ok();
+    let chart = views_chart(lang, &rows, &zone);
     let (layout, slug) = page_layout(state, session, lang, ctx, "performance.post.title").await?;
     let page = PostPage {
+        chart,
         layout,
         slug,
         heading: format!("@{} · {}", collab.handle, collab.campaign_title),
