@@ -128,3 +128,62 @@ mod tests {
         assert_eq!(label(Lang::ZhCn, List::OrderStatus, "On hold"), "On hold");
     }
 }
+
+/// What a status chip means, one colour each on every page (UX.md: "the same colours everywhere
+/// for the same meaning"): not started, under way, waiting for someone's decision, done well,
+/// stopped.
+pub fn tone(code_or_key: &str) -> &'static str {
+    // A message key (`campaign.state.running`) ends with the state's code.
+    let code = code_or_key.rsplit('.').next().unwrap_or(code_or_key);
+    match code {
+        "draft" | "queued" | "proposed" | "undone" => "neutral",
+        "submitted" | "matching" | "contracting" | "running" | "evaluating" | "accepted"
+        | "sample_shipped" | "sample_delivered" | "in_review" | "published" | "tracking"
+        | "validating" | "importing" | "open" => "progress",
+        "pending" | "validated" | "shortlist_sent" | "awaiting_raters" => "attention",
+        "closed" | "rated" | "settled" | "imported" | "active" | "completed" | "final" => "ok",
+        "cancelled" | "breached" | "failed" | "suspended" | "declined" | "withdrawn" => "stopped",
+        _ => "neutral",
+    }
+}
+
+#[cfg(test)]
+mod tone_tests {
+    use super::tone;
+    use crate::campaigns::domain::CampaignState;
+    use crate::contracts::domain::ContractState;
+    use crate::creators::domain::ImportStatus;
+    use crate::tenants::domain::TenantStatus;
+    use crate::tracking::order_imports::domain::ImportState;
+
+    #[test]
+    fn every_state_of_every_machine_has_one_meaning_and_the_same_word_the_same_colour() {
+        let mut codes: Vec<String> = Vec::new();
+        codes.extend(CampaignState::ALL.iter().map(|s| s.code().to_string()));
+        codes.extend(ContractState::ALL.iter().map(|s| s.code().to_string()));
+        codes.extend(ImportState::ALL.iter().map(|s| s.code().to_string()));
+        codes.extend(ImportStatus::ALL.iter().map(|s| s.label_key().to_string()));
+        codes.extend(
+            [
+                TenantStatus::Pending,
+                TenantStatus::Active,
+                TenantStatus::Suspended,
+            ]
+            .iter()
+            .map(|s| s.label_key().to_string()),
+        );
+        for code in &codes {
+            let code = code.rsplit('.').next().unwrap();
+            // Every state is named explicitly (the fallback is for codes nobody listed).
+            let listed = ["draft", "queued", "proposed", "undone"].contains(&code)
+                || tone(code) != "neutral";
+            assert!(listed, "{code} has no meaning of its own");
+        }
+        // The same word means the same on every machine's page.
+        assert_eq!(tone("campaign.state.cancelled"), tone("cancelled"));
+        assert_eq!(tone("orders.state.failed"), "stopped");
+        assert_eq!(tone("tenant.status.pending"), "attention");
+        assert_eq!(tone("running"), "progress");
+        assert_eq!(tone("closed"), "ok");
+    }
+}

@@ -49,6 +49,11 @@ impl Lang {
         }
     }
 
+    /// The colour class of a status chip for a state's code or label key (`web::labels::tone`).
+    pub fn tone(self, code_or_key: &str) -> &'static str {
+        crate::web::labels::tone(code_or_key)
+    }
+
     /// The message for `key` from the catalogue (`locales/*.yml`).
     pub fn t(self, key: &str) -> String {
         rust_i18n::t!(key, locale = self.code()).into_owned()

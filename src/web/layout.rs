@@ -56,6 +56,11 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The colour class of a status chip for a state's code or label key (`web::labels::tone`).
+    pub fn tone(&self, code_or_key: &str) -> &'static str {
+        crate::web::labels::tone(code_or_key)
+    }
+
     pub fn t(&self, key: impl AsRef<str>) -> String {
         self.lang.t(key.as_ref())
     }

@@ -548,7 +548,7 @@ async fn request_shortlist_review_another_round_and_a_printable_contract() {
         b.click_centred(pick).await;
     }
     b.click("[data-testid=send-shortlist]").await;
-    b.wait_for_text("[data-testid=campaign-state]", "候选名单已发送")
+    b.wait_for_text("[data-testid=campaign-state]", "推荐名单已发送")
         .await;
 
     // 3. The seller approves two, rejects one (with a reason), and asks for another round.

@@ -137,7 +137,7 @@ async fn an_approved_creator_becomes_a_collaboration_with_a_discount_code_and_a_
         .collect();
     let slug = link.rsplit("/r/").next().unwrap();
     assert!(sextant::contracts::domain::is_link_slug(slug), "{link}");
-    assert!(page.contains("请在店铺后台创建同一个折扣码"));
+    assert!(page.contains("请在店铺后台创建同一个专属折扣码"));
 
     // The same code for the second creator is refused (unique per tenant).
     let mut dup = terms(&day(30), "LUMIHANA10");
@@ -148,7 +148,7 @@ async fn an_approved_creator_becomes_a_collaboration_with_a_discount_code_and_a_
         res.text()
             .await
             .unwrap()
-            .contains("这个折扣码已被本卖家的其他合作使用")
+            .contains("这个专属折扣码已被本卖家的其他合作使用")
     );
     assert_eq!(count().await, 1);
 

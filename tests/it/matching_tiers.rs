@@ -360,7 +360,7 @@ async fn badges_and_warnings_show_on_the_matching_page_and_the_shortlist_and_the
     assert!(starred_row.contains("S · 优先复投"), "letter and label");
     assert!(starred_row.contains("有未关闭的低分预警"));
     let noted_row = row(&page, r#"data-creator="noted.one""#);
-    assert!(noted_row.contains(r#"data-tier="–""#) && noted_row.contains("未分层"));
+    assert!(noted_row.contains(r#"data-tier="–""#) && noted_row.contains("未分级"));
     assert!(noted_row.contains("有违规记录"));
     // Every candidate row has a badge.
     assert_eq!(

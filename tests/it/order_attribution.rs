@@ -464,7 +464,11 @@ async fn a_creator_with_two_collaborations_is_credited_by_content_post_window_th
         "{}",
         row(3)
     );
-    assert!(row(6).contains("没有达人用户名或已知折扣码"), "{}", row(6));
+    assert!(
+        row(6).contains("没有达人用户名或已知专属折扣码"),
+        "{}",
+        row(6)
+    );
 }
 
 #[tokio::test]

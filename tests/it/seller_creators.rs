@@ -145,7 +145,7 @@ async fn the_list_shows_the_creators_offered_to_the_seller_not_the_pool() {
         .unwrap();
     assert!(pool as usize > known.len());
     // Tiers do not exist yet: a neutral badge; the counts and the last collaboration show.
-    assert!(page.contains(r#"class="tier-badge tier-none""#) && page.contains("未分层"));
+    assert!(page.contains(r#"class="tier-badge tier-none""#) && page.contains("未分级"));
     assert!(page.contains("LUMI-DEMO-") && page.contains("/t/lumi/collaborations/"));
     assert!(page.contains(r#"<a href="/t/lumi/creators" aria-current="page">达人</a>"#));
     // Nordpeak's own list is its own.
@@ -343,7 +343,7 @@ async fn the_creator_page_shows_this_sellers_history_and_never_another_tenants()
     }
     // The public profile is there.
     assert!(page.contains(r#"data-testid="public-profile""#));
-    assert!(page.contains("粉丝画像") && page.contains("未分层"));
+    assert!(page.contains("粉丝画像") && page.contains("未分级"));
 
     // Nordpeak sees its own entry and collaboration, and nothing of lumi's.
     let nord = app.login(OWNER_NORDPEAK.0, OWNER_NORDPEAK.1).await;
@@ -511,7 +511,7 @@ async fn every_member_reads_strangers_log_in_and_english_is_spoken() {
                 "Last collaboration",
                 "Offered",
             ],
-            "未分层",
+            "未分级",
         ),
         (
             &page_path,
