@@ -39,6 +39,10 @@ pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
     let storage = crate::storage::Storage::open(&config.data_dir, config.s3.as_ref())
         .unwrap_or_else(|e| panic!("cannot open object storage: {e}"));
     let mut runtime = Runtime::default();
+    // A mail setting that cannot work stops the server at startup, like storage.
+    let mailer = crate::mail::Mailer::from_settings(config.mail.as_deref(), &config.mail_from)
+        .unwrap_or_else(|e| panic!("cannot set up mail: {e}"));
+    runtime.insert(mailer);
     links::start(&db, &config, &mut runtime);
     matching::start(&db, &mut runtime);
     order_imports::start(&db, &storage, &mut runtime);
@@ -75,6 +79,10 @@ pub fn router(state: AppState) -> Router {
             get(auth::handlers::login_form).post(auth::handlers::login),
         )
         .route("/logout", post(auth::handlers::logout))
+        .route(
+            "/forgot-password",
+            get(auth::forgot::form).post(auth::forgot::request),
+        )
         .route(
             "/set-password/{token}",
             get(auth::password_pages::set_password_form).post(auth::password_pages::set_password),

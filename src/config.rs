@@ -38,7 +38,14 @@ pub struct Config {
     /// clock — late/no-publish records, collaborations and campaigns moving on as windows become
     /// final, ratings opening, the daily tiers. Tests leave them off and call each job's `tick`.
     pub clock_jobs: bool,
+    /// `SEXTANT_MAIL`: `smtp://…`, `smtps://…` or `file:///dir` (`crate::mail`); unset, no mail.
+    pub mail: Option<String>,
+    /// `SEXTANT_MAIL_FROM` (default `Sextant <no-reply@sextant.invalid>`).
+    pub mail_from: String,
 }
+
+/// Who mail comes from unless `SEXTANT_MAIL_FROM` says otherwise.
+pub const DEFAULT_MAIL_FROM: &str = "Sextant <no-reply@sextant.invalid>";
 
 /// An S3-compatible bucket for uploads.
 #[derive(Clone, Debug)]
@@ -93,6 +100,8 @@ impl Config {
                 env("SEXTANT_CLOCK_JOBS").as_deref(),
                 Some("0" | "false" | "off" | "no")
             ),
+            mail: env("SEXTANT_MAIL"),
+            mail_from: env("SEXTANT_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
         })
     }
 
@@ -112,6 +121,8 @@ impl Config {
             login_lock_minutes: 15,
             s3: None,
             clock_jobs: false,
+            mail: None,
+            mail_from: DEFAULT_MAIL_FROM.into(),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod evidence;
 pub mod fulfilment;
 pub mod kernel;
+pub mod mail;
 pub mod matching;
 pub mod ratings;
 pub mod seed;

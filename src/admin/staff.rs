@@ -12,7 +12,6 @@ use uuid::Uuid;
 
 use super::actions::{self, CreateStaff, IssueStaffResetLink, SetStaffActive, UpdateStaff};
 use super::repo::{self, StaffMember};
-use crate::auth::links::IssuedLink;
 use crate::auth::{Actor, CurrentUser, PlatformRole};
 use crate::db::{SystemScope, Tx};
 use crate::error::{AppError, AppResult, DomainError};
@@ -23,7 +22,7 @@ use crate::web::forms::{Form, FormErrors};
 use crate::web::front::Front;
 use crate::web::lang::Lang;
 use crate::web::layout::{Layout, flash};
-use crate::web::{PublicOrigin, fmt, render_with};
+use crate::web::{PublicOrigin, render_with};
 
 use crate::kernel::STAFF_TIME_ZONE;
 
@@ -36,14 +35,6 @@ async fn admin_tx(state: &AppState, user: &CurrentUser) -> AppResult<Tx> {
 /// A staff id from the path; one that is no uuid is no staff account.
 fn staff_id(raw: &str) -> AppResult<Uuid> {
     raw.parse().map_err(|_| AppError::NotFound)
-}
-
-fn shown(origin: &PublicOrigin, email: &str, link: IssuedLink) -> ShownLink {
-    ShownLink {
-        url: format!("{}{}", origin.0, link.path),
-        email: email.to_string(),
-        expires: fmt::datetime(link.expires_at, STAFF_TIME_ZONE),
-    }
 }
 
 #[derive(Template)]
@@ -168,7 +159,16 @@ pub async fn create(
         Ok(created) => {
             let view = ListView {
                 status: StatusCode::OK,
-                link: Some(shown(&origin, &created.email, created.link)),
+                link: Some(
+                    ShownLink::deliver(
+                        &state,
+                        &origin,
+                        STAFF_TIME_ZONE,
+                        &created.email,
+                        created.link,
+                    )
+                    .await,
+                ),
                 form: blank_add_form(),
                 errors: FieldErrors::new(),
             };
@@ -398,7 +398,16 @@ pub async fn reset_link(
                 .await?
                 .ok_or(AppError::NotFound)?;
             let view = EditView {
-                link: Some(shown(&origin, &issued.email, issued.link)),
+                link: Some(
+                    ShownLink::deliver(
+                        &state,
+                        &origin,
+                        STAFF_TIME_ZONE,
+                        &issued.email,
+                        issued.link,
+                    )
+                    .await,
+                ),
                 ..EditView::ok()
             };
             show_edit(&state, &session, lang, &user, tx, member, view).await

@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod actor;
+pub mod forgot;
 pub mod handlers;
 pub mod links;
 pub mod password;

@@ -245,6 +245,20 @@ pub async fn find_valid_link(
     .await
 }
 
+/// The tenant a self-service link of a seller's member is issued in: their first membership
+/// (the link works while they are a member of it). None for someone in no tenant.
+pub async fn first_membership(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT tenant_id FROM memberships WHERE user_id = $1 ORDER BY created_at, tenant_id LIMIT 1",
+        user_id,
+    )
+    .fetch_optional(conn)
+    .await
+}
+
 /// Marks the link used; false if someone used it first.
 pub async fn consume_link(conn: &mut PgConnection, link_id: Uuid) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(

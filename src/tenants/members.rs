@@ -15,7 +15,6 @@ use super::actions::{
 };
 use super::domain::MemberRole;
 use super::{Access, TenantCtx, repo};
-use crate::auth::links::IssuedLink;
 use crate::error::{AppResult, DomainError};
 use crate::kernel::FieldErrors;
 use crate::state::AppState;
@@ -214,14 +213,6 @@ pub async fn index(
     show(&state, &session, lang, ctx, View::ok()).await
 }
 
-fn shown(origin: &PublicOrigin, tz: &str, email: &str, link: IssuedLink) -> ShownLink {
-    ShownLink {
-        url: format!("{}{}", origin.0, link.path),
-        email: email.to_string(),
-        expires: fmt::datetime(link.expires_at, tz),
-    }
-}
-
 pub async fn add(
     State(state): State<AppState>,
     session: Session,
@@ -239,9 +230,13 @@ pub async fn add(
     };
     match actions::add_member(&mut ctx.tx, &ctx.actor, typed.clone()).await {
         Ok(added) => {
-            let shown_link = added
-                .link
-                .map(|l| shown(&origin, &ctx.tenant.time_zone, &added.email, l));
+            let shown_link = match added.link {
+                Some(l) => Some(
+                    ShownLink::deliver(&state, &origin, &ctx.tenant.time_zone, &added.email, l)
+                        .await,
+                ),
+                None => None,
+            };
             if shown_link.is_none() {
                 flash(&session, "ok", "flash.member_added_existing").await?;
             }
@@ -341,7 +336,14 @@ pub async fn reset_link(
     };
     match actions::issue_member_reset_link(&mut ctx.tx, &ctx.actor, &state.db, input).await {
         Ok(issued) => {
-            let link = shown(&origin, &ctx.tenant.time_zone, &issued.email, issued.link);
+            let link = ShownLink::deliver(
+                &state,
+                &origin,
+                &ctx.tenant.time_zone,
+                &issued.email,
+                issued.link,
+            )
+            .await;
             show(&state, &session, lang, ctx, View::with_link(link)).await
         }
         Err(error) => {

@@ -268,11 +268,45 @@ pub fn render_with<T: Template>(status: StatusCode, page: &T) -> crate::error::A
     Ok((status, Html(page.render().map_err(anyhow::Error::from)?)).into_response())
 }
 
-/// A one-time link just issued (set-password, invitation), shown once.
+/// A one-time link just issued (set-password, invitation): mailed to the person when mail is
+/// on (`crate::mail`), else shown once to whoever issued it to pass on.
 pub struct ShownLink {
     pub url: String,
     pub email: String,
     pub expires: String,
+    /// Mailed: the page says so and does not show the link.
+    pub mailed: bool,
+    /// Mail is on but sending failed: the link is shown, with that said.
+    pub mail_failed: bool,
+}
+
+impl ShownLink {
+    /// Mails the link to `email` when mail is on; what the issuing page shows either way.
+    /// `zone` is the time zone the expiry is written in.
+    pub async fn deliver(
+        state: &AppState,
+        origin: &PublicOrigin,
+        zone: &str,
+        email: &str,
+        link: crate::auth::links::IssuedLink,
+    ) -> ShownLink {
+        let url = format!("{}{}", origin.0, link.path);
+        let expires = fmt::datetime(link.expires_at, zone);
+        let delivery = crate::mail::deliver_link(
+            state.part::<crate::mail::Mailer>(),
+            email,
+            &url,
+            &fmt::datetime(link.expires_at, crate::kernel::STAFF_TIME_ZONE),
+        )
+        .await;
+        ShownLink {
+            url,
+            email: email.to_string(),
+            expires,
+            mailed: delivery == crate::mail::Delivery::Mailed,
+            mail_failed: delivery == crate::mail::Delivery::Failed,
+        }
+    }
 }
 
 /// How many rejected rows an import report shows on the page (all of them download as CSV).

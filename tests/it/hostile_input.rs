@@ -186,6 +186,11 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
                 ("next", "/t/lumi/"),
             ],
         ),
+        "/forgot-password" => Spec::new(
+            "/forgot-password".into(),
+            Anonymous,
+            &[("email", "owner@lumi-home.example")],
+        ),
         "/logout" => Spec {
             fresh_login: true,
             ..Spec::new("/logout".into(), Owner, &[])
@@ -558,6 +563,7 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
 /// logging out last.
 const ORDER: &[&str] = &[
     "/login",
+    "/forgot-password",
     "/signup",
     "/set-password/{token}",
     "/account/password",

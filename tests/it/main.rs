@@ -33,6 +33,7 @@ mod hostile_imports;
 mod hostile_input;
 mod i18n;
 mod links;
+mod mail;
 mod matching;
 mod matching_tiers;
 mod members;
