@@ -279,3 +279,54 @@ pub async fn set_creator_active(
     .await?;
     Ok(())
 }
+
+/// A staff edit of one pool creator.
+#[derive(Clone, Debug)]
+pub struct EditCreator {
+    pub creator_id: Uuid,
+    pub edit: super::domain::CreatorEdit,
+}
+
+/// Saves a staff edit of one creator, checked by the pool import's rules (each problem is its
+/// field's error, nothing stored); appends what changed to the creator's edit history and the
+/// audit log. An edit that changes nothing stores nothing. Returns the changed fields.
+pub async fn edit_creator(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    input: EditCreator,
+) -> DomainResult<Vec<&'static str>> {
+    require_pool_staff(actor)?;
+    let Some(current) = repo::get(conn, input.creator_id).await? else {
+        return Err(DomainError::NotFound);
+    };
+    let record = input
+        .edit
+        .to_record(&current.handle)
+        .map_err(DomainError::Invalid)?;
+    let before = repo::edit_of(&current);
+    let after = super::domain::CreatorEdit::of_record(&record);
+    let changes = before.changes(&after);
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    repo::upsert(conn, &record).await?;
+    let listed: Vec<serde_json::Value> = changes
+        .iter()
+        .map(|(field, a, b)| json!({"field": field, "before": a, "after": b}))
+        .collect();
+    repo::record_edit(
+        conn,
+        input.creator_id,
+        &serde_json::Value::Array(listed.clone()),
+        (actor.user_id, &actor.label),
+    )
+    .await?;
+    audit::record(
+        conn,
+        actor
+            .audit("creator.edit", "creator", input.creator_id)
+            .after(json!({ "changes": listed })),
+    )
+    .await?;
+    Ok(changes.into_iter().map(|(f, _, _)| f).collect())
+}

@@ -172,3 +172,143 @@ mod tests {
         assert!(is_currency("EUR") && !is_currency("Eur") && !is_currency("EURO"));
     }
 }
+
+/// One creator's facts as the staff edit form holds them: the pool import's columns, as text in
+/// the import's format (lists as codes), so a form edit follows exactly the import's rules.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct CreatorEdit {
+    pub display_name: String,
+    pub profile_url: String,
+    pub country: String,
+    #[serde(deserialize_with = "crate::web::forms::one_or_many")]
+    pub markets: Vec<String>,
+    #[serde(deserialize_with = "crate::web::forms::one_or_many")]
+    pub languages: Vec<String>,
+    #[serde(deserialize_with = "crate::web::forms::one_or_many")]
+    pub categories: Vec<String>,
+    #[serde(deserialize_with = "crate::web::forms::one_or_many")]
+    pub styles: Vec<String>,
+    pub followers: String,
+    pub avg_views: String,
+    pub avg_likes: String,
+    pub avg_comments: String,
+    pub avg_shares: String,
+    pub quote_video: String,
+    pub quote_live: String,
+    pub quote_currency: String,
+    pub mcn: String,
+    pub contact: String,
+    pub violation_notes: String,
+}
+
+impl CreatorEdit {
+    /// (column, value as text), in the form's order.
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("display_name", self.display_name.trim().to_string()),
+            ("profile_url", self.profile_url.trim().to_string()),
+            ("country", self.country.trim().to_string()),
+            ("markets", self.markets.join(",")),
+            ("languages", self.languages.join(",")),
+            ("categories", self.categories.join(",")),
+            ("styles", self.styles.join(",")),
+            ("followers", self.followers.trim().to_string()),
+            ("avg_views", self.avg_views.trim().to_string()),
+            ("avg_likes", self.avg_likes.trim().to_string()),
+            ("avg_comments", self.avg_comments.trim().to_string()),
+            ("avg_shares", self.avg_shares.trim().to_string()),
+            ("quote_video", self.quote_video.trim().to_string()),
+            ("quote_live", self.quote_live.trim().to_string()),
+            ("quote_currency", self.quote_currency.trim().to_string()),
+            ("mcn", self.mcn.trim().to_string()),
+            ("contact", self.contact.trim().to_string()),
+            ("violation_notes", self.violation_notes.trim().to_string()),
+        ]
+    }
+
+    /// The facts of a valid record, as the form writes them (to compare before and after).
+    pub fn of_record(r: &super::import::CreatorRecord) -> CreatorEdit {
+        let dec = |d: Option<rust_decimal::Decimal>| d.map(|d| d.normalize().to_string());
+        CreatorEdit {
+            display_name: r.display_name.clone(),
+            profile_url: r.profile_url.clone().unwrap_or_default(),
+            country: r.country.clone().unwrap_or_default(),
+            markets: r.markets.clone(),
+            languages: r.languages.clone(),
+            categories: r.categories.clone(),
+            styles: r.styles.clone(),
+            followers: r.followers.to_string(),
+            avg_views: r.avg_views.to_string(),
+            avg_likes: r.avg_likes.to_string(),
+            avg_comments: r.avg_comments.to_string(),
+            avg_shares: r.avg_shares.to_string(),
+            quote_video: dec(r.quote_video).unwrap_or_default(),
+            quote_live: dec(r.quote_live).unwrap_or_default(),
+            quote_currency: r.quote_currency.clone().unwrap_or_default(),
+            mcn: r.mcn.clone().unwrap_or_default(),
+            contact: r.contact.clone().unwrap_or_default(),
+            violation_notes: r.violation_notes.clone().unwrap_or_default(),
+        }
+    }
+
+    /// The edit as a pool record for `handle`, checked by the import's own rules: each problem is
+    /// the field's error. Every field of the form is written (a blank one clears what it held).
+    pub fn to_record(
+        &self,
+        handle: &str,
+    ) -> Result<super::import::CreatorRecord, crate::kernel::FieldErrors> {
+        let fields = self.fields();
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let header: Vec<&str> = std::iter::once("handle")
+            .chain(fields.iter().map(|(k, _)| *k))
+            .collect();
+        let row: Vec<&str> = std::iter::once(handle)
+            .chain(fields.iter().map(|(_, v)| v.as_str()))
+            .collect();
+        let written = out
+            .write_record(&header)
+            .and_then(|_| out.write_record(&row))
+            .ok()
+            .and_then(|_| out.into_inner().ok());
+        let mut errors = crate::kernel::FieldErrors::new();
+        let Some(bytes) = written else {
+            errors.insert("display_name".into(), "creators.import.error.not_csv");
+            return Err(errors);
+        };
+        match super::import::parse(&bytes) {
+            Ok(mut parsed) => {
+                for e in &parsed.errors {
+                    let field = e.column.unwrap_or("display_name");
+                    errors.entry(field.to_string()).or_insert(e.problem.key());
+                }
+                match parsed.records.pop() {
+                    Some(mut record) if errors.is_empty() => {
+                        record.present = fields.iter().map(|(k, _)| *k).collect();
+                        Ok(record)
+                    }
+                    _ => {
+                        if errors.is_empty() {
+                            errors.insert("display_name".into(), "creators.import.error.no_rows");
+                        }
+                        Err(errors)
+                    }
+                }
+            }
+            Err(file) => {
+                errors.insert("display_name".into(), file.problem.key());
+                Err(errors)
+            }
+        }
+    }
+
+    /// What changed from `self` to `after`: (column, before, after).
+    pub fn changes(&self, after: &CreatorEdit) -> Vec<(&'static str, String, String)> {
+        self.fields()
+            .into_iter()
+            .zip(after.fields())
+            .filter(|((_, a), (_, b))| a != b)
+            .map(|((k, a), (_, b))| (k, a, b))
+            .collect()
+    }
+}

@@ -256,6 +256,8 @@ struct CreatorPage {
     platform_tier: String,
     /// Active or not, the form to change it, and its history (`status_section`), rendered.
     status: String,
+    /// The creator's edits: (when, who, what changed), newest first.
+    edits: Vec<(String, String, String)>,
 }
 
 #[derive(Template)]
@@ -410,6 +412,17 @@ pub async fn show(
     let c = repo::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let platform_tier = crate::tiers::sections::platform_section(&mut tx, id, lang, None).await?;
     let status = status_section(&mut tx, id, c.active, lang, StatusProblem::default()).await?;
+    let edits = repo::edits_of(&mut tx, id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            (
+                fmt::datetime(e.at, crate::kernel::STAFF_TIME_ZONE),
+                e.actor_label,
+                edit_changes_text(lang, &e.changes),
+            )
+        })
+        .collect();
     tx.commit().await?;
     let engagement = Engagement::of(c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares);
     let money = |q: Option<Decimal>| quote_text(q, c.quote_currency.as_deref());
@@ -457,6 +470,7 @@ pub async fn show(
             .unwrap_or_else(|| "—".into()),
         platform_tier,
         status,
+        edits,
         c,
     };
     render_with(StatusCode::OK, &page)
@@ -872,6 +886,232 @@ pub async fn rates_add(
                 form,
             )
             .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A text field of the edit form.
+struct EditField {
+    name: &'static str,
+    label: String,
+    value: String,
+}
+
+/// A group of text fields (numbers are short).
+struct EditSection {
+    legend: String,
+    short: bool,
+    fields: Vec<EditField>,
+}
+
+/// A group of checkboxes (markets, languages, categories, styles).
+struct CheckGroup {
+    name: &'static str,
+    legend: String,
+    choices: Vec<crate::web::forms::Choice>,
+}
+
+#[derive(Template)]
+#[template(path = "creators/edit.html")]
+struct EditPage {
+    layout: Layout,
+    id: Uuid,
+    handle: String,
+    sections: Vec<EditSection>,
+    checks: Vec<CheckGroup>,
+    errors: FormErrors,
+}
+
+async fn edit_page(
+    state: &AppState,
+    session: &Session,
+    lang: Lang,
+    user: &CurrentUser,
+    (id, handle): (Uuid, String),
+    edit: super::domain::CreatorEdit,
+    errors: FormErrors,
+) -> AppResult<Response> {
+    let path = format!("/admin/creators/{id}/edit");
+    let layout = Layout::for_user(
+        state,
+        session,
+        lang,
+        user,
+        None,
+        "creators.edit.title",
+        &path,
+    )
+    .await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let values: std::collections::HashMap<&str, String> = edit.fields().into_iter().collect();
+    let label = |name: &str| lang.t(&format!("creators.edit.field.{name}"));
+    let section = |legend: String, short: bool, names: &[&'static str]| EditSection {
+        legend,
+        short,
+        fields: names
+            .iter()
+            .map(|n| EditField {
+                name: n,
+                label: label(n),
+                value: values.get(n).cloned().unwrap_or_default(),
+            })
+            .collect(),
+    };
+    let sections = vec![
+        section(
+            lang.t("creators.edit.title"),
+            false,
+            &["display_name", "profile_url", "country"],
+        ),
+        section(
+            lang.t("creators.averages"),
+            true,
+            &[
+                "followers",
+                "avg_views",
+                "avg_likes",
+                "avg_comments",
+                "avg_shares",
+            ],
+        ),
+        section(
+            label("quote_video"),
+            true,
+            &["quote_currency", "quote_video", "quote_live"],
+        ),
+        section(
+            label("contact"),
+            false,
+            &["mcn", "contact", "violation_notes"],
+        ),
+    ];
+    let group = |name: &'static str, codes: &[&str], prefix: &str, chosen: &[String]| CheckGroup {
+        name,
+        legend: label(name),
+        choices: crate::web::forms::choices(lang, codes, prefix, chosen),
+    };
+    let checks = vec![
+        group("markets", MARKETS, "market", &edit.markets),
+        group(
+            "languages",
+            crate::kernel::markets::LANGUAGES,
+            "language",
+            &edit.languages,
+        ),
+        group("categories", CATEGORIES, "category", &edit.categories),
+        group("styles", STYLES, "style", &edit.styles),
+    ];
+    let page = EditPage {
+        layout,
+        id,
+        handle,
+        sections,
+        checks,
+        errors,
+    };
+    render_with(status, &page)
+}
+
+/// An edit's changes in words: "粉丝数：12,000 → 15,000；市场：美国 → 美国、英国".
+fn edit_changes_text(lang: Lang, changes: &serde_json::Value) -> String {
+    let value = |field: &str, v: &str| {
+        let list = match field {
+            "markets" => Some(List::Market),
+            "languages" => Some(List::Language),
+            "categories" => Some(List::Category),
+            "styles" => Some(List::Style),
+            _ => None,
+        };
+        match list {
+            _ if v.is_empty() => "—".to_string(),
+            Some(list) => labels(lang, list, &v.split(',').collect::<Vec<_>>()),
+            None => v.parse::<i64>().map_or_else(|_| v.to_string(), fmt::number),
+        }
+    };
+    changes
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let field = c["field"].as_str().unwrap_or_default();
+            format!(
+                "{}: {} → {}",
+                lang.t(&format!("creators.edit.field.{field}")),
+                value(field, c["before"].as_str().unwrap_or_default()),
+                value(field, c["after"].as_str().unwrap_or_default()),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(lang.t("seller_creators.list_separator").as_str())
+}
+
+/// `GET /admin/creators/{id}/edit`: one creator's facts in a form (staff).
+pub async fn edit(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    actions::require_pool_staff(&Actor::user(&user))?;
+    let mut tx = pool_scope(&state, &user).await?;
+    let c = repo::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    let edit = repo::edit_of(&c);
+    edit_page(
+        &state,
+        &session,
+        lang,
+        &user,
+        (id, c.handle),
+        edit,
+        FormErrors::none(),
+    )
+    .await
+}
+
+/// `POST /admin/creators/{id}/edit`: saves the edit (`actions::edit_creator`); bad input comes
+/// back with each message next to its field and nothing stored.
+pub async fn save_edit(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(edit): Form<super::domain::CreatorEdit>,
+) -> AppResult<Response> {
+    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    let actor = Actor::user(&user);
+    let mut tx = pool_scope(&state, &user).await?;
+    let input = actions::EditCreator {
+        creator_id: id,
+        edit: edit.clone(),
+    };
+    match actions::edit_creator(&mut tx, &actor, input).await {
+        Ok(changed) => {
+            tx.commit().await?;
+            let key = if changed.is_empty() {
+                "creators.edit.unchanged"
+            } else {
+                "creators.edit.saved"
+            };
+            flash(&session, "ok", key).await?;
+            Ok(Redirect::to(&format!("/admin/creators/{id}")).into_response())
+        }
+        Err(DomainError::Invalid(errors)) => {
+            let handle = repo::get(&mut tx, id)
+                .await?
+                .ok_or(AppError::NotFound)?
+                .handle;
+            drop(tx);
+            let errors = FormErrors::new(lang, &errors);
+            edit_page(&state, &session, lang, &user, (id, handle), edit, errors).await
         }
         Err(e) => Err(e.into()),
     }

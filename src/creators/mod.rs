@@ -36,6 +36,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/creators/import/{id}/cancel", post(handlers::cancel))
         .route("/admin/creators/{id}", get(handlers::show))
         .route("/admin/creators/{id}/status", post(handlers::set_status))
+        .route(
+            "/admin/creators/{id}/edit",
+            get(handlers::edit).post(handlers::save_edit),
+        )
         .route("/t/{tenant_slug}/creators", get(seller::index))
         .route("/t/{tenant_slug}/creators/{id}", get(seller::show))
         .route(

@@ -836,3 +836,72 @@ pub async fn status_changes(
     .fetch_all(conn)
     .await
 }
+
+/// The creator's facts as the staff edit form holds them (the import's text format).
+pub fn edit_of(c: &CreatorDetail) -> super::domain::CreatorEdit {
+    let dec = |d: Option<Decimal>| d.map(|d| d.normalize().to_string()).unwrap_or_default();
+    super::domain::CreatorEdit {
+        display_name: c.display_name.clone(),
+        profile_url: c.profile_url.clone().unwrap_or_default(),
+        country: c.country.clone().unwrap_or_default(),
+        markets: c.markets.clone(),
+        languages: c.languages.clone(),
+        categories: c.categories.clone(),
+        styles: c.styles.clone(),
+        followers: c.followers.to_string(),
+        avg_views: c.avg_views.to_string(),
+        avg_likes: c.avg_likes.to_string(),
+        avg_comments: c.avg_comments.to_string(),
+        avg_shares: c.avg_shares.to_string(),
+        quote_video: dec(c.quote_video),
+        quote_live: dec(c.quote_live),
+        quote_currency: c.quote_currency.clone().unwrap_or_default(),
+        mcn: c.mcn.clone().unwrap_or_default(),
+        contact: c.contact.clone().unwrap_or_default(),
+        violation_notes: c.violation_notes.clone().unwrap_or_default(),
+    }
+}
+
+/// Appends one edit (its changed fields) to the creator's edit history.
+pub async fn record_edit(
+    conn: &mut PgConnection,
+    creator: Uuid,
+    changes: &serde_json::Value,
+    actor: (Option<Uuid>, &str),
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO creator_edits (id, creator_id, changes, actor_id, actor_label) \
+         VALUES ($1, $2, $3, $4, $5)",
+        Uuid::now_v7(),
+        creator,
+        changes,
+        actor.0,
+        actor.1,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One edit of a creator as its history shows it.
+#[derive(Debug, Clone)]
+pub struct CreatorEditRow {
+    pub changes: serde_json::Value,
+    pub actor_label: String,
+    pub at: OffsetDateTime,
+}
+
+/// The creator's edits, newest first.
+pub async fn edits_of(
+    conn: &mut PgConnection,
+    creator: Uuid,
+) -> Result<Vec<CreatorEditRow>, sqlx::Error> {
+    sqlx::query_as!(
+        CreatorEditRow,
+        "SELECT changes, actor_label, at FROM creator_edits WHERE creator_id = $1 \
+         ORDER BY at DESC, id DESC",
+        creator,
+    )
+    .fetch_all(conn)
+    .await
+}

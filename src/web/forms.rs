@@ -103,6 +103,14 @@ impl FormErrors {
     pub fn len(&self) -> usize {
         self.messages.len()
     }
+
+    /// (field, message) for the summary at the top of a form, which links each to its field.
+    pub fn entries(&self) -> Vec<(&str, &str)> {
+        self.messages
+            .iter()
+            .map(|(f, m)| (f.as_str(), m.as_str()))
+            .collect()
+    }
 }
 
 /// A checkbox or option: value, label, chosen.

@@ -520,3 +520,154 @@ async fn an_account_manager_deactivates_a_creator_who_leaves_matching_and_comes_
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn staff_edit_a_creator_under_the_imports_rules_and_the_page_keeps_the_history() {
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize {
+        creators: 50,
+        campaigns: false,
+    })
+    .await;
+    let mut conn = app.owner_conn().await;
+    let (creator, handle, followers): (uuid::Uuid, String, i64) = sqlx::query_as(
+        "SELECT id, handle, followers FROM creators WHERE mcn IS NOT NULL ORDER BY handle LIMIT 1",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let edit = format!("/admin/creators/{creator}/edit");
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let form = app.get_ok_in(&am, &edit, "en").await;
+    assert!(form.contains(&format!(r#"name="followers" value="{followers}""#)));
+
+    // Bad input: each message next to its field, listed and linked at the top; nothing stored.
+    let res = app
+        .post_form(
+            &am,
+            &edit,
+            &[
+                ("display_name", "Mira"),
+                ("followers", "lots"),
+                ("country", "Atlantis"),
+                ("profile_url", "ftp://nope"),
+                ("quote_video", "300"),
+                ("quote_currency", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    for field in ["followers", "country", "profile_url"] {
+        assert!(
+            html.contains(&format!(r#"data-field="{field}""#)),
+            "{field}: {html}"
+        );
+        assert!(
+            html.contains(&format!(r##"href="#{field}""##)),
+            "summary links {field}"
+        );
+    }
+    let unchanged: i64 = sqlx::query_scalar("SELECT followers FROM creators WHERE id = $1")
+        .bind(creator)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(unchanged, followers);
+    assert_eq!(edit_count(&mut conn, creator).await, 0);
+
+    // A good edit: more followers, a second market, the MCN cleared.
+    let mut fields: Vec<(String, String)> = vec![
+        ("display_name".into(), "Mira Renamed".into()),
+        ("followers".into(), "15.5万".into()),
+        ("country".into(), "US".into()),
+        ("markets".into(), "US".into()),
+        ("markets".into(), "GB".into()),
+        ("languages".into(), "en".into()),
+        ("categories".into(), "home_kitchen".into()),
+        ("styles".into(), "tutorial".into()),
+        ("avg_views".into(), "20000".into()),
+        ("quote_video".into(), "300".into()),
+        ("quote_currency".into(), "USD".into()),
+        ("mcn".into(), "".into()),
+    ];
+    let send = |fields: Vec<(String, String)>| {
+        let client = am.clone();
+        let url = app.url(&edit);
+        async move { client.post(url).form(&fields).send().await.unwrap() }
+    };
+    let res = send(fields.clone()).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (now, markets, mcn, name): (i64, Vec<String>, Option<String>, String) =
+        sqlx::query_as("SELECT followers, markets, mcn, display_name FROM creators WHERE id = $1")
+            .bind(creator)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        (now, markets, mcn, name.as_str()),
+        (
+            155_000,
+            vec!["US".to_string(), "GB".to_string()],
+            None,
+            "Mira Renamed"
+        )
+    );
+    assert_eq!(edit_count(&mut conn, creator).await, 1);
+    let page = app
+        .get_ok_in(&am, &format!("/admin/creators/{creator}"), "zh-CN")
+        .await;
+    let history = &page[page.find(r#"data-testid="creator-edits""#).unwrap()..];
+    assert!(
+        history.contains("粉丝数") && history.contains("155,000"),
+        "{history}"
+    );
+    assert!(
+        history.contains("美国、英国"),
+        "markets in words: {history}"
+    );
+    assert!(!history.contains("home_kitchen"), "no raw codes");
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'creator.edit' AND entity_id = $1",
+    )
+    .bind(creator.to_string())
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+
+    // The same again changes nothing and stores nothing.
+    let res = send(fields.clone()).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(edit_count(&mut conn, creator).await, 1);
+
+    // A seller cannot; an unknown creator is 404; the history refuses change even to the owner.
+    let seller = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    assert_ne!(app.status_of(&seller, &edit).await, StatusCode::OK);
+    fields[0].1 = "Hijacked".into();
+    let res = seller
+        .post(app.url(&edit))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error());
+    let nobody = format!("/admin/creators/{}/edit", uuid::Uuid::now_v7());
+    assert_eq!(app.status_of(&am, &nobody).await, StatusCode::NOT_FOUND);
+    let res = app.post_form(&am, &nobody, &[("followers", "1")]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    for sql in [
+        "UPDATE creator_edits SET actor_label = 'x'",
+        "DELETE FROM creator_edits",
+    ] {
+        assert!(sqlx::query(sql).execute(&mut conn).await.is_err(), "{sql}");
+    }
+    let _ = handle;
+}
+
+async fn edit_count(conn: &mut sqlx::PgConnection, creator: uuid::Uuid) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM creator_edits WHERE creator_id = $1")
+        .bind(creator)
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}

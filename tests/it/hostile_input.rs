@@ -539,6 +539,16 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
             Admin,
             &[("action", "add"), ("reason", "Fake followers")],
         ),
+        "/admin/creators/{id}/edit" => Spec::new(
+            format!("/admin/creators/{}/edit", ids.creator),
+            Admin,
+            &[
+                ("display_name", "Renamed"),
+                ("followers", "12000"),
+                ("country", "US"),
+                ("contact", "a@b.invalid"),
+            ],
+        ),
         "/admin/creators/{id}/status" => Spec::new(
             format!("/admin/creators/{}/status", ids.creator),
             Admin,
@@ -608,6 +618,7 @@ const ORDER: &[&str] = &[
     "/admin/creators/import/{id}/cancel",
     "/admin/rates",
     "/admin/creators/{id}/platform-blacklist",
+    "/admin/creators/{id}/edit",
     "/admin/creators/{id}/status",
     "/t/{tenant_slug}/creators/{id}/tier",
     "/t/{tenant_slug}/blacklist/{id}",
