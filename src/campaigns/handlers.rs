@@ -131,11 +131,16 @@ pub async fn new(
     ctx: TenantCtx,
 ) -> AppResult<Response> {
     can_edit(&ctx)?;
+    // Amounts start in the seller's settlement currency (each can be changed beside its amount).
+    let currency = ctx.tenant.settlement_currency.clone();
     let input = CampaignInput {
         format: "short_video".into(),
         creators_wanted: "5".into(),
         commission_rate: "10".into(),
         script_source: "agency".into(),
+        unit_currency: currency.clone(),
+        budget_currency: currency.clone(),
+        fee_cap_currency: currency,
         ..Default::default()
     };
     let action = format!("/t/{}/campaigns", ctx.tenant.slug);

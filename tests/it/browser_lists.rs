@@ -28,6 +28,12 @@ impl Browser {
         out
     }
 
+    /// Clicks the element at `css` after scrolling it to the middle of the window.
+    async fn click_centred_at(&self, css: &str) {
+        let el = self.client.find(Locator::Css(css)).await.unwrap();
+        self.click_centred(&el).await;
+    }
+
     /// Waits until the text at `css` becomes `wanted` (script or a page load changes it).
     async fn wait_until_text(&self, css: &str, wanted: &str) {
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
@@ -184,24 +190,15 @@ async fn the_matching_page_pages_through_the_ranking_and_counts_picks_across_pag
         )
         .await;
     for id in &page1[..2] {
-        let el = b
-            .client
-            .find(Locator::Css(&format!("input[name=pick][value='{id}']")))
-            .await
-            .unwrap();
-        b.click_centred(&el).await;
+        b.click_centred_at(&format!("input[name=pick][value='{id}']"))
+            .await;
     }
     b.wait_until_text("[data-testid=selected-count]", "2").await;
     b.fill(&format!("#note-{}", page1[0]), "Strong kitchen audience")
         .await;
 
     // Page 2: the ranking goes on, and the two picks are still counted.
-    let next = b
-        .client
-        .find(Locator::Css("[data-testid=next-page]"))
-        .await
-        .unwrap();
-    b.click_centred(&next).await;
+    b.click_centred_at("[data-testid=next-page]").await;
     b.wait_until_text("[data-testid=rank]", "26").await;
     assert!(
         b.text_of("[data-testid=page-info]")
@@ -216,24 +213,12 @@ async fn the_matching_page_pages_through_the_ranking_and_counts_picks_across_pag
         )
         .await;
     assert!(page2.iter().all(|id| !page1.contains(id)), "another slice");
-    let el = b
-        .client
-        .find(Locator::Css(&format!(
-            "input[name=pick][value='{}']",
-            page2[0]
-        )))
-        .await
-        .unwrap();
-    b.click_centred(&el).await;
+    b.click_centred_at(&format!("input[name=pick][value='{}']", page2[0]))
+        .await;
     b.wait_until_text("[data-testid=selected-count]", "3").await;
 
     // Back to page 1: what was ticked there is still ticked, the note still written.
-    let prev = b
-        .client
-        .find(Locator::Css("[data-testid=prev-page]"))
-        .await
-        .unwrap();
-    b.click_centred(&prev).await;
+    b.click_centred_at("[data-testid=prev-page]").await;
     b.wait_until_text("[data-testid=rank]", "1").await;
     b.wait_until_text("[data-testid=selected-count]", "3").await;
     for id in &page1[..2] {
@@ -259,12 +244,7 @@ async fn the_matching_page_pages_through_the_ranking_and_counts_picks_across_pag
     assert_eq!(note.as_deref(), Some("Strong kitchen audience"));
 
     // Sorted by followers, largest first, the picks still held.
-    let sort = b
-        .client
-        .find(Locator::Css("button[data-sort=followers]"))
-        .await
-        .unwrap();
-    b.click_centred(&sort).await;
+    b.click_centred_at("button[data-sort=followers]").await;
     b.wait_until_text("th[aria-sort=descending] button", "Followers")
         .await;
     b.wait_until_text("[data-testid=selected-count]", "3").await;
@@ -277,12 +257,7 @@ async fn the_matching_page_pages_through_the_ranking_and_counts_picks_across_pag
     assert!(followers.windows(2).all(|w| w[0] >= w[1]), "{followers:?}");
 
     // Send: the shortlist holds the three, the note with its creator.
-    let send = b
-        .client
-        .find(Locator::Css("[data-testid=send-shortlist]"))
-        .await
-        .unwrap();
-    b.click_centred(&send).await;
+    b.click_centred_at("[data-testid=send-shortlist]").await;
     b.wait_for_path(&path).await;
     let lumi = app.tenant_id("lumi").await;
     let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();

@@ -556,3 +556,67 @@ async fn the_campaign_list_ignores_filters_and_sorts_it_does_not_know_and_pages_
         .await;
     assert!(!theirs.contains("LUMI-"), "only Nordpeak's campaigns");
 }
+
+#[tokio::test]
+async fn the_request_form_pairs_ranges_puts_currencies_beside_amounts_and_links_each_error() {
+    let app = TestApp::with_demo().await;
+    let operator = app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
+    let lumi = app.tenant_id("lumi").await;
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+    let settlement: String =
+        sqlx::query_scalar("SELECT settlement_currency::text FROM tenants WHERE id = $1")
+            .bind(lumi)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    drop(tx);
+    let form = app
+        .get_ok_in(&operator, "/t/lumi/campaigns/new", "en")
+        .await;
+    // Each currency starts at the seller's settlement currency.
+    for select in ["unit_currency", "budget_currency", "fee_cap_currency"] {
+        let at = &form[form.find(&format!(r#"<select id="{select}""#)).unwrap()..];
+        let at = &at[..at.find("</select>").unwrap()];
+        assert!(
+            at.contains(&format!(r#"value="{settlement}" selected"#)),
+            "{select} defaults to {settlement}"
+        );
+    }
+    // Ranges side by side, amounts with their currency; no example that reads like a value.
+    let pair_of = |first: &str| {
+        let i = form.find(&format!(r#"id="{first}""#)).unwrap();
+        form[..i].rfind(r#"<div class="pair"#).unwrap()
+    };
+    assert_eq!(pair_of("followers_min"), pair_of("followers_max"));
+    assert_eq!(pair_of("budget_min"), pair_of("budget_currency"));
+    assert_eq!(pair_of("unit_price"), pair_of("unit_currency"));
+    assert!(!form.contains(r#"placeholder="10K""#) && !form.contains(r#"placeholder="2""#));
+
+    // Submitting with mistakes: the summary at the top lists each failing field and links it.
+    let res = app
+        .post_form(
+            &operator,
+            "/t/lumi/campaigns",
+            &[
+                ("title", ""),
+                ("followers_min", "lots"),
+                ("budget_min", "-5"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    let summary = &page[page.find(r#"data-testid="form-summary""#).unwrap()..];
+    let summary = &summary[..summary.find("</div>").unwrap()];
+    for field in ["followers_min", "budget_min"] {
+        assert!(
+            summary.contains(&format!(r##"href="#{field}""##)),
+            "{field} in the summary: {summary}"
+        );
+        assert!(
+            page.contains(&format!(r#"id="{field}""#)),
+            "the link's target exists"
+        );
+    }
+}
