@@ -1925,3 +1925,79 @@ mod tests {
         assert_eq!(note_text("young\0"), Err(text::CONTROL_KEY));
     }
 }
+
+/// How much of a creator's audience is the campaign's target, per dimension the campaign set:
+/// the share of the audience in its age buckets, of its gender, in its markets (0..1). None for a
+/// dimension the campaign leaves open, or when the creator's audience does not say.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct AudienceMatch {
+    pub ages: Option<f64>,
+    pub gender: Option<f64>,
+    pub markets: Option<f64>,
+}
+
+/// The shares (`{"18-24": 0.42, …}`) of `keys` summed; None when the audience has no shares.
+fn share_of(shares: &serde_json::Value, keys: &[&str]) -> Option<f64> {
+    let map = shares.as_object().filter(|m| !m.is_empty())?;
+    Some(
+        keys.iter()
+            .filter_map(|k| map.get(*k).and_then(|v| v.as_f64()))
+            .sum::<f64>()
+            .clamp(0.0, 1.0),
+    )
+}
+
+pub fn audience_match(
+    target: &Campaign,
+    ages: &serde_json::Value,
+    genders: &serde_json::Value,
+    countries: &serde_json::Value,
+) -> AudienceMatch {
+    let age_keys: Vec<&str> = target.age_buckets.iter().map(|a| a.code()).collect();
+    let market_keys: Vec<&str> = target.markets.iter().map(String::as_str).collect();
+    AudienceMatch {
+        ages: (!age_keys.is_empty())
+            .then(|| share_of(ages, &age_keys))
+            .flatten(),
+        gender: target.gender.and_then(|g| share_of(genders, &[g.code()])),
+        markets: (!market_keys.is_empty())
+            .then(|| share_of(countries, &market_keys))
+            .flatten(),
+    }
+}
+
+#[cfg(test)]
+mod audience_match_tests {
+    use super::*;
+    use crate::matching::domain::{AgeBucket, Gender};
+    use serde_json::json;
+
+    #[test]
+    fn each_dimension_the_campaign_targets_is_the_audiences_share_in_it() {
+        let target = Campaign {
+            age_buckets: vec![AgeBucket::A18_24, AgeBucket::A25_34],
+            gender: Some(Gender::Female),
+            markets: vec!["US".into(), "GB".into()],
+            ..Campaign::default()
+        };
+        let m = audience_match(
+            &target,
+            &json!({"18-24": 0.4, "25-34": 0.22, "35-44": 0.38}),
+            &json!({"female": 0.71, "male": 0.29}),
+            &json!({"US": 0.5, "CA": 0.2, "GB": 0.1}),
+        );
+        assert!((m.ages.unwrap() - 0.62).abs() < 1e-9);
+        assert!((m.gender.unwrap() - 0.71).abs() < 1e-9);
+        assert!((m.markets.unwrap() - 0.6).abs() < 1e-9);
+        // Open dimensions and silent audiences say nothing.
+        let open = audience_match(
+            &Campaign::default(),
+            &json!({"18-24": 1.0}),
+            &json!({}),
+            &json!({}),
+        );
+        assert_eq!(open, AudienceMatch::default());
+        let silent = audience_match(&target, &json!({}), &json!(null), &json!({}));
+        assert_eq!(silent, AudienceMatch::default());
+    }
+}

@@ -304,6 +304,8 @@ pub struct EntryRow {
     pub quote_currency: Option<String>,
     pub profile_url: Option<String>,
     pub audience_age: serde_json::Value,
+    pub audience_gender: serde_json::Value,
+    pub audience_countries: serde_json::Value,
     pub collaboration_id: Option<Uuid>,
 }
 
@@ -320,7 +322,7 @@ pub async fn shortlist_entries(
            e.decision_reason, c.handle,
            c.display_name, c.followers, c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares,
            c.quote_video, c.quote_currency::text AS "quote_currency?", c.profile_url, c.audience_age,
-           l.id AS "collaboration_id?"
+           c.audience_gender, c.audience_countries, l.id AS "collaboration_id?"
          FROM shortlist_entries e JOIN creators c ON c.id = e.creator_id
          LEFT JOIN collaborations l ON l.tenant_id = e.tenant_id AND l.campaign_id = e.campaign_id
            AND l.creator_id = e.creator_id

@@ -36,6 +36,10 @@ pub struct Card {
     pub note: String,
     pub profile_url: String,
     pub top_ages: String,
+    /// The quote in the campaign's budget currency when the creator quotes in another one.
+    pub quote_converted: Option<String>,
+    /// (label, share) of the audience in each target the campaign set: ages, gender, markets.
+    pub audience_match: Vec<(String, String)>,
     pub warnings: Vec<String>,
     /// None while the seller has not decided.
     pub decision: Option<Decision>,
@@ -84,6 +88,12 @@ async fn load_cards(
     // from its own tier alone (SPEC §8), frozen beside it (entries sent before tiers existed
     // have no platform tier in them and show the one score).
     let staff = ctx.access == Access::AccountManager;
+    let target = repo::get(&mut ctx.tx, ctx.tenant.id, campaign_id)
+        .await?
+        .map(|r| r.campaign())
+        .unwrap_or_default();
+    let rates = crate::matching::repo::ReferenceRates::load(&mut ctx.tx).await?;
+    let percent = |v: Option<f64>| v.map(|v| format!("{:.0}%", v * 100.0));
     Ok(entries
         .into_iter()
         .map(|e| {
@@ -123,6 +133,33 @@ async fn load_cards(
                         .unwrap_or(0.0)
                         * 100.0
                 ),
+                quote_converted: match (
+                    e.quote_video,
+                    e.quote_currency.as_deref(),
+                    target.budget_currency.as_deref(),
+                ) {
+                    (Some(q), Some(from), Some(to)) if from != to => {
+                        use crate::kernel::rates::Rates;
+                        rates.convert(q, from, to).map(|v| fmt::money(v, to))
+                    }
+                    _ => None,
+                },
+                audience_match: {
+                    let m = super::domain::audience_match(
+                        &target,
+                        &e.audience_age,
+                        &e.audience_gender,
+                        &e.audience_countries,
+                    );
+                    [
+                        ("shortlist.match.ages", percent(m.ages)),
+                        ("shortlist.match.gender", percent(m.gender)),
+                        ("shortlist.match.markets", percent(m.markets)),
+                    ]
+                    .into_iter()
+                    .filter_map(|(k, v)| Some((lang.t(k), v?)))
+                    .collect()
+                },
                 quote: match (e.quote_video, e.quote_currency) {
                     (Some(q), Some(c)) => fmt::money(q, &c),
                     _ => "—".into(),

@@ -709,3 +709,91 @@ async fn the_matching_page_ignores_a_view_it_does_not_know_and_keeps_real_picks(
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn shortlist_cards_link_the_profile_and_show_the_audience_in_the_targets_and_the_quote_converted()
+ {
+    let app = TestApp::with_demo_campaigns().await;
+    let campaign = app.campaign_in("lumi", "shortlist_sent").await;
+    let lumi = app.tenant_id("lumi").await;
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
+    let data: serde_json::Value = sqlx::query_scalar("SELECT data FROM campaigns WHERE id = $1")
+        .bind(campaign)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    type Row = (
+        String,
+        Option<String>,
+        Option<String>,
+        serde_json::Value,
+        serde_json::Value,
+        serde_json::Value,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT c.handle, c.profile_url, c.quote_currency::text, c.audience_age, c.audience_gender, \
+         c.audience_countries FROM shortlist_entries e JOIN creators c ON c.id = e.creator_id \
+         WHERE e.campaign_id = $1",
+    )
+    .bind(campaign)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    drop(tx);
+    assert!(!rows.is_empty());
+    let target: sextant::campaigns::domain::Campaign = serde_json::from_value(data).unwrap();
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let page = app
+        .get_ok_in(
+            &owner,
+            &format!("/t/lumi/campaigns/{campaign}/shortlist"),
+            "en",
+        )
+        .await;
+    let mut converted = 0;
+    for (handle, url, currency, ages, genders, countries) in &rows {
+        let card = &page[page.find(&format!(r#"data-creator="{handle}""#)).unwrap()..];
+        let card = &card[..card.find("</article>").unwrap()];
+        if let Some(url) = url {
+            assert!(
+                card.contains(&format!(
+                    r#"href="{url}" rel="noopener noreferrer nofollow""#
+                )),
+                "{card}"
+            );
+        }
+        let m = sextant::campaigns::domain::audience_match(&target, ages, genders, countries);
+        for (label, share) in [
+            ("Audience in the target ages", m.ages),
+            ("Audience of the target gender", m.gender),
+            ("Audience in the target markets", m.markets),
+        ] {
+            match share {
+                Some(v) => assert!(
+                    card.contains(&format!(
+                        "<dt>{label}</dt><dd class=\"num\">{:.0}%</dd>",
+                        v * 100.0
+                    )),
+                    "{label} {v}: {card}"
+                ),
+                None => assert!(!card.contains(label), "{label}: {card}"),
+            }
+        }
+        let other = currency.is_some() && currency.as_deref() != target.budget_currency.as_deref();
+        assert_eq!(
+            card.contains(r#"data-testid="quote-converted""#),
+            other,
+            "{card}"
+        );
+        if other {
+            converted += 1;
+            let to = target.budget_currency.as_deref().unwrap();
+            assert!(card.contains(&format!("≈ {to}\u{a0}")), "{card}");
+        }
+    }
+    assert!(
+        page.contains(r#"data-testid="audience-match""#),
+        "the demo campaign sets targets, so cards show matches"
+    );
+    eprintln!("{converted} of {} quotes converted", rows.len());
+}
