@@ -148,6 +148,15 @@ impl Browser {
     }
 }
 
+/// A test that fails before `close` still stops its chromedriver (and with it the browser), so
+/// failures do not leave processes behind for the next tests.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
 fn chromedriver() -> String {
     std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
 }
