@@ -59,7 +59,9 @@ struct DemoShop {
     currency: &'static str,
 }
 
-const STAFF: [(&str, &str, PlatformRole, &str); 3] = [
+/// The demo staff; the first account manager serves the working sellers, the second none yet
+/// (the admin home lists them as waiting for an assignment).
+const STAFF: [(&str, &str, PlatformRole, &str); 4] = [
     (
         "admin@sextant.example",
         "李静 Li Jing",
@@ -78,7 +80,22 @@ const STAFF: [(&str, &str, PlatformRole, &str); 3] = [
         PlatformRole::Finance,
         "finance-demo-2026",
     ),
+    (
+        "am2@sextant.example",
+        "王芳 Wang Fang",
+        PlatformRole::AccountManager,
+        "am2-demo-2026",
+    ),
 ];
+
+/// A creator pool file uploaded and checked but not yet imported (the admin home lists it): three
+/// new creators and one row the import refuses.
+const DEMO_POOL_FILE: &str = "demo-pool-december.csv";
+const DEMO_POOL_CSV: &str = "handle,display_name,followers,country,markets,languages,categories\n\
+    demo.newcomer01,Newcomer One,23000,US,US,en,home_kitchen\n\
+    demo.newcomer02,Newcomer Two,41000,GB,GB,en,home_decor\n\
+    demo.newcomer03,Newcomer Three,lots,US,US,en,beauty\n\
+    demo.newcomer04,Newcomer Four,88000,DE,DE,de,outdoor\n";
 
 const TENANTS: [DemoTenant; 4] = [
     DemoTenant {
@@ -284,7 +301,7 @@ pub async fn seed_demo_with(
     for (email, name, role, password) in STAFF {
         let hash = passwords.hash(password).await?;
         let id = users::upsert(&mut tx, email, name, &hash, Some(role)).await?;
-        if role == PlatformRole::AccountManager {
+        if role == PlatformRole::AccountManager && am_id.is_none() {
             am_id = Some(id);
             am_user = Some(CurrentUser {
                 id,
@@ -300,6 +317,26 @@ pub async fn seed_demo_with(
             tenant: None,
             tenant_slug: None,
         });
+    }
+
+    // The pool file waiting for confirmation, once (a second seeding finds it).
+    let waiting: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM creator_imports WHERE filename = $1 AND status = 'validated')",
+    )
+    .bind(DEMO_POOL_FILE)
+    .fetch_one(&mut *tx)
+    .await?;
+    if let (false, Some(am)) = (waiting, am_user.as_ref()) {
+        crate::creators::actions::upload_creator_import(
+            &mut tx,
+            &crate::auth::Actor::user(am),
+            crate::creators::actions::UploadCreatorImport {
+                filename: DEMO_POOL_FILE.into(),
+                content: DEMO_POOL_CSV.as_bytes().to_vec(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo pool file: {e:?}"))?;
     }
 
     let mut working: Vec<(Uuid, &str, CurrentUser)> = Vec::new();

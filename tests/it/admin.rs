@@ -591,3 +591,39 @@ async fn the_account_managers_queue_lists_every_kind_of_item_with_its_link() {
         app.get_ok(&am, &href).await;
     }
 }
+
+/// The demo shows the admin home's items without any setup: an account manager with no seller
+/// yet and a creator pool file waiting to be confirmed — once, however often it is seeded.
+#[tokio::test]
+async fn the_demo_admin_home_has_an_unassigned_account_manager_and_a_pool_file_waiting() {
+    let app = TestApp::with_demo().await;
+    sextant::seed::seed_demo(&app.db, &app.state.passwords)
+        .await
+        .expect("seeding twice");
+    let admin = app.login(ADMIN.0, ADMIN.1).await;
+    let html = app.get_ok_in(&admin, "/admin", "en").await;
+    let wang = app.user_id("am2@sextant.example").await;
+    let staff = &html[html.find(r#"data-testid="needs-unassigned""#).unwrap()..];
+    let staff = &staff[..staff.find("</ul>").unwrap()];
+    assert!(
+        staff.contains(&format!("href=\"/admin/staff/{wang}\"")),
+        "{staff}"
+    );
+    assert!(!staff.contains("am@sextant.example"));
+    let imports = &html[html.find(r#"data-testid="needs-pool-imports""#).unwrap()..];
+    let imports = &imports[..imports.find("</ul>").unwrap()];
+    assert_eq!(
+        imports.matches("demo-pool-december.csv").count(),
+        1,
+        "{imports}"
+    );
+    assert!(
+        imports.contains("<span class=\"num\">3</span>/<span class=\"num\">4</span>"),
+        "{imports}"
+    );
+    // The second account manager logs in with the demo password.
+    let res = app
+        .post_login(&app.client(), "am2@sextant.example", "am2-demo-2026", None)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
