@@ -411,6 +411,7 @@ pub async fn seed_demo_with(
             campaigns::seed_campaigns(&mut tx, *tenant_id, slug, &cast).await?;
             performance::seed_performance(&mut tx, *tenant_id).await?;
         }
+        deactivate_one_creator(&mut tx, am_user.as_ref()).await?;
     }
 
     audit::record(
@@ -429,6 +430,48 @@ pub async fn seed_demo_with(
         }
     }
     Ok(report)
+}
+
+/// Why the demo's one deactivated creator left the pool (also how a second seeding knows it).
+const DEMO_DEACTIVATION: &str = "账号已注销 / The account was closed on TikTok";
+
+/// Deactivates one creator nobody has shortlisted or booked, once, so the pool shows a creator
+/// out of matching with its status history.
+async fn deactivate_one_creator(
+    tx: &mut PgConnection,
+    am: Option<&CurrentUser>,
+) -> anyhow::Result<()> {
+    let done: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM creator_status_changes WHERE reason = $1)",
+    )
+    .bind(DEMO_DEACTIVATION)
+    .fetch_one(&mut *tx)
+    .await?;
+    let Some(am) = am.filter(|_| !done) else {
+        return Ok(());
+    };
+    let free: Option<Uuid> = sqlx::query_scalar(
+        "SELECT c.id FROM creators c WHERE c.active \
+           AND NOT EXISTS (SELECT 1 FROM shortlist_entries e WHERE e.creator_id = c.id) \
+           AND NOT EXISTS (SELECT 1 FROM collaborations l WHERE l.creator_id = c.id) \
+         ORDER BY c.handle DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = free {
+        crate::creators::actions::set_creator_active(
+            tx,
+            &crate::auth::Actor::user(am),
+            crate::creators::actions::SetCreatorActive {
+                creator_id: id,
+                active: false,
+                reason: DEMO_DEACTIVATION.into(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo deactivation: {e:?}"))?;
+    }
+    Ok(())
 }
 
 /// The people, tenants and shops of the demo (what most tests start from).

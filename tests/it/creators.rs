@@ -671,3 +671,44 @@ async fn edit_count(conn: &mut sqlx::PgConnection, creator: uuid::Uuid) -> i64 {
         .await
         .unwrap()
 }
+
+/// The demo pool has one creator out of matching, with the reason in its status history — once,
+/// however often the demo is seeded.
+#[tokio::test]
+async fn the_demo_has_one_deactivated_creator_with_its_history() {
+    let app = TestApp::with_demo_size(sextant::seed::DemoSize {
+        creators: 50,
+        campaigns: false,
+    })
+    .await;
+    sextant::seed::seed_demo_with(
+        &app.db,
+        &app.state.passwords,
+        sextant::seed::DemoSize {
+            creators: 50,
+            campaigns: false,
+        },
+    )
+    .await
+    .expect("seeding twice");
+    let mut conn = app.owner_conn().await;
+    let inactive: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM creators WHERE NOT active")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(inactive.len(), 1);
+    let changes: i64 = sqlx::query_scalar("SELECT count(*) FROM creator_status_changes")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(changes, 1);
+    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
+    let page = app
+        .get_ok_in(&am, &format!("/admin/creators/{}", inactive[0]), "en")
+        .await;
+    let section = &page[page.find("data-testid=\"pool-status\"").unwrap()..];
+    assert!(
+        section.contains("The account was closed on TikTok"),
+        "{section}"
+    );
+}
