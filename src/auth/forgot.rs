@@ -15,7 +15,6 @@ use super::throttle::{self, Limits};
 use crate::audit;
 use crate::db::SystemScope;
 use crate::error::AppResult;
-use crate::kernel::text::{self, TextRule};
 use crate::mail::Mailer;
 use crate::state::AppState;
 use crate::web::forms::Form;
@@ -67,20 +66,12 @@ pub async fn request(
     let email = form.email.trim().to_string();
     let mut shown = page(&state, lang);
     shown.email = email.clone();
-    if let Err(key) = text::check(&email, TextRule::EMAIL) {
-        shown.email_error = Some(lang.t(key));
-    } else if email.is_empty() || !email.contains('@') {
-        shown.email_error = Some(lang.t("login.error.email_required"));
-    }
+    shown.email_error = super::handlers::email_error(lang, &email);
     if shown.email_error.is_some() {
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, &shown);
     }
     let pool = state.db.pool();
-    let limits = Limits {
-        per_account_ip: state.config.login_max_failures,
-        per_ip: state.config.login_max_failures_per_ip,
-        minutes: state.config.login_lock_minutes,
-    };
+    let limits = Limits::of(&state.config);
     if let Some(minutes) =
         throttle::count_attempt(pool, &throttle::keys(&email, ip), limits).await?
     {

@@ -68,6 +68,18 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// The message for an e-mail field that cannot be an address (the login and "forgot password"
+/// forms), or None.
+pub(super) fn email_error(lang: Lang, email: &str) -> Option<String> {
+    match text::check(email, TextRule::EMAIL) {
+        Err(key) => Some(lang.t(key)),
+        Ok(_) if email.is_empty() || !email.contains('@') => {
+            Some(lang.t("login.error.email_required"))
+        }
+        Ok(_) => None,
+    }
+}
+
 pub async fn login(
     State(state): State<AppState>,
     lang: Lang,
@@ -85,11 +97,7 @@ pub async fn login(
         password_error: None,
         form_error: None,
     };
-    if let Err(key) = text::check(&email, TextRule::EMAIL) {
-        page.email_error = Some(lang.t(key));
-    } else if email.is_empty() || !email.contains('@') {
-        page.email_error = Some(lang.t("login.error.email_required"));
-    }
+    page.email_error = email_error(lang, &email);
     if form.password.is_empty() {
         page.password_error = Some(lang.t("login.error.password_required"));
     }
@@ -99,11 +107,7 @@ pub async fn login(
 
     let keys = throttle::keys(&email, ip);
     let pool = state.db.pool();
-    let limits = Limits {
-        per_account_ip: state.config.login_max_failures,
-        per_ip: state.config.login_max_failures_per_ip,
-        minutes: state.config.login_lock_minutes,
-    };
+    let limits = Limits::of(&state.config);
     // Counted before the password is checked: parallel guesses cannot slip under the limit.
     if let Some(minutes) = throttle::count_attempt(pool, &keys, limits).await? {
         page.form_error = Some(lang.t_with(

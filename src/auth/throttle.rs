@@ -17,6 +17,17 @@ pub struct Limits {
     pub minutes: i64,
 }
 
+impl Limits {
+    /// The limits the server is configured with (`SEXTANT_LOGIN_*`).
+    pub fn of(config: &crate::config::Config) -> Limits {
+        Limits {
+            per_account_ip: config.login_max_failures,
+            per_ip: config.login_max_failures_per_ip,
+            minutes: config.login_lock_minutes,
+        }
+    }
+}
+
 pub fn keys(email: &str, ip: Option<IpAddr>) -> [String; 2] {
     let ip = ip
         .map(|i| i.to_string())

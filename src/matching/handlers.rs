@@ -311,9 +311,8 @@ async fn page(
     ]
     .into_iter()
     .map(|mut c| {
-        // The header buttons submit the form with `go`; the href is the same view for links.
-        let desc = c.href.contains("dir=desc");
-        c.href = go(c.key, desc, 1);
+        // The header buttons submit the form with `go` (the new view) instead of a link.
+        c.href = go(c.key, c.desc, 1);
         c
     })
     .collect();

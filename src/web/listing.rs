@@ -23,6 +23,8 @@ pub struct SortLink {
     pub href: String,
     pub current: Option<&'static str>,
     pub numeric: bool,
+    /// The direction the link sorts in.
+    pub desc: bool,
 }
 
 /// Previous and next links and "page 2 of 5 · 112 in all".
@@ -111,6 +113,7 @@ impl Listing {
             href: self.href(key, desc, 1),
             current: current.then_some(if self.desc { "descending" } else { "ascending" }),
             numeric,
+            desc,
         }
     }
 
