@@ -303,6 +303,7 @@ pub struct EntryRow {
     pub quote_video: Option<rust_decimal::Decimal>,
     pub quote_currency: Option<String>,
     pub profile_url: Option<String>,
+    pub recent_videos: Vec<String>,
     pub audience_age: serde_json::Value,
     pub audience_gender: serde_json::Value,
     pub audience_countries: serde_json::Value,
@@ -321,7 +322,7 @@ pub async fn shortlist_entries(
         r#"SELECT e.id, e.creator_id, e.round, e.note, e.score, e.breakdown, e.decision AS "decision: Decision",
            e.decision_reason, c.handle,
            c.display_name, c.followers, c.avg_views, c.avg_likes, c.avg_comments, c.avg_shares,
-           c.quote_video, c.quote_currency::text AS "quote_currency?", c.profile_url, c.audience_age,
+           c.quote_video, c.quote_currency::text AS "quote_currency?", c.profile_url, c.recent_videos, c.audience_age,
            c.audience_gender, c.audience_countries, l.id AS "collaboration_id?"
          FROM shortlist_entries e JOIN creators c ON c.id = e.creator_id
          LEFT JOIN collaborations l ON l.tenant_id = e.tenant_id AND l.campaign_id = e.campaign_id
@@ -331,6 +332,58 @@ pub async fn shortlist_entries(
         tenant_id,
         campaign_id,
         only,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// What a creator has done with the tenant before this campaign (shortlist cards).
+#[derive(Debug, Clone, Default)]
+pub struct PastRecord {
+    pub creator_id: Uuid,
+    /// Collaborations in the tenant's other campaigns (any state).
+    pub collaborations: i64,
+    /// Of them, ended by a breach (the creator's fault).
+    pub breached: i64,
+    /// Completed ratings and their mean final score.
+    pub rated: i64,
+    pub mean_score: Option<rust_decimal::Decimal>,
+    /// The latest completed rating: its final score and its campaign.
+    pub last_score: Option<rust_decimal::Decimal>,
+    pub last_campaign_id: Option<Uuid>,
+    pub last_code: Option<String>,
+}
+
+/// Each of `creators`' record with the tenant outside `campaign_id`; creators the tenant never
+/// booked are absent.
+pub async fn past_records(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    campaign_id: Uuid,
+    creators: &[Uuid],
+) -> Result<Vec<PastRecord>, sqlx::Error> {
+    sqlx::query_as!(
+        PastRecord,
+        r#"SELECT l.creator_id,
+             count(*) AS "collaborations!",
+             count(*) FILTER (WHERE l.state = 'breached') AS "breached!",
+             count(r.final_score) AS "rated!",
+             round(avg(r.final_score), 1) AS mean_score,
+             (array_agg(r.final_score ORDER BY r.completed_at DESC)
+               FILTER (WHERE r.final_score IS NOT NULL))[1] AS last_score,
+             (array_agg(p.id ORDER BY r.completed_at DESC)
+               FILTER (WHERE r.final_score IS NOT NULL))[1] AS last_campaign_id,
+             (array_agg(p.code ORDER BY r.completed_at DESC)
+               FILTER (WHERE r.final_score IS NOT NULL))[1] AS last_code
+           FROM collaborations l
+           JOIN campaigns p ON p.tenant_id = l.tenant_id AND p.id = l.campaign_id
+           LEFT JOIN ratings r ON r.tenant_id = l.tenant_id AND r.collaboration_id = l.id
+             AND r.state = 'completed'
+           WHERE l.tenant_id = $1 AND l.campaign_id <> $2 AND l.creator_id = ANY($3)
+           GROUP BY l.creator_id"#,
+        tenant_id,
+        campaign_id,
+        creators,
     )
     .fetch_all(conn)
     .await

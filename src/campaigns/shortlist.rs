@@ -41,12 +41,65 @@ pub struct Card {
     /// (label, share) of the audience in each target the campaign set: ages, gender, markets.
     pub audience_match: Vec<(String, String)>,
     pub warnings: Vec<String>,
+    /// (label, link) of the creator's recent videos: links only, never fetched.
+    pub videos: Vec<(String, String)>,
+    /// The creator's record with this seller outside this campaign.
+    pub past: Past,
     /// None while the seller has not decided.
     pub decision: Option<Decision>,
     pub reason: String,
     pub collaboration: String,
     /// The creator's tier with this tenant.
     pub badge: TierBadge,
+}
+
+/// A creator's record with the seller, in words, for a shortlist card.
+#[derive(Default)]
+pub struct Past {
+    /// "与本店合作 2 次 · 已评分 1 次，平均 82.5 分" or "首次与本店合作".
+    pub summary: String,
+    /// "违约 1 次" when any collaboration was breached.
+    pub breached: Option<String>,
+    /// (link to the campaign, "最近一次 82.5 分 · LUMI-2611-03").
+    pub last: Option<(String, String)>,
+}
+
+impl Past {
+    fn of(lang: Lang, slug: &str, record: Option<&repo::PastRecord>) -> Past {
+        let Some(r) = record else {
+            return Past {
+                summary: lang.t("shortlist.past.first"),
+                ..Past::default()
+            };
+        };
+        let n = |v: i64| v.to_string();
+        let mut parts = vec![lang.t_with("shortlist.past.booked", &[("n", &n(r.collaborations))])];
+        if let Some(mean) = r.mean_score {
+            parts.push(lang.t_with(
+                "shortlist.past.rated",
+                &[("n", &n(r.rated)), ("score", &mean.normalize().to_string())],
+            ));
+        }
+        Past {
+            summary: parts.join(" · "),
+            breached: (r.breached > 0)
+                .then(|| lang.t_with("shortlist.past.breached", &[("n", &n(r.breached))])),
+            last: match (r.last_score, r.last_campaign_id) {
+                (Some(score), Some(campaign)) => Some((
+                    format!("/t/{slug}/campaigns/{campaign}"),
+                    format!(
+                        "{} · {}",
+                        lang.t_with(
+                            "shortlist.past.last",
+                            &[("score", &score.normalize().to_string())]
+                        ),
+                        r.last_code.as_deref().unwrap_or_default()
+                    ),
+                )),
+                _ => None,
+            },
+        }
+    }
 }
 
 impl Card {
@@ -84,6 +137,13 @@ async fn load_cards(
     let entries = repo::shortlist_entries(&mut ctx.tx, ctx.tenant.id, campaign_id, only).await?;
     let ids: Vec<Uuid> = entries.iter().map(|e| e.creator_id).collect();
     let badges = crate::matching::repo::tier_badges(&mut ctx.tx, ctx.tenant.id, &ids).await?;
+    let past: std::collections::HashMap<Uuid, repo::PastRecord> =
+        repo::past_records(&mut ctx.tx, ctx.tenant.id, campaign_id, &ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.creator_id, r))
+            .collect();
+    let slug = ctx.tenant.slug.clone();
     // Agency staff see the score as frozen; the seller sees it with the track-record component
     // from its own tier alone (SPEC §8), frozen beside it (entries sent before tiers existed
     // have no platform tier in them and show the one score).
@@ -168,6 +228,13 @@ async fn load_cards(
                 badge: badges.get(&e.creator_id).copied().unwrap_or_default(),
                 note: e.note,
                 profile_url: e.profile_url.unwrap_or_default(),
+                videos: e
+                    .recent_videos
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, url)| (format!("{} {}", lang.t("shortlist.video"), i + 1), url))
+                    .collect(),
+                past: Past::of(lang, &slug, past.get(&e.creator_id)),
                 top_ages: ages
                     .iter()
                     .take(2)

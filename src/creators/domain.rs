@@ -180,6 +180,8 @@ mod tests {
 pub struct CreatorEdit {
     pub display_name: String,
     pub profile_url: String,
+    /// Links to recent videos, one per line (or separated by spaces).
+    pub recent_videos: String,
     pub country: String,
     #[serde(deserialize_with = "crate::web::forms::one_or_many")]
     pub markets: Vec<String>,
@@ -208,6 +210,13 @@ impl CreatorEdit {
         vec![
             ("display_name", self.display_name.trim().to_string()),
             ("profile_url", self.profile_url.trim().to_string()),
+            (
+                "recent_videos",
+                self.recent_videos
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
             ("country", self.country.trim().to_string()),
             ("markets", self.markets.join(",")),
             ("languages", self.languages.join(",")),
@@ -233,6 +242,7 @@ impl CreatorEdit {
         CreatorEdit {
             display_name: r.display_name.clone(),
             profile_url: r.profile_url.clone().unwrap_or_default(),
+            recent_videos: r.recent_videos.join("\n"),
             country: r.country.clone().unwrap_or_default(),
             markets: r.markets.clone(),
             languages: r.languages.clone(),

@@ -896,6 +896,8 @@ struct EditField {
     name: &'static str,
     label: String,
     value: String,
+    /// A text area (links one per line, notes).
+    multiline: bool,
 }
 
 /// A group of text fields (numbers are short).
@@ -959,6 +961,7 @@ async fn edit_page(
                 name: n,
                 label: label(n),
                 value: values.get(n).cloned().unwrap_or_default(),
+                multiline: matches!(*n, "recent_videos" | "violation_notes"),
             })
             .collect(),
     };
@@ -966,7 +969,7 @@ async fn edit_page(
         section(
             lang.t("creators.edit.title"),
             false,
-            &["display_name", "profile_url", "country"],
+            &["display_name", "profile_url", "country", "recent_videos"],
         ),
         section(
             lang.t("creators.averages"),
@@ -1029,6 +1032,7 @@ fn edit_changes_text(lang: Lang, changes: &serde_json::Value) -> String {
         };
         match list {
             _ if v.is_empty() => "—".to_string(),
+            _ if field == "recent_videos" => v.split_whitespace().collect::<Vec<_>>().join(" "),
             Some(list) => labels(lang, list, &v.split(',').collect::<Vec<_>>()),
             None => v.parse::<i64>().map_or_else(|_| v.to_string(), fmt::number),
         }

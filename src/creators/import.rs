@@ -40,6 +40,7 @@ pub const COLUMNS: &[(&str, &[&str])] = &[
     ("sample_posting_rate", &["sample_posting_rate", "posting_rate", "寄样发布率", "样品发布率"]),
     ("violation_notes", &["violation_notes", "violations", "违规记录", "违规备注"]),
     ("active", &["active", "is_active", "enabled", "启用", "是否启用"]),
+    ("recent_videos", &["recent_videos", "videos", "video_links", "recent_video_links", "近期视频", "视频链接", "代表作"]),
 ];
 
 const AGE_BUCKETS: &[&str] = &["13-17", "18-24", "25-34", "35-44", "45-54", "55+"];
@@ -53,6 +54,8 @@ const MAX_CONTACT: usize = 500;
 const MAX_NOTES: usize = 5_000;
 const MAX_URL: usize = 2_048;
 const MAX_TAG: usize = 64;
+/// Recent videos a shortlist card links to (newest first).
+pub const MAX_VIDEOS: usize = 5;
 /// Error reports echo the offending value; a long one is cut so the report stays readable.
 const MAX_ECHO: usize = 120;
 
@@ -89,6 +92,9 @@ pub struct CreatorRecord {
     pub sample_posting_rate: Option<Decimal>,
     pub violation_notes: Option<String>,
     pub active: bool,
+    /// Links to the creator's recent videos, newest first, at most `MAX_VIDEOS`; shown as links,
+    /// never fetched.
+    pub recent_videos: Vec<String>,
     /// Canonical columns that carried a value in this row, so an update only overwrites those;
     /// a blank cell keeps what the pool already has rather than wiping it.
     pub present: BTreeSet<&'static str>,
@@ -127,6 +133,8 @@ pub enum Problem {
     BadCurrency,
     QuoteWithoutCurrency,
     BadUrl,
+    BadVideoUrl,
+    TooManyVideos,
     BadCountry,
     BadLanguage,
     BadRate,
@@ -159,6 +167,8 @@ impl Problem {
             Problem::BadCurrency => "creators.import.error.bad_currency",
             Problem::QuoteWithoutCurrency => "creators.import.error.quote_without_currency",
             Problem::BadUrl => "creators.import.error.bad_url",
+            Problem::BadVideoUrl => "creators.import.error.bad_video_url",
+            Problem::TooManyVideos => "creators.import.error.too_many_videos",
             Problem::BadCountry => "creators.import.error.bad_country",
             Problem::BadLanguage => "creators.import.error.bad_language",
             Problem::BadRate => "creators.import.error.bad_rate",
@@ -568,6 +578,29 @@ impl<'a> Row<'a> {
         out
     }
 
+    /// Links separated by spaces, line breaks, commas, '|' or ';', each an http(s) link with a
+    /// dotted host; the same link twice counts once; more than `MAX_VIDEOS` is refused.
+    fn videos(&mut self, column: &'static str) -> Vec<String> {
+        let Some(value) = self.cell(column) else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = Vec::new();
+        let parts = value
+            .split(|c: char| c.is_whitespace() || matches!(c, ',' | '|' | ';' | '，' | '；' | '、'))
+            .filter(|p| !p.is_empty());
+        for part in parts {
+            if !is_profile_url(part) {
+                self.fail(column, part, Problem::BadVideoUrl);
+            } else if !out.iter().any(|u| u == part) {
+                out.push(part.to_string());
+            }
+        }
+        if out.len() > MAX_VIDEOS {
+            self.fail(column, value, Problem::TooManyVideos);
+        }
+        out
+    }
+
     fn audience(
         &mut self,
         column: &'static str,
@@ -700,6 +733,7 @@ fn read_row(
         }
         None => None,
     };
+    let recent_videos = row.videos("recent_videos");
     let country = match row.cell("country") {
         Some(raw) => {
             let code = country_code(raw);
@@ -780,6 +814,7 @@ fn read_row(
         display_name: display_name.unwrap_or_else(|| handle.clone()),
         handle,
         profile_url,
+        recent_videos,
         country,
         markets,
         languages,
@@ -1156,6 +1191,47 @@ mod tests {
             .iter()
             .find(|r| r.handle == handle)
             .unwrap_or_else(|| panic!("no record {handle}: {parsed:#?}"))
+    }
+
+    #[test]
+    fn recent_videos_are_links_kept_in_order_once_each_at_most_five() {
+        let bytes = csv(&[
+            "handle,followers,近期视频",
+            "a.one,1000,\"https://www.tiktok.com/@a.one/video/3 https://www.tiktok.com/@a.one/video/2\nhttps://www.tiktok.com/@a.one/video/1\"",
+            "b.two,1000,https://x.example/v/1 | https://x.example/v/1 ; https://x.example/v/2",
+            "c.three,1000,www.tiktok.com/@c/video/1",
+            "d.four,1000,https://a.example/1 https://a.example/2 https://a.example/3 https://a.example/4 https://a.example/5 https://a.example/6",
+            "e.five,1000,https://user@evil.example/v",
+            "f.six,1000,",
+        ]);
+        let parsed = parse(&bytes).expect("parses");
+        assert_eq!(
+            record(&parsed, "a.one").recent_videos,
+            [
+                "https://www.tiktok.com/@a.one/video/3",
+                "https://www.tiktok.com/@a.one/video/2",
+                "https://www.tiktok.com/@a.one/video/1"
+            ]
+        );
+        assert_eq!(
+            record(&parsed, "b.two").recent_videos,
+            ["https://x.example/v/1", "https://x.example/v/2"]
+        );
+        // a.one's cell holds a line break, so b.two starts on line 4.
+        assert_eq!(problems_on(&parsed, 5), [Problem::BadVideoUrl]);
+        assert_eq!(problems_on(&parsed, 6), [Problem::TooManyVideos]);
+        assert_eq!(problems_on(&parsed, 7), [Problem::BadVideoUrl]);
+        let blank = record(&parsed, "f.six");
+        assert!(blank.recent_videos.is_empty());
+        assert!(
+            !blank.present.contains("recent_videos"),
+            "a blank cell keeps what the pool has"
+        );
+        let column = parsed.errors.iter().map(|e| e.column).collect::<Vec<_>>();
+        assert!(
+            column.iter().all(|c| *c == Some("recent_videos")),
+            "{column:?}"
+        );
     }
 
     #[test]
@@ -1651,7 +1727,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(COLUMNS.len(), 24);
+        assert_eq!(COLUMNS.len(), 25);
     }
 
     #[test]
@@ -1678,6 +1754,8 @@ mod tests {
             Problem::BadCurrency,
             Problem::QuoteWithoutCurrency,
             Problem::BadUrl,
+            Problem::BadVideoUrl,
+            Problem::TooManyVideos,
             Problem::BadCountry,
             Problem::BadLanguage,
             Problem::BadRate,

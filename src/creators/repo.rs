@@ -158,6 +158,7 @@ pub struct CreatorDetail {
     pub handle: String,
     pub display_name: String,
     pub profile_url: Option<String>,
+    pub recent_videos: Vec<String>,
     pub country: Option<String>,
     pub markets: Vec<String>,
     pub languages: Vec<String>,
@@ -186,7 +187,7 @@ pub struct CreatorDetail {
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<CreatorDetail>, sqlx::Error> {
     sqlx::query_as!(
         CreatorDetail,
-        r#"SELECT id, handle, display_name, profile_url, country::text AS "country?", markets,
+        r#"SELECT id, handle, display_name, profile_url, recent_videos, country::text AS "country?", markets,
              languages, followers, avg_views, avg_likes, avg_comments, avg_shares, categories, styles,
              audience_age, audience_gender, audience_countries, quote_video, quote_live,
              quote_currency::text AS "quote_currency?", mcn, contact, sample_posting_rate,
@@ -220,9 +221,9 @@ pub async fn upsert(conn: &mut PgConnection, r: &CreatorRecord) -> Result<bool, 
         r#"INSERT INTO creators (id, handle, display_name, profile_url, country, markets, languages,
            followers, avg_views, avg_likes, avg_comments, avg_shares, categories, styles,
            audience_age, audience_gender, audience_countries, quote_video, quote_live, quote_currency,
-           mcn, contact, sample_posting_rate, violation_notes, active, last_refreshed_at)
+           mcn, contact, sample_posting_rate, violation_notes, active, last_refreshed_at, recent_videos)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-           $20, $21, $22, $23, $24, $25, now())
+           $20, $21, $22, $23, $24, $25, now(), $48)
          ON CONFLICT (handle) DO UPDATE SET
            display_name = CASE WHEN $26 THEN EXCLUDED.display_name ELSE creators.display_name END,
            profile_url = CASE WHEN $27 THEN EXCLUDED.profile_url ELSE creators.profile_url END,
@@ -247,6 +248,7 @@ pub async fn upsert(conn: &mut PgConnection, r: &CreatorRecord) -> Result<bool, 
            sample_posting_rate = CASE WHEN $45 THEN EXCLUDED.sample_posting_rate ELSE creators.sample_posting_rate END,
            violation_notes = CASE WHEN $46 THEN EXCLUDED.violation_notes ELSE creators.violation_notes END,
            active = CASE WHEN $47 THEN EXCLUDED.active ELSE creators.active END,
+           recent_videos = CASE WHEN $49 THEN EXCLUDED.recent_videos ELSE creators.recent_videos END,
            last_refreshed_at = now(), updated_at = now()
          RETURNING (xmax = 0) AS "inserted!""#,
         Uuid::now_v7(),
@@ -296,6 +298,8 @@ pub async fn upsert(conn: &mut PgConnection, r: &CreatorRecord) -> Result<bool, 
         has("sample_posting_rate"),
         has("violation_notes"),
         has("active"),
+        &r.recent_videos,
+        has("recent_videos"),
     )
     .fetch_one(conn)
     .await?;
@@ -843,6 +847,7 @@ pub fn edit_of(c: &CreatorDetail) -> super::domain::CreatorEdit {
     super::domain::CreatorEdit {
         display_name: c.display_name.clone(),
         profile_url: c.profile_url.clone().unwrap_or_default(),
+        recent_videos: c.recent_videos.join("\n"),
         country: c.country.clone().unwrap_or_default(),
         markets: c.markets.clone(),
         languages: c.languages.clone(),

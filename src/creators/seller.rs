@@ -318,6 +318,8 @@ pub struct PublicProfile {
     pub display_name: String,
     pub active: bool,
     pub profile_url: Option<String>,
+    /// Links to recent videos (shown as links, never fetched).
+    pub recent_videos: Vec<String>,
     pub country: String,
     pub markets: String,
     pub languages: String,
@@ -343,6 +345,7 @@ impl PublicProfile {
             id: c.id,
             active: c.active,
             profile_url: c.profile_url.clone(),
+            recent_videos: c.recent_videos.clone(),
             country: c
                 .country
                 .as_deref()

@@ -119,7 +119,7 @@ pub async fn insert_creators(
     count: usize,
 ) -> Result<u64, sqlx::Error> {
     let mut rng = StdRng::seed_from_u64(20261122 + start as u64);
-    let mut cols: Vec<Vec<String>> = (0..21).map(|_| Vec::with_capacity(count)).collect();
+    let mut cols: Vec<Vec<String>> = (0..22).map(|_| Vec::with_capacity(count)).collect();
     let ids: Vec<uuid::Uuid> = (0..count).map(|_| uuid::Uuid::now_v7()).collect();
     for i in start..start + count {
         let first = FIRST[rng.random_range(0..FIRST.len())];
@@ -223,6 +223,14 @@ pub async fn insert_creators(
             currency.to_string(),
             format!("{posting_rate}"),
             violation.to_string(),
+            // Three recent videos, newest first (ids grow with time, as TikTok's do).
+            (0..3u64)
+                .map(|k| {
+                    let video = 7_440_000_000_000_000_000u64 - (i as u64) * 1_000 - k * 97;
+                    format!("https://www.tiktok.invalid/@{handle}/video/{video}")
+                })
+                .collect::<Vec<_>>()
+                .join(","),
         ];
         for (col, value) in cols.iter_mut().zip(row) {
             col.push(value);
@@ -232,23 +240,25 @@ pub async fn insert_creators(
         "INSERT INTO creators (id, handle, display_name, profile_url, country, markets, languages, \
            followers, avg_views, avg_likes, avg_comments, avg_shares, categories, styles, audience_age, \
            audience_gender, audience_countries, quote_video, quote_live, quote_currency, \
-           sample_posting_rate, violation_notes, mcn, last_refreshed_at) \
+           sample_posting_rate, violation_notes, mcn, last_refreshed_at, recent_videos) \
          SELECT id, h, dn, url, c, string_to_array(m, ','), string_to_array(l, ','), \
            f::bigint, v::bigint, lk::bigint, cm::bigint, sh::bigint, string_to_array(cat, ','), \
            string_to_array(st, ','), aa::jsonb, ag::jsonb, ac::jsonb, qv::numeric, ql::numeric, qc, \
-           pr::numeric, NULLIF(vn, ''), 'Demo MCN', now() \
+           pr::numeric, NULLIF(vn, ''), 'Demo MCN', now(), string_to_array(rv, ',') \
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
            $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], \
            $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], \
-           $22::uuid[]) AS t(h, dn, url, c, m, l, f, v, lk, cm, sh, cat, st, aa, ag, ac, qv, ql, qc, pr, vn, id) \
+           $22::text[], $23::uuid[]) \
+           AS t(h, dn, url, c, m, l, f, v, lk, cm, sh, cat, st, aa, ag, ac, qv, ql, qc, pr, vn, rv, id) \
          ON CONFLICT (handle) DO UPDATE SET followers = EXCLUDED.followers, avg_views = EXCLUDED.avg_views, \
            avg_likes = EXCLUDED.avg_likes, avg_comments = EXCLUDED.avg_comments, \
-           avg_shares = EXCLUDED.avg_shares, last_refreshed_at = now(), updated_at = now()",
+           avg_shares = EXCLUDED.avg_shares, recent_videos = EXCLUDED.recent_videos, \
+           last_refreshed_at = now(), updated_at = now()",
     )
     .bind(&cols[0]).bind(&cols[1]).bind(&cols[2]).bind(&cols[3]).bind(&cols[4]).bind(&cols[5])
     .bind(&cols[6]).bind(&cols[7]).bind(&cols[8]).bind(&cols[9]).bind(&cols[10]).bind(&cols[11])
     .bind(&cols[12]).bind(&cols[13]).bind(&cols[14]).bind(&cols[15]).bind(&cols[16]).bind(&cols[17])
-    .bind(&cols[18]).bind(&cols[19]).bind(&cols[20]).bind(&ids)
+    .bind(&cols[18]).bind(&cols[19]).bind(&cols[20]).bind(&cols[21]).bind(&ids)
     .execute(conn)
     .await?;
     Ok(done.rows_affected())

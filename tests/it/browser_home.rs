@@ -4,6 +4,7 @@
 use crate::browser::Browser;
 use crate::home::{clear_deadlines, deadline_passed, waiting_shortlist};
 use crate::support::*;
+use sextant::web::lang::Lang;
 
 #[tokio::test]
 async fn the_sellers_home_lists_a_waiting_shortlist_and_an_overdue_post_and_leads_to_them() {
@@ -14,21 +15,31 @@ async fn the_sellers_home_lists_a_waiting_shortlist_and_an_overdue_post_and_lead
     let overdue = deadline_passed(&mut conn, tenant, 2).await;
     let (campaign, _) = waiting_shortlist(&mut conn, tenant).await;
 
-    let browser = Browser::start("zh-CN").await;
-    browser.login(&app, OWNER_LUMI.0, OWNER_LUMI.1).await;
-    browser.client.goto(&app.url("/t/lumi/")).await.unwrap();
-    let chip = browser.text_of("[data-testid=need-overdue] .chip").await;
-    assert_eq!(chip, "已逾期 2 天");
+    for code in ["zh-CN", "en"] {
+        let lang = Lang::parse(code).unwrap();
+        let browser = Browser::start(code).await;
+        browser.login(&app, OWNER_LUMI.0, OWNER_LUMI.1).await;
+        browser.client.goto(&app.url("/t/lumi/")).await.unwrap();
+        let chip = browser.text_of("[data-testid=need-overdue] .chip").await;
+        assert_eq!(
+            chip,
+            format!(
+                "{} 2 {}",
+                lang.t("home.overdue.days_before"),
+                lang.t("home.overdue.days_after")
+            )
+        );
 
-    browser.click("[data-testid=need-shortlist] a").await;
-    browser
-        .wait_for_path(&format!("/t/lumi/campaigns/{campaign}/shortlist"))
-        .await;
+        browser.click("[data-testid=need-shortlist] a").await;
+        browser
+            .wait_for_path(&format!("/t/lumi/campaigns/{campaign}/shortlist"))
+            .await;
 
-    browser.client.goto(&app.url("/t/lumi/")).await.unwrap();
-    browser.click("[data-testid=need-overdue] a").await;
-    browser
-        .wait_for_path(&format!("/t/lumi/collaborations/{overdue}"))
-        .await;
-    browser.close().await;
+        browser.client.goto(&app.url("/t/lumi/")).await.unwrap();
+        browser.click("[data-testid=need-overdue] a").await;
+        browser
+            .wait_for_path(&format!("/t/lumi/collaborations/{overdue}"))
+            .await;
+        browser.close().await;
+    }
 }

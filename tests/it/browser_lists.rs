@@ -9,6 +9,7 @@ use fantoccini::Locator;
 use crate::browser::Browser;
 use crate::matching::campaign_in_matching;
 use crate::support::*;
+use sextant::web::lang::Lang;
 
 impl Browser {
     /// The text of every element matching `css`, in page order.
@@ -56,6 +57,20 @@ impl Browser {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_campaign_list_filters_by_status_and_sorts_by_its_columns() {
     let app = TestApp::with_demo_campaigns().await;
+    for lang in ["zh-CN", "en"] {
+        campaign_list_in(&app, lang).await;
+    }
+}
+
+/// The campaign list's filter and sorting in one language (words from the catalogue).
+async fn campaign_list_in(app: &TestApp, code: &str) {
+    let lang = Lang::parse(code).unwrap();
+    let info = |total: usize| {
+        lang.t_with(
+            "listing.page_info",
+            &[("page", "1"), ("pages", "1"), ("total", &total.to_string())],
+        )
+    };
     let lumi = app.tenant_id("lumi").await;
     let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
     let running: Vec<String> =
@@ -69,24 +84,19 @@ async fn the_campaign_list_filters_by_status_and_sorts_by_its_columns() {
         .unwrap();
     drop(tx);
     assert!(!running.is_empty() && all > running.len() as i64);
+    let all = all as usize;
 
-    let b = Browser::start("en").await;
-    b.login(&app, OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let b = Browser::start(code).await;
+    b.login(app, OWNER_LUMI.0, OWNER_LUMI.1).await;
     b.client.goto(&app.url("/t/lumi/campaigns")).await.unwrap();
-    b.wait_until_text(
-        "[data-testid=page-info]",
-        &format!("Page 1 of 1 · {all} in all"),
-    )
-    .await;
+    b.wait_until_text("[data-testid=page-info]", &info(all))
+        .await;
 
     // Filter: running only, through the form; the filter lands in the URL.
     b.select("#status", "running").await;
     b.click("[data-testid=apply-filters]").await;
-    b.wait_until_text(
-        "[data-testid=page-info]",
-        &format!("Page 1 of 1 · {} in all", running.len()),
-    )
-    .await;
+    b.wait_until_text("[data-testid=page-info]", &info(running.len()))
+        .await;
     let url = b.client.current_url().await.unwrap();
     assert!(
         url.query().unwrap_or("").contains("status=running"),
@@ -95,17 +105,19 @@ async fn the_campaign_list_filters_by_status_and_sorts_by_its_columns() {
     let states = b
         .texts("[data-testid=campaigns-table] tbody td:nth-child(3) .chip")
         .await;
-    assert!(states.iter().all(|s| s == "Running"), "{states:?}");
+    let label = lang.t("campaign.state.running");
+    assert!(states.iter().all(|s| *s == label), "{states:?}");
 
     // Sort by code, ascending then descending: the rows follow.
     b.click("th a[data-sort=code]").await;
-    b.wait_until_text("th[aria-sort=ascending] a", "Code").await;
+    b.wait_until_text("th[aria-sort=ascending] a", &lang.t("campaigns.code"))
+        .await;
     let codes = b
         .texts("[data-testid=campaigns-table] tbody td:first-child")
         .await;
     assert_eq!(codes, running, "ascending by code");
     b.click("th a[data-sort=code]").await;
-    b.wait_until_text("th[aria-sort=descending] a", "Code")
+    b.wait_until_text("th[aria-sort=descending] a", &lang.t("campaigns.code"))
         .await;
     let codes = b
         .texts("[data-testid=campaigns-table] tbody td:first-child")
@@ -122,13 +134,11 @@ async fn the_campaign_list_filters_by_status_and_sorts_by_its_columns() {
 
     // Clear: every campaign again, and sorting by GMV puts the largest first, no-figure last.
     b.click("[data-testid=clear-filters]").await;
-    b.wait_until_text(
-        "[data-testid=page-info]",
-        &format!("Page 1 of 1 · {all} in all"),
-    )
-    .await;
+    b.wait_until_text("[data-testid=page-info]", &info(all))
+        .await;
     b.click("th a[data-sort=gmv]").await;
-    b.wait_until_text("th[aria-sort=descending] a", "GMV").await;
+    b.wait_until_text("th[aria-sort=descending] a", &lang.t("performance.kpi.gmv"))
+        .await;
     let gmv = b
         .texts("[data-testid=campaigns-table] td[data-col=gmv]")
         .await;
@@ -162,6 +172,22 @@ async fn the_campaign_list_filters_by_status_and_sorts_by_its_columns() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_matching_page_pages_through_the_ranking_and_counts_picks_across_pages() {
+    matching_pages_in("zh-CN").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_matching_page_pages_and_counts_picks_in_english() {
+    matching_pages_in("en").await;
+}
+
+/// The matching page's paging, picks, note and sort in one language, ending with the send.
+async fn matching_pages_in(code: &str) {
+    let lang = Lang::parse(code).unwrap();
+    // "Page 2 of " / "第 2 / ": the page info up to its page count.
+    let page_prefix = |page: &str| {
+        let info = lang.t_with("listing.page_info", &[("page", page)]);
+        info[..info.find("%{pages}").unwrap()].to_string()
+    };
     // A pool large enough for more than one page of candidates.
     let app = TestApp::with_demo_size(sextant::seed::DemoSize {
         creators: 400,
@@ -169,7 +195,7 @@ async fn the_matching_page_pages_through_the_ranking_and_counts_picks_across_pag
     })
     .await;
     let path = campaign_in_matching(&app).await;
-    let b = Browser::start("en").await;
+    let b = Browser::start(code).await;
     b.login(&app, ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
     b.client
         .goto(&app.url(&format!("{path}/matching")))
@@ -180,7 +206,7 @@ async fn the_matching_page_pages_through_the_ranking_and_counts_picks_across_pag
     assert_eq!(ranks.len(), 25, "a page of 25");
     assert_eq!(ranks.first().map(String::as_str), Some("1"));
     let info = b.text_of("[data-testid=page-info]").await;
-    assert!(info.starts_with("Page 1 of "), "{info}");
+    assert!(info.starts_with(&page_prefix("1")), "{info}");
 
     // Two picks on page 1, one with a note: the footer counts them as they are ticked.
     let page1 = b
@@ -203,7 +229,7 @@ async fn the_matching_page_pages_through_the_ranking_and_counts_picks_across_pag
     assert!(
         b.text_of("[data-testid=page-info]")
             .await
-            .starts_with("Page 2 of ")
+            .starts_with(&page_prefix("2"))
     );
     b.wait_until_text("[data-testid=selected-count]", "2").await;
     let page2 = b
@@ -245,8 +271,11 @@ async fn the_matching_page_pages_through_the_ranking_and_counts_picks_across_pag
 
     // Sorted by followers, largest first, the picks still held.
     b.click_centred_at("button[data-sort=followers]").await;
-    b.wait_until_text("th[aria-sort=descending] button", "Followers")
-        .await;
+    b.wait_until_text(
+        "th[aria-sort=descending] button",
+        &lang.t("creators.followers"),
+    )
+    .await;
     b.wait_until_text("[data-testid=selected-count]", "3").await;
     let followers: Vec<i64> = b
         .texts("[data-testid=candidates] tbody td:nth-child(6)")

@@ -550,6 +550,10 @@ async fn staff_edit_a_creator_under_the_imports_rules_and_the_page_keeps_the_his
                 ("followers", "lots"),
                 ("country", "Atlantis"),
                 ("profile_url", "ftp://nope"),
+                (
+                    "recent_videos",
+                    "https://www.tiktok.invalid/@mira/video/1\nnot a link",
+                ),
                 ("quote_video", "300"),
                 ("quote_currency", ""),
             ],
@@ -557,7 +561,7 @@ async fn staff_edit_a_creator_under_the_imports_rules_and_the_page_keeps_the_his
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
-    for field in ["followers", "country", "profile_url"] {
+    for field in ["followers", "country", "profile_url", "recent_videos"] {
         assert!(
             html.contains(&format!(r#"data-field="{field}""#)),
             "{field}: {html}"
@@ -589,6 +593,11 @@ async fn staff_edit_a_creator_under_the_imports_rules_and_the_page_keeps_the_his
         ("quote_video".into(), "300".into()),
         ("quote_currency".into(), "USD".into()),
         ("mcn".into(), "".into()),
+        (
+            "recent_videos".into(),
+            "https://www.tiktok.invalid/@mira/video/9\r\nhttps://www.tiktok.invalid/@mira/video/8"
+                .into(),
+        ),
     ];
     let send = |fields: Vec<(String, String)>| {
         let client = am.clone();
@@ -613,9 +622,29 @@ async fn staff_edit_a_creator_under_the_imports_rules_and_the_page_keeps_the_his
         )
     );
     assert_eq!(edit_count(&mut conn, creator).await, 1);
+    let videos: Vec<String> =
+        sqlx::query_scalar("SELECT recent_videos FROM creators WHERE id = $1")
+            .bind(creator)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        videos,
+        [
+            "https://www.tiktok.invalid/@mira/video/9",
+            "https://www.tiktok.invalid/@mira/video/8"
+        ]
+    );
     let page = app
         .get_ok_in(&am, &format!("/admin/creators/{creator}"), "zh-CN")
         .await;
+    let shown = &page[page.find(r#"data-testid="recent-videos""#).unwrap()..];
+    assert!(
+        shown.contains(
+            r#"href="https://www.tiktok.invalid/@mira/video/9" rel="noopener noreferrer nofollow""#
+        ),
+        "{shown}"
+    );
     let history = &page[page.find(r#"data-testid="creator-edits""#).unwrap()..];
     assert!(
         history.contains("粉丝数") && history.contains("155,000"),

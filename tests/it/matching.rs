@@ -797,3 +797,154 @@ async fn shortlist_cards_link_the_profile_and_show_the_audience_in_the_targets_a
     );
     eprintln!("{converted} of {} quotes converted", rows.len());
 }
+
+#[tokio::test]
+async fn shortlist_cards_link_recent_videos_and_show_the_creators_record_with_this_seller() {
+    let app = TestApp::with_demo_campaigns().await;
+    let campaign = app.campaign_in("lumi", "shortlist_sent").await;
+    let lumi = app.tenant_id("lumi").await;
+    let mut conn = app.owner_conn().await;
+    // One offered creator was booked by Lumi twice before (rated 80 and 85) and breached once.
+    let rated: uuid::Uuid = sqlx::query_scalar(
+        "SELECT creator_id FROM shortlist_entries WHERE campaign_id = $1 ORDER BY id LIMIT 1",
+    )
+    .bind(campaign)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let others: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT id FROM campaigns k WHERE tenant_id = $1 AND id <> $2 AND NOT EXISTS (SELECT 1          FROM collaborations l WHERE l.tenant_id = k.tenant_id AND l.campaign_id = k.id          AND l.creator_id = $3) ORDER BY created_at, id LIMIT 3",
+    )
+    .bind(lumi)
+    .bind(campaign)
+    .bind(rated)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    crate::tiers::rate_in(&mut conn, (lumi, others[0]), rated, 80.0, 60.0, 1.0).await;
+    crate::tiers::rate_in(&mut conn, (lumi, others[1]), rated, 85.0, 20.0, 1.2).await;
+    sqlx::query(
+        "INSERT INTO collaborations (tenant_id, id, campaign_id, creator_id, state, discount_code, \
+         link_slug) VALUES ($1, gen_random_uuid(), $2, $3, 'breached', 'TBREACH1', 'tbreach1')",
+    )
+    .bind(lumi)
+    .bind(others[2])
+    .bind(rated)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+
+    type Row = (
+        String,
+        Vec<String>,
+        i64,
+        i64,
+        i64,
+        Option<rust_decimal::Decimal>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT c.handle, c.recent_videos, \
+           (SELECT count(*) FROM collaborations l WHERE l.tenant_id = e.tenant_id \
+              AND l.creator_id = e.creator_id AND l.campaign_id <> e.campaign_id), \
+           (SELECT count(*) FROM collaborations l WHERE l.tenant_id = e.tenant_id \
+              AND l.creator_id = e.creator_id AND l.campaign_id <> e.campaign_id AND l.state = 'breached'), \
+           (SELECT count(*) FROM ratings r WHERE r.tenant_id = e.tenant_id AND r.state = 'completed' \
+              AND r.creator_id = e.creator_id AND r.campaign_id <> e.campaign_id), \
+           (SELECT round(avg(r.final_score), 1) FROM ratings r WHERE r.tenant_id = e.tenant_id \
+              AND r.state = 'completed' AND r.creator_id = e.creator_id AND r.campaign_id <> e.campaign_id) \
+         FROM shortlist_entries e JOIN creators c ON c.id = e.creator_id WHERE e.campaign_id = $1",
+    )
+    .bind(campaign)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let (last_campaign, last_code): (uuid::Uuid, String) = sqlx::query_as(
+        "SELECT p.id, p.code FROM ratings r JOIN campaigns p ON p.id = r.campaign_id \
+         WHERE r.tenant_id = $1 AND r.creator_id = $2 AND r.state = 'completed' \
+         ORDER BY r.completed_at DESC LIMIT 1",
+    )
+    .bind(lumi)
+    .bind(rated)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let rated_handle: String = sqlx::query_scalar("SELECT handle FROM creators WHERE id = $1")
+        .bind(rated)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        rows.iter().any(|r| r.2 == 0),
+        "someone new to Lumi is offered"
+    );
+    assert_eq!(last_campaign, others[1], "the latest rating");
+    let mine = rows.iter().find(|r| r.0 == rated_handle).unwrap();
+    assert!(mine.2 >= 3 && mine.3 >= 1, "{mine:?}");
+    assert_eq!(
+        (mine.4, mine.5.map(|d| d.normalize().to_string())),
+        (2, Some("82.5".to_string()))
+    );
+
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    for code in ["zh-CN", "en"] {
+        let lang = sextant::web::lang::Lang::parse(code).unwrap();
+        let page = app
+            .get_ok_in(
+                &owner,
+                &format!("/t/lumi/campaigns/{campaign}/shortlist"),
+                code,
+            )
+            .await;
+        for (handle, videos, booked, breached, ratings, mean) in &rows {
+            let card = &page[page.find(&format!(r#"data-creator="{handle}""#)).unwrap()..];
+            let card = &card[..card.find("</article>").unwrap()];
+            // Recent videos: links the browser opens, never fetched by the server.
+            for url in videos {
+                assert!(
+                    card.contains(&format!(
+                        r#"href="{url}" rel="noopener noreferrer nofollow" target="_blank""#
+                    )),
+                    "{url}: {card}"
+                );
+            }
+            assert_eq!(
+                card.contains(r#"data-testid="recent-videos""#),
+                !videos.is_empty()
+            );
+            let past = &card[card.find(r#"data-testid="past-record""#).unwrap()..];
+            let past = &past[..past.find("</p>").unwrap()];
+            if *booked == 0 {
+                assert!(past.contains(&lang.t("shortlist.past.first")), "{past}");
+                continue;
+            }
+            let n = booked.to_string();
+            assert!(
+                past.contains(&lang.t_with("shortlist.past.booked", &[("n", &n)])),
+                "{past}"
+            );
+            let b = breached.to_string();
+            assert_eq!(
+                past.contains(&lang.t_with("shortlist.past.breached", &[("n", &b)])),
+                *breached > 0,
+                "{past}"
+            );
+            if let Some(mean) = mean {
+                let text = lang.t_with(
+                    "shortlist.past.rated",
+                    &[
+                        ("n", &ratings.to_string()),
+                        ("score", &mean.normalize().to_string()),
+                    ],
+                );
+                assert!(past.contains(&text), "{text}: {past}");
+            }
+            if handle == &rated_handle {
+                assert!(
+                    past.contains(&format!(r#"href="/t/lumi/campaigns/{last_campaign}""#))
+                        && past.contains(&last_code),
+                    "the latest rating's campaign: {past}"
+                );
+            }
+        }
+    }
+}

@@ -51,6 +51,18 @@ async fn rate(
     .fetch_one(&mut *c)
     .await
     .expect("a campaign without this creator");
+    rate_in(c, (tenant, campaign), creator, score, days_ago, roi).await
+}
+
+/// `rate` in a given campaign of the tenant.
+pub(crate) async fn rate_in(
+    c: &mut PgConnection,
+    (tenant, campaign): (Uuid, Uuid),
+    creator: Uuid,
+    score: f64,
+    days_ago: f64,
+    roi: f64,
+) -> Uuid {
     let collab = Uuid::new_v4();
     let code = format!("T{}", &collab.simple().to_string()[..10]);
     sqlx::query(

@@ -129,25 +129,39 @@ pub async fn run_now(
     import_id: Uuid,
 ) -> anyhow::Result<ImportState> {
     let worker = format!("inline-{}", Uuid::now_v7());
+    let mut last_error = None;
     loop {
         if let Some(job) = claim(db, &worker, Some((tenant_id, import_id))).await? {
-            run_claimed(db, storage, &worker, job).await;
+            last_error = run_claimed(db, storage, &worker, job).await.or(last_error);
         }
         let mut tx = db.system_tx(SystemScope::ImportJob).await?;
         let state = repo::job_state(&mut tx, tenant_id, import_id).await?;
         tx.commit().await?;
         if !state.is_running() {
-            return Ok(state);
+            // The caller (the seeder, a benchmark) hears why a run failed, not only that it did.
+            return match (state, last_error) {
+                (ImportState::Failed, Some(e)) => Err(e.context("order import failed")),
+                (state, _) => Ok(state),
+            };
         }
         // A background worker has it: wait for it to finish.
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
-async fn run_claimed(db: &Db, storage: &Storage, worker: &str, job: Claim) {
+/// Runs the claimed job's phase. A transient database failure (a deadlock, a serialization
+/// failure) gives the job back to be claimed again (attempts are counted); any other failure
+/// fails the job with its message. Returns the error of a run that failed for another reason
+/// than its file.
+async fn run_claimed(
+    db: &Db,
+    storage: &Storage,
+    worker: &str,
+    job: Claim,
+) -> Option<anyhow::Error> {
     if job.job_attempts > MAX_ATTEMPTS {
         let _ = fail(db, &job, worker, FAILED_GAVE_UP, "").await;
-        return;
+        return None;
     }
     let heartbeat = spawn_heartbeat(db.clone(), job.tenant_id, job.id, worker.to_string());
     let outcome = match job.state {
@@ -156,21 +170,53 @@ async fn run_claimed(db: &Db, storage: &Storage, worker: &str, job: Claim) {
         _ => Ok(()),
     };
     heartbeat.abort();
-    if let Err(e) = outcome {
-        let (key, detail) = match e.downcast_ref::<FileError>() {
-            Some(file) => (file.problem.key(), file.detail.clone()),
-            None => {
-                tracing::error!(error = ?e, import = %job.id, "order import failed");
-                match e.downcast_ref::<crate::storage::StorageError>() {
-                    Some(_) => (FAILED_MISSING_FILE, String::new()),
-                    None => (FAILED_INTERNAL, String::new()),
-                }
-            }
-        };
-        if let Err(e) = fail(db, &job, worker, key, &detail).await {
-            tracing::error!(error = %e, import = %job.id, "order import: could not record failure");
+    let Err(e) = outcome else {
+        return None;
+    };
+    if is_transient(&e) {
+        tracing::warn!(error = ?e, import = %job.id, "order import: transient failure, retrying");
+        if let Err(released) = release(db, &job, worker).await {
+            tracing::error!(error = %released, import = %job.id, "order import: could not release");
         }
+        return Some(e.context("transient database failure (the job was given back)"));
     }
+    // A problem of the file is the run's result (its report says it); anything else is an error.
+    let (key, detail, error) = match e.downcast_ref::<FileError>() {
+        Some(file) => (file.problem.key(), file.detail.clone(), None),
+        None => {
+            tracing::error!(error = ?e, import = %job.id, "order import failed");
+            match e.downcast_ref::<crate::storage::StorageError>() {
+                Some(_) => (FAILED_MISSING_FILE, String::new(), Some(e)),
+                None => (FAILED_INTERNAL, String::new(), Some(e)),
+            }
+        }
+    };
+    if let Err(e) = fail(db, &job, worker, key, &detail).await {
+        tracing::error!(error = %e, import = %job.id, "order import: could not record failure");
+    }
+    error
+}
+
+/// A deadlock, a serialization failure or a lock timeout: the same run may well pass again.
+fn is_transient(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::Database(db))
+                if matches!(db.code().as_deref(), Some("40001" | "40P01" | "55P03"))
+        )
+    })
+}
+
+/// Gives a claimed job back (its staged rows dropped) so the next claim runs its phase again.
+async fn release(db: &Db, job: &Claim, worker: &str) -> anyhow::Result<()> {
+    let mut tx = db.system_tx(SystemScope::ImportJob).await?;
+    repo::release_job(&mut tx, job, worker).await?;
+    if job.state == ImportState::Validating {
+        repo::clear_staging(&mut tx, job.tenant_id, job.id).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 fn spawn_heartbeat(

@@ -586,6 +586,24 @@ pub async fn fail_job(
     Ok(())
 }
 
+/// Gives a claimed job back unchanged in its phase, for the next claim to run again.
+pub async fn release_job(
+    conn: &mut PgConnection,
+    job: &JobClaim,
+    worker: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE order_imports SET job_worker = NULL, job_heartbeat_at = NULL, updated_at = now() \
+         WHERE tenant_id = $1 AND id = $2 AND job_worker = $3",
+        job.tenant_id,
+        job.id,
+        worker,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Drops the staged rows of an import.
 pub async fn clear_staging(
     conn: &mut PgConnection,
