@@ -363,9 +363,13 @@ pub fn notional_fee(
 
 /// A score as stored (two decimals).
 pub fn stored(score: f64) -> Decimal {
-    Decimal::from_f64(score.clamp(0.0, 100.0))
+    // The shortest decimal that reads back as the same f64 (what JavaScript's `String(x)` gives
+    // too), rounded half away from zero: `static/js/rating.js` rounds the running total the same
+    // way, so the total a rater saw is the total stored.
+    let shortest = score.clamp(0.0, 100.0).to_string();
+    std::str::FromStr::from_str(&shortest)
         .unwrap_or(Decimal::ZERO)
-        .round_dp(2)
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
 }
 
 /// The form field of a dimension's level.
@@ -453,6 +457,28 @@ pub fn mean(totals: &[Decimal]) -> Option<Decimal> {
     }
     let sum: Decimal = totals.iter().copied().sum();
     Some((sum / Decimal::from(totals.len())).round_dp(2))
+}
+
+#[cfg(test)]
+mod stored_tests {
+    use super::*;
+
+    #[test]
+    fn a_total_is_stored_as_the_shortest_decimal_rounded_half_away_from_zero() {
+        for (score, want) in [
+            (90.825, "90.83"),
+            (90.824999, "90.82"),
+            (12.345, "12.35"),
+            (0.005, "0.01"),
+            (0.0000001, "0.00"),
+            (100.0, "100.00"),
+            (150.0, "100.00"),
+            (-3.0, "0.00"),
+            (66.666_666_666_666_67, "66.67"),
+        ] {
+            assert_eq!(stored(score), want.parse::<Decimal>().unwrap(), "{score}");
+        }
+    }
 }
 
 #[cfg(test)]

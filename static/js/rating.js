@@ -20,6 +20,24 @@
     return ((level - 1) / 4) * 100;
   }
 
+  // Two decimals the way the server stores a total (`ratings::domain::stored`): the shortest
+  // decimal that reads back as the same number, rounded half away from zero on its digits (not
+  // on the binary value, where 90.825 * 100 is 9082.4999…).
+  function twoDecimals(x) {
+    var s = String(x);
+    if (s.indexOf("e") >= 0) {
+      // Only tiny values print with an exponent here (totals are within 0..100).
+      return x >= 0.005 ? x.toFixed(2) : "0.00";
+    }
+    var parts = s.split(".");
+    var frac = (parts[1] || "") + "000";
+    var cents = parseInt(parts[0], 10) * 100 + parseInt(frac.slice(0, 2), 10);
+    if (parseInt(frac.charAt(2), 10) >= 5) {
+      cents += 1;
+    }
+    return Math.floor(cents / 100) + "." + String(100 + (cents % 100)).slice(1);
+  }
+
   function setUp(form) {
     var rows = form.querySelectorAll("tr[data-dimension][data-weight]");
     var out = form.querySelector("[data-testid=running-total]");
@@ -46,7 +64,7 @@
       });
       var total = Math.min(100, Math.max(0, sum));
       if (out) {
-        out.textContent = (Math.round(total * 100) / 100).toFixed(2);
+        out.textContent = twoDecimals(total);
       }
       if (box) {
         // Shown when every subjective level is the top one, or when the server asked for it.

@@ -186,8 +186,28 @@ async fn wait_for_main(b: &Browser) {
 
 async fn set_width(b: &Browser, (w, h): (u32, u32)) {
     b.client.set_window_size(w, h).await.unwrap();
-    // Layout follows the resize on the next frame.
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    // The window takes the size on a later frame on a busy machine: wait until the page sees
+    // it, then for two frames of layout.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        let seen = b
+            .client
+            .execute("return window.innerWidth", vec![])
+            .await
+            .unwrap();
+        if seen.as_u64() == Some(u64::from(w)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    b.client
+        .execute_async(
+            "const done = arguments[0]; \
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
+        .await
+        .unwrap();
 }
 
 /// Crawls the role's pages and returns every problem found, one line each.
