@@ -80,6 +80,52 @@ pub async fn template_of_rating(
     )
 }
 
+/// A new version of the tenant's scorecard template, from the editor (owner).
+#[derive(Debug, Clone)]
+pub struct NewTemplateVersion {
+    /// The version the form was made from: a version made meanwhile refuses this one.
+    pub based_on: i32,
+    pub rows: Vec<domain::DraftRow>,
+}
+
+/// Adds a version of the template (issue 15): checked by `domain::check_draft`, each problem
+/// its field's; nothing is stored unless all is well. Ratings opened from now on use it; a
+/// rating keeps the version it opened with (versions are never changed). Returns the number.
+pub async fn create_template_version(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: NewTemplateVersion,
+) -> DomainResult<i32> {
+    let tenant = actor.tenant_id()?;
+    actor.require(&[Access::Owner])?;
+    actor.require_active()?;
+    let current = current_template(tx, tenant).await?;
+    let dims = domain::check_draft(&input.rows).map_err(DomainError::Invalid)?;
+    if input.based_on != current.version {
+        return Err(DomainError::field("dimensions", "scorecard.error.stale"));
+    }
+    if dims == current.dimensions {
+        return Err(DomainError::field(
+            "dimensions",
+            domain::E_TEMPLATE_UNCHANGED,
+        ));
+    }
+    let version = current.version + 1;
+    if !repo::insert_template_version(tx, tenant, (version, &json!(dims)), actor.user_id).await? {
+        return Err(DomainError::field("dimensions", "scorecard.error.stale"));
+    }
+    let changes = domain::diff(&current.dimensions, &dims).len();
+    audit::record(
+        tx,
+        actor
+            .audit("scorecard.version", "scorecard_template", version)
+            .before(json!({ "version": current.version }))
+            .after(json!({ "version": version, "dimensions": dims, "changes": changes })),
+    )
+    .await?;
+    Ok(version)
+}
+
 #[derive(Debug, Clone)]
 pub struct OpenRating {
     pub collaboration_id: Uuid,

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use crate::kernel::FieldErrors;
@@ -667,6 +667,547 @@ mod tests {
             let r = roi_ratio(Decimal::from(net), Decimal::from(target), Decimal::ZERO);
             prop_assert_eq!(r, if net > 0 { Decimal::from(3) } else { Decimal::ZERO });
             prop_assert!(conversion_level(r.to_f64().unwrap()) <= 5.0);
+        }
+    }
+}
+
+// --- The template editor (issue 15) ---------------------------------------------------------
+
+/// Dimensions a template may have.
+pub const MAX_DIMENSIONS: usize = 12;
+const MAX_LABEL: usize = 60;
+const MAX_RUBRIC: usize = 500;
+
+/// One dimension of the editor's form, as typed (`d{i}_…` fields).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DraftRow {
+    pub code: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub weight: String,
+    /// "objective" | "subjective".
+    pub kind: String,
+    /// "conversion" | "fulfilment" (objective).
+    pub formula: String,
+    pub rubric_zh: [String; 5],
+    pub rubric_en: [String; 5],
+    /// Kept from the version the row came from ("audience"); not editable.
+    pub hint: String,
+}
+
+impl DraftRow {
+    /// A stored dimension as the form shows it.
+    pub fn of(d: &Dimension) -> DraftRow {
+        let rubric = |t: Option<&Vec<String>>| -> [String; 5] {
+            std::array::from_fn(|i| t.and_then(|v| v.get(i)).cloned().unwrap_or_default())
+        };
+        DraftRow {
+            code: d.code.clone(),
+            label_zh: d.label.zh_cn.clone(),
+            label_en: d.label.en.clone(),
+            weight: d.weight.to_string(),
+            kind: match d.kind {
+                Kind::Objective => "objective",
+                Kind::Subjective => "subjective",
+            }
+            .into(),
+            formula: match d.formula {
+                Some(Formula::Conversion) => "conversion",
+                Some(Formula::Fulfilment) => "fulfilment",
+                None => "",
+            }
+            .into(),
+            rubric_zh: rubric(d.rubric.as_ref().map(|r| &r.zh_cn)),
+            rubric_en: rubric(d.rubric.as_ref().map(|r| &r.en)),
+            hint: d.hint.clone().unwrap_or_default(),
+        }
+    }
+
+    /// A new, empty subjective dimension.
+    pub fn blank() -> DraftRow {
+        DraftRow {
+            kind: "subjective".into(),
+            weight: "0".into(),
+            ..DraftRow::default()
+        }
+    }
+}
+
+/// The form field of row `i`'s `part` (`d3_weight`, `d3_rubric_en_5`).
+pub fn draft_field(i: usize, part: &str) -> String {
+    format!("d{i}_{part}")
+}
+
+/// The editor's rows from the posted fields, in their order; a row whose `d{i}_remove` is set is
+/// left out. Rows are numbered from 0 without gaps by the form; unknown fields are ignored.
+pub fn parse_draft(pairs: &[(String, String)]) -> Vec<DraftRow> {
+    let mut rows: BTreeMap<usize, (DraftRow, bool)> = BTreeMap::new();
+    for (key, value) in pairs {
+        let Some((index, part)) = key
+            .strip_prefix('d')
+            .and_then(|rest| rest.split_once('_'))
+            .and_then(|(i, part)| Some((i.parse::<usize>().ok()?, part)))
+        else {
+            continue;
+        };
+        if index >= MAX_DIMENSIONS * 2 {
+            continue;
+        }
+        let (row, removed) = rows.entry(index).or_default();
+        let value = value.trim().to_string();
+        let level = |p: &str, prefix: &str| -> Option<usize> {
+            let n: usize = p.strip_prefix(prefix)?.parse().ok()?;
+            (1..=5).contains(&n).then_some(n - 1)
+        };
+        match part {
+            "code" => row.code = value,
+            "label_zh" => row.label_zh = value,
+            "label_en" => row.label_en = value,
+            "weight" => row.weight = value,
+            "kind" => row.kind = value,
+            "formula" => row.formula = value,
+            "hint" => row.hint = value,
+            "remove" => *removed = !value.is_empty(),
+            p => {
+                if let Some(l) = level(p, "rubric_zh_") {
+                    row.rubric_zh[l] = value;
+                } else if let Some(l) = level(p, "rubric_en_") {
+                    row.rubric_en[l] = value;
+                }
+            }
+        }
+    }
+    rows.into_values()
+        .filter(|(_, removed)| !removed)
+        .map(|(row, _)| row)
+        .collect()
+}
+
+/// A code from an English label: lower-case ASCII letters and digits joined by `_`.
+fn code_from(label: &str) -> String {
+    let mut out = String::new();
+    for c in label.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_end_matches('_');
+    out.chars().take(40).collect::<String>()
+}
+
+fn good_code(code: &str) -> bool {
+    let mut chars = code.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && code.len() <= 40
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The message keys of the editor's rules.
+pub const E_TEMPLATE_EMPTY: &str = "scorecard.error.empty";
+pub const E_TEMPLATE_TOO_MANY: &str = "scorecard.error.too_many";
+pub const E_TEMPLATE_WEIGHTS: &str = "scorecard.error.weights";
+pub const E_TEMPLATE_WEIGHT: &str = "scorecard.error.weight";
+pub const E_TEMPLATE_LABEL: &str = "scorecard.error.label";
+pub const E_TEMPLATE_CODE: &str = "scorecard.error.code";
+pub const E_TEMPLATE_DUPLICATE: &str = "scorecard.error.duplicate";
+pub const E_TEMPLATE_KIND: &str = "scorecard.error.kind";
+pub const E_TEMPLATE_FORMULA: &str = "scorecard.error.formula";
+pub const E_TEMPLATE_RUBRIC: &str = "scorecard.error.rubric";
+pub const E_TEMPLATE_UNCHANGED: &str = "scorecard.error.unchanged";
+
+/// Checks the editor's rows into a template: each problem is the error of its field (`weights`
+/// for the sum, `dimensions` for the count). A blank code is made from the English label.
+pub fn check_draft(rows: &[DraftRow]) -> Result<Vec<Dimension>, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    if rows.is_empty() {
+        errors.insert("dimensions".into(), E_TEMPLATE_EMPTY);
+    }
+    if rows.len() > MAX_DIMENSIONS {
+        errors.insert("dimensions".into(), E_TEMPLATE_TOO_MANY);
+    }
+    let mut dims = Vec::new();
+    let mut sum: u64 = 0;
+    let mut codes = std::collections::BTreeSet::new();
+    let mut labels = std::collections::BTreeSet::new();
+    for (i, row) in rows.iter().enumerate() {
+        let f = |part: &str| draft_field(i, part);
+        let weight = match row.weight.parse::<u32>() {
+            Ok(w) if (1..=100).contains(&w) => w,
+            _ => {
+                errors.insert(f("weight"), E_TEMPLATE_WEIGHT);
+                0
+            }
+        };
+        sum += u64::from(weight);
+        for (part, text) in [("label_zh", &row.label_zh), ("label_en", &row.label_en)] {
+            if text.is_empty() || text.chars().count() > MAX_LABEL {
+                errors.insert(f(part), E_TEMPLATE_LABEL);
+            } else if !labels.insert((part, text.to_lowercase())) {
+                errors.insert(f(part), E_TEMPLATE_DUPLICATE);
+            }
+        }
+        let code = if row.code.is_empty() {
+            code_from(&row.label_en)
+        } else {
+            row.code.clone()
+        };
+        if !good_code(&code) {
+            errors.insert(f("code"), E_TEMPLATE_CODE);
+        } else if !codes.insert(code.clone()) {
+            errors.insert(f("code"), E_TEMPLATE_DUPLICATE);
+        }
+        let kind = match row.kind.as_str() {
+            "objective" => Some(Kind::Objective),
+            "subjective" => Some(Kind::Subjective),
+            _ => {
+                errors.insert(f("kind"), E_TEMPLATE_KIND);
+                None
+            }
+        };
+        let formula = match (kind, row.formula.as_str()) {
+            (Some(Kind::Objective), "conversion") => Some(Formula::Conversion),
+            (Some(Kind::Objective), "fulfilment") => Some(Formula::Fulfilment),
+            (Some(Kind::Objective), _) => {
+                errors.insert(f("formula"), E_TEMPLATE_FORMULA);
+                None
+            }
+            _ => None,
+        };
+        let rubric = if kind == Some(Kind::Subjective) {
+            for (lang, texts) in [("zh", &row.rubric_zh), ("en", &row.rubric_en)] {
+                for (l, text) in texts.iter().enumerate() {
+                    if text.is_empty() || text.chars().count() > MAX_RUBRIC {
+                        errors.insert(f(&format!("rubric_{lang}_{}", l + 1)), E_TEMPLATE_RUBRIC);
+                    }
+                }
+            }
+            Some(Texts {
+                zh_cn: row.rubric_zh.to_vec(),
+                en: row.rubric_en.to_vec(),
+            })
+        } else {
+            None
+        };
+        if let Some(kind) = kind {
+            dims.push(Dimension {
+                code,
+                weight,
+                kind,
+                formula,
+                label: Texts {
+                    zh_cn: row.label_zh.clone(),
+                    en: row.label_en.clone(),
+                },
+                rubric,
+                hint: (row.hint == "audience").then(|| row.hint.clone()),
+            });
+        }
+    }
+    if !rows.is_empty() && sum != 100 {
+        errors.insert("weights".into(), E_TEMPLATE_WEIGHTS);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    debug_assert!(validate_template(&dims).is_ok());
+    Ok(dims)
+}
+
+/// What changed between two versions of a template, one line each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Added {
+        code: String,
+    },
+    Removed {
+        code: String,
+    },
+    Weight {
+        code: String,
+        from: u32,
+        to: u32,
+    },
+    Label {
+        code: String,
+        lang: &'static str,
+        from: String,
+        to: String,
+    },
+    /// Kind or formula ("subjective" → "objective: conversion").
+    Rule {
+        code: String,
+        from: String,
+        to: String,
+    },
+    Rubric {
+        code: String,
+        lang: &'static str,
+        level: usize,
+        from: String,
+        to: String,
+    },
+}
+
+fn rule_text(d: &Dimension) -> String {
+    match (d.kind, d.formula) {
+        (Kind::Objective, Some(Formula::Conversion)) => "objective:conversion".into(),
+        (Kind::Objective, Some(Formula::Fulfilment)) => "objective:fulfilment".into(),
+        (Kind::Objective, None) => "objective".into(),
+        (Kind::Subjective, _) => "subjective".into(),
+    }
+}
+
+/// The changes from `from` to `to`, dimension by dimension (matched by code), in `to`'s order
+/// with removed dimensions last.
+pub fn diff(from: &[Dimension], to: &[Dimension]) -> Vec<Change> {
+    let mut out = Vec::new();
+    for d in to {
+        let Some(old) = from.iter().find(|o| o.code == d.code) else {
+            out.push(Change::Added {
+                code: d.code.clone(),
+            });
+            continue;
+        };
+        let code = || d.code.clone();
+        if old.weight != d.weight {
+            out.push(Change::Weight {
+                code: code(),
+                from: old.weight,
+                to: d.weight,
+            });
+        }
+        for (lang, a, b) in [
+            ("zh-CN", &old.label.zh_cn, &d.label.zh_cn),
+            ("en", &old.label.en, &d.label.en),
+        ] {
+            if a != b {
+                out.push(Change::Label {
+                    code: code(),
+                    lang,
+                    from: a.clone(),
+                    to: b.clone(),
+                });
+            }
+        }
+        if rule_text(old) != rule_text(d) {
+            out.push(Change::Rule {
+                code: code(),
+                from: rule_text(old),
+                to: rule_text(d),
+            });
+        }
+        let empty = Texts::default();
+        let (a, b) = (
+            old.rubric.as_ref().unwrap_or(&empty),
+            d.rubric.as_ref().unwrap_or(&empty),
+        );
+        for (lang, a, b) in [("zh-CN", &a.zh_cn, &b.zh_cn), ("en", &a.en, &b.en)] {
+            for level in 0..5 {
+                let (x, y) = (
+                    a.get(level).cloned().unwrap_or_default(),
+                    b.get(level).cloned().unwrap_or_default(),
+                );
+                if x != y {
+                    out.push(Change::Rubric {
+                        code: code(),
+                        lang,
+                        level: level + 1,
+                        from: x,
+                        to: y,
+                    });
+                }
+            }
+        }
+    }
+    for old in from {
+        if !to.iter().any(|d| d.code == old.code) {
+            out.push(Change::Removed {
+                code: old.code.clone(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod editor_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn pairs(rows: &[DraftRow]) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            let mut put = |part: &str, v: &str| out.push((draft_field(i, part), v.to_string()));
+            put("code", &r.code);
+            put("label_zh", &r.label_zh);
+            put("label_en", &r.label_en);
+            put("weight", &r.weight);
+            put("kind", &r.kind);
+            put("formula", &r.formula);
+            put("hint", &r.hint);
+            for l in 0..5 {
+                put(&format!("rubric_zh_{}", l + 1), &r.rubric_zh[l]);
+                put(&format!("rubric_en_{}", l + 1), &r.rubric_en[l]);
+            }
+        }
+        out
+    }
+
+    fn default_rows() -> Vec<DraftRow> {
+        default_template().iter().map(DraftRow::of).collect()
+    }
+
+    #[test]
+    fn the_default_template_goes_through_the_form_unchanged() {
+        let rows = parse_draft(&pairs(&default_rows()));
+        assert_eq!(check_draft(&rows).unwrap(), default_template());
+        assert!(diff(&default_template(), &default_template()).is_empty());
+    }
+
+    #[test]
+    fn a_new_dimension_takes_its_code_from_the_english_label_and_a_removed_one_goes() {
+        let mut rows = default_rows();
+        rows[0].weight = "10".into();
+        let mut new = DraftRow::blank();
+        new.label_zh = "售后口碑".into();
+        new.label_en = "After-sales word of mouth".into();
+        new.weight = "6".into();
+        new.rubric_zh = std::array::from_fn(|i| format!("等级 {}", i + 1));
+        new.rubric_en = std::array::from_fn(|i| format!("Level {}", i + 1));
+        rows.push(new);
+        let mut posted = pairs(&rows);
+        posted.push(("d2_remove".into(), "1".into()));
+        let removed_weight: u32 = default_template()[2].weight;
+        // Give the removed dimension's weight to the first one.
+        let first = posted.iter_mut().find(|(k, _)| k == "d0_weight").unwrap();
+        first.1 = (10 + removed_weight).to_string();
+        let dims = check_draft(&parse_draft(&posted)).unwrap();
+        assert_eq!(dims.len(), default_template().len());
+        assert_eq!(dims.last().unwrap().code, "after_sales_word_of_mouth");
+        let changes = diff(&default_template(), &dims);
+        assert!(changes.contains(&Change::Added {
+            code: "after_sales_word_of_mouth".into()
+        }));
+        assert!(changes.contains(&Change::Removed {
+            code: default_template()[2].code.clone()
+        }));
+        assert!(changes.iter().any(
+            |c| matches!(c, Change::Weight { code, .. } if *code == default_template()[0].code)
+        ));
+    }
+
+    #[test]
+    fn each_broken_rule_is_its_fields_error() {
+        let mut rows = default_rows();
+        rows[0].weight = "15".into(); // the sum is 99
+        rows[3].code = rows[0].code.clone();
+        rows[4].label_en = rows[5].label_en.to_uppercase();
+        let errors = check_draft(&rows).unwrap_err();
+        assert_eq!(errors.get("weights"), Some(&E_TEMPLATE_WEIGHTS));
+        assert_eq!(errors.get("d3_code"), Some(&E_TEMPLATE_DUPLICATE));
+        assert!(
+            errors.get("d5_label_en") == Some(&E_TEMPLATE_DUPLICATE)
+                || errors.get("d4_label_en") == Some(&E_TEMPLATE_DUPLICATE)
+        );
+        let mut objective = default_rows();
+        let i = objective
+            .iter()
+            .position(|r| r.kind == "objective")
+            .unwrap();
+        objective[i].formula = "followers".into();
+        assert_eq!(
+            check_draft(&objective)
+                .unwrap_err()
+                .get(&draft_field(i, "formula")),
+            Some(&E_TEMPLATE_FORMULA)
+        );
+        assert_eq!(
+            check_draft(&[]).unwrap_err().get("dimensions"),
+            Some(&E_TEMPLATE_EMPTY)
+        );
+    }
+
+    #[test]
+    fn an_empty_rubric_level_is_refused_where_it_is() {
+        let mut rows = default_rows();
+        let i = rows.iter().position(|r| r.kind == "subjective").unwrap();
+        rows[i].rubric_en[2] = String::new();
+        let errors = check_draft(&rows).unwrap_err();
+        assert_eq!(
+            errors.get(&draft_field(i, "rubric_en_3")),
+            Some(&E_TEMPLATE_RUBRIC)
+        );
+        assert_eq!(errors.len(), 1);
+    }
+
+    fn row_strategy() -> impl Strategy<Value = DraftRow> {
+        (
+            0u32..60,
+            prop::bool::ANY,
+            prop::bool::ANY,
+            "[a-z]{1,6}",
+            prop::bool::weighted(0.1),
+        )
+            .prop_map(|(weight, objective, conversion, word, hole)| {
+                let mut r = DraftRow::blank();
+                r.weight = weight.to_string();
+                r.label_zh = format!("维度{word}");
+                r.label_en = format!("Dimension {word}");
+                if objective {
+                    r.kind = "objective".into();
+                    r.formula = if conversion {
+                        "conversion"
+                    } else {
+                        "fulfilment"
+                    }
+                    .into();
+                } else {
+                    r.rubric_zh = std::array::from_fn(|i| format!("第{i}级"));
+                    r.rubric_en = std::array::from_fn(|i| format!("Level {i}"));
+                    if hole {
+                        r.rubric_zh[4] = String::new();
+                    }
+                }
+                r
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_template_the_editor_accepts_totals_within_0_and_100(
+            rows in prop::collection::vec(row_strategy(), 0..8),
+            levels in prop::collection::vec(-2.0f64..9.0, 8),
+        ) {
+            match check_draft(&rows) {
+                Ok(dims) => {
+                    prop_assert!(validate_template(&dims).is_ok());
+                    prop_assert_eq!(dims.iter().map(|d| d.weight).sum::<u32>(), 100);
+                    let typed: BTreeMap<String, f64> = dims
+                        .iter()
+                        .zip(&levels)
+                        .map(|(d, l)| (d.code.clone(), *l))
+                        .collect();
+                    let t = total(&dims, &typed);
+                    prop_assert!((0.0..=100.0).contains(&t));
+                    let top: BTreeMap<String, f64> =
+                        dims.iter().map(|d| (d.code.clone(), 5.0)).collect();
+                    prop_assert!((total(&dims, &top) - 100.0).abs() < 1e-9);
+                }
+                Err(errors) => {
+                    let sum: u32 = rows.iter().map(|r| r.weight.parse::<u32>().unwrap_or(0)).sum();
+                    let holes = rows.iter().any(|r| r.kind == "subjective" && r.rubric_zh.iter().any(String::is_empty));
+                    let zero = rows.iter().any(|r| r.weight == "0");
+                    let mut labels: Vec<&String> = rows.iter().map(|r| &r.label_en).collect();
+                    labels.sort();
+                    let dup = labels.windows(2).any(|w| w[0] == w[1]);
+                    prop_assert!(rows.is_empty() || sum != 100 || holes || zero || dup, "{errors:?}");
+                    if !rows.is_empty() && sum != 100 {
+                        prop_assert_eq!(errors.get("weights"), Some(&E_TEMPLATE_WEIGHTS));
+                    }
+                }
+            }
         }
     }
 }

@@ -117,6 +117,8 @@ struct RatingPage {
     reason: String,
     running_total: String,
     outcome: Vec<(String, String)>,
+    /// The scorecard version the rating uses (the one in force when it opened).
+    template_version: i32,
 }
 
 /// What the form sent back when it is shown again.
@@ -230,9 +232,11 @@ async fn page(
         reason: typed.reason.clone(),
         running_total: String::new(),
         outcome: Vec::new(),
+        template_version: 0,
     };
     if let Some(rating) = rating {
         let template = actions::template_of_rating(&mut ctx.tx, tenant, &rating).await?;
+        view.template_version = template.version;
         let raters = repo::raters(&mut ctx.tx, tenant, rating.id).await?;
         let subs = repo::current_submissions(&mut ctx.tx, tenant, rating.id).await?;
         let eligible = if matches!(ctx.access, Access::Owner | Access::Operator) {

@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod consistency;
 pub mod domain;
+pub mod editor;
 pub mod handlers;
 pub mod jobs;
 pub mod repo;
@@ -49,5 +50,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/t/{tenant_slug}/collaborations/{id}/rating/close",
             post(handlers::close),
+        )
+        .route("/t/{tenant_slug}/settings/scorecard", get(editor::index))
+        .route(
+            "/t/{tenant_slug}/settings/scorecard/new",
+            get(editor::new).post(editor::create),
+        )
+        .route(
+            "/t/{tenant_slug}/settings/scorecard/diff",
+            get(editor::diff),
+        )
+        .route(
+            "/t/{tenant_slug}/settings/scorecard/{version}",
+            get(editor::show),
         )
 }

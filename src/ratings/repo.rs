@@ -63,6 +63,71 @@ pub async fn insert_first_template(
     Ok(done.rows_affected() == 1)
 }
 
+/// A stored version of the tenant's scorecard template, for the editor's list.
+pub struct TemplateVersionRow {
+    pub id: Uuid,
+    pub version: i32,
+    pub dimensions: Value,
+    pub created_by: Option<String>,
+    pub created_at: OffsetDateTime,
+    /// Ratings that use it (such a version is kept as it is forever).
+    pub ratings: i64,
+}
+
+/// Every version of the tenant's template, newest first.
+pub async fn template_versions(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+) -> Result<Vec<TemplateVersionRow>, sqlx::Error> {
+    sqlx::query_as!(
+        TemplateVersionRow,
+        r#"SELECT t.id, t.version, t.dimensions, u.display_name AS "created_by?", t.created_at,
+             (SELECT count(*) FROM ratings r WHERE r.tenant_id = t.tenant_id
+                AND r.template_id = t.id) AS "ratings!"
+           FROM scorecard_templates t LEFT JOIN users u ON u.id = t.created_by
+           WHERE t.tenant_id = $1 ORDER BY t.version DESC"#,
+        tenant
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// One version of the tenant's template by its number.
+pub async fn template_version(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    version: i32,
+) -> Result<Option<TemplateRow>, sqlx::Error> {
+    sqlx::query_as!(
+        TemplateRow,
+        "SELECT id, version, dimensions FROM scorecard_templates           WHERE tenant_id = $1 AND version = $2",
+        tenant,
+        version
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Adds version `version`; false when another transaction took that number first.
+pub async fn insert_template_version(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    (version, dimensions): (i32, &Value),
+    by: Option<Uuid>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "INSERT INTO scorecard_templates (tenant_id, id, version, dimensions, created_by)          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, version) DO NOTHING",
+        tenant,
+        Uuid::now_v7(),
+        version,
+        dimensions,
+        by
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The tenant's evaluation window setting (`d14` …).
 pub async fn evaluation_window(
     conn: &mut PgConnection,

@@ -166,6 +166,7 @@ impl Layout {
             if access == Access::Owner {
                 if active {
                     item(format!("{base}/members"), "nav.members");
+                    item(format!("{base}/settings/scorecard"), "nav.scorecard");
                     item(format!("{base}/audit"), "nav.audit_log");
                 }
                 item(format!("{base}/settings/profile"), "nav.profile");

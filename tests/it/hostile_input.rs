@@ -229,6 +229,17 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
                 ("password_confirm", "a-long-new-password"),
             ],
         ),
+        "/t/{tenant_slug}/settings/scorecard/new" => Spec {
+            path: format!("{t}/settings/scorecard/new"),
+            // The form's keys are numbered by row (`d3_weight`): made once for this test.
+            fields: crate::scorecard::form(&crate::scorecard::with_new_dimension(), 1, "save")
+                .into_iter()
+                .map(|(k, v)| (&*Box::leak(k.into_boxed_str()), v))
+                .collect(),
+            who: Owner,
+            multipart: false,
+            fresh_login: false,
+        },
         "/t/{tenant_slug}/settings/profile" => Spec::new(
             format!("{t}/settings/profile"),
             Owner,
@@ -579,6 +590,7 @@ const ORDER: &[&str] = &[
     "/account/password",
     "/lang",
     "/t/{tenant_slug}/settings/profile",
+    "/t/{tenant_slug}/settings/scorecard/new",
     "/t/{tenant_slug}/members",
     "/t/{tenant_slug}/members/{user_id}/role",
     "/t/{tenant_slug}/members/{user_id}/reset-link",

@@ -44,6 +44,7 @@ mod orders;
 mod performance;
 mod ratings;
 mod rls;
+mod scorecard;
 mod security;
 mod seed;
 mod seller_creators;
