@@ -41,6 +41,49 @@ pub async fn current_policy(tx: &mut PgConnection, tenant: Uuid) -> DomainResult
         .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("no deduction policy after insert")))
 }
 
+/// A new version of the tenant's deduction policy, from the editor (owner).
+#[derive(Debug, Clone)]
+pub struct NewPolicyVersion {
+    /// The version the form was made from: a version made meanwhile refuses this one.
+    pub based_on: i32,
+    pub cells: Vec<(Kind, Severity, domain::CellDraft)>,
+}
+
+/// Adds a version of the deduction policy (issue 15), checked by `domain::check_policy`, each
+/// problem its field's, nothing stored unless all is well. Records made from now on count under
+/// it; a record keeps the worth frozen when it was recorded. Returns the version.
+pub async fn create_policy_version(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: NewPolicyVersion,
+) -> DomainResult<i32> {
+    let tenant = actor.tenant_id()?;
+    actor.require(&[Access::Owner])?;
+    actor.require_active()?;
+    let current = current_policy(tx, tenant).await?;
+    let rules = domain::check_policy(&input.cells).map_err(DomainError::Invalid)?;
+    if input.based_on != current.version {
+        return Err(DomainError::field("policy", "deductions.error.stale"));
+    }
+    if rules == domain::full_rules(&current) {
+        return Err(DomainError::field("policy", domain::E_POLICY_UNCHANGED));
+    }
+    let version = current.version + 1;
+    let json = serde_json::to_value(&rules).map_err(|e| DomainError::Internal(e.into()))?;
+    if !repo::insert_policy_version(tx, tenant, (version, &json), actor.user_id).await? {
+        return Err(DomainError::field("policy", "deductions.error.stale"));
+    }
+    audit::record(
+        tx,
+        actor
+            .audit("deduction_policy.version", "deduction_policy", version)
+            .before(serde_json::json!({ "version": current.version }))
+            .after(serde_json::json!({ "version": version, "rules": json })),
+    )
+    .await?;
+    Ok(version)
+}
+
 async fn stored_policy(tx: &mut PgConnection, tenant: Uuid) -> DomainResult<Option<Policy>> {
     let Some((version, rules)) = repo::latest_policy(tx, tenant).await? else {
         return Ok(None);

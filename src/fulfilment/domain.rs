@@ -338,6 +338,186 @@ pub fn occurred_on(raw: &str, today: Date) -> Result<Date, &'static str> {
     Ok(day)
 }
 
+// --- The deduction-policy editor (issue 15) ---------------------------------------------------
+
+/// The most points a record can take from the fulfilment level (5 down to its floor of 1).
+pub const MAX_POINTS: Decimal = Decimal::from_parts(4, 0, 0, false, 0);
+
+/// One kind × severity cell of the editor's form, as typed (`{kind}.{severity}.{part}` fields).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CellDraft {
+    pub points: String,
+    /// "" (no money), "amount" or "percent".
+    pub money: String,
+    pub amount: String,
+    pub currency: String,
+    pub percent: String,
+}
+
+impl CellDraft {
+    /// A stored rule as the form shows it.
+    pub fn of(rule: &Rule) -> CellDraft {
+        let mut cell = CellDraft {
+            points: rule.points.normalize().to_string(),
+            ..CellDraft::default()
+        };
+        match &rule.money {
+            None => {}
+            Some(MoneyRule::Amount { amount, currency }) => {
+                cell.money = "amount".into();
+                cell.amount = amount.normalize().to_string();
+                cell.currency = currency.clone();
+            }
+            Some(MoneyRule::PercentOfFixedFee {
+                percent_of_fixed_fee,
+            }) => {
+                cell.money = "percent".into();
+                cell.percent = percent_of_fixed_fee.normalize().to_string();
+            }
+        }
+        cell
+    }
+}
+
+/// The form field of a cell's part: `late_publish.major.points`.
+pub fn cell_field(kind: Kind, severity: Severity, part: &str) -> String {
+    format!("{}.{}.{part}", kind.code(), severity.code())
+}
+
+/// The editor's cells from the posted fields, every kind × severity in order (a cell not
+/// posted is empty, which the check refuses).
+pub fn parse_policy(
+    fields: &std::collections::BTreeMap<String, String>,
+) -> Vec<(Kind, Severity, CellDraft)> {
+    let get = |k: Kind, s: Severity, part: &str| {
+        fields
+            .get(&cell_field(k, s, part))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    Kind::ALL
+        .into_iter()
+        .flat_map(|k| Severity::ALL.into_iter().map(move |s| (k, s)))
+        .map(|(k, s)| {
+            (
+                k,
+                s,
+                CellDraft {
+                    points: get(k, s, "points"),
+                    money: get(k, s, "money"),
+                    amount: get(k, s, "amount"),
+                    currency: get(k, s, "currency"),
+                    percent: get(k, s, "percent"),
+                },
+            )
+        })
+        .collect()
+}
+
+pub const E_POLICY_POINTS: &str = "deductions.error.points";
+pub const E_POLICY_MONEY: &str = "deductions.error.money";
+pub const E_POLICY_AMOUNT: &str = "deductions.error.amount";
+pub const E_POLICY_CURRENCY: &str = "deductions.error.currency";
+pub const E_POLICY_PERCENT: &str = "deductions.error.percent";
+pub const E_POLICY_UNCHANGED: &str = "deductions.error.unchanged";
+
+fn decimal(raw: &str) -> Option<Decimal> {
+    let d: Decimal = raw.replace([',', '，'], "").parse().ok()?;
+    Some(d.normalize())
+}
+
+/// Checks the editor's cells into a policy's rules: points 0–4 in steps of 0.01; a money
+/// deduction is an amount (more than 0, in the currency's minor units) in a known currency, or a
+/// percent of the fixed fee (more than 0, at most 100, two decimals). Each problem is its cell
+/// part's error.
+pub fn check_policy(
+    cells: &[(Kind, Severity, CellDraft)],
+) -> Result<Vec<Rule>, crate::kernel::FieldErrors> {
+    let mut errors = crate::kernel::FieldErrors::new();
+    let mut rules = Vec::new();
+    for (kind, severity, cell) in cells {
+        let f = |part: &str| cell_field(*kind, *severity, part);
+        let points = match decimal(&cell.points) {
+            Some(p) if p >= Decimal::ZERO && p <= MAX_POINTS && p.scale() <= 2 => Some(p),
+            _ => {
+                errors.insert(f("points"), E_POLICY_POINTS);
+                None
+            }
+        };
+        let money = match cell.money.as_str() {
+            "" => Some(None),
+            "amount" => {
+                let currency = crate::kernel::money::Currency::parse(&cell.currency).ok();
+                if currency.is_none() {
+                    errors.insert(f("currency"), E_POLICY_CURRENCY);
+                }
+                let amount = decimal(&cell.amount).filter(|a| {
+                    *a > Decimal::ZERO
+                        && *a < Decimal::from(10_000_000)
+                        && a.scale() <= 2
+                        && currency.is_none_or(|c| c.fits(*a))
+                });
+                if amount.is_none() {
+                    errors.insert(f("amount"), E_POLICY_AMOUNT);
+                }
+                match (amount, currency) {
+                    (Some(amount), Some(c)) => Some(Some(MoneyRule::Amount {
+                        amount,
+                        currency: c.code().to_string(),
+                    })),
+                    _ => None,
+                }
+            }
+            "percent" => match decimal(&cell.percent) {
+                Some(p) if p > Decimal::ZERO && p <= Decimal::ONE_HUNDRED && p.scale() <= 2 => {
+                    Some(Some(MoneyRule::PercentOfFixedFee {
+                        percent_of_fixed_fee: p,
+                    }))
+                }
+                _ => {
+                    errors.insert(f("percent"), E_POLICY_PERCENT);
+                    None
+                }
+            },
+            _ => {
+                errors.insert(f("money"), E_POLICY_MONEY);
+                None
+            }
+        };
+        if let (Some(points), Some(money)) = (points, money) {
+            rules.push(Rule {
+                kind: *kind,
+                severity: *severity,
+                points,
+                money,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(rules)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The rules of `policy` for every kind × severity (a pair it leaves out at the defaults), in
+/// the editor's order.
+pub fn full_rules(policy: &Policy) -> Vec<Rule> {
+    Kind::ALL
+        .into_iter()
+        .flat_map(|k| Severity::ALL.into_iter().map(move |s| (k, s)))
+        .map(|(kind, severity)| {
+            let worth = policy.worth(kind, severity);
+            Rule {
+                kind,
+                severity,
+                points: worth.points,
+                money: worth.money,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -539,6 +719,114 @@ mod tests {
             let kind = Kind::ALL[k];
             let w: Vec<Decimal> = Severity::ALL.iter().map(|s| policy.worth(kind, *s).points).collect();
             prop_assert!(w[0] < w[1] && w[1] < w[2]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod policy_editor_tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn fields(rules: &[Rule]) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for r in rules {
+            let c = CellDraft::of(r);
+            for (part, v) in [
+                ("points", c.points),
+                ("money", c.money),
+                ("amount", c.amount),
+                ("currency", c.currency),
+                ("percent", c.percent),
+            ] {
+                out.insert(cell_field(r.kind, r.severity, part), v);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_default_policy_goes_through_the_form_unchanged() {
+        let rules = check_policy(&parse_policy(&fields(&default_rules()))).unwrap();
+        assert_eq!(rules, default_rules());
+        let policy = Policy {
+            version: 1,
+            rules: Vec::new(),
+        };
+        assert_eq!(full_rules(&policy), default_rules());
+    }
+
+    #[test]
+    fn money_is_an_amount_in_a_currency_or_a_percent_of_the_fixed_fee() {
+        let mut f = fields(&default_rules());
+        let cell = |part: &str| cell_field(Kind::NoPublish, Severity::Severe, part);
+        f.insert(cell("money"), "amount".into());
+        f.insert(cell("amount"), "1,500".into());
+        f.insert(cell("currency"), "JPY".into());
+        let late = |part: &str| cell_field(Kind::LatePublish, Severity::Major, part);
+        f.insert(late("money"), "percent".into());
+        f.insert(late("percent"), "12.5".into());
+        f.insert(late("points"), "1.5".into());
+        let rules = check_policy(&parse_policy(&f)).unwrap();
+        let worth = Policy { version: 2, rules }.worth(Kind::NoPublish, Severity::Severe);
+        assert_eq!(
+            worth.money,
+            Some(MoneyRule::Amount {
+                amount: Decimal::from(1500),
+                currency: "JPY".into()
+            })
+        );
+    }
+
+    #[test]
+    fn each_bad_cell_is_its_fields_error() {
+        let base = fields(&default_rules());
+        let cell = |part: &str| cell_field(Kind::CartLinkMissing, Severity::Minor, part);
+        for (changes, field, key) in [
+            (vec![("points", "5")], "points", E_POLICY_POINTS),
+            (vec![("points", "-1")], "points", E_POLICY_POINTS),
+            (vec![("points", "0.125")], "points", E_POLICY_POINTS),
+            (vec![("points", "")], "points", E_POLICY_POINTS),
+            (vec![("money", "fine")], "money", E_POLICY_MONEY),
+            (
+                vec![("money", "percent"), ("percent", "0")],
+                "percent",
+                E_POLICY_PERCENT,
+            ),
+            (
+                vec![("money", "percent"), ("percent", "100.5")],
+                "percent",
+                E_POLICY_PERCENT,
+            ),
+            (
+                vec![("money", "amount"), ("amount", "10"), ("currency", "XYZ")],
+                "currency",
+                E_POLICY_CURRENCY,
+            ),
+            (
+                vec![("money", "amount"), ("amount", "1.5"), ("currency", "JPY")],
+                "amount",
+                E_POLICY_AMOUNT,
+            ),
+            (
+                vec![("money", "amount"), ("amount", "-3"), ("currency", "USD")],
+                "amount",
+                E_POLICY_AMOUNT,
+            ),
+            (
+                vec![("money", "amount"), ("amount", "1e12"), ("currency", "USD")],
+                "amount",
+                E_POLICY_AMOUNT,
+            ),
+        ] {
+            let mut f = base.clone();
+            for (part, v) in &changes {
+                f.insert(cell(part), v.to_string());
+            }
+            let errors = check_policy(&parse_policy(&f)).unwrap_err();
+            assert_eq!(errors.get(&cell(field)), Some(&key), "{changes:?}");
+            assert_eq!(errors.len(), 1, "{changes:?}: {errors:?}");
         }
     }
 }

@@ -7,13 +7,14 @@ pub mod actions;
 pub mod domain;
 pub mod handlers;
 pub mod jobs;
+pub mod policy;
 pub mod repo;
 pub mod section;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
-use axum::routing::post;
+use axum::routing::{get, post};
 
 use crate::db::Db;
 use crate::evidence::form::EVIDENCE_BODY_LIMIT;
@@ -28,6 +29,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/t/{tenant_slug}/fulfilment/{id}/correct",
             post(handlers::correct),
+        )
+        .route(
+            "/t/{tenant_slug}/settings/deductions",
+            get(policy::index).post(policy::save),
         )
 }
 

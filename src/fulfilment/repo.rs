@@ -40,6 +40,55 @@ pub async fn insert_first_policy(
     Ok(())
 }
 
+/// A version of the tenant's deduction policy, for the editor's list.
+pub struct PolicyVersionRow {
+    pub version: i32,
+    pub rules: serde_json::Value,
+    pub created_by: Option<String>,
+    pub created_at: OffsetDateTime,
+    /// Fulfilment records that count under it (frozen when recorded).
+    pub records: i64,
+}
+
+/// Every version of the tenant's policy, newest first.
+pub async fn policy_versions(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+) -> sqlx::Result<Vec<PolicyVersionRow>> {
+    sqlx::query_as!(
+        PolicyVersionRow,
+        r#"SELECT p.version, p.rules, u.display_name AS "created_by?", p.created_at,
+             (SELECT count(*) FROM fulfilment_records r WHERE r.tenant_id = p.tenant_id
+                AND r.policy_version = p.version) AS "records!"
+           FROM deduction_policies p LEFT JOIN users u ON u.id = p.created_by
+           WHERE p.tenant_id = $1 ORDER BY p.version DESC"#,
+        tenant,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Adds version `version`; false when another transaction took that number first.
+pub async fn insert_policy_version(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    (version, rules): (i32, &serde_json::Value),
+    by: Option<Uuid>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "INSERT INTO deduction_policies (tenant_id, id, version, rules, created_by) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, version) DO NOTHING",
+        tenant,
+        Uuid::now_v7(),
+        version,
+        rules,
+        by,
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// What recording and correcting need to know of a collaboration.
 #[derive(Debug, Clone)]
 pub struct CollaborationFacts {

@@ -167,6 +167,7 @@ impl Layout {
                 if active {
                     item(format!("{base}/members"), "nav.members");
                     item(format!("{base}/settings/scorecard"), "nav.scorecard");
+                    item(format!("{base}/settings/deductions"), "nav.deductions");
                     item(format!("{base}/audit"), "nav.audit_log");
                 }
                 item(format!("{base}/settings/profile"), "nav.profile");

@@ -20,7 +20,7 @@ use crate::evidence::{PNG, evidence_objects};
 use crate::support::*;
 
 /// A Lumi collaboration in `state` with no fulfilment record yet.
-async fn collaboration_in(app: &TestApp, state: &str) -> Uuid {
+pub(crate) async fn collaboration_in(app: &TestApp, state: &str) -> Uuid {
     let tenant = app.tenant_id("lumi").await;
     let mut c = app.owner_conn().await;
     sqlx::query_scalar(
@@ -44,7 +44,12 @@ async fn records_of(app: &TestApp, collaboration: Uuid) -> i64 {
         .unwrap()
 }
 
-fn event(collaboration: Uuid, kind: &str, severity: &str, note: &str) -> RecordFulfilmentEvent {
+pub(crate) fn event(
+    collaboration: Uuid,
+    kind: &str,
+    severity: &str,
+    note: &str,
+) -> RecordFulfilmentEvent {
     RecordFulfilmentEvent {
         collaboration_id: collaboration,
         kind: kind.into(),
@@ -55,7 +60,7 @@ fn event(collaboration: Uuid, kind: &str, severity: &str, note: &str) -> RecordF
     }
 }
 
-async fn record_as(
+pub(crate) async fn record_as(
     app: &TestApp,
     email: &str,
     input: RecordFulfilmentEvent,

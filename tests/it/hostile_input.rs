@@ -240,6 +240,16 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
             multipart: false,
             fresh_login: false,
         },
+        "/t/{tenant_slug}/settings/deductions" => Spec {
+            path: format!("{t}/settings/deductions"),
+            fields: crate::deductions::form(1, &crate::deductions::a_change())
+                .into_iter()
+                .map(|(k, v)| (&*Box::leak(k.into_boxed_str()), v))
+                .collect(),
+            who: Owner,
+            multipart: false,
+            fresh_login: false,
+        },
         "/t/{tenant_slug}/settings/profile" => Spec::new(
             format!("{t}/settings/profile"),
             Owner,
@@ -591,6 +601,7 @@ const ORDER: &[&str] = &[
     "/lang",
     "/t/{tenant_slug}/settings/profile",
     "/t/{tenant_slug}/settings/scorecard/new",
+    "/t/{tenant_slug}/settings/deductions",
     "/t/{tenant_slug}/members",
     "/t/{tenant_slug}/members/{user_id}/role",
     "/t/{tenant_slug}/members/{user_id}/reset-link",

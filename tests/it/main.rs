@@ -23,6 +23,7 @@ mod campaigns;
 mod consistency;
 mod contracts;
 mod creators;
+mod deductions;
 mod deployment;
 mod embedded;
 mod evidence;
