@@ -19,6 +19,7 @@ mod browser_lists;
 mod browser_pages;
 mod browser_pool;
 mod browser_ratings;
+mod browser_scorecard;
 mod campaigns;
 mod consistency;
 mod contracts;
