@@ -328,7 +328,11 @@ async fn seed_tenant(
         import_orders(db, storage, tenant.id, &work).await?;
         let mut tx = db.tenant_tx(tenant.id, None).await?;
         let now = OffsetDateTime::now_utc();
-        for (w, booking) in &work {
+        for (i, (w, booking)) in work.iter().enumerate() {
+            // Halfway, the owner reweighs the scorecard: the later ratings use version 2.
+            if i == work.len() / 2 {
+                second_template(&mut tx, &owner).await?;
+            }
             rate(&mut tx, &owner, &operator, w.id, booking, now).await?;
         }
         step(
@@ -363,6 +367,50 @@ async fn seed_tenant(
         step("confirming a blacklist entry", decided)?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// The demo's second scorecard version (once): compliance weighs more after the false-claims
+/// incident (8 → 12), taken from conversion (40 → 36); the compliance rubric's lowest level
+/// names that incident. Same dimensions, so the raters' habits below still apply.
+async fn second_template(tx: &mut PgConnection, owner: &Actor) -> anyhow::Result<()> {
+    let tenant = owner.tenant_id()?;
+    let current = step(
+        "reading the scorecard",
+        ratings::current_template(tx, tenant).await,
+    )?;
+    if current.version >= 2 {
+        return Ok(());
+    }
+    let mut rows: Vec<crate::ratings::domain::DraftRow> = current
+        .dimensions
+        .iter()
+        .map(crate::ratings::domain::DraftRow::of)
+        .collect();
+    for row in &mut rows {
+        match row.code.as_str() {
+            "conversion" => row.weight = "36".into(),
+            "compliance" => {
+                row.weight = "12".into();
+                row.rubric_zh[0] =
+                    "严重违规：虚假或夸大宣传、未标注广告，或被平台处罚；须附证据。".into();
+                row.rubric_en[0] = "Serious breach: false or exaggerated claims, an undisclosed \
+                                    ad, or a platform penalty; attach the evidence."
+                    .into();
+            }
+            _ => {}
+        }
+    }
+    let made = ratings::create_template_version(
+        tx,
+        owner,
+        ratings::NewTemplateVersion {
+            based_on: current.version,
+            rows,
+        },
+    )
+    .await;
+    step("making the second scorecard version", made)?;
     Ok(())
 }
 

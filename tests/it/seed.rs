@@ -126,6 +126,23 @@ async fn the_full_demo_is_rated_through_the_actions_into_every_tier_once() {
     .unwrap();
     assert!(all_top_justified >= 1, "the operator's all-5 cards say why");
 
+    // Two scorecard versions: the earlier ratings under 1, the later under 2 (issue 15).
+    let by_version: Vec<(i32, i64, time::OffsetDateTime)> = sqlx::query_as(
+        "SELECT t.version, count(*), min(r.opened_at) FROM ratings r \
+           JOIN scorecard_templates t ON t.tenant_id = r.tenant_id AND t.id = r.template_id \
+          GROUP BY t.version ORDER BY t.version",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(
+        by_version.iter().map(|v| v.0).collect::<Vec<_>>(),
+        [1, 2],
+        "{by_version:?}"
+    );
+    assert!(by_version.iter().all(|v| v.1 >= 2), "{by_version:?}");
+    assert!(by_version[0].2 < by_version[1].2, "version 2 came later");
+
     // Re-bookings: a creator rated two or three times, at different ages; ROI differs.
     let (most, spread_days): (i64, f64) = sqlx::query_as(
         "SELECT count(*), extract(epoch FROM max(age_from) - min(age_from))::float8 / 86400 \
