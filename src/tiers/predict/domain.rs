@@ -355,8 +355,8 @@ mod tests {
                 prop_assert_eq!(h, n + 1 - k);
                 prop_assert!(k >= 1 && k <= h);
                 prop_assert!(coverage(n, k) >= level - 1e-12);
-                // One rank further in would cover less than asked (unless it is the middle).
-                if k + 1 <= n + 1 - (k + 1) {
+                // One rank further in would cover less than asked (unless past the middle).
+                if 2 * (k + 1) <= n + 1 {
                     prop_assert!(coverage(n, k + 1) < level + 1e-12);
                 }
             } else {
