@@ -3,13 +3,15 @@
 //!
 //! `handlers` (the seller's and the staff's sections and forms) → `actions` (refresh, the
 //! tenant-wide and platform passes, override, blacklists) → `domain` (the rules, pure) and
-//! `repo` (all SQL); `job` runs the daily pass and the platform refresh.
+//! `repo` (all SQL); `job` runs the daily pass and the platform refresh; `predict` is the
+//! "Do the tiers predict?" report.
 
 pub mod actions;
 pub mod chart;
 pub mod domain;
 pub mod handlers;
 pub mod job;
+pub mod predict;
 pub mod repo;
 pub mod sections;
 
@@ -32,4 +34,5 @@ pub fn router() -> Router<AppState> {
             "/admin/creators/{id}/platform-blacklist",
             post(handlers::platform_blacklist),
         )
+        .merge(predict::router())
 }

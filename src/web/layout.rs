@@ -142,10 +142,12 @@ impl Layout {
                 item("/admin/creators".into(), "nav.creator_pool");
                 item("/admin/rates".into(), "nav.reference_rates");
                 item("/admin/matching-weights".into(), "nav.matching_weights");
+                item("/admin/tiers/predict".into(), "nav.tier_predict");
             }
             Some(PlatformRole::AccountManager) => {
                 item("/am".into(), "nav.work_queue");
                 item("/admin/creators".into(), "nav.creator_pool");
+                item("/admin/tiers/predict".into(), "nav.tier_predict");
             }
             Some(PlatformRole::Finance) => item("/finance".into(), "nav.finance"),
             None => {}

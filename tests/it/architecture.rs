@@ -21,6 +21,7 @@ const FEATURES: &[&str] = &[
     "ratings/consistency",
     "tenants",
     "tiers",
+    "tiers/predict",
     "tracking",
     "tracking/dashboards",
     "tracking/kpis",

@@ -53,3 +53,4 @@ mod seller_creators;
 mod support;
 mod tenancy;
 mod tiers;
+mod tiers_predict;

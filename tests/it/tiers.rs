@@ -54,6 +54,29 @@ async fn rate(
     rate_in(c, (tenant, campaign), creator, score, days_ago, roi).await
 }
 
+/// The tenant's first scorecard template (an empty one made when it has none): what a fixture
+/// rating points at.
+pub(crate) async fn scorecard_template(c: &mut PgConnection, tenant: Uuid) -> Uuid {
+    match sqlx::query_scalar(
+        "SELECT id FROM scorecard_templates WHERE tenant_id = $1 ORDER BY version LIMIT 1",
+    )
+    .bind(tenant)
+    .fetch_optional(&mut *c)
+    .await
+    .unwrap()
+    {
+        Some(t) => t,
+        None => sqlx::query_scalar(
+            "INSERT INTO scorecard_templates (tenant_id, id, version, dimensions) \
+             VALUES ($1, gen_random_uuid(), 1, '[]') RETURNING id",
+        )
+        .bind(tenant)
+        .fetch_one(&mut *c)
+        .await
+        .unwrap(),
+    }
+}
+
 /// `rate` in a given campaign of the tenant.
 pub(crate) async fn rate_in(
     c: &mut PgConnection,
@@ -77,24 +100,7 @@ pub(crate) async fn rate_in(
     .execute(&mut *c)
     .await
     .unwrap();
-    let template: Uuid = match sqlx::query_scalar(
-        "SELECT id FROM scorecard_templates WHERE tenant_id = $1 ORDER BY version LIMIT 1",
-    )
-    .bind(tenant)
-    .fetch_optional(&mut *c)
-    .await
-    .unwrap()
-    {
-        Some(t) => t,
-        None => sqlx::query_scalar(
-            "INSERT INTO scorecard_templates (tenant_id, id, version, dimensions) \
-             VALUES ($1, gen_random_uuid(), 1, '[]') RETURNING id",
-        )
-        .bind(tenant)
-        .fetch_one(&mut *c)
-        .await
-        .unwrap(),
-    };
+    let template = scorecard_template(c, tenant).await;
     let id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO ratings (tenant_id, id, collaboration_id, creator_id, campaign_id, template_id, \
