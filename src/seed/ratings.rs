@@ -269,77 +269,40 @@ async fn seed_tenant(
     if closed_collabs.len() < 2 {
         return Ok(());
     }
-    make_history(
-        &mut tx,
-        tenant.id,
-        &prefix,
-        plan,
-        &owner,
-        (&closed_data, &closed_collabs),
-    )
-    .await?;
     tx.commit().await?;
 
-    // What waits for a rating: the past collaborations and the closed campaign's.
-    let mut tx = db.tenant_tx(tenant.id, None).await?;
-    let waiting: Vec<Waiting> = sqlx::query_as(
-        "SELECT l.id, l.campaign_id, l.discount_code, cr.handle, p.video_id, p.published_at, \
-                v.terms, k.data->>'roi_target' AS roi_target \
-           FROM collaborations l JOIN campaigns k ON k.tenant_id = l.tenant_id AND k.id = l.campaign_id \
-           JOIN creators cr ON cr.id = l.creator_id \
-           JOIN contract_versions v ON v.tenant_id = l.tenant_id AND v.collaboration_id = l.id \
-                AND v.version = l.current_version \
-           JOIN LATERAL (SELECT p.video_id, p.published_at FROM posts p \
-                          WHERE p.tenant_id = l.tenant_id AND p.collaboration_id = l.id \
-                          ORDER BY p.published_at DESC LIMIT 1) p ON true \
-          WHERE l.tenant_id = $1 AND l.state = 'evaluating' \
-            AND (k.id = $2 OR k.code LIKE $3) \
-            AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.tenant_id = l.tenant_id \
-                              AND r.collaboration_id = l.id AND (r.state <> 'open' \
-                                   OR EXISTS (SELECT 1 FROM rating_submissions s \
-                                               WHERE s.tenant_id = r.tenant_id \
-                                                 AND s.rating_id = r.id))) \
-          ORDER BY p.published_at, l.id",
-    )
-    .bind(tenant.id)
-    .bind(closed_id)
-    .bind(format!("{prefix}-PAST-%"))
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let booking_of = |w: &Waiting| -> Option<&Booking> {
-        if w.campaign_id == closed_id {
-            let slot = closed_collabs.iter().position(|(id, _, _)| *id == w.id)?;
-            plan.bookings
-                .iter()
-                .find(|b| b.campaign == In::Closed && b.creator == slot)
-        } else {
-            let index =
-                (0..plan.bookings.len()).find(|i| code_of(&prefix, *i) == w.discount_code)?;
-            plan.bookings.get(index)
+    // One past campaign at a time, each rated before the next is booked (so a creator booked
+    // again was tiered by then: the "do the tiers predict?" report has true re-bookings), then
+    // the closed demo campaign. Halfway, the owner reweighs the scorecard.
+    let rounds = plan.pasts.len() + 1;
+    for round in 0..rounds {
+        let past = plan.pasts.get(round);
+        if past.is_some() {
+            let mut tx = db.tenant_tx(tenant.id, None).await?;
+            make_history(
+                &mut tx,
+                (tenant.id, &prefix, round),
+                plan,
+                &owner,
+                (&closed_data, &closed_collabs),
+            )
+            .await?;
+            tx.commit().await?;
         }
-    };
-    let work: Vec<(&Waiting, &Booking)> = waiting
-        .iter()
-        .filter_map(|w| booking_of(w).map(|b| (w, b)))
-        .collect();
-
-    if !work.is_empty() {
-        import_orders(db, storage, tenant.id, &work).await?;
-        let mut tx = db.tenant_tx(tenant.id, None).await?;
-        let now = OffsetDateTime::now_utc();
-        for (i, (w, booking)) in work.iter().enumerate() {
-            // Halfway, the owner reweighs the scorecard: the later ratings use version 2.
-            if i == work.len() / 2 {
-                second_template(&mut tx, &owner).await?;
-            }
-            rate(&mut tx, &owner, &operator, w.id, booking, now).await?;
-        }
-        step(
-            "closing finished campaigns",
-            ratings::close_finished_campaigns(&mut tx, &owner).await,
-        )?;
-        tx.commit().await?;
+        let only = match past {
+            Some(p) => (Uuid::nil(), format!("{prefix}-{}", p.code)),
+            None => (closed_id, String::new()),
+        };
+        let people = (&owner, &operator);
+        let reweigh = round == rounds / 2;
+        let round = Round {
+            plan,
+            prefix: &prefix,
+            closed: (closed_id, &closed_collabs),
+            only,
+            reweigh,
+        };
+        rate_round(db, storage, tenant.id, people, round).await?;
     }
 
     // The owner confirms what the severe compliance issue proposed.
@@ -366,6 +329,96 @@ async fn seed_tenant(
         .await;
         step("confirming a blacklist entry", decided)?;
     }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One round of the rating history: which collaborations it rates.
+struct Round<'a> {
+    plan: &'a TenantPlan,
+    prefix: &'a str,
+    /// The closed demo campaign and its collaborations (slots 0 and 1).
+    closed: (Uuid, &'a [(Uuid, Uuid, serde_json::Value)]),
+    /// (the closed campaign's id, "") or (nil, a past campaign's code): whose collaborations.
+    only: (Uuid, String),
+    /// Make the second scorecard version before rating.
+    reweigh: bool,
+}
+
+/// Rates what waits in one campaign of the round: its orders imported, each collaboration
+/// rated by the plan's raters, finished campaigns closed.
+async fn rate_round(
+    db: &Db,
+    storage: &Storage,
+    tenant: Uuid,
+    (owner, operator): (&Actor, &Actor),
+    round: Round<'_>,
+) -> anyhow::Result<()> {
+    let Round {
+        plan,
+        prefix,
+        closed: (closed_id, closed_collabs),
+        only,
+        reweigh,
+    } = round;
+    let mut tx = db.tenant_tx(tenant, None).await?;
+    let waiting: Vec<Waiting> = sqlx::query_as(
+        "SELECT l.id, l.campaign_id, l.discount_code, cr.handle, p.video_id, p.published_at, \
+                v.terms, k.data->>'roi_target' AS roi_target \
+           FROM collaborations l JOIN campaigns k ON k.tenant_id = l.tenant_id AND k.id = l.campaign_id \
+           JOIN creators cr ON cr.id = l.creator_id \
+           JOIN contract_versions v ON v.tenant_id = l.tenant_id AND v.collaboration_id = l.id \
+                AND v.version = l.current_version \
+           JOIN LATERAL (SELECT p.video_id, p.published_at FROM posts p \
+                          WHERE p.tenant_id = l.tenant_id AND p.collaboration_id = l.id \
+                          ORDER BY p.published_at DESC LIMIT 1) p ON true \
+          WHERE l.tenant_id = $1 AND l.state = 'evaluating' \
+            AND (k.id = $2 OR k.code = $3) \
+            AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.tenant_id = l.tenant_id \
+                              AND r.collaboration_id = l.id AND (r.state <> 'open' \
+                                   OR EXISTS (SELECT 1 FROM rating_submissions s \
+                                               WHERE s.tenant_id = r.tenant_id \
+                                                 AND s.rating_id = r.id))) \
+          ORDER BY p.published_at, l.id",
+    )
+    .bind(tenant)
+    .bind(only.0)
+    .bind(&only.1)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let booking_of = |w: &Waiting| -> Option<&Booking> {
+        if w.campaign_id == closed_id {
+            let slot = closed_collabs.iter().position(|(id, _, _)| *id == w.id)?;
+            plan.bookings
+                .iter()
+                .find(|b| b.campaign == In::Closed && b.creator == slot)
+        } else {
+            let index =
+                (0..plan.bookings.len()).find(|i| code_of(prefix, *i) == w.discount_code)?;
+            plan.bookings.get(index)
+        }
+    };
+    let work: Vec<(&Waiting, &Booking)> = waiting
+        .iter()
+        .filter_map(|w| booking_of(w).map(|b| (w, b)))
+        .collect();
+    if work.is_empty() {
+        return Ok(());
+    }
+    import_orders(db, storage, tenant, &work).await?;
+    let mut tx = db.tenant_tx(tenant, None).await?;
+    if reweigh {
+        second_template(&mut tx, owner).await?;
+    }
+    let now = OffsetDateTime::now_utc();
+    for (w, booking) in &work {
+        rate(&mut tx, owner, operator, w.id, booking, now).await?;
+    }
+    step(
+        "closing finished campaigns",
+        ratings::close_finished_campaigns(&mut tx, owner).await,
+    )?;
     tx.commit().await?;
     Ok(())
 }
@@ -514,20 +567,19 @@ async fn rate(
 /// contract moves that took them there. Once: nothing if the first past campaign exists.
 async fn make_history(
     tx: &mut PgConnection,
-    tenant: Uuid,
-    prefix: &str,
+    (tenant, prefix, only): (Uuid, &str, usize),
     plan: &TenantPlan,
     owner: &Actor,
     (closed_data, closed_collabs): (&serde_json::Value, &[(Uuid, Uuid, serde_json::Value)]),
 ) -> anyhow::Result<()> {
-    let Some(first) = plan.pasts.first() else {
+    let Some(this) = plan.pasts.get(only) else {
         return Ok(());
     };
     let exists: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM campaigns WHERE tenant_id = $1 AND code = $2)",
     )
     .bind(tenant)
-    .bind(format!("{prefix}-{}", first.code))
+    .bind(format!("{prefix}-{}", this.code))
     .fetch_one(&mut *tx)
     .await?;
     if exists {
@@ -540,14 +592,18 @@ async fn make_history(
         .max()
         .unwrap_or(0)
         .saturating_sub(1);
+    // The same creators in every round: none booked by the tenant outside these past campaigns.
     let fresh: Vec<Uuid> = sqlx::query_scalar(
         "SELECT c.id FROM creators c WHERE NOT c.platform_blacklisted \
-            AND NOT EXISTS (SELECT 1 FROM collaborations l WHERE l.tenant_id = $1 \
-                              AND l.creator_id = c.id) \
+            AND NOT EXISTS (SELECT 1 FROM collaborations l JOIN campaigns k \
+                              ON k.tenant_id = l.tenant_id AND k.id = l.campaign_id \
+                             WHERE l.tenant_id = $1 AND l.creator_id = c.id \
+                               AND k.code NOT LIKE $3) \
           ORDER BY c.handle LIMIT $2",
     )
     .bind(tenant)
     .bind(fresh_wanted as i64)
+    .bind(format!("{prefix}-PAST-%"))
     .fetch_all(&mut *tx)
     .await?;
     let creators: Vec<Uuid> = closed_collabs
@@ -559,7 +615,7 @@ async fn make_history(
     let base: Campaign = serde_json::from_value(closed_data.clone()).unwrap_or_default();
     let terms_base: Terms = serde_json::from_value(closed_collabs[0].2.clone())?;
     let now = OffsetDateTime::now_utc().replace_nanosecond(0)?;
-    for (p, past) in plan.pasts.iter().enumerate() {
+    for (p, past) in plan.pasts.iter().enumerate().filter(|(p, _)| *p == only) {
         let published = now - Duration::days(past.age_days);
         let mut campaign = base.clone();
         campaign.title = past.title.into();

@@ -142,6 +142,31 @@ async fn the_full_demo_is_rated_through_the_actions_into_every_tier_once() {
     );
     assert!(by_version.iter().all(|v| v.1 >= 2), "{by_version:?}");
     assert!(by_version[0].2 < by_version[1].2, "version 2 came later");
+    drop(tx);
+
+    // Each past campaign was rated before the next was booked, so "do the tiers predict?" has
+    // true re-bookings of tiered creators to show (issue 15).
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let report = app.get_ok_in(&owner, "/t/lumi/tiers/predict", "en").await;
+    assert!(
+        !report.contains(r#"data-testid="predict-empty""#),
+        "the report shows"
+    );
+    let counts: i64 = report
+        .match_indices(r#"data-testid="predict-count">"#)
+        .map(|(at, m)| {
+            let rest = &report[at + m.len()..];
+            rest[..rest.find('<').unwrap()]
+                .trim()
+                .parse::<i64>()
+                .unwrap()
+        })
+        .sum();
+    assert!(
+        counts >= sextant::tiers::predict::domain::MIN_REBOOKINGS as i64,
+        "{counts} re-bookings"
+    );
+    let mut tx = app.db.tenant_tx(lumi, None).await.unwrap();
 
     // Re-bookings: a creator rated two or three times, at different ages; ROI differs.
     let (most, spread_days): (i64, f64) = sqlx::query_as(

@@ -103,7 +103,23 @@ pub async fn import_file(
     tx.commit().await?;
     let state = jobs::run_now(db, storage, tenant_id, id).await?;
     if state != ImportState::Validated {
-        anyhow::bail!("{filename}: validation ended in state {}", state.code());
+        // Say why (the failure's message key and its detail), so a refused demo or benchmark
+        // file can be told from a broken run.
+        let mut tx = db.tenant_tx(tenant_id, None).await?;
+        let row = repo::import(&mut tx, id).await?;
+        tx.commit().await?;
+        let (failure, detail) = row
+            .map(|r| {
+                (
+                    r.failure.unwrap_or_default(),
+                    r.failure_detail.unwrap_or_default(),
+                )
+            })
+            .unwrap_or_default();
+        anyhow::bail!(
+            "{filename}: validation ended in state {} ({failure} {detail})",
+            state.code()
+        );
     }
     if import {
         import_validated(db, storage, tenant_id, id, filename).await?;
