@@ -384,6 +384,24 @@ pub fn cell_field(kind: Kind, severity: Severity, part: &str) -> String {
     format!("{}.{}.{part}", kind.code(), severity.code())
 }
 
+/// The form fields of `rules` (what `parse_policy` reads back).
+pub fn policy_fields(rules: &[Rule]) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in rules {
+        let c = CellDraft::of(r);
+        for (part, v) in [
+            ("points", c.points),
+            ("money", c.money),
+            ("amount", c.amount),
+            ("currency", c.currency),
+            ("percent", c.percent),
+        ] {
+            out.insert(cell_field(r.kind, r.severity, part), v);
+        }
+    }
+    out
+}
+
 /// The editor's cells from the posted fields, every kind × severity in order (a cell not
 /// posted is empty, which the check refuses).
 pub fn parse_policy(
@@ -725,30 +743,11 @@ mod tests {
 
 #[cfg(test)]
 mod policy_editor_tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-
-    fn fields(rules: &[Rule]) -> BTreeMap<String, String> {
-        let mut out = BTreeMap::new();
-        for r in rules {
-            let c = CellDraft::of(r);
-            for (part, v) in [
-                ("points", c.points),
-                ("money", c.money),
-                ("amount", c.amount),
-                ("currency", c.currency),
-                ("percent", c.percent),
-            ] {
-                out.insert(cell_field(r.kind, r.severity, part), v);
-            }
-        }
-        out
-    }
 
     #[test]
     fn the_default_policy_goes_through_the_form_unchanged() {
-        let rules = check_policy(&parse_policy(&fields(&default_rules()))).unwrap();
+        let rules = check_policy(&parse_policy(&policy_fields(&default_rules()))).unwrap();
         assert_eq!(rules, default_rules());
         let policy = Policy {
             version: 1,
@@ -759,7 +758,7 @@ mod policy_editor_tests {
 
     #[test]
     fn money_is_an_amount_in_a_currency_or_a_percent_of_the_fixed_fee() {
-        let mut f = fields(&default_rules());
+        let mut f = policy_fields(&default_rules());
         let cell = |part: &str| cell_field(Kind::NoPublish, Severity::Severe, part);
         f.insert(cell("money"), "amount".into());
         f.insert(cell("amount"), "1,500".into());
@@ -781,7 +780,7 @@ mod policy_editor_tests {
 
     #[test]
     fn each_bad_cell_is_its_fields_error() {
-        let base = fields(&default_rules());
+        let base = policy_fields(&default_rules());
         let cell = |part: &str| cell_field(Kind::CartLinkMissing, Severity::Minor, part);
         for (changes, field, key) in [
             (vec![("points", "5")], "points", E_POLICY_POINTS),

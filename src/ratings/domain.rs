@@ -783,6 +783,26 @@ pub fn parse_draft(pairs: &[(String, String)]) -> Vec<DraftRow> {
         .collect()
 }
 
+/// The form fields of `rows` (what `parse_draft` reads back): `d{i}_{part}` per row.
+pub fn draft_pairs(rows: &[DraftRow]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let mut put = |part: &str, v: &str| out.push((draft_field(i, part), v.to_string()));
+        put("code", &r.code);
+        put("label_zh", &r.label_zh);
+        put("label_en", &r.label_en);
+        put("weight", &r.weight);
+        put("kind", &r.kind);
+        put("formula", &r.formula);
+        put("hint", &r.hint);
+        for l in 0..5 {
+            put(&format!("rubric_zh_{}", l + 1), &r.rubric_zh[l]);
+            put(&format!("rubric_en_{}", l + 1), &r.rubric_en[l]);
+        }
+    }
+    out
+}
+
 /// A code from an English label: lower-case ASCII letters and digits joined by `_`.
 fn code_from(label: &str) -> String {
     let mut out = String::new();
@@ -1036,32 +1056,13 @@ mod editor_tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn pairs(rows: &[DraftRow]) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        for (i, r) in rows.iter().enumerate() {
-            let mut put = |part: &str, v: &str| out.push((draft_field(i, part), v.to_string()));
-            put("code", &r.code);
-            put("label_zh", &r.label_zh);
-            put("label_en", &r.label_en);
-            put("weight", &r.weight);
-            put("kind", &r.kind);
-            put("formula", &r.formula);
-            put("hint", &r.hint);
-            for l in 0..5 {
-                put(&format!("rubric_zh_{}", l + 1), &r.rubric_zh[l]);
-                put(&format!("rubric_en_{}", l + 1), &r.rubric_en[l]);
-            }
-        }
-        out
-    }
-
     fn default_rows() -> Vec<DraftRow> {
         default_template().iter().map(DraftRow::of).collect()
     }
 
     #[test]
     fn the_default_template_goes_through_the_form_unchanged() {
-        let rows = parse_draft(&pairs(&default_rows()));
+        let rows = parse_draft(&draft_pairs(&default_rows()));
         assert_eq!(check_draft(&rows).unwrap(), default_template());
         assert!(diff(&default_template(), &default_template()).is_empty());
     }
@@ -1077,7 +1078,7 @@ mod editor_tests {
         new.rubric_zh = std::array::from_fn(|i| format!("等级 {}", i + 1));
         new.rubric_en = std::array::from_fn(|i| format!("Level {}", i + 1));
         rows.push(new);
-        let mut posted = pairs(&rows);
+        let mut posted = draft_pairs(&rows);
         posted.push(("d2_remove".into(), "1".into()));
         let removed_weight: u32 = default_template()[2].weight;
         // Give the removed dimension's weight to the first one.

@@ -5,7 +5,7 @@
 
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
-use sextant::fulfilment::domain::{CellDraft, cell_field, default_rules};
+use sextant::fulfilment::domain::{cell_field, default_rules, policy_fields};
 use uuid::Uuid;
 
 use crate::fulfilment::{collaboration_in, event, record_as};
@@ -16,22 +16,12 @@ const PAGE: &str = "/t/lumi/settings/deductions";
 /// The default policy's form fields with `changes` (field, value) applied.
 pub(crate) fn form(based_on: i32, changes: &[(String, &str)]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = vec![("based_on".into(), based_on.to_string())];
-    for r in default_rules() {
-        let c = CellDraft::of(&r);
-        for (part, v) in [
-            ("points", c.points),
-            ("money", c.money),
-            ("amount", c.amount),
-            ("currency", c.currency),
-            ("percent", c.percent),
-        ] {
-            let name = cell_field(r.kind, r.severity, part);
-            let v = changes
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map_or(v, |(_, v)| v.to_string());
-            out.push((name, v));
-        }
+    for (name, v) in policy_fields(&default_rules()) {
+        let v = changes
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map_or(v, |(_, v)| v.to_string());
+        out.push((name, v));
     }
     out
 }

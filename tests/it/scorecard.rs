@@ -4,7 +4,7 @@
 //! rating keeps the version in force when it opened; other roles and tenants cannot edit.
 
 use reqwest::StatusCode;
-use sextant::ratings::domain::{DraftRow, default_template, draft_field};
+use sextant::ratings::domain::{DraftRow, default_template, draft_field, draft_pairs};
 use uuid::Uuid;
 
 use crate::support::*;
@@ -18,20 +18,7 @@ pub(crate) fn form(rows: &[DraftRow], based_on: i32, intent: &str) -> Vec<(Strin
         ("based_on".to_string(), based_on.to_string()),
         ("intent".to_string(), intent.to_string()),
     ];
-    for (i, r) in rows.iter().enumerate() {
-        let mut put = |part: &str, v: &str| out.push((draft_field(i, part), v.to_string()));
-        put("code", &r.code);
-        put("label_zh", &r.label_zh);
-        put("label_en", &r.label_en);
-        put("weight", &r.weight);
-        put("kind", &r.kind);
-        put("formula", &r.formula);
-        put("hint", &r.hint);
-        for l in 0..5 {
-            put(&format!("rubric_zh_{}", l + 1), &r.rubric_zh[l]);
-            put(&format!("rubric_en_{}", l + 1), &r.rubric_en[l]);
-        }
-    }
+    out.extend(draft_pairs(rows));
     out
 }
 
