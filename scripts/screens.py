@@ -63,6 +63,8 @@ def main():
     shortlist = first_href(seller, "[data-testid=need-shortlist] a")
     shoot(seller, overview, "campaign-overview")
     shoot(seller, shortlist, "shortlist-review")
+    shoot(seller, "/t/lumi/settings/scorecard/new", "scorecard-editor")
+    shoot(seller, "/t/lumi/tiers/predict", "tiers-predict")
     seller.quit()
 
     am = browser()
