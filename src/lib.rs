@@ -22,6 +22,7 @@ pub mod mail;
 pub mod matching;
 pub mod ratings;
 pub mod seed;
+pub mod settlement;
 pub mod state;
 pub mod storage;
 pub mod tenants;
