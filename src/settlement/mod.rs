@@ -2,4 +2,5 @@
 //! (`domain`). The finance console, FX entry, the workflow and its immutable tables, and the
 //! exports build on it (issue 16).
 
+pub mod canonical;
 pub mod domain;
