@@ -328,6 +328,12 @@ pub async fn decide_entry(
             DecisionError::ReasonRequired => DomainError::field("reason", e.key()),
         },
     )?;
+    // Blacklisted since the shortlist was sent: it may be rejected, never approved.
+    if decision == Decision::Approve
+        && repo::entry_creator_blacklisted(tx, tenant_id, input.entry_id).await?
+    {
+        return Err(DomainError::Refused("shortlist.error.blacklisted"));
+    }
     repo::record_decision(
         tx,
         tenant_id,

@@ -389,6 +389,27 @@ pub async fn past_records(
     .await
 }
 
+/// Whether the entry's creator is blacklisted now, by the tenant (a confirmed entry) or by the
+/// platform: such a creator cannot be approved (a shortlist may predate the blacklist).
+pub async fn entry_creator_blacklisted(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    entry_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT (c.platform_blacklisted OR EXISTS (
+             SELECT 1 FROM blacklist_entries b WHERE b.tenant_id = e.tenant_id
+               AND b.creator_id = e.creator_id AND b.status = 'confirmed')) AS "blocked!"
+           FROM shortlist_entries e JOIN creators c ON c.id = e.creator_id
+           WHERE e.tenant_id = $1 AND e.id = $2"#,
+        tenant_id,
+        entry_id,
+    )
+    .fetch_optional(conn)
+    .await
+    .map(|b| b.unwrap_or(false))
+}
+
 /// Locks one entry of the campaign's shortlist for a decision: None when there is no such
 /// entry, else the decision taken so far (None while undecided).
 pub async fn entry_decision_for_update(

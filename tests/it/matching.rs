@@ -948,3 +948,81 @@ async fn shortlist_cards_link_recent_videos_and_show_the_creators_record_with_th
         }
     }
 }
+
+#[tokio::test]
+async fn a_creator_blacklisted_after_the_shortlist_was_sent_can_be_rejected_but_not_approved() {
+    let app = TestApp::with_demo_campaigns().await;
+    let campaign = app.campaign_in("lumi", "shortlist_sent").await;
+    let lumi = app.tenant_id("lumi").await;
+    let mut conn = app.owner_conn().await;
+    let entries: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
+        "SELECT id, creator_id FROM shortlist_entries WHERE campaign_id = $1 \
+         AND decision IS NULL ORDER BY id LIMIT 2",
+    )
+    .bind(campaign)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let (blocked_entry, blocked_creator) = entries[0];
+    sqlx::query(
+        "INSERT INTO blacklist_entries (tenant_id, id, creator_id, status, reason, proposed_by_label) \
+         VALUES ($1, gen_random_uuid(), $2, 'confirmed', 'false claims', 'test') \
+         ON CONFLICT (tenant_id, creator_id) WHERE status IN ('proposed', 'confirmed') \
+         DO UPDATE SET status = 'confirmed'",
+    )
+    .bind(lumi)
+    .bind(blocked_creator)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let decide = |entry: uuid::Uuid| format!("/t/lumi/campaigns/{campaign}/shortlist/{entry}");
+    let res = owner
+        .post(app.url(&decide(blocked_entry)))
+        .header("accept-language", "en")
+        .form(&[("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("This creator has been blacklisted since the shortlist was sent")
+    );
+    let decision = |entry: uuid::Uuid| {
+        sqlx::query_scalar::<_, Option<String>>(
+            "SELECT decision FROM shortlist_entries WHERE id = $1",
+        )
+        .bind(entry)
+    };
+    assert_eq!(
+        decision(blocked_entry).fetch_one(&mut conn).await.unwrap(),
+        None
+    );
+    // Rejecting it works; another creator is still approved as before.
+    let res = app
+        .post_form(
+            &owner,
+            &decide(blocked_entry),
+            &[
+                ("decision", "reject"),
+                ("reason", "Blacklisted for false claims"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        decision(blocked_entry)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("rejected")
+    );
+    let res = app
+        .post_form(&owner, &decide(entries[1].0), &[("decision", "approve")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
