@@ -66,8 +66,8 @@ pub fn views(lang: Lang, dims: &[Dimension]) -> Vec<DimView> {
         .collect()
 }
 
-fn dimensions(row: &repo::TemplateRow) -> AppResult<Vec<Dimension>> {
-    serde_json::from_value(row.dimensions.clone())
+fn parse_dimensions(stored: &serde_json::Value) -> AppResult<Vec<Dimension>> {
+    serde_json::from_value(stored.clone())
         .map_err(|e| AppError::Internal(anyhow::anyhow!("bad scorecard template: {e}")))
 }
 
@@ -172,8 +172,7 @@ pub async fn show(
         .iter()
         .find(|r| r.version == version)
         .ok_or(AppError::NotFound)?;
-    let dims: Vec<Dimension> = serde_json::from_value(row.dimensions.clone())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("bad scorecard template: {e}")))?;
+    let dims = parse_dimensions(&row.dimensions)?;
     let path = format!("/t/{}/settings/scorecard/{version}", ctx.tenant.slug);
     let page = ShowPage {
         layout: layout(&state, &session, lang, &ctx, &path).await?,
@@ -280,7 +279,10 @@ pub async fn diff(
     ) else {
         return Err(AppError::NotFound);
     };
-    let (a, b) = (dimensions(&a)?, dimensions(&b)?);
+    let (a, b) = (
+        parse_dimensions(&a.dimensions)?,
+        parse_dimensions(&b.dimensions)?,
+    );
     let names: BTreeMap<String, String> = a
         .iter()
         .chain(b.iter())

@@ -6,33 +6,11 @@ use plotters::prelude::*;
 const WIDTH: u32 = 480;
 const HEIGHT: u32 = 220;
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// One bar per (label, count).
 pub fn bars(id: &str, title: &str, desc: &str, data: &[(&str, i64)]) -> String {
     let mut svg = String::new();
-    if draw(&mut svg, data).is_err() || svg.is_empty() {
-        svg = format!(
-            "<svg width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" \
-             xmlns=\"http://www.w3.org/2000/svg\"></svg>"
-        );
-    }
-    let head = format!(
-        " role=\"img\" class=\"chart-svg\" aria-labelledby=\"chart-{id}-title chart-{id}-desc\" \
-         data-testid=\"chart-{id}\"><title id=\"chart-{id}-title\">{}</title>\
-         <desc id=\"chart-{id}-desc\">{}</desc>",
-        escape(title),
-        escape(desc)
-    );
-    match svg.find('>') {
-        Some(i) => format!("{}{}{}", &svg[..i], head, &svg[i + 1..]),
-        None => svg,
-    }
+    let drawn = draw(&mut svg, data).is_ok();
+    crate::web::chart::accessible(svg, drawn, (WIDTH, HEIGHT), id, (title, desc))
 }
 
 fn draw(svg: &mut String, data: &[(&str, i64)]) -> Result<(), Box<dyn std::error::Error>> {

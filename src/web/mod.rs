@@ -1,6 +1,7 @@
 //! What all features share on the web side: language, layout, formatting, security headers,
 //! friendly error pages, static files, and small request helpers.
 
+pub mod chart;
 pub mod fmt;
 pub mod forms;
 pub mod front;

@@ -7,44 +7,18 @@ use plotters::prelude::*;
 use plotters::style::FontFamily;
 
 use super::domain::TierSummary;
+use crate::web::chart::{FONT, LABEL_PX, accessible};
 
 /// Drawn at about this size so the 13 px axis text stays at least 11 px in the charts grid.
 const WIDTH: u32 = 320;
 const HEIGHT: u32 = 200;
-const LABEL_PX: u32 = 13;
-/// The UX font stack, CJK faces before the generic family.
-const FONT: &str =
-    "-apple-system, PingFang SC, Microsoft YaHei, Noto Sans CJK SC, Segoe UI, Roboto, sans-serif";
 const MARK: RGBColor = RGBColor(37, 99, 235);
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// The chart of the report's tiers (listed S to C).
 pub fn medians(id: &str, title: &str, desc: &str, tiers: &[TierSummary]) -> String {
     let mut svg = String::new();
-    if draw(&mut svg, tiers).is_err() || svg.is_empty() {
-        svg = format!(
-            "<svg width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" \
-             xmlns=\"http://www.w3.org/2000/svg\"></svg>"
-        );
-    }
-    let head = format!(
-        " role=\"img\" class=\"chart-svg\" aria-labelledby=\"chart-{id}-title chart-{id}-desc\" \
-         data-testid=\"chart-{id}\"><title id=\"chart-{id}-title\">{}</title>\
-         <desc id=\"chart-{id}-desc\">{}</desc>",
-        escape(title),
-        escape(desc)
-    );
-    // The first '>' closes the <svg …> tag; the accessible name goes right inside it.
-    match svg.find('>') {
-        Some(i) => format!("{}{}{}", &svg[..i], head, &svg[i + 1..]),
-        None => svg,
-    }
+    let drawn = draw(&mut svg, tiers).is_ok();
+    accessible(svg, drawn, (WIDTH, HEIGHT), id, (title, desc))
 }
 
 fn draw(svg: &mut String, tiers: &[TierSummary]) -> Result<(), Box<dyn std::error::Error>> {

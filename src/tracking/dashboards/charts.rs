@@ -9,23 +9,14 @@ use time::Date;
 /// a phone in one column), so the 13 px axis text stays at least 11 px on screen.
 const WIDTH: u32 = 300;
 const HEIGHT: u32 = 180;
-const LABEL_PX: u32 = 13;
-/// The UX font stack, CJK faces before the generic family.
-const FONT: &str =
-    "-apple-system, PingFang SC, Microsoft YaHei, Noto Sans CJK SC, Segoe UI, Roboto, sans-serif";
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::web::chart::{FONT, LABEL_PX, accessible};
 
 /// A line chart of one value per day. `id` makes the title's id unique on the page.
 pub fn daily_line(id: &str, title: &str, desc: &str, points: &[(Date, f64)]) -> String {
     let mut svg = String::new();
     let drawn = draw(&mut svg, points);
-    accessible(svg, drawn.is_ok(), id, title, desc)
+    accessible(svg, drawn.is_ok(), (WIDTH, HEIGHT), id, (title, desc))
 }
 
 /// A bar chart of a few labelled values (e.g. how often each level was given). `id` makes the
@@ -33,37 +24,7 @@ pub fn daily_line(id: &str, title: &str, desc: &str, points: &[(Date, f64)]) -> 
 pub fn bars(id: &str, title: &str, desc: &str, bars: &[(String, f64)]) -> String {
     let mut svg = String::new();
     let drawn = draw_bars(&mut svg, bars);
-    accessible(svg, drawn.is_ok(), id, title, desc)
-}
-
-/// Gives a drawn chart its accessible name (`<title>`, `<desc>`, role) — or an empty frame with
-/// the name when drawing failed.
-fn accessible(mut svg: String, drawn: bool, id: &str, title: &str, desc: &str) -> String {
-    if !drawn || svg.is_empty() {
-        svg = format!(
-            "<svg width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" \
-             xmlns=\"http://www.w3.org/2000/svg\"></svg>"
-        );
-    }
-    let title_id = format!("chart-{id}-title");
-    let desc_id = format!("chart-{id}-desc");
-    let head = format!(
-        " role=\"img\" class=\"chart-svg\" aria-labelledby=\"{title_id} {desc_id}\" \
-         data-testid=\"chart-{id}\"><title id=\"{title_id}\">{}</title><desc id=\"{desc_id}\">{}</desc>",
-        escape(title),
-        escape(desc)
-    );
-    // The first '>' closes the <svg …> tag; the accessible name goes right inside it.
-    match svg.find('>') {
-        Some(i) => {
-            let mut out = String::with_capacity(svg.len() + head.len());
-            out.push_str(&svg[..i]);
-            out.push_str(&head);
-            out.push_str(&svg[i + 1..]);
-            out
-        }
-        None => svg,
-    }
+    accessible(svg, drawn.is_ok(), (WIDTH, HEIGHT), id, (title, desc))
 }
 
 fn draw_bars(svg: &mut String, bars: &[(String, f64)]) -> Result<(), Box<dyn std::error::Error>> {
