@@ -107,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .merge(evidence::router())
         .merge(fulfilment::router())
         .merge(crate::tiers::router())
+        .merge(crate::settlement::router())
         .nest("/static", web::static_files(web::static_dir()))
         .fallback(web::not_found)
         .layer(sessions)

@@ -1,5 +1,5 @@
 //! Staff consoles: the admin console (`/admin`), the account manager's work queue (`/am`) and the
-//! finance home (`/finance`). Cross-tenant reads go through an audited system scope. The admin's
+//! finance home (`/finance`, now in `settlement::finance`). Cross-tenant reads go through an audited system scope. The admin's
 //! changes (staff accounts, tenant status, assignments) are in `actions`, their rules in `domain`,
 //! every query of the consoles in `repo`; `staff` and `tenants` are the admin's pages.
 
@@ -41,7 +41,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/staff/{id}/active", post(staff::set_active))
         .route("/admin/staff/{id}/reset-link", post(staff::reset_link))
         .route("/am", get(work_queue))
-        .route("/finance", get(finance_home))
 }
 
 async fn all_tenants(
@@ -177,30 +176,3 @@ pub async fn work_queue(
     render(&WorkQueuePage { layout, items })
 }
 
-#[derive(Template)]
-#[template(path = "admin/finance.html")]
-struct FinancePage {
-    layout: Layout,
-    tenants: Vec<TenantSummary>,
-}
-
-pub async fn finance_home(
-    State(state): State<AppState>,
-    session: Session,
-    lang: Lang,
-    user: CurrentUser,
-) -> AppResult<Response> {
-    user.require(PlatformRole::Finance)?;
-    let tenants = all_tenants(&state, &user, "finance_home").await?;
-    let layout = Layout::for_user(
-        &state,
-        &session,
-        lang,
-        &user,
-        None,
-        "finance.title",
-        "/finance",
-    )
-    .await?;
-    render(&FinancePage { layout, tenants })
-}

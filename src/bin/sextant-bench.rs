@@ -29,6 +29,13 @@
 //!   storage layer, the job's validation run, the one-transaction import) and reports rows/s end
 //!   to end and the process's peak resident memory; imports the same file again and reports how
 //!   many current orders that added (0); then the same for an M-row XLSX.
+//! - `sextant-bench settlement [--collaborations N] [--orders M] [--runs R]`: one tenant with N
+//!   fixed fee + commission collaborations and M order lines paid last month (TikTok Shop and
+//!   Shopify, inserted directly), then times computing that month's settlement draft
+//!   (`settlement::actions::compute_draft`) and reports the median.
+//! - `sextant-bench settlement-export [--lines L]`: a finalized settlement of L lines, then its
+//!   CSV and XLSX downloads through the app's router (bodies read as they stream) beside raw
+//!   `COPY … TO STDOUT` of the same rows, with lines/s and the process's peak resident memory.
 
 use std::time::Instant;
 
@@ -93,11 +100,20 @@ async fn main() -> Result<()> {
                  redirect [--seconds S] [--connections C] | \
                  dashboard [--collaborations N] [--days D] [--other-orders O] [--runs R] | \
                  import [--rows N] [--xlsx-rows M] | \
-                 tiers [--creators N] [--ratings M] [--runs R] | rating-page [--runs R]";
+                 tiers [--creators N] [--ratings M] [--runs R] | rating-page [--runs R] | \
+                 settlement [--collaborations N] [--orders M] [--runs R] | \
+                 settlement-export [--lines L]";
     let command = args.get(1).cloned().unwrap_or_default();
     if !matches!(
         command.as_str(),
-        "matching" | "redirect" | "dashboard" | "import" | "tiers" | "rating-page"
+        "matching"
+            | "redirect"
+            | "dashboard"
+            | "import"
+            | "tiers"
+            | "rating-page"
+            | "settlement"
+            | "settlement-export"
     ) {
         bail!(usage);
     }
@@ -177,6 +193,16 @@ async fn main() -> Result<()> {
             .await
         }
         "rating-page" => rating_page(&url, number("--runs", "21")?).await,
+        "settlement" => {
+            settlement(
+                &url,
+                number("--collaborations", "2000")?,
+                number("--orders", "1000000")?,
+                number("--runs", "3")?,
+            )
+            .await
+        }
+        "settlement-export" => settlement_export(&url, number("--lines", "1000000")?).await,
         _ => {
             redirect(
                 &url,
@@ -921,6 +947,29 @@ impl PageClient {
         Ok((times, bytes))
     }
 
+    /// `GET path` once, reading the body as it streams (never held whole): seconds and bytes.
+    async fn download(&self, path: &str) -> Result<(f64, usize)> {
+        use axum::body::Body;
+        use axum::http::{Request, StatusCode, header};
+        use tower::ServiceExt;
+
+        let request = Request::get(path)
+            .header(header::COOKIE, &self.cookie)
+            .header(header::ACCEPT_LANGUAGE, "zh-CN")
+            .body(Body::empty())?;
+        let t = Instant::now();
+        let res = self.app.clone().oneshot(request).await?;
+        if res.status() != StatusCode::OK {
+            bail!("{path} answered {}", res.status());
+        }
+        let mut body = res.into_body().into_data_stream();
+        let mut bytes = 0;
+        while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
+            bytes += chunk?.len();
+        }
+        Ok((t.elapsed().as_secs_f64(), bytes))
+    }
+
     fn finish(self) {
         std::fs::remove_dir_all(&self.data_dir).ok();
     }
@@ -1357,6 +1406,7 @@ fn write_bench_orders(path: &std::path::Path, rows: usize, xlsx: bool) -> Result
         content_id: Some(7_300_000_000_000_000_000 + (i % 5_000) as u64),
         rate_percent: 10 + (i % 3) as u32 * 5,
         created: start + time::Duration::seconds((i * 7) as i64),
+        paid_commission_cents: None,
     };
     if xlsx {
         sextant::seed::orders::write_tiktok_xlsx(path, (0..rows).map(row))?;
@@ -1479,6 +1529,357 @@ async fn import(url: &str, rows: usize, xlsx_rows: usize) -> Result<()> {
         "import: peak RSS (VmHWM) at the end {} MB",
         status_kib("VmHWM") / 1024
     );
+    db.close().await;
+    Ok(())
+}
+
+/// Last month in Asia/Shanghai (the demo tenant's zone): the month the settlement benchmarks
+/// fill and settle.
+fn bench_period() -> time::Date {
+    let now = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8));
+    let first = now.date().replace_day(1).expect("day 1");
+    let prev = first - time::Duration::days(1);
+    prev.replace_day(1).expect("day 1")
+}
+
+/// Fills the demo tenant for a month's settlement: `collaborations` creators each with a fixed
+/// fee + commission contract (USD), one post in the month, and `orders` order lines between them
+/// (two thirds TikTok Shop with actual commission bases, one third Shopify), all paid in the
+/// month and attributed (inserted directly, as an import would leave them); finance's USD rate.
+async fn fill_settlement(
+    conn: &mut PgConnection,
+    collaborations: usize,
+    orders: usize,
+) -> Result<(uuid::Uuid, time::Date)> {
+    let period = bench_period();
+    let tenant: uuid::Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'lumi'")
+        .fetch_one(&mut *conn)
+        .await?;
+    let campaign = uuid::Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO campaigns (tenant_id, id, code, state, title, data) \
+         VALUES ($1, $2, 'LUMI-BENCH-S', 'running', 'Settlement benchmark', '{}')",
+    )
+    .bind(tenant)
+    .bind(campaign)
+    .execute(&mut *conn)
+    .await?;
+    let start = format!("{period} 00:00:00+08");
+    // Creators, collaborations, contracts and posts, set-wise.
+    sqlx::query(
+        "INSERT INTO creators (id, handle, display_name, followers) \
+         SELECT md5('settle' || g)::uuid, 'settle.creator' || g, 'Settle ' || g, 100000 \
+           FROM generate_series(1, $1) g",
+    )
+    .bind(collaborations as i32)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO collaborations (tenant_id, id, campaign_id, creator_id, state, discount_code, \
+           link_slug, created_at) \
+         SELECT $1, md5('collab' || g)::uuid, $2, md5('settle' || g)::uuid, 'tracking', \
+                'SETTLE' || g, 'settle' || g, $3::timestamptz FROM generate_series(1, $4) g",
+    )
+    .bind(tenant)
+    .bind(campaign)
+    .bind(&start)
+    .bind(collaborations as i32)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO contract_versions (tenant_id, collaboration_id, version, terms) \
+         SELECT $1, md5('collab' || g)::uuid, 1, jsonb_build_object(
+           'fee_model', 'fixed_plus_commission', 'fixed_fee', '500.00', 'fixed_fee_currency', 'USD',
+           'commission_rate', '0.1', 'service_fee_rate', '0.1', 'videos', 1, 'live_sessions', 0,
+           'publish_deadline', '2030-01-01', 'min_days_live', 30, 'revisions_included', 2,
+           'usage_rights', 'organic_only', 'paid_ads_until', null, 'sample', null,
+           'discount_code', 'SETTLE' || g) FROM generate_series(1, $2) g",
+    )
+    .bind(tenant)
+    .bind(collaborations as i32)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO posts (tenant_id, id, collaboration_id, url, video_id, published_at) \
+         SELECT $1, md5('post' || g)::uuid, md5('collab' || g)::uuid, \
+                'https://www.tiktok.invalid/@s/video/' || g, 'settle-video-' || g, \
+                $2::timestamptz + interval '2 days' FROM generate_series(1, $3) g",
+    )
+    .bind(tenant)
+    .bind(&start)
+    .bind(collaborations as i32)
+    .execute(&mut *conn)
+    .await?;
+    // One import batch per shop kind.
+    let mut imports = Vec::new();
+    for (platform, format) in [("tiktok_shop", "tiktok_affiliate"), ("shopify", "shopify")] {
+        let shop: uuid::Uuid = sqlx::query_scalar(
+            "SELECT id FROM shops WHERE tenant_id = $1 AND platform = $2 ORDER BY name LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(platform)
+        .fetch_one(&mut *conn)
+        .await?;
+        let upload = uuid::Uuid::now_v7();
+        let import = uuid::Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO uploads (tenant_id, id, purpose, filename, bytes, sha256, storage_key) \
+             VALUES ($1, $2, 'orders', 'bench.csv', 0, '', $3)",
+        )
+        .bind(tenant)
+        .bind(upload)
+        .bind(format!("bench/{upload}"))
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO order_imports (tenant_id, id, shop_id, upload_id, format, exported_at, \
+             state) VALUES ($1, $2, $3, $4, $5, now(), 'imported')",
+        )
+        .bind(tenant)
+        .bind(import)
+        .bind(shop)
+        .bind(upload)
+        .bind(format)
+        .execute(&mut *conn)
+        .await?;
+        imports.push((shop, import, format));
+    }
+    for (i, (shop, import, format)) in imports.iter().enumerate() {
+        // Two thirds of the lines TikTok's, one third Shopify's.
+        let (from, to) = if i == 0 {
+            (0, orders * 2 / 3)
+        } else {
+            (orders * 2 / 3, orders)
+        };
+        let tiktok = *format == "tiktok_affiliate";
+        sqlx::query(
+            "INSERT INTO order_lines (tenant_id, import_id, shop_id, order_key, line_key, exported_at, \
+               placed_at, paid_at, status, currency, amount, fully_refunded, commission_rate, \
+               actual_commission_base, actual_commission, subtotal) \
+             SELECT $1, $2, $3, 'S' || n, CASE WHEN $4 THEN 'sku' ELSE '' END, now(), \
+                    $5::timestamptz + make_interval(mins => n % 40000), \
+                    $5::timestamptz + make_interval(mins => n % 40000 + 1), 'completed', 'USD', \
+                    19.90 + n % 50, n % 23 = 0, 0.1, \
+                    CASE WHEN $4 THEN 19.90 + n % 50 END, \
+                    CASE WHEN $4 THEN round((19.90 + n % 50) * 0.1, 2) END, \
+                    CASE WHEN $4 THEN NULL ELSE 19.90 + n % 50 END \
+               FROM generate_series($6, $7 - 1) n",
+        )
+        .bind(tenant)
+        .bind(import)
+        .bind(shop)
+        .bind(tiktok)
+        .bind(&start)
+        .bind(from as i64)
+        .bind(to as i64)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO order_attributions (tenant_id, shop_id, order_key, line_key, \
+               collaboration_id, attributed_by) \
+             SELECT $1, $2, 'S' || n, CASE WHEN $3 THEN 'sku' ELSE '' END, \
+                    md5('collab' || (1 + n % $4))::uuid, 'content' \
+               FROM generate_series($5, $6 - 1) n",
+        )
+        .bind(tenant)
+        .bind(shop)
+        .bind(tiktok)
+        .bind(collaborations as i64)
+        .bind(from as i64)
+        .bind(to as i64)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO fx_rates (period, currency, target, rate) VALUES ($1, 'USD', 'CNY', 7.1234)",
+    )
+    .bind(period)
+    .execute(&mut *conn)
+    .await?;
+    conn.execute("VACUUM ANALYZE").await?;
+    conn.execute("CHECKPOINT").await?;
+    Ok((tenant, period))
+}
+
+/// `settlement`: times computing the month's draft (`settlement::actions::compute_draft`: every
+/// read, the computation and writing the draft's lines) for the filled tenant, `runs` times.
+async fn settlement(url: &str, collaborations: usize, orders: usize, runs: usize) -> Result<()> {
+    use sextant::settlement::{actions, repo};
+    let (db, _passwords, mut conn) = demo_people(url).await?;
+    let fill = Instant::now();
+    let (_, period) = fill_settlement(&mut conn, collaborations, orders).await?;
+    let filled = fill.elapsed().as_secs_f64();
+    let actor = {
+        let id: uuid::Uuid =
+            sqlx::query_scalar("SELECT id FROM users WHERE email = 'finance@sextant.example'")
+                .fetch_one(&mut conn)
+                .await?;
+        let user = sextant::auth::repo::find_active_by_id(db.pool(), id)
+            .await?
+            .context("finance user")?;
+        sextant::auth::Actor::user(&user)
+    };
+    let mut times = Vec::new();
+    let mut lines = 0;
+    for run in 0..=runs.max(1) {
+        let mut tx = db.system_tx(sextant::db::SystemScope::Cli).await?;
+        let tenant = repo::tenant_by_slug(&mut tx, "lumi").await?.context("lumi")?;
+        let t = Instant::now();
+        actions::compute_draft(&mut tx, &actor, actions::PeriodOf { tenant: &tenant, period })
+            .await
+            .map_err(|e| anyhow::anyhow!("compute: {e:?}"))?;
+        let s = t.elapsed().as_secs_f64();
+        let draft = repo::draft(&mut tx, tenant.id, period, false).await?.context("draft")?;
+        lines = draft.line_count;
+        if !draft.missing_rates.is_empty() {
+            bail!("rates missing: {:?}", draft.missing_rates);
+        }
+        tx.commit().await?;
+        if run > 0 {
+            times.push(s);
+        }
+    }
+    let (min, max) = min_max(&times);
+    println!(
+        "settlement: collaborations={collaborations} order_lines={orders} period={period} lines={lines} fill_s={filled:.1} runs={}",
+        times.len()
+    );
+    println!(
+        "settlement_compute_median_s={:.2} min_s={min:.2} max_s={max:.2} peak_rss_mib={}",
+        median(times),
+        status_kib("VmHWM") / 1024
+    );
+    db.close().await;
+    Ok(())
+}
+
+/// `settlement-export`: a finalized settlement of `lines` lines (inserted directly), then its
+/// CSV and XLSX exports requested through the app's router as the seller's owner downloads them,
+/// each body read to the end; raw `COPY (SELECT …) TO STDOUT` of the same rows beside the CSV;
+/// the process's peak resident memory after each.
+async fn settlement_export(url: &str, lines: usize) -> Result<()> {
+    let (db, passwords, mut conn) = demo_people(url).await?;
+    let period = bench_period();
+    let tenant: uuid::Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'lumi'")
+        .fetch_one(&mut conn)
+        .await?;
+    let fill = Instant::now();
+    let campaign = uuid::Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO campaigns (tenant_id, id, code, state, title, data) \
+         VALUES ($1, $2, 'LUMI-BENCH-X', 'running', 'Export benchmark', '{}')",
+    )
+    .bind(tenant)
+    .bind(campaign)
+    .execute(&mut conn)
+    .await?;
+    let collaborations = 2_000;
+    sqlx::query(
+        "INSERT INTO creators (id, handle, display_name, followers) \
+         SELECT md5('export' || g)::uuid, 'export.creator' || g, 'Export ' || g, 100000 \
+           FROM generate_series(1, $1) g",
+    )
+    .bind(collaborations)
+    .execute(&mut conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO collaborations (tenant_id, id, campaign_id, creator_id, state, discount_code, \
+           link_slug) SELECT $1, md5('xcollab' || g)::uuid, $2, md5('export' || g)::uuid, 'tracking', \
+           'EXPORT' || g, 'export' || g FROM generate_series(1, $3) g",
+    )
+    .bind(tenant)
+    .bind(campaign)
+    .bind(collaborations)
+    .execute(&mut conn)
+    .await?;
+    let users: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE email IN ('finance@sextant.example', 'finance2@sextant.example') ORDER BY email",
+    )
+    .fetch_all(&mut conn)
+    .await?;
+    let settlement = uuid::Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO settlements (tenant_id, id, period, settlement_currency, rates, total_seller, \
+           total_creators, line_count, sent_to_review_by, finalized_by, finalized_by_label, \
+           finalized_at, previous_hash, hash) \
+         VALUES ($1, $2, $3, 'CNY', '{\"USD\": \"7.12340000\"}', 0, 0, $4, $5, $6, 'bench', now(), '', \
+                 repeat('ab', 32))",
+    )
+    .bind(tenant)
+    .bind(settlement)
+    .bind(period)
+    .bind(lines as i32)
+    .bind(users[0])
+    .bind(users[1])
+    .execute(&mut conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO settlement_lines (tenant_id, settlement_id, id, collaboration_id, \
+           contract_version, component, payer, payee, payable, platform_paid, currency, amount, \
+           rate, converted, reason) \
+         SELECT $1, $2, md5('line' || g)::uuid, md5('xcollab' || (1 + g % $3))::uuid, 1, \
+                (ARRAY['fixed_fee','commission','service_fee','deduction'])[1 + g % 4], \
+                'seller', 'creator', true, false, 'USD', (g % 100000) / 100.0, 7.1234, \
+                round((g % 100000) / 100.0 * 7.1234, 2), NULL \
+           FROM generate_series(1, $4) g",
+    )
+    .bind(tenant)
+    .bind(settlement)
+    .bind(collaborations)
+    .bind(lines as i64)
+    .execute(&mut conn)
+    .await?;
+    conn.execute("VACUUM ANALYZE").await?;
+    conn.execute("CHECKPOINT").await?;
+    let filled = fill.elapsed().as_secs_f64();
+    println!("settlement-export: lines={lines} fill_s={filled:.1}");
+
+    // Raw COPY of the same rows (what Postgres alone takes to hand them over as CSV).
+    let t = Instant::now();
+    let mut copy = conn
+        .copy_out_raw(
+            format!(
+                "COPY (SELECT id, collaboration_id, component, payer, payee, payable, currency, \
+                 amount, rate, converted, reason FROM settlement_lines \
+                 WHERE tenant_id = '{tenant}' AND settlement_id = '{settlement}' ORDER BY id) \
+                 TO STDOUT WITH (FORMAT csv, HEADER)"
+            )
+            .as_str(),
+        )
+        .await?;
+    let mut copied = 0usize;
+    while let Some(chunk) = futures_util::StreamExt::next(&mut copy).await {
+        copied += chunk?.len();
+    }
+    let copy_s = t.elapsed().as_secs_f64();
+    let page = PageClient::new(url, &db, passwords).await?;
+    let base = format!("/t/lumi/settlements/{settlement}");
+    let rss_before = status_kib("VmHWM");
+    let (csv_s, csv_bytes) = page.download(&format!("{base}/export.csv")).await?;
+    let rss_csv = status_kib("VmHWM");
+    let (xlsx_s, xlsx_bytes) = page.download(&format!("{base}/export.xlsx")).await?;
+    let rss_xlsx = status_kib("VmHWM");
+    let rate = |s: f64| lines as f64 / s.max(1e-9);
+    println!(
+        "copy_s={copy_s:.2} copy_lines_per_s={:.0} copy_bytes={copied}",
+        rate(copy_s)
+    );
+    println!(
+        "csv_s={csv_s:.2} csv_lines_per_s={:.0} csv_bytes={csv_bytes} csv_vs_copy={:.2}",
+        rate(csv_s),
+        rate(csv_s) / rate(copy_s)
+    );
+    println!(
+        "xlsx_s={xlsx_s:.2} xlsx_lines_per_s={:.0} xlsx_bytes={xlsx_bytes}",
+        rate(xlsx_s)
+    );
+    println!(
+        "peak_rss_mib: before={} after_csv={} after_xlsx={}",
+        rss_before / 1024,
+        rss_csv / 1024,
+        rss_xlsx / 1024
+    );
+    page.finish();
     db.close().await;
     Ok(())
 }

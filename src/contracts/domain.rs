@@ -161,6 +161,9 @@ pub struct TermsInput {
     pub sample_shipping: String,
     /// The currency of the sample's cost and shipping.
     pub sample_cost_currency: String,
+    /// `agency` when the agency paid for the samples (their cost and shipping become a seller →
+    /// agency line of the settlement); empty or `seller` when the seller sends them itself.
+    pub sample_paid_by: String,
     /// Other agreed costs (a stand at a fair, a translator, …): one amount with a short label.
     pub other_costs: String,
     pub other_costs_currency: String,
@@ -179,6 +182,10 @@ pub struct Sample {
     pub shipping: Option<Decimal>,
     /// The currency of `cost` and `shipping` (None when neither is given).
     pub cost_currency: Option<String>,
+    /// The agency paid for the samples: the settlement bills their cost and shipping to the
+    /// seller (SPEC §9). Absent from versions before it (the seller paid).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paid_by_agency: bool,
 }
 
 /// Costs agreed on top of the fees and the sample, with what they are for.
@@ -543,13 +550,27 @@ fn validate_sample(input: &TermsInput, errors: &mut FieldErrors) -> Option<Sampl
             let shipping = amount("sample_shipping", &input.sample_shipping);
             (cost, shipping, currency.map(|c| Some(c.code().to_string())))
         };
-    let (sku, qty, cost, shipping, cost_currency) = (sku?, qty?, cost?, shipping?, cost_currency?);
+    let paid_by_agency = match input.sample_paid_by.trim() {
+        "" | "seller" => Some(false),
+        "agency" if cost.flatten().is_some() || shipping.flatten().is_some() => Some(true),
+        "agency" => check(errors, "sample_paid_by", Err(E_SAMPLE_PAID_BY_NEEDS_COST)),
+        _ => check(errors, "sample_paid_by", Err(E_SAMPLE_PAID_BY)),
+    };
+    let (sku, qty, cost, shipping, cost_currency, paid_by_agency) = (
+        sku?,
+        qty?,
+        cost?,
+        shipping?,
+        cost_currency?,
+        paid_by_agency?,
+    );
     Some(Sample {
         sku,
         qty,
         cost,
         shipping,
         cost_currency,
+        paid_by_agency,
     })
 }
 
@@ -1152,6 +1173,11 @@ pub fn input_of(t: &Terms) -> TermsInput {
             .as_ref()
             .and_then(|s| s.cost_currency.clone())
             .unwrap_or_default(),
+        sample_paid_by: match &t.sample {
+            Some(s) if s.paid_by_agency => "agency".into(),
+            Some(_) => "seller".into(),
+            None => String::new(),
+        },
         other_costs: t
             .other_costs
             .as_ref()
@@ -1312,6 +1338,8 @@ const E_PAID_ADS_UNTIL_NOT_ALLOWED: &str = "contract.error.paid_ads_until_not_al
 const E_SAMPLE_SKU: &str = "contract.error.sample_sku";
 const E_SAMPLE_QTY: &str = "contract.error.sample_qty";
 const E_SAMPLE_COST_CURRENCY: &str = "contract.error.sample_cost_currency";
+const E_SAMPLE_PAID_BY: &str = "contract.error.sample_paid_by";
+const E_SAMPLE_PAID_BY_NEEDS_COST: &str = "contract.error.sample_paid_by_needs_cost";
 const E_OTHER_COSTS_REQUIRED: &str = "contract.error.other_costs_required";
 const E_OTHER_COSTS_LABEL: &str = "contract.error.other_costs_label";
 const E_DISCOUNT_CODE_REQUIRED: &str = "contract.error.discount_code_required";
@@ -1425,10 +1453,33 @@ mod tests {
                 cost: Some(dec("25.50")),
                 shipping: None,
                 cost_currency: Some("CNY".into()),
+                paid_by_agency: false,
             })
         );
         assert_eq!(terms.other_costs, None);
         assert_eq!(terms.discount_code, "HOMEWITHHANA27");
+    }
+
+    #[test]
+    fn the_agency_paying_for_the_samples_is_kept_and_needs_a_cost() {
+        let mut i = input();
+        i.sample_paid_by = "agency".into();
+        let terms = validate_terms(&i, true, TODAY).unwrap();
+        assert!(terms.sample.as_ref().unwrap().paid_by_agency);
+        // The flag survives the round trip through the stored JSON and back into the form.
+        let json = serde_json::to_value(&terms).unwrap();
+        let back: Terms = serde_json::from_value(json).unwrap();
+        assert_eq!(input_of(&back).sample_paid_by, "agency");
+        // The seller paying (or the field absent, as in older versions) is no line at all.
+        i.sample_paid_by = "seller".into();
+        let terms = validate_terms(&i, true, TODAY).unwrap();
+        assert!(!terms.sample.unwrap().paid_by_agency);
+        // Paid by the agency but nothing to bill: refused next to the field.
+        i.sample_paid_by = "agency".into();
+        i.sample_cost = String::new();
+        only_error(&i, true, "sample_paid_by", E_SAMPLE_PAID_BY_NEEDS_COST);
+        i.sample_paid_by = "platform".into();
+        only_error(&i, true, "sample_paid_by", E_SAMPLE_PAID_BY);
     }
 
     #[test]

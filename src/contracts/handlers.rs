@@ -380,6 +380,14 @@ fn terms_facts(lang: Lang, t: &Terms) -> Vec<(String, String)> {
             money(t.sample.as_ref().and_then(|s| s.shipping_money())),
         ),
         (
+            lang.t("contract.field.sample_paid_by"),
+            match &t.sample {
+                Some(s) if s.paid_by_agency => lang.t("contracts.sample_paid_by.agency"),
+                Some(_) => lang.t("contracts.sample_paid_by.seller"),
+                None => "—".into(),
+            },
+        ),
+        (
             lang.t("contract.field.other_costs"),
             t.other_costs
                 .as_ref()

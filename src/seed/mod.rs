@@ -7,6 +7,7 @@ pub mod fulfilment;
 pub mod orders;
 pub mod performance;
 pub mod ratings;
+pub mod settlement;
 
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -60,8 +61,9 @@ struct DemoShop {
 }
 
 /// The demo staff; the first account manager serves the working sellers, the second none yet
-/// (the admin home lists them as waiting for an assignment).
-const STAFF: [(&str, &str, PlatformRole, &str); 4] = [
+/// (the admin home lists them as waiting for an assignment). Two finance people: a settlement is
+/// sent to review by one and finalized by the other (maker and checker).
+const STAFF: [(&str, &str, PlatformRole, &str); 5] = [
     (
         "admin@sextant.example",
         "李静 Li Jing",
@@ -85,6 +87,12 @@ const STAFF: [(&str, &str, PlatformRole, &str); 4] = [
         "王芳 Wang Fang",
         PlatformRole::AccountManager,
         "am2-demo-2026",
+    ),
+    (
+        "finance2@sextant.example",
+        "陈静 Chen Jing",
+        PlatformRole::Finance,
+        "finance2-demo-2026",
     ),
 ];
 
@@ -427,6 +435,7 @@ pub async fn seed_demo_with(
         fulfilment::seed_fulfilment(db).await?;
         if size.rating_history() {
             ratings::seed_ratings(db).await?;
+            settlement::seed_settlements(db).await?;
         }
     }
     Ok(report)

@@ -22,6 +22,12 @@ use crate::tracking::order_imports::parse::DateOrder;
 /// Days of orders the demo exports cover (SPEC issue: 60+).
 const DAYS: i64 = 70;
 
+/// TikTok Shop pays a creator's commission this long after the order.
+pub const COMMISSION_PAID_AFTER: Duration = Duration::days(15);
+
+/// The demo contracts' commission rate (percent): what TikTok Shop pays on most orders.
+const CONTRACT_RATE_PERCENT: i64 = 12;
+
 /// One TikTok affiliate order line, as the generators write it.
 pub struct TikTokRow<'a> {
     pub order_id: u64,
@@ -39,6 +45,9 @@ pub struct TikTokRow<'a> {
     pub rate_percent: u32,
     /// Wall-clock time in the shop's zone.
     pub created: PrimitiveDateTime,
+    /// The commission TikTok Shop paid, in minor units, once paid (then `Actual Commission
+    /// Base` is the payment amount and `Time Commission Paid` two weeks after the order).
+    pub paid_commission_cents: Option<i64>,
 }
 
 pub const TIKTOK_HEADER: &[&str] = &[
@@ -124,13 +133,16 @@ pub fn tiktok_cells_in(row: &TikTokRow<'_>, order: DateOrder) -> [String; 19] {
         "Video".to_string(),
         row.content_id.map_or("/".to_string(), |c| c.to_string()),
         format!("{}%", row.rate_percent),
-        amount,
+        amount.clone(),
         commission,
-        "/".to_string(),
-        "/".to_string(),
+        row.paid_commission_cents
+            .map_or("/".to_string(), |_| amount.clone()),
+        row.paid_commission_cents
+            .map_or("/".to_string(), amount_text),
         slash_date(row.created, order),
         slash_date(row.created + Duration::minutes(1), order),
-        "/".to_string(),
+        row.paid_commission_cents
+            .map_or("/".to_string(), |_| slash_date(row.created + COMMISSION_PAID_AFTER, order)),
     ]
 }
 
@@ -297,6 +309,21 @@ async fn already_imported(
     Ok(found)
 }
 
+/// What TikTok Shop paid on a demo order once its commission is due: the contract's 12%, except
+/// one order in seventeen paid at 15% (the platform's rate changed) — the reconciliation's
+/// differences, with a refunded order's commission paid before its refund.
+fn paid_commission(created: PrimitiveDateTime, today: Date, amount: i64, pick: u64) -> Option<i64> {
+    if created.date() + COMMISSION_PAID_AFTER >= today {
+        return None;
+    }
+    let percent = if (pick >> 48).is_multiple_of(17) {
+        15
+    } else {
+        CONTRACT_RATE_PERCENT
+    };
+    Some(amount * percent / 100)
+}
+
 fn order_time(today: Date, day: i64, n: u64) -> PrimitiveDateTime {
     let date = today - Duration::days(DAYS - day);
     let minutes = n % (24 * 60);
@@ -347,6 +374,12 @@ fn write_demo_tiktok(
                             .filter(|_| !(pick >> 40).is_multiple_of(5)),
                         rate_percent: 10 + (index as u32 % 3) * 5,
                         created: order_time(today, day, pick >> 32),
+                        paid_commission_cents: paid_commission(
+                            order_time(today, day, pick >> 32),
+                            today,
+                            price * quantity as i64,
+                            pick,
+                        ),
                     },
                     order,
                 )?;

@@ -863,6 +863,7 @@ async fn import_orders(
                         .to_u32()
                         .unwrap_or(12),
                     created: PrimitiveDateTime::new(placed.date(), placed.time()),
+                    paid_commission_cents: None,
                 },
                 order,
             )?;

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::domain::{Component, Line, Party};
+use super::domain::{Line, Party};
 use crate::kernel::money::Currency;
 
 /// The form's name, inside what is hashed (a v2 would hash differently by construction).
@@ -117,12 +117,7 @@ pub fn at_scale(amount: Decimal, scale: u32) -> String {
 }
 
 fn party(p: Party) -> &'static str {
-    match p {
-        Party::Seller => "seller",
-        Party::Agency => "agency",
-        Party::Creator => "creator",
-        Party::Platform => "platform",
-    }
+    super::domain::party_code(p)
 }
 
 /// UTC to the microsecond: `2026-12-01T08:30:00.123456Z`.
@@ -161,14 +156,7 @@ pub fn canonical_json(s: &Settlement) -> Vec<u8> {
             .map(|l| CanonicalLine {
                 id: l.id.to_string(),
                 collaboration_id: l.line.collaboration.to_string(),
-                component: match l.line.component {
-                    Component::FixedFee => "fixed_fee",
-                    Component::Commission => "commission",
-                    Component::ServiceFee => "service_fee",
-                    Component::SampleCost => "sample_cost",
-                    Component::Deduction => "deduction",
-                    Component::Adjustment => "adjustment",
-                },
+                component: l.line.component.code(),
                 payer: party(l.line.payer),
                 payee: party(l.line.payee),
                 payable: l.line.payable,
@@ -203,6 +191,7 @@ pub fn verify(s: &Settlement, stored_hash: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::domain::Component;
     use super::*;
 
     fn uuid(n: u128) -> Uuid {

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::kernel::money::Currency;
+use crate::kernel::money::{Currency, Money as KMoney};
 
 /// What a line is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -104,6 +104,10 @@ pub struct CollaborationPeriod {
     /// Deliverables whose first post falls before this period / in it.
     pub first_posted_before: u32,
     pub first_posted_in: u32,
+    /// What earlier finalized settlements hold of the fixed fee, when known: it replaces the
+    /// share of the deliverables first posted before the period, so a post entered late with a
+    /// date inside an already finalized month still accrues, once, in the next open period.
+    pub fixed_fee_held: Option<Decimal>,
     /// Percent, e.g. 12 for 12%.
     pub commission_percent: Decimal,
     pub service_fee_percent: Decimal,
@@ -203,7 +207,9 @@ pub fn compute(c: &CollaborationPeriod, rates: &Rates) -> Result<Computed, Missi
     let mut fee_base: BTreeMap<Currency, Decimal> = BTreeMap::new();
 
     if let Some(fee) = c.fixed_fee {
-        let before = fee_share(fee, c.deliverables, c.first_posted_before);
+        let before = c
+            .fixed_fee_held
+            .unwrap_or_else(|| fee_share(fee, c.deliverables, c.first_posted_before));
         let upto = fee_share(
             fee,
             c.deliverables,
@@ -291,7 +297,12 @@ pub fn compute(c: &CollaborationPeriod, rates: &Rates) -> Result<Computed, Missi
             .copied()
             .unwrap_or_default()
             .max(Decimal::ZERO);
-        let taken = owed.min(room).max(Decimal::ZERO);
+        // Owed below zero: a deduction already taken was corrected away, and is given back.
+        let taken = if owed < Decimal::ZERO {
+            owed
+        } else {
+            owed.min(room)
+        };
         push(
             Component::Deduction,
             (Party::Creator, Party::Seller, true, false),
@@ -318,6 +329,84 @@ pub fn compute(c: &CollaborationPeriod, rates: &Rates) -> Result<Computed, Missi
         )?;
     }
     Ok(Computed { lines, carried_out })
+}
+
+/// A money deduction given as a percent of the fixed fee, in the fee's currency (rounded).
+pub fn percent_of_fee(fee: Money, percent: Decimal) -> Money {
+    Money {
+        amount: percent_of(fee.amount, percent, fee.currency),
+        currency: fee.currency,
+    }
+}
+
+/// What the seller owes the agency for samples the agency paid for, once they shipped: cost and
+/// shipping together (both in the sample's currency), None when there is nothing to bill.
+pub fn sample_billed(cost: Option<KMoney>, shipping: Option<KMoney>, shipped: bool) -> Option<Money> {
+    if !shipped {
+        return None;
+    }
+    let currency = cost.or(shipping)?.currency;
+    let amount = cost.map_or(Decimal::ZERO, |m| m.amount) + shipping.map_or(Decimal::ZERO, |m| m.amount);
+    (!amount.is_zero()).then_some(Money { amount, currency })
+}
+
+/// Every currency a collaboration's period has money in (each needs a rate).
+pub fn currencies(c: &CollaborationPeriod) -> std::collections::BTreeSet<Currency> {
+    let mut out = std::collections::BTreeSet::new();
+    out.extend(c.fixed_fee.map(|m| m.currency));
+    out.extend(c.commission.cumulative_base.keys().map(|(c, _)| *c));
+    out.extend(c.commission.held.keys().map(|(c, _)| *c));
+    out.extend(c.sample_cost.map(|m| m.currency));
+    out.extend(c.deductions.iter().map(|m| m.currency));
+    out.extend(c.carried_in.keys().copied());
+    out.extend(c.adjustments.iter().map(|(m, _)| m.currency));
+    out
+}
+
+impl Component {
+    pub const ALL: [Component; 6] = [
+        Component::FixedFee,
+        Component::Commission,
+        Component::ServiceFee,
+        Component::SampleCost,
+        Component::Deduction,
+        Component::Adjustment,
+    ];
+}
+
+/// A component from its stored code.
+pub fn component_of(code: &str) -> Option<Component> {
+    Component::ALL.into_iter().find(|c| c.code() == code)
+}
+
+/// A party's stored code.
+pub fn party_code(p: Party) -> &'static str {
+    match p {
+        Party::Seller => "seller",
+        Party::Agency => "agency",
+        Party::Creator => "creator",
+        Party::Platform => "platform",
+    }
+}
+
+/// A party from its stored code.
+pub fn party_of(code: &str) -> Option<Party> {
+    [Party::Seller, Party::Agency, Party::Creator, Party::Platform]
+        .into_iter()
+        .find(|p| party_code(*p) == code)
+}
+
+/// Where a finalized settlement stands with the seller's payments (derived, never stored):
+/// `paid` once payments reach what the seller owes, `partly_paid` before, `finalized` while
+/// nothing is paid or nothing is due (a credit or an empty month).
+pub fn payment_status(total_seller: Decimal, paid: Decimal) -> &'static str {
+    if total_seller > Decimal::ZERO && paid >= total_seller {
+        "paid"
+    } else if paid > Decimal::ZERO {
+        "partly_paid"
+    } else {
+        "finalized"
+    }
 }
 
 /// Totals of lines in the settlement currency: (what the seller owes the agency, what the agency
@@ -368,6 +457,7 @@ mod tests {
             deliverables: 1,
             first_posted_before: 0,
             first_posted_in: 1,
+            fixed_fee_held: None,
             commission_percent: d("12"),
             service_fee_percent: d("10"),
             commission: Commission::default(),
@@ -497,6 +587,35 @@ mod tests {
     }
 
     #[test]
+    fn a_deduction_corrected_away_after_it_was_taken_is_given_back() {
+        let mut c = base(Uuid::nil());
+        c.fixed_fee = None;
+        // Earlier settlements took 30 USD; the record was withdrawn since: −30 owed.
+        c.carried_in.insert(ccy("USD"), d("-30"));
+        let out = compute(&c, &cny()).unwrap();
+        let back = line(&out, Component::Deduction);
+        assert_eq!((back.amount, back.payable), (d("30"), true));
+        assert!(out.carried_out.is_empty());
+    }
+
+    #[test]
+    fn a_post_dated_into_a_finalized_month_accrues_once_in_the_next_open_one() {
+        let mut c = base(Uuid::nil());
+        c.fixed_fee = Some(money("900", "USD"));
+        c.deliverables = 3;
+        // Two of three posted by the period's end; finalized settlements hold one share.
+        c.first_posted_before = 2;
+        c.first_posted_in = 0;
+        c.fixed_fee_held = Some(d("300"));
+        let out = compute(&c, &cny()).unwrap();
+        assert_eq!(line(&out, Component::FixedFee).amount, d("300"));
+        // Everything held already: nothing more.
+        c.fixed_fee_held = Some(d("600"));
+        let out = compute(&c, &cny()).unwrap();
+        assert!(out.lines.iter().all(|l| l.component != Component::FixedFee));
+    }
+
+    #[test]
     fn amounts_round_half_even_in_their_currency_and_again_after_converting() {
         let mut c = base(Uuid::nil());
         c.fixed_fee = None;
@@ -522,6 +641,16 @@ mod tests {
             "12.5 → 12 (no minor units, half-even)"
         );
         assert_eq!(of("JPY").converted, d("0.57"), "12 × 0.0475 = 0.57");
+    }
+
+    #[test]
+    fn paid_is_derived_from_the_sum_of_payments() {
+        assert_eq!(payment_status(d("100"), d("0")), "finalized");
+        assert_eq!(payment_status(d("100"), d("40")), "partly_paid");
+        assert_eq!(payment_status(d("100"), d("100")), "paid");
+        // A credit or an empty month: nothing to pay.
+        assert_eq!(payment_status(d("-20"), d("0")), "finalized");
+        assert_eq!(payment_status(d("0"), d("0")), "finalized");
     }
 
     #[test]
@@ -563,6 +692,7 @@ mod tests {
                 deliverables,
                 first_posted_before: before.min(deliverables),
                 first_posted_in: now.min(deliverables - before.min(deliverables)),
+                fixed_fee_held: None,
                 commission_percent: Decimal::from(commission_percent),
                 service_fee_percent: Decimal::from(service),
                 commission,

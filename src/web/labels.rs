@@ -139,9 +139,11 @@ pub fn tone(code_or_key: &str) -> &'static str {
         "draft" | "queued" | "proposed" | "undone" => "neutral",
         "submitted" | "matching" | "contracting" | "running" | "evaluating" | "accepted"
         | "sample_shipped" | "sample_delivered" | "in_review" | "published" | "tracking"
-        | "validating" | "importing" | "open" => "progress",
-        "pending" | "validated" | "shortlist_sent" | "awaiting_raters" => "attention",
-        "closed" | "rated" | "settled" | "imported" | "active" | "completed" | "final" => "ok",
+        | "validating" | "importing" | "open" | "finalized" => "progress",
+        "pending" | "validated" | "shortlist_sent" | "awaiting_raters" | "review"
+        | "partly_paid" => "attention",
+        "closed" | "rated" | "settled" | "imported" | "active" | "completed" | "final"
+        | "paid" => "ok",
         "cancelled" | "breached" | "failed" | "suspended" | "declined" | "withdrawn" => "stopped",
         _ => "neutral",
     }

@@ -149,7 +149,11 @@ impl Layout {
                 item("/admin/creators".into(), "nav.creator_pool");
                 item("/admin/tiers/predict".into(), "nav.tier_predict");
             }
-            Some(PlatformRole::Finance) => item("/finance".into(), "nav.finance"),
+            Some(PlatformRole::Finance) => {
+                item("/finance".into(), "nav.finance");
+                item("/finance/rates".into(), "nav.fx_rates");
+                item("/finance/payouts".into(), "nav.payouts");
+            }
             None => {}
         }
         if let Some((t, access)) = tenant {
@@ -164,6 +168,9 @@ impl Layout {
                 item(format!("{base}/shops"), "nav.shops");
                 item(format!("{base}/orders/imports"), "nav.orders");
                 item(format!("{base}/ratings/consistency"), "nav.ratings");
+                if matches!(access, Access::Owner | Access::AccountManager) {
+                    item(format!("{base}/settlements"), "nav.settlements");
+                }
             }
             if access == Access::Owner {
                 if active {

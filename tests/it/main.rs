@@ -50,6 +50,7 @@ mod scorecard;
 mod security;
 mod seed;
 mod seller_creators;
+mod settlement;
 mod support;
 mod tenancy;
 mod tiers;

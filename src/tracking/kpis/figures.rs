@@ -495,6 +495,7 @@ mod tests {
                 cost: Some(d("20")),
                 shipping: None,
                 cost_currency: Some("USD".into()),
+                paid_by_agency: false,
             }),
             other_costs: None,
             discount_code: "MIA10".into(),
