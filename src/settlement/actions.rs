@@ -23,6 +23,7 @@ use crate::auth::actor::Actor;
 use crate::contracts::domain::{ContractEvent, Terms};
 use crate::error::{DomainError, DomainResult};
 use crate::kernel::FieldErrors;
+use crate::kernel::text::{self, TextRule};
 use crate::kernel::money::Currency;
 use crate::tenants::Access;
 
@@ -51,8 +52,6 @@ pub const E_NOTHING_DUE: &str = "settlement.error.nothing_due";
 /// Amounts typed by finance stay below a trillion.
 const MAX_AMOUNT: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
 
-/// Longest reason or payment reference kept.
-pub const MAX_TEXT_CHARS: usize = 500;
 
 fn finance_only(actor: &Actor) -> DomainResult<()> {
     actor.require_platform(PlatformRole::Finance)
@@ -568,10 +567,10 @@ pub async fn add_adjustment(
     finance_only(actor)?;
     let b = open_period(tx, of.tenant, of.period).await?;
     let mut errors = FieldErrors::new();
-    let reason = input.reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_TEXT_CHARS {
-        errors.insert("reason".into(), E_REASON);
-    }
+    let reason = text::required(&input.reason, TextRule::LINE, E_REASON).unwrap_or_else(|key| {
+        errors.insert("reason".into(), key);
+        ""
+    });
     let currency = Currency::parse(&input.currency).ok();
     if currency.is_none() {
         errors.insert("currency".into(), E_CURRENCY);
@@ -900,10 +899,11 @@ pub async fn record_payment(
     if paid_on.is_none() {
         errors.insert("paid_on".into(), E_PAYMENT_DATE);
     }
-    let reference = input.reference.trim();
-    if reference.is_empty() || reference.chars().count() > MAX_TEXT_CHARS {
-        errors.insert("reference".into(), E_REFERENCE);
-    }
+    let reference = text::required(&input.reference, TextRule::LINE, E_REFERENCE)
+        .unwrap_or_else(|key| {
+            errors.insert("reference".into(), key);
+            ""
+        });
     let amount = input.amount.trim().replace(',', "").parse::<Decimal>().ok();
     match amount {
         Some(a) if a > Decimal::ZERO && s.settlement_currency.fits(a) => {

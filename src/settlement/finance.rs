@@ -219,7 +219,9 @@ async fn rates_view(
     let mut tx = scope(state, user, "finance_rates").await?;
     let stored = repo::rate_rows(&mut tx, period).await?;
     let mut currencies: Vec<Currency> = repo::currencies_in_use(&mut tx).await?;
-    tx.commit().await?;
+    if errors.is_empty() {
+        tx.commit().await?;
+    }
     currencies.extend(COMMON.iter().filter_map(|c| Currency::parse(c).ok()));
     currencies.sort();
     currencies.dedup();
@@ -437,12 +439,16 @@ async fn period_view(
             by: a.created_by_label,
         })
         .collect();
-    tx.commit().await?;
-    let path = format!("/finance/t/{}", tenant.slug);
-    let layout = layout(state, session, lang, user, ("settlement.title", &path)).await?;
+    // A page shown again after a refusal stores nothing, not even its view's audit entries: the
+    // refused request leaves no trace but the answer.
     let failed = shown.error.is_some()
         || !shown.adjustment_errors.is_empty()
         || !shown.payment_errors.is_empty();
+    if !failed {
+        tx.commit().await?;
+    }
+    let path = format!("/finance/t/{}", tenant.slug);
+    let layout = layout(state, session, lang, user, ("settlement.title", &path)).await?;
     let page = PeriodPage {
         layout,
         base,

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-use crate::support::{ACCOUNT_MANAGER, ADMIN, OWNER_LUMI, TestApp, shown_link_path};
+use crate::support::{ACCOUNT_MANAGER, ADMIN, FINANCE, OWNER_LUMI, TestApp, shown_link_path};
 
 const SLUG: &str = "lumi";
 
@@ -39,10 +39,17 @@ enum Who {
     Owner,
     AccountManager,
     Admin,
+    Finance,
     Anonymous,
 }
 
-const EVERYONE: [Who; 4] = [Who::Owner, Who::AccountManager, Who::Admin, Who::Anonymous];
+const EVERYONE: [Who; 5] = [
+    Who::Owner,
+    Who::AccountManager,
+    Who::Admin,
+    Who::Finance,
+    Who::Anonymous,
+];
 
 /// How a route is posted: its path with real ids, its fields with a plausible value each, the role
 /// that may use it (each field is tried alone as that role), and the body's kind.
@@ -158,6 +165,7 @@ const TERMS_FIELDS: &[(&str, &str)] = &[
     ("sample_cost", "20"),
     ("sample_cost_currency", "USD"),
     ("sample_shipping", "8"),
+    ("sample_paid_by", "agency"),
     ("other_costs", "15"),
     ("other_costs_currency", "USD"),
     ("other_costs_label", "Studio props"),
@@ -575,6 +583,52 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
             Admin,
             &[("action", "deactivate"), ("reason", "Stopped posting")],
         ),
+        "/finance/rates" => Spec::new(
+            "/finance/rates".into(),
+            Finance,
+            &[
+                ("period", "2026-11"),
+                ("rate.USD.CNY", "7.1234"),
+                ("rate.GBP.USD", "1.27"),
+            ],
+        ),
+        "/finance/t/{slug}/periods/{period}/{command}" => Spec::new(
+            format!("/finance/t/{SLUG}/periods/2026-11/review"),
+            Finance,
+            &[],
+        ),
+        "/finance/t/{slug}/periods/{period}/adjustments" => Spec::new(
+            format!("/finance/t/{SLUG}/periods/2026-11/adjustments"),
+            Finance,
+            &[
+                ("collaboration", &ids.accepted.to_string()),
+                ("currency", "USD"),
+                ("amount", "-25.50"),
+                ("reason", "Goodwill credit for a late sample"),
+            ],
+        ),
+        "/finance/t/{slug}/periods/{period}/adjustments/{id}/remove" => Spec::new(
+            format!(
+                "/finance/t/{SLUG}/periods/2026-11/adjustments/{}/remove",
+                Uuid::nil()
+            ),
+            Finance,
+            &[],
+        ),
+        "/finance/t/{slug}/periods/{period}/payments" => Spec::new(
+            format!("/finance/t/{SLUG}/periods/2026-10/payments"),
+            Finance,
+            &[
+                ("paid_on", "2026-11-05"),
+                ("amount", "100"),
+                ("reference", "CMB-202610"),
+            ],
+        ),
+        "/t/{tenant_slug}/settlements/{id}/verify" => Spec::new(
+            format!("{t}/settlements/{}/verify", Uuid::nil()),
+            Owner,
+            &[],
+        ),
         "/admin/rates" => Spec::new(
             "/admin/rates".into(),
             Admin,
@@ -640,6 +694,12 @@ const ORDER: &[&str] = &[
     "/admin/creators/import/{id}/confirm",
     "/admin/creators/import/{id}/cancel",
     "/admin/rates",
+    "/finance/rates",
+    "/finance/t/{slug}/periods/{period}/{command}",
+    "/finance/t/{slug}/periods/{period}/adjustments",
+    "/finance/t/{slug}/periods/{period}/adjustments/{id}/remove",
+    "/finance/t/{slug}/periods/{period}/payments",
+    "/t/{tenant_slug}/settlements/{id}/verify",
     "/admin/creators/{id}/platform-blacklist",
     "/admin/creators/{id}/edit",
     "/admin/creators/{id}/status",
@@ -797,7 +857,9 @@ async fn ids(app: &TestApp, admin: &reqwest::Client) -> Ids {
     .fetch_one(&mut conn)
     .await
     .expect("an entry");
-    let finance = app.user_id(crate::support::FINANCE.0).await;
+    // The staff member the admin's staff forms edit (and deactivate): the second finance person,
+    // so the first stays signed in for the finance routes.
+    let finance = app.user_id(crate::settlement::FINANCE2.0).await;
     let am = app.user_id(ACCOUNT_MANAGER.0).await;
     let tier_creator = uuid(
         &mut conn,
@@ -900,6 +962,7 @@ impl Run<'_> {
                 Who::Owner => OWNER_LUMI,
                 Who::AccountManager => ACCOUNT_MANAGER,
                 Who::Admin => ADMIN,
+                Who::Finance => FINANCE,
                 Who::Anonymous => return self.app.client(),
             };
             return self.app.login(email, password).await;
@@ -969,6 +1032,7 @@ async fn hostile_form_input_never_answers_5xx_and_a_refusal_stores_nothing() {
     let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
     let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
     let admin = app.login(ADMIN.0, ADMIN.1).await;
+    let finance = app.login(FINANCE.0, FINANCE.1).await;
     let ids = ids(&app, &admin).await;
     let mut conn = PgConnection::connect(&app.database_url).await.unwrap();
     let tables = tables(&mut conn).await;
@@ -980,6 +1044,7 @@ async fn hostile_form_input_never_answers_5xx_and_a_refusal_stores_nothing() {
             (Who::Owner, owner),
             (Who::AccountManager, am),
             (Who::Admin, admin),
+            (Who::Finance, finance),
             // Hostile logins come from their own address, so the throttle they trip locks no
             // one else out.
             (Who::Anonymous, app.client_from_ip("127.0.0.9")),
