@@ -20,6 +20,7 @@ mod browser_pages;
 mod browser_pool;
 mod browser_ratings;
 mod browser_scorecard;
+mod browser_settlement;
 mod campaigns;
 mod consistency;
 mod contracts;
