@@ -53,6 +53,21 @@ async fn the_demos_changes_appear_on_the_tenants_audit_page() {
 }
 
 /// What the demo's rating history added: rows that a second run must not add to.
+/// (finalized settlements, paid ones, rates, drafts) of the demo.
+async fn settlement_rows(app: &TestApp) -> (i64, i64, i64, i64) {
+    let mut c = app.owner_conn().await;
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM settlements), \
+                (SELECT count(*) FROM settlements s WHERE s.total_seller > 0 AND s.total_seller <= \
+                   (SELECT COALESCE(sum(amount), 0) FROM settlement_payments p \
+                     WHERE p.settlement_id = s.id)), \
+                (SELECT count(*) FROM fx_rates), (SELECT count(*) FROM settlement_drafts)",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap()
+}
+
 async fn rating_rows(app: &TestApp) -> (i64, i64, i64, i64, i64) {
     let mut c = app.owner_conn().await;
     sqlx::query_as(
@@ -200,9 +215,10 @@ async fn the_full_demo_is_rated_through_the_actions_into_every_tier_once() {
         .unwrap();
     assert_eq!(Some(one_final), one_calibrated);
 
-    // The demo's closed campaign is closed, each collaboration rated with a completed rating.
+    // The demo's closed campaign is closed, each collaboration rated with a completed rating
+    // (and settled once a finalized settlement holds its money).
     let (state, collabs, rated): (String, i64, i64) = sqlx::query_as(
-        "SELECT k.state, count(l.id), count(r.id) FILTER (WHERE l.state = 'rated') \
+        "SELECT k.state, count(l.id), count(r.id) FILTER (WHERE l.state IN ('rated', 'settled')) \
            FROM campaigns k JOIN collaborations l ON l.tenant_id = k.tenant_id AND l.campaign_id = k.id \
            LEFT JOIN ratings r ON r.tenant_id = l.tenant_id AND r.collaboration_id = l.id \
                 AND r.state = 'completed' \
@@ -265,12 +281,38 @@ async fn the_full_demo_is_rated_through_the_actions_into_every_tier_once() {
         app.get_ok(&owner, &path).await;
     }
 
-    // Seeding again adds no rating, submission, tier change, campaign or import.
+    // Settlements: finance's rates, Lumi's months finalized in order (paid, the latest partly),
+    // last month a draft whose reconciliation shows TikTok Shop paying a different commission.
+    let settlements = settlement_rows(&app).await;
+    let (finalized, paid, rates, drafts) = settlements;
+    assert!(finalized >= 1 && paid >= 1 && rates >= 7 && drafts == 1, "{settlements:?}");
+    let finance = app.login(FINANCE.0, FINANCE.1).await;
+    let draft_period: String = {
+        let mut c = app.owner_conn().await;
+        sqlx::query_scalar("SELECT to_char(period, 'YYYY-MM') FROM settlement_drafts")
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+    };
+    let page = app
+        .get_ok(&finance, &format!("/finance/t/lumi/periods/{draft_period}"))
+        .await;
+    assert!(page.contains("data-testid=\"difference\""), "a reconciliation difference");
+    let seller = app.get_ok(&owner, "/t/lumi/settlements").await;
+    assert!(
+        seller.contains("data-period=")
+            && !seller.contains(&format!("data-period=\"{draft_period}\"")),
+        "the seller sees the finalized months, not the draft"
+    );
+
+    // Seeding again adds no rating, submission, tier change, campaign, import, settlement or
+    // payment.
     let before = rating_rows(&app).await;
     sextant::seed::seed_demo_with(&app.db, &app.state.passwords, sextant::seed::DemoSize::FULL)
         .await
         .unwrap();
     assert_eq!(rating_rows(&app).await, before, "a second run adds nothing");
+    assert_eq!(settlement_rows(&app).await, settlements, "nor settlements");
     // The passwords still work.
     let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
     let page = app.get_ok(&owner, "/t/lumi/ratings/consistency").await;
