@@ -175,4 +175,3 @@ pub async fn work_queue(
     let items = rows.into_iter().map(|(_, item)| item).collect();
     render(&WorkQueuePage { layout, items })
 }
-

@@ -1723,13 +1723,24 @@ async fn settlement(url: &str, collaborations: usize, orders: usize, runs: usize
     let mut lines = 0;
     for run in 0..=runs.max(1) {
         let mut tx = db.system_tx(sextant::db::SystemScope::Cli).await?;
-        let tenant = repo::tenant_by_slug(&mut tx, "lumi").await?.context("lumi")?;
+        let tenant = repo::tenant_by_slug(&mut tx, "lumi")
+            .await?
+            .context("lumi")?;
         let t = Instant::now();
-        actions::compute_draft(&mut tx, &actor, actions::PeriodOf { tenant: &tenant, period })
-            .await
-            .map_err(|e| anyhow::anyhow!("compute: {e:?}"))?;
+        actions::compute_draft(
+            &mut tx,
+            &actor,
+            actions::PeriodOf {
+                tenant: &tenant,
+                period,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("compute: {e:?}"))?;
         let s = t.elapsed().as_secs_f64();
-        let draft = repo::draft(&mut tx, tenant.id, period, false).await?.context("draft")?;
+        let draft = repo::draft(&mut tx, tenant.id, period, false)
+            .await?
+            .context("draft")?;
         lines = draft.line_count;
         if !draft.missing_rates.is_empty() {
             bail!("rates missing: {:?}", draft.missing_rates);

@@ -141,8 +141,9 @@ pub fn tiktok_cells_in(row: &TikTokRow<'_>, order: DateOrder) -> [String; 19] {
             .map_or("/".to_string(), amount_text),
         slash_date(row.created, order),
         slash_date(row.created + Duration::minutes(1), order),
-        row.paid_commission_cents
-            .map_or("/".to_string(), |_| slash_date(row.created + COMMISSION_PAID_AFTER, order)),
+        row.paid_commission_cents.map_or("/".to_string(), |_| {
+            slash_date(row.created + COMMISSION_PAID_AFTER, order)
+        }),
     ]
 }
 

@@ -75,7 +75,11 @@ pub async fn seed_settlements(db: &Db) -> anyhow::Result<()> {
             .map(|(from, to, rate)| {
                 let base: Decimal = rate.parse().unwrap_or(Decimal::ONE);
                 let nudged = base * (Decimal::ONE + Decimal::new(n % 5, 3));
-                (from.to_string(), to.to_string(), nudged.round_dp(6).to_string())
+                (
+                    from.to_string(),
+                    to.to_string(),
+                    nudged.round_dp(6).to_string(),
+                )
             })
             .collect();
         run(db, "rates", async |tx| {

@@ -23,8 +23,8 @@ use crate::auth::actor::Actor;
 use crate::contracts::domain::{ContractEvent, Terms};
 use crate::error::{DomainError, DomainResult};
 use crate::kernel::FieldErrors;
-use crate::kernel::text::{self, TextRule};
 use crate::kernel::money::Currency;
+use crate::kernel::text::{self, TextRule};
 use crate::tenants::Access;
 
 pub const E_FINALIZED: &str = "settlement.error.finalized";
@@ -52,7 +52,6 @@ pub const E_NOTHING_DUE: &str = "settlement.error.nothing_due";
 /// Amounts typed by finance stay below a trillion.
 const MAX_AMOUNT: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
 
-
 fn finance_only(actor: &Actor) -> DomainResult<()> {
     actor.require_platform(PlatformRole::Finance)
 }
@@ -61,8 +60,12 @@ fn finance_only(actor: &Actor) -> DomainResult<()> {
 pub fn next_month(period: Date) -> Date {
     let (y, m) = (period.year(), u8::from(period.month()));
     let (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-    Date::from_calendar_date(y, time::Month::try_from(m).unwrap_or(time::Month::January), 1)
-        .unwrap_or(period)
+    Date::from_calendar_date(
+        y,
+        time::Month::try_from(m).unwrap_or(time::Month::January),
+        1,
+    )
+    .unwrap_or(period)
 }
 
 /// `YYYY-MM` of a period.
@@ -679,7 +682,10 @@ fn rates_json(rates: &BTreeMap<Currency, Decimal>) -> serde_json::Value {
     json!(
         rates
             .iter()
-            .map(|(c, r)| (c.code().to_string(), canonical::at_scale(*r, canonical::RATE_SCALE)))
+            .map(|(c, r)| (
+                c.code().to_string(),
+                canonical::at_scale(*r, canonical::RATE_SCALE)
+            ))
             .collect::<BTreeMap<_, _>>()
     )
 }
@@ -755,7 +761,9 @@ pub async fn finalize(
     if b.end > now {
         return Err(DomainError::Refused(E_NOT_OVER));
     }
-    let maker = draft.sent_to_review_by.ok_or(DomainError::Refused(E_NOT_REVIEW))?;
+    let maker = draft
+        .sent_to_review_by
+        .ok_or(DomainError::Refused(E_NOT_REVIEW))?;
     if maker == checker {
         return Err(DomainError::Refused(E_SAME_PERSON));
     }
@@ -786,14 +794,17 @@ pub async fn finalize(
         lines.push(stored);
     }
     let totals = domain::totals(&domain_lines);
-    let rates: BTreeMap<Currency, Decimal> = repo::rates(tx, input.period, tenant.settlement_currency)
-        .await?
-        .into_iter()
-        .filter(|(c, _)| lines.iter().any(|l| l.currency == *c))
-        .collect();
+    let rates: BTreeMap<Currency, Decimal> =
+        repo::rates(tx, input.period, tenant.settlement_currency)
+            .await?
+            .into_iter()
+            .filter(|(c, _)| lines.iter().any(|l| l.currency == *c))
+            .collect();
     let previous_hash = last.map(|(_, h)| h).unwrap_or_default();
     // Microseconds, as Postgres keeps them: the hash covers what is stored.
-    let finalized_at = now.replace_nanosecond(now.microsecond() * 1_000).unwrap_or(now);
+    let finalized_at = now
+        .replace_nanosecond(now.microsecond() * 1_000)
+        .unwrap_or(now);
     let id = Uuid::now_v7();
     let row = repo::SettlementRow {
         id,
@@ -899,8 +910,8 @@ pub async fn record_payment(
     if paid_on.is_none() {
         errors.insert("paid_on".into(), E_PAYMENT_DATE);
     }
-    let reference = text::required(&input.reference, TextRule::LINE, E_REFERENCE)
-        .unwrap_or_else(|key| {
+    let reference =
+        text::required(&input.reference, TextRule::LINE, E_REFERENCE).unwrap_or_else(|key| {
             errors.insert("reference".into(), key);
             ""
         });

@@ -341,12 +341,17 @@ pub fn percent_of_fee(fee: Money, percent: Decimal) -> Money {
 
 /// What the seller owes the agency for samples the agency paid for, once they shipped: cost and
 /// shipping together (both in the sample's currency), None when there is nothing to bill.
-pub fn sample_billed(cost: Option<KMoney>, shipping: Option<KMoney>, shipped: bool) -> Option<Money> {
+pub fn sample_billed(
+    cost: Option<KMoney>,
+    shipping: Option<KMoney>,
+    shipped: bool,
+) -> Option<Money> {
     if !shipped {
         return None;
     }
     let currency = cost.or(shipping)?.currency;
-    let amount = cost.map_or(Decimal::ZERO, |m| m.amount) + shipping.map_or(Decimal::ZERO, |m| m.amount);
+    let amount =
+        cost.map_or(Decimal::ZERO, |m| m.amount) + shipping.map_or(Decimal::ZERO, |m| m.amount);
     (!amount.is_zero()).then_some(Money { amount, currency })
 }
 
@@ -391,9 +396,14 @@ pub fn party_code(p: Party) -> &'static str {
 
 /// A party from its stored code.
 pub fn party_of(code: &str) -> Option<Party> {
-    [Party::Seller, Party::Agency, Party::Creator, Party::Platform]
-        .into_iter()
-        .find(|p| party_code(*p) == code)
+    [
+        Party::Seller,
+        Party::Agency,
+        Party::Creator,
+        Party::Platform,
+    ]
+    .into_iter()
+    .find(|p| party_code(*p) == code)
 }
 
 /// Where a finalized settlement stands with the seller's payments (derived, never stored):

@@ -190,9 +190,9 @@ impl Xlsx {
             sheet.set_column_width(1, 70)?;
             let mut row = 0u32;
             let text = |sheet: &mut rust_xlsxwriter::Worksheet,
-                            row: &mut u32,
-                            key: &str,
-                            value: &str|
+                        row: &mut u32,
+                        key: &str,
+                        value: &str|
              -> Result<(), XlsxError> {
                 sheet.write_string_with_format(*row, 0, lang.t(key), &bold)?;
                 sheet.write_string(*row, 1, value)?;
@@ -397,7 +397,10 @@ mod tests {
     fn csv_starts_with_a_bom_and_reads_back_with_its_quotes() {
         let lang = Lang::parse("zh-CN").unwrap();
         let mut bytes = csv_start(lang);
-        bytes.extend(csv_rows(lang, &[row(1, "USD", "600"), row(2, "JPY", "1200")]));
+        bytes.extend(csv_rows(
+            lang,
+            &[row(1, "USD", "600"), row(2, "JPY", "1200")],
+        ));
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
         let mut r = csv::Reader::from_reader(&bytes[3..]);
         assert_eq!(r.headers().unwrap().len(), 17);
@@ -595,7 +598,11 @@ pub const CSV_TYPE: &str = "text/csv; charset=utf-8";
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// A download response.
-pub fn download(content_type: &str, file_name: &str, body: axum::body::Body) -> axum::response::Response {
+pub fn download(
+    content_type: &str,
+    file_name: &str,
+    body: axum::body::Body,
+) -> axum::response::Response {
     use axum::http::header;
     use axum::response::IntoResponse;
     (

@@ -5,7 +5,6 @@
 //! across tenants. Every request works in the audited staff cross-tenant scope; the actions are
 //! `actions`.
 
-use std::collections::BTreeMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -13,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use time::Date;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/finance/rates", get(rates_page).post(save_rates))
         .route("/finance/payouts", get(payouts_page))
         .route("/finance/payouts/{creator}/export.csv", get(payout_csv))
+        .route("/finance/payouts/{creator}/export.xlsx", get(payout_xlsx))
         .route("/finance/t/{slug}", get(tenant_page))
         .route("/finance/t/{slug}/periods/{period}", get(period_page))
         .route(
@@ -176,8 +177,12 @@ pub async fn home(
 fn previous_month(period: Date) -> Date {
     let (y, m) = (period.year(), u8::from(period.month()));
     let (y, m) = if m == 1 { (y - 1, 12) } else { (y, m - 1) };
-    Date::from_calendar_date(y, time::Month::try_from(m).unwrap_or(time::Month::January), 1)
-        .unwrap_or(period)
+    Date::from_calendar_date(
+        y,
+        time::Month::try_from(m).unwrap_or(time::Month::January),
+        1,
+    )
+    .unwrap_or(period)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,7 +212,9 @@ pub struct PeriodQuery {
 }
 
 /// The currencies the FX form asks for: every currency in use anywhere, and the common ones.
-const COMMON: &[&str] = &["USD", "CNY", "EUR", "GBP", "JPY", "SGD", "MYR", "THB", "VND", "IDR", "PHP"];
+const COMMON: &[&str] = &[
+    "USD", "CNY", "EUR", "GBP", "JPY", "SGD", "MYR", "THB", "VND", "IDR", "PHP",
+];
 
 async fn rates_view(
     state: &AppState,
@@ -256,7 +263,14 @@ async fn rates_view(
             });
         }
     }
-    let layout = layout(state, session, lang, user, ("settlement.rates_title", "/finance/rates")).await?;
+    let layout = layout(
+        state,
+        session,
+        lang,
+        user,
+        ("settlement.rates_title", "/finance/rates"),
+    )
+    .await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -286,7 +300,14 @@ pub async fn rates_page(
         Some(p) => p,
         None => previous_month(today_month()),
     };
-    rates_view(&state, &session, lang, &user, (period, &BTreeMap::new(), &FieldErrors::new())).await
+    rates_view(
+        &state,
+        &session,
+        lang,
+        &user,
+        (period, &BTreeMap::new(), &FieldErrors::new()),
+    )
+    .await
 }
 
 fn today_month() -> Date {
@@ -420,9 +441,16 @@ async fn period_view(
 ) -> AppResult<Response> {
     let mut tx = scope(state, user, "finance_period").await?;
     let tenant = tenant_of(&mut tx, user, slug).await?;
-    let base = format!("/finance/t/{}/periods/{}", tenant.slug, actions::period_code(period));
+    let base = format!(
+        "/finance/t/{}/periods/{}",
+        tenant.slug,
+        actions::period_code(period)
+    );
     let line_base = format!("/finance/t/{}/lines", tenant.slug);
-    let sheet = sheet::load(&mut tx, lang, &tenant, period, &|id| format!("{line_base}/{id}")).await?;
+    let sheet = sheet::load(&mut tx, lang, &tenant, period, &|id| {
+        format!("{line_base}/{id}")
+    })
+    .await?;
     let collabs = repo::collaborations(&mut tx, tenant.id).await?;
     let adjustments = repo::adjustments(&mut tx, tenant.id, period)
         .await?
@@ -488,7 +516,14 @@ pub async fn period_page(
     Path((slug, period)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let period = period_of(&period)?;
-    period_view(&state, &session, lang, &user, (&slug, period, Shown::default())).await
+    period_view(
+        &state,
+        &session,
+        lang,
+        &user,
+        (&slug, period, Shown::default()),
+    )
+    .await
 }
 
 /// `POST /finance/t/{slug}/periods/{period}/{compute|review|back-to-draft|finalize|verify}`.
@@ -513,12 +548,24 @@ pub async fn period_command(
         tenant: &tenant,
         period,
     };
-    let back = format!("/finance/t/{}/periods/{}", tenant.slug, actions::period_code(period));
+    let back = format!(
+        "/finance/t/{}/periods/{}",
+        tenant.slug,
+        actions::period_code(period)
+    );
     let result = match command.as_str() {
-        "compute" => actions::compute_draft(&mut tx, &actor, of).await.map(|_| "settlement.flash.computed"),
-        "review" => actions::send_to_review(&mut tx, &actor, of).await.map(|_| "settlement.flash.sent_to_review"),
-        "back-to-draft" => actions::back_to_draft(&mut tx, &actor, of).await.map(|_| "settlement.flash.back_in_draft"),
-        "finalize" => actions::finalize(&mut tx, &actor, of).await.map(|_| "settlement.flash.finalized"),
+        "compute" => actions::compute_draft(&mut tx, &actor, of)
+            .await
+            .map(|_| "settlement.flash.computed"),
+        "review" => actions::send_to_review(&mut tx, &actor, of)
+            .await
+            .map(|_| "settlement.flash.sent_to_review"),
+        "back-to-draft" => actions::back_to_draft(&mut tx, &actor, of)
+            .await
+            .map(|_| "settlement.flash.back_in_draft"),
+        "finalize" => actions::finalize(&mut tx, &actor, of)
+            .await
+            .map(|_| "settlement.flash.finalized"),
         _ => {
             let id = repo::settlement_of(&mut tx, tenant.id, period)
                 .await?
@@ -589,7 +636,11 @@ pub async fn add_adjustment(
         tenant: &tenant,
         period,
     };
-    let back = format!("/finance/t/{}/periods/{}", tenant.slug, actions::period_code(period));
+    let back = format!(
+        "/finance/t/{}/periods/{}",
+        tenant.slug,
+        actions::period_code(period)
+    );
     match actions::add_adjustment(&mut tx, &Actor::user(&user), of, input.clone()).await {
         Ok(_) => {
             tx.commit().await?;
@@ -634,7 +685,11 @@ pub async fn remove_adjustment(
         tenant: &tenant,
         period,
     };
-    let back = format!("/finance/t/{}/periods/{}", tenant.slug, actions::period_code(period));
+    let back = format!(
+        "/finance/t/{}/periods/{}",
+        tenant.slug,
+        actions::period_code(period)
+    );
     match actions::remove_adjustment(&mut tx, &Actor::user(&user), of, id).await {
         Ok(()) => {
             tx.commit().await?;
@@ -681,9 +736,19 @@ pub async fn add_payment(
         amount: form.amount,
         reference: form.reference,
     };
-    let back = format!("/finance/t/{}/periods/{}", tenant.slug, actions::period_code(period));
-    match actions::record_payment(&mut tx, &Actor::user(&user), &tenant, settlement, input.clone())
-        .await
+    let back = format!(
+        "/finance/t/{}/periods/{}",
+        tenant.slug,
+        actions::period_code(period)
+    );
+    match actions::record_payment(
+        &mut tx,
+        &Actor::user(&user),
+        &tenant,
+        settlement,
+        input.clone(),
+    )
+    .await
     {
         Ok(_) => {
             tx.commit().await?;
@@ -727,7 +792,11 @@ pub async fn period_csv(
 ) -> AppResult<Response> {
     let (job, status) = period_job(&state, lang, &user, (&slug, &period)).await?;
     let name = export::file_name(&slug, &job.head.period, &status, "csv");
-    Ok(export::download(export::CSV_TYPE, &name, export::csv_body(job)))
+    Ok(export::download(
+        export::CSV_TYPE,
+        &name,
+        export::csv_body(job),
+    ))
 }
 
 pub async fn period_xlsx(
@@ -739,12 +808,15 @@ pub async fn period_xlsx(
     let (job, status) = period_job(&state, lang, &user, (&slug, &period)).await?;
     let name = export::file_name(&slug, &job.head.period, &status, "xlsx");
     let file = export::xlsx_file(job).await?;
-    Ok(export::download(export::XLSX_TYPE, &name, export::file_body(file)))
+    Ok(export::download(
+        export::XLSX_TYPE,
+        &name,
+        export::file_body(file),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
 // A line's origin
-
 
 pub async fn line_page(
     State(state): State<AppState>,
@@ -762,7 +834,14 @@ pub async fn line_page(
         sheet::Back::Period(p) => format!("/finance/t/{}/periods/{p}", tenant.slug),
     };
     let path = format!("/finance/t/{}", tenant.slug);
-    let layout = layout(&state, &session, lang, &user, ("settlement.line_title", &path)).await?;
+    let layout = layout(
+        &state,
+        &session,
+        lang,
+        &user,
+        ("settlement.line_title", &path),
+    )
+    .await?;
     render(&sheet::LinePage {
         layout,
         back,
@@ -821,7 +900,14 @@ pub async fn payouts_page(
         })
         .collect();
     tx.commit().await?;
-    let layout = layout(&state, &session, lang, &user, ("settlement.payouts_title", "/finance/payouts")).await?;
+    let layout = layout(
+        &state,
+        &session,
+        lang,
+        &user,
+        ("settlement.payouts_title", "/finance/payouts"),
+    )
+    .await?;
     render(&PayoutsPage {
         layout,
         period: actions::period_code(period),
@@ -829,8 +915,57 @@ pub async fn payouts_page(
     })
 }
 
-/// `GET /finance/payouts/{creator}/export.csv?period=YYYY-MM`: what the agency pays one creator
-/// for a month, every line across tenants, in the currency each is owed in.
+/// Every line of what the agency pays one creator for a month, across tenants, in the currency
+/// each is owed in: the creator's handle and the lines as export rows.
+async fn payout_rows(
+    state: &AppState,
+    lang: Lang,
+    user: &CurrentUser,
+    (creator, period): (&str, &PeriodQuery),
+) -> AppResult<(String, Date, Vec<export::Row>)> {
+    let creator: Uuid = creator.parse().map_err(|_| AppError::NotFound)?;
+    let period = actions::parse_period(&period.period).ok_or(AppError::NotFound)?;
+    let mut tx = scope(state, user, "finance_payout_export").await?;
+    let handle = repo::creator_handle(&mut tx, creator)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut rows = Vec::new();
+    let mut after = Uuid::nil();
+    // One creator's month is a handful of lines per tenant: read in pages all the same.
+    loop {
+        let page = repo::creator_page(&mut tx, creator, period, after, export::PAGE).await?;
+        rows.extend(page.iter().map(|l| export::Row {
+            id: l.id,
+            tenant: l.tenant.clone(),
+            period: actions::period_code(l.period),
+            campaign: l.campaign.clone(),
+            creator: l.handle.clone(),
+            component: view::component_label(lang, &l.component),
+            payer: view::party_label(lang, &l.payer),
+            payee: view::party_label(lang, &l.payee),
+            payable: l.payable,
+            currency: l.currency,
+            amount: l.amount,
+            rate: Some(l.rate),
+            converted: Some(l.converted),
+            settlement_currency: l.settlement_currency,
+            reason: l.reason.clone().unwrap_or_default(),
+            status: lang.t(&format!(
+                "settlement.status.{}",
+                domain::payment_status(l.total_seller, l.paid)
+            )),
+            hash: l.hash.clone(),
+        }));
+        match page.last() {
+            Some(last) if page.len() as i64 == export::PAGE => after = last.id,
+            _ => break,
+        }
+    }
+    tx.commit().await?;
+    Ok((handle, period, rows))
+}
+
+/// `GET /finance/payouts/{creator}/export.csv?period=YYYY-MM`.
 pub async fn payout_csv(
     State(state): State<AppState>,
     lang: Lang,
@@ -838,49 +973,55 @@ pub async fn payout_csv(
     Path(creator): Path<String>,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Response> {
-    let creator: Uuid = creator.parse().map_err(|_| AppError::NotFound)?;
-    let period = actions::parse_period(&q.period).ok_or(AppError::NotFound)?;
-    let mut tx = scope(&state, &user, "finance_payout_export").await?;
-    let handle = repo::creator_handle(&mut tx, creator)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (handle, period, rows) = payout_rows(&state, lang, &user, (&creator, &q)).await?;
     let mut out = export::csv_start(lang);
-    let mut after = Uuid::nil();
-    // One creator's month is a handful of lines per tenant: read in pages all the same.
-    loop {
-        let page = repo::creator_page(&mut tx, creator, period, after, export::PAGE).await?;
-        let rows: Vec<export::Row> = page
-            .iter()
-            .map(|l| export::Row {
-                id: l.id,
-                tenant: l.tenant.clone(),
-                period: actions::period_code(l.period),
-                campaign: l.campaign.clone(),
-                creator: l.handle.clone(),
-                component: view::component_label(lang, &l.component),
-                payer: view::party_label(lang, &l.payer),
-                payee: view::party_label(lang, &l.payee),
-                payable: l.payable,
-                currency: l.currency,
-                amount: l.amount,
-                rate: Some(l.rate),
-                converted: Some(l.converted),
-                settlement_currency: l.settlement_currency,
-                reason: l.reason.clone().unwrap_or_default(),
-                status: lang.t(&format!(
-                    "settlement.status.{}",
-                    domain::payment_status(l.total_seller, l.paid)
-                )),
-                hash: l.hash.clone(),
-            })
-            .collect();
-        out.extend(export::csv_rows(lang, &rows));
-        match page.last() {
-            Some(last) if page.len() as i64 == export::PAGE => after = last.id,
-            _ => break,
-        }
-    }
-    tx.commit().await?;
+    out.extend(export::csv_rows(lang, &rows));
     let name = export::file_name(&handle, &actions::period_code(period), "payout", "csv");
-    Ok(export::download(export::CSV_TYPE, &name, axum::body::Body::from(out)))
+    Ok(export::download(
+        export::CSV_TYPE,
+        &name,
+        axum::body::Body::from(out),
+    ))
+}
+
+/// `GET /finance/payouts/{creator}/export.xlsx?period=YYYY-MM`: the same lines, typed, with a
+/// summary sheet naming the creator and the month.
+pub async fn payout_xlsx(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: CurrentUser,
+    Path(creator): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Response> {
+    let (handle, period, rows) = payout_rows(&state, lang, &user, (&creator, &q)).await?;
+    let head = export::Head {
+        subject: format!("@{handle}"),
+        period: actions::period_code(period),
+        status: lang.t("settlement.payouts_title"),
+        settlement_currency: rows
+            .first()
+            .map(|r| r.settlement_currency)
+            .unwrap_or_else(|| Currency::parse("CNY").expect("ISO code")),
+        total_seller: None,
+        total_creators: None,
+        paid: None,
+        rates: Vec::new(),
+        hash: String::new(),
+        previous_hash: String::new(),
+    };
+    let bytes = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<u8>> {
+        let mut x = export::Xlsx::new(lang, &head)?;
+        x.rows(&rows)?;
+        let mut out = std::io::Cursor::new(Vec::new());
+        x.finish(&[], &mut out)?;
+        Ok(out.into_inner())
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))??;
+    let name = export::file_name(&handle, &actions::period_code(period), "payout", "xlsx");
+    Ok(export::download(
+        export::XLSX_TYPE,
+        &name,
+        axum::body::Body::from(bytes),
+    ))
 }

@@ -49,7 +49,10 @@ pub struct TenantRow {
     pub status: String,
 }
 
-pub async fn tenant_by_slug(conn: &mut PgConnection, slug: &str) -> sqlx::Result<Option<TenantRow>> {
+pub async fn tenant_by_slug(
+    conn: &mut PgConnection,
+    slug: &str,
+) -> sqlx::Result<Option<TenantRow>> {
     sqlx::query_as!(
         TenantRow,
         r#"SELECT id, slug, display_name, time_zone,
@@ -784,7 +787,10 @@ pub struct SettlementRow {
     pub paid: Decimal,
 }
 
-pub async fn settlements(conn: &mut PgConnection, tenant: Uuid) -> sqlx::Result<Vec<SettlementRow>> {
+pub async fn settlements(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+) -> sqlx::Result<Vec<SettlementRow>> {
     sqlx::query_as!(
         SettlementRow,
         r#"SELECT s.id, s.period, s.settlement_currency AS "settlement_currency: Currency", s.rates,

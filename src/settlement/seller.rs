@@ -244,7 +244,6 @@ pub async fn verify(
     Ok(Redirect::to(&format!("/t/{}/settlements/{id}", tenant.slug)).into_response())
 }
 
-
 /// `GET …/lines/{line}`: a finalized line and where its amount comes from.
 pub async fn line(
     State(state): State<AppState>,

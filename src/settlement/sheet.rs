@@ -119,7 +119,9 @@ pub async fn load(
             who_when(&d.computed_by_label, d.computed_at, zone),
         ));
         if let (Some(by), Some(at)) = (&d.sent_to_review_label, d.sent_to_review_at) {
-            sheet.history.push((lang.t("settlement.sent_by"), who_when(by, at, zone)));
+            sheet
+                .history
+                .push((lang.t("settlement.sent_by"), who_when(by, at, zone)));
         }
         if let (Some(seller), Some(creators)) = (d.total_seller, d.total_creators) {
             sheet.total_seller = fmt::money(seller, cur.code());
@@ -204,10 +206,9 @@ async fn fill_finalized(
     sheet.status_label = lang.t(&format!("settlement.status.{status}"));
     sheet.settlement_id = Some(s.id);
     sheet.currency = cur.code().into();
-    sheet.history.push((
-        lang.t("settlement.sent_by"),
-        s.sent_to_review_label.clone(),
-    ));
+    sheet
+        .history
+        .push((lang.t("settlement.sent_by"), s.sent_to_review_label.clone()));
     sheet.history.push((
         lang.t("settlement.finalized_by"),
         who_when(&s.finalized_by_label, s.finalized_at, zone),
@@ -395,10 +396,12 @@ pub async fn line(
         .await?
         .ok_or(AppError::NotFound)?;
     let period = match settlement {
-        Some(s) => repo::settlement(tx, tenant.id, s)
-            .await?
-            .ok_or(AppError::NotFound)?
-            .period,
+        Some(s) => {
+            repo::settlement(tx, tenant.id, s)
+                .await?
+                .ok_or(AppError::NotFound)?
+                .period
+        }
         None => repo::draft_period_of_line(tx, tenant.id, id)
             .await?
             .ok_or(AppError::NotFound)?,

@@ -85,10 +85,7 @@ pub fn groups(
 ) -> Vec<GroupView> {
     let mut by: BTreeMap<(String, String, Uuid), Vec<&LineRow>> = BTreeMap::new();
     for l in lines {
-        let (campaign, handle) = names
-            .get(&l.collaboration_id)
-            .cloned()
-            .unwrap_or_default();
+        let (campaign, handle) = names.get(&l.collaboration_id).cloned().unwrap_or_default();
         by.entry((campaign, handle, l.collaboration_id))
             .or_default()
             .push(l);

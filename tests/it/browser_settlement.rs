@@ -64,9 +64,16 @@ async fn finance_enters_rates_reviews_finalizes_and_exports_and_the_seller_downl
     // The draft says which rate is missing.
     b.client.goto(&app.url(period)).await.unwrap();
     b.click("[data-testid=compute]").await;
-    b.wait_for_text("[data-testid=settlement-status]", &zh.t("settlement.status.draft"))
-        .await;
-    assert!(b.text_of("[data-testid=missing-rates]").await.contains("USD"));
+    b.wait_for_text(
+        "[data-testid=settlement-status]",
+        &zh.t("settlement.status.draft"),
+    )
+    .await;
+    assert!(
+        b.text_of("[data-testid=missing-rates]")
+            .await
+            .contains("USD")
+    );
     // The month's rate, entered on the FX page.
     b.click("[data-testid=enter-rates]").await;
     b.wait_for_path("/finance/rates").await;
@@ -80,8 +87,11 @@ async fn finance_enters_rates_reviews_finalizes_and_exports_and_the_seller_downl
     b.wait_for_text("[data-testid=total-seller]", "CNY 4,701.44")
         .await;
     b.click("[data-testid=send-to-review]").await;
-    b.wait_for_text("[data-testid=settlement-status]", &zh.t("settlement.status.review"))
-        .await;
+    b.wait_for_text(
+        "[data-testid=settlement-status]",
+        &zh.t("settlement.status.review"),
+    )
+    .await;
 
     // The checker: a second finance person.
     b.logout_and_login(app, FINANCE2.0, FINANCE2.1).await;
@@ -95,16 +105,24 @@ async fn finance_enters_rates_reviews_finalizes_and_exports_and_the_seller_downl
     let hash = b.text_of("[data-testid=settlement-hash]").await;
     assert_eq!(hash.len(), 64, "{hash}");
     b.click("[data-testid=verify]").await;
-    b.wait_for_text(".flash", &zh.t("settlement.verify.ok")).await;
+    b.wait_for_text(".flash", &zh.t("settlement.verify.ok"))
+        .await;
     let (finance_file, bom) = b.download_digest("[data-testid=export-csv]").await;
     assert!(bom, "UTF-8 with BOM");
 
     // The seller's owner finds it under Settlements and downloads the same bytes.
     b.logout_and_login(app, OWNER_LUMI.0, OWNER_LUMI.1).await;
-    b.client.goto(&app.url("/t/lumi/settlements")).await.unwrap();
+    b.client
+        .goto(&app.url("/t/lumi/settlements"))
+        .await
+        .unwrap();
     b.click("[data-period='2026-09'] a").await;
-    b.wait_for_text("[data-testid=settlement-hash]", &hash).await;
+    b.wait_for_text("[data-testid=settlement-hash]", &hash)
+        .await;
     let (seller_file, _) = b.download_digest("[data-testid=export-csv]").await;
-    assert_eq!(seller_file, finance_file, "the seller downloads finance's file");
+    assert_eq!(
+        seller_file, finance_file,
+        "the seller downloads finance's file"
+    );
     b.close().await;
 }

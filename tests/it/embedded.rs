@@ -217,8 +217,8 @@ async fn seed_demo_twice_neither_fails_nor_duplicates() {
     drop(tx);
     db.close().await;
     pg.stop().unwrap();
-    // 4 staff (two account managers) and 8 members of 4 sellers.
-    assert_eq!((users, tenants, shops, members), (12, 4, 8, 8));
+    // 5 staff (two account managers, two finance people) and 8 members of 4 sellers.
+    assert_eq!((users, tenants, shops, members), (13, 4, 8, 8));
     let _ = std::fs::remove_dir_all(&data_dir);
 }
 

@@ -285,7 +285,10 @@ async fn the_full_demo_is_rated_through_the_actions_into_every_tier_once() {
     // last month a draft whose reconciliation shows TikTok Shop paying a different commission.
     let settlements = settlement_rows(&app).await;
     let (finalized, paid, rates, drafts) = settlements;
-    assert!(finalized >= 1 && paid >= 1 && rates >= 7 && drafts == 1, "{settlements:?}");
+    assert!(
+        finalized >= 1 && paid >= 1 && rates >= 7 && drafts == 1,
+        "{settlements:?}"
+    );
     let finance = app.login(FINANCE.0, FINANCE.1).await;
     let draft_period: String = {
         let mut c = app.owner_conn().await;
@@ -297,7 +300,10 @@ async fn the_full_demo_is_rated_through_the_actions_into_every_tier_once() {
     let page = app
         .get_ok(&finance, &format!("/finance/t/lumi/periods/{draft_period}"))
         .await;
-    assert!(page.contains("data-testid=\"difference\""), "a reconciliation difference");
+    assert!(
+        page.contains("data-testid=\"difference\""),
+        "a reconciliation difference"
+    );
     let seller = app.get_ok(&owner, "/t/lumi/settlements").await;
     assert!(
         seller.contains("data-period=")

@@ -164,7 +164,10 @@ impl Fx {
         .bind(self.tenant)
         .bind(id)
         .bind(collab)
-        .bind(format!("https://www.tiktok.invalid/@x/video/{}", id.as_u128()))
+        .bind(format!(
+            "https://www.tiktok.invalid/@x/video/{}",
+            id.as_u128()
+        ))
         .bind(id.to_string())
         .bind(published)
         .execute(&mut c)
@@ -213,12 +216,11 @@ impl Fx {
     /// their actual commission base and payment; Shopify lines their subtotal.
     pub(crate) async fn order(&self, import: Uuid, collab: Option<Uuid>, o: Order<'_>) {
         let mut c = self.conn().await;
-        let shop: Uuid =
-            sqlx::query_scalar("SELECT shop_id FROM order_imports WHERE id = $1")
-                .bind(import)
-                .fetch_one(&mut c)
-                .await
-                .unwrap();
+        let shop: Uuid = sqlx::query_scalar("SELECT shop_id FROM order_imports WHERE id = $1")
+            .bind(import)
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
         let exported: time::OffsetDateTime =
             sqlx::query_scalar("SELECT exported_at FROM order_imports WHERE id = $1")
                 .bind(import)
@@ -242,7 +244,11 @@ impl Fx {
         .bind(o.paid)
         .bind(o.currency)
         .bind(d(o.amount))
-        .bind(if o.refunded { d(o.amount) } else { Decimal::ZERO })
+        .bind(if o.refunded {
+            d(o.amount)
+        } else {
+            Decimal::ZERO
+        })
         .bind(o.refunded)
         .bind(o.export_rate.map(d))
         .bind(tiktok.then(|| d(o.amount)))
@@ -270,7 +276,10 @@ impl Fx {
 
     pub(crate) async fn tenant_row(&self) -> TenantRow {
         let mut tx = self.app.db.system_tx(SystemScope::Cli).await.unwrap();
-        repo::tenant_by_slug(&mut tx, "lumi").await.unwrap().unwrap()
+        repo::tenant_by_slug(&mut tx, "lumi")
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     pub(crate) async fn finance(&self, who: &str) -> Actor {
@@ -314,17 +323,41 @@ impl Fx {
     pub(crate) async fn settle(&self, period: &str) -> Uuid {
         let p = month(period);
         self.run(FINANCE.0, async |tx, a, t| {
-            actions::compute_draft(tx, a, PeriodOf { tenant: t, period: p }).await
+            actions::compute_draft(
+                tx,
+                a,
+                PeriodOf {
+                    tenant: t,
+                    period: p,
+                },
+            )
+            .await
         })
         .await
         .unwrap();
         self.run(FINANCE.0, async |tx, a, t| {
-            actions::send_to_review(tx, a, PeriodOf { tenant: t, period: p }).await
+            actions::send_to_review(
+                tx,
+                a,
+                PeriodOf {
+                    tenant: t,
+                    period: p,
+                },
+            )
+            .await
         })
         .await
         .unwrap();
         self.run(FINANCE2.0, async |tx, a, t| {
-            actions::finalize(tx, a, PeriodOf { tenant: t, period: p }).await
+            actions::finalize(
+                tx,
+                a,
+                PeriodOf {
+                    tenant: t,
+                    period: p,
+                },
+            )
+            .await
         })
         .await
         .unwrap()
@@ -332,7 +365,10 @@ impl Fx {
 
     /// The stored lines of a finalized settlement: (handle's creator index, component,
     /// currency, amount, payable).
-    pub(crate) async fn lines(&self, settlement: Uuid) -> Vec<(Uuid, String, String, Decimal, bool)> {
+    pub(crate) async fn lines(
+        &self,
+        settlement: Uuid,
+    ) -> Vec<(Uuid, String, String, Decimal, bool)> {
         let mut c = self.conn().await;
         sqlx::query_as(
             "SELECT collaboration_id, component, currency::text, amount, payable \
@@ -355,7 +391,12 @@ pub(crate) struct Order<'a> {
     pub export_rate: Option<&'a str>,
 }
 
-pub(crate) fn order<'a>(key: &'a str, currency: &'a str, amount: &'a str, paid: &'a str) -> Order<'a> {
+pub(crate) fn order<'a>(
+    key: &'a str,
+    currency: &'a str,
+    amount: &'a str,
+    paid: &'a str,
+) -> Order<'a> {
     Order {
         key,
         currency,
@@ -390,34 +431,58 @@ async fn a_month_settles_from_its_contract_posts_orders_and_records_and_its_hash
     let fx = Fx::new().await;
     // 600 USD for one video + 10% commission, rated (it moves to settled when finalized).
     let a = fx
-        .collab(0, "rated", "2026-09-02T10:00:00+08:00", terms(Some(("600.00", "USD")), "0.1", 1))
+        .collab(
+            0,
+            "rated",
+            "2026-09-02T10:00:00+08:00",
+            terms(Some(("600.00", "USD")), "0.1", 1),
+        )
         .await;
     fx.post(a, "2026-09-10T12:00:00+08:00").await;
     let tt = fx.import(fx.tiktok, "2026-10-02T00:00:00Z").await;
-    fx.order(tt, Some(a), Order {
-        actual: Some("9.00"),
-        export_rate: Some("0.1"),
-        ..order("T-1", "USD", "100.00", "2026-09-12T10:00:00+08:00")
-    })
+    fx.order(
+        tt,
+        Some(a),
+        Order {
+            actual: Some("9.00"),
+            export_rate: Some("0.1"),
+            ..order("T-1", "USD", "100.00", "2026-09-12T10:00:00+08:00")
+        },
+    )
     .await;
     let sh = fx.import(fx.shopify, "2026-10-02T00:00:00Z").await;
-    fx.order(sh, Some(a), order("#1001", "USD", "250.00", "2026-09-20T10:00:00+08:00"))
-        .await;
+    fx.order(
+        sh,
+        Some(a),
+        order("#1001", "USD", "250.00", "2026-09-20T10:00:00+08:00"),
+    )
+    .await;
     // Paid in October: not September's.
-    fx.order(sh, Some(a), order("#1002", "USD", "80.00", "2026-10-01T00:30:00+08:00"))
-        .await;
+    fx.order(
+        sh,
+        Some(a),
+        order("#1002", "USD", "80.00", "2026-10-01T00:30:00+08:00"),
+    )
+    .await;
     fx.rate("2026-09", "USD", "7.1").await;
     let s = fx.settle("2026-09").await;
 
     let lines = fx.lines(s).await;
     let fee = find(&lines, a, "fixed_fee");
-    assert_eq!((fee[0].2.as_str(), fee[0].3, fee[0].4), ("USD", d("600.0000"), true));
+    assert_eq!(
+        (fee[0].2.as_str(), fee[0].3, fee[0].4),
+        ("USD", d("600.0000"), true)
+    );
     let commission = find(&lines, a, "commission");
     assert_eq!(commission.len(), 2, "TikTok's and the shop's: {lines:?}");
     let tiktok = commission.iter().find(|l| !l.4).unwrap();
     assert_eq!(tiktok.3, d("10"), "platform-paid, shown but not payable");
     let shop = commission.iter().find(|l| l.4).unwrap();
-    assert_eq!(shop.3, d("25"), "10% of 250 paid through the agency; #1002 is October's");
+    assert_eq!(
+        shop.3,
+        d("25"),
+        "10% of 250 paid through the agency; #1002 is October's"
+    );
     // Service fee 10% of fee + all commission (platform-paid included): 10% × 635 = 63.5.
     assert_eq!(find(&lines, a, "service_fee")[0].3, d("63.5"));
 
@@ -440,10 +505,15 @@ async fn a_month_settles_from_its_contract_posts_orders_and_records_and_its_hash
         .fetch_one(&mut c)
         .await
         .unwrap();
-    assert_eq!(state, "settled", "rated → settled when its settlement is finalized");
+    assert_eq!(
+        state, "settled",
+        "rated → settled when its settlement is finalized"
+    );
 
     let v = fx
-        .run(FINANCE.0, async |tx, a, t| actions::verify(tx, a, t, s).await)
+        .run(FINANCE.0, async |tx, a, t| {
+            actions::verify(tx, a, t, s).await
+        })
         .await
         .unwrap();
     assert!(v.ok(), "{v:?}");
@@ -453,11 +523,20 @@ async fn a_month_settles_from_its_contract_posts_orders_and_records_and_its_hash
 async fn a_refund_after_finalizing_appears_once_in_the_next_period() {
     let fx = Fx::new().await;
     let a = fx
-        .collab(0, "tracking", "2026-09-02T10:00:00+08:00", terms(None, "0.1", 1))
+        .collab(
+            0,
+            "tracking",
+            "2026-09-02T10:00:00+08:00",
+            terms(None, "0.1", 1),
+        )
         .await;
     let sh = fx.import(fx.shopify, "2026-10-01T00:00:00Z").await;
-    fx.order(sh, Some(a), order("#2001", "USD", "300.00", "2026-09-15T10:00:00+08:00"))
-        .await;
+    fx.order(
+        sh,
+        Some(a),
+        order("#2001", "USD", "300.00", "2026-09-15T10:00:00+08:00"),
+    )
+    .await;
     for p in ["2026-09", "2026-10", "2026-11"] {
         fx.rate(p, "USD", "7").await;
     }
@@ -465,10 +544,14 @@ async fn a_refund_after_finalizing_appears_once_in_the_next_period() {
     assert_eq!(find(&fx.lines(sep).await, a, "commission")[0].3, d("30"));
     // A later export: the order was refunded after September was finalized.
     let later = fx.import(fx.shopify, "2026-10-20T00:00:00Z").await;
-    fx.order(later, Some(a), Order {
-        refunded: true,
-        ..order("#2001", "USD", "300.00", "2026-09-15T10:00:00+08:00")
-    })
+    fx.order(
+        later,
+        Some(a),
+        Order {
+            refunded: true,
+            ..order("#2001", "USD", "300.00", "2026-09-15T10:00:00+08:00")
+        },
+    )
     .await;
     let oct = fx.settle("2026-10").await;
     let lines = fx.lines(oct).await;
@@ -483,25 +566,51 @@ async fn a_refund_after_finalizing_appears_once_in_the_next_period() {
 async fn a_missing_rate_blocks_review_and_names_the_currency() {
     let fx = Fx::new().await;
     let a = fx
-        .collab(0, "published", "2026-09-02T10:00:00+08:00", terms(Some(("500.00", "EUR")), "0", 1))
+        .collab(
+            0,
+            "published",
+            "2026-09-02T10:00:00+08:00",
+            terms(Some(("500.00", "EUR")), "0", 1),
+        )
         .await;
     fx.post(a, "2026-09-05T12:00:00+08:00").await;
     let p = month("2026-09");
     fx.run(FINANCE.0, async |tx, a, t| {
-        actions::compute_draft(tx, a, PeriodOf { tenant: t, period: p }).await
+        actions::compute_draft(
+            tx,
+            a,
+            PeriodOf {
+                tenant: t,
+                period: p,
+            },
+        )
+        .await
     })
     .await
     .unwrap();
     let draft = fx
-        .run(FINANCE.0, async |tx, _, t| Ok(repo::draft(tx, t.id, p, false).await?))
+        .run(FINANCE.0, async |tx, _, t| {
+            Ok(repo::draft(tx, t.id, p, false).await?)
+        })
         .await
         .unwrap()
         .unwrap();
     assert_eq!(draft.missing_rates, vec!["EUR".to_string()]);
-    assert_eq!(draft.total_seller, None, "no totals while a rate is missing");
+    assert_eq!(
+        draft.total_seller, None,
+        "no totals while a rate is missing"
+    );
     refused(
         fx.run(FINANCE.0, async |tx, a, t| {
-            actions::send_to_review(tx, a, PeriodOf { tenant: t, period: p }).await
+            actions::send_to_review(
+                tx,
+                a,
+                PeriodOf {
+                    tenant: t,
+                    period: p,
+                },
+            )
+            .await
         })
         .await,
         actions::E_MISSING_RATE,
@@ -509,7 +618,10 @@ async fn a_missing_rate_blocks_review_and_names_the_currency() {
     // The page names the currency, in both languages.
     let client = fx.app.login(FINANCE.0, FINANCE.1).await;
     for lang in ["zh-CN", "en"] {
-        let html = fx.app.get_ok_in(&client, "/finance/t/lumi/periods/2026-09", lang).await;
+        let html = fx
+            .app
+            .get_ok_in(&client, "/finance/t/lumi/periods/2026-09", lang)
+            .await;
         let l = Lang::parse(lang).unwrap();
         let message = l.t_with(
             "settlement.error.missing_rate_named",
@@ -520,12 +632,22 @@ async fn a_missing_rate_blocks_review_and_names_the_currency() {
     // With the rate, the draft has its totals.
     fx.rate("2026-09", "EUR", "7.8").await;
     fx.run(FINANCE.0, async |tx, a, t| {
-        actions::compute_draft(tx, a, PeriodOf { tenant: t, period: p }).await
+        actions::compute_draft(
+            tx,
+            a,
+            PeriodOf {
+                tenant: t,
+                period: p,
+            },
+        )
+        .await
     })
     .await
     .unwrap();
     let draft = fx
-        .run(FINANCE.0, async |tx, _, t| Ok(repo::draft(tx, t.id, p, false).await?))
+        .run(FINANCE.0, async |tx, _, t| {
+            Ok(repo::draft(tx, t.id, p, false).await?)
+        })
         .await
         .unwrap()
         .unwrap();
@@ -538,18 +660,39 @@ async fn maker_and_checker_are_two_people_and_periods_finalize_in_order() {
     let fx = Fx::new().await;
     // Created in August, first post in September: August is an empty month.
     let a = fx
-        .collab(0, "published", "2026-08-20T10:00:00+08:00", terms(Some(("100.00", "CNY")), "0", 1))
+        .collab(
+            0,
+            "published",
+            "2026-08-20T10:00:00+08:00",
+            terms(Some(("100.00", "CNY")), "0", 1),
+        )
         .await;
     fx.post(a, "2026-09-05T12:00:00+08:00").await;
     let (aug, sep) = (month("2026-08"), month("2026-09"));
     for p in [aug, sep] {
         fx.run(FINANCE.0, async |tx, a, t| {
-            actions::compute_draft(tx, a, PeriodOf { tenant: t, period: p }).await
+            actions::compute_draft(
+                tx,
+                a,
+                PeriodOf {
+                    tenant: t,
+                    period: p,
+                },
+            )
+            .await
         })
         .await
         .unwrap();
         fx.run(FINANCE.0, async |tx, a, t| {
-            actions::send_to_review(tx, a, PeriodOf { tenant: t, period: p }).await
+            actions::send_to_review(
+                tx,
+                a,
+                PeriodOf {
+                    tenant: t,
+                    period: p,
+                },
+            )
+            .await
         })
         .await
         .unwrap();
@@ -557,7 +700,15 @@ async fn maker_and_checker_are_two_people_and_periods_finalize_in_order() {
     // September before August: refused.
     refused(
         fx.run(FINANCE2.0, async |tx, a, t| {
-            actions::finalize(tx, a, PeriodOf { tenant: t, period: sep }).await
+            actions::finalize(
+                tx,
+                a,
+                PeriodOf {
+                    tenant: t,
+                    period: sep,
+                },
+            )
+            .await
         })
         .await,
         actions::E_OUT_OF_ORDER,
@@ -565,7 +716,15 @@ async fn maker_and_checker_are_two_people_and_periods_finalize_in_order() {
     // The maker cannot check.
     refused(
         fx.run(FINANCE.0, async |tx, a, t| {
-            actions::finalize(tx, a, PeriodOf { tenant: t, period: aug }).await
+            actions::finalize(
+                tx,
+                a,
+                PeriodOf {
+                    tenant: t,
+                    period: aug,
+                },
+            )
+            .await
         })
         .await,
         actions::E_SAME_PERSON,
@@ -574,13 +733,29 @@ async fn maker_and_checker_are_two_people_and_periods_finalize_in_order() {
     let am = fx.app.staff_actor(ACCOUNT_MANAGER.0).await;
     let tenant = fx.tenant_row().await;
     let mut tx = fx.app.db.system_tx(SystemScope::Cli).await.unwrap();
-    let r = actions::finalize(&mut tx, &am, PeriodOf { tenant: &tenant, period: aug }).await;
+    let r = actions::finalize(
+        &mut tx,
+        &am,
+        PeriodOf {
+            tenant: &tenant,
+            period: aug,
+        },
+    )
+    .await;
     assert!(matches!(r, Err(DomainError::Forbidden)), "{r:?}");
     drop(tx);
     // The empty month finalizes empty, and September chains to it.
     let first = fx
         .run(FINANCE2.0, async |tx, a, t| {
-            actions::finalize(tx, a, PeriodOf { tenant: t, period: aug }).await
+            actions::finalize(
+                tx,
+                a,
+                PeriodOf {
+                    tenant: t,
+                    period: aug,
+                },
+            )
+            .await
         })
         .await
         .unwrap();
@@ -588,7 +763,15 @@ async fn maker_and_checker_are_two_people_and_periods_finalize_in_order() {
     // September's draft was computed before August was finalized: stale, recompute first.
     refused(
         fx.run(FINANCE2.0, async |tx, a, t| {
-            actions::finalize(tx, a, PeriodOf { tenant: t, period: sep }).await
+            actions::finalize(
+                tx,
+                a,
+                PeriodOf {
+                    tenant: t,
+                    period: sep,
+                },
+            )
+            .await
         })
         .await,
         actions::E_STALE,
@@ -609,7 +792,10 @@ async fn maker_and_checker_are_two_people_and_periods_finalize_in_order() {
         actions::add_adjustment(
             tx,
             who,
-            PeriodOf { tenant: t, period: oct },
+            PeriodOf {
+                tenant: t,
+                period: oct,
+            },
             AdjustmentInput {
                 collaboration: collab.clone(),
                 currency: "CNY".into(),
@@ -622,13 +808,29 @@ async fn maker_and_checker_are_two_people_and_periods_finalize_in_order() {
     .await
     .unwrap();
     fx.run(FINANCE.0, async |tx, a, t| {
-        actions::send_to_review(tx, a, PeriodOf { tenant: t, period: oct }).await
+        actions::send_to_review(
+            tx,
+            a,
+            PeriodOf {
+                tenant: t,
+                period: oct,
+            },
+        )
+        .await
     })
     .await
     .unwrap();
     refused(
         fx.run(FINANCE2.0, async |tx, a, t| {
-            actions::finalize(tx, a, PeriodOf { tenant: t, period: oct }).await
+            actions::finalize(
+                tx,
+                a,
+                PeriodOf {
+                    tenant: t,
+                    period: oct,
+                },
+            )
+            .await
         })
         .await,
         actions::E_ADJUSTED_BY_CHECKER,
@@ -639,7 +841,12 @@ async fn maker_and_checker_are_two_people_and_periods_finalize_in_order() {
 async fn finalized_rows_refuse_change_and_an_edit_behind_the_apps_back_fails_verification() {
     let fx = Fx::new().await;
     let a = fx
-        .collab(0, "published", "2026-09-02T10:00:00+08:00", terms(Some(("100.00", "CNY")), "0", 1))
+        .collab(
+            0,
+            "published",
+            "2026-09-02T10:00:00+08:00",
+            terms(Some(("100.00", "CNY")), "0", 1),
+        )
         .await;
     fx.post(a, "2026-09-05T12:00:00+08:00").await;
     let s = fx.settle("2026-09").await;
@@ -677,7 +884,12 @@ async fn finalized_rows_refuse_change_and_an_edit_behind_the_apps_back_fails_ver
     }
     // Even the owner of the tables is refused while the triggers are on.
     let mut c = fx.conn().await;
-    assert!(sqlx::query("UPDATE settlement_lines SET amount = amount + 1").execute(&mut c).await.is_err());
+    assert!(
+        sqlx::query("UPDATE settlement_lines SET amount = amount + 1")
+            .execute(&mut c)
+            .await
+            .is_err()
+    );
     // A superuser who disables the trigger and edits one amount is caught by verify.
     sqlx::query("ALTER TABLE settlement_lines DISABLE TRIGGER settlement_lines_append_only")
         .execute(&mut c)
@@ -696,7 +908,9 @@ async fn finalized_rows_refuse_change_and_an_edit_behind_the_apps_back_fails_ver
         .await
         .unwrap();
     let v = fx
-        .run(FINANCE.0, async |tx, a, t| actions::verify(tx, a, t, s).await)
+        .run(FINANCE.0, async |tx, a, t| {
+            actions::verify(tx, a, t, s).await
+        })
         .await
         .unwrap();
     assert!(!v.hash_matches && v.chain_matches, "{v:?}");
@@ -707,7 +921,10 @@ async fn finalized_rows_refuse_change_and_an_edit_behind_the_apps_back_fails_ver
         .post_form(&client, "/finance/t/lumi/periods/2026-09/verify", &[])
         .await;
     assert_eq!(res.status(), 303);
-    let html = fx.app.get_ok_in(&client, "/finance/t/lumi/periods/2026-09", "en").await;
+    let html = fx
+        .app
+        .get_ok_in(&client, "/finance/t/lumi/periods/2026-09", "en")
+        .await;
     assert!(html.contains(&Lang::parse("en").unwrap().t("settlement.verify.broken")));
     let audit = fx.app.audit_of(&s.to_string()).await;
     assert!(
@@ -720,21 +937,26 @@ async fn finalized_rows_refuse_change_and_an_edit_behind_the_apps_back_fails_ver
 }
 
 #[tokio::test]
-async fn a_deduction_above_the_creators_pay_carries_forward_and_a_sample_the_agency_paid_is_billed() {
+async fn a_deduction_above_the_creators_pay_carries_forward_and_a_sample_the_agency_paid_is_billed()
+{
     let fx = Fx::new().await;
     let mut t = terms(Some(("100.00", "USD")), "0", 1);
     t["sample"] = serde_json::json!({
         "sku": "LAMP-01", "qty": 1, "cost": "20.00", "shipping": "5.00",
         "cost_currency": "USD", "paid_by_agency": true,
     });
-    let a = fx.collab(0, "published", "2026-09-02T10:00:00+08:00", t).await;
+    let a = fx
+        .collab(0, "published", "2026-09-02T10:00:00+08:00", t)
+        .await;
     fx.post(a, "2026-09-05T12:00:00+08:00").await;
     let mut c = fx.conn().await;
-    sqlx::query("UPDATE collaborations SET sample_shipped_at = '2026-09-03T10:00:00+08:00' WHERE id = $1")
-        .bind(a)
-        .execute(&mut c)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE collaborations SET sample_shipped_at = '2026-09-03T10:00:00+08:00' WHERE id = $1",
+    )
+    .bind(a)
+    .execute(&mut c)
+    .await
+    .unwrap();
     // A fulfilment record worth 130 USD (more than the 100 USD the creator earns).
     sqlx::query(
         "INSERT INTO deduction_policies (tenant_id, id, version, rules) \
@@ -767,8 +989,16 @@ async fn a_deduction_above_the_creators_pay_carries_forward_and_a_sample_the_age
     fx.rate("2026-10", "USD", "7").await;
     let sep = fx.settle("2026-09").await;
     let lines = fx.lines(sep).await;
-    assert_eq!(find(&lines, a, "sample_cost")[0].3, d("25"), "cost + shipping");
-    assert_eq!(find(&lines, a, "deduction")[0].3, d("-100"), "never below zero");
+    assert_eq!(
+        find(&lines, a, "sample_cost")[0].3,
+        d("25"),
+        "cost + shipping"
+    );
+    assert_eq!(
+        find(&lines, a, "deduction")[0].3,
+        d("-100"),
+        "never below zero"
+    );
     // October: no pay, so the 30 still owed is carried again (no line taken from nothing).
     let oct = fx.settle("2026-10").await;
     assert!(find(&fx.lines(oct).await, a, "deduction").is_empty());
@@ -779,7 +1009,12 @@ async fn a_deduction_above_the_creators_pay_carries_forward_and_a_sample_the_age
 async fn payments_never_exceed_what_is_due_and_paid_is_their_sum() {
     let fx = Fx::new().await;
     let a = fx
-        .collab(0, "published", "2026-09-02T10:00:00+08:00", terms(Some(("100.00", "CNY")), "0", 1))
+        .collab(
+            0,
+            "published",
+            "2026-09-02T10:00:00+08:00",
+            terms(Some(("100.00", "CNY")), "0", 1),
+        )
         .await;
     fx.post(a, "2026-09-05T12:00:00+08:00").await;
     fx.settle("2026-09").await;
@@ -788,16 +1023,40 @@ async fn payments_never_exceed_what_is_due_and_paid_is_their_sum() {
     let path = "/finance/t/lumi/periods/2026-09/payments";
     let en = Lang::parse("en").unwrap();
     for (form, field, key) in [
-        (("2026-10-05", "110.01", "B-1"), "amount", "settlement.error.payment_above_due"),
-        (("2026-10-05", "0", "B-1"), "amount", "settlement.error.payment_amount"),
-        (("2026-10-05", "10.001", "B-1"), "amount", "settlement.error.payment_amount"),
-        (("5/10/2026", "10", "B-1"), "paid_on", "settlement.error.payment_date"),
-        (("2026-10-05", "10", "  "), "reference", "settlement.error.reference"),
+        (
+            ("2026-10-05", "110.01", "B-1"),
+            "amount",
+            "settlement.error.payment_above_due",
+        ),
+        (
+            ("2026-10-05", "0", "B-1"),
+            "amount",
+            "settlement.error.payment_amount",
+        ),
+        (
+            ("2026-10-05", "10.001", "B-1"),
+            "amount",
+            "settlement.error.payment_amount",
+        ),
+        (
+            ("5/10/2026", "10", "B-1"),
+            "paid_on",
+            "settlement.error.payment_date",
+        ),
+        (
+            ("2026-10-05", "10", "  "),
+            "reference",
+            "settlement.error.reference",
+        ),
     ] {
         let res = client
             .post(fx.app.url(path))
             .header("accept-language", "en")
-            .form(&[("paid_on", form.0), ("amount", form.1), ("reference", form.2)])
+            .form(&[
+                ("paid_on", form.0),
+                ("amount", form.1),
+                ("reference", form.2),
+            ])
             .send()
             .await
             .unwrap();
@@ -817,11 +1076,22 @@ async fn payments_never_exceed_what_is_due_and_paid_is_their_sum() {
     for amount in ["60", "50"] {
         let res = fx
             .app
-            .post_form(&client, path, &[("paid_on", "2026-10-05"), ("amount", amount), ("reference", "B")])
+            .post_form(
+                &client,
+                path,
+                &[
+                    ("paid_on", "2026-10-05"),
+                    ("amount", amount),
+                    ("reference", "B"),
+                ],
+            )
             .await;
         assert_eq!(res.status(), 303);
     }
-    let html = fx.app.get_ok_in(&client, "/finance/t/lumi/periods/2026-09", "en").await;
+    let html = fx
+        .app
+        .get_ok_in(&client, "/finance/t/lumi/periods/2026-09", "en")
+        .await;
     assert!(html.contains("data-status=\"paid\""), "60 + 50 = 110 due");
 }
 
@@ -829,7 +1099,12 @@ async fn payments_never_exceed_what_is_due_and_paid_is_their_sum() {
 async fn bad_rates_and_adjustments_are_refused_beside_their_field_with_nothing_stored() {
     let fx = Fx::new().await;
     let a = fx
-        .collab(0, "published", "2026-09-02T10:00:00+08:00", terms(Some(("100.00", "USD")), "0", 1))
+        .collab(
+            0,
+            "published",
+            "2026-09-02T10:00:00+08:00",
+            terms(Some(("100.00", "USD")), "0", 1),
+        )
         .await;
     fx.post(a, "2026-09-05T12:00:00+08:00").await;
     let client = fx.app.login(FINANCE.0, FINANCE.1).await;
@@ -843,7 +1118,11 @@ async fn bad_rates_and_adjustments_are_refused_beside_their_field_with_nothing_s
         let res = client
             .post(fx.app.url("/finance/rates"))
             .header("accept-language", "en")
-            .form(&[("period", "2026-09"), ("rate.USD.CNY", raw), ("rate.EUR.CNY", "7.8")])
+            .form(&[
+                ("period", "2026-09"),
+                ("rate.USD.CNY", raw),
+                ("rate.EUR.CNY", "7.8"),
+            ])
             .send()
             .await
             .unwrap();
@@ -864,11 +1143,31 @@ async fn bad_rates_and_adjustments_are_refused_beside_their_field_with_nothing_s
     let path = "/finance/t/lumi/periods/2026-09/adjustments";
     let collab = a.to_string();
     for (form, field, key) in [
-        ((collab.as_str(), "CNY", "50", ""), "reason", "settlement.error.reason"),
-        ((collab.as_str(), "CNY", "0", "why"), "amount", "settlement.error.amount"),
-        ((collab.as_str(), "JPY", "1.5", "why"), "amount", "settlement.error.amount"),
-        ((collab.as_str(), "XXX1", "5", "why"), "currency", "settlement.error.currency"),
-        ((&Uuid::now_v7().to_string()[..], "CNY", "5", "why"), "collaboration", "settlement.error.collaboration"),
+        (
+            (collab.as_str(), "CNY", "50", ""),
+            "reason",
+            "settlement.error.reason",
+        ),
+        (
+            (collab.as_str(), "CNY", "0", "why"),
+            "amount",
+            "settlement.error.amount",
+        ),
+        (
+            (collab.as_str(), "JPY", "1.5", "why"),
+            "amount",
+            "settlement.error.amount",
+        ),
+        (
+            (collab.as_str(), "XXX1", "5", "why"),
+            "currency",
+            "settlement.error.currency",
+        ),
+        (
+            (&Uuid::now_v7().to_string()[..], "CNY", "5", "why"),
+            "collaboration",
+            "settlement.error.collaboration",
+        ),
     ] {
         let res = client
             .post(fx.app.url(path))
@@ -902,7 +1201,12 @@ async fn bad_rates_and_adjustments_are_refused_beside_their_field_with_nothing_s
         .await
         .unwrap();
     assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains(&en.t("settlement.error.out_of_order")));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains(&en.t("settlement.error.out_of_order"))
+    );
 }
 
 /// The CSV's data rows (BOM checked and stripped).
@@ -916,16 +1220,30 @@ fn csv_rows(bytes: &[u8]) -> Vec<csv::StringRecord> {
 async fn exports_read_back_equal_the_page_and_the_seller_downloads_the_same_file() {
     let fx = Fx::new().await;
     let a = fx
-        .collab(0, "published", "2026-09-02T10:00:00+08:00", terms(Some(("600.00", "USD")), "0.1", 1))
+        .collab(
+            0,
+            "published",
+            "2026-09-02T10:00:00+08:00",
+            terms(Some(("600.00", "USD")), "0.1", 1),
+        )
         .await;
     let b = fx
-        .collab(1, "published", "2026-09-02T10:00:00+08:00", terms(Some(("30000", "JPY")), "0", 1))
+        .collab(
+            1,
+            "published",
+            "2026-09-02T10:00:00+08:00",
+            terms(Some(("30000", "JPY")), "0", 1),
+        )
         .await;
     fx.post(a, "2026-09-10T12:00:00+08:00").await;
     fx.post(b, "2026-09-11T12:00:00+08:00").await;
     let tt = fx.import(fx.tiktok, "2026-10-02T00:00:00Z").await;
-    fx.order(tt, Some(a), order("T-9", "USD", "100.00", "2026-09-12T10:00:00+08:00"))
-        .await;
+    fx.order(
+        tt,
+        Some(a),
+        order("T-9", "USD", "100.00", "2026-09-12T10:00:00+08:00"),
+    )
+    .await;
     fx.rate("2026-09", "USD", "7.1234").await;
     fx.rate("2026-09", "JPY", "0.0475").await;
     let s = fx.settle("2026-09").await;
@@ -933,10 +1251,21 @@ async fn exports_read_back_equal_the_page_and_the_seller_downloads_the_same_file
 
     let finance = fx.app.login(FINANCE.0, FINANCE.1).await;
     let csv_path = "/finance/t/lumi/periods/2026-09/export.csv";
-    let res = finance.get(fx.app.url(csv_path)).header("accept-language", "en").send().await.unwrap();
+    let res = finance
+        .get(fx.app.url(csv_path))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
-    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_string();
-    assert!(disposition.contains("sextant-settlement-lumi-2026-09-finalized.csv"), "{disposition}");
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.contains("sextant-settlement-lumi-2026-09-finalized.csv"),
+        "{disposition}"
+    );
     let finance_bytes = res.bytes().await.unwrap();
     let rows = csv_rows(&finance_bytes);
     assert_eq!(rows.len(), stored.len());
@@ -948,7 +1277,10 @@ async fn exports_read_back_equal_the_page_and_the_seller_downloads_the_same_file
             .await
             .unwrap()
     };
-    let page = fx.app.get_ok_in(&finance, "/finance/t/lumi/periods/2026-09", "en").await;
+    let page = fx
+        .app
+        .get_ok_in(&finance, "/finance/t/lumi/periods/2026-09", "en")
+        .await;
     for r in &rows {
         assert_eq!(&r[16], hash.as_str(), "the hash on every line");
         // Every amount in the file is on the page, with its currency.
@@ -971,10 +1303,18 @@ async fn exports_read_back_equal_the_page_and_the_seller_downloads_the_same_file
     let mut book = Xlsx::new(Cursor::new(res.bytes().await.unwrap().to_vec())).unwrap();
     let names = book.sheet_names();
     let summary = book.worksheet_range(&names[0]).unwrap();
-    assert!(summary.rows().any(|r| r.get(1) == Some(&Data::String(hash.clone()))));
+    assert!(
+        summary
+            .rows()
+            .any(|r| r.get(1) == Some(&Data::String(hash.clone())))
+    );
     let lines = book.worksheet_range(&names[1]).unwrap();
     let lines: Vec<_> = lines.rows().collect();
-    assert_eq!(lines.len(), 1 + stored.len() + 2, "header, lines, two totals rows");
+    assert_eq!(
+        lines.len(),
+        1 + stored.len() + 2,
+        "header, lines, two totals rows"
+    );
     let total_seller: Decimal = {
         let mut c = fx.conn().await;
         sqlx::query_scalar("SELECT total_seller FROM settlements WHERE id = $1")
@@ -998,7 +1338,12 @@ async fn exports_read_back_equal_the_page_and_the_seller_downloads_the_same_file
     let list = fx.app.get_ok_in(&owner, "/t/lumi/settlements", "en").await;
     assert!(list.contains("2026-09"));
     let seller_csv = format!("/t/lumi/settlements/{s}/export.csv");
-    let res = owner.get(fx.app.url(&seller_csv)).header("accept-language", "en").send().await.unwrap();
+    let res = owner
+        .get(fx.app.url(&seller_csv))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.bytes().await.unwrap(), finance_bytes);
 }
@@ -1007,14 +1352,27 @@ async fn exports_read_back_equal_the_page_and_the_seller_downloads_the_same_file
 async fn a_seller_sees_only_its_own_finalized_settlements_and_other_tenants_get_404() {
     let fx = Fx::new().await;
     let a = fx
-        .collab(0, "published", "2026-09-02T10:00:00+08:00", terms(Some(("100.00", "CNY")), "0", 1))
+        .collab(
+            0,
+            "published",
+            "2026-09-02T10:00:00+08:00",
+            terms(Some(("100.00", "CNY")), "0", 1),
+        )
         .await;
     fx.post(a, "2026-09-05T12:00:00+08:00").await;
     let s = fx.settle("2026-09").await;
     // October is a draft: finance's only.
     let oct = month("2026-10");
     fx.run(FINANCE.0, async |tx, a, t| {
-        actions::compute_draft(tx, a, PeriodOf { tenant: t, period: oct }).await
+        actions::compute_draft(
+            tx,
+            a,
+            PeriodOf {
+                tenant: t,
+                period: oct,
+            },
+        )
+        .await
     })
     .await
     .unwrap();
@@ -1028,20 +1386,46 @@ async fn a_seller_sees_only_its_own_finalized_settlements_and_other_tenants_get_
     };
     let owner = fx.app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
     let list = fx.app.get_ok_in(&owner, "/t/lumi/settlements", "en").await;
-    assert!(list.contains("2026-09") && !list.contains("2026-10"), "only finalized");
+    assert!(
+        list.contains("2026-09") && !list.contains("2026-10"),
+        "only finalized"
+    );
     let line_page = fx
         .app
-        .get_ok_in(&owner, &format!("/t/lumi/settlements/{s}/lines/{line}"), "en")
+        .get_ok_in(
+            &owner,
+            &format!("/t/lumi/settlements/{s}/lines/{line}"),
+            "en",
+        )
         .await;
-    assert!(line_page.contains("v1"), "the contract version it came from");
+    assert!(
+        line_page.contains("v1"),
+        "the contract version it came from"
+    );
     // Operators and viewers do not see the money.
     let operator = fx.app.login(OPERATOR_LUMI.0, OPERATOR_LUMI.1).await;
-    assert_eq!(fx.app.status_of(&operator, "/t/lumi/settlements").await, 403);
+    assert_eq!(
+        fx.app.status_of(&operator, "/t/lumi/settlements").await,
+        403
+    );
     // The account manager may look, not act: finance's pages are closed to them.
     let am = fx.app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
-    assert_eq!(fx.app.status_of(&am, &format!("/t/lumi/settlements/{s}")).await, 200);
-    assert_eq!(fx.app.status_of(&am, "/finance/t/lumi/periods/2026-09").await, 403);
-    let res = fx.app.post_form(&am, "/finance/t/lumi/periods/2026-10/finalize", &[]).await;
+    assert_eq!(
+        fx.app
+            .status_of(&am, &format!("/t/lumi/settlements/{s}"))
+            .await,
+        200
+    );
+    assert_eq!(
+        fx.app
+            .status_of(&am, "/finance/t/lumi/periods/2026-09")
+            .await,
+        403
+    );
+    let res = fx
+        .app
+        .post_form(&am, "/finance/t/lumi/periods/2026-10/finalize", &[])
+        .await;
     assert_eq!(res.status(), 403);
 
     // Another tenant's owner: every URL is 404, under its own slug and under Lumi's.
@@ -1058,13 +1442,19 @@ async fn a_seller_sees_only_its_own_finalized_settlements_and_other_tenants_get_
     }
     let res = fx
         .app
-        .post_form(&nordpeak, &format!("/t/nordpeak/settlements/{s}/verify"), &[])
+        .post_form(
+            &nordpeak,
+            &format!("/t/nordpeak/settlements/{s}/verify"),
+            &[],
+        )
         .await;
     assert_eq!(res.status(), 404);
     // Finance under the wrong tenant's slug: 404 as well.
     let finance = fx.app.login(FINANCE.0, FINANCE.1).await;
     assert_eq!(
-        fx.app.status_of(&finance, &format!("/finance/t/nordpeak/lines/{line}")).await,
+        fx.app
+            .status_of(&finance, &format!("/finance/t/nordpeak/lines/{line}"))
+            .await,
         404
     );
     let res = fx
@@ -1072,13 +1462,19 @@ async fn a_seller_sees_only_its_own_finalized_settlements_and_other_tenants_get_
         .post_form(
             &finance,
             "/finance/t/nordpeak/periods/2026-09/payments",
-            &[("paid_on", "2026-10-01"), ("amount", "1"), ("reference", "x")],
+            &[
+                ("paid_on", "2026-10-01"),
+                ("amount", "1"),
+                ("reference", "x"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 404);
 
     // Finance sees Lumi only through the audited system scope, and Lumi's log says so.
-    fx.app.get_ok(&finance, "/finance/t/lumi/periods/2026-09").await;
+    fx.app
+        .get_ok(&finance, "/finance/t/lumi/periods/2026-09")
+        .await;
     let mut c = fx.conn().await;
     let scopes: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_log WHERE action = 'scope.open' AND entity_id = 'finance_period' \
@@ -1103,13 +1499,21 @@ async fn a_seller_sees_only_its_own_finalized_settlements_and_other_tenants_get_
 async fn the_payout_view_shows_what_each_creator_is_owed_per_currency_across_tenants() {
     let fx = Fx::new().await;
     let a = fx
-        .collab(0, "published", "2026-09-02T10:00:00+08:00", terms(Some(("600.00", "USD")), "0", 1))
+        .collab(
+            0,
+            "published",
+            "2026-09-02T10:00:00+08:00",
+            terms(Some(("600.00", "USD")), "0", 1),
+        )
         .await;
     fx.post(a, "2026-09-10T12:00:00+08:00").await;
     fx.rate("2026-09", "USD", "7").await;
     fx.settle("2026-09").await;
     let finance = fx.app.login(FINANCE.0, FINANCE.1).await;
-    let html = fx.app.get_ok_in(&finance, "/finance/payouts?period=2026-09", "en").await;
+    let html = fx
+        .app
+        .get_ok_in(&finance, "/finance/payouts?period=2026-09", "en")
+        .await;
     let handle: String = {
         let mut c = fx.conn().await;
         sqlx::query_scalar("SELECT handle FROM creators WHERE id = $1")
@@ -1119,7 +1523,10 @@ async fn the_payout_view_shows_what_each_creator_is_owed_per_currency_across_ten
             .unwrap()
     };
     assert!(html.contains(&format!("@{handle}")));
-    assert!(html.contains(&sextant::web::fmt::money(d("600"), "USD")), "owed in USD, not converted");
+    assert!(
+        html.contains(&sextant::web::fmt::money(d("600"), "USD")),
+        "owed in USD, not converted"
+    );
     let res = finance
         .get(fx.app.url(&format!(
             "/finance/payouts/{}/export.csv?period=2026-09",
@@ -1130,6 +1537,10 @@ async fn the_payout_view_shows_what_each_creator_is_owed_per_currency_across_ten
         .unwrap();
     assert_eq!(res.status(), 200);
     let rows = csv_rows(&res.bytes().await.unwrap());
-    assert_eq!(rows.len(), 1, "the fixed fee; the service fee is not the creator's");
+    assert_eq!(
+        rows.len(),
+        1,
+        "the fixed fee; the service fee is not the creator's"
+    );
     assert_eq!(&rows[0][10], "600.00");
 }
