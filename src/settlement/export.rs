@@ -307,12 +307,10 @@ impl Xlsx {
         out: W,
     ) -> Result<(), XlsxError> {
         let money = self.format(self.settlement_currency);
-        let mut row = self.next_row;
         let sheet = self.book.worksheet_from_index(LINES_SHEET)?;
-        for (label, value) in totals {
+        for (row, (label, value)) in (self.next_row..).zip(totals) {
             sheet.write_string_with_format(row, 0, label, &self.bold)?;
             sheet.write_number_with_format(row, CONVERTED_COL, number(*value), &money)?;
-            row += 1;
         }
         self.book.save_to_writer(out)
     }

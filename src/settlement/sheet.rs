@@ -21,6 +21,12 @@ use crate::state::AppState;
 use crate::web::fmt;
 use crate::web::lang::Lang;
 
+/// Campaign and handle of each collaboration.
+type Names = HashMap<Uuid, (String, String)>;
+
+/// Where a line's amount links to.
+pub type LineHref<'a> = dyn Fn(Uuid) -> String + Sync + 'a;
+
 /// Differences listed on the page (all of them are in the per-creator totals).
 const DIFFERENCES_SHOWN: usize = 200;
 
@@ -99,7 +105,7 @@ pub async fn load(
     lang: Lang,
     tenant: &TenantRow,
     period: Date,
-    line_href: &(dyn Fn(Uuid) -> String + Sync),
+    line_href: &LineHref<'_>,
 ) -> Result<Sheet, AppError> {
     let zone = tenant.time_zone.as_str();
     let cur = tenant.settlement_currency;
@@ -180,7 +186,7 @@ pub async fn load_settlement(
     lang: Lang,
     tenant: &TenantRow,
     id: Uuid,
-    line_href: &(dyn Fn(Uuid) -> String + Sync),
+    line_href: &LineHref<'_>,
 ) -> Result<Sheet, AppError> {
     let s = repo::settlement(tx, tenant.id, id)
         .await?
@@ -191,11 +197,7 @@ pub async fn load_settlement(
 async fn fill_finalized(
     tx: &mut PgConnection,
     lang: Lang,
-    (tenant, names, line_href): (
-        &TenantRow,
-        &HashMap<Uuid, (String, String)>,
-        &(dyn Fn(Uuid) -> String + Sync),
-    ),
+    (tenant, names, line_href): (&TenantRow, &Names, &LineHref<'_>),
     s: &repo::SettlementRow,
     sheet: &mut Sheet,
 ) -> Result<(), AppError> {
