@@ -1657,8 +1657,8 @@ async fn fill_settlement(
                placed_at, paid_at, status, currency, amount, fully_refunded, commission_rate, \
                actual_commission_base, actual_commission, subtotal) \
              SELECT $1, $2, $3, 'S' || n, CASE WHEN $4 THEN 'sku' ELSE '' END, now(), \
-                    $5::timestamptz + make_interval(mins => n % 40000), \
-                    $5::timestamptz + make_interval(mins => n % 40000 + 1), 'completed', 'USD', \
+                    $5::timestamptz + make_interval(mins => (n % 40000)::int), \
+                    $5::timestamptz + make_interval(mins => (n % 40000)::int + 1), 'completed', 'USD', \
                     19.90 + n % 50, n % 23 = 0, 0.1, \
                     CASE WHEN $4 THEN 19.90 + n % 50 END, \
                     CASE WHEN $4 THEN round((19.90 + n % 50) * 0.1, 2) END, \

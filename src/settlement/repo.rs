@@ -635,64 +635,52 @@ async fn insert_lines(
         let converted: Vec<Option<Decimal>> = chunk.iter().map(|l| l.converted).collect();
         let reasons: Vec<Option<String>> = chunk.iter().map(|l| l.reason.clone()).collect();
         let origins: Vec<serde_json::Value> = chunk.iter().map(|l| l.origin.clone()).collect();
+        // One statement for both tables (the macro pastes the table's head before the rest).
+        macro_rules! insert {
+            ($head:literal, $parent:expr) => {
+                sqlx::query!(
+                    $head
+                        + "id, collaboration_id, \
+                     contract_version, component, payer, payee, payable, platform_paid, currency, \
+                     amount, rate, converted, reason, origin) \
+                     SELECT $1, $2, * FROM UNNEST($3::uuid[], $4::uuid[], $5::int4[], $6::text[], \
+                       $7::text[], $8::text[], $9::bool[], $10::bool[], $11::text[], \
+                       $12::numeric[], $13::numeric[], $14::numeric[], $15::text[], $16::jsonb[])",
+                    tenant,
+                    $parent,
+                    &ids,
+                    &collabs,
+                    &versions,
+                    &components,
+                    &payers,
+                    &payees,
+                    &payable,
+                    &platform,
+                    &currencies,
+                    &amounts,
+                    &rates as &[Option<Decimal>],
+                    &converted as &[Option<Decimal>],
+                    &reasons as &[Option<String>],
+                    &origins,
+                )
+                .execute(&mut *conn)
+                .await?
+            };
+        }
         match target {
             Target::Draft(draft) => {
-                sqlx::query!(
-                    "INSERT INTO settlement_draft_lines (tenant_id, draft_id, id, collaboration_id, \
-                     contract_version, component, payer, payee, payable, platform_paid, currency, \
-                     amount, rate, converted, reason, origin) \
-                     SELECT $1, $2, * FROM UNNEST($3::uuid[], $4::uuid[], $5::int4[], $6::text[], \
-                       $7::text[], $8::text[], $9::bool[], $10::bool[], $11::text[], \
-                       $12::numeric[], $13::numeric[], $14::numeric[], $15::text[], $16::jsonb[])",
-                    tenant,
-                    draft,
-                    &ids,
-                    &collabs,
-                    &versions,
-                    &components,
-                    &payers,
-                    &payees,
-                    &payable,
-                    &platform,
-                    &currencies,
-                    &amounts,
-                    &rates as &[Option<Decimal>],
-                    &converted as &[Option<Decimal>],
-                    &reasons as &[Option<String>],
-                    &origins,
+                insert!(
+                    "INSERT INTO settlement_draft_lines (tenant_id, draft_id, ",
+                    draft
                 )
-                .execute(&mut *conn)
-                .await?;
             }
             Target::Settlement(settlement) => {
-                sqlx::query!(
-                    "INSERT INTO settlement_lines (tenant_id, settlement_id, id, collaboration_id, \
-                     contract_version, component, payer, payee, payable, platform_paid, currency, \
-                     amount, rate, converted, reason, origin) \
-                     SELECT $1, $2, * FROM UNNEST($3::uuid[], $4::uuid[], $5::int4[], $6::text[], \
-                       $7::text[], $8::text[], $9::bool[], $10::bool[], $11::text[], \
-                       $12::numeric[], $13::numeric[], $14::numeric[], $15::text[], $16::jsonb[])",
-                    tenant,
-                    settlement,
-                    &ids,
-                    &collabs,
-                    &versions,
-                    &components,
-                    &payers,
-                    &payees,
-                    &payable,
-                    &platform,
-                    &currencies,
-                    &amounts,
-                    &rates as &[Option<Decimal>],
-                    &converted as &[Option<Decimal>],
-                    &reasons as &[Option<String>],
-                    &origins,
+                insert!(
+                    "INSERT INTO settlement_lines (tenant_id, settlement_id, ",
+                    settlement
                 )
-                .execute(&mut *conn)
-                .await?;
             }
-        }
+        };
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ use super::export::{self, Job};
 use super::repo::{self, TenantRow};
 use super::view;
 use super::{domain, sheet};
+use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::kernel::money::Currency;
 use crate::state::AppState;
@@ -55,6 +56,26 @@ fn readable(ctx: &TenantCtx) -> AppResult<TenantRow> {
     ctx.require_active()?;
     ctx.actor.require(READERS)?;
     tenant_row(&ctx.tenant)
+}
+
+/// The page frame of a seller's settlement page.
+async fn layout(
+    state: &AppState,
+    session: &Session,
+    lang: Lang,
+    (user, tenant, access): (&CurrentUser, &Tenant, Access),
+    (title, path): (&str, &str),
+) -> AppResult<Layout> {
+    Layout::for_user(
+        state,
+        session,
+        lang,
+        user,
+        Some((tenant, access)),
+        title,
+        path,
+    )
+    .await
 }
 
 fn id_of(raw: &str) -> AppResult<Uuid> {
@@ -107,14 +128,12 @@ pub async fn index(
     items.reverse();
     ctx.tx.commit().await?;
     let path = format!("/t/{}/settlements", tenant.slug);
-    let layout = Layout::for_user(
+    let layout = layout(
         &state,
         &session,
         lang,
-        &ctx.user,
-        Some((&ctx.tenant, ctx.access)),
-        "settlement.seller_title",
-        &path,
+        (&ctx.user, &ctx.tenant, ctx.access),
+        ("settlement.seller_title", &path),
     )
     .await?;
     render(&ListPage {
@@ -148,14 +167,12 @@ pub async fn show(
         sheet::load_settlement(&mut ctx.tx, lang, &tenant, id, &|l| format!("{lines}/{l}")).await?;
     ctx.tx.commit().await?;
     let path = format!("/t/{}/settlements", tenant.slug);
-    let layout = Layout::for_user(
+    let layout = layout(
         &state,
         &session,
         lang,
-        &ctx.user,
-        Some((&ctx.tenant, ctx.access)),
-        "settlement.seller_title",
-        &path,
+        (&ctx.user, &ctx.tenant, ctx.access),
+        ("settlement.seller_title", &path),
     )
     .await?;
     render(&ShowPage {
@@ -262,14 +279,12 @@ pub async fn line(
     let (line, _, title, origin) = sheet::line(&mut ctx.tx, lang, &tenant, line_id).await?;
     ctx.tx.commit().await?;
     let path = format!("/t/{}/settlements", tenant.slug);
-    let layout = Layout::for_user(
+    let layout = layout(
         &state,
         &session,
         lang,
-        &ctx.user,
-        Some((&ctx.tenant, ctx.access)),
-        "settlement.line_title",
-        &path,
+        (&ctx.user, &ctx.tenant, ctx.access),
+        ("settlement.line_title", &path),
     )
     .await?;
     render(&sheet::LinePage {
