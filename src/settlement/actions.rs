@@ -68,6 +68,18 @@ pub fn next_month(period: Date) -> Date {
     .unwrap_or(period)
 }
 
+/// The month before `period`.
+pub fn previous_month(period: Date) -> Date {
+    let (y, m) = (period.year(), u8::from(period.month()));
+    let (y, m) = if m == 1 { (y - 1, 12) } else { (y, m - 1) };
+    Date::from_calendar_date(
+        y,
+        time::Month::try_from(m).unwrap_or(time::Month::January),
+        1,
+    )
+    .unwrap_or(period)
+}
+
 /// `YYYY-MM` of a period.
 pub fn period_code(period: Date) -> String {
     format!("{:04}-{:02}", period.year(), u8::from(period.month()))
@@ -690,15 +702,6 @@ fn rates_json(rates: &BTreeMap<Currency, Decimal>) -> serde_json::Value {
     )
 }
 
-fn rates_of_json(value: &serde_json::Value) -> BTreeMap<Currency, Decimal> {
-    value
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter_map(|(c, r)| Some((Currency::parse(c).ok()?, r.as_str()?.parse().ok()?)))
-        .collect()
-}
-
 /// The finalized settlement in canonical form, from what is stored.
 fn canonical_of(
     tenant: Uuid,
@@ -710,7 +713,7 @@ fn canonical_of(
         settlement_id: s.id,
         period: period_code(s.period),
         settlement_currency: s.settlement_currency,
-        rates: rates_of_json(&s.rates),
+        rates: super::view::stored_rates(&s.rates),
         lines: lines
             .iter()
             .map(|l| {

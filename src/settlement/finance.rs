@@ -170,19 +170,8 @@ pub async fn home(
     render(&HomePage {
         layout,
         tenants,
-        last_month: actions::period_code(previous_month(current)),
+        last_month: actions::period_code(actions::previous_month(current)),
     })
-}
-
-fn previous_month(period: Date) -> Date {
-    let (y, m) = (period.year(), u8::from(period.month()));
-    let (y, m) = if m == 1 { (y - 1, 12) } else { (y, m - 1) };
-    Date::from_calendar_date(
-        y,
-        time::Month::try_from(m).unwrap_or(time::Month::January),
-        1,
-    )
-    .unwrap_or(period)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,7 +287,7 @@ pub async fn rates_page(
     user.require(PlatformRole::Finance)?;
     let period = match actions::parse_period(&q.period) {
         Some(p) => p,
-        None => previous_month(today_month()),
+        None => actions::previous_month(today_month()),
     };
     rates_view(
         &state,
@@ -883,7 +872,8 @@ pub async fn payouts_page(
     user: CurrentUser,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Response> {
-    let period = actions::parse_period(&q.period).unwrap_or_else(|| previous_month(today_month()));
+    let period =
+        actions::parse_period(&q.period).unwrap_or_else(|| actions::previous_month(today_month()));
     let mut tx = scope(&state, &user, "finance_payouts").await?;
     let rows = repo::payouts(&mut tx, period)
         .await?
