@@ -108,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .merge(fulfilment::router())
         .merge(crate::tiers::router())
         .merge(crate::settlement::router())
+        .merge(crate::audit::router())
         .nest("/static", web::static_files(web::static_dir()))
         .fallback(web::not_found)
         .layer(sessions)

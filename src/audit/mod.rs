@@ -1,11 +1,22 @@
 //! The audit trail (SPEC §12): one table, one function every change goes through. Rows are never
 //! updated or deleted (the database refuses it).
 
+pub mod pages;
 pub mod repo;
+pub mod trail;
 
+use axum::Router;
+use axum::routing::get;
 use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
+
+/// The trail's pages: the owner's and the admins'.
+pub fn router() -> Router<crate::state::AppState> {
+    Router::new()
+        .route("/t/{tenant_slug}/audit", get(pages::tenant_page))
+        .route("/admin/audit", get(pages::admin_page))
+}
 
 /// One audit entry. Inside a tenant-scoped transaction `tenant_id` must be that tenant (RLS
 /// checks it); platform events (no tenant) are written from a system scope.

@@ -49,7 +49,6 @@ pub fn router() -> Router<AppState> {
             "/t/{tenant_slug}/members/{user_id}/reset-link",
             post(members::reset_link),
         )
-        .route("/t/{tenant_slug}/audit", get(handlers::audit_log))
         .route("/signup", get(signup::form).post(signup::submit))
 }
 

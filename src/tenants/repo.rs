@@ -225,31 +225,6 @@ pub async fn members(conn: &mut PgConnection, tenant_id: Uuid) -> Result<Vec<Mem
     .await
 }
 
-#[derive(Debug, Clone)]
-pub struct AuditRow {
-    pub at: OffsetDateTime,
-    pub actor_label: String,
-    pub action: String,
-    pub entity_type: String,
-    pub entity_id: Option<String>,
-}
-
-pub async fn audit_entries(
-    conn: &mut PgConnection,
-    tenant_id: Uuid,
-    limit: i64,
-) -> Result<Vec<AuditRow>, sqlx::Error> {
-    sqlx::query_as!(
-        AuditRow,
-        "SELECT at, actor_label, action, entity_type, entity_id FROM audit_log \
-         WHERE tenant_id = $1 ORDER BY at DESC LIMIT $2",
-        tenant_id,
-        limit,
-    )
-    .fetch_all(conn)
-    .await
-}
-
 /// The company profile as stored.
 #[derive(Debug, Clone)]
 pub struct TenantProfile {

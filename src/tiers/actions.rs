@@ -280,6 +280,31 @@ async fn pass(
             }
             Scope::Platform => repo::insert_platform_history(conn, &history, cause, now).await?,
         }
+        // The audit trail gets one entry per pass (the tier history holds every creator's move):
+        // how many tiers moved, why, and the first moves.
+        let tenant = match scope {
+            Scope::Tenant(t) => Some(t),
+            Scope::Platform => None,
+        };
+        let moves: Vec<serde_json::Value> = history
+            .creator
+            .iter()
+            .zip(history.from.iter().zip(&history.to))
+            .take(20)
+            .map(|(c, (f, t))| json!({ "creator": c, "from": f, "to": t }))
+            .collect();
+        audit::record(
+            conn,
+            audit::Entry::new(
+                "tier.recompute",
+                "tier",
+                Some(tenant.map_or_else(|| "platform".to_string(), |t| t.to_string())),
+            )
+            .actor(actor.0, actor.1.to_string())
+            .tenant(tenant)
+            .after(json!({ "cause": cause, "changed": history.id.len(), "moves": moves })),
+        )
+        .await?;
     }
     timings.history = lap();
     summary.timings = timings;

@@ -11,6 +11,7 @@ mod actions_performance;
 mod actions_tenants;
 mod admin;
 mod architecture;
+mod audit;
 mod auth;
 mod browser;
 mod browser_dashboard;

@@ -48,8 +48,16 @@ async fn the_demos_changes_appear_on_the_tenants_audit_page() {
     ] {
         assert!(page.contains(action), "the audit page shows {action}");
     }
-    assert!(page.contains(&format!("campaign {running}")));
     assert!(page.contains("am@sextant.example") && page.contains(OWNER_LUMI.0));
+    // The running campaign's own history: its moves, each naming its object.
+    let page = app
+        .get_ok(
+            &owner,
+            &format!("/t/lumi/audit?entity=campaign&entity_id={running}"),
+        )
+        .await;
+    assert!(page.contains(&format!("<code class=\"small\">{running}</code>")));
+    assert!(page.contains("campaign.transition"));
 }
 
 /// What the demo's rating history added: rows that a second run must not add to.
