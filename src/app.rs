@@ -109,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::tiers::router())
         .merge(crate::settlement::router())
         .merge(crate::audit::router())
+        .merge(crate::review::router())
         .nest("/static", web::static_files(web::static_dir()))
         .fallback(web::not_found)
         .layer(sessions)

@@ -21,6 +21,7 @@ pub mod kernel;
 pub mod mail;
 pub mod matching;
 pub mod ratings;
+pub mod review;
 pub mod seed;
 pub mod settlement;
 pub mod state;

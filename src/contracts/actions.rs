@@ -333,7 +333,11 @@ pub async fn transition_collaboration(
         actor.require(&[Access::Owner, Access::Operator, Access::AccountManager])?;
     }
     let from = row.state;
-    let Ok(to) = domain::next_state(from, &input.event, row.campaign().sample_needed, false) else {
+    // A draft moves the collaboration only when the tenant reviews content (SPEC §4).
+    let review = matches!(input.event, ContractEvent::DraftSubmitted)
+        && crate::review::repo::content_review_on(tx, tenant).await?;
+    let Ok(to) = domain::next_state(from, &input.event, row.campaign().sample_needed, review)
+    else {
         return Ok(None);
     };
     if to != from {

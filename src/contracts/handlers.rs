@@ -314,6 +314,8 @@ struct CollabPage {
     performance: String,
     /// The fulfilment records section (its own feature renders it).
     fulfilment: String,
+    /// The deliverables and review section (its own feature renders it).
+    review: String,
 }
 
 fn terms_facts(lang: Lang, t: &Terms) -> Vec<(String, String)> {
@@ -428,6 +430,7 @@ async fn page(
         crate::tracking::kpis::sections::collaboration(&mut ctx, id, lang, orders_page).await?;
     let fulfilment =
         crate::fulfilment::section::collaboration(&mut ctx, id, lang, None, None).await?;
+    let review = crate::review::section::collaboration(&mut ctx, id, lang, None).await?;
     ctx.tx.commit().await?;
     let parsed: Vec<(i32, Terms, Option<String>, time::OffsetDateTime)> = all
         .into_iter()
@@ -505,6 +508,7 @@ async fn page(
             error: error.map(|k| lang.t(k)),
             performance,
             fulfilment,
+            review,
         },
     )
 }

@@ -41,32 +41,23 @@ pub async fn store_evidence(
     actor: &Actor,
     file: EvidenceUpload,
 ) -> DomainResult<Uuid> {
-    let tenant = actor.tenant_id()?;
+    actor.tenant_id()?;
     actor.require(UPLOADERS)?;
     actor.require_active()?;
     let kind = check_evidence(&file)?;
     let filename = domain::clean_filename(&file.filename, kind);
-    let id = Uuid::now_v7();
-    let key = Storage::key(tenant, "evidence", id);
-    let stored = put(storage, &key, &file.bytes)
-        .await
-        .map_err(|e| DomainError::Internal(e.into()))?;
-    let new = NewEvidence {
-        tenant_id: tenant,
-        id,
-        filename: &filename,
-        content_type: kind.content_type(),
-        bytes: stored.bytes as i64,
-        sha256: &stored.sha256,
-        storage_key: &stored.key,
-        uploaded_by: actor.user_id,
-    };
-    if let Err(e) = repo::insert(tx, &new).await {
-        if let Err(e) = storage.delete(&key).await {
-            tracing::warn!(error = %e, key, "evidence: could not delete an unrecorded file");
-        }
-        return Err(e.into());
-    }
+    let (id, stored) = store_upload(
+        tx,
+        storage,
+        actor,
+        Upload {
+            purpose: "evidence",
+            filename: &filename,
+            content_type: kind.content_type(),
+            bytes: &file.bytes,
+        },
+    )
+    .await?;
     audit::record(
         tx,
         actor.audit("evidence.store", "upload", id).after(json!({
@@ -78,6 +69,49 @@ pub async fn store_evidence(
     )
     .await?;
     Ok(id)
+}
+
+/// A checked file to keep: what it is for (`uploads.purpose`), its clean name and type.
+pub struct Upload<'a> {
+    pub purpose: &'static str,
+    pub filename: &'a str,
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// Keeps a file (already checked by its feature) in object storage under the actor's tenant and
+/// records it in `uploads` in the caller's transaction; the stored object is deleted again when
+/// the row cannot be written. Answers the upload's id and what was stored.
+pub async fn store_upload(
+    tx: &mut PgConnection,
+    storage: &Storage,
+    actor: &Actor,
+    upload: Upload<'_>,
+) -> DomainResult<(Uuid, crate::storage::StoredObject)> {
+    let tenant = actor.tenant_id()?;
+    let id = Uuid::now_v7();
+    let key = Storage::key(tenant, upload.purpose, id);
+    let stored = put(storage, &key, upload.bytes)
+        .await
+        .map_err(|e| DomainError::Internal(e.into()))?;
+    let new = NewEvidence {
+        tenant_id: tenant,
+        id,
+        purpose: upload.purpose,
+        filename: upload.filename,
+        content_type: upload.content_type,
+        bytes: stored.bytes as i64,
+        sha256: &stored.sha256,
+        storage_key: &stored.key,
+        uploaded_by: actor.user_id,
+    };
+    if let Err(e) = repo::insert(tx, &new).await {
+        if let Err(e) = storage.delete(&key).await {
+            tracing::warn!(error = %e, key, "uploads: could not delete an unrecorded file");
+        }
+        return Err(e.into());
+    }
+    Ok((id, stored))
 }
 
 async fn put(

@@ -115,11 +115,13 @@ const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
 /// `Content-Disposition` (RFC 6266): inline for images, attachment for PDF, with an ASCII
 /// `filename` fallback (anything else becomes `_`) and the exact name in `filename*`.
 pub fn content_disposition(kind: EvidenceType, filename: &str) -> String {
-    let disposition = if kind.is_image() {
-        "inline"
-    } else {
-        "attachment"
-    };
+    disposition(kind.is_image(), filename)
+}
+
+/// `Content-Disposition` for any stored file: `inline` or `attachment`, the ASCII fallback and
+/// the exact name.
+pub fn disposition(inline: bool, filename: &str) -> String {
+    let disposition = if inline { "inline" } else { "attachment" };
     let ascii: String = filename
         .chars()
         .map(|c| {

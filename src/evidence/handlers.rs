@@ -2,8 +2,8 @@
 //! stored, never sniffed by the browser, shown inline only when it is an image, and sandboxed.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+
+use axum::response::Response;
 
 use super::domain::{EvidenceType, content_disposition};
 use super::repo;
@@ -34,36 +34,13 @@ pub async fn show(
         .as_deref()
         .and_then(EvidenceType::from_content_type)
         .ok_or(AppError::NotFound)?;
-    let limit = u64::try_from(file.bytes).unwrap_or_default();
-    let body = state
-        .storage
-        .prefix(&file.storage_key, limit)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let disposition = HeaderValue::from_str(&content_disposition(kind, &file.filename))
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let mut response = body.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(kind.content_type()),
-    );
-    h.insert(header::CONTENT_DISPOSITION, disposition);
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(EVIDENCE_CSP),
-    );
-    h.insert(
-        "cross-origin-resource-policy",
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
-    Ok(response)
+    crate::web::stored_file(
+        &state.storage,
+        &file.storage_key,
+        file.bytes,
+        kind.content_type(),
+        &content_disposition(kind, &file.filename),
+        EVIDENCE_CSP,
+    )
+    .await
 }

@@ -7,6 +7,8 @@ use uuid::Uuid;
 pub struct NewEvidence<'a> {
     pub tenant_id: Uuid,
     pub id: Uuid,
+    /// `evidence`, `deliverable`, …
+    pub purpose: &'a str,
     pub filename: &'a str,
     pub content_type: &'a str,
     pub bytes: i64,
@@ -18,9 +20,10 @@ pub struct NewEvidence<'a> {
 pub async fn insert(conn: &mut PgConnection, new: &NewEvidence<'_>) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO uploads (tenant_id, id, purpose, filename, content_type, bytes, sha256, \
-           storage_key, uploaded_by) VALUES ($1, $2, 'evidence', $3, $4, $5, $6, $7, $8)",
+           storage_key, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         new.tenant_id,
         new.id,
+        new.purpose,
         new.filename,
         new.content_type,
         new.bytes,
@@ -49,12 +52,23 @@ pub async fn find(
     tenant_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<EvidenceFile>> {
+    find_of(conn, tenant_id, id, "evidence").await
+}
+
+/// The tenant's upload `id` kept for `purpose`; None for another purpose's upload (or none).
+pub async fn find_of(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    purpose: &str,
+) -> sqlx::Result<Option<EvidenceFile>> {
     sqlx::query_as!(
         EvidenceFile,
         "SELECT id, filename, content_type, bytes, storage_key FROM uploads \
-          WHERE tenant_id = $1 AND id = $2 AND purpose = 'evidence'",
+          WHERE tenant_id = $1 AND id = $2 AND purpose = $3",
         tenant_id,
         id,
+        purpose,
     )
     .fetch_optional(conn)
     .await

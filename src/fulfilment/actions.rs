@@ -155,6 +155,37 @@ pub async fn record_fulfilment_event(
     actor: &Actor,
     input: RecordFulfilmentEvent,
 ) -> DomainResult<Uuid> {
+    record(tx, Some(storage), actor, input).await
+}
+
+/// A record that follows from the person's own action elsewhere (a change request past the
+/// contract's included revisions, a post before the final video was approved): `kind` at minor
+/// severity, today, with `note`, under the current policy, no files; the tier follows as for any
+/// record.
+pub async fn record_consequence(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    collaboration_id: Uuid,
+    kind: Kind,
+    note: &str,
+) -> DomainResult<Uuid> {
+    let input = RecordFulfilmentEvent {
+        collaboration_id,
+        kind: kind.code().to_string(),
+        severity: Severity::Minor.code().to_string(),
+        note: note.chars().take(500).collect(),
+        occurred_on: String::new(),
+        files: Vec::new(),
+    };
+    record(tx, None, actor, input).await
+}
+
+async fn record(
+    tx: &mut PgConnection,
+    storage: Option<&Storage>,
+    actor: &Actor,
+    input: RecordFulfilmentEvent,
+) -> DomainResult<Uuid> {
     let tenant = actor.tenant_id()?;
     let facts = collaboration_for_records(tx, tenant, input.collaboration_id).await?;
     actor.require(RECORDERS)?;
@@ -215,6 +246,7 @@ pub async fn record_fulfilment_event(
     repo::insert_record(tx, &new).await?;
     let mut files = Vec::new();
     for file in input.files {
+        let Some(storage) = storage else { break };
         let upload = store_evidence(tx, storage, actor, file).await?;
         repo::attach_file(tx, tenant, id, upload).await?;
         files.push(upload);

@@ -143,6 +143,7 @@ impl Layout {
                 item("/admin/rates".into(), "nav.reference_rates");
                 item("/admin/matching-weights".into(), "nav.matching_weights");
                 item("/admin/tiers/predict".into(), "nav.tier_predict");
+                item("/admin/checklists".into(), "nav.checklists");
                 item("/admin/audit".into(), "nav.audit_log");
             }
             Some(PlatformRole::AccountManager) => {

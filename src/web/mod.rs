@@ -539,3 +539,44 @@ mod tests {
         assert_eq!(safe_next(None), None);
     }
 }
+
+/// A file kept in object storage sent back as it was stored: `content_type` (never sniffed),
+/// `disposition`, sandboxed by `csp`, same-origin only, not kept by shared caches. `bytes` is
+/// its stored size (no more is read).
+pub async fn stored_file(
+    storage: &crate::storage::Storage,
+    key: &str,
+    bytes: i64,
+    content_type: &'static str,
+    disposition: &str,
+    csp: &'static str,
+) -> crate::error::AppResult<Response> {
+    use crate::error::AppError;
+    let body = storage
+        .prefix(key, u64::try_from(bytes).unwrap_or_default())
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let disposition =
+        HeaderValue::from_str(disposition).map_err(|e| AppError::Internal(e.into()))?;
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CONTENT_DISPOSITION, disposition);
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    h.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    Ok(response)
+}

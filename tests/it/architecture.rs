@@ -19,6 +19,7 @@ const FEATURES: &[&str] = &[
     "matching",
     "ratings",
     "ratings/consistency",
+    "review",
     "tenants",
     "tiers",
     "tiers/predict",

@@ -98,6 +98,8 @@ struct Ids {
     /// A creator working with the tenant, with a proposed blacklist entry.
     tier_creator: Uuid,
     blacklist_entry: Uuid,
+    /// A deliverable version of `accepted`, added for the test (the demo has none).
+    deliverable: Uuid,
 }
 
 const RATING_FIELDS: &[(&str, &str)] = &[
@@ -455,6 +457,53 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
                 ],
             )
         },
+        "/t/{tenant_slug}/collaborations/{id}/deliverables" => Spec {
+            multipart: true,
+            ..Spec::new(
+                format!("{t}/collaborations/{}/deliverables", ids.accepted),
+                Owner,
+                &[
+                    ("kind", "script"),
+                    ("lang", "en"),
+                    ("link", ""),
+                    ("note", "The creator's first script"),
+                ],
+            )
+        },
+        "/t/{tenant_slug}/deliverables/{id}/self-check" => Spec::new(
+            format!("{t}/deliverables/{}/self-check", ids.deliverable),
+            Owner,
+            &[
+                ("item", "01900000-0000-7000-8000-000000000002"),
+                ("comment", "Checked"),
+            ],
+        ),
+        "/t/{tenant_slug}/deliverables/{id}/review" => Spec::new(
+            format!("{t}/deliverables/{}/review", ids.deliverable),
+            AccountManager,
+            &[("outcome", "request_changes"), ("comment", "Shorter hook")],
+        ),
+        "/t/{tenant_slug}/settings/content-review" => Spec::new(
+            format!("{t}/settings/content-review"),
+            Owner,
+            &[("content_review", "on"), ("back", "")],
+        ),
+        "/admin/checklists" => Spec::new(
+            "/admin/checklists".into(),
+            Admin,
+            &[
+                ("platform", ""),
+                ("markets", "US"),
+                ("text_zh", "价格一致"),
+                ("text_en", "Price matches"),
+                ("position", "5"),
+            ],
+        ),
+        "/admin/checklists/{id}/active" => Spec::new(
+            "/admin/checklists/01900000-0000-7000-8000-000000000008/active".into(),
+            Admin,
+            &[("active", "off")],
+        ),
         "/t/{tenant_slug}/fulfilment/{id}/correct" => Spec::new(
             format!("{t}/fulfilment/{}/correct", ids.fulfilment_record),
             Owner,
@@ -683,6 +732,10 @@ const ORDER: &[&str] = &[
     "/t/{tenant_slug}/orders/imports/{id}/{action}",
     "/t/{tenant_slug}/collaborations/{id}/fulfilment",
     "/t/{tenant_slug}/fulfilment/{id}/correct",
+    "/t/{tenant_slug}/collaborations/{id}/deliverables",
+    "/t/{tenant_slug}/deliverables/{id}/self-check",
+    "/t/{tenant_slug}/deliverables/{id}/review",
+    "/t/{tenant_slug}/settings/content-review",
     "/admin/matching-weights",
     "/admin/tenants/{id}/status",
     "/admin/tenants/{id}/assignments",
@@ -694,6 +747,8 @@ const ORDER: &[&str] = &[
     "/admin/creators/import/{id}/confirm",
     "/admin/creators/import/{id}/cancel",
     "/admin/rates",
+    "/admin/checklists",
+    "/admin/checklists/{id}/active",
     "/finance/rates",
     "/finance/t/{slug}/periods/{period}/{command}",
     "/finance/t/{slug}/periods/{period}/adjustments",
@@ -886,6 +941,25 @@ async fn ids(app: &TestApp, admin: &reqwest::Client) -> Ids {
     let token = shown_link_path(&res.text().await.unwrap())
         .trim_start_matches("/set-password/")
         .to_string();
+    let accepted = uuid(
+        &mut conn,
+        "SELECT c.id FROM collaborations c JOIN campaigns k ON k.tenant_id = c.tenant_id \
+         AND k.id = c.campaign_id WHERE c.tenant_id = $1 AND k.state = 'running' \
+         AND c.state = 'accepted' ORDER BY c.id LIMIT 1",
+        tenant,
+    )
+    .await;
+    let deliverable: Uuid = sqlx::query_scalar(
+        "INSERT INTO deliverables (tenant_id, id, collaboration_id, kind, lang, version, name, \
+         link, created_by_label) VALUES ($1, gen_random_uuid(), $2, 'draft_video', 'en', 1, \
+         'HOSTILE_draft_video_EN_v1', 'https://drive.example.invalid/v/1', 'hostile input test') \
+         RETURNING id",
+    )
+    .bind(tenant)
+    .bind(accepted)
+    .fetch_one(&mut conn)
+    .await
+    .expect("a deliverable");
     Ids {
         draft: campaign("draft").await,
         submitted: campaign("submitted").await,
@@ -894,14 +968,7 @@ async fn ids(app: &TestApp, admin: &reqwest::Client) -> Ids {
         contracting,
         entry,
         contracting_entry,
-        accepted: uuid(
-            &mut conn,
-            "SELECT c.id FROM collaborations c JOIN campaigns k ON k.tenant_id = c.tenant_id \
-             AND k.id = c.campaign_id WHERE c.tenant_id = $1 AND k.state = 'running' \
-             AND c.state = 'accepted' ORDER BY c.id LIMIT 1",
-            tenant,
-        )
-        .await,
+        accepted,
         post: uuid(
             &mut conn,
             "SELECT id FROM posts WHERE tenant_id = $1 ORDER BY id LIMIT 1",
@@ -942,6 +1009,7 @@ async fn ids(app: &TestApp, admin: &reqwest::Client) -> Ids {
         token,
         tier_creator,
         blacklist_entry,
+        deliverable,
     }
 }
 

@@ -47,6 +47,7 @@ mod order_attribution;
 mod orders;
 mod performance;
 mod ratings;
+mod review;
 mod rls;
 mod scorecard;
 mod security;

@@ -144,6 +144,8 @@ pub async fn create_post(
         },
     )
     .await?;
+    // Live before its final video was approved: recorded all the same, and said so.
+    crate::review::actions::check_post(tx, actor, id, &post.url).await?;
     audit::record(
         tx,
         actor.audit("post.create", "post", post_id).after(json!({
