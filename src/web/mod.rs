@@ -503,43 +503,6 @@ pub async fn set_lang(Form(form): Form<LangForm>) -> Response {
     response
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{own_scheme, safe_next};
-    use crate::config::Config;
-    use axum::http::HeaderMap;
-
-    #[test]
-    fn the_own_scheme_comes_from_the_public_url_then_a_trusted_proxy_then_secure_cookies() {
-        let mut config = Config::for_tests("postgres://unused".into());
-        let mut proxied = HeaderMap::new();
-        proxied.insert("x-forwarded-proto", "https".parse().unwrap());
-        assert_eq!(own_scheme(&config, &HeaderMap::new()), "http");
-        // An untrusted header changes nothing.
-        assert_eq!(own_scheme(&config, &proxied), "http");
-        config.cookie_secure = true;
-        assert_eq!(own_scheme(&config, &HeaderMap::new()), "https");
-        config.cookie_secure = false;
-        config.trust_proxy = true;
-        assert_eq!(own_scheme(&config, &proxied), "https");
-        config.public_url = Some("http://sextant.example".into());
-        assert_eq!(own_scheme(&config, &proxied), "http");
-        config.public_url = Some("HTTPS://sextant.example/".into());
-        assert_eq!(own_scheme(&config, &HeaderMap::new()), "https");
-    }
-
-    #[test]
-    fn only_local_paths_are_followed() {
-        assert_eq!(safe_next(Some("/t/lumi/")), Some("/t/lumi/".into()));
-        assert_eq!(safe_next(Some("https://evil.example")), None);
-        assert_eq!(safe_next(Some("//evil.example/x")), None);
-        assert_eq!(safe_next(Some("/\\evil.example")), None);
-        assert_eq!(safe_next(Some("/ok\r\nSet-Cookie: x")), None);
-        assert_eq!(safe_next(Some("javascript:alert(1)")), None);
-        assert_eq!(safe_next(None), None);
-    }
-}
-
 /// A file kept in object storage sent back as it was stored: `content_type` (never sniffed),
 /// `disposition`, sandboxed by `csp`, same-origin only, not kept by shared caches. `bytes` is
 /// its stored size (no more is read).
@@ -579,4 +542,41 @@ pub async fn stored_file(
         HeaderValue::from_static("private, no-cache"),
     );
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{own_scheme, safe_next};
+    use crate::config::Config;
+    use axum::http::HeaderMap;
+
+    #[test]
+    fn the_own_scheme_comes_from_the_public_url_then_a_trusted_proxy_then_secure_cookies() {
+        let mut config = Config::for_tests("postgres://unused".into());
+        let mut proxied = HeaderMap::new();
+        proxied.insert("x-forwarded-proto", "https".parse().unwrap());
+        assert_eq!(own_scheme(&config, &HeaderMap::new()), "http");
+        // An untrusted header changes nothing.
+        assert_eq!(own_scheme(&config, &proxied), "http");
+        config.cookie_secure = true;
+        assert_eq!(own_scheme(&config, &HeaderMap::new()), "https");
+        config.cookie_secure = false;
+        config.trust_proxy = true;
+        assert_eq!(own_scheme(&config, &proxied), "https");
+        config.public_url = Some("http://sextant.example".into());
+        assert_eq!(own_scheme(&config, &proxied), "http");
+        config.public_url = Some("HTTPS://sextant.example/".into());
+        assert_eq!(own_scheme(&config, &HeaderMap::new()), "https");
+    }
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next(Some("/t/lumi/")), Some("/t/lumi/".into()));
+        assert_eq!(safe_next(Some("https://evil.example")), None);
+        assert_eq!(safe_next(Some("//evil.example/x")), None);
+        assert_eq!(safe_next(Some("/\\evil.example")), None);
+        assert_eq!(safe_next(Some("/ok\r\nSet-Cookie: x")), None);
+        assert_eq!(safe_next(Some("javascript:alert(1)")), None);
+        assert_eq!(safe_next(None), None);
+    }
 }
