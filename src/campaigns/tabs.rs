@@ -16,16 +16,18 @@ pub enum Tab {
     Shortlist,
     Collaborations,
     Imports,
+    Report,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Overview,
         Tab::Brief,
         Tab::Matching,
         Tab::Shortlist,
         Tab::Collaborations,
         Tab::Imports,
+        Tab::Report,
     ];
 
     pub fn code(self) -> &'static str {
@@ -36,6 +38,7 @@ impl Tab {
             Tab::Shortlist => "shortlist",
             Tab::Collaborations => "collaborations",
             Tab::Imports => "imports",
+            Tab::Report => "report",
         }
     }
 
@@ -48,6 +51,7 @@ impl Tab {
             Tab::Shortlist => "/shortlist",
             Tab::Collaborations => "/collaborations",
             Tab::Imports => "/snapshots/import",
+            Tab::Report => "/report",
         }
     }
 
@@ -121,7 +125,8 @@ mod tests {
                 "matching",
                 "shortlist",
                 "collaborations",
-                "imports"
+                "imports",
+                "report"
             ]
         );
         assert_eq!(
@@ -131,12 +136,13 @@ mod tests {
                 "brief",
                 "shortlist",
                 "collaborations",
-                "imports"
+                "imports",
+                "report"
             ]
         );
         assert_eq!(
             codes(Access::Viewer),
-            ["overview", "brief", "shortlist", "collaborations"]
+            ["overview", "brief", "shortlist", "collaborations", "report"]
         );
         let links = links(Lang::ZhCn, "lumi", id, Access::Owner, Tab::Brief);
         let current: Vec<_> = links.iter().filter(|l| l.current).map(|l| l.code).collect();

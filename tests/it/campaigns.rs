@@ -373,7 +373,8 @@ async fn another_tenant_gets_404_on_every_campaign_route_and_viewers_only_read()
             "",
             "/shortlist",
             "/collaborations",
-            "/snapshots/import"
+            "/snapshots/import",
+            "/report"
         ]
         .map(|tail| format!("{path}{tail}")),
         "an operator's tabs"
@@ -396,6 +397,7 @@ async fn another_tenant_gets_404_on_every_campaign_route_and_viewers_only_read()
         path.clone(),
         format!("{path}/edit"),
         format!("{path}/collaborations"),
+        format!("{path}/report"),
         format!("/t/nordpeak/campaigns/{id}"),
         format!("/t/nordpeak/campaigns/{id}/edit"),
         format!("/t/nordpeak/campaigns/{id}/collaborations"),

@@ -470,6 +470,11 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
                 ],
             )
         },
+        "/t/{tenant_slug}/campaigns/{id}/report/lessons" => Spec::new(
+            format!("{t}/campaigns/{}/report/lessons", ids.contracting),
+            Owner,
+            &[("lessons", "Hooks in the first 3 seconds converted best.")],
+        ),
         "/t/{tenant_slug}/deliverables/{id}/self-check" => Spec::new(
             format!("{t}/deliverables/{}/self-check", ids.deliverable),
             Owner,
@@ -734,6 +739,7 @@ const ORDER: &[&str] = &[
     "/t/{tenant_slug}/fulfilment/{id}/correct",
     "/t/{tenant_slug}/collaborations/{id}/deliverables",
     "/t/{tenant_slug}/deliverables/{id}/self-check",
+    "/t/{tenant_slug}/campaigns/{id}/report/lessons",
     "/t/{tenant_slug}/deliverables/{id}/review",
     "/t/{tenant_slug}/settings/content-review",
     "/admin/matching-weights",

@@ -128,7 +128,7 @@ fn href(slug: &str, campaign: Uuid, key: SortKey, desc: bool) -> String {
 }
 
 /// The daily series as chart points (GMV converted into the report currency).
-fn series(
+pub fn series(
     daily: &[(String, DayValue)],
     name: &str,
     currency: &str,
@@ -152,17 +152,22 @@ fn series(
         .collect()
 }
 
-/// `GET /t/{slug}/campaigns/{id}/dashboard`
-pub async fn show(
-    State(state): State<AppState>,
-    session: Session,
-    lang: Lang,
-    Path((_slug, id)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    mut ctx: TenantCtx,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let campaign_row = posts_repo::campaign(&mut ctx.tx, ctx.tenant.id, &ctx.tenant.time_zone, id)
+/// What the overview and the report both read: the campaign, its report currency and targets,
+/// every collaboration's KPIs and the total, the posts' window candidates and the daily series.
+pub struct Loaded {
+    pub row: posts_repo::CampaignFacts,
+    pub campaign: Campaign,
+    pub currency: String,
+    pub targets: crate::tracking::kpis::domain::Targets,
+    pub computed: kpis::Computed,
+    pub candidates: Vec<kpis_repo::WindowCandidate>,
+    pub daily: Vec<(String, DayValue)>,
+    pub rates: ReferenceRates,
+}
+
+/// Reads a campaign's figures (404 for another tenant's campaign).
+pub async fn load(state: &AppState, ctx: &mut TenantCtx, id: Uuid) -> AppResult<Loaded> {
+    let row = posts_repo::campaign(&mut ctx.tx, ctx.tenant.id, &ctx.tenant.time_zone, id)
         .await?
         .ok_or(AppError::NotFound)?;
     ctx.require_active()?;
@@ -191,16 +196,49 @@ pub async fn show(
         },
     )?;
     let rates = ReferenceRates::load(&mut ctx.tx).await?;
-    let can_import = crate::tracking::posts::can_write(&ctx).is_ok();
-
-    let campaign: Campaign = serde_json::from_value(campaign_row.data.clone()).unwrap_or_default();
+    let campaign: Campaign = serde_json::from_value(row.data.clone()).unwrap_or_default();
     let currency = kpis::report_currency(
         &campaign,
-        campaign_row.shop_currency.as_deref(),
+        row.shop_currency.as_deref(),
         &ctx.tenant.settlement_currency,
     );
     let targets = kpis::targets(&campaign, &currency);
     let computed = compute_all(totals, &orders, &currency, &rates);
+    Ok(Loaded {
+        row,
+        campaign,
+        currency,
+        targets,
+        computed,
+        candidates,
+        daily,
+        rates,
+    })
+}
+
+/// `GET /t/{slug}/campaigns/{id}/dashboard`
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    Path((_slug, id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    mut ctx: TenantCtx,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let Loaded {
+        row: campaign_row,
+        currency,
+        targets,
+        computed,
+        candidates,
+        daily,
+        rates,
+        ..
+    } = load(&state, &mut ctx, id).await?;
+    let tenant = ctx.tenant.id;
+    let can_import = crate::tracking::posts::can_write(&ctx).is_ok();
+
     // GMV 0 while order lines wait for an attribution: say so, and where to attribute them.
     let unattributed_hint = if computed.total.gmv.value.is_zero() {
         let n = imports_repo::unattributed_count(&mut ctx.tx, tenant, UNATTRIBUTED_CAP).await?;

@@ -58,3 +58,113 @@ pub async fn daily(
         })
         .collect())
 }
+
+/// A collaboration of the campaign as the report's per-creator table needs it beyond its KPIs:
+/// its completed rating's final score, the creator's tier with the tenant and the recommendation.
+#[derive(Debug, Clone)]
+pub struct ReportCreator {
+    pub collaboration_id: Uuid,
+    pub final_score: Option<Decimal>,
+    pub tier: Option<String>,
+    pub recommendation: Option<String>,
+}
+
+pub async fn report_creators(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    campaign: Uuid,
+) -> sqlx::Result<Vec<ReportCreator>> {
+    sqlx::query_as!(
+        ReportCreator,
+        r#"SELECT c.id AS collaboration_id, r.final_score AS "final_score?",
+                  COALESCE(t.override_tier, t.tier)::text AS "tier?",
+                  t.recommendation AS "recommendation?"
+             FROM collaborations c
+             LEFT JOIN ratings r ON r.tenant_id = c.tenant_id AND r.collaboration_id = c.id
+                  AND r.state = 'completed'
+             LEFT JOIN creator_tiers t ON t.tenant_id = c.tenant_id AND t.creator_id = c.creator_id
+            WHERE c.tenant_id = $1 AND c.campaign_id = $2"#,
+        tenant,
+        campaign,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A post of the campaign with the name of the video it shows: its collaboration's approved
+/// final video (else the newest final, then draft, video).
+#[derive(Debug, Clone)]
+pub struct ReportPost {
+    pub id: Uuid,
+    pub collaboration_id: Uuid,
+    pub url: String,
+    pub handle: String,
+    pub deliverable: Option<String>,
+}
+
+pub async fn report_posts(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    campaign: Uuid,
+) -> sqlx::Result<Vec<ReportPost>> {
+    sqlx::query_as!(
+        ReportPost,
+        r#"SELECT p.id, p.collaboration_id, p.url, cr.handle,
+                  (SELECT d.name FROM deliverables d
+                     LEFT JOIN deliverable_reviews r ON r.tenant_id = d.tenant_id
+                          AND r.deliverable_id = d.id AND r.outcome = 'approved'
+                    WHERE d.tenant_id = p.tenant_id AND d.collaboration_id = p.collaboration_id
+                      AND d.kind IN ('final_video', 'draft_video')
+                    ORDER BY r.id IS NULL, d.kind = 'draft_video', d.version DESC
+                    LIMIT 1) AS deliverable
+             FROM posts p
+             JOIN collaborations c ON c.tenant_id = p.tenant_id AND c.id = p.collaboration_id
+             JOIN creators cr ON cr.id = c.creator_id
+            WHERE p.tenant_id = $1 AND c.campaign_id = $2
+            ORDER BY p.published_at"#,
+        tenant,
+        campaign,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The campaign's lessons learned ("" before any).
+pub async fn lessons(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    campaign: Uuid,
+) -> sqlx::Result<String> {
+    Ok(sqlx::query_scalar!(
+        "SELECT lessons FROM campaign_reports WHERE tenant_id = $1 AND campaign_id = $2",
+        tenant,
+        campaign
+    )
+    .fetch_optional(conn)
+    .await?
+    .unwrap_or_default())
+}
+
+pub async fn set_lessons(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    campaign: Uuid,
+    lessons: &str,
+    by: (Option<Uuid>, &str),
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO campaign_reports (tenant_id, campaign_id, lessons, updated_by, \
+           updated_by_label) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (tenant_id, campaign_id) DO UPDATE SET lessons = EXCLUDED.lessons, \
+           updated_by = EXCLUDED.updated_by, updated_by_label = EXCLUDED.updated_by_label, \
+           updated_at = clock_timestamp()",
+        tenant,
+        campaign,
+        lessons,
+        by.0,
+        by.1,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
