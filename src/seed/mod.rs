@@ -7,6 +7,7 @@ pub mod fulfilment;
 pub mod orders;
 pub mod performance;
 pub mod ratings;
+pub mod review;
 pub mod settlement;
 
 use serde::Serialize;
@@ -418,6 +419,7 @@ pub async fn seed_demo_with(
             let cast = campaigns::Cast::of(&mut tx, *tenant_id, owner, am_user.as_ref()).await?;
             campaigns::seed_campaigns(&mut tx, *tenant_id, slug, &cast).await?;
             performance::seed_performance(&mut tx, *tenant_id).await?;
+            review::seed_review(&mut tx, *tenant_id, &cast).await?;
         }
         deactivate_one_creator(&mut tx, am_user.as_ref()).await?;
     }
