@@ -216,6 +216,21 @@ pub async fn load(state: &AppState, ctx: &mut TenantCtx, id: Uuid) -> AppResult<
     })
 }
 
+/// A daily line chart with its description ("N days, T in all") for screen readers.
+pub fn daily_chart(lang: Lang, id: &str, title: &str, points: &[(Date, f64)]) -> String {
+    let desc = lang.t_with(
+        "performance.chart.desc",
+        &[
+            ("days", &points.len().to_string()),
+            (
+                "total",
+                &charts::short_number(points.iter().map(|p| p.1).sum()),
+            ),
+        ],
+    );
+    charts::daily_line(id, title, &desc, points)
+}
+
 /// `GET /t/{slug}/campaigns/{id}/dashboard`
 pub async fn show(
     State(state): State<AppState>,
@@ -320,19 +335,9 @@ pub async fn show(
         } else {
             lang.t(title_key)
         };
-        let desc = lang.t_with(
-            "performance.chart.desc",
-            &[
-                ("days", &points.len().to_string()),
-                (
-                    "total",
-                    &charts::short_number(points.iter().map(|p| p.1).sum()),
-                ),
-            ],
-        );
         ChartView {
             id: cid,
-            svg: charts::daily_line(cid, &title, &desc, &points),
+            svg: daily_chart(lang, cid, &title, &points),
             rows: points
                 .iter()
                 .map(|(d, v)| (d.to_string(), charts::short_number(*v)))

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::campaign::{Loaded, load, series};
+use super::campaign::{Loaded, daily_chart, load, series};
 use super::{actions, charts, repo};
 use crate::error::{AppError, AppResult, DomainError};
 use crate::state::AppState;
@@ -156,18 +156,8 @@ async fn build(state: &AppState, ctx: &mut TenantCtx, id: Uuid, lang: Lang) -> A
 
     let line = |cid: &str, name: &str, title: String| {
         let points = series(&daily, name, &currency, &rates);
-        let desc = lang.t_with(
-            "performance.chart.desc",
-            &[
-                ("days", &points.len().to_string()),
-                (
-                    "total",
-                    &charts::short_number(points.iter().map(|p| p.1).sum()),
-                ),
-            ],
-        );
         ChartView {
-            svg: charts::daily_line(cid, &title, &desc, &points),
+            svg: daily_chart(lang, cid, &title, &points),
             title,
         }
     };
