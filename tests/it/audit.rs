@@ -78,11 +78,11 @@ async fn every_campaign_state_change_of_the_demo_is_in_the_owners_trail_with_bef
     assert_eq!(actions.len() as i64, busiest.1, "{actions:?}");
     assert!(actions.iter().all(|a| a == "campaign.transition"));
     assert!(
-        history.contains("<td data-col=\"before\">draft</td>"),
+        history.contains("<td data-col=\"before\"><samp>draft</samp></td>"),
         "before shown"
     );
     assert!(
-        history.contains("<td data-col=\"after\">submitted</td>"),
+        history.contains("<td data-col=\"after\"><samp>submitted</samp></td>"),
         "after shown"
     );
     assert!(history.contains("data-testid=\"entity-id\""));

@@ -34,7 +34,8 @@ fn codes() -> HashSet<String> {
 }
 
 /// Visible text of the page, without what is not UI wording: handles (`@name`), e-mail addresses,
-/// URLs, and text a page shows verbatim on purpose (`<code>`, `<kbd>`, `<samp>`).
+/// URLs, text a page shows verbatim on purpose (`<code>`, `<kbd>`, `<samp>`), and data in the
+/// other language marked as such (`lang="en"` on a Chinese page: a checklist item's English text).
 const VISIBLE_WORDS: &str = r#"
 const skip = new Set(['SCRIPT', 'STYLE', 'CODE', 'KBD', 'SAMP', 'NOSCRIPT', 'TEMPLATE']);
 const out = [];
@@ -44,6 +45,10 @@ while (walker.nextNode()) {
   let el = node.parentElement, hidden = false;
   while (el) {
     if (skip.has(el.tagName)) { hidden = true; break; }
+    const lang = el.getAttribute('lang');
+    if (lang && el !== document.documentElement && lang !== document.documentElement.lang) {
+      hidden = true; break;
+    }
     el = el.parentElement;
   }
   if (hidden) continue;
