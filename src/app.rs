@@ -110,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::settlement::router())
         .merge(crate::audit::router())
         .merge(crate::review::router())
+        .merge(crate::api::router())
         .nest("/static", web::static_files(web::static_dir()))
         .fallback(web::not_found)
         .layer(sessions)

@@ -26,6 +26,8 @@ pub enum SystemScope {
     Auth,
     /// The `/r/{slug}` lookup.
     RedirectLookup,
+    /// Finding an API token by its hash (the JSON API's front door, before any tenant is known).
+    ApiToken,
     /// The buffered click writer.
     ClickWriter,
     /// Background import jobs.
@@ -53,6 +55,7 @@ impl SystemScope {
         match self {
             SystemScope::Auth => "auth",
             SystemScope::RedirectLookup => "redirect_lookup",
+            SystemScope::ApiToken => "api_token",
             SystemScope::ClickWriter => "click_writer",
             SystemScope::ImportJob => "import_job",
             SystemScope::FulfilmentJob => "fulfilment_job",

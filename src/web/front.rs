@@ -57,6 +57,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Front {
 /// The key of the page heading and message for a status (`error.<code>.title` / `.message`).
 pub fn status_key(status: StatusCode) -> &'static str {
     match status.as_u16() {
+        401 => "error.401",
         403 => "error.403",
         404 => "error.404",
         409 => "error.409",

@@ -179,6 +179,7 @@ impl Layout {
                     item(format!("{base}/members"), "nav.members");
                     item(format!("{base}/settings/scorecard"), "nav.scorecard");
                     item(format!("{base}/settings/deductions"), "nav.deductions");
+                    item(format!("{base}/settings/api-tokens"), "nav.api_tokens");
                     item(format!("{base}/audit"), "nav.audit_log");
                 }
                 item(format!("{base}/settings/profile"), "nav.profile");

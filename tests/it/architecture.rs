@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 /// inside another's folder (`tracking/links`), and a file belongs to the deepest one it is in.
 const FEATURES: &[&str] = &[
     "admin",
+    "api",
     "audit",
     "auth",
     "campaigns",

@@ -488,6 +488,16 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
             AccountManager,
             &[("outcome", "request_changes"), ("comment", "Shorter hook")],
         ),
+        "/t/{tenant_slug}/settings/api-tokens" => Spec::new(
+            format!("{t}/settings/api-tokens"),
+            Owner,
+            &[("name", "ERP sync"), ("scope", "read")],
+        ),
+        "/t/{tenant_slug}/settings/api-tokens/{id}/revoke" => Spec::new(
+            format!("{t}/settings/api-tokens/{}/revoke", Uuid::nil()),
+            Owner,
+            &[],
+        ),
         "/t/{tenant_slug}/settings/content-review" => Spec::new(
             format!("{t}/settings/content-review"),
             Owner,
@@ -742,6 +752,8 @@ const ORDER: &[&str] = &[
     "/t/{tenant_slug}/campaigns/{id}/report/lessons",
     "/t/{tenant_slug}/deliverables/{id}/review",
     "/t/{tenant_slug}/settings/content-review",
+    "/t/{tenant_slug}/settings/api-tokens",
+    "/t/{tenant_slug}/settings/api-tokens/{id}/revoke",
     "/admin/matching-weights",
     "/admin/tenants/{id}/status",
     "/admin/tenants/{id}/assignments",

@@ -10,6 +10,7 @@ mod actions_orders;
 mod actions_performance;
 mod actions_tenants;
 mod admin;
+mod api;
 mod architecture;
 mod audit;
 mod auth;

@@ -1,0 +1,99 @@
+//! API tokens' actions: the owner creates one (shown once) and revokes one.
+
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::domain::{self, Scope};
+use super::repo::{self, NewTokenRow};
+use crate::audit;
+use crate::auth::Actor;
+use crate::error::{DomainError, DomainResult};
+use crate::kernel::FieldErrors;
+use crate::tenants::Access;
+
+#[derive(Debug, Clone, Default)]
+pub struct CreateToken {
+    pub name: String,
+    /// `read` or `write`.
+    pub scope: String,
+}
+
+/// A token just made: its id and the token itself (shown once, never stored).
+pub struct CreatedToken {
+    pub id: Uuid,
+    pub token: String,
+}
+
+fn owner_only(actor: &Actor) -> DomainResult<Uuid> {
+    let tenant = actor.tenant_id()?;
+    actor.require(&[Access::Owner])?;
+    actor.require_active()?;
+    Ok(tenant)
+}
+
+/// Creates a token bound to the owner who makes it.
+pub async fn create_token(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: CreateToken,
+) -> DomainResult<CreatedToken> {
+    let tenant = owner_only(actor)?;
+    let user = actor.user_id.ok_or(DomainError::Forbidden)?;
+    let mut errors = FieldErrors::new();
+    let name = domain::name(&input.name).map_err(|k| errors.insert("name".into(), k));
+    let scope = Scope::parse(&input.scope).ok_or("api.error.scope");
+    if let Err(k) = scope {
+        errors.insert("scope".into(), k);
+    }
+    let (Ok(name), Ok(scope)) = (name, scope) else {
+        return Err(DomainError::Invalid(errors));
+    };
+    let new = domain::generate();
+    let id = Uuid::now_v7();
+    repo::insert(
+        tx,
+        &NewTokenRow {
+            tenant_id: tenant,
+            id,
+            user_id: user,
+            name,
+            scope: scope.code(),
+            hash: &new.hash,
+            prefix: &new.prefix,
+        },
+    )
+    .await?;
+    audit::record(
+        tx,
+        actor
+            .audit("api_token.create", "api_token", id)
+            .after(json!({
+                "name": name,
+                "scope": scope.code(),
+                "prefix": new.prefix,
+            })),
+    )
+    .await?;
+    Ok(CreatedToken {
+        id,
+        token: new.token,
+    })
+}
+
+/// Revokes one of the tenant's tokens (another tenant's, or one already revoked: not found).
+pub async fn revoke_token(tx: &mut PgConnection, actor: &Actor, id: Uuid) -> DomainResult<()> {
+    let tenant = owner_only(actor)?;
+    if !repo::revoke(tx, tenant, id, actor.user_id).await? {
+        return Err(DomainError::NotFound);
+    }
+    audit::record(
+        tx,
+        actor
+            .audit("api_token.revoke", "api_token", id)
+            .before(json!({ "revoked": false }))
+            .after(json!({ "revoked": true })),
+    )
+    .await?;
+    Ok(())
+}

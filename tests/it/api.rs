@@ -1,0 +1,245 @@
+//! API tokens and the Bearer-only front door (issue 18, begun): the owner makes a token (shown
+//! once, kept hashed), the token reads its tenant's campaigns, and is refused when revoked, when
+//! its person leaves, when it is not a Bearer token, or when only the session cookie comes.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::support::*;
+
+/// Makes a token on the owner's page; answers the token shown.
+async fn make_token(app: &TestApp, owner: &reqwest::Client, name: &str, scope: &str) -> String {
+    let res = app
+        .post_form(
+            owner,
+            "/t/lumi/settings/api-tokens",
+            &[("name", name), ("scope", scope)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    let start = page
+        .find("data-testid=\"token-value\">")
+        .expect("the token shown")
+        + 26;
+    page[start..start + page[start..].find('<').unwrap()].to_string()
+}
+
+async fn get_campaigns(app: &TestApp, token: Option<&str>) -> reqwest::Response {
+    let mut req = app.client().get(app.url("/api/v1/campaigns"));
+    if let Some(t) = token {
+        req = req.header("Authorization", format!("Bearer {t}"));
+    }
+    req.send().await.unwrap()
+}
+
+async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
+    let status = res.status();
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/problem+json",
+        "errors are problem+json"
+    );
+    (status, res.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_token_is_shown_once_kept_hashed_and_reads_only_its_tenant() {
+    let app = TestApp::with_demo_campaigns().await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let token = make_token(&app, &owner, "ERP sync", "read").await;
+    assert!(token.starts_with("sxt_") && token.len() == 68, "{token}");
+
+    // Only its hash is stored; the page lists it without the token.
+    let mut conn = app.owner_conn().await;
+    let (hash, prefix): (Vec<u8>, String) =
+        sqlx::query_as("SELECT token_hash, prefix FROM api_tokens WHERE name = 'ERP sync'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(hash, Sha256::digest(token.as_bytes()).to_vec());
+    assert!(token.starts_with(&prefix));
+    let page = app.get_ok(&owner, "/t/lumi/settings/api-tokens").await;
+    assert!(page.contains("ERP sync") && !page.contains(&token));
+
+    // It reads Lumi's campaigns and nothing of Nordpeak's.
+    let res = get_campaigns(&app, Some(&token)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["tenant"], "lumi");
+    let codes: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["code"].as_str())
+        .collect();
+    assert!(codes.iter().any(|c| c.starts_with("LUMI-")), "{codes:?}");
+    assert!(!codes.iter().any(|c| c.starts_with("NORD")), "{codes:?}");
+    let used: bool = sqlx::query_scalar(
+        "SELECT last_used_at IS NOT NULL FROM api_tokens WHERE name = 'ERP sync'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert!(used, "the last-used time is kept");
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'api_token.create' AND actor_label = $1",
+    )
+    .bind(OWNER_LUMI.0)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+}
+
+#[tokio::test]
+async fn no_token_a_wrong_one_a_session_cookie_a_revoked_one_and_a_departed_person_are_refused() {
+    let app = TestApp::with_demo_campaigns().await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+
+    // The session cookie alone does not open the API.
+    let res = owner
+        .get(app.url("/api/v1/campaigns"))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = problem(res).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], "api.error.no_token");
+    for (token, code) in [
+        (None, "api.error.no_token"),
+        (
+            Some("sxt_0000000000000000000000000000000000000000000000000000000000000000"),
+            "api.error.bad_token",
+        ),
+        (Some("not-a-token"), "api.error.no_token"),
+    ] {
+        let res = get_campaigns(&app, token).await;
+        assert_eq!(res.headers()["www-authenticate"], "Bearer", "{token:?}");
+        let (status, body) = problem(res).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some(code))
+        );
+    }
+
+    // Revoked: refused from then on.
+    let token = make_token(&app, &owner, "BI export", "write").await;
+    assert_eq!(
+        get_campaigns(&app, Some(&token)).await.status(),
+        StatusCode::OK
+    );
+    let mut conn = app.owner_conn().await;
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = 'BI export'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    // Another tenant's owner cannot revoke it; the owner can.
+    let other = app.login(OWNER_NORDPEAK.0, OWNER_NORDPEAK.1).await;
+    let res = app
+        .post_form(
+            &other,
+            &format!("/t/nordpeak/settings/api-tokens/{id}/revoke"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        get_campaigns(&app, Some(&token)).await.status(),
+        StatusCode::OK
+    );
+    let res = app
+        .post_form(
+            &owner,
+            &format!("/t/lumi/settings/api-tokens/{id}/revoke"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (status, body) = problem(get_campaigns(&app, Some(&token)).await).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("api.error.revoked"))
+    );
+
+    // A token of a person who left the company stops working.
+    let res = app
+        .post_form(
+            &owner,
+            "/t/lumi/members",
+            &[
+                ("name", "Ops Bot"),
+                ("email", "ops.bot@lumi-home.example"),
+                ("role", "owner"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let link = shown_link_path(&res.text().await.unwrap());
+    app.post_form(
+        &app.client(),
+        &link,
+        &[
+            ("password", "ops-bot-password-1"),
+            ("password_confirm", "ops-bot-password-1"),
+        ],
+    )
+    .await;
+    let bot = app
+        .login("ops.bot@lumi-home.example", "ops-bot-password-1")
+        .await;
+    let token = make_token(&app, &bot, "Ops", "read").await;
+    assert_eq!(
+        get_campaigns(&app, Some(&token)).await.status(),
+        StatusCode::OK
+    );
+    let bot_id = app.user_id("ops.bot@lumi-home.example").await;
+    let res = app
+        .post_form(&owner, &format!("/t/lumi/members/{bot_id}/remove"), &[])
+        .await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let (status, body) = problem(get_campaigns(&app, Some(&token)).await).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("api.error.not_member"))
+    );
+}
+
+#[tokio::test]
+async fn only_the_owner_makes_tokens_and_bad_input_is_named_beside_the_field() {
+    let app = TestApp::with_demo_campaigns().await;
+    for who in [OPERATOR_LUMI, VIEWER_LUMI] {
+        let client = app.login(who.0, who.1).await;
+        assert_eq!(
+            app.status_of(&client, "/t/lumi/settings/api-tokens").await,
+            StatusCode::FORBIDDEN
+        );
+        let res = app
+            .post_form(
+                &client,
+                "/t/lumi/settings/api-tokens",
+                &[("name", "x"), ("scope", "read")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let res = app
+        .post_form(
+            &owner,
+            "/t/lumi/settings/api-tokens",
+            &[("name", " "), ("scope", "admin")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("data-field=\"name\"") && page.contains("data-field=\"scope\""));
+    assert!(!page.contains("data-testid=\"token-value\""));
+    let mut conn = app.owner_conn().await;
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(n, 0, "nothing stored");
+}
