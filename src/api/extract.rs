@@ -28,17 +28,15 @@ pub struct ApiActor {
 }
 
 impl ApiActor {
-    /// 403 problem+json unless the token may do what `needed` asks.
-    pub fn require(&self, needed: Scope, lang: Lang) -> Result<(), Response> {
-        if self.scope.allows(needed) {
-            Ok(())
-        } else {
-            Err(problem_json(
+    /// The 403 problem+json when the token may not do what `needed` asks.
+    pub fn refusal(&self, needed: Scope, lang: Lang) -> Option<Response> {
+        (!self.scope.allows(needed)).then(|| {
+            problem_json(
                 lang,
                 StatusCode::FORBIDDEN,
                 Some(&ErrorDetail::Refused("api.error.read_only")),
-            ))
-        }
+            )
+        })
     }
 }
 

@@ -16,8 +16,8 @@ use axum::http::StatusCode;
 
 /// `GET /api/v1/campaigns`: the token's tenant's campaigns, newest first.
 pub async fn campaigns(State(state): State<AppState>, lang: Lang, api: ApiActor) -> Response {
-    if let Err(res) = api.require(Scope::Read, lang) {
-        return res;
+    if let Some(refused) = api.refusal(Scope::Read, lang) {
+        return refused;
     }
     let Ok(tenant) = api.actor.tenant() else {
         return problem_json(lang, StatusCode::NOT_FOUND, None);
