@@ -1,6 +1,6 @@
 //! The JSON API (issue 18, begun): API tokens per tenant — made and revoked by the owner, shown
 //! once, kept hashed, scope read or write, last-used time — the Bearer-only front door that
-//! re-checks the token's person on every request, and the first read, `/api/v1/campaigns`.
+//! re-checks the token's person on every request, the first read, `/api/v1/campaigns`, and the first write, `POST /api/v1/posts`.
 
 pub mod actions;
 pub mod domain;
@@ -25,4 +25,5 @@ pub fn router() -> Router<AppState> {
             post(settings::revoke),
         )
         .route("/api/v1/campaigns", get(v1::campaigns))
+        .route("/api/v1/posts", post(v1::create_post_api))
 }

@@ -243,3 +243,112 @@ async fn only_the_owner_makes_tokens_and_bad_input_is_named_beside_the_field() {
         .unwrap();
     assert_eq!(n, 0, "nothing stored");
 }
+
+async fn post_json(app: &TestApp, token: Option<&str>, body: &str) -> reqwest::Response {
+    let mut req = app
+        .client()
+        .post(app.url("/api/v1/posts"))
+        .header("Content-Type", "application/json")
+        .body(body.to_string());
+    if let Some(t) = token {
+        req = req.header("Authorization", format!("Bearer {t}"));
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_write_token_records_a_post_through_the_pages_action_with_the_same_refusals() {
+    let app = TestApp::with_demo_campaigns().await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let write = make_token(&app, &owner, "Scraper", "write").await;
+    let read = make_token(&app, &owner, "BI", "read").await;
+    let mut conn = app.owner_conn().await;
+    let collab: uuid::Uuid = sqlx::query_scalar(
+        "SELECT c.id FROM collaborations c JOIN tenants t ON t.id = c.tenant_id
+          WHERE t.slug = 'lumi' AND c.state = 'accepted' ORDER BY c.created_at LIMIT 1",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let foreign: uuid::Uuid = sqlx::query_scalar(
+        "SELECT c.id FROM collaborations c JOIN tenants t ON t.id = c.tenant_id
+          WHERE t.slug = 'nordpeak' AND c.state = 'accepted' LIMIT 1",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let body = |id: uuid::Uuid, url: &str| {
+        serde_json::json!({
+            "collaboration_id": id,
+            "url": url,
+            "published_at": "2026-11-20T10:00",
+        })
+        .to_string()
+    };
+    let url = "https://www.tiktok.com/@lumi.fan/video/7301234567890125555";
+
+    // A read token may not write; the session cookie alone opens nothing.
+    let (status, p) = problem(post_json(&app, Some(&read), &body(collab, url)).await).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("api.error.read_only"))
+    );
+    let res = owner
+        .post(app.url("/api/v1/posts"))
+        .header("Content-Type", "application/json")
+        .body(body(collab, url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // Bad input names its field; a body that is not the shape is a 400; another tenant's
+    // collaboration is not found.
+    let (status, p) =
+        problem(post_json(&app, Some(&write), &body(collab, "not a url")).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "url", "{p}");
+    let (status, _) =
+        problem(post_json(&app, Some(&write), "{\"collaboration_id\": 5}").await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = problem(post_json(&app, Some(&write), &body(foreign, url)).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let posts: i64 = sqlx::query_scalar("SELECT count(*) FROM posts WHERE url = $1")
+        .bind(url)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(posts, 0, "nothing stored by the refusals");
+
+    // The write: the post, the collaboration published, the audit under the token's person.
+    let res = post_json(&app, Some(&write), &body(collab, url)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    let id: uuid::Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    let (state, actor): (String, String) = sqlx::query_as(
+        "SELECT c.state, a.actor_label FROM posts p
+           JOIN collaborations c ON c.id = p.collaboration_id
+           JOIN audit_log a ON a.entity_id = p.id::text AND a.action = 'post.create'
+          WHERE p.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        (state.as_str(), actor.as_str()),
+        ("published", OWNER_LUMI.0)
+    );
+    let page = app
+        .get_ok(&owner, &format!("/t/lumi/collaborations/{collab}"))
+        .await;
+    assert!(
+        page.contains("7301234567890125555"),
+        "the page shows the same post"
+    );
+    // The same URL again: the page's refusal, beside the same field.
+    let (status, p) = problem(post_json(&app, Some(&write), &body(collab, url)).await).await;
+    assert_eq!(
+        (status, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("url"))
+    );
+}

@@ -488,6 +488,15 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
             AccountManager,
             &[("outcome", "request_changes"), ("comment", "Shorter hook")],
         ),
+        // Only a Bearer token opens it: every form post here is refused, storing nothing.
+        "/api/v1/posts" => Spec::new(
+            "/api/v1/posts".into(),
+            Owner,
+            &[
+                ("collaboration_id", "x"),
+                ("url", "https://www.tiktok.com/@a/video/1"),
+            ],
+        ),
         "/t/{tenant_slug}/settings/api-tokens" => Spec::new(
             format!("{t}/settings/api-tokens"),
             Owner,
@@ -753,6 +762,7 @@ const ORDER: &[&str] = &[
     "/t/{tenant_slug}/deliverables/{id}/review",
     "/t/{tenant_slug}/settings/content-review",
     "/t/{tenant_slug}/settings/api-tokens",
+    "/api/v1/posts",
     "/t/{tenant_slug}/settings/api-tokens/{id}/revoke",
     "/admin/matching-weights",
     "/admin/tenants/{id}/status",
