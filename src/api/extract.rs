@@ -11,11 +11,10 @@ use uuid::Uuid;
 
 use super::domain::{self, Scope};
 use super::repo;
-use crate::auth::{Actor, PlatformRole};
+use crate::auth::Actor;
 use crate::db::SystemScope;
 use crate::error::ErrorDetail;
 use crate::state::AppState;
-use crate::tenants::Access;
 use crate::web::front::problem_json;
 use crate::web::lang::Lang;
 
@@ -104,14 +103,8 @@ where
             .await
             .map_err(|_| internal(lang))?
             .and_then(|found| {
-                let access = match user.platform_role {
-                    Some(PlatformRole::AccountManager) => {
-                        found.assigned.then_some(Access::AccountManager)
-                    }
-                    Some(_) => None,
-                    None => found.member_role.map(|r| r.access()),
-                };
-                access.map(|a| (found.tenant, a))
+                let access = found.access_for(user.platform_role)?;
+                Some((found.tenant, access))
             });
         let Some((tenant, access)) = access else {
             return Err(unauthorized(lang, "api.error.not_member"));

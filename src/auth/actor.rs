@@ -153,14 +153,9 @@ where
                 let found = crate::tenants::repo::tenant_access(app.db.pool(), slug, user.id)
                     .await?
                     .ok_or(AppError::NotFound)?;
-                let access = match user.platform_role {
-                    Some(PlatformRole::AccountManager) => {
-                        found.assigned.then_some(Access::AccountManager)
-                    }
-                    Some(_) => None,
-                    None => found.member_role.map(|r| r.access()),
-                };
-                let access = access.ok_or(AppError::NotFound)?;
+                let access = found
+                    .access_for(user.platform_role)
+                    .ok_or(AppError::NotFound)?;
                 Actor::in_tenant(&user, found.tenant, access)
             }
         };

@@ -199,10 +199,8 @@ async fn version_to_review(
     id: Uuid,
 ) -> DomainResult<(DeliverableRow, CollabFacts)> {
     let tenant = actor.tenant_id()?;
-    let d = repo::deliverables(tx, tenant, None, Some(id))
+    let d = repo::deliverable(tx, tenant, id)
         .await?
-        .into_iter()
-        .next()
         .ok_or(DomainError::NotFound)?;
     let facts = facts(tx, actor, d.collaboration_id, true).await?;
     open_for_content(&facts)?;

@@ -153,15 +153,18 @@ pub async fn add(
     answer(&state, (&session, lang, front), ctx, outcome).await
 }
 
-/// The version's collaboration (404 for another tenant's or no version).
-async fn collaboration_of(ctx: &mut TenantCtx, id: &str) -> AppResult<(Uuid, Uuid)> {
+/// The version named in the path (404 for another tenant's or no version).
+async fn version_of(ctx: &mut TenantCtx, id: &str) -> AppResult<super::repo::DeliverableRow> {
     let id = parse_id(id)?;
-    let d = super::repo::deliverables(&mut ctx.tx, ctx.tenant.id, None, Some(id))
+    super::repo::deliverable(&mut ctx.tx, ctx.tenant.id, id)
         .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::NotFound)?;
-    Ok((id, d.collaboration_id))
+        .ok_or(AppError::NotFound)
+}
+
+/// The version's id and its collaboration's.
+async fn collaboration_of(ctx: &mut TenantCtx, id: &str) -> AppResult<(Uuid, Uuid)> {
+    let d = version_of(ctx, id).await?;
+    Ok((d.id, d.collaboration_id))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -291,12 +294,7 @@ pub async fn file(
     mut ctx: TenantCtx,
 ) -> AppResult<Response> {
     ctx.require_active()?;
-    let (id, _) = collaboration_of(&mut ctx, &id).await?;
-    let d = super::repo::deliverables(&mut ctx.tx, ctx.tenant.id, None, Some(id))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::NotFound)?;
+    let d = version_of(&mut ctx, &id).await?;
     let upload = d.upload_id.ok_or(AppError::NotFound)?;
     let file = crate::evidence::repo::find_of(&mut ctx.tx, ctx.tenant.id, upload, "deliverable")
         .await?

@@ -178,6 +178,18 @@ pub async fn deliverables(
     .await
 }
 
+/// One version with its reviews (None: not the tenant's, or no such version).
+pub async fn deliverable(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<DeliverableRow>> {
+    Ok(deliverables(conn, tenant, None, Some(id))
+        .await?
+        .into_iter()
+        .next())
+}
+
 /// A review as stored.
 pub struct NewReview<'a> {
     pub tenant_id: Uuid,

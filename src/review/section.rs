@@ -87,6 +87,16 @@ pub async fn collaboration(
         .await?
         .ok_or(AppError::NotFound)?;
     let rows = repo::deliverables(&mut ctx.tx, ctx.tenant.id, Some(id), None).await?;
+    // Changes requested per deliverable (type + language), from the versions' reviews.
+    let mut requested: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    for r in rows
+        .iter()
+        .filter(|r| r.outcome.as_deref() == Some("changes_requested"))
+    {
+        *requested
+            .entry((r.kind.clone(), r.lang.clone()))
+            .or_default() += 1;
+    }
     let checklist: Vec<(Uuid, String)> = repo::checklist(&mut ctx.tx, false)
         .await?
         .into_iter()
@@ -163,9 +173,8 @@ pub async fn collaboration(
             }
             continue;
         }
+        let requests = requested.get(&key).copied().unwrap_or(0);
         current = Some(key);
-        let requests =
-            repo::change_requests(&mut ctx.tx, ctx.tenant.id, id, &r.kind, &r.lang).await?;
         groups.push(GroupView {
             label: Kind::parse(&r.kind)
                 .map(|k| lang.t(k.label_key()))

@@ -53,6 +53,21 @@ pub struct TenantAccess {
     pub assigned: bool,
 }
 
+impl TenantAccess {
+    /// What a person with `platform_role` may do here: an account manager assigned to the
+    /// tenant works as its account manager; other staff have no access inside a tenant; anyone
+    /// else by their membership.
+    pub fn access_for(&self, platform_role: Option<PlatformRole>) -> Option<super::Access> {
+        match platform_role {
+            Some(PlatformRole::AccountManager) => {
+                self.assigned.then_some(super::Access::AccountManager)
+            }
+            Some(_) => None,
+            None => self.member_role.map(|r| r.access()),
+        }
+    }
+}
+
 pub async fn tenant_access(
     pool: &PgPool,
     slug: &str,

@@ -677,3 +677,36 @@ async fn admins_keep_the_checklist_per_platform_and_market() {
     .unwrap();
     assert_eq!(n, 2);
 }
+
+async fn review_on(conn: &mut PgConnection) -> bool {
+    sqlx::query_scalar("SELECT content_review FROM tenants WHERE slug = 'lumi'")
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_review_switch_refuses_a_bad_value_and_another_tenants_owner() {
+    let app = TestApp::with_demo_campaigns().await;
+    let mut conn = app.owner_conn().await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let res = app
+        .post_form(
+            &owner,
+            "/t/lumi/settings/content-review",
+            &[("content_review", "maybe")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!review_on(&mut conn).await);
+    let other = app.login(OWNER_NORDPEAK.0, OWNER_NORDPEAK.1).await;
+    let res = app
+        .post_form(
+            &other,
+            "/t/lumi/settings/content-review",
+            &[("content_review", "on")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(!review_on(&mut conn).await, "nothing changed");
+}
