@@ -138,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state.clone())
+        .merge(crate::api::v1_router(state.clone()))
         .merge(links::router(state))
 }
 

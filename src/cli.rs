@@ -47,6 +47,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Make an API token for a person of a company, as the owner's settings page does (the
+    /// person must be the company's owner); prints the token, once, on stdout.
+    ApiToken {
+        /// The company's slug (e.g. lumi).
+        #[arg(long)]
+        tenant: String,
+        /// The owner's email.
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long, default_value = "command line")]
+        name: String,
+        /// read or write.
+        #[arg(long, default_value = "read")]
+        scope: String,
+    },
     /// Create the first admin (asks for a password, or generates one and prints it once).
     CreateAdmin {
         #[arg(long)]
@@ -147,6 +163,18 @@ async fn run_with(command: Command, mut config: Config, database: &Database) -> 
                 seed::seed_demo_with(&db, &PasswordService::new()?, seed::DemoSize::FULL).await?;
             db.close().await;
             print_demo(&report, json)
+        }
+        Command::ApiToken {
+            tenant,
+            email,
+            name,
+            scope,
+        } => {
+            let db = Db::connect(&database.url, 2).await?;
+            let result = crate::api::actions::token_for(&db, &tenant, &email, name, scope).await;
+            db.close().await;
+            println!("{}", result?);
+            Ok(())
         }
         Command::CreateAdmin { email, name } => {
             let db = Db::connect(&database.url, 2).await?;

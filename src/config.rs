@@ -31,6 +31,10 @@ pub struct Config {
     pub login_max_failures_per_ip: i32,
     /// `SEXTANT_LOGIN_LOCK_MINUTES` (default 15): the pause, and the window failures count in.
     pub login_lock_minutes: i64,
+    /// `SEXTANT_API_REQUESTS_PER_MINUTE` (default 600): requests one API token may make a minute;
+    /// past it, 429 with `Retry-After` until the minute is over. Counted in Postgres beside the
+    /// login throttle, so several app servers share one count.
+    pub api_requests_per_minute: i32,
     /// `SEXTANT_S3_BUCKET` (+ `_ENDPOINT`, `_REGION`, `_ACCESS_KEY_ID`, `_SECRET_ACCESS_KEY`):
     /// keep uploads in an S3-compatible bucket instead of `SEXTANT_DATA_DIR/objects`.
     pub s3: Option<S3Settings>,
@@ -95,6 +99,7 @@ impl Config {
             login_max_failures: number("SEXTANT_LOGIN_MAX_FAILURES", 5)?,
             login_max_failures_per_ip: number("SEXTANT_LOGIN_MAX_FAILURES_PER_IP", 50)?,
             login_lock_minutes: number("SEXTANT_LOGIN_LOCK_MINUTES", 15)?,
+            api_requests_per_minute: number("SEXTANT_API_REQUESTS_PER_MINUTE", 600)?,
             s3: S3Settings::from_env(),
             clock_jobs: !matches!(
                 env("SEXTANT_CLOCK_JOBS").as_deref(),
@@ -119,6 +124,7 @@ impl Config {
             login_max_failures: 5,
             login_max_failures_per_ip: 50,
             login_lock_minutes: 15,
+            api_requests_per_minute: 600,
             s3: None,
             clock_jobs: false,
             mail: None,

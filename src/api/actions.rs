@@ -97,3 +97,35 @@ pub async fn revoke_token(tx: &mut PgConnection, actor: &Actor, id: Uuid) -> Dom
     .await?;
     Ok(())
 }
+
+/// Makes a token as `email` in the company `slug` (the command line's `sextant api-token`): the
+/// same action and checks as the settings page, the person's access in the company decided as
+/// for any request. Answers the token.
+pub async fn token_for(
+    db: &crate::db::Db,
+    slug: &str,
+    email: &str,
+    name: String,
+    scope: String,
+) -> anyhow::Result<String> {
+    let row = crate::auth::repo::find_by_email(db.pool(), email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no person with the email {email}"))?;
+    let user = crate::auth::repo::find_active_by_id(db.pool(), row.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{email} is not active"))?;
+    let (tenant, access) = crate::tenants::repo::tenant_access(db.pool(), slug, user.id)
+        .await?
+        .and_then(|found| {
+            let access = found.access_for(user.platform_role)?;
+            Some((found.tenant, access))
+        })
+        .ok_or_else(|| anyhow::anyhow!("{email} has no access to {slug}"))?;
+    let actor = Actor::in_tenant(&user, tenant, access);
+    let mut tx = db.tenant_tx(actor.tenant_id()?, actor.user_id).await?;
+    let made = create_token(&mut tx, &actor, CreateToken { name, scope })
+        .await
+        .map_err(|e| anyhow::anyhow!("refused: {e}"))?;
+    tx.commit().await?;
+    Ok(made.token)
+}

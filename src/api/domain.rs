@@ -92,9 +92,106 @@ pub fn name(raw: &str) -> Result<&str, &'static str> {
     }
 }
 
+/// An `Idempotency-Key` as sent: 1–255 visible ASCII characters (a UUID, say).
+pub fn idempotency_key(raw: &[u8]) -> Result<&str, &'static str> {
+    match std::str::from_utf8(raw) {
+        Ok(key) if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(key)
+        }
+        _ => Err("api.error.idempotency_key"),
+    }
+}
+
+/// What makes two requests "the same" for an idempotency key: method, path with query, and body.
+pub fn request_fingerprint(method: &str, path_and_query: &str, body: &[u8]) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update([0]);
+    h.update(path_and_query.as_bytes());
+    h.update([0]);
+    h.update(body);
+    h.finalize().to_vec()
+}
+
+/// The rate limiter's counter key of a presented token (its hash, so the counter table never
+/// holds a token, and unknown tokens are counted too).
+pub fn rate_key(token: &str) -> String {
+    let digest = hash(token);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("api:{hex}")
+}
+
+/// Seconds a caller told to wait is told: whole seconds, rounded up, at least one.
+pub fn retry_after(seconds_left: f64) -> u64 {
+    (seconds_left.ceil() as u64).max(1)
+}
+
+/// Default and largest page size of the list reads.
+pub const PAGE_DEFAULT: i64 = 100;
+pub const PAGE_MAX: i64 = 500;
+
+/// A list read's `limit` as asked: absent → the default; 1..=500, else the field's message.
+pub fn page_limit(raw: Option<i64>) -> Result<i64, &'static str> {
+    match raw {
+        None => Ok(PAGE_DEFAULT),
+        Some(n) if (1..=PAGE_MAX).contains(&n) => Ok(n),
+        Some(_) => Err("api.error.limit"),
+    }
+}
+
+/// A cursor names the last item of the page before: its id (ids are UUIDv7, so they sort in
+/// the order items were made). Opaque to callers; anything else is refused by name.
+pub fn cursor(raw: Option<&str>) -> Result<Option<uuid::Uuid>, &'static str> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => uuid::Uuid::parse_str(text)
+            .map(Some)
+            .map_err(|_| "api.error.cursor"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idempotency_keys_fingerprints_and_waits() {
+        assert_eq!(idempotency_key(b"a1-b2"), Ok("a1-b2"));
+        for bad in [
+            &b""[..],
+            &b"has space"[..],
+            &[b'x'; 256][..],
+            &b"\xff\xfe"[..],
+            "é".as_bytes(),
+        ] {
+            assert_eq!(
+                idempotency_key(bad),
+                Err("api.error.idempotency_key"),
+                "{bad:?}"
+            );
+        }
+        let a = request_fingerprint("POST", "/api/v1/posts", b"{}");
+        assert_eq!(a, request_fingerprint("POST", "/api/v1/posts", b"{}"));
+        assert_ne!(a, request_fingerprint("POST", "/api/v1/posts", b"{ }"));
+        assert_ne!(a, request_fingerprint("POST", "/api/v1/snapshots", b"{}"));
+        assert_eq!(retry_after(0.2), 1);
+        assert_eq!(retry_after(59.01), 60);
+        let key = rate_key("sxt_x");
+        assert!(key.starts_with("api:") && key.len() == 36 && !key.contains("sxt"));
+    }
+
+    #[test]
+    fn page_limits_and_cursors() {
+        assert_eq!(page_limit(None), Ok(100));
+        assert_eq!(page_limit(Some(500)), Ok(500));
+        assert_eq!(page_limit(Some(0)), Err("api.error.limit"));
+        assert_eq!(page_limit(Some(501)), Err("api.error.limit"));
+        assert_eq!(cursor(None), Ok(None));
+        assert_eq!(cursor(Some("")), Ok(None));
+        let id = uuid::Uuid::now_v7();
+        assert_eq!(cursor(Some(&id.to_string())), Ok(Some(id)));
+        assert_eq!(cursor(Some("abc")), Err("api.error.cursor"));
+    }
 
     #[test]
     fn a_token_is_random_presented_as_bearer_and_kept_only_as_its_hash() {

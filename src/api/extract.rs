@@ -15,7 +15,7 @@ use crate::auth::Actor;
 use crate::db::SystemScope;
 use crate::error::ErrorDetail;
 use crate::state::AppState;
-use crate::web::front::problem_json;
+use crate::web::front::{problem_json, problem_response, problem_value};
 use crate::web::lang::Lang;
 
 /// Who a request through `/api/v1` is, and what its token may do.
@@ -114,5 +114,84 @@ where
             scope: Scope::parse(&token.scope).unwrap_or(Scope::Read),
             token_id: token.id,
         })
+    }
+}
+
+/// A JSON request body, read within the API's size limit: not JSON → 415, too large → 413,
+/// malformed → 400, the wrong shape → 422 naming the field that failed (`items[3].views`), all
+/// problem+json.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, _state: &S) -> Result<Self, Response> {
+        let lang = Lang::from_headers(req.headers());
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| {
+                let v = v.trim().to_ascii_lowercase();
+                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !json {
+            return Err(problem_json(
+                lang,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Some(&ErrorDetail::Refused("api.error.not_json")),
+            ));
+        }
+        let Ok(bytes) = axum::body::to_bytes(req.into_body(), super::limits::MAX_BODY).await else {
+            return Err(problem_json(
+                lang,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Some(&ErrorDetail::Refused("api.error.too_large")),
+            ));
+        };
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let parsed = serde_path_to_error::deserialize(&mut de);
+        let error = match parsed {
+            Ok(value) => match de.end() {
+                Ok(()) => return Ok(ApiJson(value)),
+                Err(e) => (String::from("."), e),
+            },
+            Err(e) => (e.path().to_string(), e.into_inner()),
+        };
+        let (path, inner) = error;
+        // A missing field is reported at its parent; name the field itself.
+        let missing = inner
+            .to_string()
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| match path.as_str() {
+                "." => name.to_string(),
+                parent => format!("{parent}.{name}"),
+            });
+        let field = missing.or((path != ".").then_some(path));
+        let (status, detail) = if let (true, Some(field)) = (inner.is_data(), field) {
+            let mut errors = crate::kernel::FieldErrors::new();
+            errors.insert(field, "api.error.field_type");
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorDetail::Invalid(errors),
+            )
+        } else {
+            (
+                StatusCode::BAD_REQUEST,
+                ErrorDetail::Refused("api.error.bad_json"),
+            )
+        };
+        let mut doc = problem_value(lang, status, Some(&detail));
+        // The parser's own words, for the caller's developer.
+        doc["reason"] = serde_json::Value::from(inner.to_string());
+        Err(problem_response(status, &doc))
     }
 }

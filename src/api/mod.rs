@@ -1,19 +1,26 @@
-//! The JSON API (issue 18, begun): API tokens per tenant — made and revoked by the owner, shown
-//! once, kept hashed, scope read or write, last-used time — the Bearer-only front door that
-//! re-checks the token's person on every request, the first read, `/api/v1/campaigns`, and the first write, `POST /api/v1/posts`.
+//! The JSON API (issue 18): API tokens per tenant — made and revoked by the owner, shown once,
+//! kept hashed, scope read or write, last-used time — and `/api/v1`, its own router outside the
+//! session and CSRF layers (it takes only Bearer tokens), behind its limits (`limits`): a rate
+//! per token, a body size limit, `Idempotency-Key` on POST. Writes call the pages' actions.
 
 pub mod actions;
 pub mod domain;
 pub mod extract;
+pub mod limits;
+pub mod openapi;
+pub mod reads;
 pub mod repo;
 pub mod settings;
 pub mod v1;
 
-use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use axum::{Router, middleware};
+use tower_http::compression::CompressionLayer;
 
 use crate::state::AppState;
 
+/// The owner's token page (a page of the app: sessions, CSRF).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
@@ -24,6 +31,39 @@ pub fn router() -> Router<AppState> {
             "/t/{tenant_slug}/settings/api-tokens/{id}/revoke",
             post(settings::revoke),
         )
-        .route("/api/v1/campaigns", get(v1::campaigns))
-        .route("/api/v1/posts", post(v1::create_post_api))
+}
+
+/// `/api/v1`, with its own layers (no session, no CSRF: a Bearer token is no ambient credential).
+pub fn v1_router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi::spec))
+        .route("/api/v1/reference", get(openapi::reference))
+        .route("/api/v1/campaigns", get(reads::campaigns))
+        .route("/api/v1/collaborations", get(reads::collaborations))
+        .route("/api/v1/collaborations/{id}", get(reads::collaboration))
+        .route("/api/v1/creators", get(reads::creators))
+        .route("/api/v1/fulfilment-records", get(reads::fulfilment_records))
+        .route("/api/v1/ratings", get(reads::ratings))
+        .route("/api/v1/tiers", get(reads::tiers))
+        .route(
+            "/api/v1/tiers/{creator_id}/history",
+            get(reads::tier_history),
+        )
+        .route("/api/v1/settlements", get(reads::settlements))
+        .route(
+            "/api/v1/settlements/{id}/export.{ext}",
+            get(reads::settlement_export),
+        )
+        .route("/api/v1/shops", get(reads::shops))
+        .route("/api/v1/posts", get(reads::posts).post(v1::create_post_api))
+        .route("/api/v1/snapshots", post(v1::ingest_snapshots_api))
+        .route("/api/v1/orders", post(v1::ingest_orders_api))
+        .layer(DefaultBodyLimit::max(limits::MAX_BODY))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::limits,
+        ))
+        .layer(middleware::from_fn(crate::web::security_headers))
+        .layer(CompressionLayer::new())
+        .with_state(state)
 }

@@ -119,3 +119,634 @@ pub async fn tenant_slug(conn: &mut PgConnection, tenant: Uuid) -> sqlx::Result<
         .fetch_optional(conn)
         .await
 }
+
+/// Claims an idempotency key for a request: true when this request is the first with it (or
+/// the key's earlier use expired — 24 hours — or was left running by a server that died — 5
+/// minutes), so it runs; false when the key is taken (read it with [`idempotent`]).
+pub async fn claim_idempotency(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    key: &str,
+    request_hash: &[u8],
+) -> sqlx::Result<bool> {
+    let claimed = sqlx::query_scalar!(
+        r#"INSERT INTO api_idempotency AS i (token_hash, key, request_hash, state)
+           VALUES ($1, $2, $3, 'running')
+           ON CONFLICT (token_hash, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,
+             state = 'running', status = NULL, content_type = NULL, location = NULL,
+             body = NULL, created_at = clock_timestamp()
+           WHERE i.created_at < clock_timestamp() - interval '24 hours'
+              OR (i.state = 'running' AND i.created_at < clock_timestamp() - interval '5 minutes')
+           RETURNING true AS "claimed!""#,
+        token_hash,
+        key,
+        request_hash,
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(claimed.unwrap_or(false))
+}
+
+/// A key's earlier use, as kept.
+#[derive(Debug, Clone)]
+pub struct Idempotent {
+    pub request_hash: Vec<u8>,
+    pub running: bool,
+    pub status: Option<i16>,
+    pub content_type: Option<String>,
+    pub location: Option<String>,
+    pub body: Option<Vec<u8>>,
+}
+
+pub async fn idempotent(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    key: &str,
+) -> sqlx::Result<Option<Idempotent>> {
+    sqlx::query_as!(
+        Idempotent,
+        r#"SELECT request_hash, state = 'running' AS "running!", status, content_type, location,
+                  body
+             FROM api_idempotency WHERE token_hash = $1 AND key = $2"#,
+        token_hash,
+        key,
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// The first answer to a key, kept to be replayed.
+pub struct Answer<'a> {
+    pub status: i16,
+    pub content_type: Option<&'a str>,
+    pub location: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+pub async fn finish_idempotency(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    key: &str,
+    answer: &Answer<'_>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE api_idempotency SET state = 'done', status = $3, content_type = $4, \
+           location = $5, body = $6 WHERE token_hash = $1 AND key = $2",
+        token_hash,
+        key,
+        answer.status,
+        answer.content_type,
+        answer.location,
+        answer.body,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Lets a key go (the request failed on our side: the caller may retry with it).
+pub async fn release_idempotency(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    key: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM api_idempotency WHERE token_hash = $1 AND key = $2",
+        token_hash,
+        key,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets keys older than a day (a few at a time, on the way).
+pub async fn expire_idempotency(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM api_idempotency WHERE ctid = ANY (ARRAY(SELECT ctid FROM api_idempotency \
+           WHERE created_at < clock_timestamp() - interval '24 hours' LIMIT 100))",
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// ---- The reads of /api/v1. Each list pages by id (UUIDv7: id order is the order things were
+// made): `$2` the cursor (the last id of the page before; `coalesce` keeps the index usable under
+// a generic plan), `$3` the page size + 1 (one more tells whether there is a next page).
+
+/// The first id, for "no cursor".
+const NO_CURSOR: Uuid = Uuid::nil();
+
+#[derive(Debug, Clone)]
+pub struct CampaignItem {
+    pub id: Uuid,
+    pub code: Option<String>,
+    pub title: String,
+    pub state: String,
+    pub markets: Vec<String>,
+    pub shop_id: Option<Uuid>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+pub async fn campaigns(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    cursor: Option<Uuid>,
+    limit: i64,
+    state: Option<&str>,
+) -> sqlx::Result<Vec<CampaignItem>> {
+    sqlx::query_as!(
+        CampaignItem,
+        "SELECT id, code, title, state, markets, shop_id, created_at, updated_at
+           FROM campaigns
+          WHERE tenant_id = $1 AND id > coalesce($2::uuid, $4::uuid) AND ($5::text IS NULL OR state = $5)
+          ORDER BY id LIMIT $3",
+        tenant,
+        cursor,
+        limit,
+        NO_CURSOR,
+        state,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone)]
+pub struct CollaborationItem {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub campaign_code: Option<String>,
+    pub creator_id: Uuid,
+    pub creator_handle: String,
+    pub state: String,
+    pub contract_version: i32,
+    pub fee_model: Option<String>,
+    pub fixed_fee: Option<rust_decimal::Decimal>,
+    pub fixed_fee_currency: Option<String>,
+    pub commission_rate: Option<rust_decimal::Decimal>,
+    pub publish_deadline: Option<time::Date>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// Filters of the collaborations list.
+#[derive(Debug, Clone, Default)]
+pub struct CollaborationFilter {
+    pub id: Option<Uuid>,
+    pub campaign_id: Option<Uuid>,
+    pub creator_id: Option<Uuid>,
+    pub state: Option<String>,
+}
+
+pub async fn collaborations(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    (cursor, limit): (Option<Uuid>, i64),
+    f: &CollaborationFilter,
+) -> sqlx::Result<Vec<CollaborationItem>> {
+    sqlx::query_as!(
+        CollaborationItem,
+        r#"SELECT l.id, l.campaign_id, k.code AS campaign_code, l.creator_id,
+                  c.handle AS creator_handle, l.state, l.current_version AS contract_version,
+                  v.terms->>'fee_model' AS fee_model,
+                  (v.terms->>'fixed_fee')::numeric AS fixed_fee,
+                  v.terms->>'fixed_fee_currency' AS fixed_fee_currency,
+                  (v.terms->>'commission_rate')::numeric AS commission_rate,
+                  (v.terms->>'publish_deadline')::date AS publish_deadline,
+                  l.created_at, l.updated_at
+             FROM collaborations l
+             JOIN campaigns k ON k.tenant_id = l.tenant_id AND k.id = l.campaign_id
+             JOIN creators c ON c.id = l.creator_id
+             LEFT JOIN contract_versions v ON v.tenant_id = l.tenant_id
+                  AND v.collaboration_id = l.id AND v.version = l.current_version
+            WHERE l.tenant_id = $1 AND l.id > coalesce($2::uuid, $4::uuid)
+              AND ($5::uuid IS NULL OR l.campaign_id = $5)
+              AND ($6::uuid IS NULL OR l.creator_id = $6)
+              AND ($7::text IS NULL OR l.state = $7)
+              AND ($8::uuid IS NULL OR l.id = $8)
+            ORDER BY l.id LIMIT $3"#,
+        tenant,
+        cursor,
+        limit,
+        NO_CURSOR,
+        f.campaign_id,
+        f.creator_id,
+        f.state.as_deref(),
+        f.id,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A creator this tenant was offered or works with (the seller's creator list), with this
+/// tenant's tier and blacklist. Never the platform tier or the platform blacklist (staff only).
+#[derive(Debug, Clone)]
+pub struct CreatorItem {
+    pub id: Uuid,
+    pub handle: String,
+    pub display_name: String,
+    pub active: bool,
+    pub markets: Vec<String>,
+    pub categories: Vec<String>,
+    pub followers: i64,
+    pub tier: Option<String>,
+    pub tier_score: Option<rust_decimal::Decimal>,
+    pub blacklist_status: Option<String>,
+}
+
+pub async fn creators(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    cursor: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Vec<CreatorItem>> {
+    sqlx::query_as!(
+        CreatorItem,
+        r#"WITH known AS (
+               SELECT e.creator_id FROM shortlist_entries e
+                WHERE e.tenant_id = $1 AND e.creator_id > coalesce($2::uuid, $4::uuid)
+               UNION
+               SELECT l.creator_id FROM collaborations l
+                WHERE l.tenant_id = $1 AND l.creator_id > coalesce($2::uuid, $4::uuid))
+           SELECT c.id, c.handle, c.display_name, c.active, c.markets, c.categories, c.followers,
+                  t.tier::text AS "tier?", t.score AS "tier_score?",
+                  b.status AS "blacklist_status?"
+             FROM known
+             JOIN creators c ON c.id = known.creator_id
+             LEFT JOIN creator_tiers t ON t.tenant_id = $1 AND t.creator_id = c.id
+             LEFT JOIN blacklist_entries b ON b.tenant_id = $1 AND b.creator_id = c.id
+                  AND b.status IN ('proposed', 'confirmed')
+            ORDER BY c.id LIMIT $3"#,
+        tenant,
+        cursor,
+        limit,
+        NO_CURSOR,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone)]
+pub struct FulfilmentItem {
+    pub id: Uuid,
+    pub collaboration_id: Uuid,
+    pub creator_id: Uuid,
+    pub kind: String,
+    pub severity: String,
+    pub note: String,
+    pub days_late: Option<i32>,
+    pub occurred_at: OffsetDateTime,
+    pub automatic: bool,
+    pub recorded_by: String,
+    pub recorded_at: OffsetDateTime,
+    pub supersedes: Option<Uuid>,
+    pub withdrawn: bool,
+    pub correction_reason: Option<String>,
+    pub policy_version: i32,
+    pub points: rust_decimal::Decimal,
+    pub money_amount: Option<rust_decimal::Decimal>,
+    pub money_currency: Option<String>,
+    pub money_percent: Option<rust_decimal::Decimal>,
+    pub superseded_by: Option<Uuid>,
+    pub counts: bool,
+}
+
+/// The append-only records; one counts when it is neither superseded nor withdrawn.
+pub async fn fulfilment_records(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    (cursor, limit): (Option<Uuid>, i64),
+    collaboration: Option<Uuid>,
+    counts: Option<bool>,
+) -> sqlx::Result<Vec<FulfilmentItem>> {
+    sqlx::query_as!(
+        FulfilmentItem,
+        r#"SELECT r.id, r.collaboration_id, r.creator_id, r.kind, r.severity, r.note, r.days_late,
+                  r.occurred_at, r.automatic, r.recorded_by_label AS recorded_by, r.recorded_at,
+                  r.supersedes, r.withdrawn, r.correction_reason, r.policy_version, r.points,
+                  r.money_amount, r.money_currency::text AS "money_currency?", r.money_percent,
+                  s.id AS "superseded_by?",
+                  (NOT r.withdrawn AND s.id IS NULL) AS "counts!"
+             FROM fulfilment_records r
+             LEFT JOIN fulfilment_records s ON s.tenant_id = r.tenant_id AND s.supersedes = r.id
+            WHERE r.tenant_id = $1 AND r.id > coalesce($2::uuid, $4::uuid)
+              AND ($5::uuid IS NULL OR r.collaboration_id = $5)
+              AND ($6::bool IS NULL OR (NOT r.withdrawn AND s.id IS NULL) = $6)
+            ORDER BY r.id LIMIT $3"#,
+        tenant,
+        cursor,
+        limit,
+        NO_CURSOR,
+        collaboration,
+        counts,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone)]
+pub struct RatingItem {
+    pub id: Uuid,
+    pub collaboration_id: Uuid,
+    pub campaign_id: Uuid,
+    pub creator_id: Uuid,
+    pub state: String,
+    pub template_version: i32,
+    pub opened_at: OffsetDateTime,
+    pub override_reason: Option<String>,
+    pub window_final_at: Option<OffsetDateTime>,
+    pub currency: String,
+    pub net_gmv: rust_decimal::Decimal,
+    pub cost: rust_decimal::Decimal,
+    pub cost_basis: String,
+    pub roi_target: rust_decimal::Decimal,
+    pub roi_ratio: rust_decimal::Decimal,
+    pub closed_with_one: bool,
+    pub raw_score: Option<rust_decimal::Decimal>,
+    pub calibrated_score: Option<rust_decimal::Decimal>,
+    pub final_score: Option<rust_decimal::Decimal>,
+    pub completed_at: Option<OffsetDateTime>,
+    pub raters_assigned: i64,
+    pub raters_submitted: i64,
+}
+
+pub async fn ratings(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    (cursor, limit): (Option<Uuid>, i64),
+    collaboration: Option<Uuid>,
+    state: Option<&str>,
+) -> sqlx::Result<Vec<RatingItem>> {
+    sqlx::query_as!(
+        RatingItem,
+        r#"SELECT r.id, r.collaboration_id, r.campaign_id, r.creator_id, r.state,
+                  st.version AS template_version, r.opened_at, r.override_reason,
+                  r.window_final_at, r.currency::text AS "currency!", r.net_gmv, r.cost,
+                  r.cost_basis, r.roi_target, r.roi_ratio, r.closed_with_one, r.raw_score,
+                  r.calibrated_score, r.final_score, r.completed_at,
+                  (SELECT count(*) FROM rating_raters a
+                    WHERE a.tenant_id = r.tenant_id AND a.rating_id = r.id) AS "raters_assigned!",
+                  (SELECT count(DISTINCT x.rater_id) FROM rating_submissions x
+                    WHERE x.tenant_id = r.tenant_id AND x.rating_id = r.id) AS "raters_submitted!"
+             FROM ratings r
+             JOIN scorecard_templates st ON st.tenant_id = r.tenant_id AND st.id = r.template_id
+            WHERE r.tenant_id = $1 AND r.id > coalesce($2::uuid, $4::uuid)
+              AND ($5::uuid IS NULL OR r.collaboration_id = $5)
+              AND ($6::text IS NULL OR r.state = $6)
+            ORDER BY r.id LIMIT $3"#,
+        tenant,
+        cursor,
+        limit,
+        NO_CURSOR,
+        collaboration,
+        state,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone)]
+pub struct ScorecardItem {
+    pub id: Uuid,
+    pub rating_id: Uuid,
+    pub rater: String,
+    pub version: i32,
+    pub corrects: Option<Uuid>,
+    pub correction_reason: Option<String>,
+    pub total: rust_decimal::Decimal,
+    pub calibrated_total: Option<rust_decimal::Decimal>,
+    pub levels: serde_json::Value,
+    pub justification: Option<String>,
+    pub comment: String,
+    pub submitted_at: OffsetDateTime,
+    pub current: bool,
+}
+
+/// The scorecards of the given ratings that `viewer` may see: raters are blind — a scorecard
+/// shows once the rating is completed or the viewer has submitted their own.
+pub async fn scorecards(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    ratings: &[Uuid],
+    viewer: Option<Uuid>,
+) -> sqlx::Result<Vec<ScorecardItem>> {
+    sqlx::query_as!(
+        ScorecardItem,
+        r#"SELECT s.id, s.rating_id, s.rater_label AS rater, s.version, s.corrects,
+                  s.correction_reason, s.total, k.total AS "calibrated_total?", s.levels,
+                  s.justification, s.comment, s.submitted_at,
+                  NOT EXISTS (SELECT 1 FROM rating_submissions n
+                               WHERE n.tenant_id = s.tenant_id AND n.rating_id = s.rating_id
+                                 AND n.rater_id = s.rater_id AND n.version > s.version) AS "current!"
+             FROM rating_submissions s
+             JOIN ratings r ON r.tenant_id = s.tenant_id AND r.id = s.rating_id
+             LEFT JOIN submission_calibrations k ON k.tenant_id = s.tenant_id
+                  AND k.submission_id = s.id
+            WHERE s.tenant_id = $1 AND s.rating_id = ANY($2)
+              AND (r.state = 'completed'
+                   OR EXISTS (SELECT 1 FROM rating_submissions m
+                               WHERE m.tenant_id = s.tenant_id AND m.rating_id = s.rating_id
+                                 AND m.rater_id = $3))
+            ORDER BY s.rating_id, s.rater_id, s.version"#,
+        tenant,
+        ratings,
+        viewer,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone)]
+pub struct TierItem {
+    pub creator_id: Uuid,
+    pub creator_handle: String,
+    pub tier: Option<String>,
+    pub computed_tier: Option<String>,
+    pub score: Option<rust_decimal::Decimal>,
+    pub rated_count: i32,
+    pub reason: serde_json::Value,
+    pub low_score_warning: bool,
+    pub recommendation: Option<String>,
+    pub override_tier: Option<String>,
+    pub override_reason: Option<String>,
+    pub override_by: Option<String>,
+    pub override_at: Option<OffsetDateTime>,
+    pub computed_at: OffsetDateTime,
+    pub blacklisted: bool,
+}
+
+/// The tenant's tier of each creator (paged by creator id: a creator has one row).
+pub async fn tiers(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    (cursor, limit): (Option<Uuid>, i64),
+    tier: Option<&str>,
+) -> sqlx::Result<Vec<TierItem>> {
+    sqlx::query_as!(
+        TierItem,
+        r#"SELECT t.creator_id, c.handle AS creator_handle, t.tier::text AS "tier?",
+                  t.computed_tier::text AS "computed_tier?", t.score, t.rated_count, t.reason,
+                  t.low_score_warning, t.recommendation, t.override_tier::text AS "override_tier?",
+                  t.override_reason, u.email AS "override_by?", t.override_at, t.computed_at,
+                  EXISTS (SELECT 1 FROM blacklist_entries b WHERE b.tenant_id = t.tenant_id
+                             AND b.creator_id = t.creator_id AND b.status = 'confirmed')
+                    AS "blacklisted!"
+             FROM creator_tiers t
+             JOIN creators c ON c.id = t.creator_id
+             LEFT JOIN users u ON u.id = t.override_by
+            WHERE t.tenant_id = $1 AND t.creator_id > coalesce($2::uuid, $4::uuid)
+              AND ($5::text IS NULL OR t.tier = $5)
+            ORDER BY t.creator_id LIMIT $3"#,
+        tenant,
+        cursor,
+        limit,
+        NO_CURSOR,
+        tier,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone)]
+pub struct TierChange {
+    pub id: Uuid,
+    pub from_tier: Option<String>,
+    pub to_tier: Option<String>,
+    pub score: Option<rust_decimal::Decimal>,
+    pub reason: serde_json::Value,
+    pub cause: String,
+    pub actor_label: String,
+    pub at: OffsetDateTime,
+}
+
+pub async fn tier_history(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    (cursor, limit): (Option<Uuid>, i64),
+    creator: Uuid,
+) -> sqlx::Result<Vec<TierChange>> {
+    sqlx::query_as!(
+        TierChange,
+        r#"SELECT h.id, h.from_tier::text AS "from_tier?", h.to_tier::text AS "to_tier?",
+                  h.score, h.reason, h.cause, h.actor_label, h.at
+             FROM creator_tier_history h
+            WHERE h.tenant_id = $1 AND h.creator_id = $5 AND h.id > coalesce($2::uuid, $4::uuid)
+            ORDER BY h.id LIMIT $3"#,
+        tenant,
+        cursor,
+        limit,
+        NO_CURSOR,
+        creator,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone)]
+pub struct SettlementItem {
+    pub id: Uuid,
+    pub period: time::Date,
+    pub settlement_currency: String,
+    pub total_seller: rust_decimal::Decimal,
+    pub total_creators: rust_decimal::Decimal,
+    pub line_count: i32,
+    pub finalized_at: OffsetDateTime,
+    pub finalized_by: String,
+    pub hash: String,
+    pub paid: rust_decimal::Decimal,
+}
+
+/// The tenant's finalized settlements (drafts are finance's, never read here).
+pub async fn settlements(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    (cursor, limit): (Option<Uuid>, i64),
+) -> sqlx::Result<Vec<SettlementItem>> {
+    sqlx::query_as!(
+        SettlementItem,
+        r#"SELECT s.id, s.period, s.settlement_currency::text AS "settlement_currency!",
+                  s.total_seller, s.total_creators, s.line_count, s.finalized_at,
+                  s.finalized_by_label AS finalized_by, s.hash,
+                  COALESCE((SELECT sum(p.amount) FROM settlement_payments p
+                             WHERE p.tenant_id = s.tenant_id AND p.settlement_id = s.id), 0)
+                    AS "paid!"
+             FROM settlements s
+            WHERE s.tenant_id = $1 AND s.id > coalesce($2::uuid, $4::uuid)
+            ORDER BY s.id LIMIT $3"#,
+        tenant,
+        cursor,
+        limit,
+        NO_CURSOR,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone)]
+pub struct ShopItem {
+    pub id: Uuid,
+    pub name: String,
+    pub platform: String,
+    pub url: String,
+    pub time_zone: String,
+    pub currency: String,
+}
+
+pub async fn shops(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    (cursor, limit): (Option<Uuid>, i64),
+) -> sqlx::Result<Vec<ShopItem>> {
+    sqlx::query_as!(
+        ShopItem,
+        r#"SELECT id, name, platform, url, time_zone, currency::text AS "currency!"
+             FROM shops WHERE tenant_id = $1 AND id > coalesce($2::uuid, $4::uuid)
+            ORDER BY id LIMIT $3"#,
+        tenant,
+        cursor,
+        limit,
+        NO_CURSOR,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone)]
+pub struct PostItem {
+    pub id: Uuid,
+    pub collaboration_id: Uuid,
+    pub url: String,
+    pub video_id: Option<String>,
+    pub published_at: OffsetDateTime,
+    pub snapshots: i64,
+    pub last_captured_at: Option<OffsetDateTime>,
+}
+
+pub async fn posts(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    (cursor, limit): (Option<Uuid>, i64),
+    collaboration: Option<Uuid>,
+) -> sqlx::Result<Vec<PostItem>> {
+    sqlx::query_as!(
+        PostItem,
+        r#"SELECT p.id, p.collaboration_id, p.url, p.video_id, p.published_at,
+                  (SELECT count(*) FROM metric_snapshots s
+                    WHERE s.tenant_id = p.tenant_id AND s.post_id = p.id) AS "snapshots!",
+                  (SELECT max(s.captured_at) FROM metric_snapshots s
+                    WHERE s.tenant_id = p.tenant_id AND s.post_id = p.id) AS last_captured_at
+             FROM posts p
+            WHERE p.tenant_id = $1 AND p.id > coalesce($2::uuid, $4::uuid)
+              AND ($5::uuid IS NULL OR p.collaboration_id = $5)
+            ORDER BY p.id LIMIT $3"#,
+        tenant,
+        cursor,
+        limit,
+        NO_CURSOR,
+        collaboration,
+    )
+    .fetch_all(conn)
+    .await
+}

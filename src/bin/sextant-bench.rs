@@ -36,6 +36,12 @@
 //! - `sextant-bench settlement-export [--lines L]`: a finalized settlement of L lines, then its
 //!   CSV and XLSX downloads through the app's router (bodies read as they stream) beside raw
 //!   `COPY … TO STDOUT` of the same rows, with lines/s and the process's peak resident memory.
+//! - `sextant-bench api-ingest [--snapshots N] [--orders M] [--batch B] [--connections C]`: the
+//!   app served on a loopback port (real HTTP/1.1, keep-alive), a write token made with the real
+//!   action; N metric snapshots of 100 posts POSTed to `/api/v1/snapshots` and M order lines to
+//!   `/api/v1/orders` in batches of B over C connections (bodies built before the clock starts),
+//!   every row checked stored afterwards; then raw `COPY … FROM STDIN` of the same rows into the
+//!   same tables, and the ratio of the two rates.
 
 use std::time::Instant;
 
@@ -102,7 +108,8 @@ async fn main() -> Result<()> {
                  import [--rows N] [--xlsx-rows M] | \
                  tiers [--creators N] [--ratings M] [--runs R] | rating-page [--runs R] | \
                  settlement [--collaborations N] [--orders M] [--runs R] | \
-                 settlement-export [--lines L]";
+                 settlement-export [--lines L] | \
+                 api-ingest [--snapshots N] [--orders M] [--batch B] [--connections C]";
     let command = args.get(1).cloned().unwrap_or_default();
     if !matches!(
         command.as_str(),
@@ -114,6 +121,7 @@ async fn main() -> Result<()> {
             | "rating-page"
             | "settlement"
             | "settlement-export"
+            | "api-ingest"
     ) {
         bail!(usage);
     }
@@ -203,6 +211,15 @@ async fn main() -> Result<()> {
             .await
         }
         "settlement-export" => settlement_export(&url, number("--lines", "1000000")?).await,
+        "api-ingest" => {
+            api_ingest(
+                &url,
+                number("--snapshots", "500000")?,
+                number("--orders", "500000")?,
+                (number("--batch", "5000")?, number("--connections", "2")?),
+            )
+            .await
+        }
         _ => {
             redirect(
                 &url,
@@ -1892,5 +1909,357 @@ async fn settlement_export(url: &str, lines: usize) -> Result<()> {
     );
     page.finish();
     db.close().await;
+    Ok(())
+}
+
+/// One HTTP/1.1 request on a kept-alive connection: (status, body). The benchmark's own client,
+/// so that what is timed is the server (no redirects are followed: none is sent).
+async fn http_post(
+    stream: &mut tokio::io::BufStream<tokio::net::TcpStream>,
+    path: &str,
+    token: &str,
+    body: &[u8],
+) -> Result<(u16, Vec<u8>)> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body).await?;
+    stream.flush().await?;
+    let mut line = String::new();
+    stream.read_line(&mut line).await?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("status line {line:?}"))?;
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        stream.read_line(&mut line).await?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            length = v.trim().parse()?;
+        }
+    }
+    let mut out = vec![0u8; length];
+    stream.read_exact(&mut out).await?;
+    Ok((status, out))
+}
+
+/// POSTs every body to `path` over `connections` kept-alive connections; the seconds it took.
+async fn post_all(
+    addr: std::net::SocketAddr,
+    path: &'static str,
+    token: &str,
+    bodies: Vec<Vec<u8>>,
+    connections: usize,
+) -> Result<f64> {
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(bodies));
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections.max(1) {
+        let queue = queue.clone();
+        let token = token.to_string();
+        tasks.push(tokio::spawn(async move {
+            let tcp = tokio::net::TcpStream::connect(addr).await?;
+            tcp.set_nodelay(true)?;
+            let mut stream = tokio::io::BufStream::new(tcp);
+            loop {
+                let next = queue.lock().expect("queue").pop();
+                let Some(body) = next else {
+                    return Ok::<_, anyhow::Error>(());
+                };
+                let (status, answer) = http_post(&mut stream, path, &token, &body).await?;
+                if !(200..300).contains(&status) {
+                    bail!("{path}: {status} {}", String::from_utf8_lossy(&answer));
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
+async fn api_ingest(
+    url: &str,
+    snapshots: usize,
+    orders: usize,
+    (batch, connections): (usize, usize),
+) -> Result<()> {
+    use std::fmt::Write as _;
+    let (db, passwords, mut conn) = demo_people(url).await?;
+    let tenant: uuid::Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'lumi'")
+        .fetch_one(&mut conn)
+        .await?;
+    let shop: uuid::Uuid = sqlx::query_scalar(
+        "SELECT id FROM shops WHERE tenant_id = $1 AND platform = 'tiktok_shop' ORDER BY created_at LIMIT 1",
+    )
+    .bind(tenant)
+    .fetch_one(&mut conn)
+    .await?;
+    // 100 tracking collaborations, one post each, published 60 days ago.
+    let posts = 100;
+    let campaign = uuid::Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO campaigns (tenant_id, id, code, state, title, data) \
+         VALUES ($1, $2, 'LUMI-BENCH-API', 'running', 'API benchmark', '{}')",
+    )
+    .bind(tenant)
+    .bind(campaign)
+    .execute(&mut conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO creators (id, handle, display_name, followers) \
+         SELECT md5('api' || g)::uuid, 'api.creator' || g, 'API ' || g, 100000 \
+           FROM generate_series(1, $1) g",
+    )
+    .bind(posts)
+    .execute(&mut conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO collaborations (tenant_id, id, campaign_id, creator_id, state, discount_code, \
+           link_slug) SELECT $1, md5('acollab' || g)::uuid, $2, md5('api' || g)::uuid, 'tracking', \
+           'APIB' || g, 'apib' || g FROM generate_series(1, $3) g",
+    )
+    .bind(tenant)
+    .bind(campaign)
+    .bind(posts)
+    .execute(&mut conn)
+    .await?;
+    let published: time::OffsetDateTime =
+        time::OffsetDateTime::now_utc().replace_nanosecond(0)? - time::Duration::days(60);
+    sqlx::query(
+        "INSERT INTO posts (tenant_id, id, collaboration_id, url, video_id, published_at) \
+         SELECT $1, md5('apost' || g)::uuid, md5('acollab' || g)::uuid, \
+                'https://www.tiktok.com/@api.creator' || g || '/video/' || (7300000000000000000 + g), \
+                (7300000000000000000 + g)::text, $3 FROM generate_series(1, $2) g",
+    )
+    .bind(tenant)
+    .bind(posts)
+    .bind(published)
+    .execute(&mut conn)
+    .await?;
+    let post_ids: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT id FROM posts WHERE tenant_id = $1 AND url LIKE '%api.creator%' ORDER BY id",
+    )
+    .bind(tenant)
+    .fetch_all(&mut conn)
+    .await?;
+    conn.execute("VACUUM ANALYZE").await?;
+    let token = sextant::api::actions::token_for(
+        &db,
+        "lumi",
+        "owner@lumi-home.example",
+        "benchmark".into(),
+        "write".into(),
+    )
+    .await?;
+    let mut config = sextant::config::Config::for_tests(url.to_string());
+    let data_dir =
+        std::path::PathBuf::from(format!("/tmp/sextant-bench-data-{}", std::process::id()));
+    std::fs::create_dir_all(&data_dir)?;
+    config.data_dir = data_dir;
+    config.api_requests_per_minute = i32::MAX;
+    let state = sextant::app::state(db.clone(), config, passwords);
+    let app = sextant::app::router(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let rfc = |at: time::OffsetDateTime| {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    // Snapshot i: post i % 100, captured (i / 100 + 1) seconds after publishing.
+    let snapshot_at =
+        |i: usize| published + time::Duration::seconds((i / posts as usize) as i64 + 1);
+    let mut bodies = Vec::new();
+    for start in (0..snapshots).step_by(batch.max(1)) {
+        let mut body = String::from("{\"snapshots\":[");
+        for i in start..(start + batch).min(snapshots) {
+            if i > start {
+                body.push(',');
+            }
+            write!(
+                body,
+                "{{\"post_id\":\"{}\",\"captured_at\":\"{}\",\"views\":{},\"likes\":{},\"comments\":{},\"shares\":{},\"avg_watch_seconds\":\"7.25\"}}",
+                post_ids[i % post_ids.len()],
+                rfc(snapshot_at(i)),
+                1000 + i,
+                i % 97,
+                i % 13,
+                i % 7
+            )?;
+        }
+        body.push_str("]}");
+        bodies.push(body.into_bytes());
+    }
+    let snapshot_bytes: usize = bodies.iter().map(Vec::len).sum();
+    let api_s = post_all(addr, "/api/v1/snapshots", &token, bodies, connections).await?;
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM metric_snapshots WHERE tenant_id = $1 AND source = 'api'",
+    )
+    .bind(tenant)
+    .fetch_one(&mut conn)
+    .await?;
+    if stored != snapshots as i64 {
+        bail!("snapshots: {stored} stored of {snapshots} sent");
+    }
+    // Raw COPY of the same rows (half a second later each, so none collides).
+    let mut copy_text = String::new();
+    for i in 0..snapshots {
+        writeln!(
+            copy_text,
+            "{tenant}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t7.25\tapi",
+            uuid::Uuid::now_v7(),
+            post_ids[i % post_ids.len()],
+            rfc(snapshot_at(i) + time::Duration::milliseconds(500)),
+            1000 + i,
+            i % 97,
+            i % 13,
+            i % 7
+        )?;
+    }
+    let t = Instant::now();
+    let mut copy = conn
+        .copy_in_raw(
+            "COPY metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, comments, \
+             shares, avg_watch_seconds, source) FROM STDIN",
+        )
+        .await?;
+    copy.send(copy_text.into_bytes()).await?;
+    copy.finish().await?;
+    let copy_s = t.elapsed().as_secs_f64();
+    let api_rate = snapshots as f64 / api_s;
+    let copy_rate = snapshots as f64 / copy_s;
+    println!(
+        "api-ingest snapshots: rows={snapshots} batch={batch} connections={connections} \
+         body_mb={:.1} api_s={api_s:.2} api_rows_per_s={api_rate:.0} copy_s={copy_s:.2} \
+         copy_rows_per_s={copy_rate:.0} ratio={:.2}",
+        snapshot_bytes as f64 / 1e6,
+        api_rate / copy_rate
+    );
+
+    // Orders: lines of distinct orders, a tenth of them naming a benchmark creator.
+    let as_of =
+        rfc(time::OffsetDateTime::now_utc().replace_nanosecond(0)? - time::Duration::hours(1));
+    let placed = |i: usize| published + time::Duration::seconds(i as i64 % 86_400 + 60);
+    let line_json = |i: usize| {
+        let creator = if i.is_multiple_of(10) {
+            format!(
+                ",\"creator_username\":\"api.creator{}\"",
+                1 + i % posts as usize
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "{{\"order_key\":\"API{i:09}\",\"line_key\":\"SKU{}\",\"placed_at\":\"{}\",\
+             \"status\":\"completed\",\"currency\":\"USD\",\"amount\":\"{}.{:02}\",\"quantity\":1,\
+             \"commission_rate\":\"0.1\",\"product_name\":\"Desk lamp\"{creator}}}",
+            i % 3,
+            rfc(placed(i)),
+            10 + i % 90,
+            i % 100
+        )
+    };
+    let mut bodies = Vec::new();
+    for start in (0..orders).step_by(batch.max(1)) {
+        let mut body = format!("{{\"shop_id\":\"{shop}\",\"as_of\":\"{as_of}\",\"lines\":[");
+        for i in start..(start + batch).min(orders) {
+            if i > start {
+                body.push(',');
+            }
+            body.push_str(&line_json(i));
+        }
+        body.push_str("]}");
+        bodies.push(body.into_bytes());
+    }
+    let order_bytes: usize = bodies.iter().map(Vec::len).sum();
+    let api_s = post_all(addr, "/api/v1/orders", &token, bodies, connections).await?;
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM order_lines l JOIN order_imports i ON i.tenant_id = l.tenant_id \
+           AND i.id = l.import_id WHERE l.tenant_id = $1 AND i.source = 'api' AND i.state = 'imported'",
+    )
+    .bind(tenant)
+    .fetch_one(&mut conn)
+    .await?;
+    if stored != orders as i64 {
+        bail!("orders: {stored} lines stored of {orders} sent");
+    }
+    // Raw COPY of the same lines into order_lines, under a batch of their own.
+    let upload = uuid::Uuid::now_v7();
+    let import = uuid::Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO uploads (tenant_id, id, purpose, filename, bytes, sha256, storage_key) \
+         VALUES ($1, $2, 'orders', 'copy', 0, '', 'copy-' || $2)",
+    )
+    .bind(tenant)
+    .bind(upload)
+    .execute(&mut conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO order_imports (tenant_id, id, shop_id, upload_id, exported_at, state) \
+         VALUES ($1, $2, $3, $4, now(), 'imported')",
+    )
+    .bind(tenant)
+    .bind(import)
+    .bind(shop)
+    .bind(upload)
+    .execute(&mut conn)
+    .await?;
+    let mut copy_text = String::new();
+    for i in 0..orders {
+        let creator = if i.is_multiple_of(10) {
+            format!("api.creator{}", 1 + i % posts as usize)
+        } else {
+            "\\N".into()
+        };
+        writeln!(
+            copy_text,
+            "{tenant}\t{import}\t{shop}\tAPI{i:09}\tSKU{}\t{as_of}\t{}\tcompleted\tUSD\t{}.{:02}\t1\t0\tf\t{creator}\t0.1\tDesk lamp",
+            i % 3,
+            rfc(placed(i)),
+            10 + i % 90,
+            i % 100
+        )?;
+    }
+    let t = Instant::now();
+    let mut copy = conn
+        .copy_in_raw(
+            "COPY order_lines (tenant_id, import_id, shop_id, order_key, line_key, exported_at, \
+             placed_at, status, currency, amount, quantity, refunded_amount, fully_refunded, \
+             creator_username, commission_rate, product_name) FROM STDIN",
+        )
+        .await?;
+    copy.send(copy_text.into_bytes()).await?;
+    copy.finish().await?;
+    let copy_s = t.elapsed().as_secs_f64();
+    let api_rate = orders as f64 / api_s;
+    let copy_rate = orders as f64 / copy_s;
+    println!(
+        "api-ingest orders: lines={orders} batch={batch} connections={connections} \
+         body_mb={:.1} api_s={api_s:.2} api_lines_per_s={api_rate:.0} copy_s={copy_s:.2} \
+         copy_lines_per_s={copy_rate:.0} ratio={:.2} peak_rss_mib={}",
+        order_bytes as f64 / 1e6,
+        api_rate / copy_rate,
+        status_kib("VmHWM") / 1024
+    );
     Ok(())
 }

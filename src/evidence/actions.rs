@@ -91,7 +91,8 @@ pub async fn store_upload(
     let tenant = actor.tenant_id()?;
     let id = Uuid::now_v7();
     let key = Storage::key(tenant, upload.purpose, id);
-    let stored = put(storage, &key, upload.bytes)
+    let stored = storage
+        .put_bytes(&key, upload.bytes)
         .await
         .map_err(|e| DomainError::Internal(e.into()))?;
     let new = NewEvidence {
@@ -112,20 +113,4 @@ pub async fn store_upload(
         return Err(e.into());
     }
     Ok((id, stored))
-}
-
-async fn put(
-    storage: &Storage,
-    key: &str,
-    bytes: &[u8],
-) -> Result<crate::storage::StoredObject, crate::storage::StorageError> {
-    let mut writer = storage.writer(key).await?;
-    // Parts of at most 5 MiB, the size object storage takes one at a time.
-    for chunk in bytes.chunks(5 << 20) {
-        if let Err(e) = writer.write(chunk).await {
-            writer.abort().await;
-            return Err(e);
-        }
-    }
-    writer.finish().await
 }

@@ -409,6 +409,12 @@ pub fn party_of(code: &str) -> Option<Party> {
 /// Where a finalized settlement stands with the seller's payments (derived, never stored):
 /// `paid` once payments reach what the seller owes, `partly_paid` before, `finalized` while
 /// nothing is paid or nothing is due (a credit or an empty month).
+/// Who may see the tenant's money: its owner and its account manager.
+pub const READERS: &[crate::tenants::Access] = &[
+    crate::tenants::Access::Owner,
+    crate::tenants::Access::AccountManager,
+];
+
 pub fn payment_status(total_seller: Decimal, paid: Decimal) -> &'static str {
     if total_seller > Decimal::ZERO && paid >= total_seller {
         "paid"

@@ -463,6 +463,49 @@ mod tests {
 /// Lines read per query while exporting.
 pub const PAGE: i64 = 5_000;
 
+/// The tenant as the settlement code reads it.
+pub fn tenant_row(t: &crate::tenants::Tenant) -> anyhow::Result<super::repo::TenantRow> {
+    Ok(super::repo::TenantRow {
+        id: t.id,
+        slug: t.slug.clone(),
+        display_name: t.display_name.clone(),
+        time_zone: t.time_zone.clone(),
+        settlement_currency: Currency::parse(&t.settlement_currency)?,
+        status: String::new(),
+    })
+}
+
+/// A finalized settlement of the tenant as its export (the seller's pages and the API), with
+/// its payment status; None when the tenant has no such settlement.
+pub async fn seller_job(
+    db: &crate::db::Db,
+    lang: Lang,
+    tx: &mut sqlx::PgConnection,
+    tenant: &super::repo::TenantRow,
+    id: Uuid,
+) -> Result<Option<(Job, String)>, sqlx::Error> {
+    let Some(s) = super::repo::settlement(tx, tenant.id, id).await? else {
+        return Ok(None);
+    };
+    let names = std::sync::Arc::new(super::view::names(
+        &super::repo::collaborations(tx, tenant.id).await?,
+    ));
+    Ok(Some(super::sheet::settlement_job(
+        lang,
+        tenant,
+        &s,
+        |source, head| Job {
+            db: db.clone(),
+            tenant: tenant.id,
+            source,
+            lang,
+            head,
+            names: names.clone(),
+            tenant_name: tenant.display_name.clone(),
+        },
+    )))
+}
+
 /// One export: whose lines, in which language, under which head.
 #[derive(Clone)]
 pub struct Job {
@@ -573,7 +616,8 @@ pub async fn xlsx_file(job: Job) -> anyhow::Result<std::fs::File> {
     .await?
 }
 
-/// A file streamed from disk in 64 KiB pieces.
+/// A file streamed from disk in 64 KiB pieces. Fused, so a layer that polls again after the end
+/// (the compression layer does, for a client that accepts gzip) gets `None`, not a panic.
 pub fn file_body(file: std::fs::File) -> axum::body::Body {
     use tokio::io::AsyncReadExt;
     let file = tokio::fs::File::from_std(file);
@@ -589,7 +633,7 @@ pub fn file_body(file: std::fs::File) -> axum::body::Body {
             Err(e) => Some((Err(e), None)),
         }
     });
-    axum::body::Body::from_stream(chunks)
+    axum::body::Body::from_stream(futures_util::StreamExt::fuse(chunks))
 }
 
 pub const CSV_TYPE: &str = "text/csv; charset=utf-8";

@@ -2,8 +2,6 @@
 //! owner's, and the assigned account manager's to view — each with its lines and their origins,
 //! payments, hash (re-verifiable) and the same CSV and XLSX finance exports.
 
-use std::sync::Arc;
-
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -15,11 +13,9 @@ use uuid::Uuid;
 use super::actions;
 use super::export::{self, Job};
 use super::repo::{self, TenantRow};
-use super::view;
 use super::{domain, sheet};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::kernel::money::Currency;
 use crate::state::AppState;
 use crate::tenants::{Access, Tenant, TenantCtx};
 use crate::web::fmt;
@@ -37,25 +33,12 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant_slug}/settlements/{id}/lines/{line}", get(line))
 }
 
-/// Who may see the tenant's money: its owner and its account manager.
-pub const READERS: &[Access] = &[Access::Owner, Access::AccountManager];
-
-fn tenant_row(t: &Tenant) -> AppResult<TenantRow> {
-    Ok(TenantRow {
-        id: t.id,
-        slug: t.slug.clone(),
-        display_name: t.display_name.clone(),
-        time_zone: t.time_zone.clone(),
-        settlement_currency: Currency::parse(&t.settlement_currency)
-            .map_err(|e| AppError::Internal(e.into()))?,
-        status: String::new(),
-    })
-}
+pub use super::domain::READERS;
 
 fn readable(ctx: &TenantCtx) -> AppResult<TenantRow> {
     ctx.require_active()?;
     ctx.actor.require(READERS)?;
-    tenant_row(&ctx.tenant)
+    export::tenant_row(&ctx.tenant).map_err(AppError::Internal)
 }
 
 /// The page frame of a seller's settlement page.
@@ -190,21 +173,9 @@ async fn job_of(
 ) -> AppResult<(Job, String, TenantRow)> {
     let tenant = readable(ctx)?;
     let id = id_of(id)?;
-    let s = repo::settlement(&mut ctx.tx, tenant.id, id)
+    let (job, status) = export::seller_job(&state.db, lang, &mut ctx.tx, &tenant, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let names = Arc::new(view::names(
-        &repo::collaborations(&mut ctx.tx, tenant.id).await?,
-    ));
-    let (job, status) = sheet::settlement_job(lang, &tenant, &s, |source, head| Job {
-        db: state.db.clone(),
-        tenant: tenant.id,
-        source,
-        lang,
-        head,
-        names: names.clone(),
-        tenant_name: tenant.display_name.clone(),
-    });
     Ok((job, status, tenant))
 }
 

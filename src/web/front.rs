@@ -57,11 +57,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Front {
 /// The key of the page heading and message for a status (`error.<code>.title` / `.message`).
 pub fn status_key(status: StatusCode) -> &'static str {
     match status.as_u16() {
+        400 => "error.400",
         401 => "error.401",
         403 => "error.403",
         404 => "error.404",
         409 => "error.409",
+        413 => "error.413",
+        415 => "error.415",
         422 => "error.422",
+        429 => "error.429",
         503 => "error.503",
         _ => "error.500",
     }
@@ -81,6 +85,12 @@ pub fn field_messages(lang: Lang, detail: Option<&ErrorDetail>) -> Vec<(String, 
 /// An RFC 9457 problem document: the status, a title and detail in the reader's language, and
 /// for invalid input every field with its code and message.
 pub fn problem_json(lang: Lang, status: StatusCode, detail: Option<&ErrorDetail>) -> Response {
+    problem_response(status, &problem_value(lang, status, detail))
+}
+
+/// The problem document itself (so a caller may add members, e.g. a parser's `reason`). Fields
+/// of a batch (`items[10].views`) are listed in their natural order, row by row.
+pub fn problem_value(lang: Lang, status: StatusCode, detail: Option<&ErrorDetail>) -> Value {
     let key = status_key(status);
     let mut body = json!({
         "type": "about:blank",
@@ -91,6 +101,8 @@ pub fn problem_json(lang: Lang, status: StatusCode, detail: Option<&ErrorDetail>
     match detail {
         Some(ErrorDetail::Invalid(errors)) => {
             body["type"] = Value::from("/problems/invalid-input");
+            let mut errors: Vec<(&String, &&str)> = errors.iter().collect();
+            errors.sort_by_cached_key(|(field, _)| natural_key(field));
             body["errors"] = errors
                 .iter()
                 .map(|(field, key)| json!({ "field": field, "code": key, "message": lang.t(key) }))
@@ -103,6 +115,34 @@ pub fn problem_json(lang: Lang, status: StatusCode, detail: Option<&ErrorDetail>
         }
         None => {}
     }
+    body
+}
+
+/// A field name with its numbers compared as numbers (`items[2]` before `items[10]`).
+fn natural_key(field: &str) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut digits = String::new();
+    for c in field.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            if !digits.is_empty() {
+                out.push((
+                    std::mem::take(&mut text),
+                    digits.parse().unwrap_or(u64::MAX),
+                ));
+                digits.clear();
+            }
+            text.push(c);
+        }
+    }
+    out.push((text, digits.parse().unwrap_or(0)));
+    out
+}
+
+/// A problem document as the answer, `application/problem+json`.
+pub fn problem_response(status: StatusCode, body: &Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
     response.headers_mut().insert(
         CONTENT_TYPE,

@@ -497,6 +497,16 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
                 ("url", "https://www.tiktok.com/@a/video/1"),
             ],
         ),
+        "/api/v1/snapshots" => Spec::new(
+            "/api/v1/snapshots".into(),
+            Owner,
+            &[("snapshots", "x"), ("views", "-1")],
+        ),
+        "/api/v1/orders" => Spec::new(
+            "/api/v1/orders".into(),
+            Owner,
+            &[("shop_id", "x"), ("as_of", "yesterday")],
+        ),
         "/t/{tenant_slug}/settings/api-tokens" => Spec::new(
             format!("{t}/settings/api-tokens"),
             Owner,
@@ -763,6 +773,8 @@ const ORDER: &[&str] = &[
     "/t/{tenant_slug}/settings/content-review",
     "/t/{tenant_slug}/settings/api-tokens",
     "/api/v1/posts",
+    "/api/v1/snapshots",
+    "/api/v1/orders",
     "/t/{tenant_slug}/settings/api-tokens/{id}/revoke",
     "/admin/matching-weights",
     "/admin/tenants/{id}/status",

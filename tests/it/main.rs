@@ -11,6 +11,8 @@ mod actions_performance;
 mod actions_tenants;
 mod admin;
 mod api;
+mod api_ingest;
+mod api_reads;
 mod architecture;
 mod audit;
 mod auth;

@@ -18,15 +18,15 @@ const SLUG: &str = "lumi";
 
 /// A collaboration of lumi with posts whose evaluation window is final, the only one of its
 /// campaign that is not ended (the others are cancelled for the fixture), in `tracking`.
-struct Fixture {
-    app: TestApp,
-    collab: Uuid,
-    campaign: Uuid,
+pub(crate) struct Fixture {
+    pub(crate) app: TestApp,
+    pub(crate) collab: Uuid,
+    pub(crate) campaign: Uuid,
     /// The last post's publish time.
     published: OffsetDateTime,
 }
 
-async fn fixture() -> Fixture {
+pub(crate) async fn fixture() -> Fixture {
     let app = TestApp::with_demo_campaigns().await;
     let tenant = app.tenant_id(SLUG).await;
     let mut c = app.owner_conn().await;
@@ -104,7 +104,11 @@ fn levels(values: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn scorecard(collab: Uuid, values: &[(&str, &str)], justification: &str) -> SubmitScorecard {
+pub(crate) fn scorecard(
+    collab: Uuid,
+    values: &[(&str, &str)],
+    justification: &str,
+) -> SubmitScorecard {
     SubmitScorecard {
         collaboration_id: collab,
         levels: levels(values),
@@ -113,7 +117,7 @@ fn scorecard(collab: Uuid, values: &[(&str, &str)], justification: &str) -> Subm
     }
 }
 
-const GOOD: &[(&str, &str)] = &[
+pub(crate) const GOOD: &[(&str, &str)] = &[
     ("content_quality", "4"),
     ("audience_match", "3"),
     ("communication", "4"),
@@ -143,7 +147,7 @@ macro_rules! act {
 }
 
 /// The job has moved the fixture to evaluating and opened its rating; owner and operator asked.
-async fn opened_with_raters(f: &Fixture) {
+pub(crate) async fn opened_with_raters(f: &Fixture) {
     jobs::tick(&f.app.db, OffsetDateTime::now_utc())
         .await
         .unwrap();

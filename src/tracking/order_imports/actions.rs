@@ -167,6 +167,147 @@ pub async fn queue_order_import(
     Ok(id)
 }
 
+/// An orders call of the API: the importers' normalized lines of one shop, as of one moment.
+#[derive(Debug)]
+pub struct IngestOrders {
+    pub shop_id: Uuid,
+    /// When the lines were true (as an export's time: the later version of a line wins).
+    pub as_of: OffsetDateTime,
+    pub lines: Vec<domain::OrderLineRecord>,
+    /// The call as sent, kept as the batch's file.
+    pub document: bytes::Bytes,
+    /// The token that sent it (its person is the actor).
+    pub token_id: Uuid,
+}
+
+/// What an orders call did: its import batch, and each line against what was there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrdersIngested {
+    pub import_id: Uuid,
+    pub lines: usize,
+    /// Lines sent more than once in the call (the later one counted).
+    pub duplicate_lines: i64,
+    pub counts: repo::LineCounts,
+}
+
+/// Takes an orders call in as one import batch (source `api`), all or nothing: every line is
+/// checked as the file importer checks a row (each problem named by its line, `lines[i].field`),
+/// then the batch is staged and imported in this transaction exactly as an uploaded export's
+/// import is — the later `as_of` of a line wins, sending the same call again changes nothing,
+/// attribution runs, and the batch appears on the imports page, where it can be undone.
+pub async fn ingest_orders(
+    tx: &mut PgConnection,
+    storage: &crate::storage::Storage,
+    actor: &Actor,
+    input: IngestOrders,
+) -> DomainResult<OrdersIngested> {
+    let tenant = actor.tenant()?;
+    require_editor(actor)?;
+    let mut errors = FieldErrors::new();
+    let shops = repo::shops(tx).await?;
+    let shop = shops.iter().find(|s| s.id == input.shop_id);
+    if shop.is_none() {
+        errors.insert("shop_id".into(), "orders.error.shop_unknown");
+    }
+    if input.as_of > OffsetDateTime::now_utc() + domain::CLOCK_SKEW {
+        errors.insert("as_of".into(), "orders.error.exported_at_future");
+    }
+    let count = input.lines.len();
+    if count == 0 || count > domain::MAX_LINES_PER_CALL {
+        errors.insert("lines".into(), "api.error.batch_size");
+    }
+    let mut fields = 0u8;
+    let mut staging = Vec::with_capacity(count * 160);
+    let mut checked = Vec::with_capacity(count);
+    for (i, line) in input.lines.into_iter().enumerate() {
+        if let Some(line) = domain::check_order_line(i, line, &mut errors) {
+            fields |= line.fields;
+            checked.push(line.record);
+        }
+    }
+    let (Some(shop), true) = (shop, errors.is_empty()) else {
+        return Err(DomainError::Invalid(errors));
+    };
+    let upload_id = Uuid::now_v7();
+    let key = crate::storage::Storage::key(tenant.id, "orders", upload_id);
+    let stored = storage
+        .put_bytes(&key, &input.document)
+        .await
+        .map_err(|e| DomainError::Internal(e.into()))?;
+    let worker = format!("api-{}", input.token_id);
+    let result = async {
+        let id = repo::create_api_import(
+            tx,
+            &repo::NewApiImport {
+                tenant_id: tenant.id,
+                upload_id,
+                shop_id: shop.id,
+                filename: &format!("api-{}.json", input.as_of.unix_timestamp()),
+                stored: &stored,
+                exported_at: input.as_of,
+                rows: count as i64,
+                line_fields: domain::LineField::codes(fields),
+                by: actor.user_id,
+                token_id: input.token_id,
+                worker: &worker,
+            },
+        )
+        .await?;
+        let prefix = format!("{}\t{id}\t", tenant.id);
+        for (i, line) in checked.iter().enumerate() {
+            super::jobs::api_staging_row(&mut staging, &prefix, i + 1, line);
+        }
+        let mut copy = repo::copy_in_scratch(tx).await?;
+        copy.send(staging).await?;
+        copy.finish().await?;
+        repo::staging_from_scratch(tx).await?;
+        let job = repo::JobClaim {
+            tenant_id: tenant.id,
+            id,
+            state: ImportState::Importing,
+            job_attempts: 1,
+        };
+        let counts =
+            super::jobs::import_staged(tx, &job, &worker, (shop.id, input.as_of), count as i64)
+                .await?;
+        Ok::<_, sqlx::Error>((id, counts))
+    }
+    .await;
+    let (id, counts) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            if let Err(e) = storage.delete(&key).await {
+                tracing::warn!(error = %e, key, "orders api: could not delete an unrecorded file");
+            }
+            return Err(e.into());
+        }
+    };
+    let duplicate_lines =
+        count as i64 - (counts.new + counts.changed + counts.unchanged + counts.older);
+    audit::record(
+        tx,
+        actor
+            .audit("orders.api_import", "order_import", id)
+            .after(json!({
+                "shop": shop.name,
+                "as_of": input.as_of.unix_timestamp(),
+                "lines": count,
+                "new": counts.new,
+                "changed": counts.changed,
+                "unchanged": counts.unchanged,
+                "older": counts.older,
+                "token": input.token_id,
+            })),
+    )
+    .await?;
+    Ok(OrdersIngested {
+        import_id: id,
+        lines: count,
+        duplicate_lines,
+        counts,
+    })
+}
+
 /// One order import of the actor's tenant.
 #[derive(Clone, Copy, Debug)]
 pub struct OrderImportRef {

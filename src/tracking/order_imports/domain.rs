@@ -3,6 +3,7 @@
 //! the other edges (`queued` → `validating` → `validated`, `importing` → `imported`, → `failed`).
 //! Also which export fits which shop, and how the form's export time is read.
 
+use rust_decimal::Decimal;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
@@ -410,6 +411,202 @@ pub fn attribute(
         }
     }
     Err(Unattributed::OutsideEveryPeriod(candidates.len()))
+}
+
+/// The most order lines one API call may carry.
+pub const MAX_LINES_PER_CALL: usize = 10_000;
+
+/// An order line as a program sends it (the API): the importers' normalized shape — the keys a
+/// line is known by (`order_key` + `line_key`, as TikTok's Order ID / SKU ID or Shopify's Name),
+/// times with their offset (RFC 3339), money as decimal strings or numbers in `currency`, a
+/// commission rate as a fraction (0.15). Absent optional fields are "not known".
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::ToSchema)]
+pub struct OrderLineRecord {
+    pub order_key: String,
+    #[serde(default)]
+    pub line_key: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub placed_at: OffsetDateTime,
+    #[serde(default)]
+    pub status: Option<String>,
+    pub currency: String,
+    #[schema(value_type = String, pattern = r"^[0-9]{1,16}(\.[0-9]{1,2})?$", example = "25.90")]
+    pub amount: Decimal,
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 2147483647)]
+    pub quantity: Option<i64>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,16}(\.[0-9]{1,2})?$", example = "25.90")]
+    pub refunded_amount: Option<Decimal>,
+    #[serde(default)]
+    pub fully_refunded: bool,
+    #[serde(default)]
+    pub creator_username: Option<String>,
+    #[serde(default)]
+    pub content_id: Option<String>,
+    #[serde(default)]
+    pub discount_code: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$", example = "0.15")]
+    pub commission_rate: Option<Decimal>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,16}(\.[0-9]{1,2})?$", example = "25.90")]
+    pub commission: Option<Decimal>,
+    #[serde(default)]
+    pub product_name: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub paid_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,16}(\.[0-9]{1,2})?$", example = "25.90")]
+    pub est_commission_base: Option<Decimal>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,16}(\.[0-9]{1,2})?$", example = "25.90")]
+    pub actual_commission_base: Option<Decimal>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,16}(\.[0-9]{1,2})?$", example = "25.90")]
+    pub actual_commission: Option<Decimal>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,16}(\.[0-9]{1,2})?$", example = "25.90")]
+    pub subtotal: Option<Decimal>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,16}(\.[0-9]{1,2})?$", example = "25.90")]
+    pub discounts: Option<Decimal>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,16}(\.[0-9]{1,2})?$", example = "25.90")]
+    pub shipping: Option<Decimal>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,16}(\.[0-9]{1,2})?$", example = "25.90")]
+    pub tax: Option<Decimal>,
+}
+
+/// A line that passed: what is staged, texts trimmed, the currency and handle normalized.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedLine {
+    pub record: OrderLineRecord,
+    /// The kept fields it has a value for (`LineField::bit`s).
+    pub fields: u8,
+}
+
+/// Money as the columns hold it: ≥ 0, at most two decimals (cents; an API sends what it means,
+/// nothing is rounded), below 10^16.
+fn money_ok(d: Decimal) -> bool {
+    d.is_zero() || (!d.is_sign_negative() && d.scale() <= 2 && d < Decimal::from(10_i64.pow(16)))
+}
+
+/// Checks one line of a batch (field names `lines[i].…`, the file importer's messages); the
+/// line as it will be stored, or None with its problems added to `errors`.
+pub fn check_order_line(
+    i: usize,
+    mut r: OrderLineRecord,
+    errors: &mut crate::kernel::FieldErrors,
+) -> Option<CheckedLine> {
+    use crate::creators::import::{currency_code, normalize_handle};
+    use crate::tracking::order_imports::parse::{MAX_ID, MAX_LABEL, MAX_NAME, YEARS};
+    let before = errors.len();
+    let mut fail = |name: &str, key: &'static str| {
+        errors.insert(format!("lines[{i}].{name}"), key);
+    };
+    let text_ok =
+        |t: &str, max: usize| t.chars().count() <= max && !t.chars().any(char::is_control);
+    r.order_key = r.order_key.trim().to_string();
+    r.line_key = r.line_key.trim().to_string();
+    if r.order_key.is_empty() {
+        fail("order_key", "tracking.orders.error.missing_value");
+    } else if !text_ok(&r.order_key, MAX_ID) {
+        fail("order_key", "tracking.orders.error.bad_id");
+    }
+    if !text_ok(&r.line_key, MAX_ID) {
+        fail("line_key", "tracking.orders.error.bad_id");
+    }
+    for (name, value, max) in [
+        ("status", &mut r.status, MAX_LABEL),
+        ("content_id", &mut r.content_id, MAX_ID),
+        ("discount_code", &mut r.discount_code, MAX_NAME),
+        ("product_name", &mut r.product_name, MAX_NAME),
+    ] {
+        if let Some(t) = value.as_mut() {
+            *t = t.trim().to_string();
+            if !text_ok(t, max) {
+                fail(name, "tracking.orders.error.too_long");
+            }
+        }
+        if value.as_deref() == Some("") {
+            *value = None;
+        }
+    }
+    match r.creator_username.as_deref().map(str::trim) {
+        None | Some("") => r.creator_username = None,
+        Some(raw) => match normalize_handle(raw) {
+            Some(handle) => r.creator_username = Some(handle),
+            None => fail("creator_username", "tracking.orders.error.bad_username"),
+        },
+    }
+    match currency_code(&r.currency) {
+        Some(code) => r.currency = code,
+        None => fail("currency", "tracking.orders.error.bad_currency"),
+    }
+    for (name, at) in [("placed_at", Some(r.placed_at)), ("paid_at", r.paid_at)] {
+        if at.is_some_and(|at| !YEARS.contains(&at.year())) {
+            fail(name, "tracking.orders.error.bad_date");
+        }
+    }
+    if !r
+        .quantity
+        .is_none_or(|q| (0..=i64::from(i32::MAX)).contains(&q))
+    {
+        fail("quantity", "tracking.orders.error.bad_quantity");
+    }
+    if !r
+        .commission_rate
+        .is_none_or(|c| (Decimal::ZERO..=Decimal::ONE).contains(&c))
+    {
+        fail("commission_rate", "tracking.orders.error.bad_rate");
+    }
+    let mut fields = 0;
+    for (name, value, field) in [
+        ("amount", Some(r.amount), None),
+        ("refunded_amount", r.refunded_amount, None),
+        ("commission", r.commission, None),
+        (
+            "est_commission_base",
+            r.est_commission_base,
+            Some(LineField::EstCommissionBase),
+        ),
+        (
+            "actual_commission_base",
+            r.actual_commission_base,
+            Some(LineField::ActualCommissionBase),
+        ),
+        (
+            "actual_commission",
+            r.actual_commission,
+            Some(LineField::ActualCommission),
+        ),
+        ("subtotal", r.subtotal, Some(LineField::Subtotal)),
+        ("discounts", r.discounts, Some(LineField::Discounts)),
+        ("shipping", r.shipping, Some(LineField::Shipping)),
+        ("tax", r.tax, Some(LineField::Tax)),
+    ] {
+        if let Some(d) = value {
+            if !money_ok(d) {
+                fail(
+                    name,
+                    if d.is_sign_negative() {
+                        "tracking.orders.error.negative_amount"
+                    } else {
+                        "tracking.orders.error.bad_number"
+                    },
+                );
+            }
+            if let Some(f) = field {
+                fields |= f.bit();
+            }
+        }
+    }
+    if r.paid_at.is_some() {
+        fields |= LineField::PaidAt.bit();
+    }
+    (errors.len() == before).then_some(CheckedLine { record: r, fields })
 }
 
 #[cfg(test)]

@@ -818,13 +818,62 @@ async fn import(db: &Db, job: &Claim, worker: &str) -> anyhow::Result<()> {
         tx.commit().await?;
         return Ok(());
     }
-    let inserted = repo::insert_order_lines(&mut tx, job, shop_id, exported_at).await?;
-    let counts = repo::line_counts(&mut tx, job, shop_id, exported_at).await?;
-    attribute_batch(&mut tx, job.tenant_id, job.id).await?;
-    repo::clear_staging(&mut tx, job.tenant_id, job.id).await?;
-    repo::finish_import(&mut tx, job, worker, rows_good - inserted as i64, &counts).await?;
+    import_staged(&mut tx, job, worker, (shop_id, exported_at), rows_good).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Merges a batch's staged rows into the order lines, counts what they did, attributes them,
+/// and marks the batch imported — the import phase's work, shared by the job and the API's
+/// orders call (which stages and imports in its own transaction).
+pub(crate) async fn import_staged(
+    conn: &mut sqlx::PgConnection,
+    job: &Claim,
+    worker: &str,
+    (shop_id, exported_at): (Uuid, OffsetDateTime),
+    rows_good: i64,
+) -> sqlx::Result<repo::LineCounts> {
+    let inserted = repo::insert_order_lines(conn, job, shop_id, exported_at).await?;
+    let counts = repo::line_counts(conn, job, shop_id, exported_at).await?;
+    attribute_batch(conn, job.tenant_id, job.id).await?;
+    repo::clear_staging(conn, job.tenant_id, job.id).await?;
+    repo::finish_import(conn, job, worker, rows_good - inserted as i64, &counts).await?;
+    Ok(counts)
+}
+
+/// A checked API line as a staging row (all columns, in `repo::copy_in_staging`'s order).
+pub(crate) fn api_staging_row(
+    out: &mut Vec<u8>,
+    prefix: &str,
+    line: usize,
+    l: &super::domain::OrderLineRecord,
+) {
+    out.extend_from_slice(prefix.as_bytes());
+    field(out, &line.to_string());
+    field(out, &l.order_key);
+    field(out, &l.line_key);
+    field(out, &time_text(l.placed_at));
+    opt_field(out, l.status.as_deref());
+    field(out, &l.currency);
+    field(out, &l.amount.to_string());
+    opt_field(out, l.quantity.map(|q| q.to_string()).as_deref());
+    field(out, &l.refunded_amount.unwrap_or_default().to_string());
+    field(out, if l.fully_refunded { "t" } else { "f" });
+    opt_field(out, l.creator_username.as_deref());
+    opt_field(out, l.content_id.as_deref());
+    opt_field(out, l.discount_code.as_deref());
+    opt_field(out, decimal_text(l.commission_rate).as_deref());
+    opt_field(out, decimal_text(l.commission).as_deref());
+    opt_field(out, l.product_name.as_deref());
+    opt_field(out, l.paid_at.map(time_text).as_deref());
+    opt_field(out, decimal_text(l.est_commission_base).as_deref());
+    opt_field(out, decimal_text(l.actual_commission_base).as_deref());
+    opt_field(out, decimal_text(l.actual_commission).as_deref());
+    opt_field(out, decimal_text(l.subtotal).as_deref());
+    opt_field(out, decimal_text(l.discounts).as_deref());
+    opt_field(out, decimal_text(l.shipping).as_deref());
+    opt(out, decimal_text(l.tax).as_deref());
+    out.push(b'\n');
 }
 
 /// Automatic attributions recorded per statement.

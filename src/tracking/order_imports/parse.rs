@@ -32,15 +32,15 @@ use super::stream::{self, DecodedReader, NotText};
 use crate::creators::import;
 
 /// An ID longer than this is not an order or SKU ID but a misplaced cell.
-const MAX_ID: usize = 64;
+pub(crate) const MAX_ID: usize = 64;
 /// Product and line-item names (TikTok allows 255 characters; room for other shops).
-const MAX_NAME: usize = 1_000;
+pub(crate) const MAX_NAME: usize = 1_000;
 /// Statuses, content types, SKUs.
-const MAX_LABEL: usize = 128;
+pub(crate) const MAX_LABEL: usize = 128;
 /// A float holds every integer below 2^53 exactly; a longer ID stored as a number was rounded.
 const EXACT_FLOAT_INT: f64 = 9_007_199_254_740_992.0;
 /// Dates outside these years are typos or a spreadsheet's epoch (1900), not orders.
-const YEARS: std::ops::RangeInclusive<i32> = 2000..=2099;
+pub(crate) const YEARS: std::ops::RangeInclusive<i32> = 2000..=2099;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OrderFormat {

@@ -161,6 +161,67 @@ pub async fn create_import(conn: &mut PgConnection, new: &NewImport<'_>) -> sqlx
     Ok(id)
 }
 
+/// An API orders call as a batch: what it sent, kept as its file.
+pub struct NewApiImport<'a> {
+    pub tenant_id: Uuid,
+    pub upload_id: Uuid,
+    pub shop_id: Uuid,
+    pub filename: &'a str,
+    pub stored: &'a StoredObject,
+    pub exported_at: OffsetDateTime,
+    pub rows: i64,
+    pub line_fields: Vec<String>,
+    pub by: Option<Uuid>,
+    pub token_id: Uuid,
+    /// The worker name the batch is held by until it is imported in the same transaction.
+    pub worker: &'a str,
+}
+
+/// Records an API batch already checked, held for its import in the caller's transaction
+/// (state `importing`, every row good); returns the import's id.
+pub async fn create_api_import(
+    conn: &mut PgConnection,
+    new: &NewApiImport<'_>,
+) -> sqlx::Result<Uuid> {
+    sqlx::query!(
+        "INSERT INTO uploads (tenant_id, id, purpose, filename, content_type, bytes, sha256, \
+           storage_key, uploaded_by) VALUES ($1, $2, 'orders', $3, 'application/json', $4, $5, \
+           $6, $7)",
+        new.tenant_id,
+        new.upload_id,
+        new.filename,
+        new.stored.bytes as i64,
+        new.stored.sha256,
+        new.stored.key,
+        new.by,
+    )
+    .execute(&mut *conn)
+    .await?;
+    let id = Uuid::now_v7();
+    sqlx::query!(
+        "INSERT INTO order_imports (tenant_id, id, shop_id, upload_id, format, exported_at, \
+           state, rows_total, rows_done, rows_good, rows_rejected, encoding, bytes_total, \
+           bytes_done, line_fields, created_by, source, api_token_id, job_worker, \
+           job_heartbeat_at, job_attempts) \
+         VALUES ($1, $2, $3, $4, 'api_json', $5, 'importing', $6, $6, $6, 0, 'utf-8', $7, $7, \
+           $8, $9, 'api', $10, $11, now(), 1)",
+        new.tenant_id,
+        id,
+        new.shop_id,
+        new.upload_id,
+        new.exported_at,
+        new.rows,
+        new.stored.bytes as i64,
+        &new.line_fields,
+        new.by,
+        new.token_id,
+        new.worker,
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
 /// Moves an import of the tenant from one state to another; false when it was not in `from`
 /// (another request or the job moved it first).
 pub async fn transition(
@@ -693,6 +754,53 @@ pub async fn copy_in_staging(conn: &mut PgConnection) -> sqlx::Result<PgCopyIn<&
          subtotal, discounts, shipping, tax) FROM STDIN",
     )
     .await
+}
+
+/// Opens the COPY of an API batch's rows (the columns of [`copy_in_staging`]) into this
+/// connection's own scratch table: COPY FROM is refused on a table under row-level security, so
+/// the rows go to a temporary table first (kept per connection, emptied at every commit) and
+/// [`staging_from_scratch`] moves them into the staging table through RLS.
+// dynamic: COPY has no query! form, and a temporary table is none of the checked schema's.
+pub async fn copy_in_scratch(conn: &mut PgConnection) -> sqlx::Result<PgCopyIn<&mut PgConnection>> {
+    sqlx::query(
+        "CREATE TEMP TABLE IF NOT EXISTS api_order_scratch \
+           (LIKE order_import_staging) ON COMMIT DELETE ROWS",
+    )
+    .execute(&mut *conn)
+    .await?;
+    conn.copy_in_raw(
+        "COPY api_order_scratch (tenant_id, import_id, line, order_key, line_key, \
+         placed_at, status, currency, amount, quantity, refunded_amount, fully_refunded, \
+         creator_username, content_id, discount_code, commission_rate, commission, \
+         product_name, paid_at, est_commission_base, actual_commission_base, actual_commission, \
+         subtotal, discounts, shipping, tax) FROM STDIN",
+    )
+    .await
+}
+
+/// Moves what [`copy_in_scratch`] took into the staging table (row-level security checks each
+/// row's tenant); empties the scratch table.
+// dynamic: the temporary table is none of the checked schema's.
+pub async fn staging_from_scratch(conn: &mut PgConnection) -> sqlx::Result<u64> {
+    let moved = sqlx::query(
+        "INSERT INTO order_import_staging (tenant_id, import_id, line, order_key, line_key, \
+           placed_at, status, currency, amount, quantity, refunded_amount, fully_refunded, \
+           creator_username, content_id, discount_code, commission_rate, commission, \
+           product_name, paid_at, est_commission_base, actual_commission_base, \
+           actual_commission, subtotal, discounts, shipping, tax) \
+         SELECT tenant_id, import_id, line, order_key, line_key, placed_at, status, currency, \
+           amount, quantity, refunded_amount, fully_refunded, creator_username, content_id, \
+           discount_code, commission_rate, commission, product_name, paid_at, \
+           est_commission_base, actual_commission_base, actual_commission, subtotal, discounts, \
+           shipping, tax FROM api_order_scratch",
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query("TRUNCATE api_order_scratch")
+        .execute(&mut *conn)
+        .await?;
+    Ok(moved)
 }
 
 /// A batch whose lines were imported before the kept fields were (`line_fields` NULL), with its

@@ -220,6 +220,104 @@ pub async fn add_snapshot(
     Ok(snapshot)
 }
 
+/// Snapshots as a program sends them (the API), up to 10,000 a call.
+#[derive(Clone, Debug)]
+pub struct IngestSnapshots {
+    pub snapshots: Vec<domain::SnapshotRecord>,
+    /// What the audit entry names as the source ("api").
+    pub source: &'static str,
+}
+
+/// What a batch did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SnapshotsIngested {
+    pub received: usize,
+    /// Distinct post + moment pairs written (a pair sent twice in one call counts once: the
+    /// later one wins).
+    pub stored: usize,
+}
+
+/// Records a batch of snapshots, all or nothing: every record is checked as the form checks
+/// one (each problem named by its row, `snapshots[i].field`); the same post and moment replaces
+/// the stored snapshot, so sending a batch again changes nothing; published collaborations
+/// start tracking. One audit entry for the batch.
+pub async fn ingest_snapshots(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: IngestSnapshots,
+) -> DomainResult<SnapshotsIngested> {
+    let tenant = actor.tenant()?.id;
+    may_record(actor)?;
+    let received = input.snapshots.len();
+    if received == 0 || received > domain::MAX_SNAPSHOTS_PER_CALL {
+        return Err(DomainError::field("snapshots", "api.error.batch_size"));
+    }
+    let ids: Vec<Uuid> = input
+        .snapshots
+        .iter()
+        .map(|s| s.post_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let published: std::collections::HashMap<Uuid, OffsetDateTime> =
+        repo::published_at_of(tx, tenant, &ids)
+            .await?
+            .into_iter()
+            .collect();
+    let now = OffsetDateTime::now_utc();
+    let mut errors = FieldErrors::new();
+    // The later of two records of the same post and moment wins, as in a file.
+    let mut latest: std::collections::HashMap<(Uuid, OffsetDateTime), usize> =
+        std::collections::HashMap::with_capacity(received);
+    let mut checked = Vec::with_capacity(received);
+    for (i, record) in input.snapshots.iter().enumerate() {
+        let published_at = published.get(&record.post_id).copied();
+        if let Some(snapshot) =
+            domain::validate_snapshot_record(i, record, published_at, now, &mut errors)
+        {
+            latest.insert((record.post_id, record.captured_at), checked.len());
+            checked.push((record.post_id, snapshot));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(DomainError::Invalid(errors));
+    }
+    let snapshots: Vec<(Uuid, NewSnapshot)> = checked
+        .into_iter()
+        .enumerate()
+        .filter(|(i, (post, s))| latest.get(&(*post, s.captured_at)) == Some(i))
+        .map(|(_, row)| row)
+        .collect();
+    repo::upsert_snapshots(tx, tenant, &snapshots, input.source, actor.user_id).await?;
+    for collaboration_id in repo::published_collaborations_of(tx, tenant, &ids).await? {
+        transition_collaboration(
+            tx,
+            actor,
+            TransitionCollaboration {
+                collaboration_id,
+                event: ContractEvent::TrackingStarted,
+            },
+        )
+        .await?;
+    }
+    audit::record(
+        tx,
+        actor
+            .audit("snapshots.ingest", "tenant", tenant)
+            .after(json!({
+                "source": input.source,
+                "received": received,
+                "stored": snapshots.len(),
+                "posts": ids.len(),
+            })),
+    )
+    .await?;
+    Ok(SnapshotsIngested {
+        received,
+        stored: snapshots.len(),
+    })
+}
+
 /// The file of a snapshot upload as the request brought it.
 #[derive(Debug)]
 pub enum SnapshotFile {

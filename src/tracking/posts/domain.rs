@@ -262,6 +262,100 @@ fn count(text: &str, field: &str, errors: &mut FieldErrors) -> i64 {
     }
 }
 
+/// Why a snapshot's moment cannot be taken: before its post was published, or in the future.
+fn captured_at_problem(
+    at: OffsetDateTime,
+    published_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Option<&'static str> {
+    if at < published_at {
+        Some("performance.error.captured_before_published")
+    } else if at > now {
+        Some("performance.error.captured_in_future")
+    } else {
+        None
+    }
+}
+
+/// A watch time: seconds ≥ 0, at most two decimals, below [`MAX_WATCH_SECONDS`].
+fn watch_ok(s: Decimal) -> bool {
+    s >= Decimal::ZERO && s < MAX_WATCH_SECONDS && s.scale() <= 2
+}
+
+/// The most snapshots one API call may carry.
+pub const MAX_SNAPSHOTS_PER_CALL: usize = 10_000;
+
+/// A snapshot as a program sends it (the API): the post by id, the moment with its offset
+/// (RFC 3339), whole counts.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::ToSchema)]
+pub struct SnapshotRecord {
+    pub post_id: uuid::Uuid,
+    /// RFC 3339, not before the post was published nor in the future.
+    #[serde(with = "time::serde::rfc3339")]
+    pub captured_at: OffsetDateTime,
+    #[schema(minimum = 0)]
+    pub views: i64,
+    #[schema(minimum = 0)]
+    pub likes: i64,
+    #[schema(minimum = 0)]
+    pub comments: i64,
+    #[schema(minimum = 0)]
+    pub shares: i64,
+    /// Seconds, at most two decimals.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,8}(\.[0-9]{1,2})?$", example = "7.25")]
+    pub avg_watch_seconds: Option<Decimal>,
+}
+
+/// Checks a record of a batch (field names `snapshots[i].…`) against its post's publish time
+/// (None: no such post in the tenant); the same rules as the form.
+pub fn validate_snapshot_record(
+    i: usize,
+    record: &SnapshotRecord,
+    published_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+    errors: &mut FieldErrors,
+) -> Option<NewSnapshot> {
+    let field = |name: &str| format!("snapshots[{i}].{name}");
+    let before = errors.len();
+    match published_at {
+        None => {
+            errors.insert(field("post_id"), "api.error.post_unknown");
+        }
+        Some(published_at) => {
+            if let Some(key) = captured_at_problem(record.captured_at, published_at, now) {
+                errors.insert(field("captured_at"), key);
+            }
+        }
+    }
+    for (name, value) in [
+        ("views", record.views),
+        ("likes", record.likes),
+        ("comments", record.comments),
+        ("shares", record.shares),
+    ] {
+        if value < 0 {
+            errors.insert(field(name), "performance.error.count_invalid");
+        }
+    }
+    if record.avg_watch_seconds.is_some_and(|s| !watch_ok(s)) {
+        errors.insert(
+            field("avg_watch_seconds"),
+            "performance.error.watch_invalid",
+        );
+    }
+    (errors.len() == before).then_some(NewSnapshot {
+        captured_at: record.captured_at,
+        metrics: Metrics {
+            views: record.views,
+            likes: record.likes,
+            comments: record.comments,
+            shares: record.shares,
+        },
+        avg_watch_seconds: record.avg_watch_seconds,
+    })
+}
+
 /// Validates a snapshot of a post published at `published_at`.
 pub fn validate_snapshot(
     input: &SnapshotInput,
@@ -282,18 +376,13 @@ pub fn validate_snapshot(
                 errors.insert("captured_at".into(), "performance.error.time_invalid");
                 None
             }
-            Some(at) if at < published_at => {
-                errors.insert(
-                    "captured_at".into(),
-                    "performance.error.captured_before_published",
-                );
-                None
-            }
-            Some(at) if at > now => {
-                errors.insert("captured_at".into(), "performance.error.captured_in_future");
-                None
-            }
-            Some(at) => Some(at),
+            Some(at) => match captured_at_problem(at, published_at, now) {
+                Some(key) => {
+                    errors.insert("captured_at".into(), key);
+                    None
+                }
+                None => Some(at),
+            },
         }
     };
     let metrics = Metrics {
@@ -307,7 +396,7 @@ pub fn validate_snapshot(
         None
     } else {
         match watch.parse::<Decimal>() {
-            Ok(s) if s >= Decimal::ZERO && s < MAX_WATCH_SECONDS && s.scale() <= 2 => Some(s),
+            Ok(s) if watch_ok(s) => Some(s),
             _ => {
                 errors.insert(
                     "avg_watch_seconds".into(),
@@ -469,5 +558,59 @@ mod tests {
         .expect("likes above views are allowed");
         assert_eq!(ok.metrics.likes, 2000);
         assert_eq!(ok.captured_at, published);
+    }
+
+    #[test]
+    fn an_api_snapshot_record_is_checked_like_the_form_naming_its_row() {
+        use time::macros::datetime;
+        let published = datetime!(2026-03-01 10:00 UTC);
+        let now = datetime!(2026-03-10 10:00 UTC);
+        let good = SnapshotRecord {
+            post_id: uuid::Uuid::nil(),
+            captured_at: datetime!(2026-03-02 10:00 UTC),
+            views: 1000,
+            likes: 10,
+            comments: 1,
+            shares: 0,
+            avg_watch_seconds: Some(Decimal::new(125, 1)),
+        };
+        let mut errors = FieldErrors::new();
+        let ok = validate_snapshot_record(0, &good, Some(published), now, &mut errors).unwrap();
+        assert!(errors.is_empty());
+        assert_eq!(ok.metrics.views, 1000);
+        assert_eq!(ok.captured_at, good.captured_at);
+        let bad = SnapshotRecord {
+            captured_at: datetime!(2026-02-28 10:00 UTC),
+            likes: -1,
+            avg_watch_seconds: Some(Decimal::new(1234, 3)),
+            ..good.clone()
+        };
+        assert!(validate_snapshot_record(7, &bad, Some(published), now, &mut errors).is_none());
+        assert_eq!(
+            errors.get("snapshots[7].captured_at"),
+            Some(&"performance.error.captured_before_published")
+        );
+        assert_eq!(
+            errors.get("snapshots[7].likes"),
+            Some(&"performance.error.count_invalid")
+        );
+        assert_eq!(
+            errors.get("snapshots[7].avg_watch_seconds"),
+            Some(&"performance.error.watch_invalid")
+        );
+        let future = SnapshotRecord {
+            captured_at: datetime!(2026-03-11 10:00 UTC),
+            ..good.clone()
+        };
+        assert!(validate_snapshot_record(8, &future, Some(published), now, &mut errors).is_none());
+        assert_eq!(
+            errors.get("snapshots[8].captured_at"),
+            Some(&"performance.error.captured_in_future")
+        );
+        assert!(validate_snapshot_record(9, &good, None, now, &mut errors).is_none());
+        assert_eq!(
+            errors.get("snapshots[9].post_id"),
+            Some(&"api.error.post_unknown")
+        );
     }
 }

@@ -431,6 +431,23 @@ pub async fn published_collaborations_of(
     .await
 }
 
+/// When each of the given posts of the tenant was published (posts of other tenants, or none,
+/// are simply absent).
+pub async fn published_at_of(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    posts: &[Uuid],
+) -> Result<Vec<(Uuid, OffsetDateTime)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT id, published_at FROM posts WHERE tenant_id = $1 AND id = ANY($2)",
+        tenant,
+        posts
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.published_at)).collect())
+}
+
 /// Closes an upload: `imported` or `cancelled`.
 pub async fn finish_snapshot_import(
     conn: &mut PgConnection,
