@@ -1073,13 +1073,7 @@ pub async fn line_counts(
     exported_at: OffsetDateTime,
 ) -> sqlx::Result<LineCounts> {
     let row = sqlx::query!(
-        r#"WITH cur AS (
-             SELECT DISTINCT ON (n.order_key, n.line_key) n.*
-               FROM order_lines n JOIN order_imports j ON j.tenant_id = n.tenant_id
-                 AND j.id = n.import_id AND j.state = 'imported'
-              WHERE n.tenant_id = $1 AND n.shop_id = $3 AND n.import_id <> $2
-              ORDER BY n.order_key, n.line_key, n.exported_at DESC, j.created_at DESC)
-           SELECT count(*) FILTER (WHERE c.order_key IS NULL) AS "new!",
+        r#"SELECT count(*) FILTER (WHERE c.order_key IS NULL) AS "new!",
              count(*) FILTER (WHERE c.exported_at > $4) AS "older!",
              count(*) FILTER (WHERE c.exported_at <= $4 AND (l.placed_at, l.status, l.currency,
                l.amount, l.quantity, l.refunded_amount, l.fully_refunded, l.creator_username,
@@ -1092,8 +1086,16 @@ pub async fn line_counts(
                c.est_commission_base, c.actual_commission_base, c.actual_commission,
                c.subtotal, c.discounts, c.shipping, c.tax)) AS "unchanged!",
              count(*) AS "all!"
-           FROM order_lines l LEFT JOIN cur c ON c.order_key = l.order_key
-             AND c.line_key = l.line_key
+           FROM order_lines l
+           -- The current line of the same key among the other imported batches: one index probe
+           -- per line of the batch (order_lines_key_idx), however many lines the shop has.
+           LEFT JOIN LATERAL (
+             SELECT n.* FROM order_lines n
+               JOIN order_imports j ON j.tenant_id = n.tenant_id AND j.id = n.import_id
+                 AND j.state = 'imported'
+              WHERE n.tenant_id = l.tenant_id AND n.shop_id = $3 AND n.order_key = l.order_key
+                AND n.line_key = l.line_key AND n.import_id <> $2
+              ORDER BY n.exported_at DESC, j.created_at DESC LIMIT 1) c ON true
            WHERE l.tenant_id = $1 AND l.import_id = $2"#,
         job.tenant_id,
         job.id,
