@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::domain::{self, Scope};
 use super::repo::{self, NewTokenRow};
 use crate::audit;
-use crate::auth::Actor;
+use crate::auth::{Actor, PlatformRole};
 use crate::error::{DomainError, DomainResult};
 use crate::kernel::FieldErrors;
 use crate::tenants::Access;
@@ -39,6 +39,30 @@ pub async fn create_token(
     input: CreateToken,
 ) -> DomainResult<CreatedToken> {
     let tenant = owner_only(actor)?;
+    make(tx, actor, Some(tenant), input).await
+}
+
+/// Creates a staff token: an account manager's, bound to no company (each request names one
+/// and is let in only where the person is assigned then). Other staff reach no company's data,
+/// so they make none.
+pub async fn create_staff_token(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: CreateToken,
+) -> DomainResult<CreatedToken> {
+    if actor.platform_role != Some(PlatformRole::AccountManager) {
+        return Err(DomainError::Forbidden);
+    }
+    make(tx, actor, None, input).await
+}
+
+/// Checks the form, stores the token's hash and records the audit entry.
+async fn make(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    tenant: Option<Uuid>,
+    input: CreateToken,
+) -> DomainResult<CreatedToken> {
     let user = actor.user_id.ok_or(DomainError::Forbidden)?;
     let mut errors = FieldErrors::new();
     let name = domain::name(&input.name).map_err(|k| errors.insert("name".into(), k));
@@ -72,6 +96,7 @@ pub async fn create_token(
                 "name": name,
                 "scope": scope.code(),
                 "prefix": new.prefix,
+                "staff": tenant.is_none(),
             })),
     )
     .await?;
@@ -93,6 +118,28 @@ pub async fn revoke_token(tx: &mut PgConnection, actor: &Actor, id: Uuid) -> Dom
             .audit("api_token.revoke", "api_token", id)
             .before(json!({ "revoked": false }))
             .after(json!({ "revoked": true })),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Revokes one of the person's own staff tokens (anyone else's, or one already revoked: not
+/// found).
+pub async fn revoke_staff_token(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> DomainResult<()> {
+    let user = actor.user_id.ok_or(DomainError::Forbidden)?;
+    if !repo::revoke_staff(tx, user, id).await? {
+        return Err(DomainError::NotFound);
+    }
+    audit::record(
+        tx,
+        actor
+            .audit("api_token.revoke", "api_token", id)
+            .before(json!({ "revoked": false }))
+            .after(json!({ "revoked": true, "staff": true })),
     )
     .await?;
     Ok(())

@@ -18,6 +18,9 @@ use crate::state::AppState;
 use crate::web::front::{problem_json, problem_response, problem_value};
 use crate::web::lang::Lang;
 
+/// The header a staff token's request names its company in (the company's slug).
+pub const TENANT_HEADER: &str = "sextant-tenant";
+
 /// Who a request through `/api/v1` is, and what its token may do.
 #[derive(Clone, Debug)]
 pub struct ApiActor {
@@ -77,24 +80,49 @@ where
             let mut tx = app.db.system_tx(SystemScope::ApiToken).await?;
             let found = repo::by_hash(&mut tx, &domain::hash(token)).await?;
             if let Some(t) = found.as_ref().filter(|t| !t.revoked) {
-                repo::touch(&mut tx, t.tenant_id, t.id).await?;
+                repo::touch(&mut tx, t.id).await?;
             }
-            let slug = match &found {
-                Some(t) => repo::tenant_slug(&mut tx, t.tenant_id).await?,
+            let slug = match found.as_ref().and_then(|t| t.tenant_id) {
+                Some(tenant) => repo::tenant_slug(&mut tx, tenant).await?,
                 None => None,
             };
             tx.commit().await?;
-            Ok::<_, crate::error::AppError>(found.zip(slug))
+            Ok::<_, crate::error::AppError>(found.map(|t| (t, slug)))
         }
         .await
         .map_err(|_| internal(lang))?;
-        let Some((token, slug)) = found else {
+        let Some((token, own_slug)) = found else {
             return Err(unauthorized(lang, "api.error.bad_token"));
         };
         if token.revoked {
             return Err(unauthorized(lang, "api.error.revoked"));
         }
-        // The token's person must still be active and still belong to the tenant.
+        // The company: the token's own, or for a staff token the one the request names.
+        let named = parts
+            .headers
+            .get(TENANT_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        let slug = match (own_slug, named) {
+            (Some(own), Some(named)) if own != named => {
+                return Err(problem_json(lang, StatusCode::NOT_FOUND, None));
+            }
+            (Some(own), _) => own,
+            (None, Some(named)) if token.tenant_id.is_none() => named.to_string(),
+            (None, _) if token.tenant_id.is_none() => {
+                let mut errors = crate::kernel::FieldErrors::new();
+                errors.insert("Sextant-Tenant".into(), "api.error.tenant_required");
+                return Err(problem_json(
+                    lang,
+                    StatusCode::BAD_REQUEST,
+                    Some(&ErrorDetail::Invalid(errors)),
+                ));
+            }
+            // The token's company is gone.
+            (None, _) => return Err(unauthorized(lang, "api.error.not_member")),
+        };
+        // The token's person must still be active and still reach the company.
         let user = crate::auth::repo::find_active_by_id(app.db.pool(), token.user_id)
             .await
             .map_err(|_| internal(lang))?
@@ -107,7 +135,12 @@ where
                 Some((found.tenant, access))
             });
         let Some((tenant, access)) = access else {
-            return Err(unauthorized(lang, "api.error.not_member"));
+            // A staff token names a company its person is not assigned to: as any unknown id.
+            return Err(if token.tenant_id.is_none() {
+                problem_json(lang, StatusCode::NOT_FOUND, None)
+            } else {
+                unauthorized(lang, "api.error.not_member")
+            });
         };
         Ok(ApiActor {
             actor: Actor::in_tenant(&user, tenant, access),

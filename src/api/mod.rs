@@ -31,6 +31,14 @@ pub fn router() -> Router<AppState> {
             "/t/{tenant_slug}/settings/api-tokens/{id}/revoke",
             post(settings::revoke),
         )
+        .route(
+            "/account/api-tokens",
+            get(settings::staff_index).post(settings::staff_create),
+        )
+        .route(
+            "/account/api-tokens/{id}/revoke",
+            post(settings::staff_revoke),
+        )
 }
 
 /// `/api/v1`, with its own layers (no session, no CSRF: a Bearer token is no ambient credential).

@@ -24,7 +24,10 @@ use crate::web::layout::Layout;
         description = "Creator collaborations for cross-border sellers and their agency: the same \
             actions as the pages, for your ERP, BI and scraping tools. Authenticate with an API \
             token (Authorization: Bearer sxt_…) made by the company's owner on Settings → API \
-            tokens; a read token reads, a write token also writes. Errors are \
+            tokens; a read token reads, a write token also writes. An account manager's staff \
+            token (My API tokens) names the company in each request with the header \
+            `Sextant-Tenant: <company slug>` and reaches only the companies the person is \
+            assigned to at that moment. Errors are \
             application/problem+json naming each field that failed. Lists are paged with \
             `cursor` (the `next_cursor` of the page before) and `limit` (1–500, default 100). \
             Every POST takes an `Idempotency-Key`. Each token may make a number of requests a \

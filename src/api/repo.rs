@@ -31,9 +31,37 @@ pub async fn tokens(conn: &mut PgConnection, tenant: Uuid) -> sqlx::Result<Vec<T
     .await
 }
 
-/// A new token as stored.
+/// A person's staff tokens (bound to no company), newest first.
+pub async fn staff_tokens(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Vec<TokenRow>> {
+    sqlx::query_as!(
+        TokenRow,
+        r#"SELECT t.id, t.name, t.scope, t.prefix, u.email AS created_by, t.created_at,
+                  t.last_used_at, t.revoked_at
+             FROM api_tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.tenant_id IS NULL AND t.user_id = $1
+            ORDER BY t.revoked_at IS NOT NULL, t.created_at DESC"#,
+        user,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Revokes one of the person's live staff tokens; false when there is none with this id.
+pub async fn revoke_staff(conn: &mut PgConnection, user: Uuid, id: Uuid) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE api_tokens SET revoked_at = clock_timestamp(), revoked_by = $1 \
+          WHERE tenant_id IS NULL AND user_id = $1 AND id = $2 AND revoked_at IS NULL",
+        user,
+        id,
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A new token as stored (no tenant: a staff token).
 pub struct NewTokenRow<'a> {
-    pub tenant_id: Uuid,
+    pub tenant_id: Option<Uuid>,
     pub id: Uuid,
     pub user_id: Uuid,
     pub name: &'a str,
@@ -81,7 +109,8 @@ pub async fn revoke(
 /// A presented token found by its hash (in the token lookup's system scope).
 #[derive(Debug, Clone)]
 pub struct Presented {
-    pub tenant_id: Uuid,
+    /// None: a staff token (the request names the company).
+    pub tenant_id: Option<Uuid>,
     pub id: Uuid,
     pub user_id: Uuid,
     pub scope: String,
@@ -100,12 +129,11 @@ pub async fn by_hash(conn: &mut PgConnection, hash: &[u8]) -> sqlx::Result<Optio
 }
 
 /// Marks the token used now (at most once a minute, so reads do not all write).
-pub async fn touch(conn: &mut PgConnection, tenant: Uuid, id: Uuid) -> sqlx::Result<()> {
+pub async fn touch(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE api_tokens SET last_used_at = clock_timestamp() \
-          WHERE tenant_id = $1 AND id = $2 \
+          WHERE id = $1 \
             AND (last_used_at IS NULL OR last_used_at < clock_timestamp() - interval '1 minute')",
-        tenant,
         id,
     )
     .execute(conn)

@@ -12,7 +12,9 @@ use tower_sessions::Session;
 use super::actions::{self, CreateToken};
 use super::domain::Scope;
 use super::repo::{self, TokenRow};
-use crate::error::{AppResult, DomainError};
+use crate::auth::{Actor, CurrentUser, PlatformRole};
+use crate::db::SystemScope;
+use crate::error::{AppError, AppResult, DomainError};
 use crate::state::AppState;
 use crate::tenants::{Access, TenantCtx};
 use crate::web::fmt;
@@ -33,7 +35,9 @@ pub struct TokenView {
 #[template(path = "api/tokens.html")]
 struct TokensPage {
     layout: Layout,
-    slug: String,
+    /// Where the page's forms post (the company's page, or the person's own for staff tokens).
+    base: String,
+    intro_key: &'static str,
     tokens: Vec<TokenView>,
     /// A token just made: shown this once.
     shown: Option<String>,
@@ -48,6 +52,22 @@ pub struct TokenForm {
     pub scope: String,
 }
 
+fn views(lang: Lang, rows: Vec<TokenRow>, zone: &str) -> Vec<TokenView> {
+    rows.into_iter()
+        .map(|row| TokenView {
+            scope: Scope::parse(&row.scope)
+                .map(|s| lang.t(s.label_key()))
+                .unwrap_or_else(|| row.scope.clone()),
+            created: fmt::datetime(row.created_at, zone),
+            last_used: row
+                .last_used_at
+                .map_or_else(|| lang.t("api.never"), |at| fmt::datetime(at, zone)),
+            revoked: row.revoked_at.map(|at| fmt::datetime(at, zone)),
+            row,
+        })
+        .collect()
+}
+
 async fn page(
     state: &AppState,
     (session, lang): (&Session, Lang),
@@ -55,23 +75,10 @@ async fn page(
     (status, shown, form, errors): (StatusCode, Option<String>, TokenForm, FormErrors),
 ) -> AppResult<Response> {
     let zone = ctx.tenant.time_zone.clone();
-    let tokens = repo::tokens(&mut ctx.tx, ctx.tenant.id)
-        .await?
-        .into_iter()
-        .map(|row| TokenView {
-            scope: Scope::parse(&row.scope)
-                .map(|s| lang.t(s.label_key()))
-                .unwrap_or_else(|| row.scope.clone()),
-            created: fmt::datetime(row.created_at, &zone),
-            last_used: row
-                .last_used_at
-                .map_or_else(|| lang.t("api.never"), |at| fmt::datetime(at, &zone)),
-            revoked: row.revoked_at.map(|at| fmt::datetime(at, &zone)),
-            row,
-        })
-        .collect();
+    let tokens = repo::tokens(&mut ctx.tx, ctx.tenant.id).await?;
     ctx.tx.commit().await?;
     let path = format!("/t/{}/settings/api-tokens", ctx.tenant.slug);
+    let tokens = views(lang, tokens, &zone);
     let layout = Layout::for_user(
         state,
         session,
@@ -86,7 +93,8 @@ async fn page(
         status,
         &TokensPage {
             layout,
-            slug: ctx.tenant.slug.clone(),
+            intro_key: "api.intro",
+            base: path,
             tokens,
             shown,
             form,
@@ -162,4 +170,115 @@ pub async fn revoke(
     ctx.tx.commit().await?;
     flash(&session, "success", "api.revoked").await?;
     Ok(Redirect::to(&format!("/t/{}/settings/api-tokens", ctx.tenant.slug)).into_response())
+}
+
+/// The staff page's zone (staff work in the agency's time).
+const STAFF_ZONE: &str = "Asia/Shanghai";
+const STAFF_PATH: &str = "/account/api-tokens";
+
+async fn staff_page(
+    state: &AppState,
+    (session, lang): (&Session, Lang),
+    user: &CurrentUser,
+    (status, shown, form, errors): (StatusCode, Option<String>, TokenForm, FormErrors),
+) -> AppResult<Response> {
+    let mut tx = state.db.system_tx(SystemScope::Auth).await?;
+    let tokens = repo::staff_tokens(&mut tx, user.id).await?;
+    tx.commit().await?;
+    let layout = Layout::for_user(
+        state,
+        session,
+        lang,
+        user,
+        None,
+        "api.staff.title",
+        STAFF_PATH,
+    )
+    .await?;
+    render_with(
+        status,
+        &TokensPage {
+            layout,
+            intro_key: "api.staff.intro",
+            base: STAFF_PATH.into(),
+            tokens: views(lang, tokens, STAFF_ZONE),
+            shown,
+            form,
+            errors,
+        },
+    )
+}
+
+fn account_manager(user: &CurrentUser) -> AppResult<()> {
+    if user.platform_role == Some(PlatformRole::AccountManager) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// `GET /account/api-tokens`: an account manager's own staff tokens.
+pub async fn staff_index(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    user: CurrentUser,
+) -> AppResult<Response> {
+    account_manager(&user)?;
+    let shown = (
+        StatusCode::OK,
+        None,
+        TokenForm::default(),
+        FormErrors::none(),
+    );
+    staff_page(&state, (&session, lang), &user, shown).await
+}
+
+/// `POST /account/api-tokens`: shown once, on the page that answers.
+pub async fn staff_create(
+    State(state): State<AppState>,
+    session: Session,
+    lang: Lang,
+    user: CurrentUser,
+    Form(form): Form<TokenForm>,
+) -> AppResult<Response> {
+    let input = CreateToken {
+        name: form.name.clone(),
+        scope: form.scope.clone(),
+    };
+    let mut tx = state.db.system_tx(SystemScope::Auth).await?;
+    let shown = match actions::create_staff_token(&mut tx, &Actor::user(&user), input).await {
+        Ok(created) => {
+            tx.commit().await?;
+            (
+                StatusCode::OK,
+                Some(created.token),
+                TokenForm::default(),
+                FormErrors::none(),
+            )
+        }
+        Err(DomainError::Invalid(keys)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            form,
+            FormErrors::new(lang, &keys),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    staff_page(&state, (&session, lang), &user, shown).await
+}
+
+/// `POST /account/api-tokens/{id}/revoke`.
+pub async fn staff_revoke(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let mut tx = state.db.system_tx(SystemScope::Auth).await?;
+    actions::revoke_staff_token(&mut tx, &Actor::user(&user), id).await?;
+    tx.commit().await?;
+    flash(&session, "success", "api.revoked").await?;
+    Ok(Redirect::to(STAFF_PATH).into_response())
 }

@@ -150,6 +150,7 @@ impl Layout {
                 item("/am".into(), "nav.work_queue");
                 item("/admin/creators".into(), "nav.creator_pool");
                 item("/admin/tiers/predict".into(), "nav.tier_predict");
+                item("/account/api-tokens".into(), "nav.staff_api_tokens");
             }
             Some(PlatformRole::Finance) => {
                 item("/finance".into(), "nav.finance");

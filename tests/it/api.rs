@@ -362,3 +362,161 @@ async fn a_write_token_records_a_post_through_the_pages_action_with_the_same_ref
         (StatusCode::UNPROCESSABLE_ENTITY, Some("url"))
     );
 }
+
+async fn get_as(app: &TestApp, token: &str, tenant: Option<&str>, path: &str) -> reqwest::Response {
+    let mut req = app
+        .client()
+        .get(app.url(path))
+        .header("Authorization", format!("Bearer {token}"));
+    if let Some(t) = tenant {
+        req = req.header("Sextant-Tenant", t);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_staff_token_reaches_only_the_companies_its_account_manager_is_assigned_to_now() {
+    let app = TestApp::with_demo_campaigns().await;
+    // Only account managers make staff tokens; sellers and other staff are refused.
+    for (email, password) in [
+        (OWNER_LUMI.0, OWNER_LUMI.1),
+        ("admin@sextant.example", "admin-demo-2026"),
+        ("finance@sextant.example", "finance-demo-2026"),
+    ] {
+        let client = app.login(email, password).await;
+        assert_eq!(
+            app.status_of(&client, "/account/api-tokens").await,
+            StatusCode::FORBIDDEN,
+            "{email}"
+        );
+    }
+    let am = app.login("am@sextant.example", "am-demo-2026").await;
+    let res = app
+        .post_form(&am, "/account/api-tokens", &[("name", " "), ("scope", "x")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .post_form(
+            &am,
+            "/account/api-tokens",
+            &[("name", "Agency BI"), ("scope", "write")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    let start = page.find("data-testid=\"token-value\">").unwrap() + 26;
+    let token = page[start..start + page[start..].find('<').unwrap()].to_string();
+    // No company's owner sees it.
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let owners = app.get_ok(&owner, "/t/lumi/settings/api-tokens").await;
+    assert!(!owners.contains("Agency BI"));
+    assert!(
+        app.get_ok(&am, "/account/api-tokens")
+            .await
+            .contains("Agency BI")
+    );
+
+    // Each request names the company.
+    let (status, p) = problem(get_as(&app, &token, None, "/api/v1/campaigns").await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(p["errors"][0]["field"], "Sextant-Tenant", "{p}");
+    let body: Value = get_as(&app, &token, Some("lumi"), "/api/v1/campaigns")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["code"].as_str().is_none_or(|c| c.starts_with("LUMI-")))
+    );
+    assert_eq!(
+        get_as(&app, &token, Some("nordpeak"), "/api/v1/campaigns")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Writes go through the same actions, as the account manager.
+    let mut conn = app.owner_conn().await;
+    let (post, published): (uuid::Uuid, time::OffsetDateTime) = sqlx::query_as(
+        "SELECT p.id, p.published_at FROM posts p JOIN tenants t ON t.id = p.tenant_id
+          WHERE t.slug = 'lumi' LIMIT 1",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let at = (published + time::Duration::seconds(31))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let res = app
+        .client()
+        .post(app.url("/api/v1/snapshots"))
+        .header("Authorization", format!("Bearer {token}"))
+        .header("Sextant-Tenant", "lumi")
+        .json(
+            &serde_json::json!({"snapshots": [{"post_id": post, "captured_at": at,
+              "views": 10, "likes": 1, "comments": 0, "shares": 0}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let by: String = sqlx::query_scalar(
+        "SELECT u.email FROM metric_snapshots s JOIN users u ON u.id = s.created_by
+          WHERE s.post_id = $1 AND s.captured_at = $2",
+    )
+    .bind(post)
+    .bind(published + time::Duration::seconds(31))
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(by, "am@sextant.example");
+
+    // A company the person is no longer assigned to, or never was, is not found.
+    sqlx::query(
+        "DELETE FROM am_assignments WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'nordpeak')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    for slug in ["nordpeak", "no-such-company"] {
+        let (status, _) =
+            problem(get_as(&app, &token, Some(slug), "/api/v1/campaigns").await).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{slug}");
+    }
+    // A company token naming another company is not found either.
+    let own = make_token(&app, &owner, "ERP", "read").await;
+    assert_eq!(
+        get_as(&app, &own, Some("nordpeak"), "/api/v1/campaigns")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get_as(&app, &own, Some("lumi"), "/api/v1/campaigns")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Revoked by its person (nobody else's revoke reaches it): refused from then on.
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = 'Agency BI'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let am2 = app.login("am2@sextant.example", "am2-demo-2026").await;
+    let res = app
+        .post_form(&am2, &format!("/account/api-tokens/{id}/revoke"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .post_form(&am, &format!("/account/api-tokens/{id}/revoke"), &[])
+        .await;
+    assert!(res.status().is_redirection());
+    let (status, p) = problem(get_as(&app, &token, Some("lumi"), "/api/v1/campaigns").await).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("api.error.revoked"))
+    );
+}

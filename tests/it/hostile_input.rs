@@ -517,6 +517,16 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
             Owner,
             &[],
         ),
+        "/account/api-tokens" => Spec::new(
+            "/account/api-tokens".into(),
+            AccountManager,
+            &[("name", "Agency BI"), ("scope", "read")],
+        ),
+        "/account/api-tokens/{id}/revoke" => Spec::new(
+            format!("/account/api-tokens/{}/revoke", Uuid::nil()),
+            AccountManager,
+            &[],
+        ),
         "/t/{tenant_slug}/settings/content-review" => Spec::new(
             format!("{t}/settings/content-review"),
             Owner,
@@ -776,6 +786,8 @@ const ORDER: &[&str] = &[
     "/api/v1/snapshots",
     "/api/v1/orders",
     "/t/{tenant_slug}/settings/api-tokens/{id}/revoke",
+    "/account/api-tokens",
+    "/account/api-tokens/{id}/revoke",
     "/admin/matching-weights",
     "/admin/tenants/{id}/status",
     "/admin/tenants/{id}/assignments",
