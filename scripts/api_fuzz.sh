@@ -3,7 +3,8 @@
 # the embedded default with the demo seeded, a write token of the demo owner made with
 # `sextant api-token`, a fixed number of examples per operation and a fixed seed; checks that no
 # answer is a 5xx and that every answer matches its documented schema. Prints the operations,
-# examples and failures (schemathesis's summary). Usage: api_fuzz.sh [path/to/sextant] [examples]
+# examples and failures (schemathesis's summary). Phases: the schema's examples, the coverage phase
+# (boundary and negative values, deterministic) and fuzzing. Usage: api_fuzz.sh [sextant] [examples]
 # Only loopback traffic; the server and its private cluster are stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +43,7 @@ set +e
 "$venv/bin/st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --url "http://127.0.0.1:$port" \
   -H "Authorization: Bearer $token" \
-  --phases examples,fuzzing \
+  --phases examples,coverage,fuzzing \
   --max-examples "$examples" --seed 42 \
   --checks not_a_server_error,response_schema_conformance \
   --continue-on-failure --no-color \
