@@ -228,3 +228,24 @@ where
         Err(problem_response(status, &doc))
     }
 }
+
+/// An [`ApiActor`] whose token may write: a read token is refused (403) before the body is read.
+#[derive(Clone, Debug)]
+pub struct ApiWriter(pub ApiActor);
+
+impl<S> FromRequestParts<S> for ApiWriter
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let api = ApiActor::from_request_parts(parts, state).await?;
+        let lang = Lang::from_headers(&parts.headers);
+        match api.refusal(Scope::Write, lang) {
+            Some(refused) => Err(refused),
+            None => Ok(ApiWriter(api)),
+        }
+    }
+}

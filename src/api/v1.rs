@@ -13,7 +13,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::domain::Scope;
-use super::extract::{ApiActor, ApiJson};
+use super::extract::{ApiActor, ApiJson, ApiWriter};
 use crate::error::{DomainError, DomainResult, ErrorDetail};
 use crate::state::AppState;
 use crate::tenants::Tenant;
@@ -215,7 +215,7 @@ pub struct NewPost {
 pub async fn create_post_api(
     State(state): State<AppState>,
     lang: Lang,
-    api: ApiActor,
+    ApiWriter(api): ApiWriter,
     ApiJson(body): ApiJson<NewPost>,
 ) -> Response {
     let actor = api.actor.clone();
@@ -257,7 +257,7 @@ pub struct SnapshotBatch {
 pub async fn ingest_snapshots_api(
     State(state): State<AppState>,
     lang: Lang,
-    api: ApiActor,
+    ApiWriter(api): ApiWriter,
     ApiJson(body): ApiJson<SnapshotBatch>,
 ) -> Response {
     let actor = api.actor.clone();
@@ -303,7 +303,7 @@ pub struct OrderBatch {
 pub async fn ingest_orders_api(
     State(state): State<AppState>,
     lang: Lang,
-    api: ApiActor,
+    ApiWriter(api): ApiWriter,
     request: axum::extract::Request,
 ) -> Response {
     let (parts, body) = request.into_parts();

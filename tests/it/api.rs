@@ -520,3 +520,69 @@ async fn a_staff_token_reaches_only_the_companies_its_account_manager_is_assigne
         (StatusCode::UNAUTHORIZED, Some("api.error.revoked"))
     );
 }
+
+/// Every route of /api/v1 that takes a token, with a body for the writes.
+const READS: &[&str] = &[
+    "/api/v1/campaigns",
+    "/api/v1/collaborations",
+    "/api/v1/collaborations/01900000-0000-7000-8000-000000000001",
+    "/api/v1/creators",
+    "/api/v1/shops",
+    "/api/v1/posts",
+    "/api/v1/fulfilment-records",
+    "/api/v1/ratings",
+    "/api/v1/tiers",
+    "/api/v1/tiers/01900000-0000-7000-8000-000000000001/history",
+    "/api/v1/settlements",
+    "/api/v1/settlements/01900000-0000-7000-8000-000000000001/export.csv",
+];
+const WRITES: &[&str] = &["/api/v1/posts", "/api/v1/snapshots", "/api/v1/orders"];
+
+#[tokio::test]
+async fn every_route_refuses_a_session_cookie_a_revoked_token_and_a_read_token_on_writes() {
+    let app = TestApp::with_demo_campaigns().await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let read = make_token(&app, &owner, "BI", "read").await;
+    let revoked = make_token(&app, &owner, "Old", "write").await;
+    let mut conn = app.owner_conn().await;
+    sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE name = 'Old'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let body = serde_json::json!({});
+    for path in READS {
+        // The signed-in owner's cookie opens nothing here.
+        let res = owner.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
+        let (status, p) = problem(get_as(&app, &revoked, None, path).await).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("api.error.revoked")),
+            "{path}"
+        );
+        let status = get_as(&app, &read, None, path).await.status();
+        assert!(
+            status == StatusCode::OK || status == StatusCode::NOT_FOUND,
+            "{path}: {status}"
+        );
+    }
+    for path in WRITES {
+        let res = owner.post(app.url(path)).json(&body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
+        for (token, status, code) in [
+            (&revoked, StatusCode::UNAUTHORIZED, "api.error.revoked"),
+            (&read, StatusCode::FORBIDDEN, "api.error.read_only"),
+        ] {
+            let res = app
+                .client()
+                .post(app.url(path))
+                .header("Authorization", format!("Bearer {token}"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let (got, p) = problem(res).await;
+            assert_eq!((got, p["code"].as_str()), (status, Some(code)), "{path}");
+        }
+    }
+}

@@ -291,16 +291,31 @@ async fn every_list_pages_to_exactly_the_tenants_rows_with_the_pages_meaning() {
             .status(),
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        get(
-            &app,
-            &token,
-            &format!("/api/v1/tiers/{}/history", Uuid::now_v7())
+    // A creator only another company knows: its tier history is not found here.
+    let theirs: Uuid = {
+        let mut conn = app.owner_conn().await;
+        sqlx::query_scalar(
+            "SELECT t.creator_id FROM creator_tiers t JOIN tenants n ON n.id = t.tenant_id
+              WHERE n.slug = 'nordpeak' AND NOT EXISTS (
+                    SELECT 1 FROM creator_tiers o JOIN tenants l ON l.id = o.tenant_id
+                     WHERE l.slug = 'lumi' AND o.creator_id = t.creator_id)
+                AND NOT EXISTS (SELECT 1 FROM collaborations c JOIN tenants l ON l.id = c.tenant_id
+                     WHERE l.slug = 'lumi' AND c.creator_id = t.creator_id)
+                AND NOT EXISTS (SELECT 1 FROM shortlist_entries e JOIN tenants l ON l.id = e.tenant_id
+                     WHERE l.slug = 'lumi' AND e.creator_id = t.creator_id)
+              LIMIT 1",
         )
+        .fetch_one(&mut conn)
         .await
-        .status(),
-        StatusCode::NOT_FOUND
-    );
+        .expect("a creator tiered by nordpeak only")
+    };
+    for id in [theirs, Uuid::now_v7()] {
+        let path = format!("/api/v1/tiers/{id}/history");
+        assert_eq!(
+            get(&app, &token, &path).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
 }
 
 #[tokio::test]
