@@ -65,9 +65,19 @@ where
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let lang = Lang::from_request_parts(parts, state)
-            .await
-            .unwrap_or(Lang::En);
+        // The limits in front of every route have already let the token in.
+        if let Some(api) = parts.extensions.get::<ApiActor>() {
+            return Ok(api.clone());
+        }
+        ApiActor::authenticate(parts, &AppState::from_ref(state)).await
+    }
+}
+
+impl ApiActor {
+    /// The request's token, checked now: known, not revoked, its person active and reaching the
+    /// company (its own, or the one a staff token names). The refusal as the answer otherwise.
+    pub async fn authenticate(parts: &Parts, app: &AppState) -> Result<ApiActor, Response> {
+        let lang = Lang::from_headers(&parts.headers);
         let header = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -75,7 +85,6 @@ where
         let Some(token) = domain::bearer(header) else {
             return Err(unauthorized(lang, "api.error.no_token"));
         };
-        let app = AppState::from_ref(state);
         let found = async {
             let mut tx = app.db.system_tx(SystemScope::ApiToken).await?;
             let found = repo::by_hash(&mut tx, &domain::hash(token)).await?;

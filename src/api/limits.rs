@@ -1,8 +1,9 @@
-//! The API's limits, in front of every `/api/v1` route: a rate per token (counted in Postgres
-//! with the login throttle's counters, so several app servers share one count; 429 with
-//! `Retry-After`), a body size limit (413), and `Idempotency-Key` on POST (the first answer kept
-//! and replayed, the same key with another request refused with 422, a duplicate arriving while
-//! the first still runs refused with 409). Every refusal is problem+json.
+//! The API's limits, in front of every `/api/v1` route: the token checked first (nothing is
+//! counted or kept for a token that is not let in), a rate per token (counted in Postgres with the
+//! login throttle's counters, so several app servers share one count; 429 with `Retry-After`), a
+//! body size limit (413), and `Idempotency-Key` on POST (the first answer — a success or a refused
+//! input — kept and replayed, the same key with another request refused with 422, a duplicate
+//! arriving while the first still runs refused with 409). Every refusal is problem+json.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -11,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::domain;
+use super::extract::ApiActor;
 use super::repo;
 use crate::db::SystemScope;
 use crate::error::ErrorDetail;
@@ -18,6 +20,7 @@ use crate::kernel::FieldErrors;
 use crate::state::AppState;
 use crate::web::front::problem_json;
 use crate::web::lang::Lang;
+use uuid::Uuid;
 
 /// The largest request body `/api/v1` takes: a batch of 10,000 order lines fits with room.
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
@@ -29,27 +32,33 @@ fn refused(lang: Lang, status: StatusCode, key: &'static str) -> Response {
     problem_json(lang, status, Some(&ErrorDetail::Refused(key)))
 }
 
-/// The rate limit and, on POST, the idempotency key; then the route.
+/// The token checked (once: the routes take it from the request), the rate limit, and on POST
+/// the idempotency key; then the route.
 pub async fn limits(
     State(state): State<AppState>,
     lang: Lang,
     req: Request,
     next: Next,
 ) -> Response {
-    let token = domain::bearer(
+    let presented = domain::bearer(
         req.headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok()),
     )
-    .map(str::to_owned);
+    .is_some();
     // Without a token the route answers 401 itself; the public spec and reference need none.
-    let Some(token) = token else {
+    if !presented {
         return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let api = match ApiActor::authenticate(&parts, &state).await {
+        Ok(api) => api,
+        Err(refused) => return refused,
     };
     let limit = state.config.api_requests_per_minute;
     match crate::auth::repo::throttle_count_attempt(
         state.db.pool(),
-        &domain::rate_key(&token),
+        &domain::rate_key(api.token_id),
         limit,
         1,
     )
@@ -69,15 +78,13 @@ pub async fn limits(
             return problem_json(lang, StatusCode::INTERNAL_SERVER_ERROR, None);
         }
     }
-    if req.method() != Method::POST {
-        return next.run(req).await;
-    }
-    let Some(raw_key) = req
-        .headers()
+    parts.extensions.insert(api.clone());
+    let key = parts
+        .headers
         .get("idempotency-key")
-        .map(|v| v.as_bytes().to_vec())
-    else {
-        return next.run(req).await;
+        .map(|v| v.as_bytes().to_vec());
+    let (Some(raw_key), true) = (key, parts.method == Method::POST) else {
+        return next.run(Request::from_parts(parts, body)).await;
     };
     let key = match domain::idempotency_key(&raw_key) {
         Ok(key) => key.to_owned(),
@@ -91,14 +98,26 @@ pub async fn limits(
             );
         }
     };
-    let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
         return refused(lang, StatusCode::PAYLOAD_TOO_LARGE, "api.error.too_large");
     };
-    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
-    let fingerprint = domain::request_fingerprint(parts.method.as_str(), path, &bytes);
-    let token_hash = domain::hash(&token);
-    match idempotent_run(&state, &token_hash, &key, &fingerprint).await {
+    // The same request: method, path and query, the company it acts in, how the body is sent,
+    // and the body.
+    let target = format!(
+        "{} {} {}",
+        parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or(""),
+        api.actor
+            .tenant_id()
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+        parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+    );
+    let fingerprint = domain::request_fingerprint(parts.method.as_str(), &target, &bytes);
+    match idempotent_run(&state, api.token_id, &key, &fingerprint).await {
         Ok(Claim::Run) => {}
         Ok(Claim::Replay(answer)) => return answer,
         Ok(Claim::Running) => {
@@ -116,13 +135,22 @@ pub async fn limits(
             return problem_json(lang, StatusCode::INTERNAL_SERVER_ERROR, None);
         }
     }
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
-    match keep_answer(&state, &token_hash, &key, response).await {
-        Ok(response) => response,
-        Err(e) => {
+    // Run to the end even if the caller goes away: a write that committed keeps its answer
+    // under the key (a retry gets it, never a second run).
+    let request = Request::from_parts(parts, Body::from(bytes));
+    let token = api.token_id;
+    let run = tokio::spawn(async move {
+        let response = next.run(request).await;
+        keep_answer(&state, token, &key, response).await
+    });
+    match run.await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => {
             tracing::error!(error = %e, "api: keeping an idempotent answer failed");
+            problem_json(lang, StatusCode::INTERNAL_SERVER_ERROR, None)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "api: an idempotent request failed");
             problem_json(lang, StatusCode::INTERNAL_SERVER_ERROR, None)
         }
     }
@@ -137,27 +165,32 @@ enum Claim {
 
 async fn idempotent_run(
     state: &AppState,
-    token_hash: &[u8],
+    token: Uuid,
     key: &str,
     fingerprint: &[u8],
 ) -> anyhow::Result<Claim> {
-    let mut tx = state.db.system_tx(SystemScope::ApiToken).await?;
-    if rand::random::<u8>() == 0 {
-        repo::expire_idempotency(&mut tx).await?;
+    // A key let go between the claim and the read (its run failed) is claimed again.
+    for _ in 0..3 {
+        let mut tx = state.db.system_tx(SystemScope::ApiToken).await?;
+        if rand::random::<u8>() == 0 {
+            repo::expire_idempotency(&mut tx).await?;
+        }
+        let claimed = repo::claim_idempotency(&mut tx, token, key, fingerprint).await?;
+        let earlier = if claimed {
+            None
+        } else {
+            repo::idempotent(&mut tx, token, key).await?
+        };
+        tx.commit().await?;
+        match (claimed, earlier) {
+            (true, _) => return Ok(Claim::Run),
+            (false, None) => continue,
+            (false, Some(e)) if e.request_hash != fingerprint => return Ok(Claim::OtherRequest),
+            (false, Some(e)) if e.running => return Ok(Claim::Running),
+            (false, Some(e)) => return Ok(Claim::Replay(replay(&e))),
+        }
     }
-    let claimed = repo::claim_idempotency(&mut tx, token_hash, key, fingerprint).await?;
-    let earlier = if claimed {
-        None
-    } else {
-        repo::idempotent(&mut tx, token_hash, key).await?
-    };
-    tx.commit().await?;
-    Ok(match earlier {
-        None => Claim::Run,
-        Some(e) if e.request_hash != fingerprint => Claim::OtherRequest,
-        Some(e) if e.running => Claim::Running,
-        Some(e) => Claim::Replay(replay(&e)),
-    })
+    Ok(Claim::Running)
 }
 
 fn replay(kept: &repo::Idempotent) -> Response {
@@ -192,25 +225,27 @@ fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> 
         .map(str::to_owned)
 }
 
-/// Keeps the route's answer under the key (answers that say "try again" — a server error, a
-/// rate refusal — let the key go instead) and gives it back.
+/// Keeps the route's answer under the key and gives it back.
 async fn keep_answer(
     state: &AppState,
-    token_hash: &[u8],
+    token: Uuid,
     key: &str,
     response: Response,
 ) -> anyhow::Result<Response> {
     let (parts, body) = response.into_parts();
     let bytes: Bytes = axum::body::to_bytes(body, usize::MAX).await?;
     let mut tx = state.db.system_tx(SystemScope::ApiToken).await?;
-    if parts.status.is_server_error() || parts.status == StatusCode::TOO_MANY_REQUESTS {
-        repo::release_idempotency(&mut tx, token_hash, key).await?;
+    // Kept: what the request did, or its input refused. Anything that may change on a retry
+    // with the same request (access, a state, a failure on our side) lets the key go.
+    let kept = parts.status.is_success() || parts.status == StatusCode::UNPROCESSABLE_ENTITY;
+    if !kept {
+        repo::release_idempotency(&mut tx, token, key).await?;
     } else {
         let content_type = header_text(&parts.headers, header::CONTENT_TYPE);
         let location = header_text(&parts.headers, header::LOCATION);
         repo::finish_idempotency(
             &mut tx,
-            token_hash,
+            token,
             key,
             &repo::Answer {
                 status: parts.status.as_u16() as i16,

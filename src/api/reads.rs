@@ -176,9 +176,18 @@ macro_rules! page_schema {
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
 pub enum ListRefusals {
+    /// A staff token that names no company (`Sextant-Tenant`)
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
     /// No token, an unknown or revoked one, or its person no longer has access
     #[response(status = 401, content_type = "application/problem+json")]
     Unauthorized(Problem),
+    /// The company is not active (pending or suspended)
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// Another company's id, or a company the token does not reach
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
     /// A parameter is wrong (each one named in `errors`)
     #[response(status = 422, content_type = "application/problem+json")]
     Invalid(Problem),
@@ -204,18 +213,6 @@ pub struct CampaignOut {
 }
 page_schema!(CampaignPage, CampaignOut);
 
-const CAMPAIGN_STATES: &[&str] = &[
-    "draft",
-    "submitted",
-    "matching",
-    "shortlist_sent",
-    "contracting",
-    "in_progress",
-    "evaluating",
-    "closed",
-    "cancelled",
-];
-
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
@@ -239,7 +236,11 @@ pub async fn campaigns(
 ) -> Response {
     let mut p = Params::parse(raw);
     let (cursor, limit) = p.page();
-    let filter = p.code("state", CAMPAIGN_STATES);
+    let states: Vec<&str> = crate::campaigns::domain::CampaignState::ALL
+        .iter()
+        .map(|s| s.code())
+        .collect();
+    let filter = p.code("state", &states);
     if let Some(r) = p.refusal(lang) {
         return r;
     }
@@ -288,7 +289,7 @@ pub struct Money {
 #[derive(Serialize, ToSchema)]
 pub struct TermsOut {
     pub version: i32,
-    /// `fixed`, `commission` or `hybrid`.
+    /// `fixed`, `commission_only` or `fixed_plus_commission`.
     pub fee_model: Option<String>,
     /// The contract's fixed fee (none for commission only).
     pub fixed_fee: Option<Money>,
@@ -341,23 +342,13 @@ impl From<repo::CollaborationItem> for CollaborationOut {
     }
 }
 
-const COLLABORATION_STATES: &[&str] = &[
-    "offered",
-    "negotiating",
-    "accepted",
-    "declined",
-    "sample_shipped",
-    "sample_received",
-    "draft_submitted",
-    "in_review",
-    "published",
-    "tracking",
-    "evaluating",
-    "rated",
-    "ended",
-    "breached",
-    "withdrawn",
-];
+/// The codes of the collaboration states (the contract's state table).
+fn collaboration_states() -> Vec<&'static str> {
+    crate::contracts::domain::ContractState::ALL
+        .iter()
+        .map(|s| s.code())
+        .collect()
+}
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -393,7 +384,7 @@ pub async fn collaborations(
         id: None,
         campaign_id: p.uuid("campaign_id"),
         creator_id: p.uuid("creator_id"),
-        state: p.code("state", COLLABORATION_STATES),
+        state: p.code("state", &collaboration_states()),
     };
     if let Some(r) = p.refusal(lang) {
         return r;
@@ -416,7 +407,6 @@ pub async fn collaborations(
     responses(
         (status = 200, description = "The collaboration", body = CollaborationOut),
         ListRefusals,
-        (status = 404, description = "No such collaboration in this company", content_type = "application/problem+json", body = Problem),
     ),
     security(("bearer" = [])))]
 pub async fn collaboration(
@@ -1084,7 +1074,6 @@ page_schema!(TierHistoryPage, TierChangeOut);
     responses(
         (status = 200, description = "A page of tier changes", body = TierHistoryPage),
         ListRefusals,
-        (status = 404, description = "A creator this company does not know", content_type = "application/problem+json", body = Problem),
     ),
     security(("bearer" = [])))]
 pub async fn tier_history(
@@ -1182,7 +1171,6 @@ page_schema!(SettlementPage, SettlementOut);
     responses(
         (status = 200, description = "A page of settlements", body = SettlementPage),
         ListRefusals,
-        (status = 403, description = "The token's person may not see the company's money", content_type = "application/problem+json", body = Problem),
     ),
     security(("bearer" = [])))]
 pub async fn settlements(
@@ -1245,10 +1233,11 @@ pub async fn settlements(
         ("ext" = String, Path, description = "`csv` or `xlsx`", pattern = "^(csv|xlsx)$"),
     ),
     responses(
-        (status = 200, description = "The file (an attachment)", content_type = "text/csv"),
+        (status = 200, description = "The file (an attachment)", content(
+            (String = "text/csv; charset=utf-8"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         ListRefusals,
-        (status = 403, description = "The token's person may not see the company's money", content_type = "application/problem+json", body = Problem),
-        (status = 404, description = "No such settlement in this company, or another format", content_type = "application/problem+json", body = Problem),
     ),
     security(("bearer" = [])))]
 pub async fn settlement_export(

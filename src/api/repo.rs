@@ -153,20 +153,20 @@ pub async fn tenant_slug(conn: &mut PgConnection, tenant: Uuid) -> sqlx::Result<
 /// minutes), so it runs; false when the key is taken (read it with [`idempotent`]).
 pub async fn claim_idempotency(
     conn: &mut PgConnection,
-    token_hash: &[u8],
+    token: Uuid,
     key: &str,
     request_hash: &[u8],
 ) -> sqlx::Result<bool> {
     let claimed = sqlx::query_scalar!(
-        r#"INSERT INTO api_idempotency AS i (token_hash, key, request_hash, state)
+        r#"INSERT INTO api_idempotency AS i (token_id, key, request_hash, state)
            VALUES ($1, $2, $3, 'running')
-           ON CONFLICT (token_hash, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,
+           ON CONFLICT (token_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,
              state = 'running', status = NULL, content_type = NULL, location = NULL,
              body = NULL, created_at = clock_timestamp()
            WHERE i.created_at < clock_timestamp() - interval '24 hours'
               OR (i.state = 'running' AND i.created_at < clock_timestamp() - interval '5 minutes')
            RETURNING true AS "claimed!""#,
-        token_hash,
+        token,
         key,
         request_hash,
     )
@@ -188,15 +188,15 @@ pub struct Idempotent {
 
 pub async fn idempotent(
     conn: &mut PgConnection,
-    token_hash: &[u8],
+    token: Uuid,
     key: &str,
 ) -> sqlx::Result<Option<Idempotent>> {
     sqlx::query_as!(
         Idempotent,
         r#"SELECT request_hash, state = 'running' AS "running!", status, content_type, location,
                   body
-             FROM api_idempotency WHERE token_hash = $1 AND key = $2"#,
-        token_hash,
+             FROM api_idempotency WHERE token_id = $1 AND key = $2"#,
+        token,
         key,
     )
     .fetch_optional(conn)
@@ -213,14 +213,14 @@ pub struct Answer<'a> {
 
 pub async fn finish_idempotency(
     conn: &mut PgConnection,
-    token_hash: &[u8],
+    token: Uuid,
     key: &str,
     answer: &Answer<'_>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE api_idempotency SET state = 'done', status = $3, content_type = $4, \
-           location = $5, body = $6 WHERE token_hash = $1 AND key = $2",
-        token_hash,
+           location = $5, body = $6 WHERE token_id = $1 AND key = $2",
+        token,
         key,
         answer.status,
         answer.content_type,
@@ -235,12 +235,12 @@ pub async fn finish_idempotency(
 /// Lets a key go (the request failed on our side: the caller may retry with it).
 pub async fn release_idempotency(
     conn: &mut PgConnection,
-    token_hash: &[u8],
+    token: Uuid,
     key: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "DELETE FROM api_idempotency WHERE token_hash = $1 AND key = $2",
-        token_hash,
+        "DELETE FROM api_idempotency WHERE token_id = $1 AND key = $2",
+        token,
         key,
     )
     .execute(conn)

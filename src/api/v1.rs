@@ -174,6 +174,10 @@ where
     let Ok(tenant) = api.actor.tenant() else {
         return Err(problem_json(lang, StatusCode::NOT_FOUND, None));
     };
+    // A company not active (pending, suspended) answers nothing but this, as its pages do.
+    if let Err(e) = api.actor.require_active() {
+        return Err(problem_of(lang, e));
+    }
     let tenant = tenant.clone();
     let result = async {
         let mut tx = state.db.tenant_tx(tenant.id, api.actor.user_id).await?;

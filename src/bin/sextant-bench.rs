@@ -36,12 +36,13 @@
 //! - `sextant-bench settlement-export [--lines L]`: a finalized settlement of L lines, then its
 //!   CSV and XLSX downloads through the app's router (bodies read as they stream) beside raw
 //!   `COPY … TO STDOUT` of the same rows, with lines/s and the process's peak resident memory.
-//! - `sextant-bench api-ingest [--snapshots N] [--orders M] [--batch B] [--connections C]`: the
-//!   app served on a loopback port (real HTTP/1.1, keep-alive), a write token made with the real
-//!   action; N metric snapshots of 100 posts POSTed to `/api/v1/snapshots` and M order lines to
-//!   `/api/v1/orders` in batches of B over C connections (bodies built before the clock starts),
-//!   every row checked stored afterwards; then raw `COPY … FROM STDIN` of the same rows into the
-//!   same tables, and the ratio of the two rates.
+//! - `sextant-bench api-ingest [--snapshots N] [--posts P] [--orders M] [--batch B]
+//!   [--connections C]`: the app served on a loopback port (real HTTP/1.1, keep-alive), a write
+//!   token made with the real action; N metric snapshots POSTed to `/api/v1/snapshots` as a
+//!   scraper sends them — P tracked posts captured in hourly rounds, each batch B posts of one
+//!   round — and M order lines to `/api/v1/orders`, in batches of B over C connections (bodies
+//!   built before the clock starts), every row checked stored afterwards; then raw
+//!   `COPY … FROM STDIN` of the same rows into the same tables, and the ratio of the two rates.
 
 use std::time::Instant;
 
@@ -109,7 +110,7 @@ async fn main() -> Result<()> {
                  tiers [--creators N] [--ratings M] [--runs R] | rating-page [--runs R] | \
                  settlement [--collaborations N] [--orders M] [--runs R] | \
                  settlement-export [--lines L] | \
-                 api-ingest [--snapshots N] [--orders M] [--batch B] [--connections C]";
+                 api-ingest [--snapshots N] [--posts P] [--orders M] [--batch B] [--connections C]";
     let command = args.get(1).cloned().unwrap_or_default();
     if !matches!(
         command.as_str(),
@@ -214,7 +215,10 @@ async fn main() -> Result<()> {
         "api-ingest" => {
             api_ingest(
                 &url,
-                number("--snapshots", "500000")?,
+                (
+                    number("--snapshots", "500000")?,
+                    number("--posts", "10000")?,
+                ),
                 number("--orders", "500000")?,
                 (number("--batch", "5000")?, number("--connections", "2")?),
             )
@@ -1993,7 +1997,7 @@ async fn post_all(
 
 async fn api_ingest(
     url: &str,
-    snapshots: usize,
+    (snapshots, posts): (usize, usize),
     orders: usize,
     (batch, connections): (usize, usize),
 ) -> Result<()> {
@@ -2008,8 +2012,8 @@ async fn api_ingest(
     .bind(tenant)
     .fetch_one(&mut conn)
     .await?;
-    // 100 tracking collaborations, one post each, published 60 days ago.
-    let posts = 100;
+    // P tracking collaborations, one post each, published 60 days ago.
+    let posts = posts.max(1) as i64;
     let campaign = uuid::Uuid::now_v7();
     sqlx::query(
         "INSERT INTO campaigns (tenant_id, id, code, state, title, data) \
@@ -2086,9 +2090,8 @@ async fn api_ingest(
         at.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default()
     };
-    // Snapshot i: post i % 100, captured (i / 100 + 1) seconds after publishing.
-    let snapshot_at =
-        |i: usize| published + time::Duration::seconds((i / posts as usize) as i64 + 1);
+    // Snapshot i: post i % P in capture round i / P, rounds an hour apart from publishing.
+    let snapshot_at = |i: usize| published + time::Duration::hours((i / posts as usize) as i64 + 1);
     let mut bodies = Vec::new();
     for start in (0..snapshots).step_by(batch.max(1)) {
         let mut body = String::from("{\"snapshots\":[");

@@ -566,6 +566,23 @@ async fn every_route_refuses_a_session_cookie_a_revoked_token_and_a_read_token_o
             "{path}: {status}"
         );
     }
+    // A company that is not active (suspended by the agency) answers nothing but that.
+    sqlx::query("UPDATE tenants SET status = 'suspended' WHERE slug = 'lumi'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    for path in READS {
+        let (status, p) = problem(get_as(&app, &read, None, path).await).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("api.error.tenant_not_active")),
+            "{path}"
+        );
+    }
+    sqlx::query("UPDATE tenants SET status = 'active' WHERE slug = 'lumi'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
     for path in WRITES {
         let res = owner.post(app.url(path)).json(&body).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");

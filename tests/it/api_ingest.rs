@@ -198,6 +198,25 @@ async fn a_snapshot_batch_is_checked_per_row_stored_all_or_nothing_and_idempoten
     let res = post(&app, "/api/v1/snapshots", &write, None, &good).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(snapshot_count(&app, post_id).await, before + 2);
+    // Two records of one moment as the database keeps it (a tenth of a microsecond apart) are
+    // one snapshot, the later winning: never an error.
+    let base = published + time::Duration::seconds(5 * 3600 + 17);
+    let micro = |ns: i64, views: i64| {
+        json!({"post_id": post_id, "captured_at": rfc3339(base + time::Duration::nanoseconds(ns)),
+               "views": views, "likes": 0, "comments": 0, "shares": 0})
+    };
+    let res = post(
+        &app,
+        "/api/v1/snapshots",
+        &write,
+        None,
+        &json!({ "snapshots": [micro(100, 1), micro(200, 2)] }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["stored"], 1, "{body}");
+    assert_eq!(snapshot_count(&app, post_id).await, before + 3);
     let audited: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_log WHERE action = 'snapshots.ingest' AND actor_label = $1",
     )
@@ -205,7 +224,7 @@ async fn a_snapshot_batch_is_checked_per_row_stored_all_or_nothing_and_idempoten
     .fetch_one(&mut conn)
     .await
     .unwrap();
-    assert_eq!(audited, 2);
+    assert_eq!(audited, 3);
 }
 
 /// The first TikTok shop of a tenant.
@@ -267,9 +286,16 @@ async fn an_orders_call_is_an_import_batch_the_pages_show_and_undo() {
     bad_currency["currency"] = json!("dollars");
     let mut cents = order_line("API-3", "1.005", "x");
     cents["commission_rate"] = json!("1.5");
+    let mut fine_rate = order_line("API-4", "1.00", "x");
+    fine_rate["commission_rate"] = json!("0.12345");
     let bad = batch(
         "2026-11-03T00:00:00Z",
-        vec![order_line("API-1", "1", "x"), bad_currency, cents],
+        vec![
+            order_line("API-1", "1", "x"),
+            bad_currency,
+            cents,
+            fine_rate,
+        ],
     );
     let (status, p) = problem(post(&app, "/api/v1/orders", &write, None, &bad).await).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -278,7 +304,8 @@ async fn an_orders_call_is_an_import_batch_the_pages_show_and_undo() {
         [
             "lines[1].currency",
             "lines[2].amount",
-            "lines[2].commission_rate"
+            "lines[2].commission_rate",
+            "lines[3].commission_rate"
         ],
         "{p}"
     );
@@ -448,23 +475,33 @@ async fn an_idempotency_key_replays_the_first_answer_and_refuses_reuse_and_dupli
     // A duplicate that arrives while the first is still running gets 409. Two requests racing:
     // the second finds the key claimed by the first, which has not answered yet.
     let racing = "racing-1";
-    let hash = sha2::Sha256::digest(write.as_bytes()).to_vec();
-    use sha2::Digest;
+    let token_id: Uuid =
+        sqlx::query_scalar("SELECT id FROM api_tokens WHERE token_hash = sha256($1::bytea)")
+            .bind(write.as_bytes())
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    // The request's fingerprint as the front door takes it: method, path, company, content type,
+    // body.
     let fingerprint = {
-        let path = "/api/v1/orders";
+        use sha2::Digest;
+        let target = format!(
+            "/api/v1/orders {} application/json",
+            app.tenant_id("lumi").await
+        );
         let bytes = serde_json::to_vec(&body).unwrap();
         let mut h = sha2::Sha256::new();
         h.update(b"POST");
         h.update([0]);
-        h.update(path.as_bytes());
+        h.update(target.as_bytes());
         h.update([0]);
         h.update(&bytes);
         h.finalize().to_vec()
     };
     sqlx::query(
-        "INSERT INTO api_idempotency (token_hash, key, request_hash, state) VALUES ($1, $2, $3, 'running')",
+        "INSERT INTO api_idempotency (token_id, key, request_hash, state) VALUES ($1, $2, $3, 'running')",
     )
-    .bind(&hash)
+    .bind(token_id)
     .bind(racing)
     .bind(&fingerprint)
     .execute(&mut conn)
@@ -499,6 +536,15 @@ async fn an_idempotency_key_replays_the_first_answer_and_refuses_reuse_and_dupli
     .await
     .unwrap();
     assert_eq!(batches, 1);
+    // An answer that may change on a retry (here: a shop this company does not have) is not
+    // kept: the same request again is answered afresh, not replayed.
+    let mut elsewhere = body.clone();
+    elsewhere["shop_id"] = json!(shop_of(&app, "nordpeak").await);
+    for _ in 0..2 {
+        let res = post(&app, "/api/v1/orders", &write, Some("not-kept"), &elsewhere).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert!(res.headers().get("idempotent-replayed").is_none());
+    }
     // A key that is no key is named.
     let res = post(&app, "/api/v1/orders", &write, Some("has space"), &body).await;
     let (status, p) = problem(res).await;

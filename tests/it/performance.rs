@@ -1285,6 +1285,21 @@ async fn daily_views_follow_every_write_to_the_snapshots_and_the_tenant_time_zon
     .unwrap();
     let (kept, rule) = daily_views_both_ways(&mut c, f.tenant, &zone).await;
     assert_eq!(kept, rule, "after the upsert");
+    // A late reading of an early day (as a scraper's backfill sends): every later day of that
+    // post is counted again from it, the days before it kept.
+    sqlx::query(
+        "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, comments, shares, source) \
+         VALUES ($1, $2, $3, $4, 123456, 0, 0, 0, 'api')",
+    )
+    .bind(f.tenant)
+    .bind(Uuid::now_v7())
+    .bind(second)
+    .bind(start + Duration::days(2) + Duration::minutes(7))
+    .execute(&mut c)
+    .await
+    .unwrap();
+    let (kept, rule) = daily_views_both_ways(&mut c, f.tenant, &zone).await;
+    assert_eq!(kept, rule, "after a late reading of an early day");
     sqlx::query("DELETE FROM metric_snapshots WHERE post_id = ANY($1) AND captured_at = ANY($2)")
         .bind([f.post_b, second])
         .bind(ats.iter().step_by(3).copied().collect::<Vec<_>>())

@@ -558,7 +558,7 @@ pub fn check_order_line(
     }
     if !r
         .commission_rate
-        .is_none_or(|c| (Decimal::ZERO..=Decimal::ONE).contains(&c))
+        .is_none_or(|c| (Decimal::ZERO..=Decimal::ONE).contains(&c) && c.scale() <= 4)
     {
         fail("commission_rate", "tracking.orders.error.bad_rate");
     }

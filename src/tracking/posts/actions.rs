@@ -275,19 +275,22 @@ pub async fn ingest_snapshots(
         if let Some(snapshot) =
             domain::validate_snapshot_record(i, record, published_at, now, &mut errors)
         {
-            latest.insert((record.post_id, record.captured_at), checked.len());
+            latest.insert((record.post_id, snapshot.captured_at), checked.len());
             checked.push((record.post_id, snapshot));
         }
     }
     if !errors.is_empty() {
         return Err(DomainError::Invalid(errors));
     }
-    let snapshots: Vec<(Uuid, NewSnapshot)> = checked
+    let mut snapshots: Vec<(Uuid, NewSnapshot)> = checked
         .into_iter()
         .enumerate()
         .filter(|(i, (post, s))| latest.get(&(*post, s.captured_at)) == Some(i))
         .map(|(_, row)| row)
         .collect();
+    // Rows locked in one order whatever order they came in: two batches touching the same
+    // snapshots wait for each other instead of deadlocking.
+    snapshots.sort_by_key(|(post, s)| (*post, s.captured_at));
     repo::upsert_snapshots(tx, tenant, &snapshots, input.source, actor.user_id).await?;
     for collaboration_id in repo::published_collaborations_of(tx, tenant, &ids).await? {
         transition_collaboration(

@@ -318,12 +318,18 @@ pub fn validate_snapshot_record(
 ) -> Option<NewSnapshot> {
     let field = |name: &str| format!("snapshots[{i}].{name}");
     let before = errors.len();
+    // The moment as the database keeps it (microseconds), so that two records of one stored
+    // moment are known as one.
+    let captured_at = record
+        .captured_at
+        .replace_nanosecond(record.captured_at.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(record.captured_at);
     match published_at {
         None => {
             errors.insert(field("post_id"), "api.error.post_unknown");
         }
         Some(published_at) => {
-            if let Some(key) = captured_at_problem(record.captured_at, published_at, now) {
+            if let Some(key) = captured_at_problem(captured_at, published_at, now) {
                 errors.insert(field("captured_at"), key);
             }
         }
@@ -345,7 +351,7 @@ pub fn validate_snapshot_record(
         );
     }
     (errors.len() == before).then_some(NewSnapshot {
-        captured_at: record.captured_at,
+        captured_at,
         metrics: Metrics {
             views: record.views,
             likes: record.likes,

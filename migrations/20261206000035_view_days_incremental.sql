@@ -1,0 +1,88 @@
+-- The daily views kept as snapshots are written (issue 18's ingest rate): a statement counts
+-- again only the days it can have changed — per post, from the earliest local day it touched
+-- on — instead of every day of every post it touched. The days before keep their rows; the first
+-- day counted again takes what it added over the last kept day before it. A post with a long
+-- history and a reading a day now costs a day's work per reading, not its whole history. The
+-- whole-post count (`refresh_post_view_days`) stays for a change of the tenant's time zone.
+
+-- Adds `p_sign` × the given posts' days from their own first day on to their campaigns' days (in
+-- day order, so concurrent writers lock the rows in the same order).
+CREATE FUNCTION add_campaign_view_days_since(p_tenant uuid, p_posts uuid[], p_since date[],
+                                             p_sign bigint) RETURNS void
+    LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    INSERT INTO campaign_view_days AS c (tenant_id, campaign_id, day, added)
+    SELECT d.tenant_id, l.campaign_id, d.day, p_sign * sum(d.added)
+      FROM unnest(p_posts, p_since) AS s(post_id, since)
+      JOIN post_view_days d ON d.tenant_id = p_tenant AND d.post_id = s.post_id
+           AND d.day >= s.since
+      JOIN collaborations l ON l.tenant_id = d.tenant_id AND l.id = d.collaboration_id
+     GROUP BY 1, 2, 3
+     ORDER BY 2, 3
+    ON CONFLICT (tenant_id, campaign_id, day) DO UPDATE SET added = c.added + EXCLUDED.added;
+$$;
+
+-- The days of the given posts from each one's `since` day on, counted again from their
+-- snapshots; their campaigns' days lose the old counts and gain the new ones. Posts locked in id
+-- order, as `refresh_post_view_days` does, so two writers of one post take turns.
+CREATE FUNCTION refresh_post_view_days_since(p_tenant uuid, p_posts uuid[], p_since date[])
+    RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    PERFORM 1 FROM posts WHERE tenant_id = p_tenant AND id = ANY (p_posts)
+      ORDER BY id FOR NO KEY UPDATE;
+    PERFORM add_campaign_view_days_since(p_tenant, p_posts, p_since, -1);
+    DELETE FROM post_view_days d USING unnest(p_posts, p_since) AS s(post_id, since)
+     WHERE d.tenant_id = p_tenant AND d.post_id = s.post_id AND d.day >= s.since;
+    INSERT INTO post_view_days (tenant_id, collaboration_id, post_id, day, views, added)
+    SELECT d.tenant_id, d.collaboration_id, d.post_id, d.day, d.views,
+           d.views - coalesce(lag(d.views) OVER (PARTITION BY d.post_id ORDER BY d.day),
+                              d.before, 0)
+      FROM (SELECT DISTINCT ON (m.post_id, (m.captured_at AT TIME ZONE t.time_zone)::date)
+                   m.tenant_id, p.collaboration_id, m.post_id,
+                   (m.captured_at AT TIME ZONE t.time_zone)::date AS day, m.views, b.views AS before
+              FROM unnest(p_posts, p_since) AS s(post_id, since)
+              JOIN tenants t ON t.id = p_tenant
+              JOIN posts p ON p.tenant_id = p_tenant AND p.id = s.post_id
+              -- The post's last kept day before (all later ones were just removed).
+              LEFT JOIN LATERAL (SELECT v.views FROM post_view_days v
+                                  WHERE v.tenant_id = p_tenant AND v.post_id = s.post_id
+                                  ORDER BY v.day DESC LIMIT 1) b ON true
+              JOIN metric_snapshots m ON m.tenant_id = p_tenant AND m.post_id = s.post_id
+                   AND m.captured_at >= (s.since::timestamp AT TIME ZONE t.time_zone)
+             ORDER BY m.post_id, (m.captured_at AT TIME ZONE t.time_zone)::date,
+                      m.captured_at DESC) d;
+    PERFORM add_campaign_view_days_since(p_tenant, p_posts, p_since, 1);
+END;
+$$;
+REVOKE EXECUTE ON FUNCTION add_campaign_view_days_since(uuid, uuid[], date[], bigint) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION refresh_post_view_days_since(uuid, uuid[], date[]) FROM PUBLIC;
+
+-- After any statement on the snapshots: per post it touched, its days from the earliest local day
+-- of a reading written, changed (before or after) or removed.
+CREATE OR REPLACE FUNCTION snapshots_refresh_view_days() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        PERFORM refresh_post_view_days_since(c.tenant_id, array_agg(c.post_id ORDER BY c.post_id),
+                                             array_agg(c.since ORDER BY c.post_id))
+           FROM (SELECT x.tenant_id, x.post_id,
+                        min((x.captured_at AT TIME ZONE t.time_zone)::date) AS since
+                   FROM (SELECT tenant_id, post_id, captured_at FROM changed_snapshots
+                         UNION ALL
+                         SELECT tenant_id, post_id, captured_at FROM previous_snapshots) x
+                   JOIN tenants t ON t.id = x.tenant_id
+                  GROUP BY x.tenant_id, x.post_id) c
+          GROUP BY c.tenant_id;
+    ELSE
+        PERFORM refresh_post_view_days_since(c.tenant_id, array_agg(c.post_id ORDER BY c.post_id),
+                                             array_agg(c.since ORDER BY c.post_id))
+           FROM (SELECT x.tenant_id, x.post_id,
+                        min((x.captured_at AT TIME ZONE t.time_zone)::date) AS since
+                   FROM changed_snapshots x
+                   JOIN tenants t ON t.id = x.tenant_id
+                  GROUP BY x.tenant_id, x.post_id) c
+          GROUP BY c.tenant_id;
+    END IF;
+    RETURN NULL;
+END;
+$$;
