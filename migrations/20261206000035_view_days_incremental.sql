@@ -9,7 +9,7 @@
 -- day order, so concurrent writers lock the rows in the same order).
 CREATE FUNCTION add_campaign_view_days_since(p_tenant uuid, p_posts uuid[], p_since date[],
                                              p_sign bigint) RETURNS void
-    LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp SET jit = off AS $$
     INSERT INTO campaign_view_days AS c (tenant_id, campaign_id, day, added)
     SELECT d.tenant_id, l.campaign_id, d.day, p_sign * sum(d.added)
       FROM unnest(p_posts, p_since) AS s(post_id, since)
@@ -22,24 +22,26 @@ CREATE FUNCTION add_campaign_view_days_since(p_tenant uuid, p_posts uuid[], p_si
 $$;
 
 -- The days of the given posts from each one's `since` day on, counted again from their
--- snapshots; their campaigns' days lose the old counts and gain the new ones. Posts locked in id
+-- snapshots (a day's last reading is one index probe; no JIT: the planner's guess for the
+-- arrays' size makes it compile, which costs far more than these index probes); their campaigns' days lose the old counts and gain the new ones. Posts locked in id
 -- order, as `refresh_post_view_days` does, so two writers of one post take turns.
 CREATE FUNCTION refresh_post_view_days_since(p_tenant uuid, p_posts uuid[], p_since date[])
     RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET jit = off AS $$
 BEGIN
     PERFORM 1 FROM posts WHERE tenant_id = p_tenant AND id = ANY (p_posts)
       ORDER BY id FOR NO KEY UPDATE;
     PERFORM add_campaign_view_days_since(p_tenant, p_posts, p_since, -1);
     DELETE FROM post_view_days d USING unnest(p_posts, p_since) AS s(post_id, since)
      WHERE d.tenant_id = p_tenant AND d.post_id = s.post_id AND d.day >= s.since;
+    -- Each day from `since` to the post's last reading, its last reading found through the
+    -- snapshots' index (one probe a day, however many readings the day has); days without one
+    -- drop out.
     INSERT INTO post_view_days (tenant_id, collaboration_id, post_id, day, views, added)
-    SELECT d.tenant_id, d.collaboration_id, d.post_id, d.day, d.views,
+    SELECT p_tenant, d.collaboration_id, d.post_id, d.day, d.views,
            d.views - coalesce(lag(d.views) OVER (PARTITION BY d.post_id ORDER BY d.day),
                               d.before, 0)
-      FROM (SELECT DISTINCT ON (m.post_id, (m.captured_at AT TIME ZONE t.time_zone)::date)
-                   m.tenant_id, p.collaboration_id, m.post_id,
-                   (m.captured_at AT TIME ZONE t.time_zone)::date AS day, m.views, b.views AS before
+      FROM (SELECT p.collaboration_id, s.post_id, g.day, r.views, b.views AS before
               FROM unnest(p_posts, p_since) AS s(post_id, since)
               JOIN tenants t ON t.id = p_tenant
               JOIN posts p ON p.tenant_id = p_tenant AND p.id = s.post_id
@@ -47,10 +49,17 @@ BEGIN
               LEFT JOIN LATERAL (SELECT v.views FROM post_view_days v
                                   WHERE v.tenant_id = p_tenant AND v.post_id = s.post_id
                                   ORDER BY v.day DESC LIMIT 1) b ON true
-              JOIN metric_snapshots m ON m.tenant_id = p_tenant AND m.post_id = s.post_id
-                   AND m.captured_at >= (s.since::timestamp AT TIME ZONE t.time_zone)
-             ORDER BY m.post_id, (m.captured_at AT TIME ZONE t.time_zone)::date,
-                      m.captured_at DESC) d;
+              CROSS JOIN LATERAL (SELECT (max(m.captured_at) AT TIME ZONE t.time_zone)::date AS day
+                                    FROM metric_snapshots m
+                                   WHERE m.tenant_id = p_tenant AND m.post_id = s.post_id) last
+              CROSS JOIN LATERAL generate_series(s.since::timestamp, last.day::timestamp,
+                                                 interval '1 day') AS g0(at)
+              CROSS JOIN LATERAL (SELECT g0.at::date AS day) g
+              CROSS JOIN LATERAL (SELECT m.views FROM metric_snapshots m
+                                   WHERE m.tenant_id = p_tenant AND m.post_id = s.post_id
+                                     AND m.captured_at >= (g.day::timestamp AT TIME ZONE t.time_zone)
+                                     AND m.captured_at < ((g.day + 1)::timestamp AT TIME ZONE t.time_zone)
+                                   ORDER BY m.captured_at DESC LIMIT 1) r) d;
     PERFORM add_campaign_view_days_since(p_tenant, p_posts, p_since, 1);
 END;
 $$;

@@ -177,6 +177,15 @@ fn pool_options(max_connections: u32) -> PgPoolOptions {
         })
 }
 
+/// Turns off PostgreSQL's JIT for the rest of the transaction: a batch's statements touch a few
+/// thousand rows through indexes, and the planner's guess of the arrays' size makes it compile
+/// them, which costs several times what running them does (measured: 246 of 330 ms).
+pub async fn without_jit(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    // dynamic: SET cannot be a prepared statement, which a macro query is.
+    conn.execute("SET LOCAL jit = off").await?;
+    Ok(())
+}
+
 /// The constraint a unique violation broke, if `e` is one (to answer "already taken" next to the
 /// field instead of failing).
 pub fn unique_violation(e: &sqlx::Error) -> Option<&str> {

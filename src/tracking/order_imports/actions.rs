@@ -203,6 +203,7 @@ pub async fn ingest_orders(
 ) -> DomainResult<OrdersIngested> {
     let tenant = actor.tenant()?;
     require_editor(actor)?;
+    crate::db::without_jit(tx).await?;
     let mut errors = FieldErrors::new();
     let shops = repo::shops(tx).await?;
     let shop = shops.iter().find(|s| s.id == input.shop_id);
@@ -267,9 +268,20 @@ pub async fn ingest_orders(
             state: ImportState::Importing,
             job_attempts: 1,
         };
-        let counts =
-            super::jobs::import_staged(tx, &job, &worker, (shop.id, input.as_of), count as i64)
-                .await?;
+        let handles: Vec<String> = checked
+            .iter()
+            .filter_map(|l| l.creator_username.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let counts = super::jobs::import_staged(
+            tx,
+            &job,
+            &worker,
+            (shop.id, input.as_of),
+            (count as i64, Some(&handles)),
+        )
+        .await?;
         Ok::<_, sqlx::Error>((id, counts))
     }
     .await;

@@ -818,7 +818,14 @@ async fn import(db: &Db, job: &Claim, worker: &str) -> anyhow::Result<()> {
         tx.commit().await?;
         return Ok(());
     }
-    import_staged(&mut tx, job, worker, (shop_id, exported_at), rows_good).await?;
+    import_staged(
+        &mut tx,
+        job,
+        worker,
+        (shop_id, exported_at),
+        (rows_good, None),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -831,11 +838,11 @@ pub(crate) async fn import_staged(
     job: &Claim,
     worker: &str,
     (shop_id, exported_at): (Uuid, OffsetDateTime),
-    rows_good: i64,
+    (rows_good, handles): (i64, Option<&[String]>),
 ) -> sqlx::Result<repo::LineCounts> {
     let inserted = repo::insert_order_lines(conn, job, shop_id, exported_at).await?;
     let counts = repo::line_counts(conn, job, shop_id, exported_at).await?;
-    attribute_batch(conn, job.tenant_id, job.id).await?;
+    attribute_batch(conn, (job.tenant_id, job.id), handles).await?;
     repo::clear_staging(conn, job.tenant_id, job.id).await?;
     repo::finish_import(conn, job, worker, rows_good - inserted as i64, &counts).await?;
     Ok(counts)
@@ -883,12 +890,14 @@ const ATTRIBUTIONS_PER_INSERT: usize = 20_000;
 /// or a person's, is kept: it is keyed by the line, so it survives newer exports). A line naming
 /// a creator goes by `domain::attribute` over the creator's collaborations; a Shopify order by
 /// its discount codes. What no rule settles stays for a person.
+/// `handles`, when the caller knows them, are every creator the batch names (only their
+/// collaborations are read).
 async fn attribute_batch(
     conn: &mut sqlx::PgConnection,
-    tenant_id: Uuid,
-    import_id: Uuid,
+    (tenant_id, import_id): (Uuid, Uuid),
+    handles: Option<&[String]>,
 ) -> sqlx::Result<()> {
-    let candidates = repo::candidates_by_handle(conn, tenant_id, None).await?;
+    let candidates = repo::candidates_by_handle(conn, tenant_id, handles).await?;
     if !candidates.is_empty() {
         let handles: Vec<String> = candidates.keys().cloned().collect();
         let lines = repo::lines_to_attribute(conn, tenant_id, import_id, &handles).await?;

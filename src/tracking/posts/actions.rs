@@ -248,6 +248,7 @@ pub async fn ingest_snapshots(
 ) -> DomainResult<SnapshotsIngested> {
     let tenant = actor.tenant()?.id;
     may_record(actor)?;
+    crate::db::without_jit(tx).await?;
     let received = input.snapshots.len();
     if received == 0 || received > domain::MAX_SNAPSHOTS_PER_CALL {
         return Err(DomainError::field("snapshots", "api.error.batch_size"));
