@@ -5,33 +5,31 @@
 -- history and a reading a day now costs a day's work per reading, not its whole history. The
 -- whole-post count (`refresh_post_view_days`) stays for a change of the tenant's time zone.
 
--- Adds `p_sign` × the given posts' days from their own first day on to their campaigns' days (in
--- day order, so concurrent writers lock the rows in the same order).
-CREATE FUNCTION add_campaign_view_days_since(p_tenant uuid, p_posts uuid[], p_since date[],
-                                             p_sign bigint) RETURNS void
-    LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp SET jit = off AS $$
-    INSERT INTO campaign_view_days AS c (tenant_id, campaign_id, day, added)
-    SELECT d.tenant_id, l.campaign_id, d.day, p_sign * sum(d.added)
-      FROM unnest(p_posts, p_since) AS s(post_id, since)
-      JOIN post_view_days d ON d.tenant_id = p_tenant AND d.post_id = s.post_id
-           AND d.day >= s.since
-      JOIN collaborations l ON l.tenant_id = d.tenant_id AND l.id = d.collaboration_id
-     GROUP BY 1, 2, 3
-     ORDER BY 2, 3
-    ON CONFLICT (tenant_id, campaign_id, day) DO UPDATE SET added = c.added + EXCLUDED.added;
-$$;
-
 -- The days of the given posts from each one's `since` day on, counted again from their
 -- snapshots (a day's last reading is one index probe; no JIT: the planner's guess for the
--- arrays' size makes it compile, which costs far more than these index probes); their campaigns' days lose the old counts and gain the new ones. Posts locked in id
--- order, as `refresh_post_view_days` does, so two writers of one post take turns.
+-- arrays' size makes it compile, which costs far more than these index probes); their campaigns'
+-- days change by the difference, in one statement in (campaign, day) order — so two writers of
+-- one campaign's days lock its rows once each, in the same order, and never deadlock. Posts locked
+-- in id order, as `refresh_post_view_days` does, so two writers of one post take turns.
 CREATE FUNCTION refresh_post_view_days_since(p_tenant uuid, p_posts uuid[], p_since date[])
     RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET jit = off AS $$
+DECLARE
+    old_campaigns uuid[];
+    old_days date[];
+    old_added bigint[];
 BEGIN
     PERFORM 1 FROM posts WHERE tenant_id = p_tenant AND id = ANY (p_posts)
       ORDER BY id FOR NO KEY UPDATE;
-    PERFORM add_campaign_view_days_since(p_tenant, p_posts, p_since, -1);
+    -- What these days count for now, per campaign and day.
+    SELECT array_agg(x.campaign_id), array_agg(x.day), array_agg(x.added)
+      INTO old_campaigns, old_days, old_added
+      FROM (SELECT l.campaign_id, d.day, sum(d.added)::bigint AS added
+              FROM unnest(p_posts, p_since) AS s(post_id, since)
+              JOIN post_view_days d ON d.tenant_id = p_tenant AND d.post_id = s.post_id
+                   AND d.day >= s.since
+              JOIN collaborations l ON l.tenant_id = d.tenant_id AND l.id = d.collaboration_id
+             GROUP BY 1, 2) x;
     DELETE FROM post_view_days d USING unnest(p_posts, p_since) AS s(post_id, since)
      WHERE d.tenant_id = p_tenant AND d.post_id = s.post_id AND d.day >= s.since;
     -- Each day from `since` to the post's last reading, its last reading found through the
@@ -60,10 +58,24 @@ BEGIN
                                      AND m.captured_at >= (g.day::timestamp AT TIME ZONE t.time_zone)
                                      AND m.captured_at < ((g.day + 1)::timestamp AT TIME ZONE t.time_zone)
                                    ORDER BY m.captured_at DESC LIMIT 1) r) d;
-    PERFORM add_campaign_view_days_since(p_tenant, p_posts, p_since, 1);
+    -- The campaigns' days: what they count for now minus what they counted for, days that did
+    -- not change left alone.
+    INSERT INTO campaign_view_days AS c (tenant_id, campaign_id, day, added)
+    SELECT p_tenant, x.campaign_id, x.day, sum(x.added)
+      FROM (SELECT l.campaign_id, d.day, d.added
+              FROM unnest(p_posts, p_since) AS s(post_id, since)
+              JOIN post_view_days d ON d.tenant_id = p_tenant AND d.post_id = s.post_id
+                   AND d.day >= s.since
+              JOIN collaborations l ON l.tenant_id = d.tenant_id AND l.id = d.collaboration_id
+            UNION ALL
+            SELECT o.campaign_id, o.day, -o.added
+              FROM unnest(old_campaigns, old_days, old_added) AS o(campaign_id, day, added)) x
+     GROUP BY x.campaign_id, x.day
+    HAVING sum(x.added) <> 0
+     ORDER BY x.campaign_id, x.day
+    ON CONFLICT (tenant_id, campaign_id, day) DO UPDATE SET added = c.added + EXCLUDED.added;
 END;
 $$;
-REVOKE EXECUTE ON FUNCTION add_campaign_view_days_since(uuid, uuid[], date[], bigint) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION refresh_post_view_days_since(uuid, uuid[], date[]) FROM PUBLIC;
 
 -- After any statement on the snapshots: per post it touched, its days from the earliest local day

@@ -102,6 +102,11 @@ fn benchmark_ask() -> CampaignAsk {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
+    // The served app's own errors (a 500's cause) on stderr.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("error"))
+        .with_writer(std::io::stderr)
+        .try_init();
     let args: Vec<String> = std::env::args().collect();
     let usage = "usage: sextant-bench matching --creators N [--runs R] | \
                  redirect [--seconds S] [--connections C] | \
