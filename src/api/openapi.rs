@@ -50,6 +50,7 @@ use crate::web::layout::Layout;
         v1::ingest_snapshots_api,
         v1::ingest_orders_api,
     ),
+    components(schemas(v1::Problem, v1::ProblemField)),
     modifiers(&BearerAuth),
     tags(
         (name = "loop", description = "Campaigns, collaborations and the creators offered"),
