@@ -125,21 +125,40 @@ pub struct NewImport<'a> {
     pub by: Option<Uuid>,
 }
 
-/// Records the stored file and queues its validation run; returns the import's id.
-pub async fn create_import(conn: &mut PgConnection, new: &NewImport<'_>) -> sqlx::Result<Uuid> {
+/// Records a stored orders file (an upload, or an API call's body).
+async fn insert_upload(
+    conn: &mut PgConnection,
+    (tenant_id, upload_id): (Uuid, Uuid),
+    (filename, content_type): (&str, Option<&str>),
+    stored: &StoredObject,
+    by: Option<Uuid>,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO uploads (tenant_id, id, purpose, filename, content_type, bytes, sha256, \
            storage_key, uploaded_by) VALUES ($1, $2, 'orders', $3, $4, $5, $6, $7, $8)",
-        new.tenant_id,
-        new.upload_id,
-        new.filename,
-        new.content_type,
-        new.stored.bytes as i64,
-        new.stored.sha256,
-        new.stored.key,
-        new.by,
+        tenant_id,
+        upload_id,
+        filename,
+        content_type,
+        stored.bytes as i64,
+        stored.sha256,
+        stored.key,
+        by,
     )
     .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the stored file and queues its validation run; returns the import's id.
+pub async fn create_import(conn: &mut PgConnection, new: &NewImport<'_>) -> sqlx::Result<Uuid> {
+    insert_upload(
+        conn,
+        (new.tenant_id, new.upload_id),
+        (new.filename, new.content_type),
+        new.stored,
+        new.by,
+    )
     .await?;
     let id = Uuid::now_v7();
     sqlx::query!(
@@ -183,19 +202,13 @@ pub async fn create_api_import(
     conn: &mut PgConnection,
     new: &NewApiImport<'_>,
 ) -> sqlx::Result<Uuid> {
-    sqlx::query!(
-        "INSERT INTO uploads (tenant_id, id, purpose, filename, content_type, bytes, sha256, \
-           storage_key, uploaded_by) VALUES ($1, $2, 'orders', $3, 'application/json', $4, $5, \
-           $6, $7)",
-        new.tenant_id,
-        new.upload_id,
-        new.filename,
-        new.stored.bytes as i64,
-        new.stored.sha256,
-        new.stored.key,
+    insert_upload(
+        conn,
+        (new.tenant_id, new.upload_id),
+        (new.filename, Some("application/json")),
+        new.stored,
         new.by,
     )
-    .execute(&mut *conn)
     .await?;
     let id = Uuid::now_v7();
     sqlx::query!(

@@ -293,17 +293,7 @@ pub async fn ingest_snapshots(
     // snapshots wait for each other instead of deadlocking.
     snapshots.sort_by_key(|(post, s)| (*post, s.captured_at));
     repo::upsert_snapshots(tx, tenant, &snapshots, input.source, actor.user_id).await?;
-    for collaboration_id in repo::published_collaborations_of(tx, tenant, &ids).await? {
-        transition_collaboration(
-            tx,
-            actor,
-            TransitionCollaboration {
-                collaboration_id,
-                event: ContractEvent::TrackingStarted,
-            },
-        )
-        .await?;
-    }
+    start_tracking(tx, actor, &ids).await?;
     audit::record(
         tx,
         actor
@@ -320,6 +310,23 @@ pub async fn ingest_snapshots(
         received,
         stored: snapshots.len(),
     })
+}
+
+/// Snapshots of these posts are in: their collaborations still `published` start tracking.
+async fn start_tracking(tx: &mut PgConnection, actor: &Actor, posts: &[Uuid]) -> DomainResult<()> {
+    let tenant = actor.tenant()?.id;
+    for collaboration_id in repo::published_collaborations_of(tx, tenant, posts).await? {
+        transition_collaboration(
+            tx,
+            actor,
+            TransitionCollaboration {
+                collaboration_id,
+                event: ContractEvent::TrackingStarted,
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The file of a snapshot upload as the request brought it.
@@ -507,17 +514,7 @@ pub async fn confirm_snapshot_import(
         rows.iter().map(|r| (r.post_id, r.snapshot())).collect();
     repo::upsert_snapshots(tx, tenant, &snapshots, "csv", actor.user_id).await?;
     let posts: Vec<Uuid> = rows.iter().map(|r| r.post_id).collect();
-    for collaboration_id in repo::published_collaborations_of(tx, tenant, &posts).await? {
-        transition_collaboration(
-            tx,
-            actor,
-            TransitionCollaboration {
-                collaboration_id,
-                event: ContractEvent::TrackingStarted,
-            },
-        )
-        .await?;
-    }
+    start_tracking(tx, actor, &posts).await?;
     repo::finish_snapshot_import(tx, tenant, import.id, SnapshotImportStatus::Imported).await?;
     audit::record(
         tx,
