@@ -192,7 +192,7 @@ pub struct OrdersIngested {
 
 /// Takes an orders call in as one import batch (source `api`), all or nothing: every line is
 /// checked as the file importer checks a row (each problem named by its line, `lines[i].field`),
-/// then the batch is staged and imported in this transaction exactly as an uploaded export's
+/// then the batch is merged and counted in this transaction exactly as an uploaded export's
 /// import is — the later `as_of` of a line wins, sending the same call again changes nothing,
 /// attribution runs, and the batch appears on the imports page, where it can be undone.
 pub async fn ingest_orders(
@@ -261,7 +261,7 @@ pub async fn ingest_orders(
         let mut copy = repo::copy_in_scratch(tx).await?;
         copy.send(staging).await?;
         copy.finish().await?;
-        repo::staging_from_scratch(tx).await?;
+        let inserted = repo::insert_order_lines_from_scratch(tx, shop.id, input.as_of).await?;
         let job = repo::JobClaim {
             tenant_id: tenant.id,
             id,
@@ -274,12 +274,11 @@ pub async fn ingest_orders(
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        let counts = super::jobs::import_staged(
+        let counts = super::jobs::finish_merged(
             tx,
-            &job,
-            &worker,
+            (&job, &worker),
             (shop.id, input.as_of),
-            (count as i64, Some(&handles)),
+            (count as i64 - inserted as i64, Some(&handles)),
         )
         .await?;
         Ok::<_, sqlx::Error>((id, counts))

@@ -841,10 +841,29 @@ pub(crate) async fn import_staged(
     (rows_good, handles): (i64, Option<&[String]>),
 ) -> sqlx::Result<repo::LineCounts> {
     let inserted = repo::insert_order_lines(conn, job, shop_id, exported_at).await?;
+    repo::clear_staging(conn, job.tenant_id, job.id).await?;
+    let duplicates = rows_good - inserted as i64;
+    finish_merged(
+        conn,
+        (job, worker),
+        (shop_id, exported_at),
+        (duplicates, handles),
+    )
+    .await
+}
+
+/// What follows the merge of a batch's lines into `order_lines`, wherever they came from (the
+/// staging table, or an API call's scratch table): each line counted against the current ones,
+/// the lines attributed, the batch marked imported.
+pub(crate) async fn finish_merged(
+    conn: &mut sqlx::PgConnection,
+    (job, worker): (&Claim, &str),
+    (shop_id, exported_at): (Uuid, OffsetDateTime),
+    (duplicates, handles): (i64, Option<&[String]>),
+) -> sqlx::Result<repo::LineCounts> {
     let counts = repo::line_counts(conn, job, shop_id, exported_at).await?;
     attribute_batch(conn, (job.tenant_id, job.id), handles).await?;
-    repo::clear_staging(conn, job.tenant_id, job.id).await?;
-    repo::finish_import(conn, job, worker, rows_good - inserted as i64, &counts).await?;
+    repo::finish_import(conn, job, worker, duplicates, &counts).await?;
     Ok(counts)
 }
 

@@ -772,7 +772,7 @@ pub async fn copy_in_staging(conn: &mut PgConnection) -> sqlx::Result<PgCopyIn<&
 /// Opens the COPY of an API batch's rows (the columns of [`copy_in_staging`]) into this
 /// connection's own scratch table: COPY FROM is refused on a table under row-level security, so
 /// the rows go to a temporary table first (kept per connection, emptied at every commit) and
-/// [`staging_from_scratch`] moves them into the staging table through RLS.
+/// [`insert_order_lines_from_scratch`] merges them into `order_lines` through RLS.
 // dynamic: COPY has no query! form, and a temporary table is none of the checked schema's.
 pub async fn copy_in_scratch(conn: &mut PgConnection) -> sqlx::Result<PgCopyIn<&mut PgConnection>> {
     sqlx::query(
@@ -791,29 +791,40 @@ pub async fn copy_in_scratch(conn: &mut PgConnection) -> sqlx::Result<PgCopyIn<&
     .await
 }
 
-/// Moves what [`copy_in_scratch`] took into the staging table (row-level security checks each
-/// row's tenant); empties the scratch table.
+/// Merges what [`copy_in_scratch`] took straight into `order_lines` (the last line of a key in
+/// the call wins; row-level security checks each line's tenant) and empties the scratch table;
+/// returns how many lines were inserted. The shared staging table is skipped: its deleted rows
+/// pile up between vacuums and made every later batch slower (40 → 325 ms a batch by 500,000
+/// lines).
 // dynamic: the temporary table is none of the checked schema's.
-pub async fn staging_from_scratch(conn: &mut PgConnection) -> sqlx::Result<u64> {
-    let moved = sqlx::query(
-        "INSERT INTO order_import_staging (tenant_id, import_id, line, order_key, line_key, \
-           placed_at, status, currency, amount, quantity, refunded_amount, fully_refunded, \
-           creator_username, content_id, discount_code, commission_rate, commission, \
-           product_name, paid_at, est_commission_base, actual_commission_base, \
+pub async fn insert_order_lines_from_scratch(
+    conn: &mut PgConnection,
+    shop_id: Uuid,
+    exported_at: OffsetDateTime,
+) -> sqlx::Result<u64> {
+    let inserted = sqlx::query(
+        "INSERT INTO order_lines (tenant_id, import_id, shop_id, order_key, line_key, \
+           exported_at, placed_at, status, currency, amount, quantity, refunded_amount, \
+           fully_refunded, creator_username, content_id, discount_code, commission_rate, \
+           commission, product_name, paid_at, est_commission_base, actual_commission_base, \
            actual_commission, subtotal, discounts, shipping, tax) \
-         SELECT tenant_id, import_id, line, order_key, line_key, placed_at, status, currency, \
-           amount, quantity, refunded_amount, fully_refunded, creator_username, content_id, \
-           discount_code, commission_rate, commission, product_name, paid_at, \
-           est_commission_base, actual_commission_base, actual_commission, subtotal, discounts, \
-           shipping, tax FROM api_order_scratch",
+         SELECT DISTINCT ON (s.order_key, s.line_key) s.tenant_id, s.import_id, $1, \
+           s.order_key, s.line_key, $2, s.placed_at, s.status, s.currency, s.amount, \
+           s.quantity, s.refunded_amount, s.fully_refunded, s.creator_username, s.content_id, \
+           s.discount_code, s.commission_rate, s.commission, s.product_name, s.paid_at, \
+           s.est_commission_base, s.actual_commission_base, s.actual_commission, s.subtotal, \
+           s.discounts, s.shipping, s.tax \
+         FROM api_order_scratch s ORDER BY s.order_key, s.line_key, s.line DESC",
     )
+    .bind(shop_id)
+    .bind(exported_at)
     .execute(&mut *conn)
     .await?
     .rows_affected();
     sqlx::query("TRUNCATE api_order_scratch")
         .execute(&mut *conn)
         .await?;
-    Ok(moved)
+    Ok(inserted)
 }
 
 /// A batch whose lines were imported before the kept fields were (`line_fields` NULL), with its
