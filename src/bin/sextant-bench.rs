@@ -1972,7 +1972,12 @@ async fn post_all(
     bodies: Vec<Vec<u8>>,
     connections: usize,
 ) -> Result<f64> {
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(bodies));
+    // Sent in the order given (a scraper's rounds go forward in time).
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(
+        bodies
+            .into_iter()
+            .collect::<std::collections::VecDeque<_>>(),
+    ));
     let t = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..connections.max(1) {
@@ -1983,7 +1988,7 @@ async fn post_all(
             tcp.set_nodelay(true)?;
             let mut stream = tokio::io::BufStream::new(tcp);
             loop {
-                let next = queue.lock().expect("queue").pop();
+                let next = queue.lock().expect("queue").pop_front();
                 let Some(body) = next else {
                     return Ok::<_, anyhow::Error>(());
                 };

@@ -619,3 +619,74 @@ async fn the_rate_per_token_is_shared_by_every_app_server_and_bodies_are_limited
         .unwrap();
     assert_eq!(problem(res).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
+
+/// A scraper's rounds through the API — every post of the tenant one reading later than its
+/// newest, round after round, and one round sent again — keep each post's days as the rule
+/// counts them from the stored readings (the database takes its short way for such rounds).
+#[tokio::test]
+async fn rounds_of_readings_through_the_api_keep_every_posts_daily_views() {
+    let app = TestApp::with_demo_campaigns().await;
+    let tenant = app.tenant_id("lumi").await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let write = make_token(&app, &owner, "Scraper", "write").await;
+    let mut conn = app.owner_conn().await;
+    let (zone, posts): (String, Vec<(Uuid, time::OffsetDateTime)>) = (
+        sqlx::query_scalar("SELECT time_zone FROM tenants WHERE id = $1")
+            .bind(tenant)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap(),
+        sqlx::query_as(
+            "SELECT p.id, greatest(p.published_at, coalesce(max(m.captured_at), p.published_at)) \
+               FROM posts p LEFT JOIN metric_snapshots m ON m.tenant_id = p.tenant_id \
+                AND m.post_id = p.id WHERE p.tenant_id = $1 GROUP BY p.id, p.published_at ORDER BY p.id",
+        )
+        .bind(tenant)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap(),
+    );
+    assert!(posts.len() >= 3, "the demo has posts: {posts:?}");
+    let now = time::OffsetDateTime::now_utc();
+    let round = |r: i64| {
+        let rows: Vec<Value> = posts
+            .iter()
+            .filter_map(|(id, newest)| {
+                let at = *newest + time::Duration::minutes(97 * r);
+                (at < now).then(|| {
+                    json!({"post_id": id, "captured_at": rfc3339(at), "views": 1_000_000 + 1_000 * r,
+                           "likes": 1, "comments": 0, "shares": 0})
+                })
+            })
+            .collect();
+        json!({ "snapshots": rows })
+    };
+    for r in [1, 2, 3, 3, 4, 12, 30] {
+        let body = round(r);
+        if body["snapshots"].as_array().unwrap().is_empty() {
+            continue;
+        }
+        let res = post(&app, "/api/v1/snapshots", &write, None, &body).await;
+        assert_eq!(res.status(), StatusCode::OK, "round {r}");
+        let readings: Vec<(Uuid, time::OffsetDateTime, i64)> = sqlx::query_as(
+            "SELECT post_id, captured_at, views FROM metric_snapshots WHERE tenant_id = $1",
+        )
+        .bind(tenant)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        let stored: Vec<(Uuid, time::Date, i64, i64)> = sqlx::query_as(
+            "SELECT post_id, day, views, added FROM post_view_days WHERE tenant_id = $1 \
+             ORDER BY post_id, day",
+        )
+        .bind(tenant)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(
+            stored,
+            super::performance::post_days(&readings, &zone),
+            "each post's days after round {r}"
+        );
+    }
+}

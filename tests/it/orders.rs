@@ -1015,6 +1015,32 @@ async fn an_order_line_needs_its_batch_and_a_batch_with_lines_cannot_be_deleted(
     .unwrap_err();
     assert_eq!(fk_violation(orphan).as_deref(), Some("23503"));
     tx.rollback().await.unwrap();
+    // One statement naming its batch and one that does not exist, or another company's batch
+    // (which this company's session cannot see): refused all the same.
+    let theirs: Uuid = sqlx::query_scalar(
+        "SELECT i.id FROM order_imports i JOIN tenants t ON t.id = i.tenant_id \
+          WHERE t.slug <> 'lumi' LIMIT 1",
+    )
+    .fetch_optional(&mut app.owner_conn().await)
+    .await
+    .unwrap()
+    .unwrap_or_else(Uuid::now_v7);
+    for other in [Uuid::now_v7(), theirs] {
+        let mut tx = app.db.tenant_tx(tenant, None).await.unwrap();
+        let mixed = sqlx::query(
+            "INSERT INTO order_lines (tenant_id, import_id, shop_id, order_key, exported_at, \
+               placed_at, currency, amount) \
+             SELECT $1, b, $3, 'mixed-' || b, now(), now(), 'USD', 1 FROM unnest($2::uuid[]) b",
+        )
+        .bind(tenant)
+        .bind([batch, other])
+        .bind(shop)
+        .execute(&mut *tx)
+        .await
+        .unwrap_err();
+        assert_eq!(fk_violation(mixed).as_deref(), Some("23503"));
+        tx.rollback().await.unwrap();
+    }
 
     let mut conn = app.owner_conn().await;
     let delete = sqlx::query("DELETE FROM order_imports WHERE tenant_id = $1 AND id = $2")

@@ -1123,7 +1123,12 @@ async fn the_demo_seeds_posts_snapshots_and_clicks_once_however_often_it_runs() 
 /// The daily views chart's rule, straight from the snapshots: per post, its last reading of each
 /// local day minus its last reading of the previous day that has one (0 before the first),
 /// summed per day.
-fn views_per_day(readings: &[(Uuid, OffsetDateTime, i64)], zone: &str) -> Vec<(Date, i64)> {
+/// Each post's days by the rule: the day's last reading (in `zone`) and what it adds over the
+/// post's day before with a reading (all of it on the first).
+pub(crate) fn post_days(
+    readings: &[(Uuid, OffsetDateTime, i64)],
+    zone: &str,
+) -> Vec<(Uuid, Date, i64, i64)> {
     use time_tz::OffsetDateTimeExt;
     let tz = sextant::tracking::order_imports::parse::shop_zone(zone).unwrap();
     let mut sorted = readings.to_vec();
@@ -1136,13 +1141,21 @@ fn views_per_day(readings: &[(Uuid, OffsetDateTime, i64)], zone: &str) -> Vec<(D
             _ => last_of_day.push((post, day, views)),
         }
     }
-    let mut per_day = std::collections::BTreeMap::<Date, i64>::new();
+    let mut days = Vec::with_capacity(last_of_day.len());
     for (i, (post, day, views)) in last_of_day.iter().enumerate() {
         let before = match i.checked_sub(1).map(|j| last_of_day[j]) {
             Some((p, _, v)) if p == *post => v,
             _ => 0,
         };
-        *per_day.entry(*day).or_default() += views - before;
+        days.push((*post, *day, *views, views - before));
+    }
+    days
+}
+
+fn views_per_day(readings: &[(Uuid, OffsetDateTime, i64)], zone: &str) -> Vec<(Date, i64)> {
+    let mut per_day = std::collections::BTreeMap::<Date, i64>::new();
+    for (_, day, _, added) in post_days(readings, zone) {
+        *per_day.entry(day).or_default() += added;
     }
     per_day.into_iter().collect()
 }
@@ -1324,6 +1337,133 @@ async fn daily_views_follow_every_write_to_the_snapshots_and_the_tenant_time_zon
         .unwrap();
     let (kept, rule) = daily_views_both_ways(&mut c, f.tenant, other).await;
     assert_eq!(kept, rule, "after the zone changed");
+}
+
+/// A scraper's rounds: each statement adds readings after every reading its posts have, so only
+/// the day of each post's newest reading changes (the database takes a short way for these);
+/// readings over several days, before the newest, or replacing one take the long way. Either
+/// way each post's days and the campaigns' days are the rule's.
+#[tokio::test]
+async fn daily_views_follow_readings_appended_round_by_round() {
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    let mut c = app.owner_conn().await;
+    let zone: String = sqlx::query_scalar("SELECT time_zone FROM tenants WHERE id = $1")
+        .bind(f.tenant)
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    let second = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO posts (tenant_id, id, collaboration_id, url, video_id, published_at) \
+         VALUES ($1, $2, $3, 'https://www.tiktok.com/@leo.kitchen/video/7300000000000000004', \
+                 '7300000000000000004', now() - interval '12 days')",
+    )
+    .bind(f.tenant)
+    .bind(second)
+    .bind(f.b)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    // Noon in the tenant's zone ten days ago: hours added stay on one local day until midnight.
+    let noon: OffsetDateTime = sqlx::query_scalar(
+        "SELECT ((now() AT TIME ZONE $1)::date - 10 + time '12:00') AT TIME ZONE $1",
+    )
+    .bind(&zone)
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    let at = |day: i64, hour: i64| noon + Duration::days(day) + Duration::hours(hour);
+    let p = f.post_b;
+    let q = second;
+    let rounds: Vec<(&str, bool, Vec<(Uuid, OffsetDateTime, i64)>)> = vec![
+        (
+            "first readings of both posts",
+            false,
+            vec![(p, at(0, 0), 100), (q, at(0, 1), 40)],
+        ),
+        (
+            "a later hour of the same day",
+            false,
+            vec![(p, at(0, 3), 180), (q, at(0, 4), 45)],
+        ),
+        (
+            "the next day",
+            false,
+            vec![(p, at(1, 0), 300), (q, at(1, 0), 90)],
+        ),
+        (
+            "two readings of one post in one statement, and a day skipped",
+            false,
+            vec![(p, at(1, 2), 320), (p, at(1, 5), 350), (q, at(3, 0), 200)],
+        ),
+        ("views that went down", false, vec![(p, at(1, 7), 340)]),
+        (
+            "readings over two days in one statement",
+            false,
+            vec![(p, at(4, 0), 500), (p, at(5, 0), 650), (q, at(4, 1), 260)],
+        ),
+        (
+            "a reading before the newest",
+            false,
+            vec![(q, at(3, 5), 230)],
+        ),
+        (
+            "one statement replacing a newest reading and appending another",
+            true,
+            vec![(p, at(5, 0), 700), (q, at(4, 3), 300)],
+        ),
+        (
+            "one statement replacing one post's newest reading and appending after it",
+            true,
+            vec![(q, at(4, 3), 310), (q, at(4, 6), 330)],
+        ),
+    ];
+    for (what, upsert, rows) in rounds {
+        let sql = if upsert {
+            "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, comments, shares, source) \
+             SELECT $1, gen_random_uuid(), p, at, v, 0, 0, 0, 'api' \
+               FROM unnest($2::uuid[], $3::timestamptz[], $4::bigint[]) AS r(p, at, v) \
+             ON CONFLICT (tenant_id, post_id, captured_at) DO UPDATE SET views = EXCLUDED.views"
+        } else {
+            "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, comments, shares, source) \
+             SELECT $1, gen_random_uuid(), p, at, v, 0, 0, 0, 'api' \
+               FROM unnest($2::uuid[], $3::timestamptz[], $4::bigint[]) AS r(p, at, v)"
+        };
+        sqlx::query(sql)
+            .bind(f.tenant)
+            .bind(rows.iter().map(|r| r.0).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.1).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.2).collect::<Vec<_>>())
+            .execute(&mut c)
+            .await
+            .unwrap();
+        let (kept, rule) = daily_views_both_ways(&mut c, f.tenant, &zone).await;
+        assert_eq!(kept, rule, "campaign days after {what}");
+        let readings: Vec<(Uuid, OffsetDateTime, i64)> = sqlx::query_as(
+            "SELECT post_id, captured_at, views FROM metric_snapshots WHERE tenant_id = $1 \
+               AND post_id = ANY($2)",
+        )
+        .bind(f.tenant)
+        .bind([p, q])
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+        let stored: Vec<(Uuid, Date, i64, i64)> = sqlx::query_as(
+            "SELECT post_id, day, views, added FROM post_view_days WHERE tenant_id = $1 \
+               AND post_id = ANY($2) ORDER BY post_id, day",
+        )
+        .bind(f.tenant)
+        .bind([p, q])
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+        assert_eq!(
+            stored,
+            post_days(&readings, &zone),
+            "post days after {what}"
+        );
+    }
 }
 
 #[tokio::test]
