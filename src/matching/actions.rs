@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::domain::{self, Weights, WeightsInput};
 use super::repo::{self, NewEntry, ReferenceRates};
 use crate::audit;
+use crate::webhooks::actions as webhooks;
 use crate::auth::{Actor, PlatformRole};
 use crate::campaigns::actions::{MoveCampaign, move_campaign};
 use crate::campaigns::domain::{CampaignState, Transition, note_text};
@@ -173,6 +174,16 @@ pub async fn send_shortlist(
         actor
             .audit("shortlist.send", "campaign", campaign_id)
             .after(json!({ "round": round, "creators": sent })),
+    )
+    .await?;
+    webhooks::enqueue(
+        tx,
+        tenant_id,
+        webhooks::Event::ShortlistSent {
+            campaign_id,
+            round,
+            creators: creators.clone(),
+        },
     )
     .await?;
     Ok(SentShortlist { round, creators })
