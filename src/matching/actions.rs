@@ -12,13 +12,13 @@ use uuid::Uuid;
 use super::domain::{self, Weights, WeightsInput};
 use super::repo::{self, NewEntry, ReferenceRates};
 use crate::audit;
-use crate::webhooks::actions as webhooks;
 use crate::auth::{Actor, PlatformRole};
 use crate::campaigns::actions::{MoveCampaign, move_campaign};
 use crate::campaigns::domain::{CampaignState, Transition, note_text};
 use crate::campaigns::repo as campaigns;
 use crate::error::{DomainError, DomainResult};
 use crate::tenants::Access;
+use crate::webhooks::actions as webhooks;
 
 /// One creator the account manager picked, with the note the seller will read.
 #[derive(Clone, Debug)]

@@ -282,12 +282,14 @@ async fn pass(
                     .creator
                     .iter()
                     .zip(history.from.iter().zip(&history.to))
-                    .map(|(c, (from, to))| crate::webhooks::actions::Event::TierChanged {
-                        creator_id: *c,
-                        from: from.clone(),
-                        to: to.clone(),
-                        cause: cause.to_string(),
-                    })
+                    .map(
+                        |(c, (from, to))| crate::webhooks::actions::Event::TierChanged {
+                            creator_id: *c,
+                            from: from.clone(),
+                            to: to.clone(),
+                            cause: cause.to_string(),
+                        },
+                    )
                     .collect();
                 crate::webhooks::actions::enqueue_all(conn, t, moves).await?;
             }

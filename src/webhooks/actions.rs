@@ -203,15 +203,24 @@ pub async fn enqueue(conn: &mut PgConnection, tenant: Uuid, event: Event) -> Dom
     enqueue_to(conn, tenant, event, None).await
 }
 
-/// Like [`enqueue`], for several events (a tier pass's moves).
+/// Like [`enqueue`], for several events (a tier pass's moves): a kind no endpoint wants is asked
+/// about once, so a pass of thousands of moves costs one read when nobody listens.
 pub async fn enqueue_all(
     conn: &mut PgConnection,
     tenant: Uuid,
     events: Vec<Event>,
 ) -> DomainResult<usize> {
+    let mut unwanted: Vec<EventKind> = Vec::new();
     let mut queued = 0;
     for event in events {
-        queued += enqueue(conn, tenant, event).await?;
+        let kind = event.kind();
+        if unwanted.contains(&kind) {
+            continue;
+        }
+        match enqueue(conn, tenant, event).await? {
+            0 => unwanted.push(kind),
+            n => queued += n,
+        }
     }
     Ok(queued)
 }
@@ -391,13 +400,15 @@ pub async fn create_endpoint(
     .await?;
     audit::record(
         tx,
-        actor.audit("webhook.create", "webhook_endpoint", id).after(json!({
-            "url": url.as_str(),
-            "format": format.code(),
-            "events": events,
-            "lang": lang,
-            "signed": secret.is_some(),
-        })),
+        actor
+            .audit("webhook.create", "webhook_endpoint", id)
+            .after(json!({
+                "url": url.as_str(),
+                "format": format.code(),
+                "events": events,
+                "lang": lang,
+                "signed": secret.is_some(),
+            })),
     )
     .await?;
     Ok(CreatedEndpoint { id, secret: shown })

@@ -285,7 +285,10 @@ pub fn feishu_sign(secret: &str, unix: i64) -> String {
 /// DingTalk's robot signature: base64(HMAC-SHA256(secret, "<timestamp ms>\n<secret>")), sent
 /// URL-encoded as `&timestamp=<ms>&sign=…` on the URL.
 pub fn dingtalk_sign(secret: &str, unix_ms: i64) -> String {
-    BASE64.encode(mac(secret.as_bytes(), format!("{unix_ms}\n{secret}").as_bytes()))
+    BASE64.encode(mac(
+        secret.as_bytes(),
+        format!("{unix_ms}\n{secret}").as_bytes(),
+    ))
 }
 
 /// The URL a delivery posts to: DingTalk's with its timestamp and signature when it has a secret.
@@ -330,7 +333,9 @@ pub fn page_path(kind: EventKind, slug: &str, data: &Value) -> String {
             format!("/t/{slug}/campaigns/{}/shortlist", id("campaign_id"))
         }
         EventKind::PostLate => format!("/t/{slug}/collaborations/{}", id("collaboration_id")),
-        EventKind::RatingDue => format!("/t/{slug}/collaborations/{}/rating", id("collaboration_id")),
+        EventKind::RatingDue => {
+            format!("/t/{slug}/collaborations/{}/rating", id("collaboration_id"))
+        }
         EventKind::TierChanged => format!("/t/{slug}/creators/{}", id("creator_id")),
         EventKind::SettlementFinalized => {
             format!("/t/{slug}/settlements/{}", id("settlement_id"))
@@ -422,7 +427,10 @@ pub fn accepted(format: Format, status: u16, answer: &str) -> Result<(), String>
                 .or_else(|| json.get("msg"))
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            Err(format!("bot error {code}: {msg}").chars().take(500).collect())
+            Err(format!("bot error {code}: {msg}")
+                .chars()
+                .take(500)
+                .collect())
         }
     }
 }
@@ -497,7 +505,10 @@ mod tests {
     #[test]
     fn urls_must_be_http_with_a_host_and_no_credentials() {
         assert!(check_url("https://hooks.example.com/sextant?x=1").is_ok());
-        assert!(check_url(" http://10.0.0.1:8080/h ").is_ok(), "resolved later");
+        assert!(
+            check_url(" http://10.0.0.1:8080/h ").is_ok(),
+            "resolved later"
+        );
         assert_eq!(check_url("").unwrap_err(), "webhooks.error.url_required");
         assert_eq!(
             check_url("ftp://x.example/").unwrap_err(),
@@ -543,7 +554,12 @@ mod tests {
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"] {
+        for ip in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
     }
@@ -583,9 +599,13 @@ mod tests {
         assert!(accepted(Format::Dingtalk, 200, r#"{"errcode":0,"errmsg":"ok"}"#).is_ok());
         assert!(accepted(Format::Feishu, 200, r#"{"code":0,"msg":"success"}"#).is_ok());
         assert!(
-            accepted(Format::Feishu, 200, r#"{"code":19021,"msg":"sign match fail"}"#)
-                .unwrap_err()
-                .contains("19021")
+            accepted(
+                Format::Feishu,
+                200,
+                r#"{"code":19021,"msg":"sign match fail"}"#
+            )
+            .unwrap_err()
+            .contains("19021")
         );
         assert!(accepted(Format::Wecom, 200, r#"{"errcode":93000}"#).is_err());
         assert!(accepted(Format::Wecom, 200, "ok").is_ok());
@@ -624,7 +644,10 @@ mod tests {
         assert!(zh.contains("Q1 空气炸锅") && zh.ends_with(link), "{zh}");
         assert!(!zh.contains("%{"), "{zh}");
         let en = message(Lang::En, EventKind::ShortlistSent, &data, link);
-        assert!(en.contains("Q1 空气炸锅") && en.contains("shortlist"), "{en}");
+        assert!(
+            en.contains("Q1 空气炸锅") && en.contains("shortlist"),
+            "{en}"
+        );
         let tier = json!({ "creator_id": "x", "creator_handle": "mia", "from": null, "to": "A" });
         let zh = message(Lang::ZhCn, EventKind::TierChanged, &tier, "l");
         assert!(zh.contains("@mia") && zh.contains('A'), "{zh}");

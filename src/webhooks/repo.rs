@@ -127,7 +127,11 @@ pub async fn set_active(
 }
 
 /// Deletes an endpoint with its deliveries and their attempts; false when there is none.
-pub async fn delete_endpoint(conn: &mut PgConnection, tenant: Uuid, id: Uuid) -> sqlx::Result<bool> {
+pub async fn delete_endpoint(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2",
         tenant,
@@ -193,12 +197,9 @@ pub async fn creator_handles(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> sqlx::Result<Vec<(Uuid, String)>> {
-    let rows = sqlx::query!(
-        "SELECT id, handle FROM creators WHERE id = ANY ($1)",
-        ids
-    )
-    .fetch_all(conn)
-    .await?;
+    let rows = sqlx::query!("SELECT id, handle FROM creators WHERE id = ANY ($1)", ids)
+        .fetch_all(conn)
+        .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.handle)).collect())
 }
 

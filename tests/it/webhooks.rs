@@ -261,7 +261,8 @@ async fn a_sent_shortlist_is_queued_with_the_action_and_delivered_signed_to_the_
     );
     let link = body["data"]["url"].as_str().unwrap();
     assert!(
-        link.starts_with("http://") && link.ends_with(&format!("/t/lumi/campaigns/{campaign}/shortlist")),
+        link.starts_with("http://")
+            && link.ends_with(&format!("/t/lumi/campaigns/{campaign}/shortlist")),
         "{link}"
     );
     Uuid::parse_str(body["id"].as_str().unwrap()).unwrap();
@@ -319,7 +320,10 @@ async fn a_sent_shortlist_is_queued_with_the_action_and_delivered_signed_to_the_
     let log = app
         .get_ok(&owner, &format!("/t/lumi/settings/webhooks/{id}"))
         .await;
-    assert!(log.contains("推荐名单已答复") && log.contains("已送达"), "{log}");
+    assert!(
+        log.contains("推荐名单已答复") && log.contains("已送达"),
+        "{log}"
+    );
     assert!(!log.contains(">shortlist.sent<"), "no raw codes");
 }
 
@@ -373,12 +377,11 @@ async fn a_failing_target_is_retried_on_the_schedule_then_marked_failed_with_eve
     assert_eq!(tick(&app, minutes(60 * 24 * 7)).await, Default::default());
     assert_eq!(stub.received().len(), 6);
     let mut conn = app.owner_conn().await;
-    let tries: Vec<(i32, Option<i32>, Option<String>, OffsetDateTime)> = sqlx::query_as(
-        "SELECT attempt, status, error, at FROM webhook_attempts ORDER BY attempt",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
+    let tries: Vec<(i32, Option<i32>, Option<String>, OffsetDateTime)> =
+        sqlx::query_as("SELECT attempt, status, error, at FROM webhook_attempts ORDER BY attempt")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
     assert_eq!(
         tries.iter().map(|t| t.0).collect::<Vec<_>>(),
         vec![1, 2, 3, 4, 5, 6]
@@ -408,7 +411,11 @@ async fn a_redirect_is_not_followed_and_counts_as_a_failed_try() {
     add(
         &app,
         &owner,
-        &[("url", stub.url.as_str()), ("format", "wecom"), ("events", "post.late")],
+        &[
+            ("url", stub.url.as_str()),
+            ("format", "wecom"),
+            ("events", "post.late"),
+        ],
     )
     .await;
     let id = endpoint_id(&app, &stub.url).await;
@@ -517,7 +524,10 @@ async fn a_private_or_local_address_is_refused_without_the_flag_when_entered_and
     let strict_worker = sextant::webhooks::worker::Deliverer::new(app.db.clone(), false).unwrap();
     let done = strict_worker.tick(OffsetDateTime::now_utc()).await.unwrap();
     assert_eq!(done.retrying, 2, "{done:?}");
-    assert!(stub.received().is_empty(), "nothing reached the private address");
+    assert!(
+        stub.received().is_empty(),
+        "nothing reached the private address"
+    );
     let mut conn = app.owner_conn().await;
     let errors: Vec<Option<String>> =
         sqlx::query_scalar("SELECT last_error FROM webhook_deliveries ORDER BY endpoint_id")
@@ -525,7 +535,9 @@ async fn a_private_or_local_address_is_refused_without_the_flag_when_entered_and
             .await
             .unwrap();
     assert!(
-        errors.iter().all(|e| e.as_deref().is_some_and(|e| !e.is_empty())),
+        errors
+            .iter()
+            .all(|e| e.as_deref().is_some_and(|e| !e.is_empty())),
         "{errors:?}"
     );
 }
@@ -555,7 +567,10 @@ async fn group_bots_get_a_sentence_in_chinese_with_a_link_signed_their_way() {
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{page}");
-        assert!(!page.contains("data-testid=\"secret-value\""), "bots get no secret shown");
+        assert!(
+            !page.contains("data-testid=\"secret-value\""),
+            "bots get no secret shown"
+        );
         let id = endpoint_id(&app, url).await;
         app.post_form(&owner, &format!("/t/lumi/settings/webhooks/{id}/test"), &[])
             .await;
@@ -571,7 +586,10 @@ async fn group_bots_get_a_sentence_in_chinese_with_a_link_signed_their_way() {
     let body: serde_json::Value = serde_json::from_slice(&f.body).unwrap();
     assert_eq!(body["msg_type"], "text");
     let text = body["content"]["text"].as_str().unwrap();
-    assert!(text.contains("Sextant 测试通知") && text.ends_with(&link), "{text}");
+    assert!(
+        text.contains("Sextant 测试通知") && text.ends_with(&link),
+        "{text}"
+    );
     let ts = body["timestamp"].as_str().unwrap();
     let key = format!("{ts}\nfeishu-secret");
     let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
@@ -602,7 +620,12 @@ async fn group_bots_get_a_sentence_in_chinese_with_a_link_signed_their_way() {
     let w = find("/hook/wecom");
     let body: serde_json::Value = serde_json::from_slice(&w.body).unwrap();
     assert_eq!(body["msgtype"], "text");
-    assert!(body["text"]["content"].as_str().unwrap().contains("测试通知"));
+    assert!(
+        body["text"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("测试通知")
+    );
     assert!(header(&w, "sextant-signature").is_empty());
 
     // A bot that answers 200 with an error code has not taken it.
@@ -631,7 +654,11 @@ async fn the_webhooks_page_is_the_owners_another_tenants_endpoint_is_not_found()
             .post_form(
                 &client,
                 "/t/lumi/settings/webhooks",
-                &[("url", stub.url.as_str()), ("format", "sextant"), ("events", "post.late")],
+                &[
+                    ("url", stub.url.as_str()),
+                    ("format", "sextant"),
+                    ("events", "post.late"),
+                ],
             )
             .await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{}", who.0);
@@ -639,7 +666,11 @@ async fn the_webhooks_page_is_the_owners_another_tenants_endpoint_is_not_found()
     add(
         &app,
         &owner,
-        &[("url", stub.url.as_str()), ("format", "sextant"), ("events", "rating.due")],
+        &[
+            ("url", stub.url.as_str()),
+            ("format", "sextant"),
+            ("events", "rating.due"),
+        ],
     )
     .await;
     let id = endpoint_id(&app, &stub.url).await;
@@ -717,7 +748,11 @@ async fn the_webhooks_page_is_the_owners_another_tenants_endpoint_is_not_found()
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let res = app
-        .post_form(&owner, &format!("/t/lumi/settings/webhooks/{id}/delete"), &[])
+        .post_form(
+            &owner,
+            &format!("/t/lumi/settings/webhooks/{id}/delete"),
+            &[],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let list = app.get_ok(&owner, "/t/lumi/settings/webhooks").await;
@@ -747,12 +782,20 @@ async fn bad_input_is_named_beside_its_field_and_nothing_is_stored() {
     let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
     let cases: &[(&[(&str, &str)], &str, &str)] = &[
         (
-            &[("url", "ftp://files.example/x"), ("format", "sextant"), ("events", "post.late")],
+            &[
+                ("url", "ftp://files.example/x"),
+                ("format", "sextant"),
+                ("events", "post.late"),
+            ],
             "url",
             "只接受 http:// 或 https:// 地址。",
         ),
         (
-            &[("url", "https://user:pw@hooks.example/x"), ("format", "sextant"), ("events", "post.late")],
+            &[
+                ("url", "https://user:pw@hooks.example/x"),
+                ("format", "sextant"),
+                ("events", "post.late"),
+            ],
             "url",
             "地址中不能包含用户名或密码",
         ),
@@ -762,7 +805,11 @@ async fn bad_input_is_named_beside_its_field_and_nothing_is_stored() {
             "请填写接收地址。",
         ),
         (
-            &[("url", "https://hooks.example/x"), ("format", "slack"), ("events", "post.late")],
+            &[
+                ("url", "https://hooks.example/x"),
+                ("format", "slack"),
+                ("events", "post.late"),
+            ],
             "format",
             "请从列表中选择格式。",
         ),
@@ -772,7 +819,11 @@ async fn bad_input_is_named_beside_its_field_and_nothing_is_stored() {
             "请至少选择一个事件。",
         ),
         (
-            &[("url", "https://hooks.example/x"), ("format", "sextant"), ("events", "order.placed")],
+            &[
+                ("url", "https://hooks.example/x"),
+                ("format", "sextant"),
+                ("events", "order.placed"),
+            ],
             "events",
             "请从列表中选择事件。",
         ),
