@@ -435,6 +435,9 @@ pub fn accepted(format: Format, status: u16, answer: &str) -> Result<(), String>
     }
 }
 
+/// The decisions a `shortlist.decided` event reports.
+pub const DECISIONS: [&str; 4] = ["approve", "reject", "another_round", "proceed"];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -653,6 +656,3 @@ mod tests {
         assert!(zh.contains("@mia") && zh.contains('A'), "{zh}");
     }
 }
-
-/// The decisions a `shortlist.decided` event reports.
-pub const DECISIONS: [&str; 4] = ["approve", "reject", "another_round", "proceed"];

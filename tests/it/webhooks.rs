@@ -776,11 +776,14 @@ async fn the_webhooks_page_is_the_owners_another_tenants_endpoint_is_not_found()
     );
 }
 
+/// The fields posted, the field named, the start of its message.
+type BadCase<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+
 #[tokio::test]
 async fn bad_input_is_named_beside_its_field_and_nothing_is_stored() {
     let app = TestApp::with_demo().await;
     let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+    let cases: &[BadCase] = &[
         (
             &[
                 ("url", "ftp://files.example/x"),
