@@ -880,3 +880,79 @@ async fn bad_input_is_named_beside_its_field_and_nothing_is_stored() {
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn the_late_publish_job_tells_the_endpoints_that_want_it_and_no_other() {
+    let app = TestApp::with_demo_campaigns().await;
+    let stub = Stub::start().await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let json_url = format!("{}/json", stub.url);
+    let bot_url = format!("{}/bot", stub.url);
+    let quiet_url = format!("{}/quiet", stub.url);
+    for (url, format, event) in [
+        (json_url.as_str(), "sextant", "post.late"),
+        (bot_url.as_str(), "wecom", "post.late"),
+        (quiet_url.as_str(), "sextant", "settlement.finalized"),
+    ] {
+        let (status, page) = add(
+            &app,
+            &owner,
+            &[("url", url), ("format", format), ("events", event)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+    }
+    let collab = crate::fulfilment::collaboration_in(&app, "accepted").await;
+    let deadline = crate::fulfilment::deadline_of(&app, collab).await;
+    let after = crate::fulfilment::noon(deadline + time::Duration::days(5));
+    sextant::fulfilment::jobs::tick(&app.db, after)
+        .await
+        .unwrap();
+    let queued: Vec<(String, String)> = {
+        let mut conn = app.owner_conn().await;
+        sqlx::query_as(
+            "SELECT e.url, d.event FROM webhook_deliveries d \
+               JOIN webhook_endpoints e ON e.id = d.endpoint_id ORDER BY e.url",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+    };
+    assert!(
+        queued
+            .iter()
+            .all(|(url, event)| event == "post.late" && url != &quiet_url),
+        "{queued:?}"
+    );
+    assert!(queued.iter().any(|(url, _)| url == &json_url), "{queued:?}");
+    tick(&app, OffsetDateTime::now_utc()).await;
+    let got = stub.received();
+    let json = got
+        .iter()
+        .find(|r| {
+            r.path == "/hook/json" && {
+                let b: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+                b["data"]["collaboration_id"] == collab.to_string()
+            }
+        })
+        .expect("the collaboration's event");
+    let body: serde_json::Value = serde_json::from_slice(&json.body).unwrap();
+    assert_eq!(body["type"], "post.late");
+    assert_eq!(body["data"]["kind"], "no_publish");
+    assert!(
+        body["data"]["creator_handle"]
+            .as_str()
+            .is_some_and(|h| !h.is_empty())
+    );
+    let bot = got
+        .iter()
+        .find(|r| r.path == "/hook/bot")
+        .expect("the bot's message");
+    let body: serde_json::Value = serde_json::from_slice(&bot.body).unwrap();
+    let text = body["text"]["content"].as_str().unwrap();
+    assert!(
+        text.starts_with("发布逾期：@") && text.contains("/t/lumi/collaborations/"),
+        "{text}"
+    );
+    assert!(got.iter().all(|r| r.path != "/hook/quiet"));
+}
