@@ -98,16 +98,22 @@ impl Deliverer {
                 return Ok(done);
             }
             let outcomes = join_all(claimed.into_iter().map(|c| self.attempt(c, now))).await;
-            let mut tx = self.db.system_tx(SystemScope::WebhookWorker).await?;
+            // Each outcome in its own transaction: one that cannot be recorded (its endpoint
+            // deleted meanwhile) loses no other's.
             for o in &outcomes {
-                repo::record_try(&mut tx, o).await?;
+                let mut tx = self.db.system_tx(SystemScope::WebhookWorker).await?;
+                if let Err(e) = repo::record_try(&mut tx, o).await {
+                    tracing::warn!(error = %e, delivery = %o.delivery_id,
+                        "webhook worker: could not record a try");
+                    continue;
+                }
+                tx.commit().await?;
                 match o.state {
                     "delivered" => done.delivered += 1,
                     "failed" => done.failed += 1,
                     _ => done.retrying += 1,
                 }
             }
-            tx.commit().await?;
         }
     }
 
