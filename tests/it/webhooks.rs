@@ -956,3 +956,58 @@ async fn the_late_publish_job_tells_the_endpoints_that_want_it_and_no_other() {
     );
     assert!(got.iter().all(|r| r.path != "/hook/quiet"));
 }
+
+#[tokio::test]
+async fn a_tier_change_is_queued_in_the_refresh_and_names_the_move() {
+    let app = TestApp::with_demo_campaigns().await;
+    let stub = Stub::start().await;
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    add(
+        &app,
+        &owner,
+        &[
+            ("url", stub.url.as_str()),
+            ("format", "sextant"),
+            ("events", "tier.changed"),
+        ],
+    )
+    .await;
+    let tenant = app.tenant_id("lumi").await;
+    let actor = app.actor(OWNER_LUMI.0, "lumi").await;
+    let mut c = app.owner_conn().await;
+    let creator = crate::tiers::fresh_creator(&mut c, tenant, 0).await;
+    crate::tiers::rate(&mut c, tenant, creator, 85.0, 10.0, 1.2).await;
+    crate::tiers::refresh(
+        &app,
+        &actor,
+        creator,
+        sextant::tiers::actions::TierCause::Rating,
+    )
+    .await;
+    // Nothing changed the second time: nothing more queued.
+    crate::tiers::refresh(
+        &app,
+        &actor,
+        creator,
+        sextant::tiers::actions::TierCause::Daily,
+    )
+    .await;
+    assert_eq!(
+        deliveries(&app).await,
+        vec![("tier.changed".into(), "pending".into(), 0, None)]
+    );
+    tick(&app, OffsetDateTime::now_utc()).await;
+    let got = stub.received();
+    let body: serde_json::Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(body["type"], "tier.changed");
+    assert_eq!(body["data"]["creator_id"], creator.to_string());
+    assert_eq!(body["data"]["from"], serde_json::Value::Null);
+    assert_eq!(body["data"]["to"], "A");
+    assert_eq!(body["data"]["cause"], "rating");
+    assert!(
+        body["data"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/t/lumi/creators/{creator}"))
+    );
+}
