@@ -1011,3 +1011,55 @@ async fn a_tier_change_is_queued_in_the_refresh_and_names_the_move() {
             .ends_with(&format!("/t/lumi/creators/{creator}"))
     );
 }
+
+#[tokio::test]
+async fn a_finalized_settlement_reaches_the_endpoint_with_its_period_and_total() {
+    let fx = crate::settlement::Fx::new().await;
+    let stub = Stub::start().await;
+    let owner = fx.app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let (status, _) = add(
+        &fx.app,
+        &owner,
+        &[
+            ("url", stub.url.as_str()),
+            ("format", "sextant"),
+            ("events", "settlement.finalized"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let collab = fx
+        .collab(
+            0,
+            "rated",
+            "2026-09-02T10:00:00+08:00",
+            crate::settlement::terms(Some(("600.00", "USD")), "0.1", 1),
+        )
+        .await;
+    fx.post(collab, "2026-09-10T12:00:00+08:00").await;
+    fx.rate("2026-09", "USD", "7.1").await;
+    let settlement = fx.settle("2026-09").await;
+    tick(&fx.app, OffsetDateTime::now_utc()).await;
+    let got = stub.received();
+    assert_eq!(got.len(), 1);
+    let body: serde_json::Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(body["type"], "settlement.finalized");
+    assert_eq!(body["data"]["settlement_id"], settlement.to_string());
+    assert_eq!(body["data"]["period"], "2026-09");
+    assert!(
+        body["data"]["total_seller"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    assert!(
+        body["data"]["currency"]
+            .as_str()
+            .is_some_and(|c| c.len() == 3)
+    );
+    assert!(
+        body["data"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/t/lumi/settlements/{settlement}"))
+    );
+}
