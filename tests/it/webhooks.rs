@@ -1063,3 +1063,57 @@ async fn a_finalized_settlement_reaches_the_endpoint_with_its_period_and_total()
             .ends_with(&format!("/t/lumi/settlements/{settlement}"))
     );
 }
+
+#[tokio::test]
+async fn the_rating_job_opening_a_rating_tells_the_endpoint_a_rating_is_due() {
+    let f = crate::ratings::fixture().await;
+    let stub = Stub::start().await;
+    let owner = f.app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    add(
+        &f.app,
+        &owner,
+        &[
+            ("url", stub.url.as_str()),
+            ("format", "dingtalk"),
+            ("events", "rating.due"),
+            ("lang", "en"),
+        ],
+    )
+    .await;
+    // The job runs in its system scope; the event is queued in its transaction.
+    sextant::ratings::jobs::tick(&f.app.db, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let mut conn = f.app.owner_conn().await;
+    let due: Vec<serde_json::Value> =
+        sqlx::query_scalar("SELECT payload FROM webhook_deliveries WHERE event = 'rating.due'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    let mine = due
+        .iter()
+        .find(|p| p["data"]["collaboration_id"] == f.collab.to_string())
+        .expect("the opened rating's event");
+    let rating: Uuid = sqlx::query_scalar("SELECT id FROM ratings WHERE collaboration_id = $1")
+        .bind(f.collab)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(mine["data"]["rating_id"], rating.to_string());
+    tick(&f.app, OffsetDateTime::now_utc()).await;
+    let texts: Vec<String> = stub
+        .received()
+        .iter()
+        .map(|r| {
+            let b: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            b["text"]["content"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let link = format!("/t/lumi/collaborations/{}/rating", f.collab);
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("Rating due: the collaboration with @") && t.ends_with(&link)),
+        "{texts:?}"
+    );
+}
