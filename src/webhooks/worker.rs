@@ -26,6 +26,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 const LEASE: Duration = Duration::from_secs(120);
 /// How many deliveries one pass takes (and sends at once).
 const BATCH: i64 = 16;
+/// How much of an answer is read (a bot's JSON verdict).
+const ANSWER_LIMIT: usize = 64 * 1024;
 
 /// Resolves names to public addresses only (or to any, when private ones are allowed): the check
 /// at connect time, so a name that resolved to a public address when the owner entered it cannot
@@ -195,15 +197,23 @@ impl Deliverer {
                 );
             }
         }
-        let response = request
+        let mut response = request
             .body(bytes)
             .send()
             .await
             .map_err(|e| (None, describe(&e)))?;
         let status = response.status().as_u16();
-        // A bot's answer is small; anything past 64 KiB is not read.
-        let answer = response.text().await.unwrap_or_default();
-        let answer: String = answer.chars().take(65_536).collect();
+        // A bot's answer is small: past 64 KiB nothing more is read (a receiver cannot make the
+        // worker hold a large body).
+        let mut answer = Vec::new();
+        while answer.len() < ANSWER_LIMIT {
+            match response.chunk().await {
+                Ok(Some(chunk)) => answer.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+        answer.truncate(ANSWER_LIMIT);
+        let answer = String::from_utf8_lossy(&answer);
         domain::accepted(format, status, &answer).map_err(|e| (Some(i32::from(status)), e))?;
         Ok(i32::from(status))
     }
