@@ -1117,3 +1117,86 @@ async fn the_rating_job_opening_a_rating_tells_the_endpoint_a_rating_is_due() {
         "{texts:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_pages_fit_a_phone_with_a_long_url_and_a_failed_delivery() {
+    let app = TestApp::with_demo().await;
+    let stub = Stub::start().await;
+    stub.set_status(503);
+    let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
+    let long = format!(
+        "{}/a-very-long-path-that-a-bot-platform-might-give/{}",
+        stub.url,
+        "x".repeat(160)
+    );
+    let (status, _) = add(
+        &app,
+        &owner,
+        &[
+            ("url", long.as_str()),
+            ("format", "feishu"),
+            ("events", "shortlist.sent"),
+            ("events", "shortlist.decided"),
+            ("events", "post.late"),
+            ("events", "rating.due"),
+            ("events", "tier.changed"),
+            ("events", "settlement.finalized"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let id = endpoint_id(&app, &long).await;
+    app.post_form(&owner, &format!("/t/lumi/settings/webhooks/{id}/test"), &[])
+        .await;
+    tick(&app, OffsetDateTime::now_utc()).await;
+
+    let b = crate::browser::Browser::start("zh-CN").await;
+    b.login(&app, OWNER_LUMI.0, OWNER_LUMI.1).await;
+    for path in [
+        "/t/lumi/settings/webhooks".to_string(),
+        format!("/t/lumi/settings/webhooks/{id}"),
+    ] {
+        b.client.set_window_size(375, 800).await.unwrap();
+        b.client.goto(&app.url(&path)).await.unwrap();
+        b.wait_for_path(&path).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let seen = b
+                .client
+                .execute("return window.innerWidth", vec![])
+                .await
+                .unwrap();
+            if seen.as_u64() == Some(375) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the window is {seen} px"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // Two frames of layout at the new size.
+        b.client
+            .execute_async(
+                "const done = arguments[0]; \
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let over = b
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth - \
+                 document.documentElement.clientWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            over.as_i64().unwrap_or(1) <= 0,
+            "{path} is {over} px too wide"
+        );
+    }
+    b.close().await;
+}
