@@ -31,7 +31,8 @@ pub const SESSION_COOKIE: &str = "sextant_session";
 
 /// The shared state. Each feature with running parts starts them on the current runtime and
 /// registers them: the click writer and tracked-link refresher (`links`), the creator pool
-/// projection (`matching`), the order import worker (`order_imports`), the late/no-publish job (`fulfilment`). Stop the click writer with
+/// projection (`matching`), the order import worker (`order_imports`), the late/no-publish job (`fulfilment`), the webhook
+/// delivery worker (`webhooks`, its loop with the clock jobs). Stop the click writer with
 /// `links::clicks(&state).shutdown()`, which flushes.
 pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
     let static_dir = web::static_dir();
@@ -51,6 +52,7 @@ pub fn state(db: Db, config: Config, passwords: PasswordService) -> AppState {
         crate::tiers::job::spawn(db.clone());
         crate::ratings::start(&db);
     }
+    crate::webhooks::start(&db, &config, &mut runtime);
     AppState::new(
         db,
         Arc::new(config),
@@ -111,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::router())
         .merge(crate::review::router())
         .merge(crate::api::router())
+        .merge(crate::webhooks::router())
         .nest("/static", web::static_files(web::static_dir()))
         .fallback(web::not_found)
         .layer(sessions)

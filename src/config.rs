@@ -40,12 +40,16 @@ pub struct Config {
     pub s3: Option<S3Settings>,
     /// `SEXTANT_CLOCK_JOBS` (default on; `0`/`false` turns them off): the jobs that act on the
     /// clock — late/no-publish records, collaborations and campaigns moving on as windows become
-    /// final, ratings opening, the daily tiers. Tests leave them off and call each job's `tick`.
+    /// final, ratings opening, the daily tiers, webhook deliveries and their retries. Tests leave
+    /// them off and call each job's `tick`.
     pub clock_jobs: bool,
     /// `SEXTANT_MAIL`: `smtp://…`, `smtps://…` or `file:///dir` (`crate::mail`); unset, no mail.
     pub mail: Option<String>,
     /// `SEXTANT_MAIL_FROM` (default `Sextant <no-reply@sextant.invalid>`).
     pub mail_from: String,
+    /// `SEXTANT_WEBHOOKS_ALLOW_PRIVATE` (default off): let webhook URLs reach loopback, private
+    /// and link-local addresses (development against a local receiver; tests).
+    pub webhooks_allow_private: bool,
 }
 
 /// Who mail comes from unless `SEXTANT_MAIL_FROM` says otherwise.
@@ -107,6 +111,7 @@ impl Config {
             ),
             mail: env("SEXTANT_MAIL"),
             mail_from: env("SEXTANT_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
+            webhooks_allow_private: flag("SEXTANT_WEBHOOKS_ALLOW_PRIVATE"),
         })
     }
 
@@ -129,6 +134,8 @@ impl Config {
             clock_jobs: false,
             mail: None,
             mail_from: DEFAULT_MAIL_FROM.into(),
+            // The tests' receivers listen on 127.0.0.1.
+            webhooks_allow_private: true,
         }
     }
 }

@@ -31,3 +31,4 @@ pub mod tenants;
 pub mod tiers;
 pub mod tracking;
 pub mod web;
+pub mod webhooks;

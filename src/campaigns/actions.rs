@@ -18,6 +18,7 @@ use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::kernel::text::{self, TextRule};
 use crate::tenants::{Access, repo as tenants};
+use crate::webhooks::actions as webhooks;
 
 /// How the campaign's state table knows the actor: seller owner or operator, the account
 /// manager, or the system (a command or a background rule). Viewers move nothing.
@@ -352,6 +353,21 @@ pub async fn decide_entry(
             .after(json!({ "decision": decision.code(), "reason": reason })),
     )
     .await?;
+    let (decision_code, reason) = match decision {
+        Decision::Approve => ("approve", None),
+        Decision::Reject => ("reject", Some(reason)),
+    };
+    webhooks::enqueue(
+        tx,
+        tenant_id,
+        webhooks::Event::ShortlistDecided {
+            campaign_id: input.campaign_id,
+            decision: decision_code,
+            entry_id: Some(input.entry_id),
+            reason,
+        },
+    )
+    .await?;
     Ok(decision)
 }
 
@@ -368,8 +384,8 @@ pub async fn request_another_round(
     actor: &Actor,
     input: RequestAnotherRound,
 ) -> DomainResult<CampaignState> {
-    seller_answers(tx, actor, input.campaign_id).await?;
-    move_campaign(
+    let tenant_id = seller_answers(tx, actor, input.campaign_id).await?;
+    let state = move_campaign(
         tx,
         actor,
         MoveCampaign {
@@ -378,7 +394,9 @@ pub async fn request_another_round(
             reason: String::new(),
         },
     )
-    .await
+    .await?;
+    shortlist_answered(tx, tenant_id, input.campaign_id, "another_round").await?;
+    Ok(state)
 }
 
 /// The seller goes ahead with the creators they approved.
@@ -399,7 +417,7 @@ pub async fn approve_shortlist(
     if repo::approved_count(tx, tenant_id, input.campaign_id).await? == 0 {
         return Err(DomainError::Refused("shortlist.error.none_approved"));
     }
-    move_campaign(
+    let state = move_campaign(
         tx,
         actor,
         MoveCampaign {
@@ -408,7 +426,30 @@ pub async fn approve_shortlist(
             reason: String::new(),
         },
     )
-    .await
+    .await?;
+    shortlist_answered(tx, tenant_id, input.campaign_id, "proceed").await?;
+    Ok(state)
+}
+
+/// Tells the tenant's webhooks the seller answered the shortlist as a whole.
+async fn shortlist_answered(
+    tx: &mut PgConnection,
+    tenant_id: Uuid,
+    campaign_id: Uuid,
+    decision: &'static str,
+) -> DomainResult<()> {
+    webhooks::enqueue(
+        tx,
+        tenant_id,
+        webhooks::Event::ShortlistDecided {
+            campaign_id,
+            decision,
+            entry_id: None,
+            reason: None,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Who answers a shortlist: the seller's owner or operators of an active tenant, about one of its

@@ -40,6 +40,8 @@ pub enum SystemScope {
     TierJob,
     /// The rating job (collaborations to evaluating, ratings opened, campaigns moved on).
     RatingJob,
+    /// The webhook worker taking due deliveries of every tenant and logging their tries.
+    WebhookWorker,
     /// Staff working on the agency's creator pool and its imports (no tenant's data).
     CreatorPool,
     /// A staff member's cross-tenant page (admin console, finance); opening it is audited.
@@ -63,6 +65,7 @@ impl SystemScope {
             SystemScope::TierJob => "tier_job",
             SystemScope::CreatorPool => "creator_pool",
             SystemScope::RatingJob => "rating_job",
+            SystemScope::WebhookWorker => "webhook_worker",
             SystemScope::StaffCrossTenant { .. } => "staff_cross_tenant",
         }
     }

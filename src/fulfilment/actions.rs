@@ -503,5 +503,16 @@ pub async fn record_automatic_event(
     )
     .await?;
     after_change(tx, actor, facts.creator_id, id, kind, severity, "").await?;
+    crate::webhooks::actions::enqueue(
+        tx,
+        tenant,
+        crate::webhooks::actions::Event::PostLate {
+            collaboration_id,
+            record_id: id,
+            kind: kind.code(),
+            days_late,
+        },
+    )
+    .await?;
     Ok(Some(id))
 }

@@ -18,6 +18,7 @@ use crate::campaigns::domain::{CampaignState, Transition, note_text};
 use crate::campaigns::repo as campaigns;
 use crate::error::{DomainError, DomainResult};
 use crate::tenants::Access;
+use crate::webhooks::actions as webhooks;
 
 /// One creator the account manager picked, with the note the seller will read.
 #[derive(Clone, Debug)]
@@ -173,6 +174,16 @@ pub async fn send_shortlist(
         actor
             .audit("shortlist.send", "campaign", campaign_id)
             .after(json!({ "round": round, "creators": sent })),
+    )
+    .await?;
+    webhooks::enqueue(
+        tx,
+        tenant_id,
+        webhooks::Event::ShortlistSent {
+            campaign_id,
+            round,
+            creators: creators.clone(),
+        },
     )
     .await?;
     Ok(SentShortlist { round, creators })

@@ -310,6 +310,15 @@ pub async fn open_rating(
         after["override_reason"] = json!(reason);
     }
     audit::record(tx, actor.audit("rating.open", "rating", id).after(after)).await?;
+    crate::webhooks::actions::enqueue(
+        tx,
+        tenant.id,
+        crate::webhooks::actions::Event::RatingDue {
+            rating_id: id,
+            collaboration_id: facts.id,
+        },
+    )
+    .await?;
     Ok(id)
 }
 

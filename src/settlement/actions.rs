@@ -860,6 +860,17 @@ pub async fn finalize(
             })),
     )
     .await?;
+    crate::webhooks::actions::enqueue(
+        tx,
+        tenant.id,
+        crate::webhooks::actions::Event::SettlementFinalized {
+            settlement_id: id,
+            period: period_code(input.period),
+            total_seller: totals.0.to_string(),
+            currency: tenant.settlement_currency.code().to_string(),
+        },
+    )
+    .await?;
     // Rated collaborations with lines in it are settled now.
     let rated = repo::rated_in(tx, tenant.id, id).await?;
     if !rated.is_empty()

@@ -276,7 +276,22 @@ async fn pass(
     if !history.is_empty() {
         match scope {
             Scope::Tenant(t) => {
-                repo::insert_tenant_history(conn, t, &history, cause, actor, now).await?
+                repo::insert_tenant_history(conn, t, &history, cause, actor, now).await?;
+                // The tenant's webhooks hear of each move, in the pass's transaction.
+                let moves = history
+                    .creator
+                    .iter()
+                    .zip(history.from.iter().zip(&history.to))
+                    .map(
+                        |(c, (from, to))| crate::webhooks::actions::Event::TierChanged {
+                            creator_id: *c,
+                            from: from.clone(),
+                            to: to.clone(),
+                            cause: cause.to_string(),
+                        },
+                    )
+                    .collect();
+                crate::webhooks::actions::enqueue_all(conn, t, moves).await?;
             }
             Scope::Platform => repo::insert_platform_history(conn, &history, cause, now).await?,
         }

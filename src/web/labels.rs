@@ -142,10 +142,10 @@ pub fn tone(code_or_key: &str) -> &'static str {
         | "validating" | "importing" | "open" | "finalized" => "progress",
         "pending" | "validated" | "shortlist_sent" | "awaiting_raters" | "review"
         | "partly_paid" => "attention",
-        "closed" | "rated" | "settled" | "imported" | "active" | "completed" | "final" | "paid" => {
-            "ok"
-        }
-        "cancelled" | "breached" | "failed" | "suspended" | "declined" | "withdrawn" => "stopped",
+        "closed" | "rated" | "settled" | "imported" | "active" | "completed" | "final" | "paid"
+        | "delivered" => "ok",
+        "cancelled" | "breached" | "failed" | "suspended" | "declined" | "withdrawn"
+        | "disabled" => "stopped",
         _ => "neutral",
     }
 }

@@ -181,6 +181,7 @@ impl Layout {
                     item(format!("{base}/settings/scorecard"), "nav.scorecard");
                     item(format!("{base}/settings/deductions"), "nav.deductions");
                     item(format!("{base}/settings/api-tokens"), "nav.api_tokens");
+                    item(format!("{base}/settings/webhooks"), "nav.webhooks");
                     item(format!("{base}/audit"), "nav.audit_log");
                 }
                 item(format!("{base}/settings/profile"), "nav.profile");

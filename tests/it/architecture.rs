@@ -30,6 +30,7 @@ const FEATURES: &[&str] = &[
     "tracking/links",
     "tracking/order_imports",
     "tracking/posts",
+    "webhooks",
 ];
 
 fn src() -> PathBuf {

@@ -465,7 +465,7 @@ async fn the_app_role_cannot_update_or_delete_a_record() {
 }
 
 /// The current terms' publish deadline of a collaboration.
-async fn deadline_of(app: &TestApp, collab: Uuid) -> Date {
+pub(crate) async fn deadline_of(app: &TestApp, collab: Uuid) -> Date {
     let mut c = app.owner_conn().await;
     sqlx::query_scalar(
         "SELECT (v.terms->>'publish_deadline')::date FROM contract_versions v \
@@ -490,7 +490,7 @@ async fn automatic_of(app: &TestApp, collab: Uuid) -> Vec<(String, String, Optio
     .unwrap()
 }
 
-fn noon(day: Date) -> OffsetDateTime {
+pub(crate) fn noon(day: Date) -> OffsetDateTime {
     day.with_time(time::macros::time!(12:00)).assume_utc()
 }
 

@@ -527,6 +527,32 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
             AccountManager,
             &[],
         ),
+        "/t/{tenant_slug}/settings/webhooks" => Spec::new(
+            format!("{t}/settings/webhooks"),
+            Owner,
+            &[
+                ("url", "http://127.0.0.1:9/hostile-hook"),
+                ("format", "feishu"),
+                ("events", "shortlist.sent"),
+                ("secret", "bot-secret"),
+                ("lang", "zh-CN"),
+            ],
+        ),
+        "/t/{tenant_slug}/settings/webhooks/{id}/active" => Spec::new(
+            format!("{t}/settings/webhooks/{}/active", Uuid::nil()),
+            Owner,
+            &[("active", "false")],
+        ),
+        "/t/{tenant_slug}/settings/webhooks/{id}/delete" => Spec::new(
+            format!("{t}/settings/webhooks/{}/delete", Uuid::nil()),
+            Owner,
+            &[],
+        ),
+        "/t/{tenant_slug}/settings/webhooks/{id}/test" => Spec::new(
+            format!("{t}/settings/webhooks/{}/test", Uuid::nil()),
+            Owner,
+            &[],
+        ),
         "/t/{tenant_slug}/settings/content-review" => Spec::new(
             format!("{t}/settings/content-review"),
             Owner,
@@ -782,6 +808,10 @@ const ORDER: &[&str] = &[
     "/t/{tenant_slug}/deliverables/{id}/review",
     "/t/{tenant_slug}/settings/content-review",
     "/t/{tenant_slug}/settings/api-tokens",
+    "/t/{tenant_slug}/settings/webhooks",
+    "/t/{tenant_slug}/settings/webhooks/{id}/active",
+    "/t/{tenant_slug}/settings/webhooks/{id}/test",
+    "/t/{tenant_slug}/settings/webhooks/{id}/delete",
     "/api/v1/posts",
     "/api/v1/snapshots",
     "/api/v1/orders",

@@ -63,3 +63,4 @@ mod support;
 mod tenancy;
 mod tiers;
 mod tiers_predict;
+mod webhooks;

@@ -19,7 +19,7 @@ use crate::support::*;
 const SLUG: &str = "lumi";
 
 /// A creator with no collaboration in `tenant` yet (the `n`th one).
-async fn fresh_creator(c: &mut PgConnection, tenant: Uuid, n: i64) -> Uuid {
+pub(crate) async fn fresh_creator(c: &mut PgConnection, tenant: Uuid, n: i64) -> Uuid {
     sqlx::query_scalar(
         "SELECT id FROM creators cr WHERE NOT EXISTS (SELECT 1 FROM collaborations l \
           WHERE l.tenant_id = $1 AND l.creator_id = cr.id) ORDER BY id OFFSET $2 LIMIT 1",
@@ -33,7 +33,7 @@ async fn fresh_creator(c: &mut PgConnection, tenant: Uuid, n: i64) -> Uuid {
 
 /// A completed rating of a new collaboration of `creator` (inserted as the system would):
 /// `score`, its last post `days_ago` before `at`, ROI ratio `roi`.
-async fn rate(
+pub(crate) async fn rate(
     c: &mut PgConnection,
     tenant: Uuid,
     creator: Uuid,
@@ -144,7 +144,7 @@ async fn history_len(c: &mut PgConnection, tenant: Uuid, creator: Uuid) -> i64 {
     .unwrap()
 }
 
-async fn refresh(app: &TestApp, actor: &Actor, creator: Uuid, cause: TierCause) {
+pub(crate) async fn refresh(app: &TestApp, actor: &Actor, creator: Uuid, cause: TierCause) {
     let mut tx = app.tx_for(actor).await;
     refresh_creator(&mut tx, actor, creator, cause)
         .await
