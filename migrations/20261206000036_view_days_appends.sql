@@ -42,7 +42,11 @@ BEGIN
                coalesce(s.first_day = s.day AND r.at[1] = s.first_at, false) AS append,
                r.views[2] AS views_before
           FROM s
-          JOIN collaborations l ON l.tenant_id = p_tenant AND l.id = s.collaboration_id
+          -- Probes by key (LIMIT 1 keeps them probes): a batch's cost follows its own size,
+          -- never the tenant's history.
+          CROSS JOIN LATERAL (SELECT c.campaign_id FROM collaborations c
+                               WHERE c.tenant_id = p_tenant AND c.id = s.collaboration_id
+                               LIMIT 1) l
           CROSS JOIN LATERAL (
               SELECT array_agg(x.captured_at ORDER BY x.captured_at DESC) AS at,
                      array_agg(x.views ORDER BY x.captured_at DESC) AS views
@@ -57,8 +61,10 @@ BEGIN
                     ELSE cur.added + k.views - cur.views END AS added,
                coalesce(cur.added, 0) AS added_before
           FROM k
-          LEFT JOIN post_view_days cur
-                 ON cur.tenant_id = p_tenant AND cur.post_id = k.post_id AND cur.day = k.day
+          LEFT JOIN LATERAL (SELECT d.views, d.added FROM post_view_days d
+                              WHERE d.tenant_id = p_tenant AND d.post_id = k.post_id
+                                AND d.day = k.day
+                              LIMIT 1) cur ON true
          WHERE k.append),
     days AS (
         INSERT INTO post_view_days AS d (tenant_id, collaboration_id, post_id, day, views, added)
