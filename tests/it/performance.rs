@@ -1211,28 +1211,35 @@ async fn daily_views_both_ways(
     (kept, rule)
 }
 
-#[tokio::test]
-async fn daily_views_follow_every_write_to_the_snapshots_and_the_tenant_time_zone() {
-    let app = TestApp::with_demo().await;
-    let f = fixture(&app).await;
-    let mut c = app.owner_conn().await;
+/// The tenant's time zone, and a second post (published 12 days ago) of collaboration b.
+async fn zone_and_second_post(c: &mut PgConnection, f: &Fixture, video: &str) -> (String, Uuid) {
     let zone: String = sqlx::query_scalar("SELECT time_zone FROM tenants WHERE id = $1")
         .bind(f.tenant)
-        .fetch_one(&mut c)
+        .fetch_one(&mut *c)
         .await
         .unwrap();
     let second = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO posts (tenant_id, id, collaboration_id, url, video_id, published_at) \
-         VALUES ($1, $2, $3, 'https://www.tiktok.com/@leo.kitchen/video/7300000000000000003', \
-                 '7300000000000000003', now() - interval '12 days')",
+         VALUES ($1, $2, $3, 'https://www.tiktok.com/@leo.kitchen/video/' || $4, $4, \
+                 now() - interval '12 days')",
     )
     .bind(f.tenant)
     .bind(second)
     .bind(f.b)
-    .execute(&mut c)
+    .bind(video)
+    .execute(&mut *c)
     .await
     .unwrap();
+    (zone, second)
+}
+
+#[tokio::test]
+async fn daily_views_follow_every_write_to_the_snapshots_and_the_tenant_time_zone() {
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    let mut c = app.owner_conn().await;
+    let (zone, second) = zone_and_second_post(&mut c, &f, "7300000000000000003").await;
     // 90 readings of the two posts in one statement, at pseudo-random hours over 12 days, some
     // several a day and some days with none; views grow per post.
     let mut seed: u64 = 0x5eed;
@@ -1348,23 +1355,7 @@ async fn daily_views_follow_readings_appended_round_by_round() {
     let app = TestApp::with_demo().await;
     let f = fixture(&app).await;
     let mut c = app.owner_conn().await;
-    let zone: String = sqlx::query_scalar("SELECT time_zone FROM tenants WHERE id = $1")
-        .bind(f.tenant)
-        .fetch_one(&mut c)
-        .await
-        .unwrap();
-    let second = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO posts (tenant_id, id, collaboration_id, url, video_id, published_at) \
-         VALUES ($1, $2, $3, 'https://www.tiktok.com/@leo.kitchen/video/7300000000000000004', \
-                 '7300000000000000004', now() - interval '12 days')",
-    )
-    .bind(f.tenant)
-    .bind(second)
-    .bind(f.b)
-    .execute(&mut c)
-    .await
-    .unwrap();
+    let (zone, second) = zone_and_second_post(&mut c, &f, "7300000000000000004").await;
     // Noon in the tenant's zone ten days ago: hours added stay on one local day until midnight.
     let noon: OffsetDateTime = sqlx::query_scalar(
         "SELECT ((now() AT TIME ZONE $1)::date - 10 + time '12:00') AT TIME ZONE $1",
