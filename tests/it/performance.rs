@@ -1367,7 +1367,9 @@ async fn daily_views_follow_readings_appended_round_by_round() {
     let at = |day: i64, hour: i64| noon + Duration::days(day) + Duration::hours(hour);
     let p = f.post_b;
     let q = second;
-    let rounds: Vec<(&str, bool, Vec<(Uuid, OffsetDateTime, i64)>)> = vec![
+    // What the round is, whether it goes through the upsert, its readings.
+    type Round = (&'static str, bool, Vec<(Uuid, OffsetDateTime, i64)>);
+    let rounds: Vec<Round> = vec![
         (
             "first readings of both posts",
             false,
