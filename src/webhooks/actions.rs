@@ -94,6 +94,21 @@ async fn data_of(conn: &mut PgConnection, tenant: Uuid, event: &Event) -> Domain
             .next()
             .map(|(_, h)| h))
     }
+    /// A collaboration's campaign (id and title) and creator.
+    async fn collaboration_facts(
+        conn: &mut PgConnection,
+        tenant: Uuid,
+        collaboration: Uuid,
+    ) -> DomainResult<(Option<Uuid>, String, Option<Uuid>)> {
+        let (campaign, creator) = repo::collaboration_parts(conn, tenant, collaboration)
+            .await?
+            .unzip();
+        let campaign_title = match campaign {
+            Some(c) => title(conn, tenant, c).await?,
+            None => String::new(),
+        };
+        Ok((campaign, campaign_title, creator))
+    }
     Ok(match event {
         Event::ShortlistSent {
             campaign_id,
@@ -131,13 +146,8 @@ async fn data_of(conn: &mut PgConnection, tenant: Uuid, event: &Event) -> Domain
             kind,
             days_late,
         } => {
-            let (campaign, creator) = repo::collaboration_parts(conn, tenant, *collaboration_id)
-                .await?
-                .unzip();
-            let campaign_title = match campaign {
-                Some(c) => title(conn, tenant, c).await?,
-                None => String::new(),
-            };
+            let (campaign, campaign_title, creator) =
+                collaboration_facts(conn, tenant, *collaboration_id).await?;
             json!({
                 "collaboration_id": collaboration_id,
                 "record_id": record_id,
@@ -153,13 +163,8 @@ async fn data_of(conn: &mut PgConnection, tenant: Uuid, event: &Event) -> Domain
             rating_id,
             collaboration_id,
         } => {
-            let (campaign, creator) = repo::collaboration_parts(conn, tenant, *collaboration_id)
-                .await?
-                .unzip();
-            let campaign_title = match campaign {
-                Some(c) => title(conn, tenant, c).await?,
-                None => String::new(),
-            };
+            let (campaign, campaign_title, creator) =
+                collaboration_facts(conn, tenant, *collaboration_id).await?;
             json!({
                 "rating_id": rating_id,
                 "collaboration_id": collaboration_id,
