@@ -147,6 +147,175 @@ pub fn cursor(raw: Option<&str>) -> Result<Option<uuid::Uuid>, &'static str> {
     }
 }
 
+/// Where a sync pull (`updated_since`) starts: a time (the first pull: what changed after it), or
+/// the `next_updated_since` of the pull before — the database snapshot that pull read in, so the
+/// next one answers exactly what that one could not see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Since {
+    Time(time::OffsetDateTime),
+    Snapshot(String),
+}
+
+/// Whether `text` is a PostgreSQL snapshot as `pg_current_snapshot()::text` writes it:
+/// `xmin:xmax:xip,…` (xmin ≤ xmax, each in-progress id between them).
+fn snapshot(text: &str) -> Option<&str> {
+    let mut parts = text.split(':');
+    let (xmin, xmax, xip) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let num = |t: &str| {
+        (!t.is_empty() && t.len() <= 20 && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<u64>().ok())
+            .flatten()
+    };
+    let (xmin, xmax) = (num(xmin)?, num(xmax)?);
+    if xmin > xmax {
+        return None;
+    }
+    if !xip.is_empty() {
+        for x in xip.split(',') {
+            let x = num(x)?;
+            if x < xmin || x >= xmax {
+                return None;
+            }
+        }
+    }
+    Some(text)
+}
+
+impl Since {
+    /// `updated_since` as sent: an RFC 3339 time or a `next_updated_since`; else the field's
+    /// message.
+    pub fn parse(raw: &str) -> Result<Since, &'static str> {
+        let raw = raw.trim();
+        if let Ok(at) =
+            time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+        {
+            return Ok(Since::Time(at));
+        }
+        snapshot(raw)
+            .map(|s| Since::Snapshot(s.to_string()))
+            .ok_or("api.error.updated_since")
+    }
+
+    fn encode(&self) -> String {
+        match self {
+            Since::Time(at) => format!(
+                "t{}",
+                at.format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default()
+            ),
+            Since::Snapshot(s) => format!("s{s}"),
+        }
+    }
+
+    fn decode(text: &str) -> Option<Since> {
+        match text.split_at_checked(1)? {
+            ("t", at) => {
+                time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                    .ok()
+                    .map(Since::Time)
+            }
+            ("s", s) => snapshot(s).map(|s| Since::Snapshot(s.to_string())),
+            _ => None,
+        }
+    }
+}
+
+/// A page of a sync pull after the first: where the pull started, the snapshot its first page
+/// read in (later pages answer only what that snapshot saw, so nothing committed meanwhile is
+/// answered twice), and the last change answered (its transaction id and the row's id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncCursor {
+    pub since: Since,
+    pub first: String,
+    pub after: (i64, uuid::Uuid),
+}
+
+impl SyncCursor {
+    /// Opaque to callers: URL-safe base64 of the parts.
+    pub fn encode(&self) -> String {
+        use base64::Engine;
+        let text = format!(
+            "v1|{}|{}|{}|{}",
+            self.since.encode(),
+            self.first,
+            self.after.0,
+            self.after.1
+        );
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+    }
+
+    pub fn decode(raw: &str) -> Option<SyncCursor> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(raw.trim())
+            .ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let mut parts = text.split('|');
+        if parts.next()? != "v1" {
+            return None;
+        }
+        let since = Since::decode(parts.next()?)?;
+        let first = snapshot(parts.next()?)?.to_string();
+        let xid = parts.next()?.parse::<i64>().ok().filter(|x| *x >= 0)?;
+        let id = uuid::Uuid::parse_str(parts.next()?).ok()?;
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(SyncCursor {
+            since,
+            first,
+            after: (xid, id),
+        })
+    }
+}
+
+/// A list's position: the first page, the page after an id (a plain list), or a sync pull.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Position {
+    List(Option<uuid::Uuid>),
+    Sync {
+        since: Since,
+        first: Option<String>,
+        after: Option<(i64, uuid::Uuid)>,
+    },
+}
+
+/// The `cursor` and `updated_since` of a list read, together: a sync cursor carries its own
+/// start (an `updated_since` beside it changes nothing); a plain cursor cannot go with
+/// `updated_since`. Errors name the parameter.
+pub fn position(
+    cursor: Option<&str>,
+    updated_since: Option<&str>,
+) -> Result<Position, (&'static str, &'static str)> {
+    let cursor = cursor.map(str::trim).filter(|c| !c.is_empty());
+    let since = match updated_since.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(raw) => Some(Since::parse(raw).map_err(|k| ("updated_since", k))?),
+    };
+    if let Some(raw) = cursor
+        && let Some(c) = SyncCursor::decode(raw)
+    {
+        return Ok(Position::Sync {
+            since: c.since,
+            first: Some(c.first),
+            after: Some(c.after),
+        });
+    }
+    let plain = self::cursor(cursor).map_err(|k| ("cursor", k))?;
+    match (plain, since) {
+        (Some(_), Some(_)) => Err(("cursor", "api.error.cursor")),
+        (plain, None) => Ok(Position::List(plain)),
+        (None, Some(since)) => Ok(Position::Sync {
+            since,
+            first: None,
+            after: None,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,5 +396,86 @@ mod tests {
         assert_eq!(name("  ERP sync "), Ok("ERP sync"));
         assert_eq!(name(" "), Err("api.error.name_required"));
         assert_eq!(name(&"x".repeat(81)), Err("api.error.name_long"));
+    }
+
+    #[test]
+    fn updated_since_takes_a_time_or_the_snapshot_a_pull_handed_out() {
+        let t = Since::parse("2026-12-01T08:00:00+08:00").unwrap();
+        assert_eq!(t, Since::Time(time::macros::datetime!(2026-12-01 0:00 UTC)));
+        assert_eq!(
+            Since::parse(" 1080:1085:1081,1083 "),
+            Ok(Since::Snapshot("1080:1085:1081,1083".into()))
+        );
+        assert_eq!(Since::parse("7:7:"), Ok(Since::Snapshot("7:7:".into())));
+        for bad in [
+            "",
+            "yesterday",
+            "2026-12-01",
+            "9:8:",
+            "1:5:7",
+            "1:5:0",
+            "1:5",
+            "1:5::",
+            "a:b:",
+            "1:5:2,",
+            "1:99999999999999999999999:",
+        ] {
+            assert_eq!(Since::parse(bad), Err("api.error.updated_since"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_sync_cursor_round_trips_and_anything_else_is_refused_by_name() {
+        let id = uuid::Uuid::now_v7();
+        for since in [
+            Since::Snapshot("10:12:11".into()),
+            Since::Time(time::macros::datetime!(2026-12-01 0:00 UTC)),
+        ] {
+            let c = SyncCursor {
+                since: since.clone(),
+                first: "20:25:21,24".into(),
+                after: (22, id),
+            };
+            let raw = c.encode();
+            assert!(
+                raw.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            );
+            assert_eq!(SyncCursor::decode(&raw), Some(c.clone()));
+            // A sync cursor carries its start; `updated_since` beside it changes nothing.
+            assert_eq!(
+                position(Some(&raw), Some("2020-01-01T00:00:00Z")),
+                Ok(Position::Sync {
+                    since,
+                    first: Some("20:25:21,24".into()),
+                    after: Some((22, id)),
+                })
+            );
+        }
+        assert_eq!(position(None, None), Ok(Position::List(None)));
+        assert_eq!(
+            position(Some(&id.to_string()), None),
+            Ok(Position::List(Some(id)))
+        );
+        assert_eq!(
+            position(Some(&id.to_string()), Some("1:2:")),
+            Err(("cursor", "api.error.cursor"))
+        );
+        assert_eq!(
+            position(None, Some("soon")),
+            Err(("updated_since", "api.error.updated_since"))
+        );
+        assert_eq!(
+            position(Some("bm90IGEgY3Vyc29y"), None),
+            Err(("cursor", "api.error.cursor"))
+        );
+        assert_eq!(
+            position(None, Some("1:2:")),
+            Ok(Position::Sync {
+                since: Since::Snapshot("1:2:".into()),
+                first: None,
+                after: None
+            })
+        );
     }
 }

@@ -66,6 +66,7 @@ pub fn v1_router(state: AppState) -> Router {
         .route("/api/v1/posts", get(reads::posts).post(v1::create_post_api))
         .route("/api/v1/snapshots", post(v1::ingest_snapshots_api))
         .route("/api/v1/orders", post(v1::ingest_orders_api))
+        .route("/api/v1/order-imports", get(reads::order_imports))
         .layer(DefaultBodyLimit::max(limits::MAX_BODY))
         .layer(middleware::from_fn_with_state(
             state.clone(),

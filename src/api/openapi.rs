@@ -29,7 +29,10 @@ use crate::web::layout::Layout;
             `Sextant-Tenant: <company slug>` and reaches only the companies the person is \
             assigned to at that moment. Errors are \
             application/problem+json naming each field that failed. Lists are paged with \
-            `cursor` (the `next_cursor` of the page before) and `limit` (1–500, default 100). \
+            `cursor` (the `next_cursor` of the page before) and `limit` (1–500, default 100); \
+            with `updated_since` a list answers only what changed (first an RFC 3339 time, then \
+            the `next_updated_since` of the pull before: each change exactly once, in the order \
+            made, and what left the list as tombstones in `deleted`). \
             Every POST takes an `Idempotency-Key`. Each token may make a number of requests a \
             minute (429 with Retry-After past it)."
     ),
@@ -46,6 +49,7 @@ use crate::web::layout::Layout;
         reads::tier_history,
         reads::settlements,
         reads::settlement_export,
+        reads::order_imports,
         v1::create_post_api,
         v1::ingest_snapshots_api,
         v1::ingest_orders_api,

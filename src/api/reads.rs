@@ -15,15 +15,16 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::domain::{self, Scope};
+use super::domain::{self, Position, Scope};
 use super::extract::ApiActor;
 use super::repo;
-use super::v1::{Problem, in_tenant};
+use super::v1::{Problem, in_tenant, in_tenant_snapshot};
 use crate::error::{DomainError, ErrorDetail};
 use crate::kernel::FieldErrors;
 use crate::state::AppState;
 use crate::web::front::problem_json;
 use crate::web::lang::Lang;
+use futures_util::future::BoxFuture;
 
 /// A time as the API writes it: RFC 3339, UTC.
 fn ts(at: OffsetDateTime) -> String {
@@ -95,8 +96,20 @@ impl Params {
         }
     }
 
-    /// The cursor and the page size.
-    fn page(&mut self) -> (Option<Uuid>, i64) {
+    /// Where the page starts (`cursor`, `updated_since`) and its size (`limit`).
+    fn page(&mut self) -> (Position, i64) {
+        let position = match domain::position(self.get("cursor"), self.get("updated_since")) {
+            Ok(p) => p,
+            Err((field, key)) => {
+                self.errors.insert(field.into(), key);
+                Position::List(None)
+            }
+        };
+        (position, self.limit())
+    }
+
+    /// The cursor of a list that does not sync (a sub-list), and the page size.
+    fn plain_page(&mut self) -> (Option<Uuid>, i64) {
         let cursor = match domain::cursor(self.get("cursor")) {
             Ok(c) => c,
             Err(key) => {
@@ -104,7 +117,11 @@ impl Params {
                 None
             }
         };
-        let limit = match self.get("limit").map(str::trim) {
+        (cursor, self.limit())
+    }
+
+    fn limit(&mut self) -> i64 {
+        match self.get("limit").map(str::trim) {
             None | Some("") => domain::page_limit(None),
             Some(raw) => raw
                 .parse::<i64>()
@@ -114,8 +131,7 @@ impl Params {
         .unwrap_or_else(|key| {
             self.errors.insert("limit".into(), key);
             domain::PAGE_DEFAULT
-        });
-        (cursor, limit)
+        })
     }
 
     /// The 422 naming every bad parameter, if any.
@@ -136,11 +152,189 @@ impl Params {
 #[allow(dead_code)]
 pub struct PageParams {
     /// The `next_cursor` of the page before; none for the first page.
+    cursor: Option<String>,
+    /// Items per page, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    /// Sync: only what changed — an RFC 3339 time for the first pull (everything changed after
+    /// it; `1970-01-01T00:00:00Z` for everything), then the `next_updated_since` of the pull
+    /// before, which answers each change exactly once. Items come in the order they changed;
+    /// rows that left the list (a deleted shop, an undone import batch) come as tombstones in
+    /// `deleted`.
+    updated_since: Option<String>,
+}
+
+/// The paging parameters of a sub-list (no sync: it changes with its parent).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SubPageParams {
+    /// The `next_cursor` of the page before; none for the first page.
     #[param(format = Uuid)]
     cursor: Option<String>,
     /// Items per page, 1–500 (default 100).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+}
+
+/// What a list loads: a page by id (`cursor`, `limit`), or the rows of the ids a sync page
+/// names (`only`).
+pub struct Load {
+    pub cursor: Option<Uuid>,
+    pub limit: i64,
+    pub only: Option<Vec<Uuid>>,
+}
+
+/// What a list read found: a plain page, or a sync page (the changes, the rows still there,
+/// the snapshot of the pull's first page, and where the pull started).
+enum Listed<R> {
+    Plain(Vec<R>),
+    Sync {
+        changes: Vec<repo::Change>,
+        rows: Vec<R>,
+        first: String,
+        since: domain::Since,
+    },
+}
+
+/// Reads one page of a list in one snapshot (REPEATABLE READ): by id, or — with
+/// `updated_since` — the changes of `kind` (`sync_changes`) and the rows they name, loaded by
+/// the list's own query so a synced item is the same as a listed one.
+async fn list<R, L>(
+    state: &AppState,
+    api: &ApiActor,
+    lang: Lang,
+    (kind, position, limit): (&'static str, Position, i64),
+    load: L,
+) -> Result<Listed<R>, Response>
+where
+    R: Send + 'static,
+    L: for<'c> FnOnce(
+            &'c mut sqlx::PgConnection,
+            crate::tenants::Tenant,
+            Load,
+        ) -> BoxFuture<'c, crate::error::DomainResult<Vec<R>>>
+        + Send
+        + 'static,
+{
+    in_tenant_snapshot(state, api, lang, Scope::Read, move |tx, tenant| {
+        Box::pin(async move {
+            match position {
+                Position::List(cursor) => {
+                    let load_page = Load {
+                        cursor,
+                        limit: limit + 1,
+                        only: None,
+                    };
+                    Ok(Listed::Plain(load(tx, tenant, load_page).await?))
+                }
+                Position::Sync {
+                    since,
+                    first,
+                    after,
+                } => {
+                    let first = match first {
+                        Some(f) => f,
+                        None => repo::current_snapshot(tx).await?,
+                    };
+                    let (since_time, since_snapshot) = match &since {
+                        domain::Since::Time(at) => (Some(*at), None),
+                        domain::Since::Snapshot(s) => (None, Some(s.as_str())),
+                    };
+                    let window = repo::ChangeWindow {
+                        since_time,
+                        since_snapshot,
+                        first: &first,
+                        after,
+                    };
+                    let changes = repo::changes(tx, tenant.id, kind, &window, limit + 1).await?;
+                    let ids: Vec<Uuid> = changes
+                        .iter()
+                        .take(limit as usize)
+                        .filter(|c| !c.deleted)
+                        .map(|c| c.id)
+                        .collect();
+                    let rows = if ids.is_empty() {
+                        Vec::new()
+                    } else {
+                        let only = Load {
+                            cursor: None,
+                            limit: ids.len() as i64 + 1,
+                            only: Some(ids),
+                        };
+                        load(tx, tenant, only).await?
+                    };
+                    Ok(Listed::Sync {
+                        changes,
+                        rows,
+                        first,
+                        since,
+                    })
+                }
+            }
+        })
+    })
+    .await
+}
+
+/// A thing that left a list since the pull before.
+#[derive(Serialize, ToSchema)]
+pub struct Tombstone {
+    pub id: Uuid,
+    #[schema(format = DateTime)]
+    pub deleted_at: String,
+}
+
+/// The answer to a list read: `items` and `next_cursor`; a sync page also `deleted` (the
+/// tombstones) and, on its last page, `next_updated_since`.
+fn answer<R, T: Serialize>(
+    listed: Listed<R>,
+    limit: i64,
+    key: impl Fn(&R) -> Uuid,
+    mut view: impl FnMut(R) -> T,
+) -> Response {
+    match listed {
+        Listed::Plain(rows) => paged(rows, limit, key, view),
+        Listed::Sync {
+            mut changes,
+            rows,
+            first,
+            since,
+        } => {
+            let more = changes.len() as i64 > limit;
+            changes.truncate(limit as usize);
+            let mut rows: std::collections::HashMap<Uuid, R> =
+                rows.into_iter().map(|r| (key(&r), r)).collect();
+            let mut items = Vec::new();
+            let mut deleted = Vec::new();
+            for c in &changes {
+                if c.deleted {
+                    deleted.push(Tombstone {
+                        id: c.id,
+                        deleted_at: ts(c.changed_at),
+                    });
+                } else if let Some(row) = rows.remove(&c.id) {
+                    items.push(view(row));
+                }
+            }
+            let next_cursor = more.then(|| changes.last()).flatten().map(|c| {
+                domain::SyncCursor {
+                    since,
+                    first: first.clone(),
+                    after: (c.xid, c.id),
+                }
+                .encode()
+            });
+            let next_updated_since = (!more).then_some(first);
+            Json(serde_json::json!({
+                "items": items,
+                "next_cursor": next_cursor,
+                "deleted": deleted,
+                "next_updated_since": next_updated_since,
+            }))
+            .into_response()
+        }
+    }
 }
 
 /// A page of `rows` fetched with `limit + 1`: the items, and the cursor of the next page when
@@ -168,6 +362,13 @@ macro_rules! page_schema {
             pub items: Vec<$item>,
             /// Send as `cursor` for the next page; null on the last page.
             pub next_cursor: Option<String>,
+            /// A sync page's tombstones: what left the list since `updated_since`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub deleted: Option<Vec<Tombstone>>,
+            /// On a sync pull's last page: send as `updated_since` for the next pull (null on
+            /// the pages before).
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub next_updated_since: Option<String>,
         }
     };
 }
@@ -235,7 +436,7 @@ pub async fn campaigns(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let mut p = Params::parse(raw);
-    let (cursor, limit) = p.page();
+    let (position, limit) = p.page();
     let states: Vec<&str> = crate::campaigns::domain::CampaignState::ALL
         .iter()
         .map(|s| s.code())
@@ -244,15 +445,25 @@ pub async fn campaigns(
     if let Some(r) = p.refusal(lang) {
         return r;
     }
-    let rows = in_tenant(&state, &api, lang, Scope::Read, move |tx, tenant| {
-        Box::pin(async move {
-            Ok(repo::campaigns(tx, tenant.id, cursor, limit + 1, filter.as_deref()).await?)
-        })
-    })
+    let found = list(
+        &state,
+        &api,
+        lang,
+        ("campaign", position, limit),
+        move |tx, tenant, l| {
+            Box::pin(async move {
+                let only = l.only.as_deref();
+                Ok(
+                    repo::campaigns(tx, tenant.id, l.cursor, l.limit, filter.as_deref(), only)
+                        .await?,
+                )
+            })
+        },
+    )
     .await;
-    match rows {
-        Ok(rows) => paged(
-            rows,
+    match found {
+        Ok(found) => answer(
+            found,
             limit,
             |r| r.id,
             |c| CampaignOut {
@@ -379,7 +590,7 @@ pub async fn collaborations(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let mut p = Params::parse(raw);
-    let (cursor, limit) = p.page();
+    let (position, limit) = p.page();
     let filter = repo::CollaborationFilter {
         id: None,
         campaign_id: p.uuid("campaign_id"),
@@ -389,14 +600,21 @@ pub async fn collaborations(
     if let Some(r) = p.refusal(lang) {
         return r;
     }
-    let rows = in_tenant(&state, &api, lang, Scope::Read, move |tx, tenant| {
-        Box::pin(async move {
-            Ok(repo::collaborations(tx, tenant.id, (cursor, limit + 1), &filter).await?)
-        })
-    })
+    let found = list(
+        &state,
+        &api,
+        lang,
+        ("collaboration", position, limit),
+        move |tx, tenant, l| {
+            Box::pin(async move {
+                let only = l.only.as_deref();
+                Ok(repo::collaborations(tx, tenant.id, (l.cursor, l.limit), &filter, only).await?)
+            })
+        },
+    )
     .await;
-    match rows {
-        Ok(rows) => paged(rows, limit, |r| r.id, CollaborationOut::from),
+    match found {
+        Ok(found) => answer(found, limit, |r| r.id, CollaborationOut::from),
         Err(r) => r,
     }
 }
@@ -424,7 +642,7 @@ pub async fn collaboration(
     };
     let row = in_tenant(&state, &api, lang, Scope::Read, move |tx, tenant| {
         Box::pin(async move {
-            repo::collaborations(tx, tenant.id, (None, 1), &filter)
+            repo::collaborations(tx, tenant.id, (None, 1), &filter, None)
                 .await?
                 .pop()
                 .ok_or(DomainError::NotFound)
@@ -465,18 +683,27 @@ pub async fn shops(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let mut p = Params::parse(raw);
-    let page = p.page();
+    let (position, limit) = p.page();
     if let Some(r) = p.refusal(lang) {
         return r;
     }
-    let rows = in_tenant(&state, &api, lang, Scope::Read, move |tx, tenant| {
-        Box::pin(async move { Ok(repo::shops(tx, tenant.id, (page.0, page.1 + 1)).await?) })
-    })
+    let found = list(
+        &state,
+        &api,
+        lang,
+        ("shop", position, limit),
+        move |tx, tenant, l| {
+            Box::pin(async move {
+                let only = l.only.as_deref();
+                Ok(repo::shops(tx, tenant.id, (l.cursor, l.limit), only).await?)
+            })
+        },
+    )
     .await;
-    match rows {
-        Ok(rows) => paged(
-            rows,
-            page.1,
+    match found {
+        Ok(found) => answer(
+            found,
+            limit,
             |r| r.id,
             |s| ShopOut {
                 id: s.id,
@@ -529,21 +756,28 @@ pub async fn posts(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let mut p = Params::parse(raw);
-    let page = p.page();
+    let (position, limit) = p.page();
     let collaboration = p.uuid("collaboration_id");
     if let Some(r) = p.refusal(lang) {
         return r;
     }
-    let rows = in_tenant(&state, &api, lang, Scope::Read, move |tx, tenant| {
-        Box::pin(async move {
-            Ok(repo::posts(tx, tenant.id, (page.0, page.1 + 1), collaboration).await?)
-        })
-    })
+    let found = list(
+        &state,
+        &api,
+        lang,
+        ("post", position, limit),
+        move |tx, tenant, l| {
+            Box::pin(async move {
+                let only = l.only.as_deref();
+                Ok(repo::posts(tx, tenant.id, (l.cursor, l.limit), collaboration, only).await?)
+            })
+        },
+    )
     .await;
-    match rows {
-        Ok(rows) => paged(
-            rows,
-            page.1,
+    match found {
+        Ok(found) => answer(
+            found,
+            limit,
             |r| r.id,
             |p| PostOut {
                 id: p.id,
@@ -601,17 +835,26 @@ pub async fn creators(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let mut p = Params::parse(raw);
-    let (cursor, limit) = p.page();
+    let (position, limit) = p.page();
     if let Some(r) = p.refusal(lang) {
         return r;
     }
-    let rows = in_tenant(&state, &api, lang, Scope::Read, move |tx, tenant| {
-        Box::pin(async move { Ok(repo::creators(tx, tenant.id, cursor, limit + 1).await?) })
-    })
+    let found = list(
+        &state,
+        &api,
+        lang,
+        ("creator", position, limit),
+        move |tx, tenant, l| {
+            Box::pin(async move {
+                let only = l.only.as_deref();
+                Ok(repo::creators(tx, tenant.id, l.cursor, l.limit, only).await?)
+            })
+        },
+    )
     .await;
-    match rows {
-        Ok(rows) => paged(
-            rows,
+    match found {
+        Ok(found) => answer(
+            found,
             limit,
             |r| r.id,
             |c| CreatorOut {
@@ -700,30 +943,33 @@ pub async fn fulfilment_records(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let mut p = Params::parse(raw);
-    let page = p.page();
+    let (position, limit) = p.page();
     let collaboration = p.uuid("collaboration_id");
     let counts = p.boolean("counts");
     if let Some(r) = p.refusal(lang) {
         return r;
     }
-    let rows =
-        in_tenant(&state, &api, lang, Scope::Read, move |tx, tenant| {
+    let found = list(
+        &state,
+        &api,
+        lang,
+        ("fulfilment_record", position, limit),
+        move |tx, tenant, l| {
             Box::pin(async move {
-                Ok(repo::fulfilment_records(
-                    tx,
-                    tenant.id,
-                    (page.0, page.1 + 1),
-                    collaboration,
-                    counts,
+                let only = l.only.as_deref();
+                let page = (l.cursor, l.limit);
+                Ok(
+                    repo::fulfilment_records(tx, tenant.id, page, collaboration, counts, only)
+                        .await?,
                 )
-                .await?)
             })
-        })
-        .await;
-    match rows {
-        Ok(rows) => paged(
-            rows,
-            page.1,
+        },
+    )
+    .await;
+    match found {
+        Ok(found) => answer(
+            found,
+            limit,
             |r| r.id,
             |r| FulfilmentOut {
                 id: r.id,
@@ -865,40 +1111,56 @@ pub async fn ratings(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let mut p = Params::parse(raw);
-    let page = p.page();
+    let (position, limit) = p.page();
     let collaboration = p.uuid("collaboration_id");
     let rating_state = p.code("state", &["open", "completed"]);
     if let Some(r) = p.refusal(lang) {
         return r;
     }
     let viewer = api.actor.user_id;
-    let rows = in_tenant(&state, &api, lang, Scope::Read, move |tx, tenant| {
-        Box::pin(async move {
-            let rows = repo::ratings(
-                tx,
-                tenant.id,
-                (page.0, page.1 + 1),
-                collaboration,
-                rating_state.as_deref(),
-            )
-            .await?;
-            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-            let cards = repo::scorecards(tx, tenant.id, &ids, viewer).await?;
-            Ok((rows, cards))
-        })
-    })
+    let found = list(
+        &state,
+        &api,
+        lang,
+        ("rating", position, limit),
+        move |tx, tenant, l| {
+            Box::pin(async move {
+                let only = l.only.as_deref();
+                let page = (l.cursor, l.limit);
+                let rows = repo::ratings(
+                    tx,
+                    tenant.id,
+                    page,
+                    collaboration,
+                    rating_state.as_deref(),
+                    only,
+                )
+                .await?;
+                let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+                let mut cards = repo::scorecards(tx, tenant.id, &ids, viewer).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| {
+                        let mine: Vec<repo::ScorecardItem> =
+                            cards.extract_if(.., |c| c.rating_id == r.id).collect();
+                        (r, mine)
+                    })
+                    .collect::<Vec<_>>())
+            })
+        },
+    )
     .await;
-    let (rows, mut cards) = match rows {
+    let found = match found {
         Ok(found) => found,
         Err(r) => return r,
     };
-    paged(
-        rows,
-        page.1,
-        |r| r.id,
-        |r| {
+    answer(
+        found,
+        limit,
+        |(r, _)| r.id,
+        |(r, cards)| {
             let mine: Vec<ScorecardOut> = cards
-                .extract_if(.., |c| c.rating_id == r.id)
+                .into_iter()
                 .map(|c| ScorecardOut {
                     id: c.id,
                     rater: c.rater,
@@ -1007,21 +1269,28 @@ pub async fn tiers(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let mut p = Params::parse(raw);
-    let page = p.page();
+    let (position, limit) = p.page();
     let tier = p.code("tier", &["S", "A", "B", "C"]);
     if let Some(r) = p.refusal(lang) {
         return r;
     }
-    let rows = in_tenant(&state, &api, lang, Scope::Read, move |tx, tenant| {
-        Box::pin(async move {
-            Ok(repo::tiers(tx, tenant.id, (page.0, page.1 + 1), tier.as_deref()).await?)
-        })
-    })
+    let found = list(
+        &state,
+        &api,
+        lang,
+        ("tier", position, limit),
+        move |tx, tenant, l| {
+            Box::pin(async move {
+                let only = l.only.as_deref();
+                Ok(repo::tiers(tx, tenant.id, (l.cursor, l.limit), tier.as_deref(), only).await?)
+            })
+        },
+    )
     .await;
-    match rows {
-        Ok(rows) => paged(
-            rows,
-            page.1,
+    match found {
+        Ok(found) => answer(
+            found,
+            limit,
             |r| r.creator_id,
             |t| TierOut {
                 creator: CreatorRef {
@@ -1070,7 +1339,7 @@ page_schema!(TierHistoryPage, TierChangeOut);
 
 /// Every change of a creator's tier in the company, oldest first.
 #[utoipa::path(get, path = "/api/v1/tiers/{creator_id}/history", tag = "rating",
-    params(("creator_id" = Uuid, Path, description = "The creator"), PageParams),
+    params(("creator_id" = Uuid, Path, description = "The creator"), SubPageParams),
     responses(
         (status = 200, description = "A page of tier changes", body = TierHistoryPage),
         ListRefusals,
@@ -1087,7 +1356,7 @@ pub async fn tier_history(
         return problem_json(lang, StatusCode::NOT_FOUND, None);
     };
     let mut p = Params::parse(raw);
-    let page = p.page();
+    let page = p.plain_page();
     if let Some(r) = p.refusal(lang) {
         return r;
     }
@@ -1180,26 +1449,36 @@ pub async fn settlements(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let mut p = Params::parse(raw);
-    let page = p.page();
+    let (position, limit) = p.page();
     if let Some(r) = p.refusal(lang) {
         return r;
     }
     let actor = api.actor.clone();
-    let rows = in_tenant(&state, &api, lang, Scope::Read, move |tx, tenant| {
-        Box::pin(async move {
-            actor.require(crate::settlement::domain::READERS)?;
-            let rows = repo::settlements(tx, tenant.id, (page.0, page.1 + 1)).await?;
-            Ok((rows, tenant.slug))
-        })
-    })
+    let slug = match api.actor.tenant() {
+        Ok(t) => t.slug.clone(),
+        Err(_) => return problem_json(lang, StatusCode::NOT_FOUND, None),
+    };
+    let found = list(
+        &state,
+        &api,
+        lang,
+        ("settlement", position, limit),
+        move |tx, tenant, l| {
+            Box::pin(async move {
+                actor.require(crate::settlement::domain::READERS)?;
+                let only = l.only.as_deref();
+                Ok(repo::settlements(tx, tenant.id, (l.cursor, l.limit), only).await?)
+            })
+        },
+    )
     .await;
-    let (rows, slug) = match rows {
+    let found = match found {
         Ok(found) => found,
         Err(r) => return r,
     };
-    paged(
-        rows,
-        page.1,
+    answer(
+        found,
+        limit,
         |r| r.id,
         |s| SettlementOut {
             id: s.id,
@@ -1278,5 +1557,121 @@ pub async fn settlement_export(
             tracing::error!(error = ?e, "api: settlement export failed");
             problem_json(lang, StatusCode::INTERNAL_SERVER_ERROR, None)
         }
+    }
+}
+
+// ---- Order import batches
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderImportCounts {
+    pub new: Option<i64>,
+    pub changed: Option<i64>,
+    pub unchanged: Option<i64>,
+    pub older: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderImportOut {
+    pub id: Uuid,
+    pub shop_id: Uuid,
+    /// `file` (an export uploaded on the imports page) or `api` (an orders call).
+    pub source: String,
+    /// `queued`, `validating`, `validated`, `importing`, `imported`, `cancelled` or `failed`.
+    pub state: String,
+    /// The file's format (`tiktok_shop_csv`, …); none for an API call.
+    pub format: Option<String>,
+    /// When the lines were true (the export's time, or the call's `as_of`).
+    #[schema(format = DateTime)]
+    pub as_of: String,
+    pub rows: i64,
+    pub rows_good: i64,
+    pub rows_rejected: i64,
+    /// Each line against what was there (once imported).
+    pub lines: OrderImportCounts,
+    pub created_by: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub imported_at: Option<String>,
+    /// The batch's page, where it can be undone.
+    pub page: String,
+}
+page_schema!(OrderImportPage, OrderImportOut);
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct OrderImportParams {
+    /// Only this shop's.
+    #[param(format = Uuid)]
+    shop_id: Option<String>,
+}
+
+/// The company's orders import batches — files and API calls — that count. An undone batch has
+/// left the list: a sync pull (`updated_since`) answers it in `deleted`.
+#[utoipa::path(get, path = "/api/v1/order-imports", tag = "tracking",
+    params(PageParams, OrderImportParams),
+    responses(
+        (status = 200, description = "A page of import batches", body = OrderImportPage),
+        ListRefusals,
+    ),
+    security(("bearer" = [])))]
+pub async fn order_imports(
+    State(state): State<AppState>,
+    lang: Lang,
+    api: ApiActor,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let mut p = Params::parse(raw);
+    let (position, limit) = p.page();
+    let shop = p.uuid("shop_id");
+    if let Some(r) = p.refusal(lang) {
+        return r;
+    }
+    let slug = match api.actor.tenant() {
+        Ok(t) => t.slug.clone(),
+        Err(_) => return problem_json(lang, StatusCode::NOT_FOUND, None),
+    };
+    let found = list(
+        &state,
+        &api,
+        lang,
+        ("order_import", position, limit),
+        move |tx, tenant, l| {
+            Box::pin(async move {
+                let only = l.only.as_deref();
+                Ok(repo::order_imports(tx, tenant.id, (l.cursor, l.limit), shop, only).await?)
+            })
+        },
+    )
+    .await;
+    match found {
+        Ok(found) => answer(
+            found,
+            limit,
+            |r| r.id,
+            |i| OrderImportOut {
+                page: format!("/t/{slug}/orders/imports/{}", i.id),
+                id: i.id,
+                shop_id: i.shop_id,
+                source: i.source,
+                state: i.state,
+                format: i.format,
+                as_of: ts(i.exported_at),
+                rows: i.rows_total,
+                rows_good: i.rows_good,
+                rows_rejected: i.rows_rejected,
+                lines: OrderImportCounts {
+                    new: i.lines_new,
+                    changed: i.lines_changed,
+                    unchanged: i.lines_unchanged,
+                    older: i.lines_older,
+                },
+                created_by: i.created_by,
+                created_at: ts(i.created_at),
+                imported_at: i.imported_at.map(ts),
+            },
+        ),
+        Err(r) => r,
     }
 }

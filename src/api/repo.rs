@@ -284,18 +284,21 @@ pub async fn campaigns(
     cursor: Option<Uuid>,
     limit: i64,
     state: Option<&str>,
+    only: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<CampaignItem>> {
     sqlx::query_as!(
         CampaignItem,
         "SELECT id, code, title, state, markets, shop_id, created_at, updated_at
            FROM campaigns
           WHERE tenant_id = $1 AND id > coalesce($2::uuid, $4::uuid) AND ($5::text IS NULL OR state = $5)
+          AND ($6::uuid[] IS NULL OR id = ANY($6))
           ORDER BY id LIMIT $3",
         tenant,
         cursor,
         limit,
         NO_CURSOR,
         state,
+        only,
     )
     .fetch_all(conn)
     .await
@@ -333,6 +336,7 @@ pub async fn collaborations(
     tenant: Uuid,
     (cursor, limit): (Option<Uuid>, i64),
     f: &CollaborationFilter,
+    only: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<CollaborationItem>> {
     sqlx::query_as!(
         CollaborationItem,
@@ -354,6 +358,7 @@ pub async fn collaborations(
               AND ($6::uuid IS NULL OR l.creator_id = $6)
               AND ($7::text IS NULL OR l.state = $7)
               AND ($8::uuid IS NULL OR l.id = $8)
+            AND ($9::uuid[] IS NULL OR l.id = ANY($9))
             ORDER BY l.id LIMIT $3"#,
         tenant,
         cursor,
@@ -363,6 +368,7 @@ pub async fn collaborations(
         f.creator_id,
         f.state.as_deref(),
         f.id,
+        only,
     )
     .fetch_all(conn)
     .await
@@ -389,6 +395,7 @@ pub async fn creators(
     tenant: Uuid,
     cursor: Option<Uuid>,
     limit: i64,
+    only: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<CreatorItem>> {
     sqlx::query_as!(
         CreatorItem,
@@ -406,11 +413,13 @@ pub async fn creators(
              LEFT JOIN creator_tiers t ON t.tenant_id = $1 AND t.creator_id = c.id
              LEFT JOIN blacklist_entries b ON b.tenant_id = $1 AND b.creator_id = c.id
                   AND b.status IN ('proposed', 'confirmed')
+            WHERE ($5::uuid[] IS NULL OR c.id = ANY($5))
             ORDER BY c.id LIMIT $3"#,
         tenant,
         cursor,
         limit,
         NO_CURSOR,
+        only,
     )
     .fetch_all(conn)
     .await
@@ -448,6 +457,7 @@ pub async fn fulfilment_records(
     (cursor, limit): (Option<Uuid>, i64),
     collaboration: Option<Uuid>,
     counts: Option<bool>,
+    only: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<FulfilmentItem>> {
     sqlx::query_as!(
         FulfilmentItem,
@@ -462,6 +472,7 @@ pub async fn fulfilment_records(
             WHERE r.tenant_id = $1 AND r.id > coalesce($2::uuid, $4::uuid)
               AND ($5::uuid IS NULL OR r.collaboration_id = $5)
               AND ($6::bool IS NULL OR (NOT r.withdrawn AND s.id IS NULL) = $6)
+            AND ($7::uuid[] IS NULL OR r.id = ANY($7))
             ORDER BY r.id LIMIT $3"#,
         tenant,
         cursor,
@@ -469,6 +480,7 @@ pub async fn fulfilment_records(
         NO_CURSOR,
         collaboration,
         counts,
+        only,
     )
     .fetch_all(conn)
     .await
@@ -506,6 +518,7 @@ pub async fn ratings(
     (cursor, limit): (Option<Uuid>, i64),
     collaboration: Option<Uuid>,
     state: Option<&str>,
+    only: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<RatingItem>> {
     sqlx::query_as!(
         RatingItem,
@@ -523,6 +536,7 @@ pub async fn ratings(
             WHERE r.tenant_id = $1 AND r.id > coalesce($2::uuid, $4::uuid)
               AND ($5::uuid IS NULL OR r.collaboration_id = $5)
               AND ($6::text IS NULL OR r.state = $6)
+            AND ($7::uuid[] IS NULL OR r.id = ANY($7))
             ORDER BY r.id LIMIT $3"#,
         tenant,
         cursor,
@@ -530,6 +544,7 @@ pub async fn ratings(
         NO_CURSOR,
         collaboration,
         state,
+        only,
     )
     .fetch_all(conn)
     .await
@@ -611,6 +626,7 @@ pub async fn tiers(
     tenant: Uuid,
     (cursor, limit): (Option<Uuid>, i64),
     tier: Option<&str>,
+    only: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<TierItem>> {
     sqlx::query_as!(
         TierItem,
@@ -626,12 +642,14 @@ pub async fn tiers(
              LEFT JOIN users u ON u.id = t.override_by
             WHERE t.tenant_id = $1 AND t.creator_id > coalesce($2::uuid, $4::uuid)
               AND ($5::text IS NULL OR t.tier = $5)
+            AND ($6::uuid[] IS NULL OR t.creator_id = ANY($6))
             ORDER BY t.creator_id LIMIT $3"#,
         tenant,
         cursor,
         limit,
         NO_CURSOR,
         tier,
+        only,
     )
     .fetch_all(conn)
     .await
@@ -691,6 +709,7 @@ pub async fn settlements(
     conn: &mut PgConnection,
     tenant: Uuid,
     (cursor, limit): (Option<Uuid>, i64),
+    only: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<SettlementItem>> {
     sqlx::query_as!(
         SettlementItem,
@@ -702,11 +721,13 @@ pub async fn settlements(
                     AS "paid!"
              FROM settlements s
             WHERE s.tenant_id = $1 AND s.id > coalesce($2::uuid, $4::uuid)
+            AND ($5::uuid[] IS NULL OR s.id = ANY($5))
             ORDER BY s.id LIMIT $3"#,
         tenant,
         cursor,
         limit,
         NO_CURSOR,
+        only,
     )
     .fetch_all(conn)
     .await
@@ -726,16 +747,19 @@ pub async fn shops(
     conn: &mut PgConnection,
     tenant: Uuid,
     (cursor, limit): (Option<Uuid>, i64),
+    only: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<ShopItem>> {
     sqlx::query_as!(
         ShopItem,
         r#"SELECT id, name, platform, url, time_zone, currency::text AS "currency!"
              FROM shops WHERE tenant_id = $1 AND id > coalesce($2::uuid, $4::uuid)
+            AND ($5::uuid[] IS NULL OR id = ANY($5))
             ORDER BY id LIMIT $3"#,
         tenant,
         cursor,
         limit,
         NO_CURSOR,
+        only,
     )
     .fetch_all(conn)
     .await
@@ -757,6 +781,7 @@ pub async fn posts(
     tenant: Uuid,
     (cursor, limit): (Option<Uuid>, i64),
     collaboration: Option<Uuid>,
+    only: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<PostItem>> {
     sqlx::query_as!(
         PostItem,
@@ -768,12 +793,147 @@ pub async fn posts(
              FROM posts p
             WHERE p.tenant_id = $1 AND p.id > coalesce($2::uuid, $4::uuid)
               AND ($5::uuid IS NULL OR p.collaboration_id = $5)
+            AND ($6::uuid[] IS NULL OR p.id = ANY($6))
             ORDER BY p.id LIMIT $3"#,
         tenant,
         cursor,
         limit,
         NO_CURSOR,
         collaboration,
+        only,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+// ---- Sync (`updated_since`): the changes of one list, from `sync_changes` (migration 39).
+
+/// The snapshot this transaction reads in (`xmin:xmax:xip,…`).
+pub async fn current_snapshot(conn: &mut PgConnection) -> sqlx::Result<String> {
+    sqlx::query_scalar!(r#"SELECT pg_current_snapshot()::text AS "s!""#)
+        .fetch_one(conn)
+        .await
+}
+
+/// Which changes a sync page answers.
+#[derive(Debug, Clone)]
+pub struct ChangeWindow<'a> {
+    /// The first pull: what changed after this time.
+    pub since_time: Option<OffsetDateTime>,
+    /// A later pull: what the pull before (read in this snapshot) could not see.
+    pub since_snapshot: Option<&'a str>,
+    /// The snapshot of the pull's first page: only what it sees.
+    pub first: &'a str,
+    /// The last change answered: (its transaction id, the row's id).
+    pub after: Option<(i64, Uuid)>,
+}
+
+/// One changed thing of a list: still there, or a tombstone.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub id: Uuid,
+    pub xid: i64,
+    pub deleted: bool,
+    pub changed_at: OffsetDateTime,
+}
+
+/// The changes of `kind` in `w`, in the order they were written (transaction id, then id). The
+/// creators list also follows the platform's creator rows (`creators.sync_xid`) of the creators
+/// the tenant knows: a creator counts as changed by the latest of its writers.
+pub async fn changes(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    kind: &str,
+    w: &ChangeWindow<'_>,
+    limit: i64,
+) -> sqlx::Result<Vec<Change>> {
+    let (after_xid, after_id) = w.after.unwrap_or((0, NO_CURSOR));
+    sqlx::query_as!(
+        Change,
+        r#"WITH candidates AS (
+               SELECT c.id, c.xid, c.deleted, c.changed_at
+                 FROM sync_changes c
+                WHERE c.tenant_id = $1 AND c.kind = $2
+                  AND c.xid >= coalesce(pg_snapshot_xmin($4::text::pg_snapshot), '0'::xid8)
+               UNION ALL
+               SELECT k.creator_id, p.sync_xid, false, p.updated_at
+                 FROM (SELECT e.creator_id FROM shortlist_entries e WHERE e.tenant_id = $1
+                       UNION SELECT l.creator_id FROM collaborations l WHERE l.tenant_id = $1) k
+                 JOIN creators p ON p.id = k.creator_id
+                WHERE $2 = 'creator'
+                  AND p.sync_xid >= coalesce(pg_snapshot_xmin($4::text::pg_snapshot), '0'::xid8)),
+           seen AS (
+               SELECT DISTINCT ON (id) id, xid, deleted, changed_at
+                 FROM candidates
+                WHERE pg_visible_in_snapshot(xid, $5::text::pg_snapshot)
+                  AND ($3::timestamptz IS NULL OR changed_at > $3)
+                  AND ($4::text IS NULL OR NOT pg_visible_in_snapshot(xid, $4::text::pg_snapshot))
+                ORDER BY id, xid DESC)
+           SELECT id AS "id!", (xid::text)::bigint AS "xid!", deleted AS "deleted!",
+                  changed_at AS "changed_at!"
+             FROM seen
+            WHERE (xid, id) > ($6::bigint::text::xid8, $7::uuid)
+            ORDER BY xid, id LIMIT $8"#,
+        tenant,
+        kind,
+        w.since_time,
+        w.since_snapshot,
+        w.first,
+        after_xid,
+        after_id,
+        limit,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// An orders import batch (a file or an API call), as the imports page lists it.
+#[derive(Debug, Clone)]
+pub struct OrderImportItem {
+    pub id: Uuid,
+    pub shop_id: Uuid,
+    pub source: String,
+    pub state: String,
+    pub format: Option<String>,
+    pub exported_at: OffsetDateTime,
+    pub rows_total: i64,
+    pub rows_good: i64,
+    pub rows_rejected: i64,
+    pub lines_new: Option<i64>,
+    pub lines_changed: Option<i64>,
+    pub lines_unchanged: Option<i64>,
+    pub lines_older: Option<i64>,
+    pub created_by: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub imported_at: Option<OffsetDateTime>,
+}
+
+/// The tenant's import batches that count: an undone one has left the list (a sync pull answers
+/// it as a tombstone).
+pub async fn order_imports(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    (cursor, limit): (Option<Uuid>, i64),
+    shop: Option<Uuid>,
+    only: Option<&[Uuid]>,
+) -> sqlx::Result<Vec<OrderImportItem>> {
+    sqlx::query_as!(
+        OrderImportItem,
+        r#"SELECT i.id, i.shop_id, i.source, i.state, i.format, i.exported_at, i.rows_total,
+                  i.rows_good, i.rows_rejected, i.lines_new, i.lines_changed, i.lines_unchanged,
+                  i.lines_older, u.email AS "created_by?", i.created_at, i.imported_at
+             FROM order_imports i
+             LEFT JOIN users u ON u.id = i.created_by
+            WHERE i.tenant_id = $1 AND i.id > coalesce($2::uuid, $4::uuid) AND i.state <> 'undone'
+              AND ($5::uuid IS NULL OR i.shop_id = $5)
+              AND ($6::uuid[] IS NULL OR i.id = ANY($6))
+            ORDER BY i.id LIMIT $3"#,
+        tenant,
+        cursor,
+        limit,
+        NO_CURSOR,
+        shop,
+        only,
     )
     .fetch_all(conn)
     .await

@@ -168,6 +168,33 @@ pub async fn in_tenant<T, F>(
 where
     F: for<'c> FnOnce(&'c mut PgConnection, Tenant) -> BoxFuture<'c, DomainResult<T>>,
 {
+    run_in_tenant(state, api, lang, (needed, false), work).await
+}
+
+/// [`in_tenant`] for a read: every statement reads one snapshot (REPEATABLE READ, read only).
+pub async fn in_tenant_snapshot<T, F>(
+    state: &AppState,
+    api: &ApiActor,
+    lang: Lang,
+    needed: Scope,
+    work: F,
+) -> Result<T, Response>
+where
+    F: for<'c> FnOnce(&'c mut PgConnection, Tenant) -> BoxFuture<'c, DomainResult<T>>,
+{
+    run_in_tenant(state, api, lang, (needed, true), work).await
+}
+
+async fn run_in_tenant<T, F>(
+    state: &AppState,
+    api: &ApiActor,
+    lang: Lang,
+    (needed, snapshot): (Scope, bool),
+    work: F,
+) -> Result<T, Response>
+where
+    F: for<'c> FnOnce(&'c mut PgConnection, Tenant) -> BoxFuture<'c, DomainResult<T>>,
+{
     if let Some(refused) = api.refusal(needed, lang) {
         return Err(refused);
     }
@@ -180,7 +207,14 @@ where
     }
     let tenant = tenant.clone();
     let result = async {
-        let mut tx = state.db.tenant_tx(tenant.id, api.actor.user_id).await?;
+        let mut tx = if snapshot {
+            state
+                .db
+                .tenant_snapshot_tx(tenant.id, api.actor.user_id)
+                .await?
+        } else {
+            state.db.tenant_tx(tenant.id, api.actor.user_id).await?
+        };
         let done = work(&mut tx, tenant).await;
         if done.is_ok() {
             tx.commit().await?;

@@ -102,7 +102,25 @@ impl Db {
     /// A transaction that sees only `tenant`'s rows; `user` lets the person see their own
     /// memberships across tenants (the tenant switcher).
     pub async fn tenant_tx(&self, tenant: Uuid, user: Option<Uuid>) -> Result<Tx, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let tx = self.pool.begin().await?;
+        Self::in_tenant(tx, tenant, user).await
+    }
+
+    /// A read-only [`Db::tenant_tx`] whose statements all read one snapshot (REPEATABLE READ):
+    /// a page of a list and what it names agree, and `pg_current_snapshot()` is the one read.
+    pub async fn tenant_snapshot_tx(
+        &self,
+        tenant: Uuid,
+        user: Option<Uuid>,
+    ) -> Result<Tx, sqlx::Error> {
+        let tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await?;
+        Self::in_tenant(tx, tenant, user).await
+    }
+
+    async fn in_tenant(mut tx: Tx, tenant: Uuid, user: Option<Uuid>) -> Result<Tx, sqlx::Error> {
         sqlx::query!(
             "SELECT set_config('role', $1, true) AS role, \
              set_config('app.tenant_id', $2, true) AS tenant_id, \

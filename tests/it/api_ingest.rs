@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::api::{make_token, problem};
 use crate::support::*;
 
-async fn post(
+pub(crate) async fn post(
     app: &TestApp,
     path: &str,
     token: &str,
@@ -29,7 +29,7 @@ async fn post(
     req.send().await.unwrap()
 }
 
-fn fields(p: &Value) -> Vec<String> {
+pub(crate) fn fields(p: &Value) -> Vec<String> {
     p["errors"]
         .as_array()
         .map(|e| {
@@ -228,7 +228,7 @@ async fn a_snapshot_batch_is_checked_per_row_stored_all_or_nothing_and_idempoten
 }
 
 /// The first TikTok shop of a tenant.
-async fn shop_of(app: &TestApp, slug: &str) -> Uuid {
+pub(crate) async fn shop_of(app: &TestApp, slug: &str) -> Uuid {
     let mut conn = app.owner_conn().await;
     sqlx::query_scalar(
         "SELECT s.id FROM shops s JOIN tenants t ON t.id = s.tenant_id
@@ -240,7 +240,7 @@ async fn shop_of(app: &TestApp, slug: &str) -> Uuid {
     .unwrap()
 }
 
-fn order_line(key: &str, amount: &str, status: &str) -> Value {
+pub(crate) fn order_line(key: &str, amount: &str, status: &str) -> Value {
     json!({
         "order_key": key, "line_key": "SKU-1", "placed_at": "2026-11-02T10:00:00+08:00",
         "status": status, "currency": "usd", "amount": amount, "quantity": 1,
