@@ -254,7 +254,7 @@ async fn a_client_pulling_twice_sees_each_change_once_and_undone_batches_as_tomb
         .unwrap()
         .to_string();
     let added = pull(&app, &read, "/api/v1/order-imports", &start.next, "100").await;
-    assert_eq!(added.ids(), [import_id.clone()]);
+    assert_eq!(added.ids(), [import_id.as_str()]);
     assert_eq!(added.items[0]["source"], "api");
     assert_eq!(added.items[0]["state"], "imported");
     assert!(added.deleted.is_empty());
