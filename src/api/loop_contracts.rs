@@ -258,10 +258,9 @@ pub async fn create_collaboration_api(
         Box::pin(async move {
             let (campaign_id, entry_id) = (body.campaign_id, body.entry_id);
             // Another company's or an unapproved entry has no form: the action refuses it.
-            let shown =
-                contract_actions::proposed_terms_for(tx, tenant.id, campaign_id, entry_id)
-                    .await?
-                    .unwrap_or_default();
+            let shown = contract_actions::proposed_terms_for(tx, tenant.id, campaign_id, entry_id)
+                .await?
+                .unwrap_or_default();
             let input = CreateCollaboration {
                 campaign_id,
                 entry_id,

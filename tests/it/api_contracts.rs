@@ -173,13 +173,14 @@ async fn terms_for_an_approved_entry_make_a_proposed_collaboration_the_page_show
         "campaign_id": campaign, "entry_id": entries[0], "commission_rate": "85",
         "publish_deadline": day(-3), "discount_code": "A!", "videos": 0, "live_sessions": "0",
     });
-    let (status, p) = problem(send(&app, &token, Some("lumi"), "/api/v1/collaborations", &bad).await).await;
+    let (status, p) =
+        problem(send(&app, &token, Some("lumi"), "/api/v1/collaborations", &bad).await).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     let named = fields(&p);
     for (field, code) in [
-        ("commission_rate", "contracts.error.commission_max"),
-        ("publish_deadline", "contracts.error.deadline_past"),
-        ("videos", "contracts.error.deliverable_required"),
+        ("commission_rate", "contract.error.commission_max"),
+        ("publish_deadline", "contract.error.deadline_past"),
+        ("videos", "contract.error.deliverable_required"),
     ] {
         assert!(
             named.iter().any(|(f, c)| f == field && c == code),
@@ -189,14 +190,26 @@ async fn terms_for_an_approved_entry_make_a_proposed_collaboration_the_page_show
     assert!(named.iter().any(|(f, _)| f == "discount_code"), "{named:?}");
     // A term of the wrong type, and a misspelt one, are refused too.
     let (status, p) = problem(
-        send(&app, &token, Some("lumi"), "/api/v1/collaborations",
-            &json!({"campaign_id": campaign, "entry_id": entries[0], "videos": true})).await,
+        send(
+            &app,
+            &token,
+            Some("lumi"),
+            "/api/v1/collaborations",
+            &json!({"campaign_id": campaign, "entry_id": entries[0], "videos": true}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(fields(&p)[0].0, "videos");
-    let res = send(&app, &token, Some("lumi"), "/api/v1/collaborations",
-        &json!({"campaign_id": campaign, "entry_id": entries[0], "fixed_fees": "1"})).await;
+    let res = send(
+        &app,
+        &token,
+        Some("lumi"),
+        "/api/v1/collaborations",
+        &json!({"campaign_id": campaign, "entry_id": entries[0], "fixed_fees": "1"}),
+    )
+    .await;
     let (status, p) = problem(res).await;
     assert!(status.is_client_error(), "{status}");
     assert!(p["reason"].as_str().unwrap().contains("fixed_fees"), "{p}");
@@ -204,8 +217,14 @@ async fn terms_for_an_approved_entry_make_a_proposed_collaboration_the_page_show
 
     // Only the account manager sets up terms: the owner's own token is refused as the page.
     let (status, _) = problem(
-        send(&app, &seller, None, "/api/v1/collaborations",
-            &json!({"campaign_id": campaign, "entry_id": entries[0]})).await,
+        send(
+            &app,
+            &seller,
+            None,
+            "/api/v1/collaborations",
+            &json!({"campaign_id": campaign, "entry_id": entries[0]}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -216,8 +235,13 @@ async fn terms_for_an_approved_entry_make_a_proposed_collaboration_the_page_show
         ("nordpeak", campaign, entries[0]),
     ] {
         let (status, _) = problem(
-            send(&app, &token, Some(tenant), "/api/v1/collaborations",
-                &json!({"campaign_id": campaign, "entry_id": entry, "publish_deadline": day(30)}))
+            send(
+                &app,
+                &token,
+                Some(tenant),
+                "/api/v1/collaborations",
+                &json!({"campaign_id": campaign, "entry_id": entry, "publish_deadline": day(30)}),
+            )
             .await,
         )
         .await;
@@ -238,7 +262,9 @@ async fn terms_for_an_approved_entry_make_a_proposed_collaboration_the_page_show
         "{link}"
     );
     let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
-    let page = app.get_ok(&am, &format!("/t/lumi/collaborations/{id}")).await;
+    let page = app
+        .get_ok(&am, &format!("/t/lumi/collaborations/{id}"))
+        .await;
     assert_eq!(page_state(&page), "proposed");
     assert!(page.contains(r#"data-testid="discount-code">APIHANA10<"#));
     assert!(page.contains(&format!(r#"data-testid="tracked-link">{link}<"#)));
@@ -266,15 +292,23 @@ async fn terms_for_an_approved_entry_make_a_proposed_collaboration_the_page_show
 
     // The same creator again: the page's message on the discount code.
     let (status, p) = problem(
-        send(&app, &token, Some("lumi"), "/api/v1/collaborations",
-            &json!({"campaign_id": campaign, "entry_id": entries[0], "discount_code": "OTHER1"}))
+        send(
+            &app,
+            &token,
+            Some("lumi"),
+            "/api/v1/collaborations",
+            &json!({"campaign_id": campaign, "entry_id": entries[0], "discount_code": "OTHER1"}),
+        )
         .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         fields(&p),
-        vec![("discount_code".to_string(), "contracts.error.exists".to_string())]
+        vec![(
+            "discount_code".to_string(),
+            "contracts.error.exists".to_string()
+        )]
     );
 }
 
@@ -296,40 +330,84 @@ async fn the_creators_answer_the_sample_and_amendments_follow_the_pages_state_ta
 
     // While proposed a change is a new version, no reason needed; the rest of the terms stay.
     let changed = ok_json(
-        send(&app, &token, Some("lumi"), &path("terms"), &json!({"fixed_fee": "900"})).await,
+        send(
+            &app,
+            &token,
+            Some("lumi"),
+            &path("terms"),
+            &json!({"fixed_fee": "900"}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!((changed["version"].as_i64(), changed["amendment"].as_bool()), (Some(2), Some(false)));
-    assert!(app.get_ok(&am, &page_path).await.contains("USD\u{a0}900.00"));
+    assert_eq!(
+        (changed["version"].as_i64(), changed["amendment"].as_bool()),
+        (Some(2), Some(false))
+    );
+    assert!(
+        app.get_ok(&am, &page_path)
+            .await
+            .contains("USD\u{a0}900.00")
+    );
 
     // Events: a kind the form does not offer is named; the seller may not record them.
     let (status, p) = problem(
-        send(&app, &token, Some("lumi"), &path("events"), &json!({"kind": "post_added"})).await,
+        send(
+            &app,
+            &token,
+            Some("lumi"),
+            &path("events"),
+            &json!({"kind": "post_added"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(fields(&p)[0].0, "kind");
     let (status, _) = problem(
-        send(&app, &seller, None, &path("events"), &json!({"kind": "accepted"})).await,
+        send(
+            &app,
+            &seller,
+            None,
+            &path("events"),
+            &json!({"kind": "accepted"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // A sample before the creator accepted: the state table's refusal, with the page's code.
     let (status, p) = problem(
-        send(&app, &token, Some("lumi"), &path("events"),
-            &json!({"kind": "sample_shipped", "carrier": "UPS", "tracking_number": "1Z999"})).await,
+        send(
+            &app,
+            &token,
+            Some("lumi"),
+            &path("events"),
+            &json!({"kind": "sample_shipped", "carrier": "UPS", "tracking_number": "1Z999"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(
         (status, p["code"].as_str()),
-        (StatusCode::CONFLICT, Some("contract.state_error.not_allowed_from"))
+        (
+            StatusCode::CONFLICT,
+            Some("contract.state_error.not_allowed_from")
+        )
     );
     assert_eq!(page_state(&app.get_ok(&am, &page_path).await), "proposed");
 
     // The creator accepts.
     let accepted = ok_json(
-        send(&app, &token, Some("lumi"), &path("events"), &json!({"kind": "accepted"})).await,
+        send(
+            &app,
+            &token,
+            Some("lumi"),
+            &path("events"),
+            &json!({"kind": "accepted"}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
@@ -340,33 +418,66 @@ async fn the_creators_answer_the_sample_and_amendments_follow_the_pages_state_ta
         vec![ACCOUNT_MANAGER.0.to_string()]
     );
     let (status, p) = problem(
-        send(&app, &token, Some("lumi"), &path("events"), &json!({"kind": "accepted"})).await,
+        send(
+            &app,
+            &token,
+            Some("lumi"),
+            &path("events"),
+            &json!({"kind": "accepted"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(
         (status, p["code"].as_str()),
-        (StatusCode::CONFLICT, Some("contract.state_error.not_allowed_from"))
+        (
+            StatusCode::CONFLICT,
+            Some("contract.state_error.not_allowed_from")
+        )
     );
 
     // Now a change is an amendment: without its reason nothing is written.
     let (status, p) = problem(
-        send(&app, &token, Some("lumi"), &path("terms"), &json!({"videos": 3})).await,
+        send(
+            &app,
+            &token,
+            Some("lumi"),
+            &path("terms"),
+            &json!({"videos": 3}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         fields(&p),
-        vec![("reason".to_string(), "contracts.error.reason_required".to_string())]
+        vec![(
+            "reason".to_string(),
+            "contracts.error.reason_required".to_string()
+        )]
     );
     assert_eq!(version_of(&app, collab).await, 2);
     let amended = ok_json(
-        send(&app, &token, Some("lumi"), &path("terms"),
-            &json!({"videos": 3, "reason": "A third video for the LIVE recap"})).await,
+        send(
+            &app,
+            &token,
+            Some("lumi"),
+            &path("terms"),
+            &json!({"videos": 3, "reason": "A third video for the LIVE recap"}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!((amended["version"].as_i64(), amended["amendment"].as_bool()), (Some(3), Some(true)));
-    assert!(app.get_ok(&am, &page_path).await.contains("A third video for the LIVE recap"));
+    assert_eq!(
+        (amended["version"].as_i64(), amended["amendment"].as_bool()),
+        (Some(3), Some(true))
+    );
+    assert!(
+        app.get_ok(&am, &page_path)
+            .await
+            .contains("A third video for the LIVE recap")
+    );
     assert_eq!(
         audited_by(&app, collab, "collaboration.amend").await,
         vec![ACCOUNT_MANAGER.0.to_string()]
@@ -374,17 +485,31 @@ async fn the_creators_answer_the_sample_and_amendments_follow_the_pages_state_ta
 
     // The sample: a carrier and tracking number are required, then shown on the page.
     let (status, p) = problem(
-        send(&app, &token, Some("lumi"), &path("events"),
-            &json!({"kind": "sample_shipped", "carrier": "UPS"})).await,
+        send(
+            &app,
+            &token,
+            Some("lumi"),
+            &path("events"),
+            &json!({"kind": "sample_shipped", "carrier": "UPS"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(
         (status, p["code"].as_str()),
-        (StatusCode::CONFLICT, Some("contract.state_error.carrier_and_tracking_required"))
+        (
+            StatusCode::CONFLICT,
+            Some("contract.state_error.carrier_and_tracking_required")
+        )
     );
     let shipped = ok_json(
-        send(&app, &token, Some("lumi"), &path("events"),
-            &json!({"kind": "sample_shipped", "carrier": "UPS", "tracking_number": "1Z999AA1"}))
+        send(
+            &app,
+            &token,
+            Some("lumi"),
+            &path("events"),
+            &json!({"kind": "sample_shipped", "carrier": "UPS", "tracking_number": "1Z999AA1"}),
+        )
         .await,
         StatusCode::OK,
     )
@@ -394,7 +519,14 @@ async fn the_creators_answer_the_sample_and_amendments_follow_the_pages_state_ta
     assert_eq!(page_state(&page), "sample_shipped");
     assert!(page.contains("UPS · 1Z999AA1"));
     let delivered = ok_json(
-        send(&app, &token, Some("lumi"), &path("events"), &json!({"kind": "sample_delivered"})).await,
+        send(
+            &app,
+            &token,
+            Some("lumi"),
+            &path("events"),
+            &json!({"kind": "sample_delivered"}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
@@ -416,8 +548,14 @@ async fn the_creators_answer_the_sample_and_amendments_follow_the_pages_state_ta
             ("events", json!({"kind": "cancel", "reason": "x"})),
             ("terms", json!({"reason": "x"})),
         ] {
-            let res = send(&app, &token, Some(tenant),
-                &format!("/api/v1/collaborations/{target}/{tail}"), &body).await;
+            let res = send(
+                &app,
+                &token,
+                Some(tenant),
+                &format!("/api/v1/collaborations/{target}/{tail}"),
+                &body,
+            )
+            .await;
             assert_eq!(res.status(), StatusCode::NOT_FOUND, "{tenant} {tail}");
         }
     }
@@ -425,23 +563,45 @@ async fn the_creators_answer_the_sample_and_amendments_follow_the_pages_state_ta
     // Cancelled, with its reason; the terms of a cancelled contract no longer change (403, as
     // the page's amend form).
     let (status, p) = problem(
-        send(&app, &token, Some("lumi"), &path("events"), &json!({"kind": "cancel"})).await,
+        send(
+            &app,
+            &token,
+            Some("lumi"),
+            &path("events"),
+            &json!({"kind": "cancel"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(
         (status, p["code"].as_str()),
-        (StatusCode::CONFLICT, Some("contract.state_error.reason_required"))
+        (
+            StatusCode::CONFLICT,
+            Some("contract.state_error.reason_required")
+        )
     );
     let cancelled = ok_json(
-        send(&app, &token, Some("lumi"), &path("events"),
-            &json!({"kind": "cancel", "reason": "The product was recalled"})).await,
+        send(
+            &app,
+            &token,
+            Some("lumi"),
+            &path("events"),
+            &json!({"kind": "cancel", "reason": "The product was recalled"}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(cancelled["state"], "cancelled");
     assert_eq!(page_state(&app.get_ok(&am, &page_path).await), "cancelled");
-    let res = send(&app, &token, Some("lumi"), &path("terms"),
-        &json!({"videos": 1, "reason": "too late"})).await;
+    let res = send(
+        &app,
+        &token,
+        Some("lumi"),
+        &path("terms"),
+        &json!({"videos": 1, "reason": "too late"}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(version_of(&app, collab).await, 3);
 }
@@ -451,7 +611,7 @@ async fn a_fulfilment_record_and_its_correction_go_through_the_pages_checks_and_
     let app = TestApp::with_demo_campaigns().await;
     let owner = app.login(OWNER_LUMI.0, OWNER_LUMI.1).await;
     let token = make_token(&app, &owner, "ERP", "write").await;
-    let collab = collaboration_in(&app, "published").await;
+    let collab = collaboration_in(&app, "accepted").await;
     let path = format!("/api/v1/collaborations/{collab}/fulfilment-records");
     let page_path = format!("/t/lumi/collaborations/{collab}");
     let count = || async {
@@ -468,8 +628,14 @@ async fn a_fulfilment_record_and_its_correction_go_through_the_pages_checks_and_
 
     // Bad input: each field named with the form's code, nothing stored.
     let (status, p) = problem(
-        send(&app, &token, None, &path,
-            &json!({"kind": "no_publish", "severity": "huge", "occurred_on": day(3)})).await,
+        send(
+            &app,
+            &token,
+            None,
+            &path,
+            &json!({"kind": "no_publish", "severity": "huge", "occurred_on": day(3)}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -477,13 +643,30 @@ async fn a_fulfilment_record_and_its_correction_go_through_the_pages_checks_and_
     named.sort();
     assert_eq!(named, ["kind", "occurred_on", "severity"]);
     for (evidence, field) in [
-        (json!([{"filename": "a.png", "content_base64": "not base64!"}]), "evidence[0].content_base64"),
-        (json!([{"filename": "a.png", "content_base64": b64(b"plain text")}]), "evidence"),
-        (json!(vec![json!({"filename": "a.png", "content_base64": b64(PNG)}); 6]), "evidence"),
+        (
+            json!([{"filename": "a.png", "content_base64": "not base64!"}]),
+            "evidence[0].content_base64",
+        ),
+        (
+            json!([{"filename": "a.png", "content_base64": b64(b"plain text")}]),
+            "evidence",
+        ),
+        (
+            json!(vec![
+                json!({"filename": "a.png", "content_base64": b64(PNG)});
+                6
+            ]),
+            "evidence",
+        ),
     ] {
         let (status, p) = problem(
-            send(&app, &token, None, &path,
-                &json!({"kind": "cart_link_missing", "severity": "minor", "evidence": evidence}))
+            send(
+                &app,
+                &token,
+                None,
+                &path,
+                &json!({"kind": "cart_link_missing", "severity": "minor", "evidence": evidence}),
+            )
             .await,
         )
         .await;
@@ -511,14 +694,23 @@ async fn a_fulfilment_record_and_its_correction_go_through_the_pages_checks_and_
         .expect("the record on the page, counting");
     assert!(page[at..].contains("No cart link in the first hour"));
     assert!(page[at..].contains("/evidence/"));
-    assert_eq!(audited_by(&app, record, "fulfilment.record").await, vec![OWNER_LUMI.0.to_string()]);
+    assert_eq!(
+        audited_by(&app, record, "fulfilment.record").await,
+        vec![OWNER_LUMI.0.to_string()]
+    );
 
     // A collaboration not yet accepted takes no record (the page's code); another company's is
     // unknown.
     let proposed = collaboration_in(&app, "proposed").await;
     let (status, p) = problem(
-        send(&app, &token, None, &format!("/api/v1/collaborations/{proposed}/fulfilment-records"),
-            &json!({"kind": "slow_response", "severity": "minor"})).await,
+        send(
+            &app,
+            &token,
+            None,
+            &format!("/api/v1/collaborations/{proposed}/fulfilment-records"),
+            &json!({"kind": "slow_response", "severity": "minor"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(
@@ -533,25 +725,51 @@ async fn a_fulfilment_record_and_its_correction_go_through_the_pages_checks_and_
     .fetch_one(&mut c)
     .await
     .unwrap();
-    let res = send(&app, &token, None, &format!("/api/v1/collaborations/{foreign}/fulfilment-records"),
-        &json!({"kind": "slow_response", "severity": "minor"})).await;
+    let res = send(
+        &app,
+        &token,
+        None,
+        &format!("/api/v1/collaborations/{foreign}/fulfilment-records"),
+        &json!({"kind": "slow_response", "severity": "minor"}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = send(&app, &token, None, &format!("/api/v1/fulfilment-records/{foreign_record}/correct"),
-        &json!({"action": "withdraw", "reason": "x"})).await;
+    let res = send(
+        &app,
+        &token,
+        None,
+        &format!("/api/v1/fulfilment-records/{foreign_record}/correct"),
+        &json!({"action": "withdraw", "reason": "x"}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // A Lumi record through a staff token naming Nordpeak is unknown there too.
     let staff = staff_token(&app).await;
-    let res = send(&app, &staff, Some("nordpeak"), &format!("/api/v1/fulfilment-records/{record}/correct"),
-        &json!({"action": "withdraw", "reason": "x"})).await;
+    let res = send(
+        &app,
+        &staff,
+        Some("nordpeak"),
+        &format!("/api/v1/fulfilment-records/{record}/correct"),
+        &json!({"action": "withdraw", "reason": "x"}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 
     // A correction needs its reason; then it supersedes the record, which counts no more.
     let correct = format!("/api/v1/fulfilment-records/{record}/correct");
-    let (status, p) = problem(send(&app, &token, None, &correct, &json!({"action": "withdraw"})).await).await;
+    let (status, p) =
+        problem(send(&app, &token, None, &correct, &json!({"action": "withdraw"})).await).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(fields(&p)[0].0, "reason");
     let (status, p) = problem(
-        send(&app, &token, None, &correct, &json!({"action": "tiny", "reason": "x"})).await,
+        send(
+            &app,
+            &token,
+            None,
+            &correct,
+            &json!({"action": "tiny", "reason": "x"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -559,8 +777,13 @@ async fn a_fulfilment_record_and_its_correction_go_through_the_pages_checks_and_
     assert_eq!(count().await, 1);
     // The account manager corrects it through a staff token.
     let corrected = ok_json(
-        send(&app, &staff, Some("lumi"), &correct,
-            &json!({"action": "withdraw", "reason": "The link was there; the scraper missed it"}))
+        send(
+            &app,
+            &staff,
+            Some("lumi"),
+            &correct,
+            &json!({"action": "withdraw", "reason": "The link was there; the scraper missed it"}),
+        )
         .await,
         StatusCode::CREATED,
     )
@@ -579,7 +802,14 @@ async fn a_fulfilment_record_and_its_correction_go_through_the_pages_checks_and_
     );
     // Corrected once: a second correction is refused as the page refuses it.
     let (status, p) = problem(
-        send(&app, &token, None, &correct, &json!({"action": "major", "reason": "again"})).await,
+        send(
+            &app,
+            &token,
+            None,
+            &correct,
+            &json!({"action": "major", "reason": "again"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
