@@ -233,8 +233,8 @@ async fn answer_of(
 const IDEMPOTENCY: &str = "Any 1–255 visible ASCII characters; the first answer to a key is replayed, the same key with another body is refused (422), a duplicate arriving while the first runs gets 409.";
 
 /// An id in a path that does not parse names nothing: 404, as another company's id.
-fn path_id(lang: Lang, raw: &str) -> Result<Uuid, Response> {
-    Uuid::parse_str(raw).map_err(|_| problem_json(lang, StatusCode::NOT_FOUND, None))
+fn unknown_id(lang: Lang) -> Response {
+    problem_json(lang, StatusCode::NOT_FOUND, None)
 }
 
 /// `POST /api/v1/collaborations` (the account manager's staff token): the terms form of the
@@ -297,9 +297,8 @@ pub async fn change_terms_api(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<TermsChange>,
 ) -> Response {
-    let id = match path_id(lang, &id) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return unknown_id(lang);
     };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, tenant| {
@@ -393,9 +392,8 @@ pub async fn record_event_api(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CollaborationEvent>,
 ) -> Response {
-    let id = match path_id(lang, &id) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return unknown_id(lang);
     };
     let reason = body.reason.trim().to_string();
     let Some(event) = ContractEvent::by_hand(
@@ -493,9 +491,8 @@ pub async fn record_fulfilment_api(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewFulfilmentRecord>,
 ) -> Response {
-    let id = match path_id(lang, &id) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return unknown_id(lang);
     };
     let engine = base64::engine::general_purpose::STANDARD;
     let mut files = Vec::with_capacity(body.evidence.len());
@@ -581,9 +578,8 @@ pub async fn correct_fulfilment_api(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<FulfilmentCorrection>,
 ) -> Response {
-    let id = match path_id(lang, &id) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return unknown_id(lang);
     };
     let withdrawn = correction_action(&body.action) == Ok(CorrectionAction::Withdraw);
     let input = CorrectFulfilmentRecord {
