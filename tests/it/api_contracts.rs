@@ -816,3 +816,57 @@ async fn a_fulfilment_record_and_its_correction_go_through_the_pages_checks_and_
     assert_eq!(fields(&p)[0].0, "reason");
     assert_eq!(count().await, 2);
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_each_contract_and_fulfilment_write_with_its_terms() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app
+        .client()
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = &doc["paths"];
+    assert!(
+        paths["/api/v1/collaborations"]["get"].is_object(),
+        "the read stays"
+    );
+    for path in [
+        "/api/v1/collaborations",
+        "/api/v1/collaborations/{id}/terms",
+        "/api/v1/collaborations/{id}/events",
+        "/api/v1/collaborations/{id}/fulfilment-records",
+        "/api/v1/fulfilment-records/{id}/correct",
+    ] {
+        assert!(paths[path]["post"].is_object(), "{path}");
+    }
+    let schemas = &doc["components"]["schemas"];
+    for (schema, property) in [
+        ("NewCollaboration", "entry_id"),
+        ("NewCollaboration", "fixed_fee"),
+        ("TermsChange", "reason"),
+        ("TermsChange", "discount_code"),
+        ("CollaborationEvent", "tracking_number"),
+        ("NewFulfilmentRecord", "evidence"),
+        ("FulfilmentCorrection", "reason"),
+    ] {
+        assert!(
+            schemas[schema]["properties"][property].is_object(),
+            "{schema}.{property}"
+        );
+    }
+    let kinds = schemas["CollaborationEventKind"].to_string();
+    for kind in [
+        "accepted",
+        "declined",
+        "sample_shipped",
+        "sample_delivered",
+        "cancel",
+        "breach",
+    ] {
+        assert!(kinds.contains(&format!("\"{kind}\"")), "{kind}: {kinds}");
+    }
+}
