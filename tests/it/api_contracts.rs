@@ -211,7 +211,8 @@ async fn terms_for_an_approved_entry_make_a_proposed_collaboration_the_page_show
     )
     .await;
     let (status, p) = problem(res).await;
-    assert!(status.is_client_error(), "{status}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(fields(&p)[0].0, "fixed_fees", "{p}");
     assert!(p["reason"].as_str().unwrap().contains("fixed_fees"), "{p}");
     assert_eq!(collaborations_of(&app, campaign).await, before);
 
