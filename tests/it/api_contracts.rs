@@ -816,6 +816,34 @@ async fn a_fulfilment_record_and_its_correction_go_through_the_pages_checks_and_
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(fields(&p)[0].0, "reason");
     assert_eq!(count().await, 2);
+
+    // A token acts with its person's role now: the owner made a viewer records nothing, as a
+    // viewer on the page.
+    sqlx::query(
+        "UPDATE memberships SET role = 'viewer' \
+          WHERE user_id = (SELECT id FROM users WHERE email = $1)",
+    )
+    .bind(OWNER_LUMI.0)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    let (status, p) = problem(
+        send(
+            &app,
+            &token,
+            None,
+            &path,
+            &json!({"kind": "slow_response", "severity": "minor"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_ne!(
+        p["code"], "api.error.read_only",
+        "the role refuses, not the token"
+    );
+    assert_eq!(count().await, 2);
 }
 
 #[tokio::test]
