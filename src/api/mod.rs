@@ -7,6 +7,7 @@ pub mod actions;
 pub mod domain;
 pub mod extract;
 pub mod limits;
+pub mod loop_contracts;
 pub mod openapi;
 pub mod reads;
 pub mod repo;
@@ -47,7 +48,26 @@ pub fn v1_router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi::spec))
         .route("/api/v1/reference", get(openapi::reference))
         .route("/api/v1/campaigns", get(reads::campaigns))
-        .route("/api/v1/collaborations", get(reads::collaborations))
+        .route(
+            "/api/v1/collaborations",
+            get(reads::collaborations).post(loop_contracts::create_collaboration_api),
+        )
+        .route(
+            "/api/v1/collaborations/{id}/terms",
+            post(loop_contracts::change_terms_api),
+        )
+        .route(
+            "/api/v1/collaborations/{id}/events",
+            post(loop_contracts::record_event_api),
+        )
+        .route(
+            "/api/v1/collaborations/{id}/fulfilment-records",
+            post(loop_contracts::record_fulfilment_api),
+        )
+        .route(
+            "/api/v1/fulfilment-records/{id}/correct",
+            post(loop_contracts::correct_fulfilment_api),
+        )
         .route("/api/v1/collaborations/{id}", get(reads::collaboration))
         .route("/api/v1/creators", get(reads::creators))
         .route("/api/v1/fulfilment-records", get(reads::fulfilment_records))

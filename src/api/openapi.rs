@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{reads, v1};
+use super::{loop_contracts, reads, v1};
 use crate::state::AppState;
 use crate::web::lang::Lang;
 use crate::web::layout::Layout;
@@ -53,6 +53,11 @@ use crate::web::layout::Layout;
         v1::create_post_api,
         v1::ingest_snapshots_api,
         v1::ingest_orders_api,
+        loop_contracts::create_collaboration_api,
+        loop_contracts::change_terms_api,
+        loop_contracts::record_event_api,
+        loop_contracts::record_fulfilment_api,
+        loop_contracts::correct_fulfilment_api,
     ),
     components(schemas(v1::Problem, v1::ProblemField)),
     modifiers(&BearerAuth),

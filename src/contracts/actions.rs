@@ -8,7 +8,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::domain::{self, ContractEvent, ContractState, Terms, TermsInput};
+use super::domain::{self, ContractEvent, ContractState, Terms, TermsDefaults, TermsInput};
 use super::repo::{self, NewCollaboration, NewVersion, TransitionRecord};
 use crate::audit;
 use crate::auth::Actor;
@@ -123,6 +123,53 @@ pub async fn create_collaboration(
     )
     .await?;
     Ok(id)
+}
+
+/// What the terms form of a new collaboration shows before anything is typed, for an approved
+/// entry of the campaign (`domain::proposed_terms` over the tenant's defaults and the creator's
+/// quote); None when the campaign or the approved entry is not the tenant's. The page pre-fills
+/// the form with it; the API takes it for each field a call leaves out.
+pub async fn proposed_terms_for(
+    tx: &mut PgConnection,
+    tenant: Uuid,
+    campaign_id: Uuid,
+    entry_id: Uuid,
+) -> DomainResult<Option<TermsInput>> {
+    let Some(campaign) = crate::campaigns::repo::get(tx, tenant, campaign_id).await? else {
+        return Ok(None);
+    };
+    let campaign = campaign.campaign();
+    let Some(entry) = repo::shortlist_entry(tx, tenant, campaign_id, entry_id)
+        .await?
+        .filter(|e| e.decision == Some(Decision::Approve))
+    else {
+        return Ok(None);
+    };
+    let (service_fee_rate, fee_model) = repo::terms_defaults(tx, tenant).await?;
+    Ok(Some(domain::proposed_terms(
+        &campaign,
+        &TermsDefaults {
+            service_fee_rate,
+            fee_model,
+        },
+        &entry.handle,
+        entry.quote_video,
+        entry.quote_currency.as_deref(),
+    )))
+}
+
+/// The current version's terms as the terms form shows them (`domain::input_of`); None when
+/// the collaboration is not the tenant's. The API takes it for each field a change leaves out.
+pub async fn current_terms_input(
+    tx: &mut PgConnection,
+    tenant: Uuid,
+    collaboration_id: Uuid,
+) -> DomainResult<Option<TermsInput>> {
+    Ok(repo::versions(tx, tenant, collaboration_id)
+        .await?
+        .first()
+        .and_then(|v| serde_json::from_value::<Terms>(v.terms.clone()).ok())
+        .map(|t| domain::input_of(&t)))
 }
 
 /// New terms for a collaboration; after acceptance the change is an amendment and needs its

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::actions::{
     self, AmendTerms, CreateCollaboration, RecordCollaborationEvent, TermsChanged,
 };
-use super::domain::{self, ContractEvent, ContractState, Terms, TermsDefaults, TermsInput};
+use super::domain::{self, ContractEvent, ContractState, Terms, TermsInput};
 use super::repo;
 use crate::campaigns::domain::Decision;
 use crate::error::{AppError, AppResult, DomainError};
@@ -215,17 +215,9 @@ pub async fn new(
     am_only(&ctx)?;
     let entry_id = parse_id(&q.entry)?;
     let (campaign, entry) = new_form_facts(&mut ctx, campaign_id, entry_id).await?;
-    let (service_fee_rate, fee_model) = repo::terms_defaults(&mut ctx.tx, ctx.tenant.id).await?;
-    let input = domain::proposed_terms(
-        &campaign,
-        &TermsDefaults {
-            service_fee_rate,
-            fee_model,
-        },
-        &entry.handle,
-        entry.quote_video,
-        entry.quote_currency.as_deref(),
-    );
+    let input = actions::proposed_terms_for(&mut ctx.tx, ctx.tenant.id, campaign_id, entry_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let form = new_form(
         &ctx.tenant.slug,
         campaign_id,
@@ -628,10 +620,8 @@ pub async fn edit_terms(
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let (row, amendment) = terms_form_facts(&mut ctx, id).await?;
-    let current: Terms = repo::versions(&mut ctx.tx, ctx.tenant.id, id)
+    let current = actions::current_terms_input(&mut ctx.tx, ctx.tenant.id, id)
         .await?
-        .first()
-        .and_then(|v| serde_json::from_value(v.terms.clone()).ok())
         .ok_or(AppError::NotFound)?;
     if !domain::terms_changeable(row.state) {
         return Err(AppError::Forbidden);
@@ -641,7 +631,7 @@ pub async fn edit_terms(
         id,
         &row,
         amendment,
-        domain::input_of(&current),
+        current,
         String::new(),
         FieldErrors::new(),
     );

@@ -16,6 +16,7 @@ use crate::audit;
 use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::evidence::actions::{EvidenceUpload, UPLOADERS, check_evidence, store_evidence};
+use crate::evidence::form::MAX_EVIDENCE_FILES;
 use crate::kernel::FieldErrors;
 use crate::kernel::text::{self, TextRule};
 use crate::storage::Storage;
@@ -200,6 +201,10 @@ async fn record(
         text::check(&input.note, TextRule::NOTE).map_err(|k| errors.insert("note".into(), k));
     let day = domain::occurred_on(&input.occurred_on, today)
         .map_err(|k| errors.insert("occurred_on".into(), k));
+    // The form stops reading files past the limit; a call that sends more is refused the same.
+    if input.files.len() > MAX_EVIDENCE_FILES {
+        errors.insert("evidence".into(), "evidence.error.too_many");
+    }
     for file in &input.files {
         if let Err(DomainError::Invalid(e)) = check_evidence(file) {
             errors.extend(e);

@@ -536,7 +536,16 @@ const READS: &[&str] = &[
     "/api/v1/settlements",
     "/api/v1/settlements/01900000-0000-7000-8000-000000000001/export.csv",
 ];
-const WRITES: &[&str] = &["/api/v1/posts", "/api/v1/snapshots", "/api/v1/orders"];
+const WRITES: &[&str] = &[
+    "/api/v1/posts",
+    "/api/v1/snapshots",
+    "/api/v1/orders",
+    "/api/v1/collaborations",
+    "/api/v1/collaborations/01900000-0000-7000-8000-000000000001/terms",
+    "/api/v1/collaborations/01900000-0000-7000-8000-000000000001/events",
+    "/api/v1/collaborations/01900000-0000-7000-8000-000000000001/fulfilment-records",
+    "/api/v1/fulfilment-records/01900000-0000-7000-8000-000000000001/correct",
+];
 
 #[tokio::test]
 async fn every_route_refuses_a_session_cookie_a_revoked_token_and_a_read_token_on_writes() {

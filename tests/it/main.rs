@@ -11,6 +11,7 @@ mod actions_performance;
 mod actions_tenants;
 mod admin;
 mod api;
+mod api_contracts;
 mod api_ingest;
 mod api_reads;
 mod api_sync;
