@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the JSON API with schemathesis (pinned) against the served OpenAPI document: a server on
-# the embedded default with the demo seeded, a write token of the demo owner made with
-# `sextant api-token`, a fixed number of examples per operation and a fixed seed; checks that no
+# the embedded default with the demo seeded, a write token of the demo owner and then an account
+# manager's staff token (made with `sextant api-token`), a fixed number of examples per operation and a fixed seed; checks that no
 # answer is a 5xx and that every answer matches its documented schema. Prints the operations,
 # examples and failures (schemathesis's summary). Phases: the schema's examples, the coverage phase
 # (boundary and negative values, deterministic) and fuzzing. Usage: api_fuzz.sh [sextant] [examples]
@@ -38,31 +38,41 @@ until curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; do
   sleep 0.5
 done
 token=$("$bin" api-token --tenant lumi --email owner@lumi-home.example --scope write --name fuzz)
+# The agency's steps (matching, shortlists, terms, the creator pool) are an account manager's:
+# a second pass with a staff token assigned to the same company.
+staff=$("$bin" api-token --staff --email am@sextant.example --scope write --name fuzz)
 
-set +e
-"$venv/bin/st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
-  --url "http://127.0.0.1:$port" \
-  -H "Authorization: Bearer $token" \
-  --phases examples,coverage,fuzzing \
-  --max-examples "$examples" --seed 42 \
-  --checks not_a_server_error,response_schema_conformance \
-  --continue-on-failure --no-color \
-  --report junit --report-junit-path "$dir/schemathesis-junit.xml"
-status=$?
-set -e
-if [ -f "$dir/schemathesis-junit.xml" ]; then
-  python3 - "$dir/schemathesis-junit.xml" <<'PY'
+# One pass: the owner's token, then the account manager's (naming the company).
+fuzz() {
+  local who="$1"; shift
+  set +e
+  "$venv/bin/st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
+    --url "http://127.0.0.1:$port" \
+    "$@" \
+    --phases examples,coverage,fuzzing \
+    --max-examples "$examples" --seed 42 \
+    --checks not_a_server_error,response_schema_conformance \
+    --continue-on-failure --no-color \
+    --report junit --report-junit-path "$dir/schemathesis-$who.xml"
+  local rc=$?
+  set -e
+  if [ -f "$dir/schemathesis-$who.xml" ]; then
+    python3 - "$dir/schemathesis-$who.xml" "$who" <<'PY'
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
-cases = root.iter("testcase")
 n = failures = 0
-for c in cases:
+for c in root.iter("testcase"):
     n += 1
     if c.find("failure") is not None or c.find("error") is not None:
         failures += 1
-print(f"api fuzz: {n} operations, {failures} with failures")
+print(f"api fuzz ({sys.argv[2]}): {n} operations, {failures} with failures")
 PY
-fi
+  fi
+  return $rc
+}
+status=0
+fuzz owner -H "Authorization: Bearer $token" || status=$?
+fuzz staff -H "Authorization: Bearer $staff" -H "Sextant-Tenant: lumi" || status=$?
 if grep -q "panicked" "$dir/serve.log"; then
   echo "the server panicked:" >&2; grep -n "panicked" "$dir/serve.log" >&2; exit 1
 fi

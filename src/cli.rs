@@ -47,13 +47,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Make an API token for a person of a company, as the owner's settings page does (the
-    /// person must be the company's owner); prints the token, once, on stdout.
+    /// Make an API token, as the owner's settings page does (the person must be the company's
+    /// owner), or with `--staff` an account manager's staff token as "My API tokens" does;
+    /// prints the token, once, on stdout.
     ApiToken {
-        /// The company's slug (e.g. lumi).
+        /// The company's slug (e.g. lumi); not for a staff token.
+        #[arg(long, required_unless_present = "staff", conflicts_with = "staff")]
+        tenant: Option<String>,
+        /// An account manager's staff token (each request names the company).
         #[arg(long)]
-        tenant: String,
-        /// The owner's email.
+        staff: bool,
+        /// The owner's (or the account manager's) email.
         #[arg(long)]
         email: String,
         /// What the token is for.
@@ -166,12 +170,18 @@ async fn run_with(command: Command, mut config: Config, database: &Database) -> 
         }
         Command::ApiToken {
             tenant,
+            staff,
             email,
             name,
             scope,
         } => {
             let db = Db::connect(&database.url, 2).await?;
-            let result = crate::api::actions::token_for(&db, &tenant, &email, name, scope).await;
+            let result = match (staff, tenant) {
+                (false, Some(tenant)) => {
+                    crate::api::actions::token_for(&db, &tenant, &email, name, scope).await
+                }
+                _ => crate::api::actions::staff_token_for(&db, &email, name, scope).await,
+            };
             db.close().await;
             println!("{}", result?);
             Ok(())

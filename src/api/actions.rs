@@ -176,3 +176,25 @@ pub async fn token_for(
     tx.commit().await?;
     Ok(made.token)
 }
+
+/// `sextant api-token --staff`: an account manager's staff token, as "My API tokens" makes it.
+pub async fn staff_token_for(
+    db: &crate::db::Db,
+    email: &str,
+    name: String,
+    scope: String,
+) -> anyhow::Result<String> {
+    let row = crate::auth::repo::find_by_email(db.pool(), email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no person with the email {email}"))?;
+    let user = crate::auth::repo::find_active_by_id(db.pool(), row.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{email} is not active"))?;
+    let actor = Actor::user(&user);
+    let mut tx = db.system_tx(crate::db::SystemScope::Auth).await?;
+    let made = create_staff_token(&mut tx, &actor, CreateToken { name, scope })
+        .await
+        .map_err(|e| anyhow::anyhow!("refused: {e}"))?;
+    tx.commit().await?;
+    Ok(made.token)
+}
