@@ -8,6 +8,7 @@ pub mod domain;
 pub mod extract;
 pub mod limits;
 pub mod loop_contracts;
+pub mod loop_intake;
 pub mod openapi;
 pub mod reads;
 pub mod repo;
@@ -15,7 +16,7 @@ pub mod settings;
 pub mod v1;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Router, middleware};
 use tower_http::compression::CompressionLayer;
 
@@ -47,7 +48,6 @@ pub fn v1_router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi::spec))
         .route("/api/v1/reference", get(openapi::reference))
-        .route("/api/v1/campaigns", get(reads::campaigns))
         .route(
             "/api/v1/collaborations",
             get(reads::collaborations).post(loop_contracts::create_collaboration_api),
@@ -68,8 +68,48 @@ pub fn v1_router(state: AppState) -> Router {
             "/api/v1/fulfilment-records/{id}/correct",
             post(loop_contracts::correct_fulfilment_api),
         )
+        .route(
+            "/api/v1/campaigns",
+            get(reads::campaigns).post(loop_intake::create_campaign_api),
+        )
+        .route(
+            "/api/v1/campaigns/{id}",
+            put(loop_intake::update_campaign_api),
+        )
+        .route(
+            "/api/v1/campaigns/{id}/submit",
+            post(loop_intake::submit_campaign_api),
+        )
+        .route(
+            "/api/v1/campaigns/{id}/transitions",
+            post(loop_intake::transition_campaign_api),
+        )
+        .route(
+            "/api/v1/campaigns/{id}/candidates",
+            get(loop_intake::candidates_api),
+        )
+        .route(
+            "/api/v1/campaigns/{id}/shortlist",
+            get(loop_intake::shortlist_api).post(loop_intake::send_shortlist_api),
+        )
+        .route(
+            "/api/v1/campaigns/{id}/shortlist/entries/{entry_id}/decision",
+            post(loop_intake::decide_entry_api),
+        )
+        .route(
+            "/api/v1/campaigns/{id}/shortlist/another-round",
+            post(loop_intake::another_round_api),
+        )
+        .route(
+            "/api/v1/campaigns/{id}/shortlist/approve",
+            post(loop_intake::approve_shortlist_api),
+        )
         .route("/api/v1/collaborations/{id}", get(reads::collaboration))
         .route("/api/v1/creators", get(reads::creators))
+        .route(
+            "/api/v1/creators/batch",
+            post(loop_intake::creators_batch_api),
+        )
         .route("/api/v1/fulfilment-records", get(reads::fulfilment_records))
         .route("/api/v1/ratings", get(reads::ratings))
         .route("/api/v1/tiers", get(reads::tiers))

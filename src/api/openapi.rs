@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{loop_contracts, reads, v1};
+use super::{loop_contracts, loop_intake, reads, v1};
 use crate::state::AppState;
 use crate::web::lang::Lang;
 use crate::web::layout::Layout;
@@ -58,11 +58,26 @@ use crate::web::layout::Layout;
         loop_contracts::record_event_api,
         loop_contracts::record_fulfilment_api,
         loop_contracts::correct_fulfilment_api,
+        loop_intake::create_campaign_api,
+        loop_intake::update_campaign_api,
+        loop_intake::submit_campaign_api,
+        loop_intake::transition_campaign_api,
+        loop_intake::candidates_api,
+        loop_intake::send_shortlist_api,
+        loop_intake::shortlist_api,
+        loop_intake::decide_entry_api,
+        loop_intake::another_round_api,
+        loop_intake::approve_shortlist_api,
+        loop_intake::creators_batch_api,
     ),
     components(schemas(v1::Problem, v1::ProblemField)),
     modifiers(&BearerAuth),
     tags(
         (name = "loop", description = "Campaigns, collaborations and the creators offered"),
+        (name = "intake", description = "A seller's campaign requests: drafts, submitting, the state's moves"),
+        (name = "matching", description = "The account manager's ranked candidates and the shortlist sent"),
+        (name = "shortlist", description = "The seller's answers to a shortlist"),
+        (name = "creators", description = "The agency's creator pool"),
         (name = "tracking", description = "Posts, metric snapshots and orders coming in"),
         (name = "rating", description = "Fulfilment records, ratings and tiers"),
         (name = "settlement", description = "Settlement statements and their exports"),

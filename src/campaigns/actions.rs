@@ -43,19 +43,22 @@ pub struct MoveCampaign {
 }
 
 /// A state move as the campaign page posts it (and as the API takes it).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct MoveForm {
-    /// A [`Transition`] code; a person's move, never a system event.
+    /// The move: `start_matching` (the account manager) or `cancel` (the seller's owner or the
+    /// account manager, with a reason). The other moves have their own steps.
     pub transition: String,
+    /// Why; required to cancel, kept with the move otherwise.
     pub reason: String,
 }
 
 impl MoveForm {
-    /// The move for the campaign: `NotFound` when the transition is not one this knows, and
-    /// `Refused` (not allowed for you) for a system event, which no form may post.
+    /// The move for the campaign: `Invalid` on the field `transition` when it is not one this
+    /// knows, and `Refused` (not allowed for you) for a system event, which no form may post.
     pub fn into_input(self, campaign_id: Uuid) -> DomainResult<MoveCampaign> {
-        let transition = Transition::parse(&self.transition).ok_or(DomainError::NotFound)?;
+        let transition = Transition::parse(&self.transition)
+            .ok_or_else(|| DomainError::field("transition", "api.intake.unknown_transition"))?;
         if transition.is_system_event() {
             return Err(DomainError::Refused(TransitionError::NotAllowedFor.key()));
         }
@@ -85,6 +88,39 @@ pub async fn move_campaign(
         &input.reason,
     )
     .await
+}
+
+/// The moves a person asks for by name (the campaign page's buttons, the API's transitions):
+/// start matching and cancel. The others have their own steps, each with a rule of its own —
+/// submitting checks the request is complete ([`save_campaign`]), a shortlist is sent with its
+/// creators (`matching::actions::send_shortlist`), the seller's answers need a sent shortlist
+/// ([`request_another_round`], [`approve_shortlist`]) — and are `Forbidden` here, as are system
+/// events (`Refused`, from [`MoveForm::into_input`]). Checked in the page's order: another
+/// tenant's campaign is not found, then the company is active, then the role (the seller's owner
+/// or operators, or the account manager; viewers move nothing).
+pub async fn move_by_hand(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    campaign_id: Uuid,
+    form: MoveForm,
+) -> DomainResult<CampaignState> {
+    let tenant_id = actor.tenant_id()?;
+    if !repo::exists(tx, tenant_id, campaign_id).await? {
+        return Err(DomainError::NotFound);
+    }
+    actor.require_active()?;
+    actor.require(&[Access::Owner, Access::Operator, Access::AccountManager])?;
+    let input = form.into_input(campaign_id)?;
+    if matches!(
+        input.transition,
+        Transition::Submit
+            | Transition::SendShortlist
+            | Transition::RequestAnotherRound
+            | Transition::ApproveShortlist
+    ) {
+        return Err(DomainError::Forbidden);
+    }
+    move_campaign(tx, actor, input).await
 }
 
 /// Records a system event on a campaign (SPEC §2: the first contract accepted, every
@@ -281,12 +317,13 @@ pub struct DecideEntry {
     pub reason: String,
 }
 
-/// A decision as a shortlist card posts it (and as the API takes it): `decision` is "approve" or
-/// "reject".
-#[derive(Clone, Debug, Default, Deserialize)]
+/// A decision as a shortlist card posts it (and as the API takes it).
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct DecisionForm {
+    /// `approve` or `reject`.
     pub decision: String,
+    /// Why the creator is rejected (required to reject); kept trimmed.
     pub reason: String,
 }
 
@@ -498,10 +535,13 @@ mod tests {
         assert_eq!(moved.transition, Transition::Cancel);
         assert_eq!(moved.reason, "Budget");
         let unknown: MoveForm = serde_html_form::from_bytes(b"transition=open").unwrap();
-        assert!(matches!(
-            unknown.into_input(id),
-            Err(crate::error::DomainError::NotFound)
-        ));
+        match unknown.into_input(id) {
+            Err(crate::error::DomainError::Invalid(errors)) => assert_eq!(
+                errors.get("transition"),
+                Some(&"api.intake.unknown_transition")
+            ),
+            other => panic!("an unknown transition read as {other:?}"),
+        }
         for event in [
             "first_contract_accepted",
             "all_published_or_ended",

@@ -316,6 +316,18 @@ pub fn check_decision(
     Ok(())
 }
 
+/// The score of a shortlist entry as its reader sees it, when not the one frozen on the entry:
+/// agency staff see the frozen score (None); the seller sees it with the track-record component
+/// from its own tier alone (SPEC §8), frozen beside it in the entry's breakdown under `seller`
+/// (entries sent before tiers existed have no such part: None, the one score). The shortlist
+/// page and the API both read it here.
+pub fn entry_score_seen(breakdown: &serde_json::Value, staff: bool) -> Option<f64> {
+    if staff {
+        return None;
+    }
+    breakdown["seller"]["total"].as_f64()
+}
+
 /// A free-text note or reason on a shortlist entry as it is kept: trimmed, a [`TextRule::NOTE`]
 /// (the message key when it breaks the rule: a control character, or too long).
 pub fn note_text(s: &str) -> Result<String, &'static str> {
@@ -385,34 +397,50 @@ impl ScriptSource {
 }
 
 /// The form as typed (and as the API takes it). Field names are the form's input names and the
-/// keys of [`FieldErrors`]; a field left out reads as empty.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+/// keys of [`FieldErrors`]; a field left out reads as empty. Every value is text, as the form
+/// sends it, and goes through the same parser (`parse_draft`): amounts like `12.50` in their
+/// currency's decimals, percents like `15` or `15%`, dates `YYYY-MM-DD`. A draft may leave
+/// anything empty; submitting checks the request is complete.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct CampaignInput {
     pub title: String,
     pub product_name: String,
     pub sku: String,
+    /// The product's page in a shop (https).
     pub product_url: String,
+    /// A category code (`beauty`, `home`, …).
     pub category: String,
+    /// An amount in `unit_currency`, e.g. `25.90`.
     pub unit_price: String,
+    /// ISO 4217, e.g. `USD`.
     pub unit_currency: String,
+    /// One of the company's shops (`GET /api/v1/shops`).
     pub shop_id: String,
+    /// Market codes (ISO 3166, `US`, `GB`); one value or a list.
     #[serde(deserialize_with = "one_or_many")]
     pub markets: Vec<String>,
+    /// Two-letter language codes (`en`, `es`); one value or a list.
     #[serde(deserialize_with = "one_or_many")]
     pub languages: Vec<String>,
+    /// `short_video`, `live` or `both`.
     pub format: String,
+    /// A whole number, at most 1000.
     pub creators_wanted: String,
+    /// Whole numbers, e.g. `10000`.
     pub followers_min: String,
     pub followers_max: String,
+    /// Amounts in `budget_currency`.
     pub budget_min: String,
     pub budget_max: String,
     pub budget_currency: String,
+    /// The most one creator's fee may be, in `fee_cap_currency`.
     pub fee_cap: String,
     /// Empty: the budget's currency.
     pub fee_cap_currency: String,
     /// Percent, e.g. `15` or `15%`.
     pub commission_rate: String,
+    /// Audience age buckets (`18-24`, `25-34`, …); one value or a list.
     #[serde(deserialize_with = "one_or_many")]
     pub age_buckets: Vec<String>,
     /// "" (any), "female" or "male".
@@ -420,15 +448,17 @@ pub struct CampaignInput {
     /// Free tags or category codes; an entry may hold several separated by commas.
     #[serde(deserialize_with = "one_or_many")]
     pub interests: Vec<String>,
+    /// Content style codes; one value or a list.
     #[serde(deserialize_with = "one_or_many")]
     pub styles: Vec<String>,
     /// "seller", "agency" or "creator".
     pub script_source: String,
-    /// "1" (checked) or "".
+    /// "1" (checked) or "" (also `true`/`false`, `yes`/`no`).
     pub creative_freedom: String,
     /// YYYY-MM-DD.
     pub publish_from: String,
     pub publish_to: String,
+    /// "1" (samples are sent) or "", as `creative_freedom`.
     pub sample_needed: String,
     pub ship_from: String,
     /// A multiple, e.g. `2` or `2x`.

@@ -527,27 +527,8 @@ pub async fn transition(
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, id).await?;
-    ctx.require_active()?;
-    ctx.require(&[Access::Owner, Access::Operator, Access::AccountManager])?;
-    // A system event is refused as it is read: no form posts one.
-    let input = form.into_input(id);
-    // Moves with their own pages are not taken here.
-    if let Ok(input) = &input
-        && matches!(
-            input.transition,
-            Transition::Submit
-                | Transition::SendShortlist
-                | Transition::RequestAnotherRound
-                | Transition::ApproveShortlist
-        )
-    {
-        return Err(AppError::Forbidden);
-    }
-    let moved = match input {
-        Ok(input) => actions::move_campaign(&mut ctx.tx, &ctx.actor, input).await,
-        Err(e) => Err(e),
-    };
+    // The rules (which moves are taken here, by whom) are the action's, shared with the API.
+    let moved = actions::move_by_hand(&mut ctx.tx, &ctx.actor, id, form).await;
     match moved {
         Ok(_) => {
             ctx.tx.commit().await?;

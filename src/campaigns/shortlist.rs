@@ -157,11 +157,7 @@ async fn load_cards(
     Ok(entries
         .into_iter()
         .map(|e| {
-            let seen = if staff {
-                None
-            } else {
-                e.breakdown["seller"]["total"].as_f64()
-            };
+            let seen = super::domain::entry_score_seen(&e.breakdown, staff);
             let score = seen.map_or_else(|| format!("{:.1}", e.score), |t| format!("{t:.1}"));
             let views = e.avg_views.max(0) as f64;
             let er = if views > 0.0 {

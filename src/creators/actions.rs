@@ -142,6 +142,88 @@ pub async fn confirm_creator_import(
     Ok(done)
 }
 
+/// The most creators one batch carries (`POST /api/v1/creators/batch`): enough for a day's
+/// changes from an agency's own tool, few enough that the batch — read, checked and written in
+/// one transaction — holds the pool's rows for about a second and its problem report stays
+/// readable (a bigger file goes through the import page).
+pub const MAX_BATCH: usize = 1_000;
+
+/// Creators sent by a program, each as the pool import's cells (column, text); see
+/// [`import::parse_cells`].
+#[derive(Clone, Debug, Default)]
+pub struct UpsertCreators {
+    pub rows: Vec<Vec<(&'static str, String)>>,
+}
+
+/// What a batch did to the pool.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CreatorBatchDone {
+    pub created: i32,
+    pub updated: i32,
+    /// Sent with the facts the pool already held: not written.
+    pub unchanged: i32,
+}
+
+/// Creates or updates (same handle) the pool's creators from a batch, by the import's rules and
+/// as its confirmation writes them (a column not given keeps what the pool holds): all of them,
+/// or — when any row has a problem — none, each problem its row's field's error
+/// (`creators[3].followers`). 1 to [`MAX_BATCH`] rows, else `Invalid` on `creators`. A creator
+/// sent as the pool already holds it is not written (its `updated_at` stays, so a sync does not
+/// see it as changed). Pool staff only, as the import; one audit entry with the counts.
+pub async fn upsert_creator_batch(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: UpsertCreators,
+) -> DomainResult<CreatorBatchDone> {
+    require_pool_staff(actor)?;
+    if input.rows.is_empty() || input.rows.len() > MAX_BATCH {
+        return Err(DomainError::field("creators", "api.intake.batch_size"));
+    }
+    let records = import::parse_cells(&input.rows).map_err(|problems| {
+        let mut errors = crate::kernel::FieldErrors::new();
+        for (index, e) in problems {
+            let field = match e.column {
+                Some(column) => format!("creators[{index}].{column}"),
+                None => format!("creators[{index}]"),
+            };
+            errors.entry(field).or_insert(e.problem.key());
+        }
+        DomainError::Invalid(errors)
+    })?;
+    let handles: Vec<String> = records.iter().map(|r| r.handle.clone()).collect();
+    let current: std::collections::HashMap<String, repo::CreatorDetail> =
+        repo::by_handles(tx, &handles)
+            .await?
+            .into_iter()
+            .map(|c| (c.handle.clone(), c))
+            .collect();
+    let mut done = CreatorBatchDone::default();
+    for record in &records {
+        if current
+            .get(&record.handle)
+            .is_some_and(|c| repo::upsert_changes_nothing(c, record))
+        {
+            done.unchanged += 1;
+        } else if repo::upsert(tx, record).await? {
+            done.created += 1;
+        } else {
+            done.updated += 1;
+        }
+    }
+    audit::record(
+        tx,
+        actor
+            .audit("creators.batch", "creator_batch", Uuid::now_v7())
+            .after(json!({
+                "created": done.created,
+                "updated": done.updated,
+                "unchanged": done.unchanged,
+            })),
+    )
+    .await?;
+    Ok(done)
+}
+
 /// Cancels an upload still waiting for a decision: nothing is imported and its bytes go. One
 /// already imported or cancelled is `Refused`. Not audited (nothing in the pool changes).
 pub async fn cancel_creator_import(

@@ -302,6 +302,89 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
     }))
 }
 
+/// Creators given as cells (column, text as a file's cell would hold it) — a program's batch —
+/// read by the file's own rules: written as one CSV under the canonical headers and parsed as an
+/// upload is, so every check, and a handle given twice, is the file's. A blank cell is a column
+/// not given (an update keeps what the pool holds). Each problem comes with the 0-based index of
+/// its row; a row with no cell at all is a missing handle (a file would skip it as blank).
+pub fn parse_cells(
+    rows: &[Vec<(&'static str, String)>],
+) -> Result<Vec<CreatorRecord>, Vec<(usize, RowError)>> {
+    let header: Vec<&str> = COLUMNS.iter().map(|(c, _)| *c).collect();
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut problems: Vec<(usize, RowError)> = Vec::new();
+    // The physical line each row starts on, counted as the parser counts them.
+    let mut starts: Vec<(usize, usize)> = Vec::with_capacity(rows.len());
+    let breaks = |bytes: &[u8]| {
+        bytes
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+            .count()
+    };
+    let shape = |detail: String| {
+        vec![(
+            0,
+            RowError {
+                line: 0,
+                column: None,
+                value: detail,
+                problem: Problem::NotCsv,
+            },
+        )]
+    };
+    out.write_record(&header)
+        .and_then(|_| out.flush().map_err(csv::Error::from))
+        .map_err(|e| shape(e.to_string()))?;
+    let mut lines = 1 + breaks(out.get_ref());
+    for (index, cells) in rows.iter().enumerate() {
+        if cells.iter().all(|(_, v)| v.trim().is_empty()) {
+            problems.push((
+                index,
+                RowError {
+                    line: 0,
+                    column: Some("handle"),
+                    value: String::new(),
+                    problem: Problem::MissingHandle,
+                },
+            ));
+            continue;
+        }
+        let record: Vec<&str> = header
+            .iter()
+            .map(|c| {
+                cells
+                    .iter()
+                    .find(|(k, _)| k == c)
+                    .map_or("", |(_, v)| v.as_str())
+            })
+            .collect();
+        let before = out.get_ref().len();
+        out.write_record(&record)
+            .and_then(|_| out.flush().map_err(csv::Error::from))
+            .map_err(|e| shape(e.to_string()))?;
+        starts.push((lines, index));
+        lines += breaks(&out.get_ref()[before..]);
+    }
+    if starts.is_empty() {
+        return Err(problems);
+    }
+    let bytes = out.into_inner().map_err(|e| shape(e.to_string()))?;
+    let parsed = parse(&bytes).map_err(|e| shape(e.problem.key().to_string()))?;
+    for error in parsed.errors {
+        // The last row starting on or before the error's line.
+        let at = starts.partition_point(|(line, _)| *line <= error.line);
+        let index = starts[at.saturating_sub(1)].1;
+        problems.push((index, error));
+    }
+    if problems.is_empty() {
+        Ok(parsed.records)
+    } else {
+        problems.sort_by_key(|(i, _)| *i);
+        Err(problems)
+    }
+}
+
 /// "42%", "0.42", "42" (over 1 means percent) → 0..1. None for empty, unreadable or over 100%.
 pub fn parse_share(s: &str) -> Option<f64> {
     let (body, percent) = split_percent(s);
@@ -1174,6 +1257,60 @@ mod tests {
 
     fn csv(lines: &[&str]) -> Vec<u8> {
         lines.join("\r\n").into_bytes()
+    }
+
+    fn cells(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+        pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
+    }
+
+    #[test]
+    fn cells_are_read_by_the_files_rules_and_each_problem_names_its_row() {
+        let rows = vec![
+            // Line breaks inside a cell do not shift the rows after it.
+            cells(&[
+                ("handle", "@First"),
+                ("followers", "12K"),
+                (
+                    "violation_notes",
+                    "late once\nlate twice\r\nand a lone \r too",
+                ),
+            ]),
+            cells(&[("handle", "second"), ("followers", "lots")]),
+            cells(&[]),
+            cells(&[("handle", "FIRST"), ("followers", "5")]),
+            cells(&[
+                ("handle", "fifth"),
+                ("followers", "7"),
+                ("quote_video", "90"),
+            ]),
+        ];
+        let problems: Vec<(usize, Option<&str>, Problem)> = parse_cells(&rows)
+            .unwrap_err()
+            .into_iter()
+            .map(|(i, e)| (i, e.column, e.problem))
+            .collect();
+        assert_eq!(
+            problems,
+            vec![
+                (1, Some("followers"), Problem::BadNumber),
+                (2, Some("handle"), Problem::MissingHandle),
+                (
+                    3,
+                    Some("handle"),
+                    Problem::DuplicateHandle { first_line: 2 }
+                ),
+                (4, Some("quote_currency"), Problem::QuoteWithoutCurrency),
+            ]
+        );
+        let good = parse_cells(&rows[..1]).unwrap();
+        assert_eq!(
+            (good[0].handle.as_str(), good[0].followers),
+            ("first", 12_000)
+        );
+        assert_eq!(
+            good[0].present,
+            BTreeSet::from(["followers", "handle", "violation_notes"])
+        );
     }
 
     fn problems_on(parsed: &Parsed, line: usize) -> Vec<Problem> {

@@ -199,6 +199,74 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<CreatorDeta
     .await
 }
 
+/// The pool's creators with these handles (as stored: lower case, no '@').
+pub async fn by_handles(
+    conn: &mut PgConnection,
+    handles: &[String],
+) -> Result<Vec<CreatorDetail>, sqlx::Error> {
+    sqlx::query_as!(
+        CreatorDetail,
+        r#"SELECT id, handle, display_name, profile_url, recent_videos, country::text AS "country?", markets,
+             languages, followers, avg_views, avg_likes, avg_comments, avg_shares, categories, styles,
+             audience_age, audience_gender, audience_countries, quote_video, quote_live,
+             quote_currency::text AS "quote_currency?", mcn, contact, sample_posting_rate,
+             violation_notes, platform_blacklisted, active, last_refreshed_at
+           FROM creators WHERE handle = ANY($1)"#,
+        handles,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Whether [`upsert`]ing `r` would leave `current` as it is: every column the record carries
+/// (and the followers, always written) already holds its value.
+pub fn upsert_changes_nothing(current: &CreatorDetail, r: &CreatorRecord) -> bool {
+    let has = |c: &str| r.present.contains(c);
+    let same = |c: &str, equal: bool| !has(c) || equal;
+    let dec = |a: Option<Decimal>, b: Option<Decimal>| {
+        a.map(|d| d.normalize()) == b.map(|d| d.normalize())
+    };
+    current.followers == r.followers
+        && same("display_name", current.display_name == r.display_name)
+        && same("profile_url", current.profile_url == r.profile_url)
+        && same("country", current.country == r.country)
+        && same("markets", current.markets == r.markets)
+        && same("languages", current.languages == r.languages)
+        && same("avg_views", current.avg_views == r.avg_views)
+        && same("avg_likes", current.avg_likes == r.avg_likes)
+        && same("avg_comments", current.avg_comments == r.avg_comments)
+        && same("avg_shares", current.avg_shares == r.avg_shares)
+        && same("categories", current.categories == r.categories)
+        && same("styles", current.styles == r.styles)
+        && same(
+            "audience_age",
+            current.audience_age == shares_json(&r.audience_age),
+        )
+        && same(
+            "audience_gender",
+            current.audience_gender == shares_json(&r.audience_gender),
+        )
+        && same(
+            "audience_countries",
+            current.audience_countries == shares_json(&r.audience_countries),
+        )
+        && same("quote_video", dec(current.quote_video, r.quote_video))
+        && same("quote_live", dec(current.quote_live, r.quote_live))
+        && same("quote_currency", current.quote_currency == r.quote_currency)
+        && same("mcn", current.mcn == r.mcn)
+        && same("contact", current.contact == r.contact)
+        && same(
+            "sample_posting_rate",
+            dec(current.sample_posting_rate, r.sample_posting_rate),
+        )
+        && same(
+            "violation_notes",
+            current.violation_notes == r.violation_notes,
+        )
+        && same("active", current.active == r.active)
+        && same("recent_videos", current.recent_videos == r.recent_videos)
+}
+
 fn shares_json(pairs: &[(String, f64)]) -> serde_json::Value {
     serde_json::Value::Object(
         pairs

@@ -10,12 +10,14 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::domain::{self, Weights, WeightsInput};
+use super::pool::{self, PoolCache};
 use super::repo::{self, NewEntry, ReferenceRates};
 use crate::audit;
 use crate::auth::{Actor, PlatformRole};
 use crate::campaigns::actions::{MoveCampaign, move_campaign};
 use crate::campaigns::domain::{CampaignState, Transition, note_text};
 use crate::campaigns::repo as campaigns;
+use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::tenants::Access;
 use crate::webhooks::actions as webhooks;
@@ -187,6 +189,57 @@ pub async fn send_shortlist(
     )
     .await?;
     Ok(SentShortlist { round, creators })
+}
+
+/// How many candidates the matching page (and the API) ranks at most.
+pub const RANKED_MAX: usize = 100;
+
+/// A campaign's candidates as the matching page ranks them: best first, each with its score and
+/// breakdown, under the weights they were scored with.
+pub struct Ranking {
+    pub campaign: campaigns::CampaignRow,
+    pub weights: Weights,
+    pub ranked: Vec<(Uuid, domain::MatchScore)>,
+}
+
+/// Ranks the creator pool for a campaign (the best `limit`, never one offered before), for the
+/// tenant's account manager alone — the matching page and the API both ask through here. In the
+/// page's order: another tenant's campaign is not found, then the role (a seller is `Forbidden`),
+/// then the company is active.
+pub async fn ranked_candidates(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    cache: &PoolCache,
+    db: &Db,
+    campaign_id: Uuid,
+    limit: usize,
+) -> DomainResult<Ranking> {
+    let tenant_id = actor.tenant_id()?;
+    let campaign = campaigns::get(tx, tenant_id, campaign_id)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    actor.require(&[Access::AccountManager])?;
+    actor.require_active()?;
+    let ask = repo::ask_of(&campaign.campaign());
+    let weights = repo::current_weights(tx).await?;
+    let rates = ReferenceRates::load(tx).await?;
+    let (ranked, _) = pool::rank(
+        cache,
+        db,
+        tx,
+        tenant_id,
+        campaign_id,
+        &ask,
+        &weights,
+        &rates,
+        limit,
+    )
+    .await?;
+    Ok(Ranking {
+        campaign,
+        weights,
+        ranked,
+    })
 }
 
 /// Replaces the matching weights (a platform setting: an admin, working outside any tenant, in a

@@ -12,13 +12,11 @@ use uuid::Uuid;
 
 use super::actions::{self, ShortlistForm};
 use super::domain::{MatchScore, Weights};
-use super::pool;
-use super::repo::{self, CandidateInfo, ReferenceRates};
-use crate::campaigns::repo as campaigns;
+use super::repo::{self, CandidateInfo};
 use crate::error::{AppError, AppResult, DomainError};
 use crate::kernel::tier::TierBadge;
 use crate::state::AppState;
-use crate::tenants::{Access, TenantCtx};
+use crate::tenants::TenantCtx;
 use crate::web::forms::Form;
 use crate::web::front::Front;
 use crate::web::labels::{List, labels};
@@ -28,7 +26,7 @@ use crate::web::listing::{Listing, Pager, SortLink};
 use crate::web::{fmt, render_with};
 
 /// How many candidates the page shows.
-pub const SHOWN: usize = 100;
+pub const SHOWN: usize = actions::RANKED_MAX;
 
 pub struct Bar {
     pub label: String,
@@ -195,33 +193,6 @@ fn bars(lang: Lang, s: &MatchScore, w: &Weights) -> Vec<Bar> {
     .collect()
 }
 
-async fn ranked(
-    state: &AppState,
-    ctx: &mut TenantCtx,
-    campaign_id: Uuid,
-) -> AppResult<(campaigns::CampaignRow, Weights, Vec<(Uuid, MatchScore)>)> {
-    let row = campaigns::get(&mut ctx.tx, ctx.tenant.id, campaign_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let ask = repo::ask_of(&row.campaign());
-    let weights = repo::current_weights(&mut ctx.tx).await?;
-    let rates = ReferenceRates::load(&mut ctx.tx).await?;
-    let ranked = pool::rank(
-        super::creator_pool(state),
-        &state.db,
-        &mut ctx.tx,
-        ctx.tenant.id,
-        campaign_id,
-        &ask,
-        &weights,
-        &rates,
-        SHOWN,
-    )
-    .await?
-    .0;
-    Ok((row, weights, ranked))
-}
-
 async fn page(
     state: &AppState,
     session: &Session,
@@ -231,7 +202,19 @@ async fn page(
     view: View,
 ) -> AppResult<Response> {
     let View { status, error, nav } = view;
-    let (row, weights, ranked) = ranked(state, &mut ctx, campaign_id).await?;
+    let actions::Ranking {
+        campaign: row,
+        weights,
+        ranked,
+    } = actions::ranked_candidates(
+        &mut ctx.tx,
+        &ctx.actor,
+        super::creator_pool(state),
+        &state.db,
+        campaign_id,
+        SHOWN,
+    )
+    .await?;
     let ids: Vec<Uuid> = ranked.iter().map(|(id, _)| *id).collect();
     let names: HashMap<Uuid, CandidateInfo> =
         repo::candidate_infos(&mut ctx.tx, ctx.tenant.id, &ids)
@@ -453,11 +436,6 @@ async fn page(
     )
 }
 
-fn am_only(ctx: &TenantCtx) -> AppResult<()> {
-    ctx.require(&[Access::AccountManager])?;
-    ctx.require_active()
-}
-
 pub async fn show(
     State(state): State<AppState>,
     session: Session,
@@ -467,9 +445,7 @@ pub async fn show(
     ctx: TenantCtx,
 ) -> AppResult<Response> {
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    let mut ctx = ctx;
-    crate::campaigns::repo::ensure_exists(&mut ctx.tx, ctx.tenant.id, id).await?;
-    am_only(&ctx)?;
+    // Who may see the ranking is the action's rule (`actions::ranked_candidates`).
     let nav = Nav::from_query(query.as_deref());
     let view = View {
         status: StatusCode::OK,

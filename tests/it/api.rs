@@ -535,11 +535,22 @@ const READS: &[&str] = &[
     "/api/v1/tiers/01900000-0000-7000-8000-000000000001/history",
     "/api/v1/settlements",
     "/api/v1/settlements/01900000-0000-7000-8000-000000000001/export.csv",
+    "/api/v1/campaigns/01900000-0000-7000-8000-000000000001/candidates",
+    "/api/v1/campaigns/01900000-0000-7000-8000-000000000001/shortlist",
 ];
 const WRITES: &[&str] = &[
     "/api/v1/posts",
     "/api/v1/snapshots",
     "/api/v1/orders",
+    "/api/v1/campaigns",
+    "/api/v1/creators/batch",
+    "PUT /api/v1/campaigns/01900000-0000-7000-8000-000000000001",
+    "/api/v1/campaigns/01900000-0000-7000-8000-000000000001/submit",
+    "/api/v1/campaigns/01900000-0000-7000-8000-000000000001/transitions",
+    "/api/v1/campaigns/01900000-0000-7000-8000-000000000001/shortlist",
+    "/api/v1/campaigns/01900000-0000-7000-8000-000000000001/shortlist/entries/01900000-0000-7000-8000-000000000001/decision",
+    "/api/v1/campaigns/01900000-0000-7000-8000-000000000001/shortlist/another-round",
+    "/api/v1/campaigns/01900000-0000-7000-8000-000000000001/shortlist/approve",
     "/api/v1/collaborations",
     "/api/v1/collaborations/01900000-0000-7000-8000-000000000001/terms",
     "/api/v1/collaborations/01900000-0000-7000-8000-000000000001/events",
@@ -592,8 +603,18 @@ async fn every_route_refuses_a_session_cookie_a_revoked_token_and_a_read_token_o
         .execute(&mut conn)
         .await
         .unwrap();
-    for path in WRITES {
-        let res = owner.post(app.url(path)).json(&body).send().await.unwrap();
+    for write in WRITES {
+        // "PUT /path" for a write that is not a POST.
+        let (method, path) = match write.split_once(' ') {
+            Some((method, path)) => (method.parse().unwrap(), path),
+            None => (reqwest::Method::POST, *write),
+        };
+        let res = owner
+            .request(method.clone(), app.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
         for (token, status, code) in [
             (&revoked, StatusCode::UNAUTHORIZED, "api.error.revoked"),
@@ -601,7 +622,7 @@ async fn every_route_refuses_a_session_cookie_a_revoked_token_and_a_read_token_o
         ] {
             let res = app
                 .client()
-                .post(app.url(path))
+                .request(method.clone(), app.url(path))
                 .header("Authorization", format!("Bearer {token}"))
                 .json(&body)
                 .send()

@@ -13,6 +13,7 @@ mod admin;
 mod api;
 mod api_contracts;
 mod api_ingest;
+mod api_intake;
 mod api_reads;
 mod api_sync;
 mod architecture;
