@@ -536,7 +536,18 @@ const READS: &[&str] = &[
     "/api/v1/settlements",
     "/api/v1/settlements/01900000-0000-7000-8000-000000000001/export.csv",
 ];
-const WRITES: &[&str] = &["/api/v1/posts", "/api/v1/snapshots", "/api/v1/orders"];
+const WRITES: &[&str] = &[
+    "/api/v1/posts",
+    "/api/v1/snapshots",
+    "/api/v1/orders",
+    "/api/v1/collaborations/01900000-0000-7000-8000-000000000001/rating",
+    "/api/v1/ratings/01900000-0000-7000-8000-000000000001/raters",
+    "/api/v1/ratings/01900000-0000-7000-8000-000000000001/scorecards",
+    "/api/v1/ratings/01900000-0000-7000-8000-000000000001/close",
+    "/api/v1/creators/01900000-0000-7000-8000-000000000001/blacklist",
+    "/api/v1/blacklist/01900000-0000-7000-8000-000000000001/decision",
+    "/api/v1/creators/01900000-0000-7000-8000-000000000001/tier-override",
+];
 
 #[tokio::test]
 async fn every_route_refuses_a_session_cookie_a_revoked_token_and_a_read_token_on_writes() {

@@ -12,6 +12,7 @@ mod actions_tenants;
 mod admin;
 mod api;
 mod api_ingest;
+mod api_ratings;
 mod api_reads;
 mod architecture;
 mod audit;
