@@ -34,8 +34,8 @@ use crate::web::front::problem_json;
 use crate::web::lang::Lang;
 
 /// An id in the path that is not a UUID names nothing: 404, as an unknown one.
-fn path_id(lang: Lang, raw: &str) -> Result<Uuid, Response> {
-    Uuid::parse_str(raw).map_err(|_| problem_json(lang, StatusCode::NOT_FOUND, None))
+fn not_found(lang: Lang) -> Response {
+    problem_json(lang, StatusCode::NOT_FOUND, None)
 }
 
 /// The collaboration of the tenant's rating `id` (the actions name a rating by it).
@@ -101,9 +101,8 @@ pub async fn open_rating_api(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<OpenRatingBody>,
 ) -> Response {
-    let collaboration_id = match path_id(lang, &id) {
-        Ok(id) => id,
-        Err(refused) => return refused,
+    let Ok(collaboration_id) = Uuid::parse_str(&id) else {
+        return not_found(lang);
     };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, _| {
@@ -169,9 +168,8 @@ pub async fn assign_raters_api(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RatersBody>,
 ) -> Response {
-    let rating = match path_id(lang, &id) {
-        Ok(id) => id,
-        Err(refused) => return refused,
+    let Ok(rating) = Uuid::parse_str(&id) else {
+        return not_found(lang);
     };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, tenant| {
@@ -255,9 +253,8 @@ pub async fn submit_scorecard_api(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ScorecardBody>,
 ) -> Response {
-    let rating = match path_id(lang, &id) {
-        Ok(id) => id,
-        Err(refused) => return refused,
+    let Ok(rating) = Uuid::parse_str(&id) else {
+        return not_found(lang);
     };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, tenant| {
@@ -322,9 +319,8 @@ pub async fn close_rating_api(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CloseBody>,
 ) -> Response {
-    let rating = match path_id(lang, &id) {
-        Ok(id) => id,
-        Err(refused) => return refused,
+    let Ok(rating) = Uuid::parse_str(&id) else {
+        return not_found(lang);
     };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, tenant| {
@@ -379,9 +375,8 @@ pub async fn add_blacklist_api(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<BlacklistBody>,
 ) -> Response {
-    let creator_id = match path_id(lang, &id) {
-        Ok(id) => id,
-        Err(refused) => return refused,
+    let Ok(creator_id) = Uuid::parse_str(&id) else {
+        return not_found(lang);
     };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, _| {
@@ -457,9 +452,8 @@ pub async fn decide_blacklist_api(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DecisionBody>,
 ) -> Response {
-    let entry_id = match path_id(lang, &id) {
-        Ok(id) => id,
-        Err(refused) => return refused,
+    let Ok(entry_id) = Uuid::parse_str(&id) else {
+        return not_found(lang);
     };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, _| {
@@ -519,9 +513,8 @@ pub async fn override_tier_api(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<TierOverrideBody>,
 ) -> Response {
-    let creator_id = match path_id(lang, &id) {
-        Ok(id) => id,
-        Err(refused) => return refused,
+    let Ok(creator_id) = Uuid::parse_str(&id) else {
+        return not_found(lang);
     };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, tenant| {
