@@ -9,6 +9,7 @@ pub mod extract;
 pub mod limits;
 pub mod loop_contracts;
 pub mod loop_intake;
+pub mod loop_ratings;
 pub mod openapi;
 pub mod reads;
 pub mod repo;
@@ -127,6 +128,34 @@ pub fn v1_router(state: AppState) -> Router {
         .route("/api/v1/snapshots", post(v1::ingest_snapshots_api))
         .route("/api/v1/orders", post(v1::ingest_orders_api))
         .route("/api/v1/order-imports", get(reads::order_imports))
+        .route(
+            "/api/v1/collaborations/{id}/rating",
+            post(loop_ratings::open_rating_api),
+        )
+        .route(
+            "/api/v1/ratings/{id}/raters",
+            post(loop_ratings::assign_raters_api),
+        )
+        .route(
+            "/api/v1/ratings/{id}/scorecards",
+            post(loop_ratings::submit_scorecard_api),
+        )
+        .route(
+            "/api/v1/ratings/{id}/close",
+            post(loop_ratings::close_rating_api),
+        )
+        .route(
+            "/api/v1/creators/{id}/blacklist",
+            post(loop_ratings::add_blacklist_api),
+        )
+        .route(
+            "/api/v1/blacklist/{entry_id}/decision",
+            post(loop_ratings::decide_blacklist_api),
+        )
+        .route(
+            "/api/v1/creators/{id}/tier-override",
+            post(loop_ratings::override_tier_api),
+        )
         .layer(DefaultBodyLimit::max(limits::MAX_BODY))
         .layer(middleware::from_fn_with_state(
             state.clone(),

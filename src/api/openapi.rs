@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{loop_contracts, loop_intake, reads, v1};
+use super::{loop_contracts, loop_intake, loop_ratings, reads, v1};
 use crate::state::AppState;
 use crate::web::lang::Lang;
 use crate::web::layout::Layout;
@@ -69,6 +69,13 @@ use crate::web::layout::Layout;
         loop_intake::another_round_api,
         loop_intake::approve_shortlist_api,
         loop_intake::creators_batch_api,
+        loop_ratings::open_rating_api,
+        loop_ratings::assign_raters_api,
+        loop_ratings::submit_scorecard_api,
+        loop_ratings::close_rating_api,
+        loop_ratings::add_blacklist_api,
+        loop_ratings::decide_blacklist_api,
+        loop_ratings::override_tier_api,
     ),
     components(schemas(v1::Problem, v1::ProblemField)),
     modifiers(&BearerAuth),

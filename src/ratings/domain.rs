@@ -377,14 +377,26 @@ pub fn level_field(code: &str) -> String {
     format!("level_{code}")
 }
 
+/// A level given for something that is not a subjective dimension of the rating's template (an
+/// objective one is computed, an unknown one does not exist).
+pub const E_LEVEL_UNKNOWN: &str = "api.ratings.error.criterion_unknown";
+
 /// The subjective levels as typed, each an integer 1..=5; every wrong or missing one is its
-/// field's error.
+/// field's error, and so is a level for a code the template does not let a rater score.
 pub fn parse_levels(
     dimensions: &[Dimension],
     typed: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, u8>, FieldErrors> {
     let mut levels = BTreeMap::new();
     let mut errors = FieldErrors::new();
+    for code in typed.keys() {
+        let scored = dimensions
+            .iter()
+            .any(|d| d.kind == Kind::Subjective && d.code == *code);
+        if !scored {
+            errors.insert(level_field(code), E_LEVEL_UNKNOWN);
+        }
+    }
     for d in dimensions.iter().filter(|d| d.kind == Kind::Subjective) {
         let raw = typed.get(&d.code).map(|s| s.trim()).unwrap_or("");
         if raw.is_empty() {
@@ -586,6 +598,17 @@ mod tests {
         assert!(all_top(&t, &levels));
         typed.insert("compliance".into(), "4".into());
         assert!(!all_top(&t, &parse_levels(&t, &typed).unwrap()));
+        // An objective dimension is computed, and a code not on the template does not exist.
+        typed.insert("conversion".into(), "5".into());
+        typed.insert("charisma".into(), "3".into());
+        let errors = parse_levels(&t, &typed).unwrap_err();
+        assert_eq!(
+            errors.into_iter().collect::<Vec<_>>(),
+            vec![
+                ("level_charisma".to_string(), E_LEVEL_UNKNOWN),
+                ("level_conversion".to_string(), E_LEVEL_UNKNOWN),
+            ]
+        );
     }
 
     fn valid_template() -> impl Strategy<Value = Vec<Dimension>> {

@@ -316,6 +316,22 @@ pub async fn rating_of_collaboration(
         .await
 }
 
+/// The collaboration a rating is of (the API names a rating by its own id; the actions by its
+/// collaboration's).
+pub async fn collaboration_of_rating(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    rating: Uuid,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT collaboration_id FROM ratings WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        rating
+    )
+    .fetch_optional(conn)
+    .await
+}
+
 /// The rating, locked for a change (submissions and completion are serialized on it).
 pub async fn rating_for_update(
     conn: &mut PgConnection,

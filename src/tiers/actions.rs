@@ -516,6 +516,42 @@ pub async fn propose_blacklist(
     Ok(id)
 }
 
+/// The owner's own blacklist entry for a creator the company has dealt with (issue 19: the API's
+/// `POST /api/v1/creators/{id}/blacklist`), with a reason.
+#[derive(Debug, Clone, Default)]
+pub struct AddBlacklistEntry {
+    pub creator_id: Uuid,
+    pub reason: String,
+}
+
+/// Proposes an entry as a severe record does, but by the owner (who then confirms it, as any
+/// proposal): a creator unknown to the company is not found; an open entry refuses a second one.
+pub async fn add_blacklist_entry(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    input: AddBlacklistEntry,
+) -> DomainResult<Uuid> {
+    let tenant = actor.tenant_id()?;
+    if !repo::known_in_tenant(tx, tenant, input.creator_id).await? {
+        return Err(DomainError::NotFound);
+    }
+    owner_only(actor)?;
+    propose_blacklist(
+        tx,
+        actor,
+        ProposeBlacklist {
+            creator_id: input.creator_id,
+            fulfilment_record_id: None,
+            reason: input.reason,
+        },
+    )
+    .await?
+    .ok_or(DomainError::Refused(E_BLACKLIST_OPEN))
+}
+
+/// The creator already has an open (proposed or confirmed) entry.
+pub const E_BLACKLIST_OPEN: &str = "api.ratings.error.blacklist_open";
+
 /// The owner's decision on an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlacklistDecision {

@@ -556,6 +556,13 @@ const WRITES: &[&str] = &[
     "/api/v1/collaborations/01900000-0000-7000-8000-000000000001/events",
     "/api/v1/collaborations/01900000-0000-7000-8000-000000000001/fulfilment-records",
     "/api/v1/fulfilment-records/01900000-0000-7000-8000-000000000001/correct",
+    "/api/v1/collaborations/01900000-0000-7000-8000-000000000001/rating",
+    "/api/v1/ratings/01900000-0000-7000-8000-000000000001/raters",
+    "/api/v1/ratings/01900000-0000-7000-8000-000000000001/scorecards",
+    "/api/v1/ratings/01900000-0000-7000-8000-000000000001/close",
+    "/api/v1/creators/01900000-0000-7000-8000-000000000001/blacklist",
+    "/api/v1/blacklist/01900000-0000-7000-8000-000000000001/decision",
+    "/api/v1/creators/01900000-0000-7000-8000-000000000001/tier-override",
 ];
 
 #[tokio::test]
