@@ -11,7 +11,12 @@ use super::matching::campaign_in_matching;
 use crate::support::*;
 
 /// A token made on a company's token page by its owner (signed in as `owner`).
-async fn token_for(app: &TestApp, owner: &reqwest::Client, slug: &str, scope: &str) -> String {
+pub(crate) async fn token_for(
+    app: &TestApp,
+    owner: &reqwest::Client,
+    slug: &str,
+    scope: &str,
+) -> String {
     let res = app
         .post_form(
             owner,
@@ -30,7 +35,7 @@ fn shown_token(page: &str) -> String {
 }
 
 /// The account manager's staff token (write), made on their own token page.
-async fn staff_token(app: &TestApp) -> String {
+pub(crate) async fn staff_token(app: &TestApp) -> String {
     let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
     let res = app
         .post_form(
@@ -45,26 +50,26 @@ async fn staff_token(app: &TestApp) -> String {
 
 /// Who calls: a token, and for a staff token the company it names.
 #[derive(Clone, Copy)]
-struct Caller<'a> {
+pub(crate) struct Caller<'a> {
     token: &'a str,
     tenant: Option<&'a str>,
 }
 
-fn seller(token: &str) -> Caller<'_> {
+pub(crate) fn seller(token: &str) -> Caller<'_> {
     Caller {
         token,
         tenant: None,
     }
 }
 
-fn staff(token: &str) -> Caller<'_> {
+pub(crate) fn staff(token: &str) -> Caller<'_> {
     Caller {
         token,
         tenant: Some("lumi"),
     }
 }
 
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: reqwest::Method,
     path: &str,
@@ -84,20 +89,30 @@ async fn call(
     req.send().await.unwrap()
 }
 
-async fn post(app: &TestApp, path: &str, who: Caller<'_>, body: &Value) -> reqwest::Response {
+pub(crate) async fn post(
+    app: &TestApp,
+    path: &str,
+    who: Caller<'_>,
+    body: &Value,
+) -> reqwest::Response {
     call(app, reqwest::Method::POST, path, who, Some(body)).await
 }
 
-async fn put(app: &TestApp, path: &str, who: Caller<'_>, body: &Value) -> reqwest::Response {
+pub(crate) async fn put(
+    app: &TestApp,
+    path: &str,
+    who: Caller<'_>,
+    body: &Value,
+) -> reqwest::Response {
     call(app, reqwest::Method::PUT, path, who, Some(body)).await
 }
 
-async fn get(app: &TestApp, path: &str, who: Caller<'_>) -> reqwest::Response {
+pub(crate) async fn get(app: &TestApp, path: &str, who: Caller<'_>) -> reqwest::Response {
     call(app, reqwest::Method::GET, path, who, None).await
 }
 
 /// The answer's JSON, after checking its status.
-async fn ok_json(res: reqwest::Response, status: StatusCode) -> Value {
+pub(crate) async fn ok_json(res: reqwest::Response, status: StatusCode) -> Value {
     let got = res.status();
     let body: Value = res.json().await.unwrap();
     assert_eq!(got, status, "{body}");
@@ -105,7 +120,7 @@ async fn ok_json(res: reqwest::Response, status: StatusCode) -> Value {
 }
 
 /// The problem's status, `code` and the fields its `errors` name.
-async fn refusal(res: reqwest::Response) -> (StatusCode, Option<String>, Vec<String>) {
+pub(crate) async fn refusal(res: reqwest::Response) -> (StatusCode, Option<String>, Vec<String>) {
     let (status, p) = problem(res).await;
     let fields = p["errors"]
         .as_array()
@@ -118,7 +133,7 @@ async fn refusal(res: reqwest::Response) -> (StatusCode, Option<String>, Vec<Str
     (status, p["code"].as_str().map(str::to_string), fields)
 }
 
-async fn actor_of(app: &TestApp, action: &str, entity: &str) -> Vec<String> {
+pub(crate) async fn actor_of(app: &TestApp, action: &str, entity: &str) -> Vec<String> {
     let mut conn = app.owner_conn().await;
     sqlx::query_scalar(
         "SELECT actor_label FROM audit_log WHERE action = $1 AND entity_id = $2 ORDER BY at",
@@ -138,12 +153,12 @@ async fn campaign_count(app: &TestApp) -> i64 {
         .unwrap()
 }
 
-fn day(offset: i64) -> String {
+pub(crate) fn day(offset: i64) -> String {
     (time::OffsetDateTime::now_utc().date() + time::Duration::days(offset)).to_string()
 }
 
 /// A complete request, as the intake form would send it, in the company's first shop.
-async fn complete_request(app: &TestApp, slug: &str, title: &str) -> Value {
+pub(crate) async fn complete_request(app: &TestApp, slug: &str, title: &str) -> Value {
     let tenant = app.tenant_id(slug).await;
     let mut tx = app.db.tenant_tx(tenant, None).await.unwrap();
     let shop = sextant::tenants::repo::shops(&mut tx, tenant)

@@ -14,6 +14,7 @@ mod api;
 mod api_contracts;
 mod api_ingest;
 mod api_intake;
+mod api_loop;
 mod api_ratings;
 mod api_reads;
 mod api_sync;
