@@ -758,6 +758,22 @@ fn spec(pattern: &str, ids: &Ids) -> Option<Spec> {
                 ("rate", "7.1"),
             ],
         ),
+        // Every other write of /api/v1: only a Bearer token opens it, so a form post with the
+        // session cookie is refused and stores nothing, whatever it names.
+        api if api.starts_with("/api/v1/") => Spec::new(
+            api.split('/')
+                .map(|part| {
+                    if part.starts_with('{') {
+                        Uuid::nil().to_string()
+                    } else {
+                        part.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/"),
+            Owner,
+            &[("title", "x"), ("reason", "y")],
+        ),
         _ => return None,
     })
 }
@@ -815,6 +831,26 @@ const ORDER: &[&str] = &[
     "/api/v1/posts",
     "/api/v1/snapshots",
     "/api/v1/orders",
+    "/api/v1/collaborations",
+    "/api/v1/collaborations/{id}/terms",
+    "/api/v1/collaborations/{id}/events",
+    "/api/v1/collaborations/{id}/fulfilment-records",
+    "/api/v1/fulfilment-records/{id}/correct",
+    "/api/v1/campaigns",
+    "/api/v1/campaigns/{id}/submit",
+    "/api/v1/campaigns/{id}/transitions",
+    "/api/v1/campaigns/{id}/shortlist",
+    "/api/v1/campaigns/{id}/shortlist/entries/{entry_id}/decision",
+    "/api/v1/campaigns/{id}/shortlist/another-round",
+    "/api/v1/campaigns/{id}/shortlist/approve",
+    "/api/v1/creators/batch",
+    "/api/v1/collaborations/{id}/rating",
+    "/api/v1/ratings/{id}/raters",
+    "/api/v1/ratings/{id}/scorecards",
+    "/api/v1/ratings/{id}/close",
+    "/api/v1/creators/{id}/blacklist",
+    "/api/v1/blacklist/{entry_id}/decision",
+    "/api/v1/creators/{id}/tier-override",
     "/t/{tenant_slug}/settings/api-tokens/{id}/revoke",
     "/account/api-tokens",
     "/account/api-tokens/{id}/revoke",
