@@ -838,8 +838,9 @@ pub struct Change {
 }
 
 /// The changes of `kind` in `w`, in the order they were written (transaction id, then id). The
-/// creators list also follows the platform's creator rows (`creators.sync_xid`) of the creators
-/// the tenant knows: a creator counts as changed by the latest of its writers.
+/// creators list also follows the tenant's tiers and blacklist (kind `tier`; a tier row deleted
+/// is no creator gone) and the platform's creator rows (`creators.sync_xid`) of the creators the
+/// tenant knows: a creator counts as changed by the latest of its writers.
 pub async fn changes(
     conn: &mut PgConnection,
     tenant: Uuid,
@@ -851,9 +852,9 @@ pub async fn changes(
     sqlx::query_as!(
         Change,
         r#"WITH candidates AS (
-               SELECT c.id, c.xid, c.deleted, c.changed_at
+               SELECT c.id, c.xid, c.deleted AND c.kind = $2 AS deleted, c.changed_at
                  FROM sync_changes c
-                WHERE c.tenant_id = $1 AND c.kind = $2
+                WHERE c.tenant_id = $1 AND (c.kind = $2 OR ($2 = 'creator' AND c.kind = 'tier'))
                   AND c.xid >= coalesce(pg_snapshot_xmin($4::text::pg_snapshot), '0'::xid8)
                UNION ALL
                SELECT k.creator_id, p.sync_xid, false, p.updated_at
