@@ -3,7 +3,7 @@
 //! request). Only `Authorization: Bearer` counts — a session cookie alone is refused — and every
 //! refusal is `application/problem+json` with `WWW-Authenticate: Bearer`.
 
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -255,6 +255,52 @@ where
         match api.refusal(Scope::Write, lang) {
             Some(refused) => Err(refused),
             None => Ok(ApiWriter(api)),
+        }
+    }
+}
+
+/// The 404 an id in the path gets when it names nothing: one that is not a UUID, as another
+/// company's id or an unknown one.
+fn no_such(parts: &Parts) -> Response {
+    problem_json(
+        Lang::from_headers(&parts.headers),
+        StatusCode::NOT_FOUND,
+        None,
+    )
+}
+
+/// The UUID of a route with one id in its path (`…/{id}`); one that does not parse is a 404.
+#[derive(Clone, Copy, Debug)]
+pub struct PathId(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(raw)) => Uuid::parse_str(&raw)
+                .map(PathId)
+                .map_err(|_| no_such(parts)),
+            Err(_) => Err(no_such(parts)),
+        }
+    }
+}
+
+/// The two UUIDs of a route with two ids in its path (`…/{id}/…/{entry_id}`); either one not
+/// parsing is a 404.
+#[derive(Clone, Copy, Debug)]
+pub struct PathIds(pub Uuid, pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathIds {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<(String, String)>::from_request_parts(parts, state).await {
+            Ok(Path((a, b))) => match (Uuid::parse_str(&a), Uuid::parse_str(&b)) {
+                (Ok(a), Ok(b)) => Ok(PathIds(a, b)),
+                _ => Err(no_such(parts)),
+            },
+            Err(_) => Err(no_such(parts)),
         }
     }
 }

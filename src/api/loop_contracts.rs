@@ -5,7 +5,7 @@
 //! (`contracts::actions`, `fulfilment::actions`): the same roles, checks, moves and audit entries.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
 use super::domain::Scope;
-use super::extract::{ApiJson, ApiWriter};
+use super::extract::{ApiJson, ApiWriter, PathId};
 use super::v1::{WriteRefusals, in_tenant};
 use crate::contracts::actions::{
     self as contract_actions, AmendTerms, CreateCollaboration, RecordCollaborationEvent,
@@ -232,11 +232,6 @@ async fn answer_of(
 
 const IDEMPOTENCY: &str = "Any 1–255 visible ASCII characters; the first answer to a key is replayed, the same key with another body is refused (422), a duplicate arriving while the first runs gets 409.";
 
-/// An id in a path that does not parse names nothing: 404, as another company's id.
-fn unknown_id(lang: Lang) -> Response {
-    problem_json(lang, StatusCode::NOT_FOUND, None)
-}
-
 /// `POST /api/v1/collaborations` (the account manager's staff token): the terms form of the
 /// shortlist page, through `create_collaboration`.
 #[utoipa::path(post, path = "/api/v1/collaborations", tag = "loop", request_body = NewCollaboration,
@@ -294,12 +289,9 @@ pub async fn change_terms_api(
     lang: Lang,
     origin: PublicOrigin,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(body): ApiJson<TermsChange>,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return unknown_id(lang);
-    };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, tenant| {
         Box::pin(async move {
@@ -389,12 +381,9 @@ pub async fn record_event_api(
     lang: Lang,
     origin: PublicOrigin,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(body): ApiJson<CollaborationEvent>,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return unknown_id(lang);
-    };
     let reason = body.reason.trim().to_string();
     let Some(event) = ContractEvent::by_hand(
         body.kind.code(),
@@ -488,12 +477,9 @@ pub async fn record_fulfilment_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(body): ApiJson<NewFulfilmentRecord>,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return unknown_id(lang);
-    };
     let engine = base64::engine::general_purpose::STANDARD;
     let mut files = Vec::with_capacity(body.evidence.len());
     for (i, file) in body.evidence.into_iter().enumerate() {
@@ -575,12 +561,9 @@ pub async fn correct_fulfilment_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(body): ApiJson<FulfilmentCorrection>,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return unknown_id(lang);
-    };
     let withdrawn = correction_action(&body.action) == Ok(CorrectionAction::Withdraw);
     let input = CorrectFulfilmentRecord {
         record_id: id,

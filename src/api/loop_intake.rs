@@ -6,7 +6,7 @@
 //! and the audit entries are the pages'.
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rust_decimal::prelude::ToPrimitive;
@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::domain::Scope;
-use super::extract::{ApiActor, ApiJson, ApiWriter};
+use super::extract::{ApiActor, ApiJson, ApiWriter, PathId, PathIds};
 use super::reads::ListRefusals;
 use super::v1::{WriteRefusals, in_tenant, problem_of};
 use crate::auth::Actor;
@@ -41,11 +41,6 @@ use crate::web::lang::Lang;
 pub const CANDIDATES_MAX: usize = RANKED_MAX;
 /// Candidates a call ranks when it does not say (a page of the matching page).
 pub const CANDIDATES_DEFAULT: usize = 25;
-
-/// The 404 another company's id (or no id) gets.
-fn not_found(lang: Lang) -> Response {
-    problem_json(lang, StatusCode::NOT_FOUND, None)
-}
 
 // ---- Campaigns
 
@@ -138,12 +133,9 @@ pub async fn update_campaign_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(body): ApiJson<CampaignInput>,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return not_found(lang);
-    };
     let input = SaveCampaign {
         campaign_id: Some(id),
         input: body,
@@ -172,11 +164,8 @@ pub async fn submit_campaign_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return not_found(lang);
-    };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, tenant| {
         Box::pin(async move {
@@ -222,12 +211,9 @@ pub async fn transition_campaign_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(body): ApiJson<MoveForm>,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return not_found(lang);
-    };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, tenant| {
         Box::pin(async move {
@@ -369,12 +355,9 @@ pub async fn candidates_api(
     State(state): State<AppState>,
     lang: Lang,
     api: ApiActor,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return not_found(lang);
-    };
     let limit = match candidates_limit(raw.as_deref()) {
         Ok(n) => n,
         Err(errors) => {
@@ -511,12 +494,9 @@ pub async fn send_shortlist_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(body): ApiJson<ShortlistIn>,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return not_found(lang);
-    };
     let order: Vec<Uuid> = body.picks.iter().map(|p| p.creator_id).collect();
     let input = SendShortlist {
         campaign_id: id,
@@ -604,11 +584,8 @@ pub async fn shortlist_api(
     State(state): State<AppState>,
     lang: Lang,
     api: ApiActor,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return not_found(lang);
-    };
     let access = api.actor.access();
     let done = in_tenant(&state, &api, lang, Scope::Read, move |tx, tenant| {
         Box::pin(async move {
@@ -687,12 +664,9 @@ pub async fn decide_entry_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path((id, entry)): Path<(String, String)>,
+    PathIds(id, entry_id): PathIds,
     ApiJson(body): ApiJson<DecisionForm>,
 ) -> Response {
-    let (Ok(id), Ok(entry_id)) = (Uuid::parse_str(&id), Uuid::parse_str(&entry)) else {
-        return not_found(lang);
-    };
     let actor = api.actor.clone();
     let input = body.into_input(id, entry_id);
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, _| {
@@ -727,11 +701,8 @@ pub async fn another_round_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return not_found(lang);
-    };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, tenant| {
         Box::pin(async move {
@@ -764,11 +735,8 @@ pub async fn approve_shortlist_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return not_found(lang);
-    };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, tenant| {
         Box::pin(async move {

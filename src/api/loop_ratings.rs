@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::domain::Scope;
-use super::extract::{ApiJson, ApiWriter};
+use super::extract::{ApiJson, ApiWriter, PathId};
 use super::v1::{Created, WriteRefusals, in_tenant};
 use crate::error::{DomainError, DomainResult};
 use crate::kernel::FieldErrors;
@@ -30,13 +30,7 @@ use crate::tiers::actions::{
     AddBlacklistEntry, BlacklistDecision, DecideBlacklist, OverrideTier, add_blacklist_entry,
     decide_blacklist, override_tier,
 };
-use crate::web::front::problem_json;
 use crate::web::lang::Lang;
-
-/// An id in the path that is not a UUID names nothing: 404, as an unknown one.
-fn not_found(lang: Lang) -> Response {
-    problem_json(lang, StatusCode::NOT_FOUND, None)
-}
 
 /// The collaboration of the tenant's rating `id` (the actions name a rating by it).
 async fn collaboration_of(tx: &mut PgConnection, tenant: Uuid, id: Uuid) -> DomainResult<Uuid> {
@@ -98,12 +92,9 @@ pub async fn open_rating_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(collaboration_id): PathId,
     ApiJson(body): ApiJson<OpenRatingBody>,
 ) -> Response {
-    let Ok(collaboration_id) = Uuid::parse_str(&id) else {
-        return not_found(lang);
-    };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, _| {
         Box::pin(async move {
@@ -165,12 +156,9 @@ pub async fn assign_raters_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(rating): PathId,
     ApiJson(body): ApiJson<RatersBody>,
 ) -> Response {
-    let Ok(rating) = Uuid::parse_str(&id) else {
-        return not_found(lang);
-    };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, tenant| {
         Box::pin(async move {
@@ -250,12 +238,9 @@ pub async fn submit_scorecard_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(rating): PathId,
     ApiJson(body): ApiJson<ScorecardBody>,
 ) -> Response {
-    let Ok(rating) = Uuid::parse_str(&id) else {
-        return not_found(lang);
-    };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, tenant| {
         Box::pin(async move {
@@ -316,12 +301,9 @@ pub async fn close_rating_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(rating): PathId,
     ApiJson(body): ApiJson<CloseBody>,
 ) -> Response {
-    let Ok(rating) = Uuid::parse_str(&id) else {
-        return not_found(lang);
-    };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, tenant| {
         Box::pin(async move {
@@ -372,12 +354,9 @@ pub async fn add_blacklist_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(creator_id): PathId,
     ApiJson(body): ApiJson<BlacklistBody>,
 ) -> Response {
-    let Ok(creator_id) = Uuid::parse_str(&id) else {
-        return not_found(lang);
-    };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, _| {
         Box::pin(async move {
@@ -449,12 +428,9 @@ pub async fn decide_blacklist_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(entry_id): PathId,
     ApiJson(body): ApiJson<DecisionBody>,
 ) -> Response {
-    let Ok(entry_id) = Uuid::parse_str(&id) else {
-        return not_found(lang);
-    };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, _| {
         Box::pin(async move {
@@ -510,12 +486,9 @@ pub async fn override_tier_api(
     State(state): State<AppState>,
     lang: Lang,
     ApiWriter(api): ApiWriter,
-    Path(id): Path<String>,
+    PathId(creator_id): PathId,
     ApiJson(body): ApiJson<TierOverrideBody>,
 ) -> Response {
-    let Ok(creator_id) = Uuid::parse_str(&id) else {
-        return not_found(lang);
-    };
     let actor = api.actor.clone();
     let done = in_tenant(&state, &api, lang, Scope::Write, move |tx, tenant| {
         Box::pin(async move {

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::domain::{self, Position, Scope};
-use super::extract::ApiActor;
+use super::extract::{ApiActor, PathId};
 use super::repo;
 use super::v1::{Problem, in_tenant, in_tenant_snapshot};
 use crate::error::{DomainError, ErrorDetail};
@@ -631,11 +631,8 @@ pub async fn collaboration(
     State(state): State<AppState>,
     lang: Lang,
     api: ApiActor,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return problem_json(lang, StatusCode::NOT_FOUND, None);
-    };
     let filter = repo::CollaborationFilter {
         id: Some(id),
         ..Default::default()
@@ -1349,12 +1346,9 @@ pub async fn tier_history(
     State(state): State<AppState>,
     lang: Lang,
     api: ApiActor,
-    Path(creator): Path<String>,
+    PathId(creator): PathId,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let Ok(creator) = Uuid::parse_str(&creator) else {
-        return problem_json(lang, StatusCode::NOT_FOUND, None);
-    };
     let mut p = Params::parse(raw);
     let page = p.plain_page();
     if let Some(r) = p.refusal(lang) {

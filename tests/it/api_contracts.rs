@@ -9,26 +9,12 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::api::{make_token, problem};
+use super::api_intake::{caller, day, ok_json, post, staff_token};
 use crate::evidence::PNG;
 use crate::fulfilment::collaboration_in;
 use crate::support::*;
 
-/// A write token of the account manager (a staff token: each call names the company).
-async fn staff_token(app: &TestApp) -> String {
-    let am = app.login(ACCOUNT_MANAGER.0, ACCOUNT_MANAGER.1).await;
-    let res = app
-        .post_form(
-            &am,
-            "/account/api-tokens",
-            &[("name", "Agency ERP"), ("scope", "write")],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let page = res.text().await.unwrap();
-    let start = page.find("data-testid=\"token-value\">").unwrap() + 26;
-    page[start..start + page[start..].find('<').unwrap()].to_string()
-}
-
+/// A POST with `token`, naming `tenant` for a staff token.
 async fn send(
     app: &TestApp,
     token: &str,
@@ -36,22 +22,7 @@ async fn send(
     path: &str,
     body: &Value,
 ) -> reqwest::Response {
-    let mut req = app
-        .client()
-        .post(app.url(path))
-        .header("Authorization", format!("Bearer {token}"))
-        .json(body);
-    if let Some(t) = tenant {
-        req = req.header("Sextant-Tenant", t);
-    }
-    req.send().await.unwrap()
-}
-
-async fn ok_json(res: reqwest::Response, expected: StatusCode) -> Value {
-    let status = res.status();
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(status, expected, "{body}");
-    body
+    post(app, path, caller(token, tenant), body).await
 }
 
 fn fields(p: &Value) -> Vec<(String, String)> {
@@ -68,10 +39,6 @@ fn fields(p: &Value) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn day(offset: i64) -> String {
-    (time::OffsetDateTime::now_utc().date() + time::Duration::days(offset)).to_string()
 }
 
 /// Approves every entry of the tenant's shortlist-sent demo campaign (none has terms yet);

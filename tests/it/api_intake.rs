@@ -55,6 +55,11 @@ pub(crate) struct Caller<'a> {
     tenant: Option<&'a str>,
 }
 
+/// A caller with its token and, for a staff token, the company it names.
+pub(crate) fn caller<'a>(token: &'a str, tenant: Option<&'a str>) -> Caller<'a> {
+    Caller { token, tenant }
+}
+
 pub(crate) fn seller(token: &str) -> Caller<'_> {
     Caller {
         token,
