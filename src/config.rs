@@ -80,9 +80,14 @@ impl S3Settings {
     }
 }
 
+/// The data folder: `SEXTANT_DATA_DIR`, else `.sextant` (uploads live in its `objects/`).
+pub fn data_dir_from_env() -> PathBuf {
+    PathBuf::from(env("SEXTANT_DATA_DIR").unwrap_or_else(|| ".sextant".into()))
+}
+
 impl Config {
     pub fn from_env() -> Result<Self> {
-        let data_dir = PathBuf::from(env("SEXTANT_DATA_DIR").unwrap_or_else(|| ".sextant".into()));
+        let data_dir = data_dir_from_env();
         let addr = env("SEXTANT_ADDR")
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .parse()
@@ -115,11 +120,15 @@ impl Config {
         })
     }
 
-    /// Settings for tests: everything explicit, nothing read from the environment.
+    /// Settings for tests: everything explicit, nothing read from the environment but the data
+    /// folder, which is the one the demo seeder stores its files in ([`data_dir_from_env`]): a
+    /// seeded order file's import may be run by the app's own worker as well as by the seeder,
+    /// and either must find the file (with the temporary folder here, a worker that claimed the
+    /// seeder's job first failed it for a missing file — a rare test failure).
     pub fn for_tests(database_url: String) -> Self {
         Config {
             database_url: Some(database_url),
-            data_dir: std::env::temp_dir(),
+            data_dir: data_dir_from_env(),
             addr: "127.0.0.1:0".parse().expect("literal address"),
             secret: "test-secret".into(),
             public_url: None,

@@ -78,11 +78,10 @@ impl Storage {
     /// Settings read straight from the environment (for commands without a `Config`, like the
     /// demo seeder): `SEXTANT_DATA_DIR` and the `SEXTANT_S3_*` variables.
     pub fn from_env() -> Result<Storage, StorageError> {
-        let data_dir = std::env::var("SEXTANT_DATA_DIR")
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .unwrap_or_else(|| ".sextant".into());
-        Storage::open(FsPath::new(&data_dir), S3Settings::from_env().as_ref())
+        Storage::open(
+            &crate::config::data_dir_from_env(),
+            S3Settings::from_env().as_ref(),
+        )
     }
 
     pub fn local(root: &FsPath) -> Result<Storage, StorageError> {
