@@ -675,8 +675,8 @@ async fn rounds_of_readings_through_the_api_keep_every_posts_daily_views() {
         .fetch_all(&mut conn)
         .await
         .unwrap();
-        let stored: Vec<(Uuid, time::Date, i64, i64)> = sqlx::query_as(
-            "SELECT post_id, day, views, added FROM post_view_days WHERE tenant_id = $1 \
+        let stored: Vec<(Uuid, time::Date, i64, i64, time::OffsetDateTime)> = sqlx::query_as(
+            "SELECT post_id, day, views, added, last_at FROM post_view_days WHERE tenant_id = $1 \
              ORDER BY post_id, day",
         )
         .bind(tenant)

@@ -1128,33 +1128,34 @@ async fn the_demo_seeds_posts_snapshots_and_clicks_once_however_often_it_runs() 
 pub(crate) fn post_days(
     readings: &[(Uuid, OffsetDateTime, i64)],
     zone: &str,
-) -> Vec<(Uuid, Date, i64, i64)> {
+) -> Vec<(Uuid, Date, i64, i64, OffsetDateTime)> {
     use time_tz::OffsetDateTimeExt;
     let tz = sextant::tracking::order_imports::parse::shop_zone(zone).unwrap();
     let mut sorted = readings.to_vec();
     sorted.sort();
-    let mut last_of_day: Vec<(Uuid, Date, i64)> = Vec::new();
+    // Each post's day: its last reading's views and moment.
+    let mut last_of_day: Vec<(Uuid, Date, i64, OffsetDateTime)> = Vec::new();
     for (post, at, views) in sorted {
         let day = at.to_timezone(tz).date();
         match last_of_day.last_mut() {
-            Some((p, d, v)) if *p == post && *d == day => *v = views,
-            _ => last_of_day.push((post, day, views)),
+            Some((p, d, v, a)) if *p == post && *d == day => (*v, *a) = (views, at),
+            _ => last_of_day.push((post, day, views, at)),
         }
     }
     let mut days = Vec::with_capacity(last_of_day.len());
-    for (i, (post, day, views)) in last_of_day.iter().enumerate() {
+    for (i, (post, day, views, at)) in last_of_day.iter().enumerate() {
         let before = match i.checked_sub(1).map(|j| last_of_day[j]) {
-            Some((p, _, v)) if p == *post => v,
+            Some((p, _, v, _)) if p == *post => v,
             _ => 0,
         };
-        days.push((*post, *day, *views, views - before));
+        days.push((*post, *day, *views, views - before, *at));
     }
     days
 }
 
 fn views_per_day(readings: &[(Uuid, OffsetDateTime, i64)], zone: &str) -> Vec<(Date, i64)> {
     let mut per_day = std::collections::BTreeMap::<Date, i64>::new();
-    for (_, day, _, added) in post_days(readings, zone) {
+    for (_, day, _, added, _) in post_days(readings, zone) {
         *per_day.entry(day).or_default() += added;
     }
     per_day.into_iter().collect()
@@ -1442,8 +1443,8 @@ async fn daily_views_follow_readings_appended_round_by_round() {
         .fetch_all(&mut c)
         .await
         .unwrap();
-        let stored: Vec<(Uuid, Date, i64, i64)> = sqlx::query_as(
-            "SELECT post_id, day, views, added FROM post_view_days WHERE tenant_id = $1 \
+        let stored: Vec<(Uuid, Date, i64, i64, OffsetDateTime)> = sqlx::query_as(
+            "SELECT post_id, day, views, added, last_at FROM post_view_days WHERE tenant_id = $1 \
                AND post_id = ANY($2) ORDER BY post_id, day",
         )
         .bind(f.tenant)
@@ -1605,6 +1606,245 @@ async fn two_transactions_writing_snapshots_of_one_post_take_turns_and_both_coun
     assert_eq!(kept, rule);
     let total: i64 = kept.iter().map(|(_, v)| v).sum();
     assert!(total >= 3_000, "{kept:?}");
+}
+
+/// The SQLSTATE of a refused statement.
+fn sqlstate(e: sqlx::Error) -> Option<String> {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .map(|c| c.into_owned())
+}
+
+/// A post of collaboration `collab` with no readings, for the tests that remove one.
+async fn bare_post(c: &mut PgConnection, f: &Fixture, n: i64) -> Uuid {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO posts (tenant_id, id, collaboration_id, url, video_id, published_at) \
+         VALUES ($1, $2, $3, 'https://www.tiktok.com/@leo.kitchen/video/' || $4, $4, \
+                 now() - interval '2 days')",
+    )
+    .bind(f.tenant)
+    .bind(id)
+    .bind(f.b)
+    .bind((7_300_000_000_000_000_100 + n).to_string())
+    .execute(c)
+    .await
+    .unwrap();
+    id
+}
+
+/// Readings' references are checked once per statement (migration 41) instead of by two
+/// foreign keys row by row: what the keys refused is still refused, with their code (23503).
+#[tokio::test]
+async fn a_reading_needs_its_post_and_person_and_a_post_or_person_with_readings_cannot_go() {
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    let owner: Uuid = app.user_id(OWNER_LUMI.0).await;
+    let at = f.post_b_published + Duration::hours(5);
+    let insert = "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, \
+                  comments, shares, source, created_by) \
+                  SELECT $1, gen_random_uuid(), p, $3, 10, 0, 0, 0, 'api', $4 \
+                    FROM unnest($2::uuid[]) p";
+    let refused = |posts: Vec<Uuid>, by: Option<Uuid>| {
+        let app = &app;
+        let tenant = f.tenant;
+        async move {
+            let mut tx = app.db.tenant_tx(tenant, None).await.unwrap();
+            let done = sqlx::query(insert)
+                .bind(tenant)
+                .bind(posts)
+                .bind(at)
+                .bind(by)
+                .execute(&mut *tx)
+                .await;
+            tx.rollback().await.unwrap();
+            done.err().and_then(sqlstate)
+        }
+    };
+    let other_company_post: Option<Uuid> = sqlx::query_scalar(
+        "SELECT p.id FROM posts p JOIN tenants t ON t.id = p.tenant_id WHERE t.slug <> 'lumi' \
+          LIMIT 1",
+    )
+    .fetch_optional(&mut app.owner_conn().await)
+    .await
+    .unwrap();
+    let fk = Some("23503".to_string());
+    assert_eq!(
+        refused(vec![Uuid::now_v7()], None).await,
+        fk,
+        "no such post"
+    );
+    assert_eq!(
+        refused(vec![f.post_b, Uuid::now_v7()], Some(owner)).await,
+        fk,
+        "one post of two missing"
+    );
+    if let Some(theirs) = other_company_post {
+        assert_eq!(
+            refused(vec![theirs], None).await,
+            fk,
+            "another company's post"
+        );
+    }
+    assert_eq!(
+        refused(vec![f.post_b], Some(Uuid::now_v7())).await,
+        fk,
+        "no such person"
+    );
+    assert_eq!(
+        refused(vec![f.post_b], Some(owner)).await,
+        None,
+        "a good reading"
+    );
+
+    // Written for real, then moved to a missing post or a missing person: refused.
+    let mut tx = app.db.tenant_tx(f.tenant, None).await.unwrap();
+    sqlx::query(insert)
+        .bind(f.tenant)
+        .bind(vec![f.post_b])
+        .bind(at)
+        .bind(Some(owner))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    for (what, set) in [
+        ("post", "post_id = gen_random_uuid()"),
+        ("person", "created_by = gen_random_uuid()"),
+    ] {
+        let mut tx = app.db.tenant_tx(f.tenant, None).await.unwrap();
+        let moved = sqlx::query(&format!(
+            "UPDATE metric_snapshots SET {set} WHERE tenant_id = $1 AND post_id = $2 \
+               AND captured_at = $3"
+        ))
+        .bind(f.tenant)
+        .bind(f.post_b)
+        .bind(at)
+        .execute(&mut *tx)
+        .await;
+        tx.rollback().await.unwrap();
+        assert_eq!(
+            moved.err().and_then(sqlstate),
+            fk,
+            "moved to a missing {what}"
+        );
+    }
+
+    // A post or person with readings cannot go, nor be renumbered; a post without can.
+    let mut c = app.owner_conn().await;
+    for sql in [
+        "DELETE FROM posts WHERE tenant_id = $1 AND id = $2",
+        "UPDATE posts SET id = gen_random_uuid() WHERE tenant_id = $1 AND id = $2",
+    ] {
+        let e = sqlx::query(sql)
+            .bind(f.tenant)
+            .bind(f.post_b)
+            .execute(&mut c)
+            .await
+            .unwrap_err();
+        assert_eq!(sqlstate(e), fk, "{sql}");
+    }
+    for sql in [
+        "DELETE FROM users WHERE id = $1",
+        "UPDATE users SET id = gen_random_uuid() WHERE id = $1",
+    ] {
+        let e = sqlx::query(sql)
+            .bind(owner)
+            .execute(&mut c)
+            .await
+            .unwrap_err();
+        assert_eq!(sqlstate(e), fk, "{sql}");
+    }
+    let bare = bare_post(&mut c, &f, 1).await;
+    sqlx::query("DELETE FROM posts WHERE tenant_id = $1 AND id = $2")
+        .bind(f.tenant)
+        .bind(bare)
+        .execute(&mut c)
+        .await
+        .expect("a post without readings can go");
+    let readings: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM metric_snapshots WHERE tenant_id = $1 AND post_id = $2",
+    )
+    .bind(f.tenant)
+    .bind(f.post_b)
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert!(readings >= 1);
+}
+
+/// A post removed while readings of it go in: whichever comes second fails, and no reading is
+/// left without its post — the statement's check locks the posts it names as the key did.
+#[tokio::test]
+async fn a_post_removed_while_its_readings_go_in_leaves_no_reading_without_its_post() {
+    let app = TestApp::with_demo().await;
+    let f = fixture(&app).await;
+    let insert = "INSERT INTO metric_snapshots (tenant_id, id, post_id, captured_at, views, likes, \
+                  comments, shares, source) VALUES ($1, gen_random_uuid(), $2, now(), 5, 0, 0, 0, 'api')";
+    let delete = "DELETE FROM posts WHERE tenant_id = $1 AND id = $2";
+    let mut c = app.owner_conn().await;
+
+    // Readings first: the removal waits for them, then finds them.
+    let post = bare_post(&mut c, &f, 2).await;
+    let mut writer = app.db.tenant_tx(f.tenant, None).await.unwrap();
+    sqlx::query(insert)
+        .bind(f.tenant)
+        .bind(post)
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    let url = app.database_url.clone();
+    let tenant = f.tenant;
+    let remover = tokio::spawn(async move {
+        let mut c = PgConnection::connect(&url).await.unwrap();
+        sqlx::query(delete)
+            .bind(tenant)
+            .bind(post)
+            .execute(&mut c)
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!remover.is_finished(), "the removal waits for the writer");
+    writer.commit().await.unwrap();
+    let removed = remover.await.unwrap();
+    assert_eq!(removed.err().and_then(sqlstate).as_deref(), Some("23503"));
+
+    // The removal first: the readings wait for it, then find no post.
+    let post = bare_post(&mut c, &f, 3).await;
+    let mut remover = PgConnection::connect(&app.database_url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut remover).await.unwrap();
+    sqlx::query(delete)
+        .bind(f.tenant)
+        .bind(post)
+        .execute(&mut remover)
+        .await
+        .unwrap();
+    let db = app.db.clone();
+    let writer = tokio::spawn(async move {
+        let mut tx = db.tenant_tx(tenant, None).await.unwrap();
+        let done = sqlx::query(insert)
+            .bind(tenant)
+            .bind(post)
+            .execute(&mut *tx)
+            .await;
+        if done.is_ok() {
+            tx.commit().await.unwrap();
+        }
+        done
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!writer.is_finished(), "the readings wait for the removal");
+    sqlx::query("COMMIT").execute(&mut remover).await.unwrap();
+    let written = writer.await.unwrap();
+    assert_eq!(written.err().and_then(sqlstate).as_deref(), Some("23503"));
+    let orphans: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM metric_snapshots m WHERE NOT EXISTS \
+           (SELECT 1 FROM posts p WHERE p.tenant_id = m.tenant_id AND p.id = m.post_id)",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0);
 }
 
 #[tokio::test]

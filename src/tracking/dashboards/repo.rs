@@ -17,7 +17,7 @@ pub struct DayValue {
 /// Daily views, clicks and GMV of a campaign, days in `zone` (the tenant's): ("views", "clicks",
 /// "gmv"). Views and clicks come from `campaign_view_days` and `link_click_days`, which the database
 /// keeps per local day of the tenant's zone as snapshots and clicks arrive (and rebuilds when the
-/// zone changes).
+/// zone changes); a campaign's day is the sum of its rows (one per writing connection's shard).
 pub async fn daily(
     conn: &mut PgConnection,
     tenant: Uuid,
@@ -35,8 +35,9 @@ pub async fn daily(
              FROM orders_attributed o WHERE o.tenant_id = $1 AND o.collaboration_id IN (SELECT id FROM l)
             GROUP BY 2, 3
            UNION ALL
-           SELECT 'views', d.day, '', d.added::numeric
-             FROM campaign_view_days d WHERE d.tenant_id = $1 AND d.campaign_id = $2 AND d.added <> 0
+           SELECT 'views', d.day, '', sum(d.added)::numeric
+             FROM campaign_view_days d WHERE d.tenant_id = $1 AND d.campaign_id = $2
+            GROUP BY 2 HAVING sum(d.added) <> 0
            ORDER BY 1, 2"#,
         tenant,
         campaign,
