@@ -3,8 +3,7 @@
 -- ingest) is then one probe of the post's newest day row — its `last_at` before the earliest
 -- reading written — instead of a descent of the snapshots' index past the readings just written
 -- plus a probe of the day's row; the same probe gives the reading before (the newest day's views)
--- and the row the append changes. A same-day append updates its row by key (no speculative insert
--- and lock as ON CONFLICT takes), a new day's row is a plain insert.
+-- and the row the append changes (written as before, one upsert for the statement's posts).
 --
 -- Every writer of the day rows keeps `last_at`: the whole-post count (a time zone change), the
 -- count from a day on, and the append.
