@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::domain::Scope;
 use super::extract::{ApiJson, ApiWriter, PathId};
-use super::v1::{WriteRefusals, in_tenant};
+use super::v1::{WriteRefusals, answer_json, in_tenant};
 use crate::contracts::actions::{
     self as contract_actions, AmendTerms, CreateCollaboration, RecordCollaborationEvent,
 };
@@ -266,10 +266,7 @@ pub async fn create_collaboration_api(
         })
     })
     .await;
-    match done {
-        Ok(answer) => (StatusCode::CREATED, Json(answer)).into_response(),
-        Err(refused) => refused,
-    }
+    answer_json(StatusCode::CREATED, done)
 }
 
 /// `POST /api/v1/collaborations/{id}/terms` (the account manager): the collaboration page's
@@ -308,10 +305,7 @@ pub async fn change_terms_api(
         })
     })
     .await;
-    match done {
-        Ok(answer) => Json(answer).into_response(),
-        Err(refused) => refused,
-    }
+    answer_json(StatusCode::OK, done)
 }
 
 /// What the account manager records on the collaboration page (its event form).
@@ -406,10 +400,7 @@ pub async fn record_event_api(
         })
     })
     .await;
-    match done {
-        Ok(answer) => Json(answer).into_response(),
-        Err(refused) => refused,
-    }
+    answer_json(StatusCode::OK, done)
 }
 
 /// An evidence file sent inside the JSON body.

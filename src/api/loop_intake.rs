@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::domain::Scope;
 use super::extract::{ApiActor, ApiJson, ApiWriter, PathId, PathIds};
 use super::reads::ListRefusals;
-use super::v1::{WriteRefusals, in_tenant, problem_of};
+use super::v1::{WriteRefusals, answer_json, in_tenant, problem_of};
 use crate::auth::Actor;
 use crate::campaigns::actions::{
     self as campaigns, ApproveShortlist, DecisionForm, MoveForm, RequestAnotherRound, SaveCampaign,
@@ -110,10 +110,7 @@ pub async fn create_campaign_api(
         input: body,
         submit: false,
     };
-    match save(&state, &api, lang, input).await {
-        Ok(done) => (StatusCode::CREATED, Json(done)).into_response(),
-        Err(refused) => refused,
-    }
+    answer_json(StatusCode::CREATED, save(&state, &api, lang, input).await)
 }
 
 /// `PUT /api/v1/campaigns/{id}` (the seller's owner or operators): the draft's fields replaced
@@ -141,10 +138,7 @@ pub async fn update_campaign_api(
         input: body,
         submit: false,
     };
-    match save(&state, &api, lang, input).await {
-        Ok(done) => Json(done).into_response(),
-        Err(refused) => refused,
-    }
+    answer_json(StatusCode::OK, save(&state, &api, lang, input).await)
 }
 
 /// `POST /api/v1/campaigns/{id}/submit` (the seller's owner or operators): submits the draft as
@@ -184,10 +178,7 @@ pub async fn submit_campaign_api(
         })
     })
     .await;
-    match done {
-        Ok(done) => Json(done).into_response(),
-        Err(refused) => refused,
-    }
+    answer_json(StatusCode::OK, done)
 }
 
 /// `POST /api/v1/campaigns/{id}/transitions` (the seller's owner or operators, or the account
@@ -222,10 +213,7 @@ pub async fn transition_campaign_api(
         })
     })
     .await;
-    match done {
-        Ok(done) => Json(done).into_response(),
-        Err(refused) => refused,
-    }
+    answer_json(StatusCode::OK, done)
 }
 
 // ---- Matching (the account manager)
@@ -401,10 +389,7 @@ pub async fn candidates_api(
         })
     })
     .await;
-    match done {
-        Ok(done) => Json(done).into_response(),
-        Err(refused) => refused,
-    }
+    answer_json(StatusCode::OK, done)
 }
 
 /// The `limit` a candidates call asks for: absent → the default; 1..=100, else the field's error.
@@ -629,10 +614,7 @@ pub async fn shortlist_api(
         })
     })
     .await;
-    match done {
-        Ok(done) => Json(done).into_response(),
-        Err(refused) => refused,
-    }
+    answer_json(StatusCode::OK, done)
 }
 
 /// What a decision did.
@@ -712,10 +694,7 @@ pub async fn another_round_api(
         })
     })
     .await;
-    match done {
-        Ok(done) => Json(done).into_response(),
-        Err(refused) => refused,
-    }
+    answer_json(StatusCode::OK, done)
 }
 
 /// `POST /api/v1/campaigns/{id}/shortlist/approve` (the seller's owner or operators): goes
@@ -746,10 +725,7 @@ pub async fn approve_shortlist_api(
         })
     })
     .await;
-    match done {
-        Ok(done) => Json(done).into_response(),
-        Err(refused) => refused,
-    }
+    answer_json(StatusCode::OK, done)
 }
 
 // ---- The creator pool (agency staff)

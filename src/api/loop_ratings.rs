@@ -5,10 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -17,7 +16,7 @@ use uuid::Uuid;
 
 use super::domain::Scope;
 use super::extract::{ApiJson, ApiWriter, PathId};
-use super::v1::{Created, WriteRefusals, in_tenant};
+use super::v1::{Created, WriteRefusals, answer_json, in_tenant};
 use crate::error::{DomainError, DomainResult};
 use crate::kernel::FieldErrors;
 use crate::ratings::actions::{
@@ -53,14 +52,6 @@ fn json_fields(e: DomainError) -> DomainError {
                 .collect::<FieldErrors>(),
         ),
         other => other,
-    }
-}
-
-/// What the caller gets back when an action succeeded: `status` and the JSON.
-fn answer<T: Serialize>(status: StatusCode, done: Result<T, Response>) -> Response {
-    match done {
-        Ok(body) => (status, Json(body)).into_response(),
-        Err(refused) => refused,
     }
 }
 
@@ -123,7 +114,7 @@ pub async fn open_rating_api(
         })
     })
     .await;
-    answer(StatusCode::CREATED, done)
+    answer_json(StatusCode::CREATED, done)
 }
 
 /// The people asked to rate.
@@ -176,7 +167,7 @@ pub async fn assign_raters_api(
         })
     })
     .await;
-    answer(StatusCode::OK, done)
+    answer_json(StatusCode::OK, done)
 }
 
 /// A subjective level: a whole number 1–5 (or the same as text, as the page's form sends it).
@@ -266,7 +257,7 @@ pub async fn submit_scorecard_api(
         })
     })
     .await;
-    answer(StatusCode::CREATED, done)
+    answer_json(StatusCode::CREATED, done)
 }
 
 /// Closing a rating with one rater.
@@ -327,7 +318,7 @@ pub async fn close_rating_api(
         })
     })
     .await;
-    answer(StatusCode::OK, done)
+    answer_json(StatusCode::OK, done)
 }
 
 /// The owner's blacklist entry.
@@ -373,7 +364,7 @@ pub async fn add_blacklist_api(
         })
     })
     .await;
-    answer(StatusCode::CREATED, done)
+    answer_json(StatusCode::CREATED, done)
 }
 
 /// The owner's decision on a blacklist entry: the buttons of the creator page.
@@ -448,7 +439,7 @@ pub async fn decide_blacklist_api(
         })
     })
     .await;
-    answer(StatusCode::OK, done)
+    answer_json(StatusCode::OK, done)
 }
 
 /// The owner's tier for a creator, as the creator page's override form.
@@ -510,5 +501,5 @@ pub async fn override_tier_api(
         })
     })
     .await;
-    answer(StatusCode::OK, done)
+    answer_json(StatusCode::OK, done)
 }

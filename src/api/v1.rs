@@ -171,6 +171,14 @@ where
     run_in_tenant(state, api, lang, (needed, false), work).await
 }
 
+/// What a write answers: `status` and the action's result as JSON, or the refusal it met.
+pub fn answer_json<T: serde::Serialize>(status: StatusCode, done: Result<T, Response>) -> Response {
+    match done {
+        Ok(body) => (status, Json(body)).into_response(),
+        Err(refused) => refused,
+    }
+}
+
 /// [`in_tenant`] for a read: every statement reads one snapshot (REPEATABLE READ, read only).
 pub async fn in_tenant_snapshot<T, F>(
     state: &AppState,
